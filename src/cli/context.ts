@@ -1,0 +1,36 @@
+/** What a subcommand gets from the process: its arguments and its streams. */
+import type { Readable, Writable } from 'node:stream';
+
+/** The process surroundings of a subcommand, replaceable in tests. */
+export interface CliContext {
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable & { isTTY?: boolean; columns?: number };
+  stderr: Writable & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/** Exit codes shared by every subcommand. */
+export const EXIT = {
+  /** Success, nothing to report. */
+  OK: 0,
+  /** Ran fine but found problems (doctor findings) or the operation failed. */
+  FINDINGS: 1,
+  /** Bad arguments or unreadable input. */
+  USAGE: 2,
+} as const;
+
+/** A subcommand: parses its own arguments, returns an exit code. */
+export interface Subcommand {
+  name: string;
+  /** One line for the top-level help. */
+  summary: string;
+  /** Full `--help` text. */
+  help: string;
+  run(argv: string[], ctx: CliContext): Promise<number>;
+}
+
+/** The real process context. */
+export function processContext(): CliContext {
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
