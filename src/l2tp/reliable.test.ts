@@ -1,0 +1,153 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { seededRng } from '../core/rng.js';
+import { parseL2tpHeader } from './header.js';
+import { ReliableChannel, seqBefore, type ReliableOutput } from './reliable.js';
+
+const body = (n: number): Uint8Array => Uint8Array.of(0x80, 0x08, 0, 0, 0, 0, 0, n);
+const sends = (out: ReliableOutput[]): Uint8Array[] => out.flatMap((o) => (o.kind === 'send' ? [o.bytes] : []));
+const delivered = (out: ReliableOutput[]): number[] => out.flatMap((o) => (o.kind === 'deliver' ? [o.body[7]!] : []));
+function hdr(bytes: Uint8Array): { ns: number; nr: number; zlb: boolean } {
+  const f = parseL2tpHeader(bytes);
+  assert.ok(f.ok);
+  return { ns: f.value.header.ns!, nr: f.value.header.nr!, zlb: f.value.payloadEnd === f.value.payloadStart };
+}
+/** Hands a sent frame to the other channel. */
+function deliver(to: ReliableChannel, bytes: Uint8Array, now: number): ReliableOutput[] {
+  const f = parseL2tpHeader(bytes);
+  assert.ok(f.ok);
+  return to.receive(f.value.header.ns!, f.value.header.nr!, f.value.header.sessionId, bytes.subarray(f.value.payloadStart, f.value.payloadEnd), now);
+}
+
+test('seqBefore: serial arithmetic across the wrap', () => {
+  assert.ok(seqBefore(1, 2));
+  assert.ok(!seqBefore(2, 1));
+  assert.ok(seqBefore(0xffff, 0));
+  assert.ok(!seqBefore(5, 5));
+});
+
+test('Idle: send → one frame with Ns 0 Nr 0 and a retransmit deadline 1 s later', () => {
+  const ch = new ReliableChannel();
+  const out = ch.send(body(1), 0, 100);
+  assert.deepEqual(hdr(sends(out)[0]!), { ns: 0, nr: 0, zlb: false });
+  assert.equal(ch.nextDeadline(), 1100);
+});
+
+test('Unacked: timeouts retransmit with backoff 1,2,4,8,8 s, then the channel fails', () => {
+  const ch = new ReliableChannel();
+  ch.send(body(1), 0, 0);
+  const times: number[] = [];
+  let failed = false;
+  for (let i = 0; i < 10 && !failed; i++) {
+    const t = ch.nextDeadline()!;
+    const out = ch.timeout(t);
+    if (out.some((o) => o.kind === 'failed')) failed = true;
+    else times.push(t);
+  }
+  assert.deepEqual(times, [1000, 3000, 7000, 15000, 23000]);
+  assert.ok(failed);
+  assert.equal(ch.nextDeadline(), undefined);
+});
+
+test('Unacked: an ack (Nr past Ns) stops retransmission and resets the backoff', () => {
+  const ch = new ReliableChannel();
+  ch.send(body(1), 0, 0);
+  ch.timeout(1000);
+  ch.receive(0, 1, 0, new Uint8Array(), 1500); // ZLB acking Ns 0
+  assert.equal(ch.nextDeadline(), undefined);
+  assert.ok(ch.idle);
+  ch.send(body(2), 0, 2000);
+  assert.equal(ch.nextDeadline(), 3000, 'backoff back to 1 s');
+});
+
+test('Receiving: in-order delivery, ack owed as a ZLB after the ack delay, or piggybacked', () => {
+  const ch = new ReliableChannel({ ackDelayMs: 200 });
+  const out = ch.receive(0, 0, 0, body(7), 0);
+  assert.deepEqual(delivered(out), [7]);
+  assert.equal(sends(out).length, 0);
+  assert.equal(ch.nextDeadline(), 200);
+  const zlb = sends(ch.timeout(200));
+  assert.deepEqual(hdr(zlb[0]!), { ns: 0, nr: 1, zlb: true });
+  // piggyback: the next owed ack rides on a message we send
+  ch.receive(1, 0, 0, body(8), 300);
+  const s = sends(ch.send(body(9), 0, 310));
+  assert.deepEqual(hdr(s[0]!), { ns: 0, nr: 2, zlb: false });
+  assert.equal(ch.nextDeadline(), 1310, 'only the retransmit deadline is left');
+});
+
+test('Receiving: a duplicate is dropped and acked at once', () => {
+  const ch = new ReliableChannel();
+  ch.receive(0, 0, 0, body(1), 0);
+  const out = ch.receive(0, 0, 0, body(1), 50);
+  assert.equal(delivered(out).length, 0);
+  assert.ok(out.some((o) => o.kind === 'drop' && o.reason === 'duplicate'));
+  assert.deepEqual(hdr(sends(out)[0]!), { ns: 0, nr: 1, zlb: true });
+});
+
+test('Receiving: out-of-order messages are held and delivered in order; beyond the window dropped', () => {
+  const ch = new ReliableChannel({ receiveWindow: 4 });
+  assert.deepEqual(delivered(ch.receive(2, 0, 0, body(2), 0)), []);
+  assert.deepEqual(delivered(ch.receive(1, 0, 0, body(1), 0)), []);
+  const far = ch.receive(9, 0, 0, body(9), 0);
+  assert.ok(far.some((o) => o.kind === 'drop' && o.reason === 'out-of-window'));
+  assert.deepEqual(delivered(ch.receive(0, 0, 0, body(0), 0)), [0, 1, 2]);
+  assert.equal(ch.expectedNs, 3);
+});
+
+test('Window: no more than the peer window in flight; acks release the rest', () => {
+  const ch = new ReliableChannel({ peerReceiveWindow: 2 });
+  let n = 0;
+  for (let i = 0; i < 5; i++) n += sends(ch.send(body(i), 0, 0)).length;
+  assert.equal(n, 2);
+  const out = ch.receive(0, 2, 0, new Uint8Array(), 10);
+  assert.deepEqual(sends(out).map((b) => hdr(b).ns), [2, 3]);
+});
+
+test('Wrap: Ns and Nr wrap from 65535 to 0', () => {
+  const a = new ReliableChannel();
+  const b = new ReliableChannel();
+  let now = 0;
+  for (let i = 0; i < 65540; i++) {
+    const s = sends(a.send(body(i & 0xff), 0, now));
+    const out = deliver(b, s[0]!, now);
+    assert.equal(delivered(out).length, 1);
+    now += 1;
+    const ack = sends(b.timeout(now + 1000));
+    deliver(a, ack[0]!, now);
+  }
+  assert.ok(a.idle);
+  assert.equal(b.expectedNs, 65540 & 0xffff);
+});
+
+test('Lossy link: with seeded loss, duplication and reordering every message arrives once, in order', () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const rng = seededRng(seed);
+    const a = new ReliableChannel({ maxRetransmits: 50 });
+    const b = new ReliableChannel({ maxRetransmits: 50 });
+    const got: number[] = [];
+    type Flight = { to: ReliableChannel; bytes: Uint8Array; at: number };
+    let wire: Flight[] = [];
+    /** Outputs of `from`: count what b delivers, put what `from` sends on the wire to the other. */
+    const put = (from: ReliableChannel, out: ReliableOutput[], now: number): void => {
+      if (from === b) for (const o of out) if (o.kind === 'deliver') got.push(o.body[7]!);
+      for (const bytes of sends(out)) {
+        const r = rng.bytes(2);
+        if (r[0]! < 50) continue; // ~20% loss
+        const copies = r[0]! > 230 ? 2 : 1; // some duplication
+        for (let c = 0; c < copies; c++) wire.push({ to: from === a ? b : a, bytes, at: now + 5 + (r[1]! % 40) });
+      }
+    };
+    let now = 0;
+    for (let i = 0; i < 40; i++) put(a, a.send(body(i), 0, now), now);
+    for (let step = 0; step < 20000 && (got.length < 40 || !a.idle); step++) {
+      now += 5;
+      const due = wire.filter((f) => f.at <= now);
+      wire = wire.filter((f) => f.at > now);
+      for (const f of due) put(f.to, deliver(f.to, f.bytes, now), now);
+      put(a, a.timeout(now), now);
+      put(b, b.timeout(now), now);
+    }
+    assert.deepEqual(got, Array.from({ length: 40 }, (_, i) => i), `seed ${seed}`);
+    assert.ok(a.idle, `seed ${seed}: everything acked`);
+  }
+});
