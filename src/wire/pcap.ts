@@ -131,6 +131,19 @@ export function ipv4Packet(src: string, dst: string, protocol: number, payload: 
   return out;
 }
 
+/** Wraps a payload in UDP (checksum 0, allowed for IPv4) inside `ipv4Packet`. */
+export function udpIpv4Packet(src: string, dst: string, srcPort: number, dstPort: number, payload: Uint8Array, id = 0): Uint8Array {
+  const udp = new Uint8Array(8 + payload.length);
+  udp[0] = srcPort >>> 8;
+  udp[1] = srcPort & 0xff;
+  udp[2] = dstPort >>> 8;
+  udp[3] = dstPort & 0xff;
+  udp[4] = udp.length >>> 8;
+  udp[5] = udp.length & 0xff;
+  udp.set(payload, 8);
+  return ipv4Packet(src, dst, 17, udp, id);
+}
+
 /** Dotted quad to 4 bytes. */
 export function ipv4Bytes(addr: string): Uint8Array {
   const parts = addr.split('.').map(Number);
