@@ -1,0 +1,319 @@
+/**
+ * The MPPE data path (RFC 3078): RC4 encryption of PPP datagrams with a
+ * 12-bit coherency count, in stateful or stateless mode, at 40, 56 or 128 bits.
+ *
+ * Theory of operation
+ * -------------------
+ * Each direction has its own start key (keys.ts). The initial session key is
+ * GetNewKeyFromSHA(StartKey, StartKey) plus the 40/56-bit salt, and RC4 is
+ * keyed with it. A *key change* (RFC 3078 §7.3) derives an interim key with
+ * GetNewKeyFromSHA(StartKey, SessionKey), keys RC4 with it, encrypts the
+ * interim key to get the new session key, salts it and re-keys RC4.
+ *
+ * - Stateless (H bit): the sender changes key before every packet and sets
+ *   FLUSHED on all of them; the receiver performs (count - lastCount) mod 4096
+ *   key changes before decrypting (§7.1, §8.1), so loss needs no signalling.
+ * - Stateful: the RC4 stream runs across packets. The sender changes key
+ *   before each "flag" packet (count low octet 0xFF, §7.2). On a CCP
+ *   Reset-Request it re-keys RC4 from the current session key and sets
+ *   FLUSHED on its next packet (§8.2). The receiver expects consecutive
+ *   counts; on a gap it drops the packet, asks for a CCP Reset-Request
+ *   (`takeResetRequest()`), discards until a FLUSHED packet arrives, then does
+ *   one key change per flag packet it missed and re-keys RC4 (§8.2).
+ *
+ * Packet layout (RFC 3078 §3.1), the PPP information field of protocol 0x00FD:
+ *   A B C D | 12-bit coherency count | RC4(inner protocol field + data)
+ * with A = FLUSHED (0x80), C = MPPC-compressed (0x20), D = encrypted (0x10).
+ *
+ * Interop notes. Like the Linux ppp_mppe driver and Windows, the first packet
+ * of each direction carries count 0 and stateful mode does not set FLUSHED on
+ * it. The Linux driver performs a full key change (not just an RC4 re-key) on
+ * a Reset-Request; this file follows RFC 3078 §8.2 and the brief, so stateful
+ * resynchronisation with a Linux peer after loss is not expected to work
+ * (stateless mode, which every current client negotiates, is unaffected).
+ *
+ * Left out: MPPC compression (C bit), self-describing padding.
+ */
+import { Rc4 } from '../crypto/rc4.js';
+import { LocalUsageError } from '../../core/errors.js';
+import { getNewKeyFromSha, initialSessionKey, saltSessionKey } from './keys.js';
+import { mppeKeyLength, type MppeStrength } from './options.js';
+
+/** Octets MPPE adds in front of the encrypted data. */
+export const MPPE_HEADER_LENGTH = 2;
+
+/** Header bits of the first octet (RFC 3078 §3.1). */
+export const MPPE_HEADER_BITS = {
+  /** A: RC4 tables were re-initialised before this packet. */
+  FLUSHED: 0x80,
+  /** B: meaningless for MPPE. */
+  B: 0x40,
+  /** C: MPPC-compressed; we never negotiate MPPC. */
+  COMPRESSED: 0x20,
+  /** D: the packet is encrypted. */
+  ENCRYPTED: 0x10,
+} as const;
+
+/** The coherency count is 12 bits (RFC 3078 §3.1). */
+const CCOUNT_MASK = 0x0fff;
+/**
+ * A count at most this far ahead of the last one is taken as loss; further
+ * (i.e. up to 256 behind) it is a late or repeated packet and dropped.
+ */
+const MAX_FORWARD = 4096 - 256;
+
+/** Mode and strength of one MPPE direction, as negotiated by CCP. */
+export interface MppeOptions {
+  strength: MppeStrength;
+  /** Stateless (historyless) mode: the H bit was negotiated. */
+  stateless: boolean;
+}
+
+/** Why `MppeDecrypter.decrypt` dropped a packet. */
+export type MppeDropReason =
+  /** Shorter than the 2-octet MPPE header plus one octet of data. */
+  | 'truncated'
+  /** The D (encrypted) bit is clear: MPPE-negotiated links carry only encrypted datagrams. */
+  | 'not-encrypted'
+  /** The C bit is set: the peer sent MPPC-compressed data we never negotiated. */
+  | 'compressed'
+  /** Stateful: the count is not the next one; packets were lost. A Reset-Request is now pending. */
+  | 'coherency-gap'
+  /** Stateful: discarding after a gap until a packet with the FLUSHED bit arrives. */
+  | 'awaiting-flush'
+  /** The count repeats or is behind the last one (reordered or duplicated packet). */
+  | 'stale';
+
+/** A dropped packet: `decrypt` returns this instead of a length. */
+export interface MppeDrop {
+  readonly kind: 'drop';
+  readonly reason: MppeDropReason;
+}
+
+const DROPS: { readonly [R in MppeDropReason]: MppeDrop } = {
+  truncated: Object.freeze({ kind: 'drop', reason: 'truncated' }),
+  'not-encrypted': Object.freeze({ kind: 'drop', reason: 'not-encrypted' }),
+  compressed: Object.freeze({ kind: 'drop', reason: 'compressed' }),
+  'coherency-gap': Object.freeze({ kind: 'drop', reason: 'coherency-gap' }),
+  'awaiting-flush': Object.freeze({ kind: 'drop', reason: 'awaiting-flush' }),
+  stale: Object.freeze({ kind: 'drop', reason: 'stale' }),
+};
+
+/** True when `count` is a stateful "flag" packet (low octet 0xFF, RFC 3078 §7.2). */
+export function isFlagPacket(count: number): boolean {
+  return (count & 0xff) === 0xff;
+}
+
+/** How many flag counts lie in (from, to], walking forward modulo 4096. */
+export function flagPacketsBetween(from: number, to: number): number {
+  const d = (to - from) & CCOUNT_MASK;
+  const lo = from & 0xff;
+  return Math.floor((lo + d + 1) / 256) - (lo === 0xff ? 1 : 0);
+}
+
+/** Key state shared by both directions: session key, RC4 and the §7.3 key change. */
+class MppeKeyState {
+  readonly keyLength: 8 | 16;
+  readonly startKey: Uint8Array;
+  readonly sessionKey: Uint8Array;
+  readonly rc4 = new Rc4();
+
+  constructor(
+    startKey: Uint8Array,
+    readonly strength: MppeStrength,
+  ) {
+    this.keyLength = mppeKeyLength(strength);
+    this.startKey = startKey.slice(0, this.keyLength);
+    this.sessionKey = initialSessionKey(this.startKey, strength);
+    this.rc4.setKey(this.sessionKey);
+  }
+
+  /** RFC 3078 §7.3: derive the next session key and re-key RC4 with it. */
+  changeKey(): void {
+    const interim = getNewKeyFromSha(this.startKey, this.sessionKey, this.keyLength);
+    this.rc4.setKey(interim);
+    this.rc4.process(interim, 0, this.sessionKey, 0, this.keyLength);
+    saltSessionKey(this.sessionKey, this.strength);
+    this.rc4.setKey(this.sessionKey);
+  }
+
+  /** Re-initialises RC4 from the current session key (a FLUSHED packet, §8.2). */
+  flush(): void {
+    this.rc4.setKey(this.sessionKey);
+  }
+}
+
+/** Encrypts one direction of MPPE traffic. */
+export class MppeEncrypter {
+  private readonly keys: MppeKeyState;
+  private readonly stateless: boolean;
+  /** Count of the last packet sent; 0xFFF so that the first packet carries 0. */
+  private ccount = CCOUNT_MASK;
+  private resetPending = false;
+
+  /** `startKey` is this end's send start key (`mppeStartKeys(...).send`). */
+  constructor(startKey: Uint8Array, opts: MppeOptions) {
+    this.keys = new MppeKeyState(startKey, opts.strength);
+    this.stateless = opts.stateless;
+  }
+
+  /**
+   * Encrypts `payload` (the inner PPP protocol field, normally 2 octets, and
+   * its data) into `out[outOffset…]` as MPPE header + ciphertext, and returns
+   * the number of octets written (payload length + 2). `payload` may be the
+   * view `out.subarray(outOffset + 2)` (in place); otherwise it must not
+   * overlap the output. The caller sends the result as PPP protocol 0x00FD.
+   */
+  encrypt(payload: Uint8Array, out: Uint8Array, outOffset: number): number {
+    const len = payload.length;
+    if (outOffset < 0 || out.length - outOffset < len + MPPE_HEADER_LENGTH) {
+      throw new LocalUsageError(`MPPE output buffer too small: need ${len + MPPE_HEADER_LENGTH} octets at offset ${outOffset}`);
+    }
+    const count = (this.ccount + 1) & CCOUNT_MASK;
+    this.ccount = count;
+    let flushed = false;
+    if (this.stateless || isFlagPacket(count)) {
+      // §7.1 stateless: new key before every packet; §7.2 stateful: before each flag packet.
+      this.keys.changeKey();
+      flushed = true;
+    } else if (this.resetPending) {
+      // §8.2: on Reset-Request, re-key RC4 from the current session key and say so.
+      this.keys.flush();
+      flushed = true;
+    }
+    this.resetPending = false;
+    out[outOffset] = MPPE_HEADER_BITS.ENCRYPTED | (flushed ? MPPE_HEADER_BITS.FLUSHED : 0) | (count >> 8);
+    out[outOffset + 1] = count & 0xff;
+    this.keys.rc4.process(payload, 0, out, outOffset + MPPE_HEADER_LENGTH, len);
+    return len + MPPE_HEADER_LENGTH;
+  }
+
+  /**
+   * The peer sent a CCP Reset-Request (RFC 3078 §8.2): the next packet is
+   * sent FLUSHED with RC4 re-keyed from the current session key. Several
+   * requests before the next packet count as one. No effect in stateless mode,
+   * where every packet is FLUSHED anyway. MPPE needs no Reset-Ack; CCP may
+   * still send one (RFC 1962 §2).
+   */
+  onResetRequest(): void {
+    if (!this.stateless) this.resetPending = true;
+  }
+
+  /** The coherency count of the last packet sent (0xFFF before the first). */
+  get coherencyCount(): number {
+    return this.ccount;
+  }
+
+  /** A copy of the current session key, for tests and diagnostics. */
+  get sessionKey(): Uint8Array {
+    return this.keys.sessionKey.slice();
+  }
+}
+
+/** Decrypts one direction of MPPE traffic and tracks its synchronisation. */
+export class MppeDecrypter {
+  private readonly keys: MppeKeyState;
+  private readonly stateless: boolean;
+  /** Count of the last packet whose key changes have been applied. */
+  private keyedThrough = CCOUNT_MASK;
+  /** Stateful: the count the next packet must carry. */
+  private expected = 0;
+  private discard = false;
+  private resetWanted = false;
+
+  /** `startKey` is this end's receive start key (`mppeStartKeys(...).recv`). */
+  constructor(startKey: Uint8Array, opts: MppeOptions) {
+    this.keys = new MppeKeyState(startKey, opts.strength);
+    this.stateless = opts.stateless;
+  }
+
+  /**
+   * Decrypts an MPPE packet (the PPP information field of protocol 0x00FD:
+   * 2-octet header + ciphertext) into `out[outOffset…]`. Returns the
+   * plaintext length, or an `MppeDrop`. The plaintext starts with the inner
+   * protocol field, which may be PFC-compressed to one octet (odd first octet).
+   * `out` may be the packet's own buffer at or before the ciphertext.
+   * After a 'coherency-gap' drop, `takeResetRequest()` returns true once.
+   */
+  decrypt(packet: Uint8Array, out: Uint8Array, outOffset: number): number | MppeDrop {
+    if (packet.length <= MPPE_HEADER_LENGTH) return DROPS.truncated;
+    const b0 = packet[0]!;
+    if ((b0 & MPPE_HEADER_BITS.ENCRYPTED) === 0) return DROPS['not-encrypted'];
+    if ((b0 & MPPE_HEADER_BITS.COMPRESSED) !== 0) return DROPS.compressed;
+    const len = packet.length - MPPE_HEADER_LENGTH;
+    if (outOffset < 0 || out.length - outOffset < len) {
+      throw new LocalUsageError(`MPPE output buffer too small: need ${len} octets at offset ${outOffset}`);
+    }
+    const count = ((b0 & 0x0f) << 8) | packet[1]!;
+    const flushed = (b0 & MPPE_HEADER_BITS.FLUSHED) !== 0;
+    const ahead = (count - this.keyedThrough) & CCOUNT_MASK;
+    const keys = this.keys;
+
+    if (this.stateless) {
+      // §8.1: N = C1 - C2 key changes before decrypting.
+      if (ahead === 0 || ahead > MAX_FORWARD) return DROPS.stale;
+      for (let n = 0; n < ahead; n++) keys.changeKey();
+      this.keyedThrough = count;
+    } else if (!this.discard && count === this.expected) {
+      if (isFlagPacket(count)) keys.changeKey();
+      else if (flushed) keys.flush();
+      this.keyedThrough = count;
+      this.expected = (count + 1) & CCOUNT_MASK;
+    } else if (flushed) {
+      // §8.2: a FLUSHED packet resynchronises: one key change per flag packet
+      // passed since the last good one, then RC4 from the current session key.
+      if (ahead === 0 || ahead > MAX_FORWARD) return DROPS.stale;
+      const changes = flagPacketsBetween(this.keyedThrough, count);
+      for (let n = 0; n < changes; n++) keys.changeKey();
+      if (changes === 0) keys.flush();
+      this.keyedThrough = count;
+      this.expected = (count + 1) & CCOUNT_MASK;
+      this.discard = false;
+    } else if (!this.discard) {
+      // §8.2: loss detected: drop, send a Reset-Request, discard until FLUSHED.
+      this.discard = true;
+      this.resetWanted = true;
+      return DROPS['coherency-gap'];
+    } else {
+      return DROPS['awaiting-flush'];
+    }
+    keys.rc4.process(packet, MPPE_HEADER_LENGTH, out, outOffset, len);
+    return len;
+  }
+
+  /**
+   * True once after a loss was detected in stateful mode: the session sends a
+   * CCP Reset-Request (without data). CCP's own restart timer retransmits it;
+   * `discarding` tells whether it is still needed.
+   */
+  takeResetRequest(): boolean {
+    const r = this.resetWanted;
+    this.resetWanted = false;
+    return r;
+  }
+
+  /** A Reset-Request is due (same as what `takeResetRequest` would return, without clearing it). */
+  get resetRequestPending(): boolean {
+    return this.resetWanted;
+  }
+
+  /** Stateful: discarding packets until one arrives with the FLUSHED bit. */
+  get discarding(): boolean {
+    return this.discard;
+  }
+
+  /** The coherency count of the last packet accepted (0xFFF before the first). */
+  get coherencyCount(): number {
+    return this.keyedThrough;
+  }
+
+  /** A copy of the current session key, for tests and diagnostics. */
+  get sessionKey(): Uint8Array {
+    return this.keys.sessionKey.slice();
+  }
+}
+
+/** True for a decrypt result that is a drop rather than a length. */
+export function isMppeDrop(r: number | MppeDrop): r is MppeDrop {
+  return typeof r !== 'number';
+}
