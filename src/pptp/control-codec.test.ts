@@ -221,7 +221,7 @@ test('golden fixtures cover every control message type', () => {
 
 test('parse: wrong Magic Cookie → BAD_VALUE at offset 4', () => {
   const b = encodeControlMessage({ type: 'ECHORQ', identifier: 1 });
-  b[7] ^= 1;
+  b[7] = b[7]! ^ 1;
   const r = parseControlMessage(b);
   assert.deepEqual(r, { ok: false, error: { code: 'BAD_VALUE', offset: 4, field: 'magicCookie' } });
 });
