@@ -19,7 +19,7 @@
  * struct or a caller's buffer for the per-packet path (no allocation).
  * Read RFC 2637 §4.1 before editing.
  */
-import { type Parsed, type WireError, fail, ok } from '../wire/parsed.js';
+import { type Parsed, type WireError, ok } from '../wire/parsed.js';
 
 /** IP protocol number of GRE. */
 export const IP_PROTO_GRE = 47;
