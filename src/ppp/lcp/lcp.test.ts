@@ -118,7 +118,7 @@ test('Req-Sent: Magic-Number equal to ours → Nak with another; repeated → lo
   lcp.lowerUp(0, out);
   lcp.open(0, out);
   // A looped link: feed our own Configure-Requests back to us.
-  let pending = out.filter((o) => o.kind === 'send');
+  let pending: LcpOutput[] = out.filter((o) => o.kind === 'send');
   for (let i = 0; i < 20 && lcp.fsm.state !== 'Closing'; i++) {
     const next: LcpOutput[] = [];
     for (const o of pending) if (o.kind === 'send') lcp.receive(o.bytes, 0, next);
