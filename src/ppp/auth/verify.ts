@@ -1,0 +1,67 @@
+/**
+ * The local verifier: checks a `VerifyRequest` against a known plaintext
+ * secret (chap-secrets) and returns the verdict the server machine needs,
+ * including MPPE key material and, for MS-CHAPv2, the authenticator response.
+ * Pure: no I/O, no state; the secret is only used inside the call.
+ *
+ * RADIUS is the other backend: it returns the same `AuthVerdict` shape with
+ * keys from MS-MPPE-Send/Recv-Key (`start-keys` material).
+ */
+import type { AuthVerdict, VerifyRequest } from './types.js';
+import { MSCHAP_ERROR } from './types.js';
+import {
+  challengeResponse,
+  chapMd5Response,
+  constantTimeEqual,
+  generateAuthenticatorResponseFromHashHash,
+  generateNtResponseFromHash,
+  hashNtPasswordHash,
+  lmPasswordHash,
+  msChapV1KeyMaterial,
+  msChapV2KeyMaterial,
+  ntPasswordHash,
+  utf8,
+} from './mschap.js';
+
+const REJECT: AuthVerdict = { ok: false, code: MSCHAP_ERROR.AUTHENTICATION_FAILURE };
+
+/**
+ * Verifies the proof in `request` against `secret` (the password). Returns a
+ * success verdict with key material (MS-CHAP) and the S= string (MS-CHAPv2),
+ * or a failure with code 691. Malformed proofs (wrong sizes) are failures.
+ */
+export function verifyWithSecret(request: VerifyRequest, secret: string): AuthVerdict {
+  const p = request.proof;
+  switch (p.protocol) {
+    case 'pap':
+      return constantTimeEqual(p.password, utf8(secret)) ? { ok: true } : REJECT;
+    case 'chap-md5':
+      return constantTimeEqual(p.response, chapMd5Response(p.identifier, utf8(secret), p.challenge)) ? { ok: true } : REJECT;
+    case 'mschap-v1': {
+      if (p.challenge.length !== 8 || p.ntResponse.length !== 24 || p.lmResponse.length !== 24) return REJECT;
+      let good: boolean;
+      if (p.useNtResponse) {
+        good = constantTimeEqual(p.ntResponse, challengeResponse(p.challenge, ntPasswordHash(secret)));
+      } else {
+        // RFC 2433 §6: flag 0 means only the LAN Manager response counts.
+        const lm = lmPasswordHash(secret);
+        good = lm !== undefined && constantTimeEqual(p.lmResponse, challengeResponse(p.challenge, lm));
+      }
+      return good ? { ok: true, keyMaterial: msChapV1KeyMaterial(p.challenge, secret) } : REJECT;
+    }
+    case 'mschap-v2': {
+      if (p.authenticatorChallenge.length !== 16 || p.peerChallenge.length !== 16 || p.ntResponse.length !== 24) return REJECT;
+      const hash = ntPasswordHash(secret);
+      const expected = generateNtResponseFromHash(p.authenticatorChallenge, p.peerChallenge, request.usernameBytes, hash);
+      if (!constantTimeEqual(p.ntResponse, expected)) return REJECT;
+      const hashHash = hashNtPasswordHash(hash);
+      hash.fill(0);
+      return {
+        ok: true,
+        keyMaterial: msChapV2KeyMaterial(hashHash, p.ntResponse),
+        authenticatorResponse: generateAuthenticatorResponseFromHashHash(
+          hashHash, p.ntResponse, p.peerChallenge, p.authenticatorChallenge, request.usernameBytes),
+      };
+    }
+  }
+}
