@@ -169,8 +169,12 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
     if (!r.ok) return [drop('malformed', `${r.error.code} at ${r.error.offset}${r.error.field ? ` (${r.error.field})` : ''}`)];
     const p = r.value;
     if (p.code !== PAP_CODE.AUTHENTICATE_REQUEST || !('peerId' in p)) return [drop('unexpected-code', `PAP code ${p.code}`)];
-    if (this.lastAnswer && p.identifier === this.lastAnswer.identifier && (this.st === 'Success' || this.st === 'Failed')) {
-      return [this.send(this.lastAnswer.bytes)];
+    if (this.lastAnswer && (this.st === 'Success' || this.st === 'Failed')) {
+      // The Ack/Nak was lost and the peer retransmitted with a new Identifier
+      // (RFC 1334 §2.2.1): repeat the answer under that Identifier, as pppd does.
+      const again = this.lastAnswer.bytes.slice();
+      again[1] = p.identifier;
+      return [this.send(again)];
     }
     if (this.st === 'Verifying') return [drop('unexpected-state', 'verification in progress')];
     if (this.st !== 'Wait-Request') return [drop('unexpected-state', `Authenticate-Request in ${this.st}`)];

@@ -314,6 +314,6 @@ export class MppeDecrypter {
 }
 
 /** True for a decrypt result that is a drop rather than a length. */
-export function isMppeDrop(r: number | MppeDrop): r is MppeDrop {
-  return typeof r !== 'number';
+export function isMppeDrop<T>(r: T | MppeDrop): r is MppeDrop {
+  return typeof r === 'object' && r !== null && (r as { kind?: unknown }).kind === 'drop';
 }
