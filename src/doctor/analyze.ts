@@ -1,0 +1,333 @@
+/**
+ * The doctor pipeline as one pure object: feed it lines (or byte chunks),
+ * get a `Report`. No I/O; the CLI reads files through input.ts.
+ *
+ * Per line: parse the head (offsets only); lines from programs that are not
+ * VPN daemons are counted and dropped without cutting any string. Daemon
+ * lines are checked against the benign list, then turned into an event and
+ * routed to a session. Finished sessions are diagnosed at once and reduced
+ * to a summary, so memory does not grow with the input.
+ */
+import { BENIGN, matchBenign } from './benign.js';
+import { cause } from './causes.js';
+import { extractAny, extractFor, familyOf } from './extract/index.js';
+import { headHost, headMessage, headTime, newHead, parseHead, type YearContext } from './line-head.js';
+import { LineSplitter, utf8Text } from './lines.js';
+import { diagnose, type RuleHit } from './rules/index.js';
+import type { Session } from './session.js';
+import { SessionBuilder } from './sessions.js';
+import {
+  REPORT_SCHEMA,
+  type BenignReport,
+  type Confidence,
+  type Ev,
+  type EvidenceLine,
+  type Family,
+  type Finding,
+  type InputReport,
+  type LineFormat,
+  type Report,
+  type SessionEnd,
+  type SessionReport,
+} from './types.js';
+
+/** Options for an analysis. */
+export interface AnalyzeOptions {
+  /** Year for timestamps that carry none (RFC 3164). Default 1970 so output is reproducible; the CLI passes the current year. */
+  year?: number;
+  /** Sessions listed in the report (the rest are counted). Default 2000. */
+  maxSessions?: number;
+  /** Evidence lines kept per finding. Default 12. */
+  maxEvidence?: number;
+}
+
+interface Aggregate {
+  cause: string;
+  confidence: Confidence;
+  sessions: SessionReport[];
+  sessionCount: number;
+  evidence: Ev[];
+  firstSeq: number;
+}
+
+const CONF_RANK: Record<Confidence, number> = { high: 0, medium: 1, low: 2 };
+
+/** Analyses log lines into a report. */
+export class Analyzer {
+  private readonly head = newHead();
+  private readonly years: YearContext[] = [];
+  private readonly inputs: InputReport[] = [];
+  private readonly builder: SessionBuilder;
+  private readonly formats = new Map<LineFormat, number>();
+  private readonly daemons = new Map<Family, number>();
+  private lines = 0;
+  private eventLines = 0;
+  private benignLines = 0;
+  private unknownLines = 0;
+  private otherLines = 0;
+  private readonly benign = BENIGN.map(() => ({ count: 0, examples: [] as EvidenceLine[] }));
+  private readonly aggregates = new Map<string, Aggregate>();
+  private readonly sessions: SessionReport[] = [];
+  private readonly outcomes = { ok: 0, dropped: 0, failed: 0, open: 0, partial: 0 };
+  private sessionTotal = 0;
+  private readonly maxSessions: number;
+  private readonly maxEvidence: number;
+  private readonly year: number;
+  private finished: Report | null = null;
+
+  constructor(opts: AnalyzeOptions = {}) {
+    this.year = opts.year ?? 1970;
+    this.maxSessions = opts.maxSessions ?? 2000;
+    this.maxEvidence = opts.maxEvidence ?? 12;
+    this.builder = new SessionBuilder((s) => this.finalSession(s));
+  }
+
+  /** Registers an input; returns its index for `line()`. */
+  beginInput(name: string): number {
+    this.inputs.push({ name, bytes: 0, lines: 0, error: null });
+    this.years.push({ year: this.year, lastMonth: -1 });
+    return this.inputs.length - 1;
+  }
+
+  /** Records the size of an input and any read error. */
+  endInput(file: number, bytes: number, lines: number, error: string | null = null): void {
+    const i = this.inputs[file]!;
+    i.bytes = bytes;
+    i.lines = lines;
+    i.error = error;
+  }
+
+  /** A line splitter feeding this analyzer for input `file`. */
+  splitter(file: number): LineSplitter {
+    return new LineSplitter((text, n) => this.line(file, n, text));
+  }
+
+  /** Analyses one line (without its newline). */
+  line(file: number, lineNo: number, text: string): void {
+    this.lines++;
+    const h = this.head;
+    parseHead(text, h);
+    this.formats.set(h.format, (this.formats.get(h.format) ?? 0) + 1);
+    let family: Family | null = null;
+    if (h.json) {
+      family = h.json.program ? familyOf(h.json.program) : null;
+      if (h.json.program && !family) {
+        this.otherLines++;
+        return;
+      }
+    } else if (h.progStart >= 0) {
+      family = familyOf(text.slice(h.progStart, h.progEnd));
+      if (!family) {
+        this.otherLines++;
+        return;
+      }
+    }
+    let msg = headMessage(text, h);
+    if (!msg) {
+      if (family) this.unknownLines++;
+      else this.otherLines++;
+      return;
+    }
+    if (family) {
+      this.daemons.set(family, (this.daemons.get(family) ?? 0) + 1);
+      // `xl2tpd[1]: xl2tpd[1]: msg` (daemons that prefix their own name)
+      const dup = /^[\w.-]+\[\d+\]: /.exec(msg);
+      if (dup) msg = msg.slice(dup[0].length);
+    }
+    const b = matchBenign(msg);
+    if (b >= 0) {
+      this.benignLines++;
+      const slot = this.benign[b]!;
+      slot.count++;
+      if (slot.examples.length < 5) slot.examples.push({ file: this.inputs[file]!.name, line: lineNo, text: utf8Text(text) });
+      return;
+    }
+    let fields;
+    if (family && family !== 'tunppp') fields = extractFor(family, msg);
+    else {
+      const any = extractAny(msg);
+      if (any) {
+        fields = any.ev;
+        family ??= any.family;
+      }
+    }
+    if (!fields || !family) {
+      this.unknownLines++;
+      return;
+    }
+    this.eventLines++;
+    const ev = fields as Ev;
+    ev.file = file;
+    ev.line = lineNo;
+    ev.tsMs = headTime(text, h, this.years[file]!);
+    ev.text = text;
+    this.builder.add(ev, family, headHost(text, h), h.pid);
+  }
+
+  /** Feeds a whole text (tests, small inputs). */
+  text(file: number, content: string): void {
+    const sp = this.splitter(file);
+    sp.push(Buffer.from(content, 'utf8'));
+    sp.end();
+    this.endInput(file, sp.bytes, sp.lines);
+  }
+
+  private finalSession(s: Session): void {
+    const hits = diagnose(s);
+    const rep = summarize(s, hits, this.inputs);
+    this.sessionTotal++;
+    this.outcomes[rep.outcome]++;
+    if (this.sessions.length < this.maxSessions) this.sessions.push(rep);
+    for (const h of hits) {
+      let a = this.aggregates.get(h.cause);
+      if (!a) {
+        a = { cause: h.cause, confidence: h.confidence, sessions: [], sessionCount: 0, evidence: [], firstSeq: s.seq };
+        this.aggregates.set(h.cause, a);
+      }
+      a.sessionCount++;
+      if (CONF_RANK[h.confidence] < CONF_RANK[a.confidence]) a.confidence = h.confidence;
+      if (a.sessions.length < 50 && this.sessions.includes(rep)) a.sessions.push(rep);
+      for (const e of h.evidence) if (a.evidence.length < this.maxEvidence) a.evidence.push(e);
+    }
+  }
+
+  /** Ends the analysis and returns the report (idempotent). */
+  report(): Report {
+    if (this.finished) return this.finished;
+    this.builder.finish();
+    // Session ids: order of first line.
+    this.sessions.sort((a, b) => a.firstLine.localeCompare(b.firstLine, undefined, { numeric: true }) || a.id - b.id);
+    this.sessions.forEach((s, i) => (s.id = i + 1));
+    const findings: Finding[] = [...this.aggregates.values()]
+      .sort((a, b) => {
+        const x = cause(a.cause);
+        const y = cause(b.cause);
+        const sev = ['critical', 'error', 'warning', 'info'];
+        return sev.indexOf(x.severity) - sev.indexOf(y.severity) || CONF_RANK[a.confidence] - CONF_RANK[b.confidence] || y.priority - x.priority || b.sessionCount - a.sessionCount || a.firstSeq - b.firstSeq;
+      })
+      .map((a) => {
+        const c = cause(a.cause);
+        return {
+          cause: c.id,
+          category: c.category,
+          severity: c.severity,
+          confidence: a.confidence,
+          title: c.title,
+          sessions: a.sessions.map((s) => s.id),
+          sessionCount: a.sessionCount,
+          evidence: a.evidence.map((e) => ({ file: this.inputs[e.file]!.name, line: e.line, text: utf8Text(e.text) })),
+          explanation: c.explanation,
+          fix: c.fix,
+        };
+      });
+    const benign: BenignReport[] = [];
+    BENIGN.forEach((b, i) => {
+      const slot = this.benign[i]!;
+      if (slot.count) benign.push({ id: b.id, title: b.title, why: b.why, count: slot.count, examples: slot.examples });
+    });
+    const formats: Report['stats']['formats'] = {};
+    for (const [k, v] of this.formats) formats[k] = v;
+    const daemons: Report['stats']['daemons'] = {};
+    for (const [k, v] of this.daemons) daemons[k] = v;
+    this.finished = {
+      schema: REPORT_SCHEMA,
+      inputs: this.inputs,
+      stats: { lines: this.lines, formats, daemons, eventLines: this.eventLines, benignLines: this.benignLines, unknownLines: this.unknownLines, otherLines: this.otherLines },
+      summary: {
+        sessions: this.sessionTotal,
+        ok: this.outcomes.ok,
+        dropped: this.outcomes.dropped,
+        failed: this.outcomes.failed,
+        open: this.outcomes.open,
+        partial: this.outcomes.partial,
+        sessionsOmitted: this.sessionTotal - this.sessions.length,
+        findings: findings.length,
+        topCause: findings[0]?.cause ?? null,
+      },
+      findings,
+      benign,
+      sessions: this.sessions,
+    };
+    return this.finished;
+  }
+}
+
+function iso(ms: number): string | null {
+  return Number.isFinite(ms) ? new Date(ms).toISOString().slice(0, 19) : null;
+}
+
+const START_KINDS = new Set(['ctrl-start', 'call-start', 'ppp-start', 'iface', 'connect', 'plugin', 'connecting', 'l2tp-tunnel-up', 'l2tp-call-up', 'ipsec-start', 'call-up']);
+const END_KINDS = new Set(['ctrl-end', 'exit', 'terminated', 'hangup', 'l2tp-tunnel-closed', 'l2tp-call-closed', 'ike-deleted', 'transport-hangup', 'exit-code']);
+
+/** How the session ended: who hung up and why, from its events. */
+export function sessionEnd(s: Session): SessionEnd | null {
+  const ev = s.events;
+  const pick = (...kinds: string[]): Ev | undefined => ev.find((e) => kinds.includes(e.kind));
+  let e: Ev | undefined;
+  if ((e = pick('dev-ppp-open', 'no-kernel-ppp', 'mppe-no-kernel'))) return { by: 'system', reason: e.kind === 'mppe-no-kernel' ? 'kernel has no MPPE support' : `no kernel PPP support${e.reason ? ` (${e.reason})` : ''}` };
+  if ((e = pick('emsgsize'))) return { by: 'network', reason: 'GRE socket error: Message too long (EMSGSIZE, path MTU)' };
+  if ((e = pick('gre-read-fail', 'gre-write-fail'))) return { by: 'network', reason: `GRE socket error: ${e.reason ?? ''}`.trim() };
+  if ((e = pick('echo-timeout'))) return { by: 'network', reason: `no response to ${e.n ?? '?'} LCP echo-requests` };
+  if ((e = pick('link-dead', 'pptp-echo-timeout'))) return { by: 'network', reason: 'keepalive failed' };
+  if ((e = pick('cp-timeout'))) return { by: 'network', reason: `${e.proto ?? 'LCP'}: no answer to Configure-Requests` };
+  if ((e = pick('l2tp-retries', 'l2tp-hello-timeout', 'ike-timeout'))) return { by: 'network', reason: e.kind === 'ike-timeout' ? 'IKE: no answer from the peer' : 'L2TP control messages not acknowledged' };
+  if ((e = ev.find((x) => x.kind === 'term-by-peer' || (x.kind === 'termreq' && x.dir === 'rcvd')))) return { by: 'peer', reason: e.reason ? `peer terminated LCP: ${e.reason}` : 'peer terminated LCP' };
+  if ((e = ev.find((x) => x.kind === 'termreq' && x.dir === 'sent'))) return { by: 'local', reason: e.reason ? `terminated LCP: ${e.reason}` : 'terminated LCP' };
+  if ((e = ev.find((x) => x.kind === 'termack' && x.dir === 'sent'))) return { by: 'peer', reason: 'peer terminated LCP (no reason logged)' };
+  if ((e = pick('auth-fail', 'no-secret'))) return { by: e.dir === 'peer' ? 'local' : 'peer', reason: 'authentication failed' };
+  if ((e = ev.find((x) => x.kind === 'call-clear' && x.dir === 'rcvd'))) return { by: 'peer', reason: 'peer cleared the PPTP call' };
+  if ((e = pick('ctrl-eof'))) return { by: 'peer', reason: 'peer closed the control connection' };
+  if ((e = ev.find((x) => x.kind === 'l2tp-msg' && (x.n === 4 || x.n === 14)))) return { by: 'peer', reason: `peer sent ${e.reason}` };
+  if ((e = pick('l2tp-tunnel-closed'))) return { by: /goodbye|closing|request/i.test(e.reason ?? '') ? 'local' : 'unknown', reason: `tunnel closed (${e.reason ?? ''})` };
+  if ((e = pick('signal', 'user-request'))) return { by: 'local', reason: e.kind === 'signal' ? `pppd terminated by signal ${e.n ?? ''}`.trim() : 'local request' };
+  if ((e = ev.find((x) => x.kind === 'call-clear' && x.dir === 'sent'))) return { by: 'local', reason: 'cleared the PPTP call' };
+  if ((e = pick('hangup', 'transport-hangup'))) return { by: 'unknown', reason: 'the tunnel below PPP closed (modem hangup)' };
+  if ((e = pick('ctrl-end', 'exit', 'terminated', 'ike-deleted', 'l2tp-call-closed'))) return { by: 'unknown', reason: 'ended' };
+  return null;
+}
+
+function summarize(s: Session, hits: RuleHit[], inputs: InputReport[]): SessionReport {
+  const up = s.kind === 'ipsec' ? s.has('child-up') : s.has('ip-local') || s.has('ip-remote') || s.has('tunnel-up') && !s.has('cp-timeout');
+  const ended = s.closed || s.events.some((e) => END_KINDS.has(e.kind));
+  const failing = hits.some((h) => cause(h.cause).severity === 'critical' || cause(h.cause).severity === 'error');
+  const started = s.events.some((e) => START_KINDS.has(e.kind));
+  let outcome: SessionReport['outcome'];
+  if (up) outcome = failing ? 'dropped' : ended ? 'ok' : 'open';
+  else if (hits.length) outcome = 'failed';
+  else if (!started) outcome = 'partial';
+  else outcome = ended ? 'failed' : 'open';
+  const name = inputs[s.file]?.name ?? '?';
+  const connectSeconds = s.connectMinutes !== null ? Math.round(s.connectMinutes * 60) : Number.isFinite(s.firstTs) && Number.isFinite(s.lastTs) ? Math.round((s.lastTs - s.firstTs) / 1000) : null;
+  return {
+    id: s.seq,
+    kind: s.kind,
+    role: s.role,
+    host: s.host,
+    client: s.peer,
+    controlPid: s.controlPid,
+    pppdPid: s.pppdPid,
+    interface: s.iface,
+    user: s.user,
+    auth: s.auth,
+    mppe: s.mppe,
+    localIp: s.localIp,
+    remoteIp: s.remoteIp,
+    start: iso(s.firstTs),
+    end: iso(s.lastTs),
+    connectSeconds,
+    bytesSent: s.bytesSent,
+    bytesReceived: s.bytesReceived,
+    outcome,
+    ended: ended || hits.length ? sessionEnd(s) : null,
+    causes: hits.map((h) => h.cause),
+    firstLine: `${name}:${s.firstLine}`,
+    lastLine: `${name}:${s.lastLine}`,
+  };
+}
+
+/** Convenience: analyse in-memory texts (tests, small inputs). */
+export function analyzeTexts(files: { name: string; text: string }[], opts?: AnalyzeOptions): Report {
+  const a = new Analyzer(opts);
+  for (const f of files) a.text(a.beginInput(f.name), f.text);
+  return a.report();
+}

@@ -1,0 +1,91 @@
+/**
+ * Lines that look alarming but are harmless. Each entry says why, so the
+ * report can list them as benign instead of letting them look like a cause.
+ * A line that matches here never becomes an event, so no rule can use it as
+ * evidence.
+ */
+
+/** One benign pattern. */
+export interface BenignPattern {
+  id: string;
+  title: string;
+  why: string;
+  /** Cheap literal that must occur in the message before the regex runs. */
+  lit: string;
+  re: RegExp;
+}
+
+export const BENIGN: readonly BenignPattern[] = [
+  {
+    id: 'protocol-reject-apple-acsp',
+    title: "Protocol-Reject of Apple's ACSP (0x8235)",
+    why: 'macOS and iOS clients offer the Apple Client Server Protocol (0x8235) on every link. pppd does not implement it and answers with an LCP Protocol-Reject, which the client accepts and goes on. RFC 1661 §5.7: a Protocol-Reject only stops that one protocol.',
+    lit: '8235',
+    re: /(?:Unsupported protocol|Protocol-Reject for)[^\n]*0x8235|Apple Client Server Protocol/,
+  },
+  {
+    id: 'protocol-reject-ipv6cp',
+    title: 'Protocol-Reject of IPV6CP (0x8057)',
+    why: 'The client offers IPv6 (IPV6CP, 0x8057) and this pppd runs without +ipv6. The reject only disables IPv6 on the link; IPv4 (IPCP) is unaffected.',
+    lit: '8057',
+    re: /(?:Unsupported protocol|Protocol-Reject for)[^\n]*0x8057/,
+  },
+  {
+    id: 'ppprc-permission',
+    title: "pppd cannot read ~/.ppprc",
+    why: "pppd tries the invoking user's ~/.ppprc before its real options; when pptpd or xl2tpd start pppd as root from another user's environment the file is unreadable. The system options files are still read.",
+    lit: 'options file',
+    re: /can't open options file [^\n]*\.ppprc/,
+  },
+  {
+    id: 'proxyarp-no-ethernet',
+    title: 'No ethernet address for proxy ARP',
+    why: "With `proxyarp` pppd looks for a LAN interface on the client's subnet to publish an ARP entry. When the pool is not part of a LAN subnet there is none; only the proxy ARP entry is skipped, the tunnel works (routing to the pool still has to be set up).",
+    lit: 'proxy ARP',
+    re: /Cannot determine ethernet address for proxy ARP/,
+  },
+  {
+    id: 'pptpd-gre-bad-checksum',
+    title: 'pptpd: "GRE: Bad checksum from pppd"',
+    why: "pptpd checks the async-HDLC FCS of frames pppd writes to the pty. The first frames after the pty opens are often cut (pppd's initial flush), so one such line at call start is normal.",
+    lit: 'Bad checksum',
+    re: /GRE: Bad checksum from pppd/,
+  },
+  {
+    id: 'ppp-filter-unsupported',
+    title: 'Kernel without PPP filtering',
+    why: 'pppd wants CONFIG_PPP_FILTER only for the `active-filter`/`pass-filter` options; without them nothing is lost.',
+    lit: 'PPP filtering',
+    re: /kernel does not support PPP filtering/,
+  },
+  {
+    id: 'non-lcp-discarded',
+    title: 'Non-LCP packet discarded while LCP is not open',
+    why: 'The peer sent an IPCP/CCP packet after this side already closed LCP (or before it opened). RFC 1661 §3.4 requires discarding it; it is a symptom of the termination, never its cause.',
+    lit: 'non-LCP',
+    re: /Discarded non-LCP packet when LCP not open/,
+  },
+  {
+    id: 'gre-reordering',
+    title: 'GRE reordering / duplicates',
+    why: 'pptpd and the pptp client drop duplicated or late GRE packets; PPP above recovers (MPPE stateless mode resynchronises per packet).',
+    lit: 'GRE',
+    re: /GRE: Discarding (?:duplicate|out of order) packet|buffering packet|discarding duplicate/i,
+  },
+  {
+    id: 'xl2tpd-ignored-avp',
+    title: 'xl2tpd ignores an optional AVP',
+    why: 'xl2tpd skips optional (non-mandatory) AVPs it does not implement, such as Windows and macOS vendor AVPs; RFC 2661 §4.1 allows that.',
+    lit: 'Ignoring AVP',
+    re: /ignore_avp ?: Ignoring AVP/,
+  },
+];
+
+/** Index of the benign pattern matching `msg`, or -1. */
+export function matchBenign(msg: string): number {
+  for (let i = 0; i < BENIGN.length; i++) {
+    const b = BENIGN[i]!;
+    if (msg.includes(b.lit) && b.re.test(msg)) return i;
+  }
+  return -1;
+}

@@ -1,0 +1,159 @@
+/**
+ * pppd messages → events. Wordings come from ppp-project/ppp (main.c, auth.c,
+ * lcp.c, fsm.c, ccp.c, chap-new.c, chap_ms.c, upap.c, sys-linux.c) across
+ * 2.4.x and 2.5.x, the pptpd-logwtmp plugin, accel-ppp's similar messages,
+ * and Apple's pppd with its L2TP/PPTP plugins (macOS ppp.log).
+ *
+ * The table is tried in order; each entry has a literal that must occur
+ * before its regex runs, so a message costs a few `includes` at most.
+ */
+import type { EvFields } from '../types.js';
+
+type Build = (m: RegExpExecArray, msg: string) => EvFields | null;
+interface Entry {
+  lit: string;
+  re: RegExp;
+  ev: Build;
+}
+
+const authMethod = (s: string | undefined): string | undefined => {
+  if (!s) return undefined;
+  const u = s.toUpperCase();
+  if (u.includes('MS') && (u.includes('V2') || u.includes('-2'))) return 'MS-CHAP-v2';
+  if (u.includes('MS')) return 'MS-CHAP';
+  if (u.includes('CHAP')) return 'CHAP';
+  if (u.includes('PAP')) return 'PAP';
+  if (u.includes('EAP')) return 'EAP';
+  return s;
+};
+
+const unquote = (s: string | undefined): string | undefined => (s === undefined ? undefined : s.replace(/^"(.*)"$/, '$1'));
+
+/** `[LCP ConfReq id=0x1 <auth chap MS-v2> ...]` → the auth option text, if any. */
+function authOption(body: string): string | undefined {
+  const m = /<auth ([^>]*)>/.exec(body);
+  return m ? m[1] : undefined;
+}
+
+/** Packet dumps (`debug`): `sent [LCP TermReq id=0x2 "reason"]`. */
+function packet(m: RegExpExecArray): EvFields | null {
+  const dir = m[1]!;
+  const proto = m[2]!;
+  const code = m[3]!;
+  const body = m[4] ?? '';
+  if (proto === 'LCP') {
+    if (code === 'EchoReq' || code === 'EchoRep') return dir === 'rcvd' ? { kind: 'rcvd-lcp' } : null;
+    if (code === 'ConfReq') {
+      const a = authOption(body);
+      if (a) return { kind: 'lcp-confreq', dir, method: authMethod(a) ?? a };
+      return dir === 'rcvd' ? { kind: 'rcvd-lcp' } : null;
+    }
+    if (code === 'TermReq') return { kind: 'termreq', dir, reason: /"([^"]*)"/.exec(body)?.[1] ?? '' };
+    if (code === 'TermAck') return { kind: 'termack', dir };
+    if ((code === 'ConfRej' || code === 'ConfNak') && body.includes('<auth')) return { kind: 'auth-rejected', dir, method: authMethod(authOption(body)) };
+    if (code === 'ProtRej' && dir === 'rcvd' && /\b80 fd\b/.test(body)) return { kind: 'ccp-protrej' };
+    return dir === 'rcvd' ? { kind: 'rcvd-lcp' } : null;
+  }
+  if (proto === 'CHAP' && code === 'Failure' && dir === 'rcvd') {
+    const e = /E=(\d+)/.exec(body);
+    return { kind: 'auth-fail', dir: 'local', method: 'CHAP', n: e ? Number(e[1]) : undefined, reason: /"([^"]*)"/.exec(body)?.[1] };
+  }
+  if (proto === 'PAP' && code === 'AuthNak' && dir === 'rcvd') return { kind: 'auth-fail', dir: 'local', method: 'PAP', reason: /"([^"]*)"/.exec(body)?.[1] };
+  return null;
+}
+
+const TABLE: Entry[] = [
+  // debug packet dumps first: with `debug` they are most of pppd's lines.
+  { lit: ' [', re: /^(sent|rcvd) \[(\w+) (\w+)(?: id=0x[0-9a-f]+)?(.*)\]\s*$/, ev: packet },
+  { lit: 'started by', re: /^pppd ([\d.]+\S*) started by (\S+), uid (\d+)/, ev: (m) => ({ kind: 'ppp-start', reason: m[1] }) },
+  { lit: 'Using interface', re: /^Using interface (\S+)/, ev: (m) => ({ kind: 'iface', iface: m[1] }) },
+  { lit: 'Connect:', re: /^Connect: (\S+) <--> (\S+)/, ev: (m) => ({ kind: 'connect', iface: m[1], reason: m[2] }) },
+  { lit: 'Plugin', re: /^Plugin (\S+?)\.? loaded/, ev: (m) => ({ kind: 'plugin', reason: m[1], transport: /l2tp/i.test(m[1]!) ? 'l2tp' : /pptp/i.test(m[1]!) && !/logwtmp/i.test(m[1]!) ? 'pptp' : undefined }) },
+  { lit: 'calling number', re: /peer from calling number (\S+) authorized/, ev: (m) => ({ kind: 'peer', peer: m[1] }) },
+  { lit: 'ip-up', re: /ip-up (\S+) (\S*) ?(\S+)\s*$/, ev: (m) => ({ kind: 'peer', iface: m[1], user: m[2] || undefined, peer: m[3] }) },
+  { lit: 'IP address', re: /^local {1,2}IP address (\S+)/, ev: (m) => ({ kind: 'ip-local', ip: m[1] }) },
+  { lit: 'IP address', re: /^remote IP address (\S+)/, ev: (m) => ({ kind: 'ip-remote', ip: m[1] }) },
+  { lit: 'Connect time', re: /^Connect time ([\d.]+) minutes/, ev: (m) => ({ kind: 'connect-time', n: Number(m[1]) }) },
+  { lit: 'bytes', re: /^Sent (\d+) bytes, received (\d+) bytes/, ev: (m) => ({ kind: 'bytes', n: Number(m[1]), n2: Number(m[2]) }) },
+  { lit: 'MPPE', re: /^MPPE (\d+)-bit (?:(stateless|stateful) )?compression enabled/, ev: (m) => ({ kind: 'mppe-up', reason: `MPPE ${m[1]}-bit${m[2] ? ` ${m[2]}` : ''}` }) },
+  { lit: 'MPPE required, but kernel', re: /MPPE required, but kernel has no support/, ev: () => ({ kind: 'mppe-no-kernel' }) },
+  { lit: 'MPPE required but peer', re: /MPPE required but peer negotiation failed/, ev: () => ({ kind: 'mppe-peer-failed' }) },
+  { lit: 'MPPE required, but', re: /MPPE required, but (?:MS-CHAP\S* auth not performed|auth done in both directions)/, ev: (m) => ({ kind: 'mppe-no-mschap', reason: m[0] }) },
+  { lit: 'Modem hangup', re: /^Modem hangup/, ev: () => ({ kind: 'hangup' }) },
+  { lit: 'Connection terminated', re: /^Connection terminated/, ev: () => ({ kind: 'terminated' }) },
+  { lit: 'Exit', re: /^Exit\.?\s*$/, ev: () => ({ kind: 'exit' }) },
+  { lit: 'signal', re: /^Terminating on signal (\d+)/, ev: (m) => ({ kind: 'signal', n: Number(m[1]) }) },
+  { lit: 'SIGHUP', re: /^Hangup \(SIGHUP\)/, ev: () => ({ kind: 'signal', n: 1 }) },
+  { lit: 'timeout sending', re: /^(\w+): timeout sending Config-Requests/, ev: (m) => ({ kind: 'cp-timeout', proto: m[1] }) },
+  { lit: 'echo-requests', re: /No response to (\d+) echo-requests/, ev: (m) => ({ kind: 'echo-timeout', n: Number(m[1]) }) },
+  { lit: 'appears to be disconnected', re: /Serial link appears to be disconnected/, ev: () => ({ kind: 'link-dead' }) },
+  { lit: 'terminated by peer', re: /^(\w+) terminated by peer(?: \((.*)\))?/, ev: (m) => ({ kind: 'term-by-peer', proto: m[1], reason: m[2] ?? '' }) },
+  { lit: 'Protocol-Reject', re: /Protocol-Reject for (?:'Compression Control Protocol' \()?0x80fd/i, ev: () => ({ kind: 'ccp-protrej' }) },
+  // authentication, client side (we authenticate to the peer)
+  { lit: 'authentication failed: E=', re: /(\S*CHAP\S*) authentication failed: E=(\d+)\s*(.*)/, ev: (m) => ({ kind: 'auth-fail', dir: 'local', method: authMethod(m[1]), n: Number(m[2]), reason: m[3] }) },
+  { lit: 'authentication failed', re: /^(CHAP|PAP|EAP|MS-CHAP\S*) authentication failed(?:: (.*))?/, ev: (m) => ({ kind: 'auth-fail', dir: 'local', method: authMethod(m[1]), reason: m[2] }) },
+  { lit: 'authentication succeeded', re: /^(CHAP|PAP|EAP|MS-CHAP\S*) authentication succeeded/, ev: (m) => ({ kind: 'auth-ok', dir: 'local', method: authMethod(m[1]) }) },
+  { lit: 'authenticate ourselves', re: /[Ff]ailed to authenticate ourselves to peer/, ev: () => ({ kind: 'auth-fail', dir: 'local' }) },
+  // authentication, server side (the peer authenticates to us)
+  { lit: 'peer authentication succeeded', re: /(\S+)? ?peer authentication succeeded for (\S+)/, ev: (m) => ({ kind: 'auth-ok', dir: 'peer', method: authMethod(m[1]), user: unquote(m[2]) }) },
+  { lit: 'peer authentication failed', re: /(\S+)? ?peer authentication failed for (\S+)/, ev: (m) => ({ kind: 'auth-fail', dir: 'peer', method: authMethod(m[1]), user: unquote(m[2]) }) },
+  { lit: 'failed', re: /^Peer (\S+) failed (\S+) authentication/, ev: (m) => ({ kind: 'auth-fail', dir: 'peer', method: authMethod(m[2]), user: unquote(m[1]) }) },
+  { lit: 'user', re: /^user (\S+) logged in/, ev: (m) => ({ kind: 'user', user: unquote(m[1]) }) },
+  { lit: 'secret', re: /^No (\S+ )?secret found for (?:(authenticating us to )|authenticating )?(\S+)/, ev: (m) => ({ kind: 'no-secret', dir: m[2] ? 'local' : 'peer', user: unquote(m[3]), method: authMethod(m[1]?.trim()) }) },
+  { lit: 'secret', re: /^No (?:CHAP|PAP|MS-CHAP\S*) secret found/, ev: () => ({ kind: 'no-secret', dir: 'peer' }) },
+  { lit: 'refused to authenticate', re: /peer refused to authenticate/, ev: () => ({ kind: 'peer-refused-auth' }) },
+  { lit: 'required to authenticate itself', re: /The remote system is required to authenticate itself/, ev: () => ({ kind: 'auth-required-nosecret' }) },
+  // kernel and devices
+  { lit: '/dev/ppp', re: /Couldn't open the \/dev\/ppp device: (.*)/, ev: (m) => ({ kind: 'dev-ppp-open', reason: m[1]!.trim() }) },
+  { lit: 'create the /dev/ppp', re: /create the \/dev\/ppp device node/, ev: () => ({ kind: 'dev-ppp-open', reason: 'No such file or directory' }) },
+  { lit: 'support', re: /lacks (?:PPP )?kernel support|kernel support for PPP|kernel does not support PPP(?! filtering)|kernel lacks PPP/i, ev: () => ({ kind: 'no-kernel-ppp' }) },
+  // addressing
+  { lit: 'not authorized to use remote address', re: /not authorized to use remote address (\S+)/, ev: (m) => ({ kind: 'ip-not-authorized', ip: m[1] }) },
+  { lit: 'determine remote IP', re: /Could not determine remote IP address/, ev: () => ({ kind: 'no-remote-ip' }) },
+  { lit: 'refused to agree', re: /Peer refused to agree to (?:our|his) IP address/, ev: () => ({ kind: 'ip-refused' }) },
+  { lit: 'address', re: /(?:SIOCSIFADDR|SIOCSIFDSTADDR|sifaddr|Couldn't set (?:interface )?(?:IP )?address|Could not set interface IP address)[^\n]*?(?:File exists|in use|Cannot assign|exists|failed)?/, ev: (m) => ({ kind: 'ip-set-fail', reason: m[0] }) },
+  { lit: 'ddress', re: /no (?:more )?(?:free|available) (?:IPv4 |IP )?address|out of IP addresses|(?:IP |address )?pool (?:is )?(?:empty|exhausted)|unable to (?:get|allocate) (?:a |an )?(?:IP|lease|address)/i, ev: (m) => ({ kind: 'pool-empty', reason: m[0] }) },
+  // PPTP driven through pppd (pptp plugin, router firmwares)
+  { lit: 'Call-Clear-Request', re: /(sent|rcvd|received|Received)? ?Call-Clear-Request/, ev: (m) => ({ kind: 'call-clear', dir: m[1] && m[1].startsWith('s') ? 'sent' : 'rcvd', transport: 'pptp' }) },
+  { lit: 'Call-Disconnect-Notify', re: /Call-Disconnect-Notify/, ev: () => ({ kind: 'call-clear', dir: 'rcvd', transport: 'pptp' }) },
+  { lit: 'Message too long', re: /Message too long|EMSGSIZE/, ev: () => ({ kind: 'emsgsize' }) },
+  { lit: 'LCP down', re: /^LCP down/, ev: () => ({ kind: 'lcp-down' }) },
+  { lit: 'User request', re: /^User request/, ev: () => ({ kind: 'user-request' }) },
+  // Apple pppd plugins (macOS ppp.log)
+  { lit: 'connecting to server', re: /^(L2TP|PPTP) connecting to server '([^']*)' \(([^)]*)\)/, ev: (m) => ({ kind: 'connecting', transport: m[1]!.toLowerCase(), peer: m[3] }) },
+  { lit: 'connection established', re: /^(L2TP|PPTP) connection established/, ev: (m) => ({ kind: 'tunnel-up', transport: m[1]!.toLowerCase() }) },
+  { lit: 'hangup', re: /^(L2TP|PPTP) hangup/, ev: (m) => ({ kind: 'transport-hangup', transport: m[1]!.toLowerCase() }) },
+  { lit: 'shared secret', re: /no user shared secret found|IPSec shared secret (?:is )?missing|incorrect user shared secret|shared secret (?:is )?missing/i, ev: () => ({ kind: 'l2tp-ipsec-secret-missing', transport: 'l2tp' }) },
+  { lit: 'IPSec connection started', re: /^IPSec connection started/, ev: () => ({ kind: 'ipsec-start', transport: 'l2tp' }) },
+  { lit: 'IPSec connection established', re: /^IPSec connection established/, ev: () => ({ kind: 'child-up' }) },
+  { lit: 'IPSec phase 1 established', re: /^IPSec phase 1 established/, ev: () => ({ kind: 'ike-up' }) },
+  { lit: 'IPSec connection failed', re: /^IPSec connection failed(?: <IKE Error (\d+) \(0x[0-9a-f]+\) ([^>]*)>)?/i, ev: ikeErrorEvent },
+  { lit: 'cannot connect', re: /(?:L2TP|PPTP) cannot connect to (?:the )?server|cannot connect to the server/i, ev: (m, msg) => ({ kind: 'ctrl-connect-fail', transport: msg.startsWith('L2TP') ? 'l2tp' : msg.startsWith('PPTP') ? 'pptp' : undefined, reason: m[0] }) },
+];
+
+/** macOS: `IPSec connection failed <IKE Error 14 (0xe) No proposal chosen>`; without a code racoon never answered. */
+function ikeErrorEvent(m: RegExpExecArray): EvFields {
+  const code = m[1] ? Number(m[1]) : undefined;
+  const text = m[2] ?? '';
+  // RFC 2408 §3.14.1 notify message types
+  if (code === 14 || code === 13 || code === 12) return { kind: 'ike-no-proposal', n: code, reason: text, transport: 'l2tp' };
+  if (code === 23 || code === 24 || code === 25) return { kind: 'ike-auth-fail', n: code, reason: text, transport: 'l2tp' };
+  if (code === 18) return { kind: 'ike-no-conn', n: code, reason: text, transport: 'l2tp' };
+  if (code === undefined) return { kind: 'ike-timeout', reason: 'no answer from the IKE daemon', transport: 'l2tp' };
+  return { kind: 'ike-auth-fail', n: code, reason: text, transport: 'l2tp' };
+}
+
+/** The event for a pppd message, or null when the message is not one doctor uses. */
+export function extractPppd(msg: string): EvFields | null {
+  for (const e of TABLE) {
+    if (!msg.includes(e.lit)) continue;
+    const m = e.re.exec(msg);
+    if (m) {
+      const ev = e.ev(m, msg);
+      if (ev) return ev;
+      // A matched packet dump that carries nothing of interest.
+      if (e.lit === ' [') return null;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,487 @@
+/**
+ * Line head parser: finds the timestamp, host, program[pid] and the start of
+ * the message in one log line, for every format doctor reads:
+ *
+ *   RFC 3164          `<30>Aug  1 14:05:34 host pppd[123]: msg` (PRI optional)
+ *   journalctl short  `Aug 01 14:05:34 host pppd[123]: msg` (also short-precise `14:05:34.123456`)
+ *   ISO / short-iso   `2016-08-01T14:05:34+0200 host pppd[123]: msg` (rsyslog high precision too)
+ *   short-full        `Mon 2016-08-01 14:05:34 CEST host pppd[123]: msg`
+ *   RFC 5424          `<30>1 2016-08-01T14:05:34.003Z host pppd 123 - - msg`
+ *   macOS ppp.log     `Mon Aug  1 14:05:34 2016 : msg`
+ *   OpenWrt logread   `Sat Mar 29 13:08:32 2025 daemon.info pptpd[18434]: msg`
+ *   router tables     `186<TAB>Aug 1 22:45:15<TAB>PPP<TAB>ERROR<TAB>msg`
+ *   JSON lines        `{"time":...,"pid":..,"hostname":..,"msg":..}` (pino, tunppp's own logs)
+ *   bare              `pppd[4789]: msg`, `/usr/sbin/pppd: msg`, `ERROR:  pppd: msg`, or just `msg`
+ *
+ * The hot path (one call per line of a possibly huge log) fills a reusable
+ * `LineHead` with offsets and allocates nothing; strings are cut only for
+ * lines whose program is a VPN daemon. Timestamps are parsed lazily
+ * (`headTime`). Pure: no I/O.
+ */
+import type { LineFormat } from './types.js';
+
+/** Offsets into one line; reused for every line. */
+export interface LineHead {
+  format: LineFormat;
+  /** Timestamp text [tsStart, tsEnd), or tsStart = -1. */
+  tsStart: number;
+  tsEnd: number;
+  /** Host [hostStart, hostEnd), or hostStart = -1. */
+  hostStart: number;
+  hostEnd: number;
+  /** Program name [progStart, progEnd), or progStart = -1. */
+  progStart: number;
+  progEnd: number;
+  /** Process id, or -1. */
+  pid: number;
+  /** Start of the message. */
+  msgStart: number;
+  /** For JSON lines: the decoded fields (the offsets above are then unused). */
+  json: { msg: string; host: string | null; program: string | null; pid: number; timeMs: number } | null;
+}
+
+/** A fresh head to reuse. */
+export function newHead(): LineHead {
+  return { format: 'bare', tsStart: -1, tsEnd: -1, hostStart: -1, hostEnd: -1, progStart: -1, progEnd: -1, pid: -1, msgStart: 0, json: null };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** Month index (0-11) of the three letters at `p`, or -1. */
+export function monthAt(line: string, p: number): number {
+  const c = line.charCodeAt(p);
+  // Cheap reject: month names start with an upper-case J F M A S O N D.
+  if (c !== 74 && c !== 70 && c !== 77 && c !== 65 && c !== 83 && c !== 79 && c !== 78 && c !== 68) return -1;
+  for (let i = 0; i < 12; i++) if (line.startsWith(MONTHS[i]!, p)) return i;
+  return -1;
+}
+
+function dayAt(line: string, p: number): boolean {
+  for (const d of DAYS) if (line.startsWith(d, p)) return true;
+  return false;
+}
+
+/** Length of `hh:mm:ss` (+ optional `.frac`) at p, or 0. */
+function timeLen(line: string, p: number): number {
+  if (!(isDigit(line.charCodeAt(p)) && isDigit(line.charCodeAt(p + 1)) && line.charCodeAt(p + 2) === 58)) return 0;
+  if (!(isDigit(line.charCodeAt(p + 3)) && isDigit(line.charCodeAt(p + 4)) && line.charCodeAt(p + 5) === 58)) return 0;
+  if (!(isDigit(line.charCodeAt(p + 6)) && isDigit(line.charCodeAt(p + 7)))) return 0;
+  let q = p + 8;
+  if (line.charCodeAt(q) === 46 || line.charCodeAt(q) === 44) {
+    q++;
+    while (isDigit(line.charCodeAt(q))) q++;
+  }
+  return q - p;
+}
+
+/** `Mmm dd hh:mm:ss` (day space- or zero-padded, or unpadded) at p: end offset or -1. */
+function bsdStampEnd(line: string, p: number): number {
+  if (monthAt(line, p) < 0 || line.charCodeAt(p + 3) !== 32) return -1;
+  let q = p + 4;
+  while (line.charCodeAt(q) === 32) q++;
+  if (!isDigit(line.charCodeAt(q))) return -1;
+  q++;
+  if (isDigit(line.charCodeAt(q))) q++;
+  if (line.charCodeAt(q) !== 32) return -1;
+  q++;
+  const t = timeLen(line, q);
+  return t ? q + t : -1;
+}
+
+/** `YYYY-MM-DD[T ]hh:mm:ss[.frac][Z|±hh[:]mm]` at p: end offset or -1. */
+function isoStampEnd(line: string, p: number): number {
+  for (let i = 0; i < 4; i++) if (!isDigit(line.charCodeAt(p + i))) return -1;
+  if (line.charCodeAt(p + 4) !== 45 || line.charCodeAt(p + 7) !== 45) return -1;
+  if (!isDigit(line.charCodeAt(p + 5)) || !isDigit(line.charCodeAt(p + 8)) || !isDigit(line.charCodeAt(p + 9))) return -1;
+  const sep = line.charCodeAt(p + 10);
+  if (sep !== 84 && sep !== 32) return -1;
+  const t = timeLen(line, p + 11);
+  if (!t) return -1;
+  let q = p + 11 + t;
+  const z = line.charCodeAt(q);
+  if (z === 90) q++;
+  else if ((z === 43 || z === 45) && isDigit(line.charCodeAt(q + 1))) {
+    q += 3;
+    if (line.charCodeAt(q) === 58) q++;
+    if (isDigit(line.charCodeAt(q))) q += 2;
+  }
+  return q;
+}
+
+const FACILITY = /^(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\.(?:emerg|alert|crit|err|warn|warning|notice|info|debug)$/;
+const LEVEL_PREFIX = /^(?:ERROR|WARN(?:ING)?|INFO|DEBUG|NOTICE|CRIT(?:ICAL)?|FATAL)(?::\s+|\s*\]\s*)/;
+
+/**
+ * Parses the program token at p (`prog[pid]: `, `prog: `). On success sets
+ * prog/pid/msgStart and returns true. `strict` accepts only names that look
+ * like a daemon we know (used for lines without a syslog header, where
+ * `CTRL: ...` or `LCP: timeout ...` are message text, not programs).
+ */
+function programAt(line: string, p: number, h: LineHead, strict: boolean): boolean {
+  const n = line.length;
+  let q = p;
+  while (q < n) {
+    const c = line.charCodeAt(q);
+    if (c === 91 /* [ */ || c === 58 /* : */ || c === 32 || c === 9) break;
+    q++;
+  }
+  if (q === p || q >= n) return false;
+  const pe = q;
+  let pid = -1;
+  if (line.charCodeAt(q) === 91) {
+    let r = q + 1;
+    let v = 0;
+    while (isDigit(line.charCodeAt(r))) v = v * 10 + line.charCodeAt(r++) - 48;
+    if (line.charCodeAt(r) !== 93 || r === q + 1) return false;
+    pid = v;
+    q = r + 1;
+  }
+  if (line.charCodeAt(q) !== 58) return false;
+  const next = line.charCodeAt(q + 1);
+  if (q + 1 < n && next !== 32 && next !== 9) return false;
+  let ps = p;
+  if (strict) {
+    // `/usr/sbin/pppd:` names the program by path.
+    const slash = line.lastIndexOf('/', pe - 1);
+    if (slash >= p) ps = slash + 1;
+    if (!knownProgramName(line.slice(ps, pe))) return false;
+  }
+  h.progStart = ps;
+  h.progEnd = pe;
+  h.pid = pid;
+  q++;
+  while (line.charCodeAt(q) === 32) q++;
+  h.msgStart = q;
+  return true;
+}
+
+const KNOWN = /^(?:pppd|ppp|pptpd|pptp|pptpctrl|xl2tpd|l2tpd|openl2tpd|charon|charon-systemd|pluto|racoon|ipsec|tunppp|accel-pppd)$/i;
+
+/** True for program names that are VPN daemons doctor reads. */
+export function knownProgramName(name: string): boolean {
+  return KNOWN.test(name);
+}
+
+/** After the header: `host prog[pid]: msg` (host optional for logread-style lines). */
+function hostThenProgram(line: string, p: number, h: LineHead, hasHost: boolean): void {
+  const n = line.length;
+  while (line.charCodeAt(p) === 32) p++;
+  h.msgStart = p;
+  if (hasHost) {
+    let q = p;
+    while (q < n && line.charCodeAt(q) !== 32) q++;
+    // `Aug  1 14:05:34 host: message` would make the host the program; a host
+    // token never ends with ':' unless there is no program at all.
+    h.hostStart = p;
+    h.hostEnd = q;
+    p = q + 1;
+    h.msgStart = p;
+  }
+  if (!programAt(line, p, h, false)) h.msgStart = p;
+}
+
+/** Fills `h` for `line`. Never throws. */
+export function parseHead(line: string, h: LineHead): void {
+  h.format = 'bare';
+  h.tsStart = -1;
+  h.hostStart = -1;
+  h.progStart = -1;
+  h.pid = -1;
+  h.json = null;
+  h.msgStart = 0;
+  const n = line.length;
+  let p = 0;
+  let c = line.charCodeAt(0);
+
+  // Router web-UI exports and `cat -n`: a line number and a tab.
+  if (isDigit(c)) {
+    let q = 1;
+    while (isDigit(line.charCodeAt(q))) q++;
+    if (line.charCodeAt(q) === 9) {
+      p = q + 1;
+      c = line.charCodeAt(p);
+    }
+  }
+
+  if (c === 123 /* { */) {
+    parseJson(line, h);
+    return;
+  }
+
+  // <PRI>
+  if (c === 60) {
+    let q = p + 1;
+    while (q < p + 5 && isDigit(line.charCodeAt(q))) q++;
+    if (line.charCodeAt(q) === 62 && q > p + 1) {
+      p = q + 1;
+      c = line.charCodeAt(p);
+      // RFC 5424: VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID SP SD [SP MSG]
+      if (isDigit(c) && line.charCodeAt(p + 1) === 32) {
+        parse5424(line, p + 2, h);
+        return;
+      }
+    }
+  }
+
+  // Mmm dd hh:mm:ss
+  let e = bsdStampEnd(line, p);
+  if (e > 0) {
+    h.tsStart = p;
+    h.tsEnd = e;
+    if (line.charCodeAt(e) === 9) {
+      parseTabbed(line, e + 1, h);
+      return;
+    }
+    // `Aug  1 14:05:34 2016 host ...` (year after the time, some BSDs)
+    let q = e + 1;
+    if (isDigit(line.charCodeAt(q)) && isDigit(line.charCodeAt(q + 3)) && line.charCodeAt(q + 4) === 32) {
+      h.tsEnd = q + 4;
+      q += 5;
+    }
+    h.format = 'rfc3164';
+    hostThenProgram(line, q, h, true);
+    return;
+  }
+
+  // ISO 8601
+  e = isoStampEnd(line, p);
+  if (e > 0) {
+    h.tsStart = p;
+    h.tsEnd = e;
+    h.format = 'iso';
+    if (line.charCodeAt(e) === 9) {
+      parseTabbed(line, e + 1, h);
+      return;
+    }
+    hostThenProgram(line, e + 1, h, true);
+    return;
+  }
+
+  // Weekday first: ctime (`Mon Aug  1 14:05:34 2016`), or journalctl short-full (`Mon 2016-08-01 ...`).
+  if (dayAt(line, p) && line.charCodeAt(p + 3) === 32) {
+    e = isoStampEnd(line, p + 4);
+    if (e > 0) {
+      h.tsStart = p + 4;
+      h.tsEnd = e;
+      h.format = 'iso';
+      let q = e + 1;
+      // time zone abbreviation
+      while (q < n && line.charCodeAt(q) !== 32) q++;
+      hostThenProgram(line, q + 1, h, true);
+      return;
+    }
+    e = bsdStampEnd(line, p + 4);
+    if (e > 0 && line.charCodeAt(e) === 32 && isDigit(line.charCodeAt(e + 1)) && isDigit(line.charCodeAt(e + 4))) {
+      h.tsStart = p;
+      h.tsEnd = e + 5;
+      const q = e + 5;
+      // macOS ppp.log: ` : message`
+      if (line.startsWith(' : ', q)) {
+        h.format = 'macos-ppp';
+        h.msgStart = q + 3;
+        return;
+      }
+      h.format = 'ctime';
+      // OpenWrt logread: `daemon.info prog[pid]: msg` (no host)
+      let r = q + 1;
+      while (r < n && line.charCodeAt(r) !== 32) r++;
+      const token = line.slice(q + 1, r);
+      if (FACILITY.test(token)) hostThenProgram(line, r + 1, h, false);
+      else hostThenProgram(line, q + 1, h, true);
+      return;
+    }
+  }
+
+  // Bare: optional level prefix, then maybe `prog[pid]: ` of a known daemon.
+  h.format = 'bare';
+  if (c === 69 || c === 87 || c === 73 || c === 68 || c === 78 || c === 67 || c === 70) {
+    const m = LEVEL_PREFIX.exec(p ? line.slice(p) : line);
+    if (m) p += m[0].length;
+  }
+  h.msgStart = p;
+  if (!programAt(line, p, h, true)) h.msgStart = p;
+}
+
+function parseTabbed(line: string, p: number, h: LineHead): void {
+  // program TAB level TAB message (level optional)
+  h.format = 'tabbed';
+  const t1 = line.indexOf('\t', p);
+  if (t1 < 0) {
+    h.msgStart = p;
+    return;
+  }
+  h.progStart = p;
+  h.progEnd = t1;
+  const t2 = line.indexOf('\t', t1 + 1);
+  h.msgStart = t2 >= 0 && t2 - t1 <= 10 ? t2 + 1 : t1 + 1;
+}
+
+function parse5424(line: string, p: number, h: LineHead): void {
+  h.format = 'rfc5424';
+  const fields: number[] = [];
+  let q = p;
+  // TIMESTAMP HOSTNAME APP-NAME PROCID MSGID: five space-separated fields.
+  for (let i = 0; i < 5; i++) {
+    const s = line.indexOf(' ', q);
+    if (s < 0) {
+      h.msgStart = line.length;
+      return;
+    }
+    fields.push(q, s);
+    q = s + 1;
+  }
+  if (line.charCodeAt(fields[0]!) !== 45) {
+    h.tsStart = fields[0]!;
+    h.tsEnd = fields[1]!;
+  }
+  if (line.charCodeAt(fields[2]!) !== 45) {
+    h.hostStart = fields[2]!;
+    h.hostEnd = fields[3]!;
+  }
+  if (line.charCodeAt(fields[4]!) !== 45) {
+    h.progStart = fields[4]!;
+    h.progEnd = fields[5]!;
+  }
+  let pid = 0;
+  let any = false;
+  for (let i = fields[6]!; i < fields[7]!; i++) {
+    const d = line.charCodeAt(i);
+    if (!isDigit(d)) {
+      any = false;
+      break;
+    }
+    pid = pid * 10 + d - 48;
+    any = true;
+  }
+  h.pid = any ? pid : -1;
+  // STRUCTURED-DATA: '-' or one or more [...] elements (']' inside values is escaped as '\]').
+  if (line.charCodeAt(q) === 45) q++;
+  else {
+    while (line.charCodeAt(q) === 91) {
+      let r = q + 1;
+      while (r < line.length) {
+        const d = line.charCodeAt(r);
+        if (d === 92) r += 2;
+        else if (d === 93) break;
+        else r++;
+      }
+      q = r + 1;
+    }
+  }
+  if (line.charCodeAt(q) === 32) q++;
+  // BOM
+  if (line.startsWith('\u00ef\u00bb\u00bf', q)) q += 3;
+  h.msgStart = q;
+}
+
+function parseJson(line: string, h: LineHead): void {
+  h.format = 'json';
+  let o: unknown;
+  try {
+    o = JSON.parse(line);
+  } catch {
+    h.format = 'bare';
+    h.msgStart = 0;
+    return;
+  }
+  if (!o || typeof o !== 'object') {
+    h.format = 'bare';
+    return;
+  }
+  const r = o as Record<string, unknown>;
+  const msg = typeof r.msg === 'string' ? r.msg : typeof r.message === 'string' ? r.message : typeof r.MESSAGE === 'string' ? r.MESSAGE : null;
+  if (msg === null) {
+    h.format = 'bare';
+    return;
+  }
+  const t = r.time ?? r.timestamp ?? r['@timestamp'];
+  const timeMs = typeof t === 'number' ? t : typeof t === 'string' ? Date.parse(t) : NaN;
+  const prog = typeof r.name === 'string' ? r.name : typeof r.SYSLOG_IDENTIFIER === 'string' ? r.SYSLOG_IDENTIFIER : null;
+  const pidRaw = r.pid ?? r._PID;
+  const pid = typeof pidRaw === 'number' ? pidRaw : typeof pidRaw === 'string' && /^\d+$/.test(pidRaw) ? Number(pidRaw) : -1;
+  const host = typeof r.hostname === 'string' ? r.hostname : typeof r._HOSTNAME === 'string' ? r._HOSTNAME : null;
+  h.json = { msg, host, program: prog, pid, timeMs };
+  h.pid = pid;
+}
+
+/** Year context for formats without a year (RFC 3164): the start year and rollover state. */
+export interface YearContext {
+  year: number;
+  lastMonth: number;
+}
+
+/**
+ * Timestamp of the line as epoch ms (wall time read as UTC, so ISO output
+ * reproduces what the log printed). NaN when there is none. RFC 3164 has no
+ * year: `ctx.year` is used and advanced when the month steps back (Dec → Jan).
+ */
+export function headTime(line: string, h: LineHead, ctx: YearContext): number {
+  if (h.json) return h.json.timeMs;
+  if (h.tsStart < 0) return NaN;
+  const p = h.tsStart;
+  const c = line.charCodeAt(p);
+  if (isDigit(c)) {
+    // ISO: take the wall-clock fields, ignore the zone.
+    const y = num(line, p, 4);
+    const mo = num(line, p + 5, 2) - 1;
+    const d = num(line, p + 8, 2);
+    return Date.UTC(y, mo, d, num(line, p + 11, 2), num(line, p + 14, 2), num(line, p + 17, 2), frac(line, p + 19));
+  }
+  let q = p;
+  let year = -1;
+  if (dayAt(line, q) && line.charCodeAt(q + 3) === 32) {
+    q += 4;
+    // ctime: year is the last 4 characters of the stamp
+    year = num(line, h.tsEnd - 4, 4);
+  }
+  const mo = monthAt(line, q);
+  if (mo < 0) return NaN;
+  q += 4;
+  while (line.charCodeAt(q) === 32) q++;
+  let d = line.charCodeAt(q++) - 48;
+  if (isDigit(line.charCodeAt(q))) d = d * 10 + line.charCodeAt(q++) - 48;
+  q++;
+  if (year < 0) {
+    if (h.tsEnd - p > 16 && line.charCodeAt(h.tsEnd - 5) === 32 && isDigit(line.charCodeAt(h.tsEnd - 4))) year = num(line, h.tsEnd - 4, 4);
+    else {
+      if (ctx.lastMonth === 11 && mo === 0) ctx.year++;
+      ctx.lastMonth = mo;
+      year = ctx.year;
+    }
+  }
+  return Date.UTC(year, mo, d, num(line, q, 2), num(line, q + 3, 2), num(line, q + 6, 2), frac(line, q + 8));
+}
+
+function num(line: string, p: number, len: number): number {
+  let v = 0;
+  for (let i = 0; i < len; i++) v = v * 10 + line.charCodeAt(p + i) - 48;
+  return v;
+}
+
+function frac(line: string, p: number): number {
+  if (line.charCodeAt(p) !== 46 && line.charCodeAt(p) !== 44) return 0;
+  let v = 0;
+  let scale = 100;
+  for (let i = p + 1; isDigit(line.charCodeAt(i)) && scale >= 1; i++) {
+    v += (line.charCodeAt(i) - 48) * scale;
+    scale /= 10;
+  }
+  return Math.floor(v);
+}
+
+/** The host as a string, or null. */
+export function headHost(line: string, h: LineHead): string | null {
+  if (h.json) return h.json.host;
+  return h.hostStart >= 0 ? line.slice(h.hostStart, h.hostEnd) : null;
+}
+
+/** The message text. */
+export function headMessage(line: string, h: LineHead): string {
+  if (h.json) return h.json.msg;
+  return h.msgStart > 0 ? line.slice(h.msgStart) : line;
+}

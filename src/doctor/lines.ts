@@ -1,0 +1,69 @@
+/**
+ * Byte chunks → lines. Splits on '\n' with `indexOf` over a latin1 string
+ * (one byte per char, so any byte sequence decodes and offsets are cheap),
+ * strips a trailing '\r', and carries the partial last line into the next
+ * chunk. Evidence text is re-decoded as UTF-8 when the report is written
+ * (`utf8Text`).
+ */
+
+/** Receives each complete line with its 1-based number. */
+export type LineSink = (text: string, lineNo: number) => void;
+
+/** Splits a stream of chunks into lines. */
+export class LineSplitter {
+  private carry: Buffer | null = null;
+  /** Lines emitted so far. */
+  lines = 0;
+  /** Bytes fed so far. */
+  bytes = 0;
+
+  constructor(private readonly sink: LineSink) {}
+
+  /** Feeds one chunk. */
+  push(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    let buf = chunk;
+    if (this.carry) {
+      buf = Buffer.concat([this.carry, chunk]);
+      this.carry = null;
+    }
+    const last = buf.lastIndexOf(10);
+    if (last < 0) {
+      this.carry = Buffer.from(buf);
+      return;
+    }
+    const text = buf.toString('latin1', 0, last + 1);
+    if (last + 1 < buf.length) this.carry = Buffer.from(buf.subarray(last + 1));
+    this.emitAll(text);
+  }
+
+  private emitAll(text: string): void {
+    let start = 0;
+    const sink = this.sink;
+    let n = this.lines;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      sink(text.slice(start, end), ++n);
+      start = nl + 1;
+    }
+    this.lines = n;
+  }
+
+  /** Flushes a last line without a newline. */
+  end(): void {
+    if (this.carry && this.carry.length) {
+      const t = this.carry.toString('latin1');
+      this.carry = null;
+      this.emitAll(`${t}\n`);
+    }
+  }
+}
+
+/** A latin1-decoded line back as UTF-8 text (for display). */
+export function utf8Text(latin1: string): string {
+  // Pure ASCII needs no work.
+  if (!/[^\x00-\x7f]/.test(latin1)) return latin1;
+  return Buffer.from(latin1, 'latin1').toString('utf8');
+}

@@ -1,0 +1,52 @@
+/**
+ * All rules, and the order of findings within a session. `SUPPRESS` lists
+ * causes that make another one a mere consequence in the same session (no
+ * kernel PPP also means LCP never ran).
+ */
+import { causeOrder } from '../causes.js';
+import type { Session } from '../session.js';
+import { auth } from './auth.js';
+import { ipPool } from './ip-pool.js';
+import { ipsec } from './ipsec.js';
+import { kernelPpp } from './kernel-ppp.js';
+import { keepalive } from './keepalive.js';
+import { l2tpAvp } from './l2tp-avp.js';
+import { l2tpIpsecSecret } from './l2tp-ipsec-secret.js';
+import { l2tpTunnel } from './l2tp-tunnel.js';
+import { lcpTimeout } from './lcp-timeout.js';
+import { mppe } from './mppe.js';
+import { mutualAuth } from './mutual-auth.js';
+import { pathMtu } from './path-mtu.js';
+import { peerTerminated } from './peer-terminated.js';
+import { pptpControl } from './pptp-control.js';
+import type { Rule, RuleHit } from './rule.js';
+
+export type { Rule, RuleHit } from './rule.js';
+
+/** Every rule; each encodes one mechanism (see its file header). */
+export const RULES: readonly Rule[] = [pathMtu, kernelPpp, mppe, lcpTimeout, auth, mutualAuth, keepalive, ipPool, l2tpIpsecSecret, l2tpTunnel, l2tpAvp, ipsec, pptpControl];
+
+const SUPPRESS: Record<string, string[]> = {
+  'kernel-ppp-missing': ['gre-blocked', 'l2tp-ppp-no-answer', 'lcp-echo-timeout'],
+  'dev-ppp-permission': ['gre-blocked', 'l2tp-ppp-no-answer', 'lcp-echo-timeout'],
+  'mppe-no-kernel-support': ['mppe-not-negotiated', 'lcp-terminated-by-peer'],
+  'auth-client-requires-server-auth': ['auth-bad-credentials', 'auth-protocol-mismatch'],
+  'ipsec-psk-missing': ['ipsec-unreachable', 'ipsec-nat-t'],
+  'l2tp-ipsec-secret-missing': ['l2tp-tunnel-timeout'],
+};
+
+/** Runs every rule on a finished session; findings most important first. */
+export function diagnose(s: Session): RuleHit[] {
+  let hits: RuleHit[] = [];
+  for (const r of RULES) hits.push(...r.check(s));
+  if (!hits.length) hits = peerTerminated(s);
+  const seen = new Map<string, RuleHit>();
+  for (const h of hits) {
+    const prev = seen.get(h.cause);
+    if (prev) prev.evidence = [...new Set([...prev.evidence, ...h.evidence])].sort((a, b) => a.line - b.line);
+    else seen.set(h.cause, h);
+  }
+  const present = new Set(seen.keys());
+  for (const [c, list] of Object.entries(SUPPRESS)) if (present.has(c)) for (const x of list) seen.delete(x);
+  return [...seen.values()].sort((a, b) => causeOrder(a.cause, b.cause));
+}

@@ -1,0 +1,15 @@
+/**
+ * L2TP over IPsec without a secret. Apple's L2TP plugin installs IPsec
+ * policies and triggers racoon before sending SCCRQ, unless `l2tpnoipsec` is
+ * set. With neither a shared secret nor a certificate in the IPsec settings it
+ * gives up before any packet is sent.
+ */
+import { evidence, type Rule } from './rule.js';
+
+export const l2tpIpsecSecret: Rule = {
+  name: 'l2tp-ipsec-secret',
+  check(s) {
+    const e = s.all('l2tp-ipsec-secret-missing');
+    return e.length ? [{ cause: 'l2tp-ipsec-secret-missing', confidence: 'high', evidence: evidence(e, s.find('connecting')) }] : [];
+  },
+};

@@ -1,0 +1,31 @@
+/**
+ * MPPE. pppd's CCP (ccp.c) closes LCP when MPPE is required and cannot be
+ * used: the kernel probe fails ("MPPE required, but kernel has no support"),
+ * the peer rejects or never offers MPPE ("MPPE required but peer negotiation
+ * failed"), or authentication produced no MPPE keys (not MS-CHAP). The side
+ * that gives up sends TermReq "MPPE required but not available"; seeing that
+ * reason from the peer means the peer required MPPE and this side did not
+ * provide it. A Protocol-Reject of CCP from the peer while MPPE is in play
+ * has the same effect.
+ */
+import { evidence, type Rule } from './rule.js';
+
+const MPPE_REASON = /MPPE/i;
+
+export const mppe: Rule = {
+  name: 'mppe',
+  check(s) {
+    const noKernel = s.all('mppe-no-kernel');
+    if (noKernel.length) {
+      const term = s.find('termreq', (e) => e.dir === 'sent' && MPPE_REASON.test(e.reason ?? ''));
+      return [{ cause: 'mppe-no-kernel-support', confidence: 'high', evidence: evidence(noKernel, term) }];
+    }
+    const local = s.all('mppe-peer-failed', 'mppe-no-mschap');
+    const fromPeer = s.events.filter(
+      (e) => (e.kind === 'term-by-peer' || (e.kind === 'termreq' && e.dir === 'rcvd')) && MPPE_REASON.test(e.reason ?? ''),
+    );
+    const protrej = s.all('ccp-protrej');
+    if (local.length || fromPeer.length) return [{ cause: 'mppe-not-negotiated', confidence: 'high', evidence: evidence(local, fromPeer, protrej) }];
+    return [];
+  },
+};

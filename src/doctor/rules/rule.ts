@@ -1,0 +1,39 @@
+/**
+ * The rule interface. A rule encodes one mechanism — what a daemon does and
+ * why that breaks the session — and looks at a finished session's events.
+ * It never keys on one sample line: it keys on event kinds, which the
+ * extractors produce from every wording variant they know.
+ */
+import type { Session } from '../session.js';
+import type { Confidence, Ev } from '../types.js';
+
+/** A rule's verdict for one session. */
+export interface RuleHit {
+  cause: string;
+  confidence: Confidence;
+  /** The lines that show it, in log order. */
+  evidence: Ev[];
+}
+
+/** One mechanism. */
+export interface Rule {
+  /** File-level name, for tests and docs. */
+  name: string;
+  check(s: Session): RuleHit[];
+}
+
+/** Evidence helper: distinct events in log order. */
+export function evidence(...groups: (Ev | undefined | Ev[])[]): Ev[] {
+  const out = new Set<Ev>();
+  for (const g of groups) {
+    if (!g) continue;
+    if (Array.isArray(g)) for (const e of g) out.add(e);
+    else out.add(g);
+  }
+  return [...out].sort((a, b) => a.file - b.file || a.line - b.line);
+}
+
+/** True when IPCP came up (the session carried traffic). */
+export function ipUp(s: Session): boolean {
+  return s.has('ip-local') || s.has('ip-remote');
+}

@@ -1,0 +1,276 @@
+/**
+ * Session builder: routes each event to the session it belongs to.
+ *
+ * Theory of operation. A PPTP server session is one pptpd process (pid P)
+ * plus the pppd it launches (pid Q); the pair is linked when pppd's first line
+ * follows pptpd's "Starting call" on the same host (first launched, first
+ * linked), or explicitly by "Reaping child PPP[Q]". xl2tpd runs one process
+ * for many tunnels: its lines are routed by peer address or tunnel id, and
+ * "Call established" links the next new pppd the same way. The pptp client
+ * logs under its own pids; its lines join the host's most recent pppd.
+ * IKE daemons are keyed by charon's IKE_SA id, pluto's connection instance or
+ * the peer address. Lines without a pid (pppd's own log file, macOS ppp.log)
+ * form one session per file until pppd exits and a new one starts.
+ *
+ * A session closes on its end line (pppd "Exit.", pptpd "control connection
+ * finished", xl2tpd "Connection ... closed") and is finalised a few thousand
+ * lines later, so stragglers still join it; memory stays flat because only
+ * open sessions are held.
+ */
+import { Session } from './session.js';
+import type { Ev, EvKind, Family } from './types.js';
+
+/** Lines to wait after a session's end line before finalising it. */
+const GRACE_LINES = 5_000;
+/** A pppd is linked to a launcher only if it starts within this time (ms). */
+const LAUNCH_WINDOW_MS = 120_000;
+
+const PPP_START = new Set<EvKind>(['ppp-start', 'iface', 'connect', 'plugin', 'connecting']);
+
+/** Builds sessions from events and hands each finished one to `onFinal`. */
+export class SessionBuilder {
+  private readonly byKey = new Map<string, Session>();
+  private readonly current = new Map<string, Session>();
+  private pending: Session[] = [];
+  private closedQueue: Session[] = [];
+  private seq = 0;
+  private lineCounter = 0;
+
+  constructor(private readonly onFinal: (s: Session) => void) {}
+
+  private create(kind: Session['kind'], file: number, host: string | null): Session {
+    return new Session(++this.seq, kind, file, host);
+  }
+
+  private bind(key: string, s: Session): void {
+    const old = this.byKey.get(key);
+    if (old === s) return;
+    this.byKey.set(key, s);
+    s.keys.push(key);
+  }
+
+  private close(s: Session): void {
+    if (s.closed) return;
+    s.closed = true;
+    s.closedAt = this.lineCounter;
+    this.closedQueue.push(s);
+  }
+
+  /** Moves `b` into `a` and repoints b's keys. */
+  private merge(a: Session, b: Session): void {
+    if (a === b) return;
+    a.absorb(b);
+    for (const k of b.keys) this.bind(k, a);
+    b.keys = [];
+    this.pending = this.pending.filter((x) => x !== b);
+    for (const [k, v] of this.current) if (v === b) this.current.set(k, a);
+  }
+
+  /** Routes one event. */
+  add(ev: Ev, family: Family, host: string | null, pid: number): void {
+    this.lineCounter++;
+    const base = `${ev.file}|${host ?? ''}`;
+    let s: Session;
+    switch (family) {
+      case 'pppd':
+      case 'tunppp':
+        s = this.pppd(ev, base, pid, host);
+        break;
+      case 'pptpd':
+        s = this.pptpd(ev, base, pid, host);
+        break;
+      case 'pptp':
+        s = this.current.get(`${base}|pppd`) ?? this.keyed(`${base}|pptp|${pid}`, 'pptp', ev, host);
+        s.role = 'client';
+        if (s.kind === 'ppp') s.kind = 'pptp';
+        break;
+      case 'xl2tpd':
+        s = this.xl2tpd(ev, base, pid, host);
+        break;
+      case 'ipsec':
+        s = this.ipsec(ev, base, host);
+        break;
+    }
+    s.add(ev);
+    if ((this.lineCounter & 1023) === 0) this.sweep(false);
+  }
+
+  private keyed(key: string, kind: Session['kind'], ev: Ev, host: string | null): Session {
+    let s = this.byKey.get(key);
+    if (!s) {
+      s = this.create(kind, ev.file, host);
+      this.bind(key, s);
+    }
+    return s;
+  }
+
+  private pppd(ev: Ev, base: string, pid: number, host: string | null): Session {
+    const key = `${base}|pppd|${pid}`;
+    let s = this.byKey.get(key);
+    if (s && s.pppClosed && PPP_START.has(ev.kind)) {
+      // pid reused, or a new pppd in a pid-less log after "Exit."
+      this.byKey.delete(key);
+      s.keys = s.keys.filter((k) => k !== key);
+      s = undefined;
+    }
+    if (!s) {
+      s = this.takeLauncher(ev, base) ?? this.create('ppp', ev.file, host);
+      if (pid >= 0) s.pppdPid = pid;
+      this.bind(key, s);
+    }
+    this.current.set(`${base}|pppd`, s);
+    if (ev.kind === 'exit') {
+      s.pppClosed = true;
+      if (s.controlPid === null && s.kind !== 'l2tp') this.close(s);
+    }
+    return s;
+  }
+
+  /** The oldest launcher on this host still waiting for its pppd. */
+  private takeLauncher(ev: Ev, base: string): Session | undefined {
+    for (let i = 0; i < this.pending.length; i++) {
+      const l = this.pending[i]!;
+      if (`${l.file}|${l.host ?? ''}` !== base) continue;
+      if (Number.isFinite(l.launchTs) && Number.isFinite(ev.tsMs) && ev.tsMs - l.launchTs > LAUNCH_WINDOW_MS) continue;
+      this.pending.splice(i, 1);
+      l.awaitingPpp = false;
+      return l;
+    }
+    return undefined;
+  }
+
+  private launch(s: Session, ev: Ev): void {
+    if (s.awaitingPpp) return;
+    s.awaitingPpp = true;
+    s.launchTs = ev.tsMs;
+    s.launchLine = ev.line;
+    this.pending.push(s);
+    // Launchers that never got a pppd do not pile up.
+    if (this.pending.length > 1000) this.pending.shift();
+  }
+
+  private linkChild(s: Session, base: string, pid: number): void {
+    const key = `${base}|pppd|${pid}`;
+    const other = this.byKey.get(key);
+    if (other && other !== s) this.merge(s, other);
+    else if (!other) this.bind(key, s);
+    s.pppdPid = pid;
+    this.pending = this.pending.filter((x) => x !== s);
+    s.awaitingPpp = false;
+  }
+
+  private pptpd(ev: Ev, base: string, pid: number, host: string | null): Session {
+    const key = `${base}|pptpd|${pid}`;
+    let s = this.byKey.get(key);
+    if (s && ev.kind === 'ctrl-start' && (s.closed || s.has('ctrl-start'))) {
+      this.close(s);
+      this.byKey.delete(key);
+      s = undefined;
+    }
+    if (!s) {
+      s = this.create('pptp', ev.file, host);
+      s.controlPid = pid >= 0 ? pid : null;
+      s.role = 'server';
+      this.bind(key, s);
+    }
+    if (ev.kind === 'call-start') this.launch(s, ev);
+    else if (ev.kind === 'child-reaped' && ev.pid !== undefined) this.linkChild(s, base, ev.pid);
+    else if (ev.kind === 'ctrl-end') this.close(s);
+    return s;
+  }
+
+  private xl2tpd(ev: Ev, base: string, pid: number, host: string | null): Session {
+    const cur = `${base}|xl2tpd|${pid}`;
+    let s: Session | undefined;
+    if (ev.peer) {
+      const key = `${cur}|peer|${ev.peer}`;
+      s = this.byKey.get(key);
+      if (s && s.closed && ev.kind === 'l2tp-tunnel-up') {
+        this.byKey.delete(key);
+        s = undefined;
+      }
+      if (!s) {
+        // A tunnel first seen by id (e.g. "Maximum retries") may learn its peer later.
+        const byTunnel = ev.tunnel !== undefined ? this.byKey.get(`${cur}|tunnel|${ev.tunnel}`) : undefined;
+        const c = this.current.get(cur);
+        // Lines before the first one naming the peer went to the daemon's current session.
+        const adopt = c && !c.closed && !c.mergedInto && c.peer === null ? c : undefined;
+        s = byTunnel && !byTunnel.closed ? byTunnel : adopt ?? this.create('l2tp', ev.file, host);
+        this.bind(key, s);
+      }
+    } else if (ev.tunnel !== undefined && this.byKey.has(`${cur}|tunnel|${ev.tunnel}`)) {
+      s = this.byKey.get(`${cur}|tunnel|${ev.tunnel}`)!;
+    } else {
+      s = this.current.get(cur);
+      if (!s || s.mergedInto) {
+        s = this.create('l2tp', ev.file, host);
+        this.bind(`${cur}|anon|${s.seq}`, s);
+      }
+    }
+    if (ev.tunnel !== undefined) this.bind(`${cur}|tunnel|${ev.tunnel}`, s);
+    s.controlPid ??= pid >= 0 ? pid : null;
+    if (s.kind === 'ppp') s.kind = 'l2tp';
+    this.current.set(cur, s);
+    if (ev.kind === 'l2tp-call-up') this.launch(s, ev);
+    else if (ev.kind === 'l2tp-kill-ppp' && ev.pid !== undefined) this.linkChild(s, base, ev.pid);
+    else if (ev.kind === 'l2tp-tunnel-closed') this.close(s);
+    return s;
+  }
+
+  private ipsec(ev: Ev, base: string, host: string | null): Session {
+    const cur = `${base}|ipsec`;
+    let s: Session | undefined;
+    if (ev.peer) {
+      const key = `${cur}|${ev.peer}`;
+      s = this.byKey.get(key);
+      if (s && s.closed) {
+        this.byKey.delete(key);
+        s = undefined;
+      }
+      if (!s) {
+        s = this.create('ipsec', ev.file, host);
+        this.bind(key, s);
+      }
+    } else {
+      s = this.current.get(cur);
+      if (!s || s.closed) {
+        s = this.create('ipsec', ev.file, host);
+        this.bind(`${cur}|anon|${s.seq}`, s);
+      }
+    }
+    this.current.set(cur, s);
+    if (ev.kind === 'ike-deleted') this.close(s);
+    return s;
+  }
+
+  /** Finalises closed sessions whose grace period is over (all of them when `all`). */
+  sweep(all: boolean): void {
+    if (!this.closedQueue.length) return;
+    const keep: Session[] = [];
+    for (const s of this.closedQueue) {
+      if (all || this.lineCounter - s.closedAt > GRACE_LINES) this.finalise(s);
+      else keep.push(s);
+    }
+    this.closedQueue = keep;
+  }
+
+  private finalise(s: Session): void {
+    if (s.mergedInto) return;
+    for (const k of s.keys) if (this.byKey.get(k) === s) this.byKey.delete(k);
+    for (const [k, v] of this.current) if (v === s) this.current.delete(k);
+    this.pending = this.pending.filter((x) => x !== s);
+    s.keys = [];
+    this.onFinal(s);
+  }
+
+  /** End of all input: finalises every session still held. */
+  finish(): void {
+    this.sweep(true);
+    const open = new Set<Session>(this.byKey.values());
+    for (const s of this.current.values()) open.add(s);
+    for (const s of [...open].sort((a, b) => a.seq - b.seq)) if (!s.mergedInto) this.finalise(s);
+    this.byKey.clear();
+    this.current.clear();
+    this.pending = [];
+  }
+}
