@@ -1,0 +1,298 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { seededRng, randomU32 } from '../core/rng.js';
+import { encodeGre, parseGre } from './gre.js';
+import { GreChannel, type GreChannelOptions, GreChannelMachine, type GreChannelSink, GreDemux } from './gre-channel.js';
+
+/** A sink that records deliveries (first payload byte pair as a number) and transmissions. */
+function recorder(): GreChannelSink & { got: number[]; sent: Uint8Array[] } {
+  const got: number[] = [];
+  const sent: Uint8Array[] = [];
+  return { got, sent, deliver: (p) => got.push((p[0]! << 8) | p[1]!), transmit: (b) => sent.push(b) };
+}
+const payload = (n: number): Uint8Array => Uint8Array.of((n >> 8) & 0xff, n & 0xff, 0x21);
+/** A data packet as the peer would send it. */
+const data = (seq: number, callId = 7, ack?: number): Uint8Array =>
+  encodeGre(ack === undefined ? { callId, seq, payload: payload(seq & 0xffff) } : { callId, seq, ack, payload: payload(seq & 0xffff) });
+const opts = (o: Partial<GreChannelOptions> = {}): GreChannelOptions => ({ callId: 7, peerCallId: 9, peerRecvWindow: 64, ...o });
+
+test('receive: in order → delivered in order, nothing dropped', () => {
+  const ch = new GreChannel(opts());
+  const s = recorder();
+  for (let i = 0; i < 5; i++) ch.receive(data(i), i, s);
+  assert.deepEqual(s.got, [0, 1, 2, 3, 4]);
+  assert.equal(ch.stats.rxDelivered, 5);
+  assert.deepEqual(Object.values(ch.stats.drops).reduce((a, b) => a + b), 0);
+});
+
+test('send: sequence numbers from 0, peer Call ID in the key, owed ack piggybacked once', () => {
+  const ch = new GreChannel(opts());
+  const s = recorder();
+  const p0 = ch.send(Uint8Array.of(1), 0);
+  assert.ok(typeof p0 !== 'string');
+  const g0 = parseGre(p0);
+  assert.ok(g0.ok);
+  assert.deepEqual({ callId: g0.value.callId, seq: g0.value.seq, ack: g0.value.ack }, { callId: 9, seq: 0, ack: undefined });
+  ch.receive(data(0), 1, s);
+  ch.receive(data(1), 1, s);
+  const p1 = ch.send(Uint8Array.of(2), 2);
+  assert.ok(typeof p1 !== 'string');
+  const g1 = parseGre(p1);
+  assert.ok(g1.ok);
+  assert.equal(g1.value.seq, 1);
+  assert.equal(g1.value.ack, 1, 'acknowledges the highest received');
+  const p2 = ch.send(Uint8Array.of(3), 3);
+  assert.ok(typeof p2 !== 'string');
+  const g2 = parseGre(p2);
+  assert.ok(g2.ok);
+  assert.equal(g2.value.ack, undefined, 'nothing owed any more');
+  assert.equal(ch.nextDeadline(), undefined);
+});
+
+test('ack owed, nothing to send: ackDelayMs later → acknowledgment-only packet', () => {
+  const ch = new GreChannel(opts({ ackDelayMs: 20 }));
+  const s = recorder();
+  ch.receive(data(0), 100, s);
+  assert.equal(ch.nextDeadline(), 120);
+  ch.timeout(119, s);
+  assert.equal(s.sent.length, 0);
+  ch.timeout(120, s);
+  assert.equal(s.sent.length, 1);
+  const g = parseGre(s.sent[0]!);
+  assert.ok(g.ok);
+  assert.deepEqual({ ...g.value, payload: g.value.payload.length }, { callId: 9, ack: 0, payload: 0 });
+  assert.equal(ch.stats.txAckOnly, 1);
+  assert.equal(ch.nextDeadline(), undefined);
+});
+
+test('half our window received unacknowledged → acknowledgment at once', () => {
+  const ch = new GreChannel(opts({ recvWindow: 8, ackDelayMs: 1000 }));
+  const s = recorder();
+  for (let i = 0; i < 4; i++) ch.receive(data(i), 0, s);
+  assert.equal(s.sent.length, 1);
+  const g = parseGre(s.sent[0]!);
+  assert.ok(g.ok);
+  assert.equal(g.value.ack, 3);
+});
+
+test('reorder: 0, 2, 1 → delivered 0, 1, 2', () => {
+  const ch = new GreChannel(opts());
+  const s = recorder();
+  for (const q of [0, 2, 1]) ch.receive(data(q), 0, s);
+  assert.deepEqual(s.got, [0, 1, 2]);
+  assert.equal(ch.stats.rxReordered, 1);
+  assert.equal(ch.stats.rxLost, 0);
+});
+
+test('gap: 0, 2 then reorderTimeoutMs → 2 delivered, 1 lost; 1 arriving later → late', () => {
+  const ch = new GreChannel(opts({ reorderTimeoutMs: 50 }));
+  const s = recorder();
+  ch.receive(data(0), 0, s);
+  ch.receive(data(2), 10, s);
+  assert.deepEqual(s.got, [0]);
+  assert.equal(ch.nextDeadline(), 20, 'the delayed ack comes first');
+  ch.timeout(20, s);
+  assert.equal(ch.nextDeadline(), 60);
+  ch.timeout(60, s);
+  assert.deepEqual(s.got, [0, 2]);
+  assert.equal(ch.stats.rxLost, 1);
+  ch.receive(data(1), 70, s);
+  assert.equal(ch.stats.drops.late, 1);
+  assert.deepEqual(s.got, [0, 2]);
+});
+
+test('reorder buffer full: 0, 3, 4, 5 with room for 2 → gap given up at once', () => {
+  const ch = new GreChannel(opts({ reorderMaxPackets: 2 }));
+  const s = recorder();
+  for (const q of [0, 3, 4, 5]) ch.receive(data(q), 0, s);
+  assert.deepEqual(s.got, [0, 3, 4, 5]);
+  assert.equal(ch.stats.rxLost, 2);
+  assert.equal(ch.heldPackets, 0);
+});
+
+test('reorderMaxPackets 0: a packet ahead is delivered at once and the gap skipped', () => {
+  const ch = new GreChannel(opts({ reorderMaxPackets: 0 }));
+  const s = recorder();
+  for (const q of [0, 2, 1, 3]) ch.receive(data(q), 0, s);
+  assert.deepEqual(s.got, [0, 2, 3]);
+  assert.equal(ch.stats.drops.late, 1);
+});
+
+test('duplicates: delivered and buffered ones → duplicate', () => {
+  const ch = new GreChannel(opts());
+  const s = recorder();
+  for (const q of [0, 0, 2, 2]) ch.receive(data(q), 0, s);
+  assert.equal(ch.stats.drops.duplicate, 2);
+  assert.deepEqual(s.got, [0]);
+});
+
+test('receive: wrong Call ID, malformed header, data without sequence → dropped by reason', () => {
+  const ch = new GreChannel(opts());
+  const s = recorder();
+  ch.receive(data(0, 8), 0, s);
+  ch.receive(Uint8Array.of(0, 0, 8, 0), 0, s);
+  ch.receive(encodeGre({ callId: 7, payload: Uint8Array.of(1) }), 0, s);
+  assert.equal(ch.stats.drops['wrong-call-id'], 1);
+  assert.equal(ch.stats.drops.malformed, 1);
+  assert.equal(ch.stats.drops['no-sequence'], 1);
+  assert.deepEqual(s.got, []);
+});
+
+test('first packet 2 → held for 0 and 1, which the RFC says come first', () => {
+  const ch = new GreChannel(opts());
+  const s = recorder();
+  for (const q of [2, 0, 1]) ch.receive(data(q), 0, s);
+  assert.deepEqual(s.got, [0, 1, 2]);
+});
+
+test('sequence numbers wrap past 2^32 - 1 in order', () => {
+  const ch = new GreChannel(opts());
+  const s = recorder();
+  for (const q of [0xfffffffe, 0, 0xffffffff, 1]) ch.receive(data(q), 0, s);
+  assert.deepEqual(s.got, [0xfffe, 0xffff, 0, 1]);
+  assert.equal(ch.stats.rxReordered, 1);
+});
+
+test('a jump beyond resyncDistance → taken as a restart, delivered', () => {
+  const ch = new GreChannel(opts({ resyncDistance: 100 }));
+  const s = recorder();
+  for (const q of [5000, 5001, 3, 4]) ch.receive(data(q), 0, s);
+  assert.deepEqual(s.got, [5000, 5001, 3, 4]);
+  assert.equal(ch.stats.rxResyncs, 1);
+});
+
+test('advisory window: sending beyond the peer window goes out and is counted', () => {
+  const ch = new GreChannel(opts({ peerRecvWindow: 2 }));
+  for (let i = 0; i < 4; i++) assert.equal(typeof ch.send(Uint8Array.of(i), 0), 'object');
+  assert.equal(ch.stats.overWindow, 2);
+  assert.equal(ch.inFlight, 4);
+});
+
+test('sliding window: starts at half, full → tx-window-full, ack frees, full window acked → grows', () => {
+  const ch = new GreChannel(opts({ peerRecvWindow: 4, windowMode: 'sliding' }));
+  const s = recorder();
+  assert.equal(ch.txWindow, 2);
+  assert.equal(typeof ch.send(Uint8Array.of(0), 0), 'object');
+  assert.equal(typeof ch.send(Uint8Array.of(1), 0), 'object');
+  assert.equal(ch.send(Uint8Array.of(2), 0), 'tx-window-full');
+  ch.receive(encodeGre({ callId: 7, ack: 1, payload: new Uint8Array(0) }), 5, s);
+  assert.equal(ch.inFlight, 0);
+  assert.equal(ch.txWindow, 3, '§4.2.3: +1 after a whole window is acknowledged');
+  for (let i = 0; i < 3; i++) assert.equal(typeof ch.send(Uint8Array.of(i), 6), 'object');
+  assert.equal(ch.send(Uint8Array.of(9), 6), 'tx-window-full');
+  assert.equal(ch.stats.drops['tx-window-full'], 2);
+});
+
+test('sliding window: a peer that never acknowledges → write-off after ackTimeoutMs, window halves, never stalls', () => {
+  const ch = new GreChannel(opts({ peerRecvWindow: 8, windowMode: 'sliding', ackTimeoutMs: 100 }));
+  let sent = 0;
+  for (let t = 0; t < 1000; t += 10) if (typeof ch.send(Uint8Array.of(1), t) !== 'string') sent++;
+  assert.ok(sent >= 10, `sent ${sent}`);
+  assert.ok(ch.stats.ackTimeouts >= 5);
+  assert.equal(ch.txWindow, 1);
+});
+
+test('acks: for never-sent numbers → badAcks; stale acks ignored', () => {
+  const ch = new GreChannel(opts());
+  const s = recorder();
+  ch.send(Uint8Array.of(1), 0);
+  ch.send(Uint8Array.of(1), 0);
+  ch.receive(encodeGre({ callId: 7, ack: 5, payload: new Uint8Array(0) }), 0, s);
+  assert.equal(ch.stats.badAcks, 1);
+  ch.receive(encodeGre({ callId: 7, ack: 1, payload: new Uint8Array(0) }), 0, s);
+  assert.equal(ch.inFlight, 0);
+  ch.receive(encodeGre({ callId: 7, ack: 0, payload: new Uint8Array(0) }), 0, s);
+  assert.equal(ch.inFlight, 0);
+  assert.equal(ch.stats.badAcks, 1);
+});
+
+test('send: payload over 65535 octets → payload-too-large', () => {
+  const ch = new GreChannel(opts());
+  assert.equal(ch.send(new Uint8Array(65536), 0), 'payload-too-large');
+});
+
+test('GreChannelMachine: outputs sends (proto 47), deliver events and drops', () => {
+  const m = new GreChannelMachine(opts());
+  const out = m.handle({ type: 'receive', bytes: data(0) }, 0);
+  assert.deepEqual(out.map((o) => o.kind), ['event']);
+  assert.deepEqual(m.handle({ type: 'receive', bytes: data(0) }, 0), [{ kind: 'drop', reason: 'duplicate' }]);
+  const s = m.handle({ type: 'send', payload: Uint8Array.of(1) }, 1);
+  assert.equal(s[0]?.kind === 'send' && s[0].proto, 47);
+  assert.equal(m.nextDeadline(), undefined);
+});
+
+/**
+ * A seeded lossy link: each packet is lost, duplicated or delayed at random.
+ * Whatever happens, delivery is strictly increasing, nothing is delivered
+ * twice, and every packet that arrives is either delivered or counted.
+ */
+function simulate(seed: number, n: number, loss: number, dup: number, maxDelayMs: number) {
+  const rng = seededRng(seed);
+  const rnd = (): number => randomU32(rng) / 2 ** 32;
+  const tx = new GreChannel({ callId: 9, peerCallId: 7, peerRecvWindow: 64 });
+  const rx = new GreChannel({ callId: 7, peerCallId: 9, peerRecvWindow: 64, reorderMaxPackets: 16, reorderTimeoutMs: 30 });
+  const s = recorder();
+  const inflight: { at: number; bytes: Uint8Array }[] = [];
+  let arrivals = 0;
+  for (let i = 0; i < n; i++) {
+    const t = i; // one packet per ms
+    const pkt = tx.send(payload(i), t);
+    assert.ok(typeof pkt !== 'string');
+    if (rnd() >= loss) inflight.push({ at: t + rnd() * maxDelayMs, bytes: pkt });
+    if (rnd() < dup) inflight.push({ at: t + rnd() * maxDelayMs, bytes: pkt });
+  }
+  inflight.sort((a, b) => a.at - b.at);
+  for (const p of inflight) {
+    const d = rx.nextDeadline();
+    if (d !== undefined && d <= p.at) rx.timeout(d, s);
+    rx.receive(p.bytes, p.at, s);
+    arrivals++;
+  }
+  rx.timeout(1e9, s);
+  return { got: s.got, rx, arrivals };
+}
+
+test('seeded link with loss, duplication and reordering → in order, no duplicates, every arrival accounted for', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 1e6 }), fc.constantFrom(0, 0.05, 0.2), fc.constantFrom(0, 0.05, 0.2), fc.constantFrom(0, 5, 40), (seed, loss, dup, delay) => {
+      const { got, rx, arrivals } = simulate(seed, 400, loss, dup, delay);
+      for (let i = 1; i < got.length; i++) assert.ok(got[i]! > got[i - 1]!, `order at ${i}: ${got[i - 1]} then ${got[i]}`);
+      const st = rx.stats;
+      assert.equal(st.rxDelivered, got.length);
+      assert.equal(arrivals, st.rxDelivered + st.drops.duplicate + st.drops.late);
+      if (loss === 0 && dup === 0 && delay === 0) assert.equal(got.length, 400);
+      // Counting from 0 (or from a first arrival beyond the reorder buffer), every number up to the last delivered is delivered or lost.
+      const base = got[0]! <= 16 ? 0 : got[0]!;
+      assert.equal(got.at(-1)! - base + 1, st.rxDelivered + st.rxLost);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('seeded link with reordering only (delay < hold time) → every packet delivered in order', () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const { got, rx } = simulate(seed, 500, 0, 0, 12);
+    assert.equal(got.length, 500, `seed ${seed}`);
+    assert.ok(rx.stats.rxReordered > 0, 'the link did reorder');
+    assert.equal(rx.stats.rxLost, 0);
+  }
+});
+
+test('GreDemux: (address, Call ID) keys; two clients behind one NAT stay apart', () => {
+  const d = new GreDemux<string>();
+  d.set('203.0.113.5', 100, 'alice');
+  d.set('203.0.113.5', 101, 'bob');
+  d.set('198.51.100.7', 100, 'carol');
+  assert.equal(d.get('203.0.113.5', 100), 'alice');
+  assert.equal(d.get('203.0.113.5', 101), 'bob');
+  assert.equal(d.get('198.51.100.7', 100), 'carol');
+  assert.equal(d.get('198.51.100.7', 101), undefined);
+  assert.equal(d.size, 3);
+  d.set('203.0.113.5', 100, 'alice2');
+  assert.equal(d.size, 3);
+  assert.equal(d.delete('203.0.113.5', 100), true);
+  assert.equal(d.delete('203.0.113.5', 100), false);
+  assert.equal(d.deleteAddr('203.0.113.5'), 1);
+  assert.equal(d.size, 1);
+});

@@ -1,0 +1,489 @@
+/**
+ * The per-call GRE data channel (RFC 2637 §4.2–§4.4): sequence numbers out,
+ * acknowledgments both ways, the peer's receive window, and in-order
+ * delivery with a bounded reordering buffer. Plus `GreDemux`, the server's
+ * (source address, Call ID) → session map.
+ *
+ * Theory of operation.
+ *
+ * Sending. Every data packet gets the next sequence number (from 0, §4.1)
+ * and carries an acknowledgment when one is owed (piggybacking, §4.2). The
+ * peer announced a Packet Recv. Window Size at call setup; §4.2 asks the
+ * sender not to have more unacknowledged packets in flight. Two modes:
+ *  - 'advisory' (default): send anyway and count `overWindow`. pptpd's
+ *    kernel module and accel-ppp do not hold packets either, and a peer that
+ *    acknowledges rarely would otherwise throttle the tunnel.
+ *  - 'sliding': §4.2.1–§4.2.3. The window starts at half the peer's, grows by
+ *    one per fully acknowledged window, halves after an acknowledgment
+ *    time-out. Packets that do not fit are dropped ('tx-window-full'); there
+ *    is no retransmission (§4.2). When nothing is acknowledged for
+ *    `ackTimeoutMs`, the packets in flight are written off, so a peer that
+ *    never acknowledges slows the channel but never stalls it.
+ *
+ * Receiving. Packets are delivered in sequence order (§4.3: PPP copes with
+ * loss, not with reordering). A packet ahead of the next expected one waits
+ * in a buffer of at most `reorderMaxPackets` for at most `reorderTimeoutMs`;
+ * when either limit is hit the gap is given up and counted as lost. A packet
+ * behind the next expected one is a duplicate (already delivered or
+ * buffered) or late (its gap was given up); both are dropped and counted
+ * (§4.3: "silently discard"). A jump of more than `resyncDistance` either
+ * way is taken as the peer restarting its numbering.
+ *
+ * Acknowledging. The Acknowledgment Number is the highest sequence number
+ * received (§4.1). An owed acknowledgment rides on the next data packet; if
+ * none goes out within `ackDelayMs`, an acknowledgment-only packet (S = 0,
+ * A = 1, no payload) is sent. After half of our announced window arrives
+ * unacknowledged, the acknowledgment goes out at once so a peer that
+ * enforces its window does not stall.
+ *
+ * The hot path (`send`, `receive`) allocates only the outgoing packet and,
+ * for out-of-order packets, a copy of the payload. Counters are plain
+ * numbers read by the metrics layer.
+ */
+import type { Machine, Millis, Output } from '../core/machine.js';
+import { encodeGre, type GreHeader, greHeaderLength, IP_PROTO_GRE, newGreHeader, readGreHeader, writeGreHeader } from './gre.js';
+
+/** Why the channel dropped a packet. */
+export type GreDropReason =
+  /** The GRE header did not parse (see describeGreError). */
+  | 'malformed'
+  /** The Key's Call ID is not this channel's: a demux error or a spoofed packet. */
+  | 'wrong-call-id'
+  /** A packet with payload but no Sequence Number (S = 0). */
+  | 'no-sequence'
+  /** The sequence number was already delivered or is already waiting in the reorder buffer. */
+  | 'duplicate'
+  /** The sequence number is behind the next expected one and was never delivered: its gap was given up. */
+  | 'late'
+  /** Sliding mode: the peer's window is full and the acknowledgment time-out has not passed. */
+  | 'tx-window-full'
+  /** A payload longer than the 16-bit GRE Payload Length field can say. */
+  | 'payload-too-large';
+
+/** Every drop reason, for metrics that pre-create their counters. */
+export const GRE_DROP_REASONS: readonly GreDropReason[] = ['malformed', 'wrong-call-id', 'no-sequence', 'duplicate', 'late', 'tx-window-full', 'payload-too-large'];
+
+/** How the peer's receive window limits sending. */
+export type GreWindowMode = 'advisory' | 'sliding';
+
+/** Options of one channel. */
+export interface GreChannelOptions {
+  /** Our Call ID: packets to us carry it. */
+  callId: number;
+  /** The peer's Call ID: packets we send carry it. */
+  peerCallId: number;
+  /** The peer's Packet Recv. Window Size from call setup (0 is read as 1). */
+  peerRecvWindow: number;
+  /** Our announced Packet Recv. Window Size (for the immediate-acknowledgment rule). Default 64. */
+  recvWindow?: number;
+  /** Default 'advisory'. */
+  windowMode?: GreWindowMode;
+  /** Sliding mode: time without an acknowledgment before packets in flight are written off. Default 1000 ms. */
+  ackTimeoutMs?: Millis;
+  /** Longest wait before an acknowledgment-only packet. Default 20 ms. */
+  ackDelayMs?: Millis;
+  /** Out-of-order packets held at most. 0 delivers at once and skips gaps. Default 32. */
+  reorderMaxPackets?: number;
+  /** Longest hold of an out-of-order packet. Default 50 ms. */
+  reorderTimeoutMs?: Millis;
+  /** A sequence jump beyond this is taken as a restart. Default 8192. */
+  resyncDistance?: number;
+}
+
+/** Where the channel delivers payloads and hands packets to send. */
+export interface GreChannelSink {
+  /** A PPP packet, in order. Valid only during the call; copy to keep. */
+  deliver(payload: Uint8Array): void;
+  /** A whole GRE packet (header and payload) to send to the peer. */
+  transmit(packet: Uint8Array): void;
+}
+
+/** Channel counters. */
+export interface GreChannelStats {
+  rxPackets: number;
+  rxDelivered: number;
+  /** Delivered from the reorder buffer (arrived early). */
+  rxReordered: number;
+  /** Sequence numbers given up (never arrived in time). */
+  rxLost: number;
+  rxResyncs: number;
+  txPackets: number;
+  txAckOnly: number;
+  /** Advisory mode: packets sent beyond the peer's window. */
+  overWindow: number;
+  /** Sliding mode: acknowledgment time-outs (each halves the window). */
+  ackTimeouts: number;
+  /** Acknowledgments for sequence numbers we never sent (ignored). */
+  badAcks: number;
+  drops: Record<GreDropReason, number>;
+}
+
+const SEEN_SLOTS = 1024;
+
+interface Held {
+  seq: number;
+  payload: Uint8Array;
+  at: Millis;
+}
+
+/** One call's GRE channel. */
+export class GreChannel {
+  readonly stats: GreChannelStats = {
+    rxPackets: 0, rxDelivered: 0, rxReordered: 0, rxLost: 0, rxResyncs: 0, txPackets: 0, txAckOnly: 0,
+    overWindow: 0, ackTimeouts: 0, badAcks: 0,
+    drops: { malformed: 0, 'wrong-call-id': 0, 'no-sequence': 0, duplicate: 0, late: 0, 'tx-window-full': 0, 'payload-too-large': 0 },
+  };
+  readonly callId: number;
+  readonly peerCallId: number;
+  private readonly peerWindow: number;
+  private readonly recvWindow: number;
+  private readonly mode: GreWindowMode;
+  private readonly ackTimeoutMs: Millis;
+  private readonly ackDelayMs: Millis;
+  private readonly reorderMax: number;
+  private readonly reorderTimeoutMs: Millis;
+  private readonly resyncDistance: number;
+
+  // Transmit side.
+  private nextSeq = 0;
+  /** The oldest sequence number not yet acknowledged by the peer. */
+  private unackedFrom = 0;
+  /** Sliding mode: current window (§4.2.1). */
+  txWindow: number;
+  private ackedSinceGrow = 0;
+  /** When the acknowledgment clock last restarted (first packet in flight or progress). */
+  private ackClockAt: Millis = 0;
+
+  // Receive side.
+  private started = false;
+  private expected = 0;
+  private highestReceived = 0;
+  private ackPending = false;
+  private ackDueAt: Millis = 0;
+  private receivedSinceAck = 0;
+  /** `seen[seq % SEEN_SLOTS] === seq + 1` when seq was delivered. */
+  private readonly seen = new Float64Array(SEEN_SLOTS);
+  private readonly held: Held[] = [];
+  private readonly scratch: GreHeader = newGreHeader();
+
+  constructor(opts: GreChannelOptions) {
+    this.callId = opts.callId;
+    this.peerCallId = opts.peerCallId;
+    this.peerWindow = Math.max(1, opts.peerRecvWindow);
+    this.recvWindow = Math.max(1, opts.recvWindow ?? 64);
+    this.mode = opts.windowMode ?? 'advisory';
+    this.ackTimeoutMs = opts.ackTimeoutMs ?? 1000;
+    this.ackDelayMs = opts.ackDelayMs ?? 20;
+    this.reorderMax = Math.max(0, opts.reorderMaxPackets ?? 32);
+    this.reorderTimeoutMs = opts.reorderTimeoutMs ?? 50;
+    this.resyncDistance = opts.resyncDistance ?? 8192;
+    // §4.2.1: start at half the peer's window, at least one packet.
+    this.txWindow = Math.max(1, Math.ceil(this.peerWindow / 2));
+  }
+
+  /** Packets sent and not yet acknowledged. */
+  get inFlight(): number {
+    return (this.nextSeq - this.unackedFrom) >>> 0;
+  }
+
+  /** Out-of-order packets waiting. */
+  get heldPackets(): number {
+    return this.held.length;
+  }
+
+  /**
+   * Encapsulates one PPP packet. Returns the GRE packet to send, or the
+   * reason it was dropped.
+   */
+  send(payload: Uint8Array, now: Millis): Uint8Array | GreDropReason {
+    if (payload.length > 0xffff) return this.dropped('payload-too-large');
+    const inFlight = this.inFlight;
+    if (this.mode === 'sliding') {
+      if (inFlight >= this.txWindow) {
+        if (now - this.ackClockAt < this.ackTimeoutMs) return this.dropped('tx-window-full');
+        this.ackTimeout();
+      }
+    } else if (inFlight >= this.peerWindow) this.stats.overWindow++;
+    if (this.inFlight === 0) this.ackClockAt = now;
+    const ack = this.takeAck();
+    const seq = this.nextSeq;
+    this.nextSeq = (this.nextSeq + 1) >>> 0;
+    const h = greHeaderLength(true, ack >= 0);
+    const out = new Uint8Array(h + payload.length);
+    writeGreHeader(out, 0, this.peerCallId, payload.length, seq, ack);
+    out.set(payload, h);
+    this.stats.txPackets++;
+    return out;
+  }
+
+  /** Handles one received GRE packet (the bytes after the IP header). */
+  receive(bytes: Uint8Array, now: Millis, sink: GreChannelSink): void {
+    const h = this.scratch;
+    if (readGreHeader(bytes, h)) {
+      this.dropped('malformed');
+      return;
+    }
+    if (h.callId !== this.callId) {
+      this.dropped('wrong-call-id');
+      return;
+    }
+    this.stats.rxPackets++;
+    if (h.hasAck) this.onAck(h.ack, now);
+    if (!h.hasSeq) {
+      if (h.payloadLength > 0) this.dropped('no-sequence');
+      return;
+    }
+    this.onData(h.seq, bytes.subarray(h.headerLength, h.headerLength + h.payloadLength), now, sink);
+  }
+
+  /** Runs expired timers: reorder give-ups and the delayed acknowledgment. */
+  timeout(now: Millis, sink: GreChannelSink): void {
+    while (this.held.length > 0 && now >= this.held[0]!.at + this.reorderTimeoutMs) this.skipToHead(sink);
+    if (this.ackPending && now >= this.ackDueAt) this.sendAckOnly(sink);
+  }
+
+  /** When `timeout` must run next, if ever. */
+  nextDeadline(): Millis | undefined {
+    let d: Millis | undefined = this.ackPending ? this.ackDueAt : undefined;
+    if (this.held.length > 0) {
+      const r = this.held[0]!.at + this.reorderTimeoutMs;
+      if (d === undefined || r < d) d = r;
+    }
+    return d;
+  }
+
+  private dropped(reason: GreDropReason): GreDropReason {
+    this.stats.drops[reason]++;
+    return reason;
+  }
+
+  /** The acknowledgment to piggyback (or -1), clearing what is owed. */
+  private takeAck(): number {
+    if (!this.ackPending) return -1;
+    this.ackPending = false;
+    this.receivedSinceAck = 0;
+    return this.highestReceived;
+  }
+
+  private sendAckOnly(sink: GreChannelSink): void {
+    const ack = this.takeAck();
+    if (ack < 0) return;
+    this.stats.txAckOnly++;
+    sink.transmit(encodeGre({ callId: this.peerCallId, ack, payload: new Uint8Array(0) }));
+  }
+
+  private onAck(ack: number, now: Millis): void {
+    // Valid acknowledgments lie in [unackedFrom - 1, nextSeq - 1]: older ones
+    // were overtaken (ignored), newer ones name packets we never sent.
+    if (((ack - this.nextSeq) | 0) >= 0) {
+      this.stats.badAcks++;
+      return;
+    }
+    const ahead = (ack - this.unackedFrom) | 0;
+    if (ahead < 0) return;
+    const newlyAcked = ahead + 1;
+    this.unackedFrom = (ack + 1) >>> 0;
+    this.ackClockAt = now;
+    if (this.mode === 'sliding') {
+      // §4.2.3: one more packet of window per fully acknowledged window.
+      this.ackedSinceGrow += newlyAcked;
+      if (this.ackedSinceGrow >= this.txWindow) {
+        this.ackedSinceGrow = 0;
+        if (this.txWindow < this.peerWindow) this.txWindow++;
+      }
+    }
+  }
+
+  /** §4.2.2: a time-out halves the window; §4.2: nothing is retransmitted, so what was in flight is written off. */
+  private ackTimeout(): void {
+    this.stats.ackTimeouts++;
+    this.txWindow = Math.max(1, Math.ceil(this.txWindow / 2));
+    this.ackedSinceGrow = 0;
+    this.unackedFrom = this.nextSeq;
+  }
+
+  private owe(seq: number, now: Millis, sink: GreChannelSink): void {
+    if (((seq - this.highestReceived) | 0) > 0) this.highestReceived = seq;
+    if (!this.ackPending) {
+      this.ackPending = true;
+      this.ackDueAt = now + this.ackDelayMs;
+    }
+    if (++this.receivedSinceAck >= Math.max(1, this.recvWindow >> 1)) this.sendAckOnly(sink);
+  }
+
+  private onData(seq: number, payload: Uint8Array, now: Millis, sink: GreChannelSink): void {
+    if (!this.started) {
+      // RFC 2637 §4.1 starts at 0, so a small first number means packet 0
+      // may still be on its way; a large one means we joined mid-call (a
+      // restarted driver, a capture), so start from it.
+      this.started = true;
+      this.expected = seq <= this.reorderMax ? 0 : seq;
+      this.highestReceived = (this.expected - 1) >>> 0;
+    }
+    const d = (seq - this.expected) | 0;
+    if (d < 0) {
+      if (d < -this.resyncDistance) return this.resync(seq, payload, now, sink);
+      const delivered = this.seen[seq % SEEN_SLOTS] === seq + 1;
+      this.dropped(delivered ? 'duplicate' : 'late');
+      return;
+    }
+    if (d === 0) {
+      this.owe(seq, now, sink);
+      this.deliver(seq, payload, sink);
+      this.drain(sink);
+      return;
+    }
+    if (d > this.resyncDistance) return this.resync(seq, payload, now, sink);
+    // Ahead of the next expected packet.
+    if (this.reorderMax === 0) {
+      this.owe(seq, now, sink);
+      this.stats.rxLost += d;
+      this.deliver(seq, payload, sink);
+      return;
+    }
+    let i = this.held.length;
+    while (i > 0 && ((this.held[i - 1]!.seq - seq) | 0) > 0) i--;
+    if (i > 0 && this.held[i - 1]!.seq === seq) {
+      this.dropped('duplicate');
+      return;
+    }
+    this.owe(seq, now, sink);
+    this.held.splice(i, 0, { seq, payload: payload.slice(), at: now });
+    while (this.held.length > this.reorderMax) this.skipToHead(sink);
+  }
+
+  /** Gives up the gap before the first held packet and delivers what follows in order. */
+  private skipToHead(sink: GreChannelSink): void {
+    const head = this.held[0]!;
+    this.stats.rxLost += (head.seq - this.expected) >>> 0;
+    this.expected = head.seq;
+    this.drain(sink);
+  }
+
+  /** Delivers held packets while they continue the sequence. */
+  private drain(sink: GreChannelSink): void {
+    while (this.held.length > 0 && this.held[0]!.seq === this.expected) {
+      const h = this.held.shift()!;
+      this.stats.rxReordered++;
+      this.deliver(h.seq, h.payload, sink);
+    }
+  }
+
+  private deliver(seq: number, payload: Uint8Array, sink: GreChannelSink): void {
+    this.seen[seq % SEEN_SLOTS] = seq + 1;
+    this.expected = (seq + 1) >>> 0;
+    this.stats.rxDelivered++;
+    sink.deliver(payload);
+  }
+
+  private resync(seq: number, payload: Uint8Array, now: Millis, sink: GreChannelSink): void {
+    this.stats.rxResyncs++;
+    this.held.length = 0;
+    this.seen.fill(0);
+    this.highestReceived = (seq - 1) >>> 0;
+    this.owe(seq, now, sink);
+    this.deliver(seq, payload, sink);
+  }
+}
+
+/** Inputs of the Machine form of a channel. */
+export type GreChannelInput =
+  | { type: 'receive'; bytes: Uint8Array }
+  | { type: 'send'; payload: Uint8Array }
+  | { type: 'timeout' };
+
+/** Events of the Machine form: an in-order PPP packet. */
+export interface GreDeliver {
+  type: 'deliver';
+  payload: Uint8Array;
+}
+
+/**
+ * A `GreChannel` behind the common Machine interface (STYLE.md §2), for tests
+ * and for drivers that prefer outputs to callbacks. Sends use proto 47.
+ */
+export class GreChannelMachine implements Machine<GreChannelInput, GreDeliver, GreDropReason> {
+  readonly channel: GreChannel;
+  private out: Output<GreDeliver, GreDropReason>[] = [];
+  private readonly sink: GreChannelSink = {
+    deliver: (payload) => this.out.push({ kind: 'event', event: { type: 'deliver', payload } }),
+    transmit: (bytes) => this.out.push({ kind: 'send', proto: IP_PROTO_GRE, bytes }),
+  };
+
+  constructor(opts: GreChannelOptions) {
+    this.channel = new GreChannel(opts);
+  }
+
+  handle(input: GreChannelInput, now: Millis): Output<GreDeliver, GreDropReason>[] {
+    this.out = [];
+    const before = { ...this.channel.stats.drops };
+    switch (input.type) {
+      case 'receive':
+        this.channel.receive(input.bytes, now, this.sink);
+        break;
+      case 'send': {
+        const r = this.channel.send(input.payload, now);
+        if (typeof r !== 'string') this.out.push({ kind: 'send', proto: IP_PROTO_GRE, bytes: r });
+        break;
+      }
+      case 'timeout':
+        this.channel.timeout(now, this.sink);
+        break;
+    }
+    for (const reason of GRE_DROP_REASONS) {
+      for (let n = this.channel.stats.drops[reason] - before[reason]; n > 0; n--) this.out.push({ kind: 'drop', reason });
+    }
+    return this.out;
+  }
+
+  nextDeadline(): Millis | undefined {
+    return this.channel.nextDeadline();
+  }
+}
+
+/**
+ * The server's GRE demultiplexer: (peer address, our Call ID) → session.
+ * Several clients behind one NAT share an address, so the Call ID alone is
+ * not enough unless Call IDs are server-wide (CallIdPool); the address alone
+ * never is. Two-level maps keep lookups free of string building.
+ */
+export class GreDemux<T> {
+  private readonly byAddr = new Map<string, Map<number, T>>();
+  private count = 0;
+
+  /** Number of entries. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** The session for a packet from `addr` whose Key carries `callId`. */
+  get(addr: string, callId: number): T | undefined {
+    return this.byAddr.get(addr)?.get(callId);
+  }
+
+  /** Adds or replaces an entry. */
+  set(addr: string, callId: number, value: T): void {
+    let m = this.byAddr.get(addr);
+    if (!m) this.byAddr.set(addr, (m = new Map()));
+    if (!m.has(callId)) this.count++;
+    m.set(callId, value);
+  }
+
+  /** Removes an entry; true when there was one. */
+  delete(addr: string, callId: number): boolean {
+    const m = this.byAddr.get(addr);
+    if (!m || !m.delete(callId)) return false;
+    this.count--;
+    if (m.size === 0) this.byAddr.delete(addr);
+    return true;
+  }
+
+  /** Removes every entry of `addr` (its control connection ended); returns how many. */
+  deleteAddr(addr: string): number {
+    const m = this.byAddr.get(addr);
+    if (!m) return 0;
+    this.byAddr.delete(addr);
+    this.count -= m.size;
+    return m.size;
+  }
+}
