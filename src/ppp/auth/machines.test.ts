@@ -180,6 +180,27 @@ for (const protocol of ['pap', 'chap-md5', 'mschap-v2'] as const) {
   });
 }
 
+test('server: Challenge retransmission → new Identifier and new Value each time (RFC 1994 §4.1)', () => {
+  const s = new AuthServer({ protocol: 'mschap-v2', name: 'x' }, seededRng(1));
+  const first = s.handle({ type: 'start' }, 0)[0]!;
+  assert.deepEqual(s.handle({ type: 'timeout' }, 2999), []);
+  const second = s.handle({ type: 'timeout' }, 3000)[0]!;
+  assert.ok(first.kind === 'send' && second.kind === 'send');
+  assert.equal(second.bytes[1], (first.bytes[1]! + 1) & 0xff);
+  assert.notDeepEqual(second.bytes.subarray(5, 21), first.bytes.subarray(5, 21));
+  assert.equal(s.nextDeadline(), 6000);
+});
+
+test('client: the same Challenge again (pppd retransmits the packet unchanged) → the same Response octets', () => {
+  const c = new AuthClient({ protocol: 'mschap-v2', username: 'u', password: 'p', policy: { accept: ['mschap-v2'] } }, seededRng(3));
+  c.handle({ type: 'start' }, 0);
+  const ch = encodeChapPacket({ code: CHAP_CODE.CHALLENGE, identifier: 9, value: new Uint8Array(16).fill(1), name: new Uint8Array(0) });
+  const a = c.handle({ type: 'packet', bytes: ch }, 0)[0]!;
+  const b = c.handle({ type: 'packet', bytes: ch }, 100)[0]!;
+  assert.ok(a.kind === 'send' && b.kind === 'send');
+  assert.deepEqual(b.bytes, a.bytes);
+});
+
 test('mschap-v2: wrong password → Failure "E=691 R=1 C=<32 hex> V=3 M=…", retried twice, then R=0', () => {
   const r = runPair({ protocol: 'mschap-v2', password: 'wrong' });
   const failures = r.wire.filter((w) => w.dir === 's2c').map((w) => parseChapPacket(w.bytes)).filter((p) => p.ok && p.value.code === CHAP_CODE.FAILURE);

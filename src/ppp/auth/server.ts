@@ -10,9 +10,10 @@
  * - The machine never sees a secret. A complete Authenticate-Request or
  *   Response becomes a `verify` event; the session answers with a `verdict`
  *   input carrying the same requestId, whenever the backend is done.
- * - CHAP: the Challenge is retransmitted with the same Identifier and value
- *   every restart interval until a Response arrives (RFC 1994 §4.1), at most
- *   maxTransmits times; then the machine fails with 'timeout'.
+ * - CHAP: a Challenge is sent every restart interval until a Response
+ *   arrives, at most maxTransmits times, then the machine fails with
+ *   'timeout'. Each one has a new Identifier and Value (RFC 1994 §4.1 MUST;
+ *   pppd resends the same packet, which our client also handles).
  * - MS-CHAP failures with code 691 allow `maxRetries` retries: the Failure
  *   says "E=691 R=1 C=<new challenge> V=3 M=…" and the peer answers with a
  *   Response whose Identifier is the Failure's plus one (RFC 2759 §7 uses the
@@ -71,7 +72,6 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
   /** Identifier a retry Response must carry after a Failure with R=1. */
   private retryIdentifier = -1;
   private challenge: Uint8Array = new Uint8Array(0);
-  private challengePacket: Uint8Array | undefined;
   private transmits = 0;
   private retriesUsed = 0;
   private requestId = 0;
@@ -136,10 +136,10 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
         return this.fail('timeout', now, undefined, 'no answer from the peer');
       case 'Challenge-Sent':
         if (this.transmits >= this.maxTransmits) return this.fail('timeout', now, undefined, 'no Response to Challenge');
-        // RFC 1994 §4.1: retransmit with the same Identifier and Value.
-        this.transmits++;
-        this.deadline = now + this.restartMs;
-        return [this.send(this.challengePacket!)];
+        // RFC 1994 §4.1: "The Identifier field MUST be changed each time a
+        // Challenge is sent" and so MUST the Value, retransmissions included.
+        this.identifier = (this.identifier + 1) & 0xff;
+        return this.sendChallenge(now, this.transmits + 1);
       case 'Success':
         if (this.rechallengeMs === undefined) {
           this.deadline = undefined;
@@ -154,14 +154,14 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
     }
   }
 
-  /** Sends a fresh Challenge with `this.identifier`. */
-  private sendChallenge(now: Millis): AuthOutput[] {
+  /** Sends a fresh Challenge with `this.identifier`; `transmits` counts this one. */
+  private sendChallenge(now: Millis, transmits = 1): AuthOutput[] {
     this.challenge = this.rng.bytes(this.protocol === 'mschap-v1' ? 8 : 16);
-    this.challengePacket = encodeChapPacket({ code: CHAP_CODE.CHALLENGE, identifier: this.identifier, value: this.challenge, name: this.name });
+    const packet = encodeChapPacket({ code: CHAP_CODE.CHALLENGE, identifier: this.identifier, value: this.challenge, name: this.name });
     this.st = 'Challenge-Sent';
-    this.transmits = 1;
+    this.transmits = transmits;
     this.deadline = now + this.restartMs;
-    return [this.send(this.challengePacket)];
+    return [this.send(packet)];
   }
 
   private papPacket(bytes: Uint8Array, now: Millis): AuthOutput[] {
