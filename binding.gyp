@@ -1,0 +1,16 @@
+{
+  "targets": [
+    {
+      "target_name": "tunppp",
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-fvisibility=hidden"],
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": ["native/addon.c", "native/util.c", "native/handle.c", "native/gre.c", "native/tun.c"]
+        }, {
+          "sources": ["native/unsupported.c"]
+        }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,101 @@
+/*
+ * tunppp native addon: shared declarations.
+ *
+ * The addon is the I/O edge only: a raw IPv4 socket for protocol 47 (GRE),
+ * the TUN device and the interface ioctls. It holds no protocol logic. Every
+ * buffer it reads into or sends from is owned by JavaScript; the C side checks
+ * each offset and length against the typed array it was given.
+ *
+ * Read docs of recvmmsg(2), sendmmsg(2), ip(7) (IP_RECVERR, IP_MTU_DISCOVER,
+ * IP_MTU), socket(7) (SO_SELECT_ERR_QUEUE) and libuv's uv_poll_t before editing.
+ */
+#ifndef TUNPPP_COMMON_H
+#define TUNPPP_COMMON_H
+
+#ifndef NAPI_VERSION
+#define NAPI_VERSION 8
+#endif
+#include <node_api.h>
+#include <uv.h>
+#include <stdint.h>
+#include <stddef.h>
+
+/* Most datagrams one readable event reads (recvmmsg vlen, TUN read loop). */
+#define TP_MAX_SLOTS 1024
+/* Datagrams one sendmmsg call carries. */
+#define TP_SEND_CHUNK 64
+/* Bytes of the offending datagram kept from an error-queue entry. */
+#define TP_ERR_QUOTE 576
+/* Error-queue entries read per event, so one event cannot starve the loop. */
+#define TP_ERR_BUDGET 64
+/* Fields per packet in a metadata Uint32Array: offset, length, address, flags/status. */
+#define TP_META 4
+
+enum tp_kind { TP_GRE = 1, TP_TUN = 2 };
+
+/* Meta flag bits (rx): the datagram did not fit its slot. */
+#define TP_FLAG_TRUNCATED 1u
+
+/* One open fd polled by libuv. Lives from open until uv_close completes. */
+typedef struct tp_handle {
+  uv_poll_t poll;
+  napi_env env;
+  enum tp_kind kind;
+  int fd;
+  int aux_fd;          /* GRE: unconnected UDP socket in the same netns, for IP_MTU queries */
+  int closing;
+  int polling;
+  napi_ref self;       /* the JS handle object, strong while open */
+  napi_ref rx_ref;     /* Uint8Array the datagrams are read into */
+  napi_ref meta_ref;   /* Uint32Array: TP_META fields per slot */
+  napi_ref on_read;    /* (count) => void */
+  napi_ref on_error;   /* (event) => void */
+  napi_async_context actx;
+  napi_async_cleanup_hook_handle cleanup;
+  uint32_t slots;
+  uint32_t slot_bytes;
+  /* recvmmsg scratch (GRE), allocated once for `slots` entries */
+  struct mmsghdr *msgs;
+  struct iovec *iov;
+  struct sockaddr_in *addrs;
+} tp_handle;
+
+/* ---- util.c ---- */
+napi_status tp_throw_errno(napi_env env, int err, const char *syscall, const char *detail);
+napi_status tp_throw_usage(napi_env env, const char *msg);
+napi_value tp_make_errno_error(napi_env env, int err, const char *syscall);
+int tp_get_u8(napi_env env, napi_value v, uint8_t **data, size_t *len);
+int tp_get_u32arr(napi_env env, napi_value v, uint32_t **data, size_t *len);
+int tp_prop_u32(napi_env env, napi_value obj, const char *name, uint32_t *out, int *present);
+int tp_prop_bool(napi_env env, napi_value obj, const char *name, int *out);
+int tp_prop_str(napi_env env, napi_value obj, const char *name, char *buf, size_t cap, int *present);
+int tp_arg_u32(napi_env env, napi_value v, uint32_t *out);
+void tp_set_u32(napi_env env, napi_value obj, const char *name, uint32_t v);
+void tp_set_str(napi_env env, napi_value obj, const char *name, const char *s);
+
+/* Network namespace switching for the calling (main) thread. */
+typedef struct { int self_fd; int active; } tp_netns;
+int tp_netns_enter(napi_env env, const char *path, tp_netns *g);
+void tp_netns_leave(tp_netns *g);
+
+/* ---- handle.c ---- */
+napi_value tp_handle_create(napi_env env, tp_handle *h, napi_value rx, napi_value meta,
+                            napi_value on_read, napi_value on_error, const char *resource);
+void tp_handle_destroy_unstarted(napi_env env, tp_handle *h);
+tp_handle *tp_handle_get(napi_env env, napi_value obj, enum tp_kind kind);
+int tp_handle_rx(tp_handle *h, napi_env env, uint8_t **rx, uint32_t **meta);
+void tp_handle_emit_read(tp_handle *h, uint32_t count);
+void tp_handle_emit_error(tp_handle *h, napi_value event);
+napi_value tp_close(napi_env env, napi_callback_info info);
+
+/* ---- gre.c / tun.c ---- */
+napi_value tp_gre_open(napi_env env, napi_callback_info info);
+napi_value tp_gre_send(napi_env env, napi_callback_info info);
+napi_value tp_gre_path_mtu(napi_env env, napi_callback_info info);
+void tp_gre_on_poll(tp_handle *h, int status, int events);
+napi_value tp_tun_open(napi_env env, napi_callback_info info);
+napi_value tp_tun_write(napi_env env, napi_callback_info info);
+napi_value tp_if_configure(napi_env env, napi_callback_info info);
+void tp_tun_on_poll(tp_handle *h, int status, int events);
+
+#endif

@@ -1,0 +1,137 @@
+/**
+ * Loader and types of the native addon (native/*.c, built by node-gyp into
+ * build/Release/tunppp.node). This is the only module that touches it; the
+ * wrappers in this folder take the binding from `loadNative()`, which tests
+ * may replace with `setNativeForTesting`.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NativeAddonError } from './errors.js';
+
+/** An open native handle (GRE socket or TUN queue). Opaque to TypeScript. */
+export interface NativeHandle {
+  /** The kernel's interface name (TUN handles only). */
+  readonly name?: string;
+}
+
+/** Error-queue entry as the addon reports it (one `struct sock_extended_err`). */
+export interface NativeErrQueueEntry {
+  errno: string;
+  errnoNumber: number;
+  /** SO_EE_ORIGIN_*: 1 local, 2 ICMP. */
+  origin: number;
+  type: number;
+  code: number;
+  /** ee_info: the next-hop MTU for fragmentation-needed, the MTU for local EMSGSIZE. */
+  info: number;
+  /** Original destination (msg_name), host-order u32. */
+  dst?: number;
+  /** The router that sent the ICMP error (SO_EE_OFFENDER), host-order u32. */
+  offender?: number;
+  /** The start of the datagram the error is about, as the ICMP quoted it (GRE header onwards). */
+  quoted: Uint8Array;
+}
+
+/** Options the addon's greOpen reads. */
+export interface NativeGreOptions {
+  netns?: string;
+  bind?: number;
+  pmtuProbe?: boolean;
+  rcvbufBytes?: number;
+  sndbufBytes?: number;
+  slots: number;
+  slotBytes: number;
+}
+
+/** Options the addon's tunOpen reads. */
+export interface NativeTunOptions {
+  netns?: string;
+  name?: string;
+  devicePath?: string;
+  multiQueue?: boolean;
+  vnetHdr?: boolean;
+  offloads?: number;
+  slots: number;
+  slotBytes: number;
+}
+
+/** Options the addon's ifConfigure reads. Addresses are host-order u32. */
+export interface NativeIfOptions {
+  netns?: string;
+  name: string;
+  mtu?: number;
+  address?: number;
+  prefixLen?: number;
+  peer?: number;
+  up?: boolean;
+}
+
+/** Called once per readable event with the number of packets in the rx buffer. */
+export type NativeReadCallback = (count: number) => void;
+/** Called with an error-queue entry, or an Error for an unexpected read failure. */
+export type NativeErrorCallback = (event: NativeErrQueueEntry | Error) => void;
+
+/** The functions native/addon.c exports. */
+export interface NativeBinding {
+  greOpen(o: NativeGreOptions, rx: Uint8Array, meta: Uint32Array, onRead: NativeReadCallback, onError: NativeErrorCallback): NativeHandle;
+  /** Sends meta[i*4..] = [offset, length, dst, status] for i < count; writes status; returns the number sent. */
+  greSend(h: NativeHandle, data: Uint8Array, meta: Uint32Array, count: number): number;
+  pathMtu(h: NativeHandle, dst: number): number;
+  tunOpen(o: NativeTunOptions, rx: Uint8Array, meta: Uint32Array, onRead: NativeReadCallback, onError: NativeErrorCallback): NativeHandle;
+  tunWrite(h: NativeHandle, data: Uint8Array, meta: Uint32Array, count: number): number;
+  ifConfigure(o: NativeIfOptions): void;
+  close(h: NativeHandle): void;
+  readonly constants: { META_FIELDS: number; MAX_SLOTS: number; FLAG_TRUNCATED: number; ERR_QUOTE_BYTES: number };
+}
+
+/** Fields per packet in every metadata array: offset, length, address, flags or status. */
+export const META_FIELDS = 4;
+/** Meta flag: the datagram did not fit its slot. */
+export const FLAG_TRUNCATED = 1;
+
+let override: NativeBinding | undefined;
+let cached: NativeBinding | undefined;
+
+/** Where the built addon may be, nearest first. */
+export function nativeCandidates(): string[] {
+  const fromEnv = process.env['TUNPPP_NATIVE'];
+  if (fromEnv) return [resolve(fromEnv)];
+  // Walk up to the package root (the folder with binding.gyp): src/io in a
+  // checkout, dist/src/io after `npm run build`.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5 && !existsSync(join(dir, 'binding.gyp')); i++) dir = dirname(dir);
+  return [join(dir, 'build', 'Release', 'tunppp.node'), join(dir, 'build', 'Debug', 'tunppp.node')];
+}
+
+/** Loads the addon from the first candidate that exists; throws NativeAddonError. */
+export function loadNativeFrom(candidates: readonly string[]): NativeBinding {
+  const found = candidates.find((p) => existsSync(p));
+  if (found === undefined) {
+    throw new NativeAddonError(`the native addon is not built (looked for ${candidates.join(', ')})`);
+  }
+  try {
+    return createRequire(import.meta.url)(found) as NativeBinding;
+  } catch (err) {
+    throw new NativeAddonError(`the native addon at ${found} does not load: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The addon (or the test double set with `setNativeForTesting`). */
+export function loadNative(): NativeBinding {
+  if (override) return override;
+  cached ??= loadNativeFrom(nativeCandidates());
+  return cached;
+}
+
+/** Replaces the addon for tests of the error paths; `undefined` restores it. */
+export function setNativeForTesting(binding: NativeBinding | undefined): void {
+  override = binding;
+}
+
+/** A namespace name (under /var/run/netns, as `ip netns` makes them) or a path. */
+export function netnsPath(netns: string | undefined): string | undefined {
+  if (netns === undefined || netns === '') return undefined;
+  return netns.includes('/') ? netns : `/var/run/netns/${netns}`;
+}

@@ -1,0 +1,119 @@
+/**
+ * Preallocated packet batches shared with the native addon, so the data plane
+ * moves packets without allocating (ARCHITECTURE.md "Rules").
+ *
+ * Every batch is a byte arena plus a Uint32Array of META_FIELDS words per
+ * packet: [offset, length, address, flags/status]. The addon reads into an
+ * RxBatch and sends from a TxBatch; nothing is copied on the way.
+ */
+import { LocalUsageError } from '../core/errors.js';
+import { META_FIELDS } from './native.js';
+
+/**
+ * Packets received in one readable event. The object and its buffer are
+ * reused for the next event: read or copy what you need inside the callback.
+ */
+export class RxBatch {
+  /** The shared receive arena; packet i is data[offset(i), offset(i) + length(i)). */
+  readonly data: Uint8Array;
+  /** Per packet: offset, length, source address (u32, 0 for TUN), flags. */
+  readonly meta: Uint32Array;
+  /** Packets in this batch. */
+  count = 0;
+
+  constructor(slots: number, slotBytes: number) {
+    this.data = new Uint8Array(slots * slotBytes);
+    this.meta = new Uint32Array(slots * META_FIELDS);
+  }
+
+  /** Byte offset of packet i in `data`. */
+  offset(i: number): number {
+    return this.meta[i * META_FIELDS]!;
+  }
+  /** Length of packet i. */
+  length(i: number): number {
+    return this.meta[i * META_FIELDS + 1]!;
+  }
+  /** Source IPv4 address of packet i (u32, host order); 0 for TUN packets. */
+  source(i: number): number {
+    return this.meta[i * META_FIELDS + 2]!;
+  }
+  /** Packet i as a view (allocates a view object; for tests and slow paths). */
+  packet(i: number): Uint8Array {
+    const o = this.offset(i);
+    return this.data.subarray(o, o + this.length(i));
+  }
+}
+
+/**
+ * Packets to send in one call. Reserve space with `reserve` and write in
+ * place (no copy), or `push` a finished packet (one copy). After a send,
+ * `status(i)` is 0 for a sent packet or its errno number.
+ */
+export class TxBatch {
+  /** The send arena. */
+  readonly data: Uint8Array;
+  /** Per packet: offset, length, destination (u32; ignored by TUN), status. */
+  readonly meta: Uint32Array;
+  /** Packets in the batch. */
+  count = 0;
+  private usedBytes = 0;
+  private readonly maxPackets: number;
+
+  constructor(maxPackets = 64, arenaBytes = maxPackets * 2048) {
+    if (!Number.isInteger(maxPackets) || maxPackets < 1) throw new LocalUsageError(`TxBatch: maxPackets ${maxPackets}`);
+    this.maxPackets = maxPackets;
+    this.data = new Uint8Array(arenaBytes);
+    this.meta = new Uint32Array(maxPackets * META_FIELDS);
+  }
+
+  /** Room for one more packet of `length` bytes? */
+  fits(length: number): boolean {
+    return this.count < this.maxPackets && this.usedBytes + length <= this.data.length;
+  }
+
+  /**
+   * Appends a packet of `length` bytes to `dst` and returns its offset in
+   * `data` for the caller to fill, or -1 when the batch is full.
+   */
+  reserve(dst: number, length: number): number {
+    if (!this.fits(length)) return -1;
+    const off = this.usedBytes;
+    const m = this.count * META_FIELDS;
+    this.meta[m] = off;
+    this.meta[m + 1] = length;
+    this.meta[m + 2] = dst >>> 0;
+    this.meta[m + 3] = 0;
+    this.count++;
+    // keep every packet 4-byte aligned for cheap header access
+    this.usedBytes = (off + length + 3) & ~3;
+    return off;
+  }
+
+  /** Copies `bytes` in as a packet to `dst`; false when the batch is full. */
+  push(dst: number, bytes: Uint8Array): boolean {
+    const off = this.reserve(dst, bytes.length);
+    if (off < 0) return false;
+    this.data.set(bytes, off);
+    return true;
+  }
+
+  /** Errno number of packet i after a send (0: sent). */
+  status(i: number): number {
+    return this.meta[i * META_FIELDS + 3]!;
+  }
+  /** Destination of packet i. */
+  destination(i: number): number {
+    return this.meta[i * META_FIELDS + 2]!;
+  }
+  /** Length of packet i. */
+  length(i: number): number {
+    return this.meta[i * META_FIELDS + 1]!;
+  }
+
+  /** Empties the batch for reuse. */
+  clear(): void {
+    this.count = 0;
+    this.usedBytes = 0;
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The raw GRE socket between real network namespaces: batched send and
+ * receive with correct source addresses, and the path-MTU signals (ICMP
+ * fragmentation-needed from a router, EMSGSIZE on a later send) arriving as
+ * events while the socket keeps working.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openGreSocket, type GreSocket, type IcmpErrorEvent, type SendErrorEvent } from '../../src/io/gre-socket.js';
+import { formatIpv4, parseIpv4 } from '../../src/io/ipv4-addr.js';
+import { TxBatch } from '../../src/io/packet-batch.js';
+import { netnsSkipReason, pptpGre, waitFor, withLab } from './netns.js';
+
+const skip = netnsSkipReason();
+
+interface Got {
+  src: string;
+  callId: number;
+  seq: number;
+  bytes: number;
+}
+
+function collect(sock: GreSocket, into: Got[], batches?: number[]): void {
+  sock.onPackets((b) => {
+    batches?.push(b.count);
+    for (let i = 0; i < b.count; i++) {
+      const o = b.offset(i);
+      const v = new DataView(b.data.buffer, b.data.byteOffset + o, b.length(i));
+      into.push({ src: formatIpv4(b.source(i)), callId: v.getUint16(6), seq: v.getUint32(8), bytes: b.length(i) });
+    }
+  });
+}
+
+test('two namespaces: a batch of 100 GRE packets each way → all arrive with the right source', { skip, timeout: 30_000 }, async () => {
+  await withLab(async (lab) => {
+    const a = lab.ns();
+    const b = lab.ns();
+    lab.link(a, 'va', '10.77.0.1/24', b, 'vb', '10.77.0.2/24');
+    const sa = openGreSocket({ netns: a });
+    const sb = openGreSocket({ netns: b });
+    try {
+      const atA: Got[] = [];
+      const atB: Got[] = [];
+      const batchesAtB: number[] = [];
+      collect(sa, atA);
+      collect(sb, atB, batchesAtB);
+      const payload = new Uint8Array(200).fill(0x5a);
+      const tx = new TxBatch(100, 100 * 256);
+      for (let i = 0; i < 100; i++) assert.ok(tx.push(parseIpv4('10.77.0.2')!, pptpGre(7, i, payload)));
+      assert.equal(sa.send(tx), 100);
+      await waitFor(() => atB.length >= 100, '100 packets at b');
+      assert.deepEqual(atB.map((g) => g.seq), [...Array(100).keys()], 'in order, none lost');
+      assert.ok(atB.every((g) => g.src === '10.77.0.1' && g.callId === 7 && g.bytes === 212));
+      assert.ok(batchesAtB.length < 100, `received in batches (${batchesAtB.join(',')})`);
+
+      // b answers every packet in one batch, to the source it saw
+      tx.clear();
+      for (const g of atB) tx.push(parseIpv4(g.src)!, pptpGre(9, g.seq + 1000, payload.subarray(0, 20)));
+      assert.equal(sb.send(tx), 100);
+      await waitFor(() => atA.length >= 100, '100 packets back at a');
+      assert.ok(atA.every((g) => g.src === '10.77.0.2' && g.callId === 9 && g.bytes === 32));
+      assert.equal(new Set(atA.map((g) => g.seq)).size, 100);
+      assert.equal(sa.stats.rxPackets, 100);
+      assert.equal(sb.stats.txPackets, 100);
+      assert.equal(sb.stats.rxMalformed + sb.stats.rxTruncated, 0);
+    } finally {
+      sa.close();
+      sb.close();
+    }
+  });
+});
+
+test('send batch: one bad destination among good ones → only that one fails, as an event', { skip, timeout: 30_000 }, async () => {
+  await withLab(async (lab) => {
+    const a = lab.ns();
+    const b = lab.ns();
+    lab.link(a, 'va', '10.77.1.1/24', b, 'vb', '10.77.1.2/24');
+    const sa = openGreSocket({ netns: a });
+    const sb = openGreSocket({ netns: b });
+    try {
+      const atB: Got[] = [];
+      collect(sb, atB);
+      const errors: SendErrorEvent[] = [];
+      sa.onSendError((e) => errors.push(e));
+      const tx = new TxBatch(3);
+      tx.push(parseIpv4('10.77.1.2')!, pptpGre(1, 1, new Uint8Array(4)));
+      tx.push(parseIpv4('192.0.2.1')!, pptpGre(1, 2, new Uint8Array(4))); // no route in a
+      tx.push(parseIpv4('10.77.1.2')!, pptpGre(1, 3, new Uint8Array(4)));
+      assert.equal(sa.send(tx), 2);
+      assert.equal(tx.status(0), 0);
+      assert.notEqual(tx.status(1), 0);
+      assert.equal(errors.length, 1);
+      assert.equal(errors[0]!.errno, 'ENETUNREACH');
+      assert.equal(errors[0]!.dst, '192.0.2.1');
+      await waitFor(() => atB.length >= 2, 'the two good packets');
+      assert.deepEqual(atB.map((g) => g.seq), [1, 3]);
+      assert.equal(sa.pathMtu('192.0.2.1'), undefined);
+      assert.equal(sa.pathMtu('10.77.1.2'), 1500);
+    } finally {
+      sa.close();
+      sb.close();
+    }
+  });
+});
+
+test('PMTU: router link toward the client at 1400, server sends 1500 with DF → frag-needed event (mtu 1400), socket keeps working', { skip, timeout: 30_000 }, async () => {
+  await withLab(async (lab) => {
+    const c = lab.ns();
+    const r = lab.ns();
+    const s = lab.ns();
+    lab.link(c, 'c0', '10.78.1.2/24', r, 'r0', '10.78.1.1/24', { a: 1400, b: 1400 });
+    lab.link(r, 'r1', '10.78.2.1/24', s, 's0', '10.78.2.2/24');
+    lab.exec(r, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
+    lab.ip(c, 'route', 'add', 'default', 'via', '10.78.1.1');
+    lab.ip(s, 'route', 'add', 'default', 'via', '10.78.2.1');
+    const client = openGreSocket({ netns: c });
+    const server = openGreSocket({ netns: s });
+    try {
+      const atClient: Got[] = [];
+      const atServer: Got[] = [];
+      collect(client, atClient);
+      collect(server, atServer);
+      const icmp: IcmpErrorEvent[] = [];
+      const sendErrors: SendErrorEvent[] = [];
+      const errors: Error[] = [];
+      server.onIcmpError((e) => icmp.push(e));
+      server.onSendError((e) => sendErrors.push(e));
+      server.onError((e) => errors.push(e));
+
+      // 1500-byte IP datagram: 20 IP + 12 GRE + 1468 payload
+      const big = pptpGre(0x1234, 1, new Uint8Array(1468).fill(1));
+      assert.equal(big.length + 20, 1500);
+      assert.equal(server.sendTo('10.78.1.2', big), true, 'fits the server link, so the kernel sends it');
+      await waitFor(() => icmp.length >= 1, 'the ICMP fragmentation-needed event');
+      const e = icmp[0]!;
+      assert.equal(e.kind, 'frag-needed');
+      assert.equal(e.mtu, 1400);
+      assert.equal(e.icmpType, 3);
+      assert.equal(e.icmpCode, 4);
+      assert.equal(e.errno, 'EMSGSIZE');
+      assert.equal(e.dst, '10.78.1.2');
+      assert.equal(e.offender, '10.78.2.1');
+      assert.deepEqual([...e.quoted.subarray(0, 12)], [...big.subarray(0, 12)], 'the quote starts with our GRE header (call id 0x1234)');
+      assert.equal(atClient.length, 0, 'the big packet never reached the client');
+
+      // the socket still reads and writes, both ways
+      assert.equal(client.sendTo('10.78.2.2', pptpGre(5, 2, new Uint8Array(10))), true);
+      await waitFor(() => atServer.length >= 1, 'a small packet at the server after the ICMP error');
+      assert.equal(atServer[0]!.src, '10.78.1.2');
+      assert.equal(server.sendTo('10.78.1.2', pptpGre(0x1234, 3, new Uint8Array(10))), true);
+      await waitFor(() => atClient.length >= 1, 'a small packet at the client');
+
+      // the kernel learnt the path MTU: the next big send fails locally, as an event
+      assert.equal(server.pathMtu('10.78.1.2'), 1400);
+      assert.equal(server.sendTo('10.78.1.2', big), false);
+      assert.equal(sendErrors.length, 1);
+      assert.deepEqual({ ...sendErrors[0]! }, { errno: 'EMSGSIZE', dst: '10.78.1.2', dstAddr: parseIpv4('10.78.1.2'), bytes: 1480, mtu: 1400 });
+      assert.equal(server.sendTo('10.78.1.2', pptpGre(0x1234, 4, new Uint8Array(1400 - 32))), true, 'a packet at the path MTU goes');
+      await waitFor(() => atClient.length >= 2, 'the 1400-byte packet at the client');
+      assert.equal(atClient[1]!.bytes, 1380);
+      assert.deepEqual(errors, [], 'no read ever failed');
+      assert.equal(server.stats.rxErrors, 0);
+    } finally {
+      client.close();
+      server.close();
+    }
+  });
+});
+
+test("pmtuDiscovery 'probe': learnt path MTU ignored → the big packet is sent again and a second ICMP arrives", { skip, timeout: 30_000 }, async () => {
+  await withLab(async (lab) => {
+    const c = lab.ns();
+    const r = lab.ns();
+    const s = lab.ns();
+    lab.link(c, 'c0', '10.78.3.2/24', r, 'r0', '10.78.3.1/24', { a: 1400, b: 1400 });
+    lab.link(r, 'r1', '10.78.4.1/24', s, 's0', '10.78.4.2/24');
+    lab.exec(r, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
+    lab.exec(r, 'sysctl', '-q', '-w', 'net.ipv4.icmp_ratelimit=0');
+    lab.ip(s, 'route', 'add', 'default', 'via', '10.78.4.1');
+    const server = openGreSocket({ netns: s, pmtuDiscovery: 'probe' });
+    try {
+      const icmp: IcmpErrorEvent[] = [];
+      server.onIcmpError((e) => icmp.push(e));
+      const big = pptpGre(1, 1, new Uint8Array(1468));
+      assert.equal(server.sendTo('10.78.3.2', big), true);
+      await waitFor(() => icmp.length >= 1, 'first ICMP');
+      assert.equal(server.sendTo('10.78.3.2', big), true, 'probe mode sends past the learnt path MTU');
+      await waitFor(() => icmp.length >= 2, 'second ICMP');
+      assert.ok(icmp.every((e) => e.kind === 'frag-needed' && e.mtu === 1400));
+    } finally {
+      server.close();
+    }
+  });
+});
+
+test('close: idempotent, and a closed socket refuses to send', { skip, timeout: 10_000 }, async () => {
+  await withLab(async (lab) => {
+    const a = lab.ns();
+    const s = openGreSocket({ netns: a });
+    s.close();
+    s.close();
+    assert.equal(s.closed, true);
+    assert.throws(() => s.sendTo('10.0.0.1', new Uint8Array(4)), { code: 'LOCAL_USAGE' });
+    assert.equal(s.pathMtu('10.0.0.1'), undefined);
+  });
+});
