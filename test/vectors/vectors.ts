@@ -47,3 +47,6 @@ export interface ChapcrackVectors {
   handshakes: { chap_identifier: number; AuthenticatorChallenge: string; ResponseValue: string; PeerChallenge: string; 'NT-Response': string;
     AuthenticatorResponse: string; SuccessMessage: string; password_known: boolean }[];
 }
+export interface MppePacketVectors {
+  cases: { strength: 40 | 56 | 128; stateless: boolean; start_key: string; packets: Record<string, string> }[];
+}
