@@ -25,12 +25,15 @@
  *   A B C D | 12-bit coherency count | RC4(inner protocol field + data)
  * with A = FLUSHED (0x80), C = MPPC-compressed (0x20), D = encrypted (0x10).
  *
- * Interop notes. Like the Linux ppp_mppe driver and Windows, the first packet
- * of each direction carries count 0 and stateful mode does not set FLUSHED on
- * it. The Linux driver performs a full key change (not just an RC4 re-key) on
- * a Reset-Request; this file follows RFC 3078 §8.2 and the brief, so stateful
- * resynchronisation with a Linux peer after loss is not expected to work
- * (stateless mode, which every current client negotiates, is unaffected).
+ * Interop notes. Like the Linux ppp_mppe driver, the first packet of each
+ * direction carries count 0 and stateful mode does not set FLUSHED on it (a
+ * peer that does set it is handled: FLUSHED at the expected count only re-keys
+ * RC4 from the current session key). On a Reset-Request this file follows
+ * RFC 3078 §8.2, as FreeBSD's ng_mppc (used by mpd) does: RC4 re-keyed from the
+ * current session key, no key change. The Linux driver instead performs a full
+ * key change for every FLUSHED packet, so stateful resynchronisation after
+ * loss with a Linux peer is not expected to work. Stateless mode, which
+ * Windows, macOS and pppd negotiate by default, is unaffected.
  *
  * Left out: MPPC compression (C bit), self-describing padding.
  */
