@@ -5,7 +5,7 @@ import {
   challengeHash, challengeResponse, chapMd5Response, generateAuthenticatorResponseFromHashHash, generateNtResponse,
   hashNtPasswordHash, lmPasswordHash, ntPasswordHash, stripDomain, utf16le, utf8,
 } from './mschap.js';
-import { verifyWithSecret } from './verify.js';
+import { secretBackend, verifyWithSecret } from './verify.js';
 import type { VerifyRequest } from './types.js';
 import { mppeStartKeys } from '../mppe/keys.js';
 import {
@@ -115,4 +115,12 @@ test('verify: wrong proof sizes → failure, never a throw', () => {
   const bad: VerifyRequest = { requestId: 1, protocol: 'mschap-v2', username: 'u', usernameBytes: utf8('u'), authenticatorName: '',
     proof: { protocol: 'mschap-v2', authenticatorChallenge: new Uint8Array(3), peerChallenge: new Uint8Array(16), ntResponse: new Uint8Array(24), flags: 0 } };
   assert.equal(verifyWithSecret(bad, 'x').ok, false);
+});
+
+test('secretBackend: known user → verified with its secret; unknown user → the same 691 as a wrong password', () => {
+  const b = secretBackend((u) => (u === 'moxie' ? cc.password : undefined));
+  const ok = b.verify(v2Request(cc.handshakes[0]!));
+  assert.ok(!(ok instanceof Promise) && ok.ok && ok.authenticatorResponse === cc.handshakes[0]!.AuthenticatorResponse);
+  const none = secretBackend(() => undefined).verify(v2Request(cc.handshakes[0]!));
+  assert.deepEqual(none, { ok: false, code: 691 });
 });

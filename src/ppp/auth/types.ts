@@ -162,6 +162,14 @@ export type AuthVerdict =
       message?: string;
     };
 
+/**
+ * Where the session sends `verify` events: chap-secrets (`secretBackend` in
+ * verify.ts) or, later, RADIUS. May answer synchronously or asynchronously.
+ */
+export interface AuthBackend {
+  verify(request: VerifyRequest): AuthVerdict | Promise<AuthVerdict>;
+}
+
 /** Inputs both machines take. */
 export type AuthInput =
   | { type: 'start' }

@@ -7,7 +7,7 @@
  * RADIUS is the other backend: it returns the same `AuthVerdict` shape with
  * keys from MS-MPPE-Send/Recv-Key (`start-keys` material).
  */
-import type { AuthVerdict, VerifyRequest } from './types.js';
+import type { AuthBackend, AuthVerdict, VerifyRequest } from './types.js';
 import { MSCHAP_ERROR } from './types.js';
 import {
   challengeResponse,
@@ -64,4 +64,18 @@ export function verifyWithSecret(request: VerifyRequest, secret: string): AuthVe
       };
     }
   }
+}
+
+/**
+ * A backend over plaintext secrets (chap-secrets): `lookup` returns the
+ * secret for a peer name and our authenticator name, or undefined for an
+ * unknown user, which fails exactly like a wrong password (no user probing).
+ */
+export function secretBackend(lookup: (username: string, authenticatorName: string) => string | undefined): AuthBackend {
+  return {
+    verify(request: VerifyRequest): AuthVerdict {
+      const secret = lookup(request.username, request.authenticatorName);
+      return secret === undefined ? REJECT : verifyWithSecret(request, secret);
+    },
+  };
 }
