@@ -109,9 +109,12 @@ export class Pair {
         if (d !== undefined && s.session.phase !== 'Dead') times.push(d);
       }
       for (const v of this.pendingVerdicts) times.push(v.at);
-      if (!times.length) return until();
-      const t = Math.max(this.now, Math.min(...times));
-      if (t > end) return false;
+      const t = times.length ? Math.max(this.now, Math.min(...times)) : Infinity;
+      if (t > end) {
+        // Nothing more happens before the limit: the clock still reaches it.
+        this.now = end;
+        return until();
+      }
       this.now = t;
       const due = this.queue.filter((q) => q.at <= t).sort((a, b) => a.at - b.at || a.seq - b.seq);
       this.queue = this.queue.filter((q) => q.at > t);
@@ -130,6 +133,11 @@ export class Pair {
   /** Both sides report link-up. */
   bothUp(): boolean {
     return this.sides.every((s) => s.session.isUp);
+  }
+
+  /** Both sides up with every enabled network protocol Opened. */
+  ready(): boolean {
+    return this.bothUp() && this.sides.every((s) => (!s.session.ipcp || s.session.ipcp.fsm.isOpened) && (!s.session.ipv6cp || s.session.ipv6cp.fsm.isOpened));
   }
 
   bothDead(): boolean {
