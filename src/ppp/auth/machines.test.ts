@@ -242,6 +242,18 @@ for (const protocol of ms) {
   });
 }
 
+test('mschap-v2: Failure (R=1) lost → client repeats its old Response, server repeats the Failure, retry then succeeds', () => {
+  let n = 0;
+  const r = runPair({
+    protocol: 'mschap-v2',
+    backend: (req, attempt) => (attempt === 0 ? { ok: false } : verifyWithSecret(req, 'correct horse')),
+    lose: (dir, _i, b) => dir === 's2c' && b[0] === CHAP_CODE.FAILURE && n++ === 0,
+  });
+  assert.deepEqual(outcome(r, 'server').map((e) => e.type), ['failure', 'success']);
+  assert.deepEqual(outcome(r, 'client').map((e) => e.type), ['failure', 'success']);
+  assert.equal(r.events.filter((e) => e.event.type === 'verify').length, 2, 'the repeated Response is not a new attempt');
+});
+
 test('mschap-v2: transient backend failure, retry with the same password → success', () => {
   const r = runPair({ protocol: 'mschap-v2', backend: (req, n) => (n === 0 ? { ok: false } : verifyWithSecret(req, 'correct horse')) });
   assert.deepEqual(outcome(r, 'client').map((e) => e.type), ['failure', 'success']);

@@ -190,12 +190,13 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
     const p = r.value;
     if (p.code === CHAP_CODE.CHANGE_PASSWORD && this.protocol === 'mschap-v2') return this.changePassword(p.identifier, now);
     if (p.code !== CHAP_CODE.RESPONSE || !('value' in p)) return [drop('unexpected-code', `CHAP code ${p.code}`)];
-    if (this.lastAnswer && p.identifier === this.lastAnswer.identifier && (this.st === 'Success' || this.st === 'Failed')) {
+    if (this.lastAnswer && p.identifier === this.lastAnswer.identifier && (this.st === 'Success' || this.st === 'Failed' || this.st === 'Retry-Wait')) {
+      // A repeated Response: our Success/Failure was lost (RFC 1994 §4.2), say it again.
       return [this.send(this.lastAnswer.bytes)];
     }
     if (this.st === 'Retry-Wait') {
-      // Peers answer a Failure with R=1 with Identifier + 1; accept the Failure's own too.
-      if (p.identifier !== this.retryIdentifier && p.identifier !== this.identifier) return [drop('wrong-identifier', `${p.identifier}`)];
+      // The retry after a Failure with R=1 carries the Failure's Identifier + 1.
+      if (p.identifier !== this.retryIdentifier) return [drop('wrong-identifier', `${p.identifier} != ${this.retryIdentifier}`)];
       this.identifier = p.identifier;
     } else if (this.st === 'Challenge-Sent') {
       if (p.identifier !== this.identifier) return [drop('wrong-identifier', `${p.identifier} != ${this.identifier}`)];
