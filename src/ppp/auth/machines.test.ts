@@ -418,3 +418,68 @@ test('auth machines: random packets in any state → outputs, never a throw', ()
     },
   ));
 });
+
+test('server: every state × every input kind → no throw, deadline set exactly in the waiting states', () => {
+  for (const protocol of protocols) {
+    // Scripts that lead a fresh server into each state.
+    const reach: Record<string, (s: AuthServer) => number | undefined> = {
+      Initial: () => undefined,
+      Started: (s) => { s.handle({ type: 'start' }, 0); return undefined; },
+      Verifying: (s) => drive(s, protocol, 'verify'),
+      Success: (s) => drive(s, protocol, 'ok'),
+      'Retry-Wait': (s) => drive(s, protocol, 'retry'),
+      Failed: (s) => drive(s, protocol, 'fail'),
+    };
+    for (const [name, go] of Object.entries(reach)) {
+      const inputs = (s: AuthServer, reqId: number | undefined): { label: string; run: () => AuthOutput[] }[] => [
+        { label: 'start', run: () => s.handle({ type: 'start' }, 10) },
+        { label: 'early timeout', run: () => s.handle({ type: 'timeout' }, 11) },
+        { label: 'timeout', run: () => s.handle({ type: 'timeout' }, 1e9) },
+        { label: 'garbage', run: () => s.handle({ type: 'packet', bytes: Uint8Array.of(1, 2, 3) }, 12) },
+        { label: 'challenge', run: () => s.handle({ type: 'packet', bytes: encodeChapPacket({ code: 1, identifier: 0, value: new Uint8Array(16), name: new Uint8Array(0) }) }, 13) },
+        { label: 'response', run: () => s.handle({ type: 'packet', bytes: encodeChapPacket({ code: 2, identifier: 0, value: new Uint8Array(49), name: new Uint8Array(1) }) }, 14) },
+        { label: 'pap request', run: () => s.handle({ type: 'packet', bytes: Uint8Array.of(1, 0, 0, 6, 0, 0) }, 15) },
+        { label: 'verdict ok', run: () => s.handle({ type: 'verdict', requestId: reqId ?? 99, verdict: { ok: true, authenticatorResponse: `S=${'0'.repeat(40)}` } }, 16) },
+        { label: 'verdict fail', run: () => s.handle({ type: 'verdict', requestId: reqId ?? 99, verdict: { ok: false } }, 17) },
+      ];
+      for (let k = 0; k < 9; k++) {
+        const s = new AuthServer({ protocol, name: 'x' }, seededRng(5));
+        const reqId = go(s);
+        const inp = inputs(s, reqId)[k]!;
+        assert.doesNotThrow(inp.run, `${protocol} ${name} ${inp.label}`);
+        const waiting = ['Wait-Request', 'Challenge-Sent', 'Retry-Wait'].includes(s.state);
+        assert.equal(s.nextDeadline() !== undefined, waiting, `${protocol} ${name} ${inp.label} → ${s.state}`);
+      }
+    }
+  }
+});
+
+/** Drives a server to Verifying / Success / Retry-Wait / Failed with a real client; returns the pending requestId if any. */
+function drive(s: AuthServer, protocol: AuthProtocol, to: 'verify' | 'ok' | 'retry' | 'fail'): number | undefined {
+  const c = new AuthClient({ protocol, username: 'u', password: 'p', policy: { accept: protocols } }, seededRng(6));
+  const wire: { to: 'server' | 'client'; bytes: Uint8Array }[] = [];
+  const post = (from: 'server' | 'client', outs: AuthOutput[]): number | undefined => {
+    for (const o of outs) {
+      if (o.kind === 'send') wire.push({ to: from === 'server' ? 'client' : 'server', bytes: o.bytes });
+      if (o.kind === 'event' && o.event.type === 'verify') return o.event.request.requestId;
+    }
+    return undefined;
+  };
+  post('server', s.handle({ type: 'start' }, 0));
+  post('client', c.handle({ type: 'start' }, 0));
+  for (let m = wire.shift(); m; m = wire.shift()) {
+    if (m.to === 'client') {
+      post('client', c.handle({ type: 'packet', bytes: m.bytes }, 1));
+      continue;
+    }
+    const req = post('server', s.handle({ type: 'packet', bytes: m.bytes }, 1));
+    if (req === undefined) continue;
+    if (to === 'verify') return req;
+    const v: AuthVerdict = to === 'ok' ? { ok: true, authenticatorResponse: `S=${'0'.repeat(40)}` } : to === 'retry' ? { ok: false } : { ok: false, code: 649 };
+    s.handle({ type: 'verdict', requestId: req, verdict: v }, 1);
+    const want = to === 'ok' ? 'Success' : to === 'retry' && ms.includes(protocol) ? 'Retry-Wait' : 'Failed';
+    assert.equal(s.state, want);
+    return undefined;
+  }
+  assert.fail(`${protocol}: never reached ${to}`);
+}
