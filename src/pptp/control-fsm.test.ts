@@ -442,3 +442,69 @@ test('property: every valid message in every state never throws', () => {
     { numRuns: 500 },
   );
 });
+
+/** The state each (role, state, received message) pair must lead to; anything not listed stays put. */
+const TRANSITIONS: Record<string, Partial<Record<ControlMessage['type'], string>>> = {
+  'server idle': { SCCRQ: 'established', STOPCCRQ: 'closed' },
+  'server established': { STOPCCRQ: 'closed' },
+  'server wait-stop-reply': { STOPCCRQ: 'closed', STOPCCRP: 'closed' },
+  'client wait-ctl-reply': { SCCRP: 'established', STOPCCRQ: 'closed' },
+  'client established': { STOPCCRQ: 'closed' },
+  'client wait-stop-reply': { STOPCCRQ: 'closed', STOPCCRP: 'closed' },
+  'server closed': {},
+  'client closed': {},
+};
+
+const SAMPLES: ControlMessage[] = [
+  { type: 'SCCRQ', protocolVersion: 0x100, framingCapabilities: 1, bearerCapabilities: 1, maximumChannels: 0, firmwareRevision: 0, hostName: '', vendorName: '' },
+  { type: 'SCCRP', resultCode: 1, errorCode: 0, protocolVersion: 0x100, framingCapabilities: 1, bearerCapabilities: 1, maximumChannels: 0, firmwareRevision: 0, hostName: '', vendorName: '' },
+  { type: 'STOPCCRQ', reason: 1 },
+  { type: 'STOPCCRP', resultCode: 1, errorCode: 0 },
+  { type: 'ECHORQ', identifier: 1 },
+  { type: 'ECHORP', identifier: 1, resultCode: 1, errorCode: 0 },
+  { type: 'OCRQ', callId: 1, callSerialNumber: 0, minimumBps: 0, maximumBps: 0, bearerType: 3, framingType: 3, packetRecvWindowSize: 64, packetProcessingDelay: 0, phoneNumberLength: 0, phoneNumber: '', subaddress: '' },
+  { type: 'OCRP', callId: 1, peerCallId: 1, resultCode: 1, errorCode: 0, causeCode: 0, connectSpeed: 0, packetRecvWindowSize: 1, packetProcessingDelay: 0, physicalChannelId: 0 },
+  { type: 'ICRQ', callId: 1, callSerialNumber: 0, callBearerType: 1, physicalChannelId: 0, dialedNumberLength: 0, dialingNumberLength: 0, dialedNumber: '', dialingNumber: '', subaddress: '' },
+  { type: 'ICRP', callId: 1, peerCallId: 1, resultCode: 1, errorCode: 0, packetRecvWindowSize: 1, packetTransmitDelay: 0 },
+  { type: 'ICCN', peerCallId: 1, connectSpeed: 0, packetRecvWindowSize: 1, packetTransmitDelay: 0, framingType: 1 },
+  { type: 'CCRQ', callId: 1 },
+  { type: 'CDN', callId: 1, resultCode: 1, errorCode: 0, causeCode: 0, callStatistics: '' },
+  { type: 'WEN', peerCallId: 1, crcErrors: 0, framingErrors: 0, hardwareOverruns: 0, bufferOverruns: 0, timeoutErrors: 0, alignmentErrors: 0 },
+  { type: 'SLI', peerCallId: 1, sendAccm: 0, receiveAccm: 0 },
+];
+
+/** A machine of `role` driven into `state`. */
+function inState(role: 'server' | 'client', state: string): PptpControl {
+  const m = new PptpControl({ role, rng: seededRng(8) });
+  const sccrq = encodeControlMessage(SAMPLES[0]!);
+  const sccrp = encodeControlMessage(SAMPLES[1]!);
+  m.handle({ type: 'tcp-open' }, 0);
+  if (state === 'idle' || state === 'wait-ctl-reply') return m;
+  m.handle({ type: 'data', bytes: role === 'server' ? sccrq : sccrp }, 0);
+  if (state === 'established') return m;
+  m.handle({ type: 'stop' }, 0);
+  if (state === 'wait-stop-reply') return m;
+  m.handle({ type: 'data', bytes: encodeControlMessage({ type: 'STOPCCRP', resultCode: 1, errorCode: 0 }) }, 0);
+  return m;
+}
+
+test('every state × every received message → the tabled next state; sends parse; drops carry a known reason', () => {
+  const reasons = new Set(['malformed-message', 'unsupported-message', 'unexpected-message', 'unknown-call', 'echo-reply-mismatch', 'after-close', 'command-ignored']);
+  let cells = 0;
+  for (const [key, table] of Object.entries(TRANSITIONS)) {
+    const [role, state] = key.split(' ') as ['server' | 'client', string];
+    for (const msg of SAMPLES) {
+      const m = inState(role, state);
+      assert.equal(m.state, state, key);
+      const out = m.handle({ type: 'data', bytes: encodeControlMessage(msg) }, 1);
+      assert.equal(m.state, table[msg.type] ?? state, `${key}: ${msg.type}`);
+      for (const o of out) {
+        if (o.kind === 'send') assert.ok(parseControlMessage(o.bytes).ok);
+        if (o.kind === 'drop') assert.ok(reasons.has(o.reason), o.reason);
+      }
+      if (state === 'closed') assert.deepEqual(out, [{ kind: 'drop', reason: 'after-close', detail: 'data' }]);
+      cells++;
+    }
+  }
+  assert.equal(cells, 8 * 15);
+});
