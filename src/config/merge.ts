@@ -1,0 +1,242 @@
+/**
+ * Turns a pptpd setup (pptpd.conf + its pppd options file + chap-secrets)
+ * and/or an xl2tpd setup (xl2tpd.conf + its pppoptfile) into the one Config.
+ * Pure: the caller reads the files (load.ts) and passes the parsed forms.
+ *
+ * Where both setups say something different about a shared setting (DNS,
+ * PPP name, MTU, auth), the pptpd side wins and a warning names both places.
+ */
+import { ConfigError } from '../core/errors.js';
+import type { ChapSecrets } from './chap-secrets.js';
+import { formatIpv4, formatRange, parseRangeSpec, rangeSize, type Ipv4Range } from './ipv4.js';
+import { acceptedAuthProtocols, type PppOptions } from './ppp-options.js';
+import type { PptpdConf } from './pptpd-conf.js';
+import { validateConfig, type Config, type ConfigInput } from './schema.js';
+import type { ConfigWarning } from './warnings.js';
+import { lnsRanges, type Xl2tpdConf } from './xl2tpd-conf.js';
+
+/** Parsed legacy files to merge. */
+export interface LegacySources {
+  pptpd?: { conf: PptpdConf; options?: PppOptions };
+  xl2tpd?: { conf: Xl2tpdConf; options?: PppOptions };
+  secrets?: ChapSecrets;
+  /** Path of the chap-secrets file to put in the Config. */
+  chapSecretsPath?: string;
+}
+
+/** A merged Config and everything worth telling the user. */
+export interface MergeResult {
+  config: Config;
+  warnings: ConfigWarning[];
+}
+
+type PppInput = NonNullable<ConfigInput['ppp']>;
+
+function pppFromOptions(o: PppOptions, warnings: ConfigWarning[]): PppInput {
+  const ppp: PppInput = {};
+  if (o.name) ppp.name = o.name.value;
+  const protos = acceptedAuthProtocols(o);
+  if (protos.length === 0) {
+    const line = o.require.values().next().value ?? o.refuse.values().next().value;
+    throw new ConfigError('CONFIG_CONFLICT', 'no authentication protocol is left that tunppp can accept', { file: o.file, ...(line !== undefined ? { line } : {}) },
+      'allow one of them, e.g. require-mschap-v2 (EAP is not supported)');
+  }
+  ppp.authProtocols = protos;
+  if (o.require.has('eap')) warnings.push({ file: o.file, line: o.require.get('eap')!, message: 'require-eap: tunppp does not support EAP', hint: 'use require-mschap-v2' });
+  const mppe: NonNullable<PppInput['mppe']> = {};
+  mppe.mode = o.mppe.mode?.value ?? 'allow';
+  const bits: (40 | 56 | 128)[] = [];
+  // pppd defaults: 40 and 128 allowed; 56 only when asked for.
+  if (o.mppe.bits128 !== false) bits.push(128);
+  if (o.mppe.bits56 === true) bits.push(56);
+  if (o.mppe.bits40 !== false && !(o.mppe.bits128 === true && o.mppe.bits40 === undefined)) bits.push(40);
+  mppe.keyBits = bits.length ? bits : [128];
+  mppe.stateful = o.mppe.stateful?.value ? 'allow' : 'refuse';
+  ppp.mppe = mppe;
+  if (mppe.mode === 'require' && !protos.some((p) => p === 'mschap-v2' || p === 'mschap')) {
+    throw new ConfigError('CONFIG_CONFLICT', 'MPPE is required, but no MS-CHAP protocol is accepted (MPPE keys come from MS-CHAP)', { file: o.file, line: o.mppe.mode!.line },
+      'add require-mschap-v2, or drop require-mppe');
+  }
+  if (o.mtu) ppp.mtu = Math.max(576, o.mtu.value);
+  if (o.mru) ppp.mru = Math.max(576, o.mru.value);
+  for (const [key, v] of [['mtu', o.mtu], ['mru', o.mru]] as const) {
+    if (v && v.value < 576) warnings.push({ file: o.file, line: v.line, message: `${key} ${v.value} is below 576; tunppp uses 576`, hint: `raise it, or run 'tunppp mtu' to compute one` });
+  }
+  const ka: NonNullable<PppInput['keepalive']> = {};
+  if (o.lcpEchoInterval) ka.intervalS = o.lcpEchoInterval.value;
+  if (o.lcpEchoFailure) {
+    if (o.lcpEchoFailure.value === 0) ka.intervalS = 0;
+    else ka.failures = o.lcpEchoFailure.value;
+  }
+  ppp.keepalive = ka;
+  if (o.idle) ppp.idleTimeoutS = o.idle.value;
+  if (o.proxyarp) ppp.proxyArp = o.proxyarp.value;
+  if (o.ipv6) ppp.ipv6 = o.ipv6.value.enabled;
+  if (o.debug) ppp.debug = true;
+  for (const p of o.plugins) {
+    warnings.push({ file: o.file, line: p.line, message: `plugin ${p.value} is not loaded by tunppp`, hint: /radius/i.test(p.value) ? 'RADIUS support is planned in tunppp itself' : 'remove it' });
+  }
+  if (o.addresses) warnings.push({ file: o.file, line: o.addresses.line, message: 'a LOCAL:REMOTE address pair in an options file is ignored; addresses come from the pool', hint: 'use localip/remoteip (pptpd) or ip range (xl2tpd)' });
+  return ppp;
+}
+
+function differ(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) !== JSON.stringify(b);
+}
+
+/** Merges legacy files into a Config. Throws `ConfigError` when they cannot work. */
+export function mergeLegacy(src: LegacySources): MergeResult {
+  const warnings: ConfigWarning[] = [];
+  const input: ConfigInput = { listen: { pptp: { enabled: false }, l2tp: { enabled: false } }, pools: [] };
+  const dns: string[] = [];
+  const wins: string[] = [];
+  let ppp: PppInput | undefined;
+  let pppFrom: string | undefined;
+  let authRequired: boolean | undefined;
+
+  const takeOptions = (o: PppOptions | undefined) => {
+    if (!o) return;
+    warnings.push(...o.warnings);
+    const p = pppFromOptions(o, warnings);
+    for (const d of o.msDns) if (!dns.includes(d.value)) dns.push(d.value);
+    for (const d of o.msWins) if (!wins.includes(d.value)) wins.push(d.value);
+    if (o.auth) {
+      if (authRequired === undefined) authRequired = o.auth.value;
+      if (!o.auth.value) warnings.push({ file: o.file, line: o.auth.line, message: 'noauth: clients connect without a password', hint: 'replace noauth with auth' });
+    }
+    if (!ppp) {
+      ppp = p;
+      pppFrom = o.file;
+    } else {
+      for (const key of ['name', 'authProtocols', 'mppe', 'mtu', 'mru'] as const) {
+        if (p[key] !== undefined && differ(p[key], ppp[key])) {
+          warnings.push({ file: o.file, message: `PPP ${key} here (${JSON.stringify(p[key])}) differs from ${pppFrom} (${JSON.stringify(ppp[key])}); tunppp has one PPP policy and uses the latter`, hint: 'make the two options files agree' });
+        }
+      }
+    }
+  };
+
+  if (src.pptpd) {
+    const c = src.pptpd.conf;
+    warnings.push(...c.warnings);
+    input.listen!.pptp = { enabled: true, port: 1723, addresses: [c.listen?.value ?? '0.0.0.0'] };
+    if (c.delegate) {
+      warnings.push({ file: c.file, message: 'delegate: addresses come from chap-secrets only (fixed addresses per user); no pool is built from localip/remoteip', hint: 'give each user an address in chap-secrets, or remove delegate' });
+    } else {
+      if (!c.remoteip) {
+        throw new ConfigError('CONFIG_MISSING', 'no remoteip: PPTP clients would get no address', { file: c.file }, 'add e.g. remoteip 192.168.0.234-238,192.168.0.245 (and localip 192.168.0.1)');
+      }
+      if (!c.localip) {
+        throw new ConfigError('CONFIG_MISSING', 'no localip: the server needs its own tunnel address', { file: c.file, line: c.remoteip.line }, 'add e.g. localip 192.168.0.1');
+      }
+      const local = c.localip.value[0]!.start;
+      if (c.localip.value.length > 1 || rangeSize(c.localip.value[0]!) > 1) {
+        warnings.push({ file: c.file, line: c.localip.line, message: `several localip addresses: tunppp uses ${formatIpv4(local)} for every session on its TUN device`, hint: `write localip ${formatIpv4(local)}` });
+      }
+      const ranges = c.remoteip.value.filter((r) => !(r.start <= local && local <= r.end) || rangeSize(r) > 1);
+      const limit = c.connections?.value ?? 100;
+      const total = c.remoteip.value.reduce((s, r) => s + rangeSize(r), 0) - (c.remoteip.value.some((r) => r.start <= local && local <= r.end) ? 1 : 0);
+      if (c.remoteip.value.some((r) => r.start <= local && local <= r.end)) {
+        warnings.push({ file: c.file, line: c.remoteip.line, message: `remoteip includes the server's localip ${formatIpv4(local)}; it is never handed out` });
+      }
+      if (total < limit && c.connections) {
+        warnings.push({ file: c.file, line: c.connections.line, message: `connections ${limit} but remoteip has ${total} addresses; at most ${total} clients can connect`, hint: 'widen remoteip or lower connections' });
+      }
+      input.pools!.push({ name: 'pptp', local: formatIpv4(local), ranges: ranges.map(formatRange), protocols: ['pptp'] });
+    }
+    input.connections = { max: c.connections?.value ?? 100 };
+    takeOptions(src.pptpd.options);
+    if (!src.pptpd.options && c.option) {
+      warnings.push({ file: c.file, line: c.option.line, message: `options file ${c.option.value} was not read`, hint: 'pass it to the loader' });
+    }
+  }
+
+  if (src.xl2tpd) {
+    const c = src.xl2tpd.conf;
+    warnings.push(...c.warnings);
+    const l2tp: NonNullable<NonNullable<ConfigInput['listen']>['l2tp']> = { enabled: true, port: c.global.port?.value ?? 1701 };
+    l2tp.addresses = [c.global.listenAddr?.value ?? '0.0.0.0'];
+    input.listen!.l2tp = l2tp;
+    const lns = c.lns.find((l) => l.name.toLowerCase() === 'default') ?? c.lns[0];
+    if (!lns) {
+      throw new ConfigError('CONFIG_MISSING', 'no [lns ...] section: xl2tpd.conf defines no server', { file: c.file }, 'add [lns default] with ip range, local ip and pppoptfile');
+    }
+    for (const other of c.lns) {
+      if (other !== lns) warnings.push({ file: c.file, line: other.line, message: `[lns ${other.name}] is ignored; tunppp serves one LNS (${lns.name})`, hint: 'merge its settings into [lns default]' });
+    }
+    if (c.lac.length) warnings.push({ file: c.file, line: c.lac[0]!.line, message: '[lac] sections (client side) are not used by tunppp serve', hint: 'use tunppp connect for client connections' });
+    if (c.global.ipsecSaref?.value) warnings.push({ file: c.file, line: c.global.ipsecSaref.line, message: 'ipsec saref has no meaning for tunppp' });
+    if (lns.assignIp?.value !== false) {
+      const ranges: Ipv4Range[] = lnsRanges(lns);
+      if (ranges.length === 0) {
+        throw new ConfigError('CONFIG_MISSING', `[lns ${lns.name}] has no usable ip range`, { file: c.file, line: lns.line }, 'add ip range = 192.168.1.128-192.168.1.254');
+      }
+      if (!lns.localIp) {
+        throw new ConfigError('CONFIG_MISSING', `[lns ${lns.name}] has no local ip: the server needs its own tunnel address`, { file: c.file, line: lns.line }, 'add local ip = 192.168.1.99');
+      }
+      input.pools!.push({ name: 'l2tp', local: lns.localIp.value, ranges: ranges.map(formatRange), protocols: ['l2tp'] });
+    }
+    if (lns.requireAuthentication?.value === false || lns.refuseAuthentication?.value === true) {
+      warnings.push({ file: c.file, line: (lns.requireAuthentication ?? lns.refuseAuthentication)!.line, message: 'this LNS does not require authentication', hint: 'set require authentication = yes' });
+      authRequired ??= false;
+    }
+    takeOptions(src.xl2tpd.options);
+    if (lns.authName && ppp && ppp.name !== undefined && ppp.name !== lns.authName.value) {
+      warnings.push({ file: c.file, line: lns.authName.line, message: `name = ${lns.authName.value} differs from the pppd name ${ppp.name}`, hint: 'the server column of chap-secrets must match one name; make them equal' });
+    }
+    if (lns.authName && ppp && ppp.name === undefined) ppp.name = lns.authName.value;
+    if (lns.authName && !ppp) {
+      ppp = { name: lns.authName.value };
+      pppFrom = c.file;
+    }
+    if (lns.refusePap?.value && ppp?.authProtocols) ppp.authProtocols = ppp.authProtocols.filter((p) => p !== 'pap');
+    if (lns.refuseChap?.value && ppp?.authProtocols) ppp.authProtocols = ppp.authProtocols.filter((p) => p !== 'chap');
+    if (lns.lengthBit?.value === false) warnings.push({ file: c.file, line: lns.lengthBit.line, message: 'length bit = no: tunppp sends the L2TP Length field anyway (allowed both ways by RFC 2661)' });
+  }
+
+  if (!src.pptpd && !src.xl2tpd) {
+    throw new ConfigError('CONFIG_MISSING', 'nothing to merge: neither pptpd.conf nor xl2tpd.conf given', { file: src.chapSecretsPath ?? 'tunppp' }, 'pass --pptpd-conf or --xl2tpd-conf, or write tunppp.json');
+  }
+
+  if (dns.length) input.dns = dns.slice(0, 2);
+  if (wins.length) input.wins = wins.slice(0, 2);
+  if (ppp) input.ppp = ppp;
+  input.auth = { required: authRequired ?? true };
+  if (src.chapSecretsPath) input.auth.chapSecrets = src.chapSecretsPath;
+  const config = validateConfig(input, src.pptpd?.conf.file ?? src.xl2tpd!.conf.file);
+
+  if (src.secrets) {
+    warnings.push(...src.secrets.warnings);
+    checkSecrets(config, src.secrets, warnings);
+  }
+  return { config, warnings };
+}
+
+/** Cross-checks chap-secrets against the merged Config. */
+function checkSecrets(config: Config, secrets: ChapSecrets, warnings: ConfigWarning[]): void {
+  const name = config.ppp.name;
+  const usable = secrets.entries.filter((e) => e.server === '*' || e.server === name);
+  if (secrets.entries.length > 0 && usable.length === 0) {
+    const servers = [...new Set(secrets.entries.map((e) => e.server))].join(', ');
+    warnings.push({ file: secrets.file, message: `no entry is for server '${name}' (entries name: ${servers}); nobody can log in`, hint: `set the second column to ${name} or *, or set "name" in the options file` });
+  }
+  if (secrets.entries.length === 0) {
+    warnings.push({ file: secrets.file, message: 'no users: nobody can log in', hint: 'add a line: USER * "PASSWORD" *' });
+  }
+  for (const e of usable) {
+    for (const r of e.addresses) {
+      if (r.kind !== 'range' || !r.permit || r.range.start !== r.range.end) continue;
+      const addr = r.range.start;
+      const inPool = config.pools.some((p) => p.ranges.some((spec) => {
+        const pr = parseRangeSpec(spec);
+        return typeof pr !== 'string' && pr.start <= addr && addr <= pr.end;
+      }));
+      if (!inPool && config.pools.length > 0) {
+        warnings.push({ file: e.file, line: e.line, message: `${e.client}'s fixed address ${formatIpv4(r.range.start)} is outside every pool`, hint: 'tunppp assigns it anyway; make sure it is routed to the TUN device' });
+      }
+    }
+    if (e.addresses.length > 0 && e.addresses.every((r) => r.kind === 'none')) {
+      warnings.push({ file: e.file, line: e.line, message: `${e.client} may use no address ("-"), so IPCP will fail for this user`, hint: 'use * to accept the pool address' });
+    }
+  }
+}

@@ -1,0 +1,133 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '../core/errors.js';
+import { acceptedAuthProtocols, parsePppOptions } from './ppp-options.js';
+
+// The shape of Debian's /etc/ppp/pptpd-options (options.pptpd), uncommented the usual way.
+const OPTIONS_PPTPD = `###############################################################################
+# /etc/ppp/pptpd-options
+###############################################################################
+
+# Authentication
+name pptpd
+
+# Encryption
+refuse-pap
+refuse-chap
+refuse-mschap
+require-mschap-v2
+require-mppe-128
+
+# Network and Routing
+ms-dns 10.0.0.1
+ms-dns 10.0.0.2
+ms-wins 10.0.0.3
+proxyarp
+nodefaultroute
+
+# Logging
+debug
+dump
+
+# Miscellaneous
+lock
+nobsdcomp
+novj
+novjccomp
+nologfd
+mtu 1400
+mru 1400
+lcp-echo-interval 30
+lcp-echo-failure 4
+idle 1800
+maxfail 3
++ipv6
+plugin radius.so
+radius-config-file /etc/radiusclient/radiusclient.conf
+logfile /var/log/pptpd.log
+`;
+
+test('pppd options: options.pptpd → applied, ignored and unknown options with lines', () => {
+  const o = parsePppOptions(OPTIONS_PPTPD, '/etc/ppp/pptpd-options');
+  assert.deepEqual(o.name, { value: 'pptpd', line: 6 });
+  assert.deepEqual([...o.refuse.keys()], ['pap', 'chap', 'mschap']);
+  assert.deepEqual([...o.require.keys()], ['mschap-v2']);
+  assert.deepEqual(acceptedAuthProtocols(o), ['mschap-v2']);
+  assert.equal(o.mppe.mode?.value, 'require');
+  assert.equal(o.mppe.bits128, true);
+  assert.equal(o.mppe.bits40, false);
+  assert.deepEqual(o.msDns.map((d) => d.value), ['10.0.0.1', '10.0.0.2']);
+  assert.deepEqual(o.msWins.map((d) => d.value), ['10.0.0.3']);
+  assert.equal(o.proxyarp?.value, true);
+  assert.equal(o.debug, true);
+  assert.equal(o.dump, true);
+  assert.equal(o.mtu?.value, 1400);
+  assert.equal(o.mru?.value, 1400);
+  assert.equal(o.lcpEchoInterval?.value, 30);
+  assert.equal(o.lcpEchoFailure?.value, 4);
+  assert.equal(o.idle?.value, 1800);
+  assert.equal(o.maxfail?.value, 3);
+  assert.equal(o.ipv6?.value.enabled, true);
+  assert.deepEqual(o.plugins, [{ value: 'radius.so', line: 39 }]);
+  assert.equal(o.logfile?.value, '/var/log/pptpd.log');
+  assert.deepEqual(o.ignored.map((x) => x.option), ['nodefaultroute', 'lock', 'nobsdcomp', 'novj', 'novjccomp', 'nologfd']);
+  assert.deepEqual(o.unknown, [{ option: 'radius-config-file', args: ['/etc/radiusclient/radiusclient.conf'], line: 40 }]);
+  assert.equal(o.warnings.length, 1);
+  assert.match(o.warnings[0]!.message, /unknown pppd option 'radius-config-file' kept/);
+  assert.equal(o.warnings[0]!.line, 40);
+});
+
+test('pppd options: the MPPE-MPPC patch syntax "mppe required,no40,no56,stateless"', () => {
+  const o = parsePppOptions('require-mschap-v2\nmppe required,no40,no56,stateless\n', 'o');
+  assert.equal(o.mppe.mode?.value, 'require');
+  assert.equal(o.mppe.bits40, false);
+  assert.equal(o.mppe.bits56, false);
+  assert.equal(o.mppe.stateful?.value, false);
+});
+
+test('pppd options: later settings override earlier ones; mppe-stateful, ipv6 ",", noauth, address pair', () => {
+  const o = parsePppOptions('mtu 1400\nmtu 1450\nnomppe-stateful\nmppe-stateful\nipv6 ,\nnoauth\n10.0.0.1:10.0.0.2\n', 'o');
+  assert.equal(o.mtu?.value, 1450);
+  assert.equal(o.mtu?.line, 2);
+  assert.equal(o.mppe.stateful?.value, true);
+  assert.deepEqual(o.ipv6?.value, { enabled: true });
+  assert.equal(o.auth?.value, false);
+  assert.deepEqual(o.addresses?.value, { local: '10.0.0.1', remote: '10.0.0.2' });
+});
+
+test('pppd options: arguments are read across lines and quoted, as pppd does', () => {
+  const o = parsePppOptions('name\n  "my server"  # comment\nms-dns\n1.1.1.1\n', 'o');
+  assert.equal(o.name?.value, 'my server');
+  assert.equal(o.name?.line, 1);
+  assert.deepEqual(o.msDns.map((d) => d.value), ['1.1.1.1']);
+});
+
+test('pppd options: a typo is kept and warned about with a suggestion, never fatal', () => {
+  const o = parsePppOptions('require-mschapv2\nms-dns 8.8.8.8\n', 'o');
+  assert.deepEqual(o.unknown.map((u) => u.option), ['require-mschapv2']);
+  assert.match(o.warnings[0]!.hint!, /did you mean .*require-mschap-v2/);
+  assert.deepEqual(o.msDns.map((d) => d.value), ['8.8.8.8']);
+});
+
+function rejects(text: string, line: number, msg: RegExp, hint: RegExp) {
+  assert.throws(() => parsePppOptions(text, '/etc/ppp/options.xl2tpd'), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.equal(e.line, line);
+    assert.match(e.message, new RegExp(`^/etc/ppp/options.xl2tpd:${line}: `));
+    assert.match(e.message, msg);
+    assert.match(e.hint ?? '', hint);
+    return true;
+  });
+}
+
+test('pppd options: bad values → ConfigError with file:line and the fix', () => {
+  rejects('# x\nmtu big\n', 2, /invalid numeric parameter 'big' for 'mtu'/, /mtu 1400/);
+  rejects('mru 70000\n', 1, /invalid numeric parameter/, /mru 1400/);
+  rejects('ms-dns dns.example\n', 1, /needs an IPv4 address/, /ms-dns 1\.1\.1\.1/);
+  rejects('lock\nname\n', 2, /requires an argument/, /same line/);
+  rejects('mppe required,no41\n', 1, /unknown mppe flag 'no41'/, /mppe required,no40,no56,stateless/);
+  rejects('require-pap\nrefuse-pap\n', 1, /require-pap and refuse-pap both given/, /line 2/);
+  rejects('require-mppe-128\nnomppe-128\nnomppe-40\n', 1, /every key length is refused/, /require-mppe-128/);
+  rejects('ipv6 fe80::1\n', 1, /LOCAL,REMOTE/, /ipv6 ,/);
+  rejects('ms-dns 1.1.1.1 "\n', 1, /unterminated double quote/, /close the quote/);
+});

@@ -1,0 +1,203 @@
+/**
+ * The one typed `Config` that `tunppp serve` runs from, its zod schema, and
+ * the reader of tunppp's own JSON file (`tunppp.json`). Legacy files
+ * (pptpd.conf, pppd options, xl2tpd.conf) are turned into the same `Config` by
+ * merge.ts. Errors name the file, the line of the offending key and the JSON
+ * path, and say what to write.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import { bestTunnelMtu, mssFor } from '../mtu/overhead.js';
+import { formatRange, isIpv4, parseIpv4, parseRangeSpec, type Ipv4Range } from './ipv4.js';
+import { jsonLineOf } from './json-locate.js';
+
+const ipv4 = z.string().refine(isIpv4, { message: 'expected an IPv4 address such as 192.168.0.1' });
+const listenAddress = z.string().refine((s) => isIP(s) !== 0, { message: 'expected an IP address to listen on, such as 0.0.0.0 or ::' });
+const port = z.number().int().min(1).max(65535);
+const rangeSpec = z.string().superRefine((s, ctx) => {
+  const r = parseRangeSpec(s);
+  if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: `${r}; write 192.168.0.10-192.168.0.250, 192.168.0.10-250 or 192.168.0.0/24` });
+});
+const lcpSize = z.union([z.literal('auto'), z.number().int().min(576).max(16384)]);
+
+/** Authentication protocols tunppp's server can accept. */
+export const AUTH_PROTOCOLS = ['mschap-v2', 'mschap', 'chap', 'pap'] as const;
+
+/** zod schema of `tunppp.json` (and of every merged Config). */
+export const ConfigSchema = z.strictObject({
+  $schema: z.string().optional(),
+  listen: z.strictObject({
+    pptp: z.strictObject({
+      enabled: z.boolean().default(true),
+      addresses: z.array(listenAddress).min(1).default(['0.0.0.0']),
+      port: port.default(1723),
+    }).prefault({}),
+    l2tp: z.strictObject({
+      enabled: z.boolean().default(true),
+      addresses: z.array(listenAddress).min(1).default(['0.0.0.0']),
+      port: port.default(1701),
+    }).prefault({}),
+  }).prefault({}),
+  pools: z.array(z.strictObject({
+    name: z.string().min(1).default('default'),
+    /** The server's address on the tunnel (pptpd localip, xl2tpd local ip). */
+    local: ipv4,
+    /** Client address ranges (pptpd remoteip, xl2tpd ip range). */
+    ranges: z.array(rangeSpec).min(1),
+    /** Which tunnels draw from this pool; default both. */
+    protocols: z.array(z.enum(['pptp', 'l2tp'])).min(1).default(['pptp', 'l2tp']),
+  })).default([]),
+  dns: z.array(ipv4).max(2).default([]),
+  wins: z.array(ipv4).max(2).default([]),
+  auth: z.strictObject({
+    /** pppd-format secrets file. */
+    chapSecrets: z.string().min(1).default('/etc/ppp/chap-secrets'),
+    /** Require the peer to authenticate (pppd `auth`). */
+    required: z.boolean().default(true),
+  }).prefault({}),
+  ppp: z.strictObject({
+    /** Our name: the server column of chap-secrets (pppd `name`). */
+    name: z.string().min(1).default('tunppp'),
+    /** Accepted protocols, strongest first. */
+    authProtocols: z.array(z.enum(AUTH_PROTOCOLS)).min(1).default(['mschap-v2']),
+    mppe: z.strictObject({
+      mode: z.enum(['require', 'allow', 'refuse']).default('require'),
+      keyBits: z.array(z.union([z.literal(40), z.literal(56), z.literal(128)])).min(1).default([128]),
+      stateful: z.enum(['refuse', 'allow']).default('refuse'),
+    }).prefault({}),
+    /** LCP MTU/MRU (as pppd's options); "auto" derives them from pathMtu. */
+    mtu: lcpSize.default('auto'),
+    mru: lcpSize.default('auto'),
+    keepalive: z.strictObject({
+      /** LCP Echo-Request interval; 0 turns keepalive off. */
+      intervalS: z.number().int().min(0).max(86400).default(30),
+      /** Unanswered echoes before the link is declared dead. */
+      failures: z.number().int().min(1).max(1000).default(4),
+    }).prefault({}),
+    /** Disconnect after this many idle seconds; 0 = never. */
+    idleTimeoutS: z.number().int().min(0).default(0),
+    proxyArp: z.boolean().default(false),
+    ipv6: z.boolean().default(false),
+    debug: z.boolean().default(false),
+  }).prefault({}),
+  /** Path MTU towards clients, for ppp.mtu/mru "auto" and the MSS clamp. */
+  pathMtu: z.number().int().min(576).max(65535).default(1500),
+  mssClamp: z.union([
+    z.literal('auto'),
+    z.literal(false),
+    z.strictObject({ ipv4: z.number().int().min(88).max(65495), ipv6: z.number().int().min(1220).max(65475) }),
+  ]).default('auto'),
+  connections: z.strictObject({ max: z.number().int().min(1).max(65535).default(100) }).prefault({}),
+  /** Drop traffic between two clients of this server. */
+  clientIsolation: z.boolean().default(true),
+  tun: z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'a Linux interface name: 1-15 letters, digits, _ . -').default('tunppp0') }).prefault({}),
+}).superRefine((c, ctx) => {
+  if (c.ppp.mppe.mode === 'require' && !c.ppp.authProtocols.some((p) => p === 'mschap-v2' || p === 'mschap')) {
+    ctx.addIssue({ code: 'custom', path: ['ppp', 'mppe', 'mode'], message: 'MPPE keys come from MS-CHAP, but ppp.authProtocols allows no MS-CHAP; add "mschap-v2" or set mppe.mode to "allow"' });
+  }
+  // Pools must not overlap each other or contain their own server address.
+  const seen: { name: string; r: Ipv4Range }[] = [];
+  c.pools.forEach((p, i) => {
+    p.ranges.forEach((spec, j) => {
+      const r = parseRangeSpec(spec);
+      if (typeof r === 'string') return;
+      for (const s of seen) {
+        if (r.start <= s.r.end && s.r.start <= r.end) {
+          ctx.addIssue({ code: 'custom', path: ['pools', i, 'ranges', j], message: `${formatRange(r)} overlaps pool '${s.name}' (${formatRange(s.r)}); give each pool its own addresses` });
+        }
+      }
+      seen.push({ name: p.name, r });
+    });
+  });
+});
+
+/** The validated configuration. */
+export type Config = z.output<typeof ConfigSchema>;
+/** What a user may write (defaults omitted). */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** Config with every default applied. */
+export function defaultConfig(): Config {
+  return ConfigSchema.parse({});
+}
+
+function hintFor(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `remove ${issue.keys.map((k) => `"${k}"`).join(', ')} or fix the spelling (see docs/config.md)`;
+    case 'invalid_type':
+      return `write a ${issue.expected} here`;
+    case 'invalid_value':
+      return `use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_small':
+      return `use at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return `use at most ${String(issue.maximum)}`;
+    default:
+      return 'see docs/config.md for the format';
+  }
+}
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(top level)' : path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+}
+
+/**
+ * Validates a parsed object as Config; throws `ConfigError` naming the file,
+ * the line (when `text` is given) and the JSON path of the first problem,
+ * and listing the others.
+ */
+export function validateConfig(value: unknown, file: string, text?: string): Config {
+  const r = ConfigSchema.safeParse(value);
+  if (r.success) return r.data;
+  const issues = r.error.issues;
+  const describe = (i: z.core.$ZodIssue) => {
+    const path = i.code === 'unrecognized_keys' ? [...i.path, i.keys[0]!] : i.path;
+    const line = text === undefined ? undefined : jsonLineOf(text, path);
+    const msg = i.code === 'unrecognized_keys' ? `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message;
+    return { line, text: `${pathText(path)}: ${msg}` };
+  };
+  const first = describe(issues[0]!);
+  const more = issues.slice(1).map((i) => {
+    const d = describe(i);
+    return d.line !== undefined ? `line ${d.line}: ${d.text}` : d.text;
+  });
+  const message = more.length ? `${first.text} (and ${more.length} more: ${more.join('; ')})` : first.text;
+  const where: { file: string; line?: number } = { file };
+  if (first.line !== undefined) where.line = first.line;
+  throw new ConfigError('CONFIG_SCHEMA', message, where, hintFor(issues[0]!));
+}
+
+/** Parses and validates tunppp.json text. */
+export function parseTunpppJson(text: string, file: string): Config {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const m = /position (\d+)/.exec((err as Error).message);
+    const pos = m ? Number(m[1]) : undefined;
+    const line = pos === undefined ? undefined : text.slice(0, pos).split('\n').length;
+    const where: { file: string; line?: number } = { file };
+    if (line !== undefined) where.line = line;
+    throw new ConfigError('CONFIG_SYNTAX', `not valid JSON: ${(err as Error).message}`, where,
+      'JSON needs double-quoted keys and strings, no trailing commas and no comments');
+  }
+  return validateConfig(value, file, text);
+}
+
+/** PPP sizes the server uses for one tunnel kind: explicit values, or derived from pathMtu. */
+export function effectivePppSizes(c: Config, proto: 'pptp' | 'l2tp'): { mtu: number; mru: number; mssIpv4: number; mssIpv6: number } {
+  const auto = bestTunnelMtu(c.pathMtu, { proto, mppe: c.ppp.mppe.mode !== 'refuse' && proto === 'pptp' });
+  const mtu = c.ppp.mtu === 'auto' ? auto.pppMru : c.ppp.mtu;
+  const mru = c.ppp.mru === 'auto' ? auto.pppMru : c.ppp.mru;
+  const ipMtu = Math.min(mtu, mru) - (proto === 'pptp' && c.ppp.mppe.mode !== 'refuse' ? 4 : 0);
+  if (c.mssClamp === false) return { mtu, mru, mssIpv4: 0, mssIpv6: 0 };
+  if (c.mssClamp === 'auto') return { mtu, mru, mssIpv4: mssFor(ipMtu, false), mssIpv6: mssFor(ipMtu, true) };
+  return { mtu, mru, mssIpv4: c.mssClamp.ipv4, mssIpv6: c.mssClamp.ipv6 };
+}
+
+/** The server address of a pool as a number. */
+export function poolLocal(p: Config['pools'][number]): number {
+  return parseIpv4(p.local)!;
+}
