@@ -296,3 +296,33 @@ test('GreDemux: (address, Call ID) keys; two clients behind one NAT stay apart',
   assert.equal(d.deleteAddr('203.0.113.5'), 1);
   assert.equal(d.size, 1);
 });
+
+test('property: random bytes and random valid packets never throw; counters add up', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.uint8Array({ maxLength: 30 }), fc.record({ seq: fc.option(fc.integer({ min: 0, max: 0xffffffff }), { nil: undefined }), ack: fc.option(fc.integer({ min: 0, max: 0xffffffff }), { nil: undefined }), n: fc.integer({ min: 0, max: 4 }) })), { maxLength: 60 }),
+      (inputs) => {
+        const ch = new GreChannel(opts({ reorderMaxPackets: 4 }));
+        const s = recorder();
+        let t = 0;
+        for (const x of inputs) {
+          t += 3;
+          if (x instanceof Uint8Array) ch.receive(x, t, s);
+          else {
+            const p: { callId: number; seq?: number; ack?: number; payload: Uint8Array } = { callId: 7, payload: new Uint8Array(x.n) };
+            if (x.seq !== undefined) p.seq = x.seq;
+            if (x.ack !== undefined) p.ack = x.ack;
+            ch.receive(encodeGre(p), t, s);
+          }
+          if (t % 9 === 0) ch.send(Uint8Array.of(1), t);
+          const d = ch.nextDeadline();
+          if (d !== undefined && d <= t) ch.timeout(t, s);
+        }
+        ch.timeout(1e9, s);
+        assert.equal(ch.heldPackets, 0);
+        assert.equal(ch.stats.rxDelivered, s.got.length);
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
