@@ -110,7 +110,7 @@ export function mergeLegacy(src: LegacySources): MergeResult {
     } else {
       for (const key of ['name', 'authProtocols', 'mppe', 'mtu', 'mru'] as const) {
         if (p[key] !== undefined && differ(p[key], ppp[key])) {
-          warnings.push({ file: o.file, message: `PPP ${key} here (${JSON.stringify(p[key])}) differs from ${pppFrom} (${JSON.stringify(ppp[key])}); tunppp has one PPP policy and uses the latter`, hint: 'make the two options files agree' });
+          warnings.push({ file: o.file, message: `PPP ${key} here (${JSON.stringify(p[key])}) differs from ${pppFrom} (${JSON.stringify(ppp[key])}); tunppp has one PPP policy and keeps the first`, hint: 'make the two options files agree' });
         }
       }
     }

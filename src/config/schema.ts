@@ -154,7 +154,9 @@ export function validateConfig(value: unknown, file: string, text?: string): Con
   const issues = r.error.issues;
   const describe = (i: z.core.$ZodIssue) => {
     const path = i.code === 'unrecognized_keys' ? [...i.path, i.keys[0]!] : i.path;
-    const line = text === undefined ? undefined : jsonLineOf(text, path);
+    let line: number | undefined;
+    // Defaults have no line: point at the nearest enclosing key that is in the file.
+    for (let n = path.length; text !== undefined && line === undefined && n > 0; n--) line = jsonLineOf(text, path.slice(0, n));
     const msg = i.code === 'unrecognized_keys' ? `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message;
     return { line, text: `${pathText(path)}: ${msg}` };
   };
@@ -175,15 +177,35 @@ export function parseTunpppJson(text: string, file: string): Config {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    const m = /position (\d+)/.exec((err as Error).message);
-    const pos = m ? Number(m[1]) : undefined;
-    const line = pos === undefined ? undefined : text.slice(0, pos).split('\n').length;
+    const line = jsonErrorLine(text, (err as Error).message);
     const where: { file: string; line?: number } = { file };
     if (line !== undefined) where.line = line;
     throw new ConfigError('CONFIG_SYNTAX', `not valid JSON: ${(err as Error).message}`, where,
       'JSON needs double-quoted keys and strings, no trailing commas and no comments');
   }
   return validateConfig(value, file, text);
+}
+
+/**
+ * The line of a JSON syntax error: from V8's "position N" when it gives one,
+ * otherwise the first line whose prefix fails for a reason other than ending early.
+ */
+function jsonErrorLine(text: string, message: string): number | undefined {
+  const m = /position (\d+)/.exec(message);
+  if (m) return text.slice(0, Number(m[1])).split('\n').length;
+  const lines = text.split('\n');
+  for (let k = 1; k <= lines.length; k++) {
+    const prefix = lines.slice(0, k).join('\n');
+    try {
+      JSON.parse(prefix);
+    } catch (e) {
+      const msg = (e as Error).message;
+      const pm = /position (\d+)/.exec(msg);
+      const atEnd = /end of JSON input/i.test(msg) || (pm !== null && Number(pm[1]) >= prefix.trimEnd().length);
+      if (!atEnd) return k;
+    }
+  }
+  return undefined;
 }
 
 /** PPP sizes the server uses for one tunnel kind: explicit values, or derived from pathMtu. */
