@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { createHash } from 'node:crypto';
 import { md4 } from './md4.js';
+import { sha1Into } from './sha1.js';
 import { Rc4, rc4 } from './rc4.js';
 import { desEncryptBlock, desEncrypt7, desKeyFrom7 } from './des.js';
 import { fromHex, toHex } from '../../wire/hex.js';
@@ -113,4 +115,15 @@ test('des: parity bits of the key → ignored', () => {
 test('des: wrong block or key size → RangeError (API misuse)', () => {
   assert.throws(() => desEncryptBlock(new Uint8Array(7), new Uint8Array(8)), RangeError);
   assert.throws(() => desKeyFrom7(new Uint8Array(8)), RangeError);
+});
+
+test('sha1Into: FIPS 180 "abc" and random lengths 0..300 → same digest as node:crypto', () => {
+  const out = new Uint8Array(24);
+  sha1Into(new TextEncoder().encode('abc'), 3, out, 2);
+  assert.equal(toHex(out.subarray(2, 22)), 'a9993e364706816aba3e25717850c26c9cd0d89d');
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (data) => {
+    const d = new Uint8Array(20);
+    sha1Into(data, data.length, d);
+    assert.equal(toHex(d), createHash('sha1').update(data).digest('hex'));
+  }));
 });

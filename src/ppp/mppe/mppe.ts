@@ -39,7 +39,8 @@
  */
 import { Rc4 } from '../crypto/rc4.js';
 import { LocalUsageError } from '../../core/errors.js';
-import { getNewKeyFromSha, initialSessionKey, saltSessionKey } from './keys.js';
+import { sha1Into } from '../crypto/sha1.js';
+import { initialSessionKey, saltSessionKey } from './keys.js';
 import { mppeKeyLength, type MppeStrength } from './options.js';
 
 /** Octets MPPE adds in front of the encrypted data. */
@@ -120,22 +121,35 @@ class MppeKeyState {
   readonly startKey: Uint8Array;
   readonly sessionKey: Uint8Array;
   readonly rc4 = new Rc4();
+  /** StartKey | SHApad1 | SessionKey | SHApad2, the GetNewKeyFromSHA input; only SessionKey changes. */
+  private readonly shaInput: Uint8Array;
+  private readonly digest = new Uint8Array(20);
 
   constructor(
     startKey: Uint8Array,
     readonly strength: MppeStrength,
   ) {
-    this.keyLength = mppeKeyLength(strength);
-    this.startKey = startKey.slice(0, this.keyLength);
+    const n = mppeKeyLength(strength);
+    this.keyLength = n;
+    this.startKey = startKey.slice(0, n);
     this.sessionKey = initialSessionKey(this.startKey, strength);
     this.rc4.setKey(this.sessionKey);
+    this.shaInput = new Uint8Array(2 * n + 80);
+    this.shaInput.set(this.startKey, 0);
+    this.shaInput.fill(0xf2, 2 * n + 40);
   }
 
-  /** RFC 3078 §7.3: derive the next session key and re-key RC4 with it. */
+  /**
+   * RFC 3078 §7.3: derive the next session key and re-key RC4 with it.
+   * Allocation-free: stateless mode runs this for every packet.
+   */
   changeKey(): void {
-    const interim = getNewKeyFromSha(this.startKey, this.sessionKey, this.keyLength);
-    this.rc4.setKey(interim);
-    this.rc4.process(interim, 0, this.sessionKey, 0, this.keyLength);
+    const n = this.keyLength;
+    this.shaInput.set(this.sessionKey, n + 40);
+    sha1Into(this.shaInput, this.shaInput.length, this.digest);
+    // The interim key is digest[0, n): key RC4 with it, then encrypt it into the new session key.
+    this.rc4.setKey(this.digest, n);
+    this.rc4.process(this.digest, 0, this.sessionKey, 0, n);
     saltSessionKey(this.sessionKey, this.strength);
     this.rc4.setKey(this.sessionKey);
   }
