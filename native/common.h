@@ -22,6 +22,10 @@
 
 /* Most datagrams one readable event reads (recvmmsg vlen, TUN read loop). */
 #define TP_MAX_SLOTS 1024
+/* Packets one readable event may deliver (several batches when slots is
+ * small), so a busy fd neither starves the loop nor waits for the next turn
+ * with a full queue. */
+#define TP_EVENT_BUDGET 256
 /* Datagrams one sendmmsg call carries. */
 #define TP_SEND_CHUNK 64
 /* Bytes of the offending datagram kept from an error-queue entry. */

@@ -115,7 +115,9 @@ static int is_socket_error_report(int e) {
   }
 }
 
-static void gre_read(tp_handle *h) {
+/* Reads one recvmmsg batch into the rx buffer and hands it to onRead.
+ * Returns the number of datagrams read (0: queue empty or error). */
+static int gre_read_batch(tp_handle *h) {
   napi_env env = h->env;
   uint8_t *rx;
   uint32_t *meta;
@@ -124,7 +126,7 @@ static void gre_read(tp_handle *h) {
     uv_poll_stop(&h->poll);
     h->polling = 0;
     tp_handle_emit_error(h, tp_make_errno_error(env, EFAULT, "recvmmsg (rx buffer detached; reading stopped)"));
-    return;
+    return 0;
   }
   for (uint32_t i = 0; i < h->slots; i++) {
     h->iov[i].iov_base = rx + (size_t)i * h->slot_bytes;
@@ -141,15 +143,15 @@ static void gre_read(tp_handle *h) {
     if (n >= 0) break;
     int e = errno;
     if (e == EINTR) continue;
-    if (e == EAGAIN || e == EWOULDBLOCK) return;
+    if (e == EAGAIN || e == EWOULDBLOCK) return 0;
     if (!is_socket_error_report(e)) {
       tp_handle_emit_error(h, tp_make_errno_error(env, e, "recvmmsg"));
-      return;
+      return 0;
     }
     drain_errqueue(h);
-    if (h->closing) return;
+    if (h->closing) return 0;
   }
-  if (n <= 0) return;
+  if (n <= 0) return 0;
   for (int i = 0; i < n; i++) {
     const struct msghdr *mh = &h->msgs[i].msg_hdr;
     uint32_t *m = meta + (size_t)i * TP_META;
@@ -160,6 +162,17 @@ static void gre_read(tp_handle *h) {
     m[3] = (mh->msg_flags & MSG_TRUNC) ? TP_FLAG_TRUNCATED : 0;
   }
   tp_handle_emit_read(h, (uint32_t)n);
+  return n;
+}
+
+/* Batches until the queue is empty (a short batch) or the event budget is spent. */
+static void gre_read(tp_handle *h) {
+  uint32_t total = 0;
+  while (!h->closing && h->polling && total < TP_EVENT_BUDGET) {
+    int n = gre_read_batch(h);
+    total += (uint32_t)n;
+    if ((uint32_t)n < h->slots) break;
+  }
 }
 
 void tp_gre_on_poll(tp_handle *h, int status, int events) {

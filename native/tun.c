@@ -21,7 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static void tun_read(tp_handle *h) {
+static uint32_t tun_read_batch(tp_handle *h) {
   napi_env env = h->env;
   uint8_t *rx;
   uint32_t *meta;
@@ -29,7 +29,7 @@ static void tun_read(tp_handle *h) {
     uv_poll_stop(&h->poll);
     h->polling = 0;
     tp_handle_emit_error(h, tp_make_errno_error(env, EFAULT, "read (rx buffer detached; reading stopped)"));
-    return;
+    return 0;
   }
   uint32_t n = 0;
   while (n < h->slots) {
@@ -46,7 +46,7 @@ static void tun_read(tp_handle *h) {
           uv_poll_stop(&h->poll);
           h->polling = 0;
         }
-        return;
+        return 0;
       }
       break;
     }
@@ -59,6 +59,17 @@ static void tun_read(tp_handle *h) {
     n++;
   }
   if (n > 0) tp_handle_emit_read(h, n);
+  return n;
+}
+
+/* Batches until the queue is empty (a short batch) or the event budget is spent. */
+static void tun_read(tp_handle *h) {
+  uint32_t total = 0;
+  while (!h->closing && h->polling && total < TP_EVENT_BUDGET) {
+    uint32_t n = tun_read_batch(h);
+    total += n;
+    if (n < h->slots) break;
+  }
 }
 
 void tp_tun_on_poll(tp_handle *h, int status, int events) {
