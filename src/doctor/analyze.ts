@@ -21,6 +21,7 @@ import {
   type BenignReport,
   type Confidence,
   type Ev,
+  type EvFields,
   type EvidenceLine,
   type Family,
   type Finding,
@@ -50,6 +51,10 @@ interface Aggregate {
   firstSeq: number;
 }
 
+const DUP_PREFIX = /^[\w.-]+\[\d+$/;
+/** Event kinds whose wording overlaps a benign pattern. */
+const BENIGN_OVERLAP = new Set<string>(['no-kernel-ppp', 'gre-read-fail', 'gre-write-fail', 'ccp-protrej', 'l2tp-avp-error', 'ip-set-fail']);
+
 const CONF_RANK: Record<Confidence, number> = { high: 0, medium: 1, low: 2 };
 
 /** Analyses log lines into a report. */
@@ -58,8 +63,8 @@ export class Analyzer {
   private readonly years: YearContext[] = [];
   private readonly inputs: InputReport[] = [];
   private readonly builder: SessionBuilder;
-  private readonly formats = new Map<LineFormat, number>();
-  private readonly daemons = new Map<Family, number>();
+  private readonly formatCounts: Record<LineFormat, number> = { rfc3164: 0, rfc5424: 0, iso: 0, ctime: 0, 'macos-ppp': 0, tabbed: 0, json: 0, bare: 0 };
+  private readonly daemonCounts: Record<Family, number> = { pppd: 0, pptpd: 0, pptp: 0, xl2tpd: 0, ipsec: 0, tunppp: 0 };
   private lines = 0;
   private eventLines = 0;
   private benignLines = 0;
@@ -74,6 +79,9 @@ export class Analyzer {
   private readonly maxEvidence: number;
   private readonly year: number;
   private finished: Report | null = null;
+  private lastStamp = '';
+  private lastStampMs = NaN;
+  private lastStampFile = -1;
 
   constructor(opts: AnalyzeOptions = {}) {
     this.year = opts.year ?? 1970;
@@ -107,7 +115,7 @@ export class Analyzer {
     this.lines++;
     const h = this.head;
     parseHead(text, h);
-    this.formats.set(h.format, (this.formats.get(h.format) ?? 0) + 1);
+    this.formatCounts[h.format]++;
     let family: Family | null = null;
     if (h.json) {
       family = h.json.program ? familyOf(h.json.program) : null;
@@ -116,7 +124,7 @@ export class Analyzer {
         return;
       }
     } else if (h.progStart >= 0) {
-      family = familyOf(text.slice(h.progStart, h.progEnd));
+      family = this.programFamily(text, h.progStart, h.progEnd);
       if (!family) {
         this.otherLines++;
         return;
@@ -129,20 +137,25 @@ export class Analyzer {
       return;
     }
     if (family) {
-      this.daemons.set(family, (this.daemons.get(family) ?? 0) + 1);
+      this.daemonCounts[family]++;
       // `xl2tpd[1]: xl2tpd[1]: msg` (daemons that prefix their own name)
-      const dup = /^[\w.-]+\[\d+\]: /.exec(msg);
-      if (dup) msg = msg.slice(dup[0].length);
+      const k = msg.indexOf(']: ');
+      if (k > 0 && k < 40 && DUP_PREFIX.test(msg.slice(0, k))) msg = msg.slice(k + 3);
     }
-    const b = matchBenign(msg);
-    if (b >= 0) {
-      this.benignLines++;
-      const slot = this.benign[b]!;
-      slot.count++;
-      if (slot.examples.length < 5) slot.examples.push({ file: this.inputs[file]!.name, line: lineNo, text: utf8Text(text) });
-      return;
+    // tunppp's own lines (src/log/logger.ts): `[level: ]message key=value… event=id`;
+    // `session=N` keys the session, the message reads like pppd's.
+    let sub: string | undefined;
+    if (family === 'tunppp') {
+      const t = tunpppFields(msg, h.json?.extra ?? null);
+      msg = t.msg;
+      sub = `tunppp${h.pid}s${t.session}`;
+      if (t.event === 'pmtu') {
+        // tunppp handled a path-MTU signal by lowering the session MTU: informational.
+        this.benignLines++;
+        return;
+      }
     }
-    let fields;
+    let fields: EvFields | null = null;
     if (family && family !== 'tunppp') fields = extractFor(family, msg);
     else {
       const any = extractAny(msg);
@@ -151,17 +164,77 @@ export class Analyzer {
         family ??= any.family;
       }
     }
+    // Benign lines never become events. Only a few event kinds share wording
+    // with a benign pattern, so the check runs for those and for lines
+    // nothing understood (which is where benign lines land).
+    if (!fields || BENIGN_OVERLAP.has(fields.kind)) {
+      const b = matchBenign(msg);
+      if (b >= 0) {
+        this.benignLines++;
+        const slot = this.benign[b]!;
+        slot.count++;
+        if (slot.examples.length < 5) slot.examples.push({ file: this.inputs[file]!.name, line: lineNo, text: utf8Text(text) });
+        return;
+      }
+    }
     if (!fields || !family) {
       this.unknownLines++;
       return;
     }
     this.eventLines++;
-    const ev = fields as Ev;
-    ev.file = file;
-    ev.line = lineNo;
-    ev.tsMs = headTime(text, h, this.years[file]!);
-    ev.text = text;
-    this.builder.add(ev, family, headHost(text, h), h.pid);
+    const ev = makeEv(fields, file, lineNo);
+    // Same stamp as the previous event line (common in bursts): reuse its value.
+    const h2 = h;
+    if (h2.tsStart >= 0 && !h2.json && this.lastStamp && h2.tsEnd - h2.tsStart === this.lastStamp.length && text.startsWith(this.lastStamp, h2.tsStart) && this.lastStampFile === file) ev.tsMs = this.lastStampMs;
+    else {
+      ev.tsMs = headTime(text, h, this.years[file]!);
+      if (h2.tsStart >= 0 && !h2.json) {
+        this.lastStamp = text.slice(h2.tsStart, h2.tsEnd);
+        this.lastStampMs = ev.tsMs;
+        this.lastStampFile = file;
+      }
+    }
+    // A copy of the line, so the event does not keep the whole input chunk
+    // (a sliced string's parent) alive while its session is open.
+    ev.text = (text + ' ').slice(0, -1);
+    this.builder.add(ev, family, this.host(text, h), h.pid, sub);
+  }
+
+  private lastHost: string | null = null;
+
+  /** The host; the previous line's string object when equal, so map keys built from it hash once. */
+  private host(text: string, h: typeof this.head): string | null {
+    if (h.json || h.hostStart < 0) return headHost(text, h);
+    const last = this.lastHost;
+    if (last !== null && last.length === h.hostEnd - h.hostStart && text.startsWith(last, h.hostStart)) return last;
+    return (this.lastHost = text.slice(h.hostStart, h.hostEnd));
+  }
+
+  private progCache: { name: string; family: Family | null }[] = [];
+
+  /**
+   * familyOf for the program token at [ps, pe), without cutting a string for
+   * names seen before (the per-line cost for the many non-VPN lines).
+   */
+  private programFamily(text: string, ps: number, pe: number): Family | null {
+    const len = pe - ps;
+    const cache = this.progCache;
+    for (let i = 0; i < cache.length; i++) {
+      const c = cache[i]!;
+      if (c.name.length === len && text.startsWith(c.name, ps)) {
+        // Keep hot names in front.
+        if (i > 0) {
+          cache[i] = cache[i - 1]!;
+          cache[i - 1] = c;
+        }
+        return c.family;
+      }
+    }
+    const name = text.slice(ps, pe);
+    const family = familyOf(name);
+    if (cache.length < 64) cache.push({ name, family });
+    else cache[cache.length - 1] = { name, family };
+    return family;
   }
 
   /** Feeds a whole text (tests, small inputs). */
@@ -174,10 +247,12 @@ export class Analyzer {
 
   private finalSession(s: Session): void {
     const hits = diagnose(s);
-    const rep = summarize(s, hits, this.inputs);
+    const outcome = sessionOutcome(s, hits);
     this.sessionTotal++;
-    this.outcomes[rep.outcome]++;
-    if (this.sessions.length < this.maxSessions) this.sessions.push(rep);
+    this.outcomes[outcome]++;
+    // Only listed sessions are summarised in full (dates, end reason).
+    const rep = this.sessions.length < this.maxSessions ? summarize(s, hits, outcome, this.inputs) : null;
+    if (rep) this.sessions.push(rep);
     for (const h of hits) {
       let a = this.aggregates.get(h.cause);
       if (!a) {
@@ -186,7 +261,7 @@ export class Analyzer {
       }
       a.sessionCount++;
       if (CONF_RANK[h.confidence] < CONF_RANK[a.confidence]) a.confidence = h.confidence;
-      if (a.sessions.length < 50 && this.sessions.includes(rep)) a.sessions.push(rep);
+      if (a.sessions.length < 50 && rep) a.sessions.push(rep);
       for (const e of h.evidence) if (a.evidence.length < this.maxEvidence) a.evidence.push(e);
     }
   }
@@ -226,9 +301,9 @@ export class Analyzer {
       if (slot.count) benign.push({ id: b.id, title: b.title, why: b.why, count: slot.count, examples: slot.examples });
     });
     const formats: Report['stats']['formats'] = {};
-    for (const [k, v] of this.formats) formats[k] = v;
+    for (const [k, v] of Object.entries(this.formatCounts)) if (v) formats[k as LineFormat] = v;
     const daemons: Report['stats']['daemons'] = {};
-    for (const [k, v] of this.daemons) daemons[k] = v;
+    for (const [k, v] of Object.entries(this.daemonCounts)) if (v) daemons[k as Family] = v;
     this.finished = {
       schema: REPORT_SCHEMA,
       inputs: this.inputs,
@@ -250,6 +325,50 @@ export class Analyzer {
     };
     return this.finished;
   }
+}
+
+/**
+ * Events all get the same shape (every field, same order), so the session
+ * and rule code that reads them stays monomorphic.
+ */
+function makeEv(f: EvFields, file: number, line: number): Ev {
+  return {
+    kind: f.kind,
+    dir: f.dir,
+    peer: f.peer,
+    reason: f.reason,
+    method: f.method,
+    user: f.user,
+    iface: f.iface,
+    ip: f.ip,
+    proto: f.proto,
+    n: f.n,
+    n2: f.n2,
+    pid: f.pid,
+    tunnel: f.tunnel,
+    phase: f.phase,
+    transport: f.transport,
+    file,
+    line,
+    tsMs: NaN,
+    text: '',
+  };
+}
+
+/** Splits tunppp's text-format tail (`key=value… event=id`) off the message. */
+function tunpppFields(msg: string, extra: Record<string, unknown> | null): { msg: string; session: string; event: string } {
+  let m = msg.replace(/^(?:debug|warn|error): /, '');
+  let session = extra && extra.session !== undefined ? String(extra.session) : '';
+  let event = extra && typeof extra.event === 'string' ? extra.event : '';
+  const tail = /((?: [\w.-]+=(?:"(?:[^"\\]|\\.)*"|\S*))+)$/.exec(m);
+  if (tail) {
+    for (const kv of tail[1]!.matchAll(/ ([\w.-]+)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
+      if (kv[1] === 'session') session = kv[2]!;
+      else if (kv[1] === 'event') event = kv[2]!;
+    }
+    m = m.slice(0, tail.index);
+  }
+  return { msg: m, session, event };
 }
 
 function iso(ms: number): string | null {
@@ -286,7 +405,8 @@ export function sessionEnd(s: Session): SessionEnd | null {
   return null;
 }
 
-function summarize(s: Session, hits: RuleHit[], inputs: InputReport[]): SessionReport {
+/** ok / dropped / failed / open / partial, from what came up and what the rules found. */
+function sessionOutcome(s: Session, hits: RuleHit[]): SessionReport['outcome'] {
   const up = s.kind === 'ipsec' ? s.has('child-up') : s.has('ip-local') || s.has('ip-remote') || s.has('tunnel-up') && !s.has('cp-timeout');
   const ended = s.closed || s.events.some((e) => END_KINDS.has(e.kind));
   const failing = hits.some((h) => cause(h.cause).severity === 'critical' || cause(h.cause).severity === 'error');
@@ -296,6 +416,11 @@ function summarize(s: Session, hits: RuleHit[], inputs: InputReport[]): SessionR
   else if (hits.length) outcome = 'failed';
   else if (!started) outcome = 'partial';
   else outcome = ended ? 'failed' : 'open';
+  return outcome;
+}
+
+function summarize(s: Session, hits: RuleHit[], outcome: SessionReport['outcome'], inputs: InputReport[]): SessionReport {
+  const ended = s.closed || s.events.some((e) => END_KINDS.has(e.kind));
   const name = inputs[s.file]?.name ?? '?';
   const connectSeconds = s.connectMinutes !== null ? Math.round(s.connectMinutes * 60) : Number.isFinite(s.firstTs) && Number.isFinite(s.lastTs) ? Math.round((s.lastTs - s.firstTs) / 1000) : null;
   return {

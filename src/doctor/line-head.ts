@@ -37,7 +37,7 @@ export interface LineHead {
   /** Start of the message. */
   msgStart: number;
   /** For JSON lines: the decoded fields (the offsets above are then unused). */
-  json: { msg: string; host: string | null; program: string | null; pid: number; timeMs: number } | null;
+  json: { msg: string; host: string | null; program: string | null; pid: number; timeMs: number; extra: Record<string, unknown> } | null;
 }
 
 /** A fresh head to reuse. */
@@ -45,7 +45,6 @@ export function newHead(): LineHead {
   return { format: 'bare', tsStart: -1, tsEnd: -1, hostStart: -1, hostEnd: -1, progStart: -1, progEnd: -1, pid: -1, msgStart: 0, json: null };
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
 function isDigit(c: number): boolean {
@@ -54,11 +53,23 @@ function isDigit(c: number): boolean {
 
 /** Month index (0-11) of the three letters at `p`, or -1. */
 export function monthAt(line: string, p: number): number {
-  const c = line.charCodeAt(p);
-  // Cheap reject: month names start with an upper-case J F M A S O N D.
-  if (c !== 74 && c !== 70 && c !== 77 && c !== 65 && c !== 83 && c !== 79 && c !== 78 && c !== 68) return -1;
-  for (let i = 0; i < 12; i++) if (line.startsWith(MONTHS[i]!, p)) return i;
-  return -1;
+  // Three char codes packed into one number, compared against a table.
+  const k = (line.charCodeAt(p) << 16) | (line.charCodeAt(p + 1) << 8) | line.charCodeAt(p + 2);
+  switch (k) {
+    case 0x4a616e: return 0; // Jan
+    case 0x466562: return 1; // Feb
+    case 0x4d6172: return 2; // Mar
+    case 0x417072: return 3; // Apr
+    case 0x4d6179: return 4; // May
+    case 0x4a756e: return 5; // Jun
+    case 0x4a756c: return 6; // Jul
+    case 0x417567: return 7; // Aug
+    case 0x536570: return 8; // Sep
+    case 0x4f6374: return 9; // Oct
+    case 0x4e6f76: return 10; // Nov
+    case 0x446563: return 11; // Dec
+    default: return -1;
+  }
 }
 
 function dayAt(line: string, p: number): boolean {
@@ -405,7 +416,7 @@ function parseJson(line: string, h: LineHead): void {
   const pidRaw = r.pid ?? r._PID;
   const pid = typeof pidRaw === 'number' ? pidRaw : typeof pidRaw === 'string' && /^\d+$/.test(pidRaw) ? Number(pidRaw) : -1;
   const host = typeof r.hostname === 'string' ? r.hostname : typeof r._HOSTNAME === 'string' ? r._HOSTNAME : null;
-  h.json = { msg, host, program: prog, pid, timeMs };
+  h.json = { msg, host, program: prog, pid, timeMs, extra: r };
   h.pid = pid;
 }
 

@@ -45,6 +45,8 @@ export class Session {
   awaitingPpp = false;
   launchTs = NaN;
   launchLine = 0;
+  /** Builder's event counter at the last event (idle expiry). */
+  lastSeen = 0;
   /** Map keys that point to this session (removed when it is finalised). */
   keys: string[] = [];
   /** Set by a merge: this session's events now live in another one. */

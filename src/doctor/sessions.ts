@@ -21,7 +21,12 @@ import { Session } from './session.js';
 import type { Ev, EvKind, Family } from './types.js';
 
 /** Lines to wait after a session's end line before finalising it. */
-const GRACE_LINES = 5_000;
+const GRACE_LINES = 256;
+/**
+ * A session with no new line for this many lines is finalised as still open
+ * (an IKE SA or tunnel whose end never reached the log), so memory stays flat.
+ */
+const IDLE_LINES = 200_000;
 /** A pppd is linked to a launcher only if it starts within this time (ms). */
 const LAUNCH_WINDOW_MS = 120_000;
 
@@ -66,15 +71,29 @@ export class SessionBuilder {
     for (const [k, v] of this.current) if (v === b) this.current.set(k, a);
   }
 
+  private readonly bases: Map<string | null, string>[] = [];
+
+  /** `file|host`, built once per host string (the analyzer reuses host strings). */
+  private base(file: number, host: string | null): string {
+    let m = this.bases[file];
+    if (!m) this.bases[file] = m = new Map();
+    let b = m.get(host);
+    if (b === undefined) {
+      b = `${file}|${host ?? ''}`;
+      if (m.size < 10_000) m.set(host, b);
+    }
+    return b;
+  }
+
   /** Routes one event. */
-  add(ev: Ev, family: Family, host: string | null, pid: number): void {
+  add(ev: Ev, family: Family, host: string | null, pid: number, sub?: string): void {
     this.lineCounter++;
-    const base = `${ev.file}|${host ?? ''}`;
+    const base = this.base(ev.file, host);
     let s: Session;
     switch (family) {
       case 'pppd':
       case 'tunppp':
-        s = this.pppd(ev, base, pid, host);
+        s = this.pppd(ev, base, pid, host, sub);
         break;
       case 'pptpd':
         s = this.pptpd(ev, base, pid, host);
@@ -92,7 +111,16 @@ export class SessionBuilder {
         break;
     }
     s.add(ev);
-    if ((this.lineCounter & 1023) === 0) this.sweep(false);
+    s.lastSeen = this.lineCounter;
+    if ((this.lineCounter & 255) === 0) this.sweep(false);
+    if ((this.lineCounter & 0xffff) === 0) this.expireIdle();
+  }
+
+  /** Finalises open sessions that have been silent for IDLE_LINES events (lines that became events). */
+  private expireIdle(): void {
+    const idle = new Set<Session>();
+    for (const s of this.byKey.values()) if (!s.closed && this.lineCounter - s.lastSeen > IDLE_LINES) idle.add(s);
+    for (const s of idle) this.finalise(s);
   }
 
   private keyed(key: string, kind: Session['kind'], ev: Ev, host: string | null): Session {
@@ -104,8 +132,8 @@ export class SessionBuilder {
     return s;
   }
 
-  private pppd(ev: Ev, base: string, pid: number, host: string | null): Session {
-    const key = `${base}|pppd|${pid}`;
+  private pppd(ev: Ev, base: string, pid: number, host: string | null, sub?: string): Session {
+    const key = `${base}|pppd|${sub ?? pid}`;
     let s = this.byKey.get(key);
     if (s && s.pppClosed && PPP_START.has(ev.kind)) {
       // pid reused, or a new pppd in a pid-less log after "Exit."
@@ -115,7 +143,8 @@ export class SessionBuilder {
     }
     if (!s) {
       s = this.takeLauncher(ev, base) ?? this.create('ppp', ev.file, host);
-      if (pid >= 0) s.pppdPid = pid;
+      if (pid >= 0 && sub === undefined) s.pppdPid = pid;
+      else if (pid >= 0) s.controlPid ??= pid;
       this.bind(key, s);
     }
     this.current.set(`${base}|pppd`, s);

@@ -14,6 +14,8 @@ interface Entry {
   lit: string;
   re: RegExp;
   ev: Build;
+  /** The literal starts the message (regex anchored on it): test with startsWith. */
+  at0?: boolean;
 }
 
 const authMethod = (s: string | undefined): string | undefined => {
@@ -62,19 +64,17 @@ function packet(m: RegExpExecArray): EvFields | null {
   return null;
 }
 
-const TABLE: Entry[] = [
-  // debug packet dumps first: with `debug` they are most of pppd's lines.
-  { lit: ' [', re: /^(sent|rcvd) \[(\w+) (\w+)(?: id=0x[0-9a-f]+)?(.*)\]\s*$/, ev: packet },
-  { lit: 'started by', re: /^pppd ([\d.]+\S*) started by (\S+), uid (\d+)/, ev: (m) => ({ kind: 'ppp-start', reason: m[1] }) },
+export const TABLE: Entry[] = [
+  { lit: 'pppd ', re: /^pppd ([\d.]+\S*) started by (\S+), uid (\d+)/, ev: (m) => ({ kind: 'ppp-start', reason: m[1] }) },
   { lit: 'Using interface', re: /^Using interface (\S+)/, ev: (m) => ({ kind: 'iface', iface: m[1] }) },
   { lit: 'Connect:', re: /^Connect: (\S+) <--> (\S+)/, ev: (m) => ({ kind: 'connect', iface: m[1], reason: m[2] }) },
   { lit: 'Plugin', re: /^Plugin (\S+?)\.? loaded/, ev: (m) => ({ kind: 'plugin', reason: m[1], transport: /l2tp/i.test(m[1]!) ? 'l2tp' : /pptp/i.test(m[1]!) && !/logwtmp/i.test(m[1]!) ? 'pptp' : undefined }) },
   { lit: 'calling number', re: /peer from calling number (\S+) authorized/, ev: (m) => ({ kind: 'peer', peer: m[1] }) },
   { lit: 'ip-up', re: /ip-up (\S+) (\S*) ?(\S+)\s*$/, ev: (m) => ({ kind: 'peer', iface: m[1], user: m[2] || undefined, peer: m[3] }) },
-  { lit: 'IP address', re: /^local {1,2}IP address (\S+)/, ev: (m) => ({ kind: 'ip-local', ip: m[1] }) },
-  { lit: 'IP address', re: /^remote IP address (\S+)/, ev: (m) => ({ kind: 'ip-remote', ip: m[1] }) },
+  { lit: 'local ', re: /^local {1,2}IP address (\S+)/, ev: (m) => ({ kind: 'ip-local', ip: m[1] }) },
+  { lit: 'remote IP address', re: /^remote IP address (\S+)/, ev: (m) => ({ kind: 'ip-remote', ip: m[1] }) },
   { lit: 'Connect time', re: /^Connect time ([\d.]+) minutes/, ev: (m) => ({ kind: 'connect-time', n: Number(m[1]) }) },
-  { lit: 'bytes', re: /^Sent (\d+) bytes, received (\d+) bytes/, ev: (m) => ({ kind: 'bytes', n: Number(m[1]), n2: Number(m[2]) }) },
+  { lit: 'Sent ', re: /^Sent (\d+) bytes, received (\d+) bytes/, ev: (m) => ({ kind: 'bytes', n: Number(m[1]), n2: Number(m[2]) }) },
   { lit: 'MPPE', re: /^MPPE (\d+)-bit (?:(stateless|stateful) )?compression enabled/, ev: (m) => ({ kind: 'mppe-up', reason: `MPPE ${m[1]}-bit${m[2] ? ` ${m[2]}` : ''}` }) },
   { lit: 'MPPE required, but kernel', re: /MPPE required, but kernel has no support/, ev: () => ({ kind: 'mppe-no-kernel' }) },
   { lit: 'MPPE required but peer', re: /MPPE required but peer negotiation failed/, ev: () => ({ kind: 'mppe-peer-failed' }) },
@@ -82,8 +82,8 @@ const TABLE: Entry[] = [
   { lit: 'Modem hangup', re: /^Modem hangup/, ev: () => ({ kind: 'hangup' }) },
   { lit: 'Connection terminated', re: /^Connection terminated/, ev: () => ({ kind: 'terminated' }) },
   { lit: 'Exit', re: /^Exit\.?\s*$/, ev: () => ({ kind: 'exit' }) },
-  { lit: 'signal', re: /^Terminating on signal (\d+)/, ev: (m) => ({ kind: 'signal', n: Number(m[1]) }) },
-  { lit: 'SIGHUP', re: /^Hangup \(SIGHUP\)/, ev: () => ({ kind: 'signal', n: 1 }) },
+  { lit: 'Terminating on signal', re: /^Terminating on signal (\d+)/, ev: (m) => ({ kind: 'signal', n: Number(m[1]) }) },
+  { lit: 'Hangup (SIGHUP)', re: /^Hangup \(SIGHUP\)/, ev: () => ({ kind: 'signal', n: 1 }) },
   { lit: 'timeout sending', re: /^(\w+): timeout sending Config-Requests/, ev: (m) => ({ kind: 'cp-timeout', proto: m[1] }) },
   { lit: 'echo-requests', re: /No response to (\d+) echo-requests/, ev: (m) => ({ kind: 'echo-timeout', n: Number(m[1]) }) },
   { lit: 'appears to be disconnected', re: /Serial link appears to be disconnected/, ev: () => ({ kind: 'link-dead' }) },
@@ -97,10 +97,10 @@ const TABLE: Entry[] = [
   // authentication, server side (the peer authenticates to us)
   { lit: 'peer authentication succeeded', re: /(\S+)? ?peer authentication succeeded for (\S+)/, ev: (m) => ({ kind: 'auth-ok', dir: 'peer', method: authMethod(m[1]), user: unquote(m[2]) }) },
   { lit: 'peer authentication failed', re: /(\S+)? ?peer authentication failed for (\S+)/, ev: (m) => ({ kind: 'auth-fail', dir: 'peer', method: authMethod(m[1]), user: unquote(m[2]) }) },
-  { lit: 'failed', re: /^Peer (\S+) failed (\S+) authentication/, ev: (m) => ({ kind: 'auth-fail', dir: 'peer', method: authMethod(m[2]), user: unquote(m[1]) }) },
-  { lit: 'user', re: /^user (\S+) logged in/, ev: (m) => ({ kind: 'user', user: unquote(m[1]) }) },
-  { lit: 'secret', re: /^No (\S+ )?secret found for (?:(authenticating us to )|authenticating )?(\S+)/, ev: (m) => ({ kind: 'no-secret', dir: m[2] ? 'local' : 'peer', user: unquote(m[3]), method: authMethod(m[1]?.trim()) }) },
-  { lit: 'secret', re: /^No (?:CHAP|PAP|MS-CHAP\S*) secret found/, ev: () => ({ kind: 'no-secret', dir: 'peer' }) },
+  { lit: 'Peer ', re: /^Peer (\S+) failed (\S+) authentication/, ev: (m) => ({ kind: 'auth-fail', dir: 'peer', method: authMethod(m[2]), user: unquote(m[1]) }) },
+  { lit: 'user ', re: /^user (\S+) logged in/, ev: (m) => ({ kind: 'user', user: unquote(m[1]) }) },
+  { lit: 'No ', re: /^No (\S+ )?secret found for (?:(authenticating us to )|authenticating )?(\S+)/, ev: (m) => ({ kind: 'no-secret', dir: m[2] ? 'local' : 'peer', user: unquote(m[3]), method: authMethod(m[1]?.trim()) }) },
+  { lit: 'No ', re: /^No (?:CHAP|PAP|MS-CHAP\S*) secret found/, ev: () => ({ kind: 'no-secret', dir: 'peer' }) },
   { lit: 'refused to authenticate', re: /peer refused to authenticate/, ev: () => ({ kind: 'peer-refused-auth' }) },
   { lit: 'required to authenticate itself', re: /The remote system is required to authenticate itself/, ev: () => ({ kind: 'auth-required-nosecret' }) },
   // kernel and devices
@@ -143,16 +143,42 @@ function ikeErrorEvent(m: RegExpExecArray): EvFields {
   return { kind: 'ike-auth-fail', n: code, reason: text, transport: 'l2tp' };
 }
 
+const PACKET = /^(sent|rcvd) \[(\w+) (\w+)(?: id=0x[0-9a-f]+)?(.*)\]\s*$/;
+
+const escapeRe = (x: string): string => x.replace(/[.*+?^${}()|[\]\\/]/g, (c) => `\\${c}`);
+for (const e of TABLE) {
+  const src = e.re.source;
+  e.at0 = src.startsWith('^') && src.slice(1).startsWith(escapeRe(e.lit));
+}
+/** One pass over the message for all literals that may occur anywhere. */
+const FLOATING = new RegExp(TABLE.filter((e) => !e.at0).map((e) => escapeRe(e.lit)).join('|'));
+const AT0 = TABLE.filter((e) => e.at0);
+const FLOAT = TABLE.filter((e) => !e.at0);
+
 /** The event for a pppd message, or null when the message is not one doctor uses. */
 export function extractPppd(msg: string): EvFields | null {
-  for (const e of TABLE) {
+  // debug packet dumps first: with `debug` they are most of pppd's lines.
+  if (msg.startsWith('sent [') || msg.startsWith('rcvd [')) {
+    const m = PACKET.exec(msg);
+    return m ? packet(m) : null;
+  }
+  // Entries keep their table order within each group; the anchored ones and
+  // the floating ones never match the same message shape.
+  for (const e of AT0) {
+    if (!msg.startsWith(e.lit)) continue;
+    const m = e.re.exec(msg);
+    if (m) {
+      const ev = e.ev(m, msg);
+      if (ev) return ev;
+    }
+  }
+  if (!FLOATING.test(msg)) return null;
+  for (const e of FLOAT) {
     if (!msg.includes(e.lit)) continue;
     const m = e.re.exec(msg);
     if (m) {
       const ev = e.ev(m, msg);
       if (ev) return ev;
-      // A matched packet dump that carries nothing of interest.
-      if (e.lit === ' [') return null;
     }
   }
   return null;

@@ -10,6 +10,7 @@ import { evidence, type Rule, type RuleHit } from './rule.js';
 
 export const auth: Rule = {
   name: 'auth',
+  needs: ['no-secret', 'auth-fail', 'exit-code', 'peer-refused-auth', 'auth-rejected', 'auth-required-nosecret'],
   check(s) {
     const out: RuleHit[] = [];
     const noSecret = s.all('no-secret').filter((e) => e.dir !== 'local');

@@ -38,7 +38,7 @@ const SUPPRESS: Record<string, string[]> = {
 /** Runs every rule on a finished session; findings most important first. */
 export function diagnose(s: Session): RuleHit[] {
   let hits: RuleHit[] = [];
-  for (const r of RULES) hits.push(...r.check(s));
+  for (const r of RULES) if (r.needs.some((k) => s.has(k))) hits.push(...r.check(s));
   if (!hits.length) hits = peerTerminated(s);
   const seen = new Map<string, RuleHit>();
   for (const h of hits) {

@@ -8,6 +8,7 @@ import { evidence, ipUp, type Rule, type RuleHit } from './rule.js';
 
 export const ipPool: Rule = {
   name: 'ip-pool',
+  needs: ['pool-empty', 'ip-not-authorized', 'ip-set-fail', 'no-remote-ip', 'ip-refused', 'cp-timeout', 'term-by-peer'],
   check(s) {
     const out: RuleHit[] = [];
     const empty = s.all('pool-empty');

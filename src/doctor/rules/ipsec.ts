@@ -11,6 +11,7 @@ import { evidence, type Rule, type RuleHit } from './rule.js';
 
 export const ipsec: Rule = {
   name: 'ipsec',
+  needs: ['ike-psk-missing', 'ike-auth-fail', 'ike-no-proposal', 'ike-no-conn', 'ike-timeout'],
   check(s) {
     const out: RuleHit[] = [];
     const missing = s.all('ike-psk-missing');

@@ -9,6 +9,7 @@ import { evidence, type Rule, type RuleHit } from './rule.js';
 
 export const keepalive: Rule = {
   name: 'keepalive',
+  needs: ['echo-timeout', 'link-dead', 'exit-code', 'pptp-echo-timeout'],
   check(s) {
     const out: RuleHit[] = [];
     const lcp = s.all('echo-timeout', 'link-dead');

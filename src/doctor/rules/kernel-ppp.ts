@@ -8,6 +8,7 @@ import { evidence, type Rule } from './rule.js';
 
 export const kernelPpp: Rule = {
   name: 'kernel-ppp',
+  needs: ['dev-ppp-open', 'no-kernel-ppp'],
   check(s) {
     const open = s.all('dev-ppp-open');
     const lacks = s.all('no-kernel-ppp');

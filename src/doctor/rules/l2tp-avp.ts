@@ -10,6 +10,7 @@ import { evidence, type Rule } from './rule.js';
 
 export const l2tpAvp: Rule = {
   name: 'l2tp-avp',
+  needs: ['l2tp-avp-error'],
   check(s) {
     const e = s.all('l2tp-avp-error');
     return e.length ? [{ cause: 'l2tp-avp-rejected', confidence: e.some((x) => /Result Code|incorrect size/i.test(x.reason ?? x.text)) ? 'high' : 'medium', evidence: evidence(e.slice(0, 4)) }] : [];

@@ -8,6 +8,7 @@ import { evidence, type Rule } from './rule.js';
 
 export const l2tpIpsecSecret: Rule = {
   name: 'l2tp-ipsec-secret',
+  needs: ['l2tp-ipsec-secret-missing'],
   check(s) {
     const e = s.all('l2tp-ipsec-secret-missing');
     return e.length ? [{ cause: 'l2tp-ipsec-secret-missing', confidence: 'high', evidence: evidence(e, s.find('connecting')) }] : [];

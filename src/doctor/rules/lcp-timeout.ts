@@ -10,6 +10,7 @@ import { evidence, type Rule } from './rule.js';
 
 export const lcpTimeout: Rule = {
   name: 'lcp-timeout',
+  needs: ['cp-timeout'],
   check(s) {
     const t = s.all('cp-timeout').filter((e) => e.proto === 'LCP');
     if (!t.length || s.has('rcvd-lcp') || s.has('lcp-confreq') && s.events.some((e) => e.kind === 'lcp-confreq' && e.dir === 'rcvd')) return [];

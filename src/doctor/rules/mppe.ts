@@ -14,6 +14,7 @@ const MPPE_REASON = /MPPE/i;
 
 export const mppe: Rule = {
   name: 'mppe',
+  needs: ['mppe-no-kernel', 'mppe-peer-failed', 'mppe-no-mschap', 'term-by-peer', 'termreq'],
   check(s) {
     const noKernel = s.all('mppe-no-kernel');
     if (noKernel.length) {

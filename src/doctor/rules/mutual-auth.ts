@@ -10,6 +10,7 @@ import { evidence, type Rule } from './rule.js';
 
 export const mutualAuth: Rule = {
   name: 'mutual-auth',
+  needs: ['lcp-confreq'],
   check(s) {
     const sent = s.find('lcp-confreq', (e) => e.dir === 'sent');
     const rcvd = s.find('lcp-confreq', (e) => e.dir === 'rcvd');

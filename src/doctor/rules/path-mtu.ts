@@ -11,6 +11,7 @@ import { evidence, type Rule } from './rule.js';
 
 export const pathMtu: Rule = {
   name: 'path-mtu',
+  needs: ['emsgsize'],
   check(s) {
     const hits = s.all('emsgsize');
     if (!hits.length) return [];

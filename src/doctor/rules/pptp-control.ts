@@ -7,6 +7,7 @@ import { evidence, type Rule } from './rule.js';
 
 export const pptpControl: Rule = {
   name: 'pptp-control',
+  needs: ['ctrl-connect-fail'],
   check(s) {
     const e = s.all('ctrl-connect-fail').filter((x) => x.transport !== 'l2tp' && s.kind !== 'l2tp');
     return e.length ? [{ cause: 'pptp-control-unreachable', confidence: 'high', evidence: evidence(e.slice(0, 3)) }] : [];

@@ -5,7 +5,7 @@
  * extractors produce from every wording variant they know.
  */
 import type { Session } from '../session.js';
-import type { Confidence, Ev } from '../types.js';
+import type { Confidence, Ev, EvKind } from '../types.js';
 
 /** A rule's verdict for one session. */
 export interface RuleHit {
@@ -19,6 +19,8 @@ export interface RuleHit {
 export interface Rule {
   /** File-level name, for tests and docs. */
   name: string;
+  /** Event kinds the rule looks at; it is skipped for sessions with none of them. */
+  needs: readonly EvKind[];
   check(s: Session): RuleHit[];
 }
 

@@ -1,0 +1,227 @@
+/**
+ * `tunppp doctor` throughput: generates a syslog of TUNPPP_BENCH_DOCTOR_MB
+ * megabytes (default 1024) in a temp file — many interleaved pptpd/pppd,
+ * xl2tpd and charon sessions (healthy ones, MTU drops, LCP timeouts, auth
+ * failures, echo timeouts) mixed with kernel/sshd/cron/systemd noise — runs
+ * doctor over it in a child process (one core), reports MB/s and peak RSS,
+ * and deletes the file. Same-run baseline: a bare newline count over the same
+ * file, the floor for any line-based reader.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchCase, BenchRow } from '../types.js';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Deterministic PRNG (mulberry32) so every run writes the same log. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Writes a realistic VPN server syslog of about `bytes` bytes to `path`. */
+export function generateLog(path: string, bytes: number): { lines: number; sessions: number } {
+  const rnd = prng(42);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const fd = openSync(path, 'w');
+  let buf: string[] = [];
+  let bufLen = 0;
+  let written = 0;
+  let lines = 0;
+  let sessions = 0;
+  let sec = Date.UTC(2025, 0, 1) / 1000;
+  let stampSec = -1;
+  let stamp = '';
+  let pid = 10_000;
+  const host = 'vpn-gw1';
+  const ts = (): string => {
+    if (sec !== stampSec) {
+      stampSec = sec;
+      const d = new Date(sec * 1000);
+      const day = String(d.getUTCDate()).padStart(2, ' ');
+      stamp = `${MONTHS[d.getUTCMonth()]} ${day} ${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}:${String(d.getUTCSeconds()).padStart(2, '0')} ${host} `;
+    }
+    return stamp;
+  };
+  const out = (prog: string, msg: string): void => {
+    const l = `${ts()}${prog}: ${msg}\n`;
+    buf.push(l);
+    bufLen += l.length;
+    lines++;
+    if (bufLen > 4 << 20) flush();
+  };
+  const flush = (): void => {
+    const s = buf.join('');
+    writeSync(fd, s, null, 'latin1');
+    written += s.length;
+    buf = [];
+    bufLen = 0;
+  };
+  const ip = (): string => `${1 + Math.floor(rnd() * 223)}.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}.${1 + Math.floor(rnd() * 254)}`;
+  const noise = (): void => {
+    const r = rnd();
+    if (r < 0.3) out(`kernel`, `[${(sec % 1e6).toFixed(6)}] IN=eth0 OUT= MAC=52:54:00:12:34:56 SRC=${ip()} DST=203.0.113.5 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=${pid % 65536} PROTO=TCP SPT=${40000 + (pid % 20000)} DPT=22 WINDOW=64240 SYN`);
+    else if (r < 0.55) out(`sshd[${pid + 7}]`, `Failed password for invalid user ${pick(['admin', 'test', 'oracle', 'ubuntu', 'git'])} from ${ip()} port ${40000 + (pid % 20000)} ssh2`);
+    else if (r < 0.7) out(`CRON[${pid + 3}]`, `(root) CMD (   cd / && run-parts --report /etc/cron.hourly)`);
+    else if (r < 0.85) out(`systemd[1]`, `Started Session ${pid % 9000} of user ${pick(['root', 'deploy', 'backup'])}.`);
+    else out(`dnsmasq[812]`, `query[A] ${pick(['example.com', 'updates.example.net', 'time.example.org'])} from 192.168.240.${10 + (pid % 200)}`);
+  };
+  const pptp = (kind: number): void => {
+    const ctl = ++pid;
+    const ppp = ++pid;
+    const client = ip();
+    const user = pick(['alice', 'bob', 'carol', 'dave', 'erin']);
+    const unit = pid % 50;
+    out(`pptpd[${ctl}]`, `CTRL: Client ${client} control connection started`);
+    out(`pptpd[${ctl}]`, `CTRL: Starting call (launching pppd, opening GRE)`);
+    out(`pppd[${ppp}]`, `Plugin /usr/lib/pptpd/pptpd-logwtmp.so loaded.`);
+    out(`pppd[${ppp}]`, `pppd 2.4.9 started by root, uid 0`);
+    out(`pppd[${ppp}]`, `Using interface ppp${unit}`);
+    out(`pppd[${ppp}]`, `Connect: ppp${unit} <--> /dev/pts/${unit}`);
+    out(`pptpd[${ctl}]`, `GRE: Bad checksum from pppd.`);
+    noise();
+    if (kind === 1) {
+      for (let i = 0; i < 3; i++) noise();
+      sec += 30;
+      out(`pppd[${ppp}]`, `LCP: timeout sending Config-Requests`);
+      out(`pppd[${ppp}]`, `Connection terminated.`);
+      out(`pppd[${ppp}]`, `Modem hangup`);
+      out(`pppd[${ppp}]`, `Exit.`);
+      out(`pptpd[${ctl}]`, `CTRL: Reaping child PPP[${ppp}]`);
+      out(`pptpd[${ctl}]`, `CTRL: Client ${client} control connection finished`);
+      return;
+    }
+    if (kind === 2) {
+      out(`pppd[${ppp}]`, `Peer ${user} failed CHAP authentication`);
+      out(`pppd[${ppp}]`, `MS-CHAP authentication failed: E=691 Authentication failure`);
+      out(`pppd[${ppp}]`, `Connection terminated.`);
+      out(`pppd[${ppp}]`, `Exit.`);
+      out(`pptpd[${ctl}]`, `CTRL: Client ${client} control connection finished`);
+      return;
+    }
+    out(`pppd[${ppp}]`, `MPPE 128-bit stateless compression enabled`);
+    out(`pppd[${ppp}]`, `Unsupported protocol 'IPv6 Control Protocol' (0x8057) received`);
+    out(`pppd[${ppp}]`, `Cannot determine ethernet address for proxy ARP`);
+    out(`pppd[${ppp}]`, `local  IP address 192.168.240.1`);
+    out(`pppd[${ppp}]`, `remote IP address 192.168.240.${10 + (pid % 200)}`);
+    out(`pppd[${ppp}]`, `pptpd-logwtmp.so ip-up ppp${unit} ${user} ${client}`);
+    const busy = 5 + Math.floor(rnd() * 20);
+    for (let i = 0; i < busy; i++) {
+      noise();
+      sec += Math.floor(rnd() * 3);
+    }
+    if (kind === 3) {
+      out(`pptpd[${ctl}]`, `GRE: read(fd=7,buffer=6097c0,len=8260) from network failed: status = -1 error = Message too long`);
+      out(`pptpd[${ctl}]`, `CTRL: GRE read or PTY write failed (gre,pty)=(7,6)`);
+      out(`pppd[${ppp}]`, `Modem hangup`);
+    } else if (kind === 4) {
+      out(`pppd[${ppp}]`, `No response to 5 echo-requests`);
+      out(`pppd[${ppp}]`, `Serial link appears to be disconnected.`);
+    } else out(`pppd[${ppp}]`, `LCP terminated by peer`);
+    out(`pppd[${ppp}]`, `pptpd-logwtmp.so ip-down ppp${unit}`);
+    out(`pppd[${ppp}]`, `Connect time ${(busy / 10).toFixed(1)} minutes.`);
+    out(`pppd[${ppp}]`, `Sent ${Math.floor(rnd() * 1e7)} bytes, received ${Math.floor(rnd() * 1e6)} bytes.`);
+    out(`pppd[${ppp}]`, `MPPE disabled`);
+    out(`pppd[${ppp}]`, `Connection terminated.`);
+    out(`pppd[${ppp}]`, `Exit.`);
+    out(`pptpd[${ctl}]`, `CTRL: Client ${client} control connection finished`);
+  };
+  const l2tp = (): void => {
+    const peer = ip();
+    const tunnel = pid % 65536;
+    const ppp = ++pid;
+    out(`charon[1020]`, `09[IKE] ${peer} is initiating a Main Mode IKE_SA`);
+    out(`charon[1020]`, `09[IKE] IKE_SA l2tp-psk[${tunnel}] established between 203.0.113.5[203.0.113.5]...${peer}[${peer}]`);
+    out(`charon[1020]`, `10[IKE] CHILD_SA l2tp-psk{${tunnel}} established with SPIs c1a2b3c4_i 0d0e0f10_o and TS 203.0.113.5/32[udp/l2f] === ${peer}/32[udp]`);
+    out(`xl2tpd[900]`, `Connection established to ${peer}, 1701.  Local: ${tunnel}, Remote: ${tunnel + 1} (ref=0/0).  LNS session is 'default'`);
+    out(`xl2tpd[900]`, `Call established with ${peer}, Local: ${tunnel + 7}, Remote: 1, Serial: 1 (ref=0/0)`);
+    out(`pppd[${ppp}]`, `pppd 2.4.9 started by root, uid 0`);
+    out(`pppd[${ppp}]`, `Using interface ppp${ppp % 50}`);
+    out(`pppd[${ppp}]`, `Connect: ppp${ppp % 50} <--> /dev/pts/${ppp % 50}`);
+    out(`pppd[${ppp}]`, `local  IP address 192.168.241.1`);
+    out(`pppd[${ppp}]`, `remote IP address 192.168.241.${10 + (ppp % 200)}`);
+    for (let i = 0; i < 8; i++) noise();
+    sec += 20;
+    out(`xl2tpd[900]`, `Maximum retries exceeded for tunnel ${tunnel}.  Closing.`);
+    out(`xl2tpd[900]`, `Terminating pppd: sending TERM signal to pid ${ppp}`);
+    out(`xl2tpd[900]`, `Connection ${tunnel} closed to ${peer}, port 1701 (Timeout)`);
+  };
+  while (written + bufLen < bytes) {
+    sessions++;
+    const r = rnd();
+    if (r < 0.1) l2tp();
+    else pptp(r < 0.55 ? 0 : r < 0.65 ? 1 : r < 0.75 ? 2 : r < 0.85 ? 3 : r < 0.95 ? 4 : 0);
+    const gap = Math.floor(rnd() * 6);
+    for (let i = 0; i < gap; i++) noise();
+    sec += 1 + Math.floor(rnd() * 5);
+  }
+  flush();
+  closeSync(fd);
+  return { lines, sessions };
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Child process body: run doctor over the file, print {seconds, maxRssKb, sessions, findings}. */
+const CHILD = `
+import { runCli } from ${JSON.stringify(join(ROOT, 'src/cli/main.ts'))};
+import { PassThrough, Readable } from 'node:stream';
+const out = new PassThrough(); let json = ''; out.on('data', (c) => (json += c));
+const err = new PassThrough(); err.resume();
+const t0 = process.hrtime.bigint();
+const code = await runCli(['doctor', '--json', '--max-sessions', '100', process.env.DOCTOR_FILE], { stdin: Readable.from([]), stdout: out, stderr: err, env: {}, cwd: process.cwd() });
+const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+const r = JSON.parse(json);
+process.stdout.write(JSON.stringify({ code, seconds, maxRssKb: process.resourceUsage().maxRSS, sessions: r.summary.sessions, findings: r.findings.map((f) => f.cause + ':' + f.sessionCount) }));
+`;
+
+const BASELINE = `
+import { createReadStream } from 'node:fs';
+const t0 = process.hrtime.bigint(); let n = 0;
+for await (const c of createReadStream(process.env.DOCTOR_FILE, { highWaterMark: 1 << 20 })) { let i = -1; while ((i = c.indexOf(10, i + 1)) >= 0) n++; }
+process.stdout.write(JSON.stringify({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, lines: n }));
+`;
+
+function child(code: string, file: string): Record<string, unknown> {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, env: { ...process.env, DOCTOR_FILE: file }, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`doctor bench child failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+export const benchmarks: BenchCase[] = [
+  {
+    name: 'doctor',
+    async run(): Promise<BenchRow[]> {
+      const mbWanted = Number(process.env.TUNPPP_BENCH_DOCTOR_MB ?? 1024);
+      const dir = mkdtempSync(join(tmpdir(), 'tunppp-doctor-bench-'));
+      const file = join(dir, 'syslog');
+      try {
+        const g0 = process.hrtime.bigint();
+        const gen = generateLog(file, mbWanted * 1e6);
+        const genSeconds = Number(process.hrtime.bigint() - g0) / 1e9;
+        const size = statSync(file).size;
+        const base = child(BASELINE, file);
+        const run = child(CHILD, file);
+        const mbps = size / 1e6 / (run.seconds as number);
+        const baseMbps = size / 1e6 / (base.seconds as number);
+        return [
+          { bench: 'doctor', metric: `throughput over ${(size / 1e6).toFixed(0)} MB syslog (${gen.lines} lines, ${gen.sessions} sessions)`, value: mbps, unit: 'MB/s', goal: '>= 200', note: `newline-count baseline ${baseMbps.toFixed(0)} MB/s; exit ${run.code}` },
+          { bench: 'doctor', metric: 'peak RSS', value: (run.maxRssKb as number) / 1024, unit: 'MB', note: 'flat: independent of input size' },
+          { bench: 'doctor', metric: 'sessions rebuilt', value: run.sessions as number, unit: '', note: (run.findings as string[]).slice(0, 4).join(' ') },
+          { bench: 'doctor', metric: 'log generation', value: size / 1e6 / genSeconds, unit: 'MB/s', note: 'not part of the doctor figure' },
+        ];
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  },
+];
