@@ -5,6 +5,7 @@
  * events while the socket keeps working.
  */
 import { test } from 'node:test';
+import { existsSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { openGreSocket, type GreSocket, type IcmpErrorEvent, type SendErrorEvent } from '../../src/io/gre-socket.js';
 import { formatIpv4, parseIpv4 } from '../../src/io/ipv4-addr.js';
@@ -202,5 +203,51 @@ test('close: idempotent, and a closed socket refuses to send', { skip, timeout: 
     assert.equal(s.closed, true);
     assert.throws(() => s.sendTo('10.0.0.1', new Uint8Array(4)), { code: 'LOCAL_USAGE' });
     assert.equal(s.pathMtu('10.0.0.1'), undefined);
+  });
+});
+
+const greModule = ['gre', 'ip_gre', 'pptp'].find((m) => existsSync(`/sys/module/${m}`));
+
+test('peer without GRE: ICMP protocol-unreachable → an unreachable event (code 2) quoting our header', { skip: skip ?? (greModule ? `the kernel's ${greModule} module answers GRE itself` : undefined), timeout: 15_000 }, async () => {
+  await withLab(async (lab) => {
+    const a = lab.ns();
+    const b = lab.ns();
+    lab.link(a, 'va', '10.77.2.1/24', b, 'vb', '10.77.2.2/24');
+    const sa = openGreSocket({ netns: a }); // nothing listens for protocol 47 in b
+    try {
+      const icmp: IcmpErrorEvent[] = [];
+      sa.onIcmpError((e) => icmp.push(e));
+      const pkt = pptpGre(0x4242, 1, new Uint8Array(8));
+      assert.equal(sa.sendTo('10.77.2.2', pkt), true);
+      await waitFor(() => icmp.length >= 1, 'protocol unreachable');
+      const e = icmp[0]!;
+      assert.equal(e.kind, 'unreachable');
+      assert.deepEqual([e.icmpType, e.icmpCode, e.errno, e.dst, e.offender, e.mtu], [3, 2, 'ENOPROTOOPT', '10.77.2.2', '10.77.2.2', undefined]);
+      assert.deepEqual([...e.quoted.subarray(0, pkt.length)], [...pkt]);
+    } finally {
+      sa.close();
+    }
+  });
+});
+
+test('datagram longer than maxDatagramBytes → counted as truncated and dropped; the next one arrives', { skip, timeout: 15_000 }, async () => {
+  await withLab(async (lab) => {
+    const a = lab.ns();
+    const b = lab.ns();
+    lab.link(a, 'va', '10.77.3.1/24', b, 'vb', '10.77.3.2/24');
+    const sa = openGreSocket({ netns: a });
+    const sb = openGreSocket({ netns: b, maxDatagramBytes: 128, batchSize: 4 });
+    try {
+      const got: Got[] = [];
+      collect(sb, got);
+      sa.sendTo('10.77.3.2', pptpGre(1, 1, new Uint8Array(200)));
+      sa.sendTo('10.77.3.2', pptpGre(1, 2, new Uint8Array(8)));
+      await waitFor(() => got.length >= 1, 'the small packet');
+      assert.deepEqual(got.map((g) => g.seq), [2]);
+      assert.equal(sb.stats.rxTruncated, 1);
+    } finally {
+      sa.close();
+      sb.close();
+    }
   });
 });

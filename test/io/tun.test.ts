@@ -7,29 +7,32 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { internetChecksum } from '../../src/wire/checksum.js';
-import { openTun, type Tun } from '../../src/io/tun.js';
+import { openTun, VNET_HDR_BYTES, type Tun } from '../../src/io/tun.js';
 import { TxBatch } from '../../src/io/packet-batch.js';
 import { netnsSkipReason, withLab } from './netns.js';
 
 const skip = netnsSkipReason() ?? (spawnSync('ping', ['-V']).error ? "needs 'ping' (Debian package iputils-ping)" : undefined);
 
 /** Answers every IPv4 ICMP echo request read from `tun` with an echo reply; returns the requests seen. */
-function echoResponder(tun: Tun): { requests: string[] } {
-  const seen = { requests: [] as string[] };
+function echoResponder(tun: Tun, hdr = 0): { requests: string[]; vnetHeaders: number[][] } {
+  const seen = { requests: [] as string[], vnetHeaders: [] as number[][] };
   const tx = new TxBatch(64, 64 * 2048);
   tun.onPackets((b) => {
     tx.clear();
     for (let i = 0; i < b.count; i++) {
-      const o = b.offset(i);
-      const len = b.length(i);
+      if (hdr) seen.vnetHeaders.push([...b.data.subarray(b.offset(i), b.offset(i) + hdr)]);
+      const o = b.offset(i) + hdr;
+      const len = b.length(i) - hdr;
       const d = b.data;
       if (len < 28 || d[o]! >> 4 !== 4 || d[o + 9] !== 1) continue;
       const ihl = (d[o]! & 0x0f) * 4;
       if (d[o + ihl] !== 8) continue; // echo request only
       seen.requests.push(`${d[o + 16]}.${d[o + 17]}.${d[o + 18]}.${d[o + 19]}`);
-      const at = tx.reserve(0, len);
-      if (at < 0) break;
+      const at0 = tx.reserve(0, hdr + len);
+      if (at0 < 0) break;
       const r = tx.data;
+      r.fill(0, at0, at0 + hdr); // virtio_net_hdr: no checksum offload, no GSO
+      const at = at0 + hdr;
       r.set(d.subarray(o, o + len), at);
       // swap source and destination, echo reply, fresh checksums
       r.set(d.subarray(o + 16, o + 20), at + 12);
@@ -149,6 +152,24 @@ test('TUN multi-queue and offloads: two queues share one device, virtio header o
     } finally {
       q1.close();
       q2.close();
+    }
+  });
+});
+
+test('TUN with offloads: every packet carries a virtio-net header; ping answered with one', { skip, timeout: 30_000 }, async () => {
+  await withLab(async (lab) => {
+    const ns = lab.ns();
+    const tun = openTun({ netns: ns, name: 'tpvh0', offloads: { csum: true, tso4: true }, address: '10.79.3.1', peer: '10.79.3.2' });
+    try {
+      assert.equal(tun.vnetHdr, true);
+      const seen = echoResponder(tun, VNET_HDR_BYTES);
+      const r = await ping(ns, '10.79.3.2', 2);
+      assert.equal(r.code, 0, r.out);
+      assert.equal(seen.requests.length, 2);
+      // ICMP from the kernel: no GSO (gso_type 0 at byte 1)
+      assert.ok(seen.vnetHeaders.every((h) => h.length === 10 && h[1] === 0), JSON.stringify(seen.vnetHeaders));
+    } finally {
+      tun.close();
     }
   });
 });
