@@ -50,3 +50,7 @@ export interface ChapcrackVectors {
 export interface MppePacketVectors {
   cases: { strength: 40 | 56 | 128; stateless: boolean; start_key: string; packets: Record<string, string> }[];
 }
+/** MPPE headers seen in real captures (pcap-mppe-headers.json). */
+export interface PcapMppeHeaders {
+  captures: { file: string; directions: Record<string, { ccp: { frame: number; hex: string }[]; mppe: [string, number][] }> }[];
+}

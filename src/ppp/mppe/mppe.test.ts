@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { MppeDecrypter, MppeEncrypter, flagPacketsBetween, isFlagPacket, isMppeDrop, type MppeDrop, type MppeOptions } from './mppe.js';
 import { mppeStartKeys, type MppeKeyMaterial } from './keys.js';
 import { fromHex, toHex } from '../../wire/hex.js';
-import { loadVector, type MppePacketVectors } from '../../../test/vectors/vectors.js';
+import { loadVector, type MppePacketVectors, type PcapMppeHeaders } from '../../../test/vectors/vectors.js';
 import { LocalUsageError } from '../../core/errors.js';
 
 const material: MppeKeyMaterial = { kind: 'mschap-v2', masterKey: fromHex('FDECE3717A8C838CB388E527AE3CDD31') };
@@ -212,4 +212,26 @@ test('all 6 modes: packets 0..299 → byte-identical to an independent Python RF
       if (want !== undefined) assert.equal(toHex(pkt), want, `MPPE-${c.strength} ${c.stateless ? 'stateless' : 'stateful'} #${n}`);
     }
   }
+});
+
+test('real captures (Windows client, pptpd): negotiated stateless 128-bit, and our encrypter emits the same header sequence', () => {
+  const v = loadVector<PcapMppeHeaders>('pcap-mppe-headers.json');
+  let checked = 0;
+  for (const cap of v.captures) {
+    // Every CCP Configure-Ack (code 2) in the capture carries MPPE H + S: 0x01000040.
+    const acks = Object.values(cap.directions).flatMap((o) => o.ccp).filter((c) => c.hex.startsWith('02'));
+    assert.equal(acks.length, 2, cap.file);
+    for (const c of acks) assert.ok(c.hex.endsWith('120601000040'), c.hex);
+    for (const [who, d] of Object.entries(cap.directions)) {
+      const enc = new MppeEncrypter(new Uint8Array(16).fill(9), { strength: 128, stateless: true });
+      const dec = new MppeDecrypter(new Uint8Array(16).fill(9), { strength: 128, stateless: true });
+      for (const [hdr, len] of d.mppe) {
+        const pkt = seal(enc, new Uint8Array(len));
+        assert.equal(toHex(pkt.subarray(0, 2)), hdr, `${cap.file} ${who}`);
+        assert.equal(typeof dec.decrypt(fromHex(hdr + '00'.repeat(len)), new Uint8Array(len), 0), 'number');
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked > 300);
 });
