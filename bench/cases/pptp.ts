@@ -43,6 +43,12 @@ export const benchmarks: BenchCase[] = [
         now += 0.01;
       });
       if (delivered === 0) throw new Error('nothing delivered');
+      const tx2 = new GreChannel({ callId: 1, peerCallId: 2, peerRecvWindow: 64 });
+      const inPlaceOps = opsPerSecond(() => {
+        const start = tx2.sendInPlace(buf, 16, payload.length, now);
+        if (typeof start === 'string') throw new Error(start);
+        if (readGreHeader(buf.subarray(start), h)) throw new Error('bad header');
+      });
 
       const msgs: ControlMessage[] = [
         { type: 'ECHORQ', identifier: 1 },
@@ -69,6 +75,7 @@ export const benchmarks: BenchCase[] = [
         { bench: 'pptp', metric: 'GRE header write+read (no alloc)', value: ns(headerOps), unit: 'ns/packet', note: '1400 B payload, S and A set' },
         { bench: 'pptp', metric: 'GRE header write+parseGre', value: ns(objectOps), unit: 'ns/packet', note: 'object path' },
         { bench: 'pptp', metric: 'GreChannel send+receive', value: ns(channelOps), unit: 'ns/packet', note: 'includes the 1416 B packet copy' },
+        { bench: 'pptp', metric: 'GreChannel sendInPlace+readGreHeader', value: ns(inPlaceOps), unit: 'ns/packet', note: 'zero-copy data-plane path' },
         { bench: 'pptp', metric: 'control stream framer', value: (framerOps * stream.length) / 1e6, unit: 'MB/s', note: '1448 B chunks' },
       ];
     },

@@ -508,3 +508,8 @@ test('every state × every received message → the tabled next state; sends par
   }
   assert.equal(cells, 8 * 15);
 });
+
+test('options: maxCalls 0 or a window over 65535 → LocalUsageError at construction', () => {
+  assert.throws(() => new PptpControl({ role: 'server', rng: seededRng(1), maxCalls: 0 }), { code: 'LOCAL_USAGE' });
+  assert.throws(() => new PptpControl({ role: 'server', rng: seededRng(1), recvWindow: 70000 }), { code: 'LOCAL_USAGE' });
+});

@@ -191,7 +191,9 @@ export class PptpControl implements Machine<ControlInput, PptpEvent, ControlDrop
     event: (e) => this.out.push({ kind: 'event', event: e }),
   };
 
+  /** Throws LocalUsageError on impossible options (see checkControlOptions). */
   constructor(private readonly opts: PptpControlOptions) {
+    checkControlOptions(opts);
     this.pool = opts.callIds ?? new CallIdPool(opts.rng);
     this.maxCalls = opts.maxCalls ?? (opts.role === 'server' ? 64 : 1);
     this.callParams = {
@@ -577,7 +579,7 @@ export class PptpControl implements Machine<ControlInput, PptpEvent, ControlDrop
   }
 }
 
-/** Throws when `opts` cannot work; for the config layer to call at startup. */
+/** Throws LocalUsageError when `opts` cannot work; the config layer can call it at startup to fail early. */
 export function checkControlOptions(opts: PptpControlOptions): void {
   if (opts.maxCalls !== undefined && (!Number.isInteger(opts.maxCalls) || opts.maxCalls < 1 || opts.maxCalls > 0xffff)) {
     throw new LocalUsageError(`maxCalls must be 1..65535, not ${opts.maxCalls}`);

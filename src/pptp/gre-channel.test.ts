@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { seededRng, randomU32 } from '../core/rng.js';
-import { encodeGre, parseGre } from './gre.js';
+import { encodeGre, newGreHeader, parseGre, readGreHeader } from './gre.js';
 import { GreChannel, type GreChannelOptions, GreChannelMachine, type GreChannelSink, GreDemux } from './gre-channel.js';
 
 /** A sink that records deliveries (first payload byte pair as a number) and transmissions. */
@@ -205,6 +205,32 @@ test('acks: for never-sent numbers → badAcks; stale acks ignored', () => {
   ch.receive(encodeGre({ callId: 7, ack: 0, payload: new Uint8Array(0) }), 0, s);
   assert.equal(ch.inFlight, 0);
   assert.equal(ch.stats.badAcks, 1);
+});
+
+test('sendInPlace: header written right before the payload, same bytes as send; too little headroom throws', () => {
+  const a = new GreChannel(opts());
+  const b = new GreChannel(opts());
+  const s = recorder();
+  a.receive(data(0), 0, s);
+  b.receive(data(0), 0, s);
+  const buf = new Uint8Array(40);
+  buf.set([7, 8, 9], 20);
+  const start = a.sendInPlace(buf, 20, 3, 1);
+  assert.equal(start, 4, '16-octet header with seq and ack');
+  const viaSend = b.send(Uint8Array.of(7, 8, 9), 1);
+  assert.ok(typeof start === 'number' && typeof viaSend !== 'string');
+  assert.deepEqual([...buf.subarray(start, 23)], [...viaSend]);
+  assert.throws(() => a.sendInPlace(new Uint8Array(20), 8, 3, 1), /headroom/);
+});
+
+test('receiveHeader: a header read once by the demux is not parsed again', () => {
+  const ch = new GreChannel(opts());
+  const s = recorder();
+  const h = newGreHeader();
+  const pkt = data(0);
+  assert.equal(readGreHeader(pkt, h), undefined);
+  ch.receiveHeader(h, pkt, 0, s);
+  assert.deepEqual(s.got, [0]);
 });
 
 test('send: payload over 65535 octets → payload-too-large', () => {

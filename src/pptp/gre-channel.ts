@@ -41,7 +41,8 @@
  * numbers read by the metrics layer.
  */
 import type { Machine, Millis, Output } from '../core/machine.js';
-import { encodeGre, type GreHeader, greHeaderLength, IP_PROTO_GRE, newGreHeader, readGreHeader, writeGreHeader } from './gre.js';
+import { LocalUsageError } from '../core/errors.js';
+import { encodeGre, GRE_MAX_HEADER_BYTES, type GreHeader, greHeaderLength, IP_PROTO_GRE, newGreHeader, readGreHeader, writeGreHeader } from './gre.js';
 
 /** Why the channel dropped a packet. */
 export type GreDropReason =
@@ -192,11 +193,26 @@ export class GreChannel {
   }
 
   /**
-   * Encapsulates one PPP packet. Returns the GRE packet to send, or the
-   * reason it was dropped.
+   * Encapsulates one PPP packet into a new buffer. Returns the GRE packet to
+   * send, or the reason it was dropped.
    */
   send(payload: Uint8Array, now: Millis): Uint8Array | GreDropReason {
-    if (payload.length > 0xffff) return this.dropped('payload-too-large');
+    const buf = new Uint8Array(GRE_MAX_HEADER_BYTES + payload.length);
+    buf.set(payload, GRE_MAX_HEADER_BYTES);
+    const start = this.sendInPlace(buf, GRE_MAX_HEADER_BYTES, payload.length, now);
+    return typeof start === 'string' ? start : buf.subarray(start);
+  }
+
+  /**
+   * Zero-copy send for the data plane: the payload already sits at
+   * `buf[payloadStart, payloadStart + payloadLength)` with at least
+   * GRE_MAX_HEADER_BYTES free before it. Writes the header right before the
+   * payload and returns the offset where the GRE packet starts, or the
+   * reason it was dropped.
+   */
+  sendInPlace(buf: Uint8Array, payloadStart: number, payloadLength: number, now: Millis): number | GreDropReason {
+    if (payloadLength > 0xffff) return this.dropped('payload-too-large');
+    if (payloadStart < GRE_MAX_HEADER_BYTES) throw new LocalUsageError(`sendInPlace needs ${GRE_MAX_HEADER_BYTES} bytes of headroom, got ${payloadStart}`);
     const inFlight = this.inFlight;
     if (this.mode === 'sliding') {
       if (inFlight >= this.txWindow) {
@@ -208,12 +224,10 @@ export class GreChannel {
     const ack = this.takeAck();
     const seq = this.nextSeq;
     this.nextSeq = (this.nextSeq + 1) >>> 0;
-    const h = greHeaderLength(true, ack >= 0);
-    const out = new Uint8Array(h + payload.length);
-    writeGreHeader(out, 0, this.peerCallId, payload.length, seq, ack);
-    out.set(payload, h);
+    const start = payloadStart - greHeaderLength(true, ack >= 0);
+    writeGreHeader(buf, start, this.peerCallId, payloadLength, seq, ack);
     this.stats.txPackets++;
-    return out;
+    return start;
   }
 
   /** Handles one received GRE packet (the bytes after the IP header). */
@@ -223,6 +237,15 @@ export class GreChannel {
       this.dropped('malformed');
       return;
     }
+    this.receiveHeader(h, bytes, now, sink);
+  }
+
+  /**
+   * Handles a packet whose header the caller already read with
+   * `readGreHeader` (the demux does, to find the channel), so it is not
+   * parsed twice.
+   */
+  receiveHeader(h: GreHeader, bytes: Uint8Array, now: Millis, sink: GreChannelSink): void {
     if (h.callId !== this.callId) {
       this.dropped('wrong-call-id');
       return;
