@@ -54,3 +54,7 @@ export interface MppePacketVectors {
 export interface PcapMppeHeaders {
   captures: { file: string; directions: Record<string, { ccp: { frame: number; hex: string }[]; mppe: [string, number][] }> }[];
 }
+/** Raw CHAP packets from real captures (pcap-chap-packets.json). */
+export interface PcapChapPackets {
+  captures: { file: string; password: string | null; challenge: string; response: string; success: string }[];
+}

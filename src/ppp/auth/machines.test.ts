@@ -9,6 +9,8 @@ import { verifyWithSecret } from './verify.js';
 import { CHAP_CODE, encodeChapPacket, parseChapPacket } from './packets.js';
 import { mppeStartKeys } from '../mppe/keys.js';
 import type { AuthEvent, AuthOutput, AuthProtocol, AuthServerOptions, AuthVerdict, AuthClientPolicy, VerifyRequest } from './types.js';
+import { fromHex, toHex } from '../../wire/hex.js';
+import { loadVector, type PcapChapPackets } from '../../../test/vectors/vectors.js';
 
 const protocols: AuthProtocol[] = ['pap', 'chap-md5', 'mschap-v1', 'mschap-v2'];
 const ms: AuthProtocol[] = ['mschap-v1', 'mschap-v2'];
@@ -483,3 +485,43 @@ function drive(s: AuthServer, protocol: AuthProtocol, to: 'verify' | 'ok' | 'ret
   }
   assert.fail(`${protocol}: never reached ${to}`);
 }
+
+test('capture replay: our MS-CHAPv2 server speaks byte for byte like pptpd (chapcrack and a Windows client session)', () => {
+  const v = loadVector<PcapChapPackets>('pcap-chap-packets.json');
+  for (const cap of v.captures) {
+    const ch = fromHex(cap.challenge);
+    // An Rng that hands out the captured Identifier and Challenge value.
+    const queue = [ch.subarray(1, 2), ch.subarray(5, 21)];
+    const rng = { bytes: (n: number) => { const b = queue.shift()!; assert.equal(b.length, n); return b.slice(); } };
+    const s = new AuthServer({ protocol: 'mschap-v2', name: 'pptpd' }, rng);
+    const out = s.handle({ type: 'start' }, 0);
+    assert.ok(out[0]!.kind === 'send');
+    assert.equal(toHex(out[0]!.bytes), cap.challenge, `${cap.file}: Challenge`);
+    const ev = s.handle({ type: 'packet', bytes: fromHex(cap.response) }, 10)[0]!;
+    assert.ok(ev.kind === 'event' && ev.event.type === 'verify');
+    const req = ev.event.request;
+    const successText = new TextDecoder().decode(fromHex(cap.success).subarray(4));
+    const verdict: AuthVerdict = cap.password !== null ? verifyWithSecret(req, cap.password) : { ok: true, authenticatorResponse: successText.slice(0, 42) };
+    assert.equal(verdict.ok, true);
+    const ans = s.handle({ type: 'verdict', requestId: req.requestId, verdict }, 20);
+    assert.ok(ans[0]!.kind === 'send');
+    assert.equal(toHex(ans[0]!.bytes), cap.success, `${cap.file}: Success`);
+  }
+});
+
+test('capture replay: our MS-CHAPv2 client answers the captured pptpd Challenge in the same shape as Windows', () => {
+  const v = loadVector<PcapChapPackets>('pcap-chap-packets.json');
+  const cap = v.captures[1]!;
+  const c = new AuthClient({ protocol: 'mschap-v2', username: 'jm', password: 'x', policy: { accept: ['mschap-v2'] } }, seededRng(9));
+  c.handle({ type: 'start' }, 0);
+  const out = c.handle({ type: 'packet', bytes: fromHex(cap.challenge) }, 0)[0]!;
+  assert.ok(out.kind === 'send');
+  const ours = parseChapPacket(out.bytes);
+  const theirs = parseChapPacket(fromHex(cap.response));
+  assert.ok(ours.ok && theirs.ok && 'value' in ours.value && 'value' in theirs.value);
+  assert.equal(ours.value.identifier, theirs.value.identifier);
+  assert.equal(ours.value.value.length, theirs.value.value.length);
+  assert.deepEqual(ours.value.name, theirs.value.name);
+  assert.deepEqual(ours.value.value.subarray(16, 24), theirs.value.value.subarray(16, 24), 'reserved octets zero');
+  assert.equal(ours.value.value[48], theirs.value.value[48], 'flags');
+});
