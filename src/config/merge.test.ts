@@ -73,6 +73,7 @@ test('merge: pptpd.conf + pptpd-options + chap-secrets → Config', () => {
   assert.deepEqual(config.ppp.keepalive, { intervalS: 20, failures: 3 });
   assert.equal(config.ppp.proxyArp, true);
   assert.equal(config.connections.max, 10);
+  assert.equal(config.listen.pptp.startTimeoutS, 10);
   assert.equal(config.auth.chapSecrets, '/etc/ppp/chap-secrets');
   const text = warnings.map((w) => `${w.file}:${w.line ?? ''} ${w.message}`).join('\n');
   // bob's fixed 192.168.0.240 is outside 234-238,245; carol's entry is for another server (still one usable).
@@ -124,6 +125,7 @@ function rejects(fn: () => unknown, file: string, line: number | undefined, msg:
 test('merge: setups that cannot work → ConfigError naming the file, line and fix', () => {
   rejects(() => mergeLegacy({ pptpd: { conf: parsePptpdConf('localip 10.0.0.1\n', '/etc/pptpd.conf') } }), '/etc/pptpd.conf', undefined, /no remoteip/, /remoteip 192\.168\.0\.234-238/);
   rejects(() => mergeLegacy({ pptpd: { conf: parsePptpdConf('remoteip 10.0.0.2-9\n', '/etc/pptpd.conf') } }), '/etc/pptpd.conf', 1, /no localip/, /localip 192\.168\.0\.1/);
+  rejects(() => mergeLegacy({ pptpd: { conf: parsePptpdConf(`${PPTPD}listen vpn.example.com\n`, '/etc/pptpd.conf') } }), '/etc/pptpd.conf', 6, /listen 'vpn\.example\.com' is not an IP address/, /listen 203\.0\.113\.5/);
   rejects(() => mergeLegacy({ pptpd: { conf: parsePptpdConf(PPTPD, 'p'), options: parsePppOptions('require-pap\nrequire-mppe-128\n', '/etc/ppp/pptpd-options') } }),
     '/etc/ppp/pptpd-options', 2, /MPPE is required, but no MS-CHAP/, /require-mschap-v2/);
   rejects(() => mergeLegacy({ pptpd: { conf: parsePptpdConf(PPTPD, 'p'), options: parsePppOptions('refuse-pap\nrefuse-chap\nrefuse-mschap\nrefuse-mschap-v2\n', '/etc/ppp/o') } }),

@@ -6,6 +6,7 @@
  * Where both setups say something different about a shared setting (DNS,
  * PPP name, MTU, auth), the pptpd side wins and a warning names both places.
  */
+import { isIP } from 'node:net';
 import { ConfigError } from '../core/errors.js';
 import type { ChapSecrets } from './chap-secrets.js';
 import { formatIpv4, formatRange, parseRangeSpec, rangeSize, type Ipv4Range } from './ipv4.js';
@@ -119,7 +120,11 @@ export function mergeLegacy(src: LegacySources): MergeResult {
   if (src.pptpd) {
     const c = src.pptpd.conf;
     warnings.push(...c.warnings);
-    input.listen!.pptp = { enabled: true, port: 1723, addresses: [c.listen?.value ?? '0.0.0.0'] };
+    if (c.listen && isIP(c.listen.value) === 0) {
+      throw new ConfigError('CONFIG_VALUE', `listen '${c.listen.value}' is not an IP address`, { file: c.file, line: c.listen.line }, 'give the address to bind to, e.g. listen 203.0.113.5 (tunppp does not resolve host names here)');
+    }
+    input.listen!.pptp = { enabled: true, port: 1723, addresses: [c.listen?.value ?? '0.0.0.0'], startTimeoutS: c.stimeout?.value ?? 10 };
+    if (c.logwtmp) warnings.push({ file: c.file, message: 'logwtmp: tunppp logs sessions to its own log, not wtmp' });
     if (c.delegate) {
       warnings.push({ file: c.file, message: 'delegate: addresses come from chap-secrets only (fixed addresses per user); no pool is built from localip/remoteip', hint: 'give each user an address in chap-secrets, or remove delegate' });
     } else {

@@ -30,7 +30,7 @@ const TUNPPP_JSON = `{
 
 test('tunppp.json: full file → typed Config with defaults filled in', () => {
   const c = parseTunpppJson(TUNPPP_JSON, 'tunppp.json');
-  assert.deepEqual(c.listen.pptp, { enabled: true, addresses: ['203.0.113.5'], port: 1723 });
+  assert.deepEqual(c.listen.pptp, { enabled: true, addresses: ['203.0.113.5'], port: 1723, startTimeoutS: 10 });
   assert.deepEqual(c.listen.l2tp, { enabled: false, addresses: ['0.0.0.0'], port: 1701 });
   assert.deepEqual(c.pools[0]!.protocols, ['pptp', 'l2tp']);
   assert.equal(c.ppp.mru, 'auto');

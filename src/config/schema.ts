@@ -32,6 +32,8 @@ export const ConfigSchema = z.strictObject({
       enabled: z.boolean().default(true),
       addresses: z.array(listenAddress).min(1).default(['0.0.0.0']),
       port: port.default(1723),
+      /** Seconds a new control connection has to send Start-Control-Connection-Request (pptpd stimeout). */
+      startTimeoutS: z.number().int().min(1).max(3600).default(10),
     }).prefault({}),
     l2tp: z.strictObject({
       enabled: z.boolean().default(true),
