@@ -2,7 +2,9 @@
  * The local verifier: checks a `VerifyRequest` against a known plaintext
  * secret (chap-secrets) and returns the verdict the server machine needs,
  * including MPPE key material and, for MS-CHAPv2, the authenticator response.
- * Pure: no I/O, no state; the secret is only used inside the call.
+ * Pure: no I/O, no state; the secret is only used inside the call. JS strings
+ * cannot be wiped, so the caller should not keep the secret around either;
+ * the NT password hash derived from it is zeroed before returning.
  *
  * RADIUS is the other backend: it returns the same `AuthVerdict` shape with
  * keys from MS-MPPE-Send/Recv-Key (`start-keys` material).
@@ -41,7 +43,9 @@ export function verifyWithSecret(request: VerifyRequest, secret: string): AuthVe
       if (p.challenge.length !== 8 || p.ntResponse.length !== 24 || p.lmResponse.length !== 24) return REJECT;
       let good: boolean;
       if (p.useNtResponse) {
-        good = constantTimeEqual(p.ntResponse, challengeResponse(p.challenge, ntPasswordHash(secret)));
+        const hash = ntPasswordHash(secret);
+        good = constantTimeEqual(p.ntResponse, challengeResponse(p.challenge, hash));
+        hash.fill(0);
       } else {
         // RFC 2433 §6: flag 0 means only the LAN Manager response counts.
         const lm = lmPasswordHash(secret);
@@ -53,7 +57,10 @@ export function verifyWithSecret(request: VerifyRequest, secret: string): AuthVe
       if (p.authenticatorChallenge.length !== 16 || p.peerChallenge.length !== 16 || p.ntResponse.length !== 24) return REJECT;
       const hash = ntPasswordHash(secret);
       const expected = generateNtResponseFromHash(p.authenticatorChallenge, p.peerChallenge, request.usernameBytes, hash);
-      if (!constantTimeEqual(p.ntResponse, expected)) return REJECT;
+      if (!constantTimeEqual(p.ntResponse, expected)) {
+        hash.fill(0);
+        return REJECT;
+      }
       const hashHash = hashNtPasswordHash(hash);
       hash.fill(0);
       return {
