@@ -45,7 +45,7 @@ function ipPacket(len: number): Uint8Array {
 }
 
 function measure(label: string, mppe: MppePolicy): BenchRow[] {
-  const { server, client } = connected(mppe);
+  const { server } = connected(mppe);
   const pkt = ipPacket(1400);
   const sendOps = opsPerSecond(() => {
     if (!server.sendIp(pkt, 0)) throw new Error('sendIp dropped');
