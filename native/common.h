@@ -49,6 +49,7 @@ typedef struct tp_handle {
   int aux_fd;          /* GRE: unconnected UDP socket in the same netns, for IP_MTU queries */
   int closing;
   int polling;
+  int rx_dead;          /* reading stopped for good (rx buffer detached, device gone) */
   napi_ref self;       /* the JS handle object, strong while open */
   napi_ref rx_ref;     /* Uint8Array the datagrams are read into */
   napi_ref meta_ref;   /* Uint32Array: TP_META fields per slot */

@@ -125,6 +125,7 @@ static int gre_read_batch(tp_handle *h) {
     /* The buffer was detached or shrunk: stop reading rather than overrun it. */
     uv_poll_stop(&h->poll);
     h->polling = 0;
+    h->rx_dead = 1;
     tp_handle_emit_error(h, tp_make_errno_error(env, EFAULT, "recvmmsg (rx buffer detached; reading stopped)"));
     return 0;
   }
@@ -168,7 +169,7 @@ static int gre_read_batch(tp_handle *h) {
 /* Batches until the queue is empty (a short batch) or the event budget is spent. */
 static void gre_read(tp_handle *h) {
   uint32_t total = 0;
-  while (!h->closing && h->polling && total < TP_EVENT_BUDGET) {
+  while (!h->closing && !h->rx_dead && total < TP_EVENT_BUDGET) {
     int n = gre_read_batch(h);
     total += (uint32_t)n;
     if ((uint32_t)n < h->slots) break;
@@ -250,7 +251,9 @@ napi_value tp_gre_open(napi_env env, napi_callback_info info) {
   }
   /* Best effort: without it libuv reports a bare POLLERR, which handle.c
    * recovers from by draining and restarting the poll. */
+#ifndef TP_TEST_NO_SELECT_ERR_QUEUE
   (void)set_int(h->fd, SOL_SOCKET, SO_SELECT_ERR_QUEUE, 1);
+#endif
   if (set_int(h->fd, SOL_IP, IP_MTU_DISCOVER, probe ? IP_PMTUDISC_PROBE : IP_PMTUDISC_DO) != 0) {
     e = errno;
     what = "setsockopt(IP_MTU_DISCOVER)";

@@ -6,8 +6,9 @@
  *         it cannot be collected while the fd is open.
  * event → gre.c/tun.c read a batch into the JS-owned buffer and call
  *         onRead(count) once through napi_make_callback.
- * close → uv_close; the fd, references and scratch memory are released in the
- *         close callback, so a close() from inside onRead is safe. Worker or
+ * close → uv_close, then the fd is closed at once (it is out of epoll); the
+ *         references and scratch memory are released in the close callback,
+ *         so a close() from inside onRead is safe. Worker or
  *         environment teardown closes the same way through an async cleanup hook.
  */
 #include "common.h"
@@ -18,8 +19,6 @@
 static void on_closed(uv_handle_t *uh) {
   tp_handle *h = uh->data;
   napi_env env = h->env;
-  if (h->fd >= 0) close(h->fd);
-  if (h->aux_fd >= 0) close(h->aux_fd);
   if (h->self) napi_delete_reference(env, h->self);
   if (h->rx_ref) napi_delete_reference(env, h->rx_ref);
   if (h->meta_ref) napi_delete_reference(env, h->meta_ref);
@@ -39,6 +38,13 @@ static void begin_close(tp_handle *h) {
   if (h->polling) uv_poll_stop(&h->poll);
   h->polling = 0;
   uv_close((uv_handle_t *)&h->poll, on_closed);
+  /* libuv: the fd may be closed right after uv_close (it is out of epoll).
+   * Closing it now makes close() synchronous for the kernel object: a TUN
+   * device is gone, and its name free, when close() returns. */
+  if (h->fd >= 0) close(h->fd);
+  if (h->aux_fd >= 0) close(h->aux_fd);
+  h->fd = -1;
+  h->aux_fd = -1;
 }
 
 static void on_env_cleanup(napi_async_cleanup_hook_handle hh, void *arg) {
@@ -51,12 +57,16 @@ static void on_poll(uv_poll_t *p, int status, int events) {
   if (h->closing) return;
   napi_handle_scope scope;
   if (napi_open_handle_scope(h->env, &scope) != napi_ok) return;
+  if (status < 0) h->polling = 0; /* libuv has stopped the handle */
   if (h->kind == TP_GRE) tp_gre_on_poll(h, status, events);
   else tp_tun_on_poll(h, status, events);
-  /* libuv stops a poll handle after a bare POLLERR; restart it unless closed. */
-  if (!h->closing && status < 0) {
+  /* libuv stops a poll handle after a bare POLLERR. On the GRE socket that
+   * only means "error queue has news" (already drained): restart. On a TUN
+   * fd it means the device is gone: stay stopped instead of spinning. */
+  if (!h->closing && status < 0 && h->kind == TP_GRE && !h->rx_dead) {
     int r = uv_poll_start(&h->poll, UV_READABLE | UV_PRIORITIZED, on_poll);
-    if (r != 0) {
+    if (r == 0) h->polling = 1;
+    else {
       napi_value ev = tp_make_errno_error(h->env, -r, "uv_poll_start");
       tp_handle_emit_error(h, ev);
     }

@@ -28,6 +28,7 @@ static uint32_t tun_read_batch(tp_handle *h) {
   if (tp_handle_rx(h, env, &rx, &meta) != 0) {
     uv_poll_stop(&h->poll);
     h->polling = 0;
+    h->rx_dead = 1;
     tp_handle_emit_error(h, tp_make_errno_error(env, EFAULT, "read (rx buffer detached; reading stopped)"));
     return 0;
   }
@@ -45,6 +46,7 @@ static uint32_t tun_read_batch(tp_handle *h) {
         if (e == EBADFD || e == EIO) {
           uv_poll_stop(&h->poll);
           h->polling = 0;
+          h->rx_dead = 1;
         }
         return 0;
       }
@@ -65,7 +67,7 @@ static uint32_t tun_read_batch(tp_handle *h) {
 /* Batches until the queue is empty (a short batch) or the event budget is spent. */
 static void tun_read(tp_handle *h) {
   uint32_t total = 0;
-  while (!h->closing && h->polling && total < TP_EVENT_BUDGET) {
+  while (!h->closing && !h->rx_dead && total < TP_EVENT_BUDGET) {
     uint32_t n = tun_read_batch(h);
     total += n;
     if (n < h->slots) break;
@@ -75,8 +77,10 @@ static void tun_read(tp_handle *h) {
 void tp_tun_on_poll(tp_handle *h, int status, int events) {
   (void)events;
   if (status < 0) {
+    /* POLLERR on a TUN fd: the device is gone. libuv has stopped the handle. */
+    h->rx_dead = 1;
     tp_handle_emit_error(h, tp_make_errno_error(h->env, -status, "poll(tun)"));
-    if (h->closing) return;
+    return;
   }
   tun_read(h);
 }

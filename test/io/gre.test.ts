@@ -5,7 +5,7 @@
  * events while the socket keeps working.
  */
 import { test } from 'node:test';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { openGreSocket, type GreSocket, type IcmpErrorEvent, type SendErrorEvent } from '../../src/io/gre-socket.js';
 import { formatIpv4, parseIpv4 } from '../../src/io/ipv4-addr.js';
@@ -249,5 +249,17 @@ test('datagram longer than maxDatagramBytes → counted as truncated and dropped
       sa.close();
       sb.close();
     }
+  });
+});
+
+test('open/close 300 times → no file descriptor left behind', { skip, timeout: 30_000 }, async () => {
+  await withLab(async (lab) => {
+    const a = lab.ns();
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    await new Promise((r) => setTimeout(r, 20)); // let earlier tests' closes finish
+    const before = fds();
+    for (let i = 0; i < 300; i++) openGreSocket({ netns: a, batchSize: 8 }).close();
+    await new Promise((r) => setTimeout(r, 20)); // uv_close callbacks run on the next loop turn
+    assert.equal(fds(), before);
   });
 });
