@@ -136,3 +136,14 @@ test('Network: close → Terminate phase → Dead after Terminate-Ack with our r
   assert.equal(s.phase, 'Dead');
   assert.ok(fin.some((o) => o.kind === 'event' && o.event.type === 'link-down' && o.event.reason === 'admin shutdown'));
 });
+
+test('Network: MPPE allowed but PAP gives no keys → CCP not run; a peer CCP request is Protocol-Rejected', () => {
+  const optional = { strengths: [128], required: false, allowStateful: false } as const;
+  const { s } = up({ auth: { require: ['pap'] }, mppe: optional }, { mppe: NO_MPPE });
+  assert.ok(s.isUp);
+  const out = s.receiveFrame(Uint8Array.from([0x80, 0xfd, 1, 1, 0, 10, 18, 6, 1, 0, 0, 0x40]), 0);
+  const pr = out.find((o) => o.kind === 'send');
+  assert.ok(pr?.kind === 'send');
+  assert.deepEqual([...pr.bytes.subarray(2, 5)], [0xc0, 0x21, 8]);
+  assert.ok(s.isUp);
+});

@@ -436,6 +436,7 @@ export class PppSession {
   private deliver(proto: number, packet: Uint8Array): SessionOutput[] {
     const v4 = proto === PPP_PROTO.IPV4;
     if (!(v4 ? this.ipcp?.fsm.isOpened : this.ipv6cp?.fsm.isOpened)) return this.dropNow('network-not-open');
+    this.lcp.peerAlive();
     this.counters.packetsIn++;
     this.counters.bytesIn += packet.length;
     const sink = this.opts.ipSink;
@@ -504,7 +505,9 @@ export class PppSession {
       else this.authOutputs(this.authClient!.handle({ type: 'packet', bytes: info }, now), 'self', now);
       return;
     }
-    const cp = proto === PPP_PROTO.IPCP ? this.ipcp : proto === PPP_PROTO.IPV6CP ? this.ipv6cp : proto === PPP_PROTO.CCP ? this.ccp : undefined;
+    // CCP without MS-CHAP keys is not run, so it is refused like a disabled protocol.
+    const ccp = this.keyMaterial !== undefined || this.phase !== 'Network' ? this.ccp : undefined;
+    const cp = proto === PPP_PROTO.IPCP ? this.ipcp : proto === PPP_PROTO.IPV6CP ? this.ipv6cp : proto === PPP_PROTO.CCP ? ccp : undefined;
     if (cp === undefined) {
       // Unknown or disabled: Protocol-Reject (RFC 1661 §5.7), only while LCP is Opened.
       const o: LcpOutput[] = [];

@@ -131,6 +131,8 @@ export interface NegotiationHandler {
   starting(): void;
   /** tlf. */
   finished(): void;
+  /** A Code-Reject of a code beyond 1–7 arrived (RXJ+): stop using that code. */
+  codeRejected?(code: number): void;
   /** Codes beyond 1–7; absent means every such code is unknown. */
   extcode?(packet: CpPacket, state: FsmState): ExtResult;
 }
@@ -399,7 +401,10 @@ export class Fsm {
         const rejected = pkt.data[0];
         if (rejected === undefined) out.push({ kind: 'drop', reason: 'malformed', detail: 'empty Code-Reject' });
         else if (rejected >= 1 && rejected <= 7) this.rxjMinus(`peer rejected code ${rejected}`, now, out);
-        else this.rxjPlus();
+        else {
+          this.handler.codeRejected?.(rejected);
+          this.rxjPlus();
+        }
         break;
       }
       default: {

@@ -247,3 +247,17 @@ test('any state: random packets never throw and never take the link down silentl
     }
   }));
 });
+
+test('Opened: Code-Reject of Echo-Request → keepalive stops, link stays up', () => {
+  const { lcp } = openedLcp({ echoIntervalMs: 1000, echoFailures: 2 });
+  const out: LcpOutput[] = [];
+  lcp.timeout(1000, out);
+  const req = out.find((o) => o.kind === 'send');
+  assert.ok(req?.kind === 'send');
+  const o2: LcpOutput[] = [];
+  lcp.receive(encodeCpPacket({ code: CP_CODE.CODE_REJECT, identifier: 1, data: req.bytes }), 1001, o2);
+  assert.equal(lcp.nextDeadline(), undefined);
+  for (let t = 2000; t < 10_000; t += 1000) lcp.timeout(t, o2);
+  assert.equal(lcp.fsm.state, 'Opened');
+  assert.equal(o2.filter((o) => o.kind === 'send').length, 0);
+});

@@ -408,6 +408,14 @@ export class Lcp implements NegotiationHandler {
     this.echoAt = undefined;
   }
 
+  /** The peer does not know Echo-Request: keepalive stops rather than failing the link. */
+  codeRejected(code: number): void {
+    if (code === CP_CODE.ECHO_REQUEST) {
+      this.echoAt = undefined;
+      this.echoPending = 0;
+    }
+  }
+
   /** LCP codes 8–13. */
   extcode(pkt: CpPacket, state: FsmState): ExtResult {
     const opened = state === 'Opened';
@@ -456,7 +464,7 @@ export class Lcp implements NegotiationHandler {
     }
   }
 
-  /** Any traffic from the peer proves it alive (pppd lcp-echo-adaptive behaviour). */
+  /** Traffic from the peer proves it alive, as an Echo-Reply would (pppd lcp-echo-adaptive). */
   peerAlive(): void {
     this.echoPending = 0;
   }
