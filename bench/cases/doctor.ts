@@ -29,7 +29,7 @@ function prng(seed: number): () => number {
 }
 
 /** Writes a realistic VPN server syslog of about `bytes` bytes to `path`. */
-export function generateLog(path: string, bytes: number): { lines: number; sessions: number } {
+export function generateLog(path: string, bytes: number): { lines: number; sessions: number; vpnLines: number } {
   const rnd = prng(42);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const fd = openSync(path, 'w');
@@ -51,6 +51,11 @@ export function generateLog(path: string, bytes: number): { lines: number; sessi
       stamp = `${MONTHS[d.getUTCMonth()]} ${day} ${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}:${String(d.getUTCSeconds()).padStart(2, '0')} ${host} `;
     }
     return stamp;
+  };
+  let vpnLines = 0;
+  const vpn = (prog: string, msg: string): void => {
+    vpnLines++;
+    out(prog, msg);
   };
   const out = (prog: string, msg: string): void => {
     const l = `${ts()}${prog}: ${msg}\n`;
@@ -81,92 +86,93 @@ export function generateLog(path: string, bytes: number): { lines: number; sessi
     const client = ip();
     const user = pick(['alice', 'bob', 'carol', 'dave', 'erin']);
     const unit = pid % 50;
-    out(`pptpd[${ctl}]`, `CTRL: Client ${client} control connection started`);
-    out(`pptpd[${ctl}]`, `CTRL: Starting call (launching pppd, opening GRE)`);
-    out(`pppd[${ppp}]`, `Plugin /usr/lib/pptpd/pptpd-logwtmp.so loaded.`);
-    out(`pppd[${ppp}]`, `pppd 2.4.9 started by root, uid 0`);
-    out(`pppd[${ppp}]`, `Using interface ppp${unit}`);
-    out(`pppd[${ppp}]`, `Connect: ppp${unit} <--> /dev/pts/${unit}`);
-    out(`pptpd[${ctl}]`, `GRE: Bad checksum from pppd.`);
+    vpn(`pptpd[${ctl}]`, `CTRL: Client ${client} control connection started`);
+    vpn(`pptpd[${ctl}]`, `CTRL: Starting call (launching pppd, opening GRE)`);
+    vpn(`pppd[${ppp}]`, `Plugin /usr/lib/pptpd/pptpd-logwtmp.so loaded.`);
+    vpn(`pppd[${ppp}]`, `pppd 2.4.9 started by root, uid 0`);
+    vpn(`pppd[${ppp}]`, `Using interface ppp${unit}`);
+    vpn(`pppd[${ppp}]`, `Connect: ppp${unit} <--> /dev/pts/${unit}`);
+    vpn(`pptpd[${ctl}]`, `GRE: Bad checksum from pppd.`);
     noise();
     if (kind === 1) {
       for (let i = 0; i < 3; i++) noise();
       sec += 30;
-      out(`pppd[${ppp}]`, `LCP: timeout sending Config-Requests`);
-      out(`pppd[${ppp}]`, `Connection terminated.`);
-      out(`pppd[${ppp}]`, `Modem hangup`);
-      out(`pppd[${ppp}]`, `Exit.`);
-      out(`pptpd[${ctl}]`, `CTRL: Reaping child PPP[${ppp}]`);
-      out(`pptpd[${ctl}]`, `CTRL: Client ${client} control connection finished`);
+      vpn(`pppd[${ppp}]`, `LCP: timeout sending Config-Requests`);
+      vpn(`pppd[${ppp}]`, `Connection terminated.`);
+      vpn(`pppd[${ppp}]`, `Modem hangup`);
+      vpn(`pppd[${ppp}]`, `Exit.`);
+      vpn(`pptpd[${ctl}]`, `CTRL: Reaping child PPP[${ppp}]`);
+      vpn(`pptpd[${ctl}]`, `CTRL: Client ${client} control connection finished`);
       return;
     }
     if (kind === 2) {
-      out(`pppd[${ppp}]`, `Peer ${user} failed CHAP authentication`);
-      out(`pppd[${ppp}]`, `MS-CHAP authentication failed: E=691 Authentication failure`);
-      out(`pppd[${ppp}]`, `Connection terminated.`);
-      out(`pppd[${ppp}]`, `Exit.`);
-      out(`pptpd[${ctl}]`, `CTRL: Client ${client} control connection finished`);
+      vpn(`pppd[${ppp}]`, `Peer ${user} failed CHAP authentication`);
+      vpn(`pppd[${ppp}]`, `MS-CHAP authentication failed: E=691 Authentication failure`);
+      vpn(`pppd[${ppp}]`, `Connection terminated.`);
+      vpn(`pppd[${ppp}]`, `Exit.`);
+      vpn(`pptpd[${ctl}]`, `CTRL: Client ${client} control connection finished`);
       return;
     }
-    out(`pppd[${ppp}]`, `MPPE 128-bit stateless compression enabled`);
-    out(`pppd[${ppp}]`, `Unsupported protocol 'IPv6 Control Protocol' (0x8057) received`);
-    out(`pppd[${ppp}]`, `Cannot determine ethernet address for proxy ARP`);
-    out(`pppd[${ppp}]`, `local  IP address 192.168.240.1`);
-    out(`pppd[${ppp}]`, `remote IP address 192.168.240.${10 + (pid % 200)}`);
-    out(`pppd[${ppp}]`, `pptpd-logwtmp.so ip-up ppp${unit} ${user} ${client}`);
+    vpn(`pppd[${ppp}]`, `MPPE 128-bit stateless compression enabled`);
+    vpn(`pppd[${ppp}]`, `Unsupported protocol 'IPv6 Control Protocol' (0x8057) received`);
+    vpn(`pppd[${ppp}]`, `Cannot determine ethernet address for proxy ARP`);
+    vpn(`pppd[${ppp}]`, `local  IP address 192.168.240.1`);
+    vpn(`pppd[${ppp}]`, `remote IP address 192.168.240.${10 + (pid % 200)}`);
+    vpn(`pppd[${ppp}]`, `pptpd-logwtmp.so ip-up ppp${unit} ${user} ${client}`);
     const busy = 5 + Math.floor(rnd() * 20);
     for (let i = 0; i < busy; i++) {
       noise();
       sec += Math.floor(rnd() * 3);
     }
     if (kind === 3) {
-      out(`pptpd[${ctl}]`, `GRE: read(fd=7,buffer=6097c0,len=8260) from network failed: status = -1 error = Message too long`);
-      out(`pptpd[${ctl}]`, `CTRL: GRE read or PTY write failed (gre,pty)=(7,6)`);
-      out(`pppd[${ppp}]`, `Modem hangup`);
+      vpn(`pptpd[${ctl}]`, `GRE: read(fd=7,buffer=6097c0,len=8260) from network failed: status = -1 error = Message too long`);
+      vpn(`pptpd[${ctl}]`, `CTRL: GRE read or PTY write failed (gre,pty)=(7,6)`);
+      vpn(`pppd[${ppp}]`, `Modem hangup`);
     } else if (kind === 4) {
-      out(`pppd[${ppp}]`, `No response to 5 echo-requests`);
-      out(`pppd[${ppp}]`, `Serial link appears to be disconnected.`);
-    } else out(`pppd[${ppp}]`, `LCP terminated by peer`);
-    out(`pppd[${ppp}]`, `pptpd-logwtmp.so ip-down ppp${unit}`);
-    out(`pppd[${ppp}]`, `Connect time ${(busy / 10).toFixed(1)} minutes.`);
-    out(`pppd[${ppp}]`, `Sent ${Math.floor(rnd() * 1e7)} bytes, received ${Math.floor(rnd() * 1e6)} bytes.`);
-    out(`pppd[${ppp}]`, `MPPE disabled`);
-    out(`pppd[${ppp}]`, `Connection terminated.`);
-    out(`pppd[${ppp}]`, `Exit.`);
-    out(`pptpd[${ctl}]`, `CTRL: Client ${client} control connection finished`);
+      vpn(`pppd[${ppp}]`, `No response to 5 echo-requests`);
+      vpn(`pppd[${ppp}]`, `Serial link appears to be disconnected.`);
+    } else vpn(`pppd[${ppp}]`, `LCP terminated by peer`);
+    vpn(`pppd[${ppp}]`, `pptpd-logwtmp.so ip-down ppp${unit}`);
+    vpn(`pppd[${ppp}]`, `Connect time ${(busy / 10).toFixed(1)} minutes.`);
+    vpn(`pppd[${ppp}]`, `Sent ${Math.floor(rnd() * 1e7)} bytes, received ${Math.floor(rnd() * 1e6)} bytes.`);
+    vpn(`pppd[${ppp}]`, `MPPE disabled`);
+    vpn(`pppd[${ppp}]`, `Connection terminated.`);
+    vpn(`pppd[${ppp}]`, `Exit.`);
+    vpn(`pptpd[${ctl}]`, `CTRL: Client ${client} control connection finished`);
   };
   const l2tp = (): void => {
     const peer = ip();
     const tunnel = pid % 65536;
     const ppp = ++pid;
-    out(`charon[1020]`, `09[IKE] ${peer} is initiating a Main Mode IKE_SA`);
-    out(`charon[1020]`, `09[IKE] IKE_SA l2tp-psk[${tunnel}] established between 203.0.113.5[203.0.113.5]...${peer}[${peer}]`);
-    out(`charon[1020]`, `10[IKE] CHILD_SA l2tp-psk{${tunnel}} established with SPIs c1a2b3c4_i 0d0e0f10_o and TS 203.0.113.5/32[udp/l2f] === ${peer}/32[udp]`);
-    out(`xl2tpd[900]`, `Connection established to ${peer}, 1701.  Local: ${tunnel}, Remote: ${tunnel + 1} (ref=0/0).  LNS session is 'default'`);
-    out(`xl2tpd[900]`, `Call established with ${peer}, Local: ${tunnel + 7}, Remote: 1, Serial: 1 (ref=0/0)`);
-    out(`pppd[${ppp}]`, `pppd 2.4.9 started by root, uid 0`);
-    out(`pppd[${ppp}]`, `Using interface ppp${ppp % 50}`);
-    out(`pppd[${ppp}]`, `Connect: ppp${ppp % 50} <--> /dev/pts/${ppp % 50}`);
-    out(`pppd[${ppp}]`, `local  IP address 192.168.241.1`);
-    out(`pppd[${ppp}]`, `remote IP address 192.168.241.${10 + (ppp % 200)}`);
+    vpn(`charon[1020]`, `09[IKE] ${peer} is initiating a Main Mode IKE_SA`);
+    vpn(`charon[1020]`, `09[IKE] IKE_SA l2tp-psk[${tunnel}] established between 203.0.113.5[203.0.113.5]...${peer}[${peer}]`);
+    vpn(`charon[1020]`, `10[IKE] CHILD_SA l2tp-psk{${tunnel}} established with SPIs c1a2b3c4_i 0d0e0f10_o and TS 203.0.113.5/32[udp/l2f] === ${peer}/32[udp]`);
+    vpn(`xl2tpd[900]`, `Connection established to ${peer}, 1701.  Local: ${tunnel}, Remote: ${tunnel + 1} (ref=0/0).  LNS session is 'default'`);
+    vpn(`xl2tpd[900]`, `Call established with ${peer}, Local: ${tunnel + 7}, Remote: 1, Serial: 1 (ref=0/0)`);
+    vpn(`pppd[${ppp}]`, `pppd 2.4.9 started by root, uid 0`);
+    vpn(`pppd[${ppp}]`, `Using interface ppp${ppp % 50}`);
+    vpn(`pppd[${ppp}]`, `Connect: ppp${ppp % 50} <--> /dev/pts/${ppp % 50}`);
+    vpn(`pppd[${ppp}]`, `local  IP address 192.168.241.1`);
+    vpn(`pppd[${ppp}]`, `remote IP address 192.168.241.${10 + (ppp % 200)}`);
     for (let i = 0; i < 8; i++) noise();
     sec += 20;
-    out(`xl2tpd[900]`, `Maximum retries exceeded for tunnel ${tunnel}.  Closing.`);
-    out(`xl2tpd[900]`, `Terminating pppd: sending TERM signal to pid ${ppp}`);
-    out(`xl2tpd[900]`, `Connection ${tunnel} closed to ${peer}, port 1701 (Timeout)`);
+    vpn(`xl2tpd[900]`, `Maximum retries exceeded for tunnel ${tunnel}.  Closing.`);
+    vpn(`xl2tpd[900]`, `Terminating pppd: sending TERM signal to pid ${ppp}`);
+    vpn(`xl2tpd[900]`, `Connection ${tunnel} closed to ${peer}, port 1701 (Timeout)`);
   };
   while (written + bufLen < bytes) {
     sessions++;
     const r = rnd();
     if (r < 0.1) l2tp();
     else pptp(r < 0.55 ? 0 : r < 0.65 ? 1 : r < 0.75 ? 2 : r < 0.85 ? 3 : r < 0.95 ? 4 : 0);
-    const gap = Math.floor(rnd() * 6);
+    // A gateway's syslog is mostly other programs (firewall, sshd, cron).
+    const gap = 10 + Math.floor(rnd() * 40);
     for (let i = 0; i < gap; i++) noise();
     sec += 1 + Math.floor(rnd() * 5);
   }
   flush();
   closeSync(fd);
-  return { lines, sessions };
+  return { lines, sessions, vpnLines };
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -178,10 +184,12 @@ import { PassThrough, Readable } from 'node:stream';
 const out = new PassThrough(); let json = ''; out.on('data', (c) => (json += c));
 const err = new PassThrough(); err.resume();
 const t0 = process.hrtime.bigint();
+const c0 = process.cpuUsage();
 const code = await runCli(['doctor', '--json', '--max-sessions', '100', process.env.DOCTOR_FILE], { stdin: Readable.from([]), stdout: out, stderr: err, env: {}, cwd: process.cwd() });
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+const cu = process.cpuUsage(c0);
 const r = JSON.parse(json);
-process.stdout.write(JSON.stringify({ code, seconds, maxRssKb: process.resourceUsage().maxRSS, sessions: r.summary.sessions, findings: r.findings.map((f) => f.cause + ':' + f.sessionCount) }));
+process.stdout.write(JSON.stringify({ code, seconds, cpuSeconds: (cu.user + cu.system) / 1e6, maxRssKb: process.resourceUsage().maxRSS, sessions: r.summary.sessions, findings: r.findings.map((f) => f.cause + ':' + f.sessionCount) }));
 `;
 
 const BASELINE = `
@@ -212,12 +220,15 @@ export const benchmarks: BenchCase[] = [
         const base = child(BASELINE, file);
         const run = child(CHILD, file);
         const mbps = size / 1e6 / (run.seconds as number);
+        const cpuMbps = size / 1e6 / (run.cpuSeconds as number);
         const baseMbps = size / 1e6 / (base.seconds as number);
+        const share = ((gen.vpnLines / gen.lines) * 100).toFixed(0);
         return [
-          { bench: 'doctor', metric: `throughput over ${(size / 1e6).toFixed(0)} MB syslog (${gen.lines} lines, ${gen.sessions} sessions)`, value: mbps, unit: 'MB/s', goal: '>= 200', note: `newline-count baseline ${baseMbps.toFixed(0)} MB/s; exit ${run.code}` },
-          { bench: 'doctor', metric: 'peak RSS', value: (run.maxRssKb as number) / 1024, unit: 'MB', note: 'flat: independent of input size' },
-          { bench: 'doctor', metric: 'sessions rebuilt', value: run.sessions as number, unit: '', note: (run.findings as string[]).slice(0, 4).join(' ') },
-          { bench: 'doctor', metric: 'log generation', value: size / 1e6 / genSeconds, unit: 'MB/s', note: 'not part of the doctor figure' },
+          { bench: 'doctor', metric: `throughput, wall clock, ${(size / 1e6).toFixed(0)} MB syslog`, value: mbps, unit: 'MB/s', goal: '>= 200', note: `${gen.lines} lines, ${share}% from VPN daemons, ${gen.sessions} sessions; newline-count baseline ${baseMbps.toFixed(0)} MB/s` },
+          { bench: 'doctor', metric: 'throughput per CPU second (one core)', value: cpuMbps, unit: 'MB/s', goal: '>= 200', note: 'user+sys time of the doctor process; robust when other jobs share the machine' },
+          { bench: 'doctor', metric: 'peak RSS', value: (run.maxRssKb as number) / 1024, unit: 'MB', note: 'streaming: bounded by open sessions, not by input size' },
+          { bench: 'doctor', metric: 'sessions rebuilt', value: run.sessions as number, unit: '', note: `exit ${run.code}; ${(run.findings as string[]).slice(0, 4).join(' ')}` },
+          { bench: 'doctor', metric: 'log generation (not part of doctor)', value: size / 1e6 / genSeconds, unit: 'MB/s' },
         ];
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -130,6 +130,11 @@ export class Analyzer {
         return;
       }
     }
+    // From here on every string cut from the line (message, regex captures
+    // kept in sessions, evidence) must not point into the input chunk, or the
+    // chunk (1 MiB) stays alive as long as the session or report does. A copy
+    // of the line makes everything derived from it small.
+    text = (text + ' ').slice(0, -1);
     let msg = headMessage(text, h);
     if (!msg) {
       if (family) this.unknownLines++;
@@ -194,9 +199,7 @@ export class Analyzer {
         this.lastStampFile = file;
       }
     }
-    // A copy of the line, so the event does not keep the whole input chunk
-    // (a sliced string's parent) alive while its session is open.
-    ev.text = (text + ' ').slice(0, -1);
+    ev.text = text;
     this.builder.add(ev, family, this.host(text, h), h.pid, sub);
   }
 

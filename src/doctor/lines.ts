@@ -22,18 +22,26 @@ export class LineSplitter {
   /** Feeds one chunk. */
   push(chunk: Buffer): void {
     this.bytes += chunk.length;
-    let buf = chunk;
+    let from = 0;
     if (this.carry) {
-      buf = Buffer.concat([this.carry, chunk]);
+      // Finish the line split across chunks without copying the whole chunk.
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        this.carry = Buffer.concat([this.carry, chunk]);
+        return;
+      }
+      const head = Buffer.concat([this.carry, chunk.subarray(0, nl + 1)]);
       this.carry = null;
+      this.emitAll(head.toString('latin1'));
+      from = nl + 1;
     }
-    const last = buf.lastIndexOf(10);
-    if (last < 0) {
-      this.carry = Buffer.from(buf);
+    const last = chunk.lastIndexOf(10);
+    if (last < from) {
+      if (from < chunk.length) this.carry = Buffer.from(chunk.subarray(from));
       return;
     }
-    const text = buf.toString('latin1', 0, last + 1);
-    if (last + 1 < buf.length) this.carry = Buffer.from(buf.subarray(last + 1));
+    const text = chunk.toString('latin1', from, last + 1);
+    if (last + 1 < chunk.length) this.carry = Buffer.from(chunk.subarray(last + 1));
     this.emitAll(text);
   }
 

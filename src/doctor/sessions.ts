@@ -85,6 +85,29 @@ export class SessionBuilder {
     return b;
   }
 
+  private readonly keyCache = new Map<string, Map<string, Map<number | string, string>>>();
+
+  /**
+   * `prefix|tag|id` as one string object per distinct key, so map lookups
+   * hash it once instead of building and hashing a new string per event.
+   */
+  private key(prefix: string, tag: string, id: number | string): string {
+    let a = this.keyCache.get(prefix);
+    if (!a) {
+      if (this.keyCache.size > 50_000) this.keyCache.clear();
+      this.keyCache.set(prefix, (a = new Map()));
+    }
+    let b = a.get(tag);
+    if (!b) a.set(tag, (b = new Map()));
+    let k = b.get(id);
+    if (k === undefined) {
+      k = `${prefix}|${tag}|${id}`;
+      if (b.size > 20_000) b.clear();
+      b.set(id, k);
+    }
+    return k;
+  }
+
   /** Routes one event. */
   add(ev: Ev, family: Family, host: string | null, pid: number, sub?: string): void {
     this.lineCounter++;
@@ -99,7 +122,7 @@ export class SessionBuilder {
         s = this.pptpd(ev, base, pid, host);
         break;
       case 'pptp':
-        s = this.current.get(`${base}|pppd`) ?? this.keyed(`${base}|pptp|${pid}`, 'pptp', ev, host);
+        s = this.current.get(this.key(base, 'cur', 'pppd')) ?? this.keyed(this.key(base, 'pptp', pid), 'pptp', ev, host);
         s.role = 'client';
         if (s.kind === 'ppp') s.kind = 'pptp';
         break;
@@ -133,7 +156,7 @@ export class SessionBuilder {
   }
 
   private pppd(ev: Ev, base: string, pid: number, host: string | null, sub?: string): Session {
-    const key = `${base}|pppd|${sub ?? pid}`;
+    const key = this.key(base, 'pppd', sub ?? pid);
     let s = this.byKey.get(key);
     if (s && s.pppClosed && PPP_START.has(ev.kind)) {
       // pid reused, or a new pppd in a pid-less log after "Exit."
@@ -147,7 +170,7 @@ export class SessionBuilder {
       else if (pid >= 0) s.controlPid ??= pid;
       this.bind(key, s);
     }
-    this.current.set(`${base}|pppd`, s);
+    this.current.set(this.key(base, 'cur', 'pppd'), s);
     if (ev.kind === 'exit') {
       s.pppClosed = true;
       if (s.controlPid === null && s.kind !== 'l2tp') this.close(s);
@@ -159,7 +182,7 @@ export class SessionBuilder {
   private takeLauncher(ev: Ev, base: string): Session | undefined {
     for (let i = 0; i < this.pending.length; i++) {
       const l = this.pending[i]!;
-      if (`${l.file}|${l.host ?? ''}` !== base) continue;
+      if (this.base(l.file, l.host) !== base) continue;
       if (Number.isFinite(l.launchTs) && Number.isFinite(ev.tsMs) && ev.tsMs - l.launchTs > LAUNCH_WINDOW_MS) continue;
       this.pending.splice(i, 1);
       l.awaitingPpp = false;
@@ -179,7 +202,7 @@ export class SessionBuilder {
   }
 
   private linkChild(s: Session, base: string, pid: number): void {
-    const key = `${base}|pppd|${pid}`;
+    const key = this.key(base, 'pppd', pid);
     const other = this.byKey.get(key);
     if (other && other !== s) this.merge(s, other);
     else if (!other) this.bind(key, s);
@@ -189,7 +212,7 @@ export class SessionBuilder {
   }
 
   private pptpd(ev: Ev, base: string, pid: number, host: string | null): Session {
-    const key = `${base}|pptpd|${pid}`;
+    const key = this.key(base, 'pptpd', pid);
     let s = this.byKey.get(key);
     if (s && ev.kind === 'ctrl-start' && (s.closed || s.has('ctrl-start'))) {
       this.close(s);
@@ -209,10 +232,10 @@ export class SessionBuilder {
   }
 
   private xl2tpd(ev: Ev, base: string, pid: number, host: string | null): Session {
-    const cur = `${base}|xl2tpd|${pid}`;
+    const cur = this.key(base, 'xl2tpd', pid);
     let s: Session | undefined;
     if (ev.peer) {
-      const key = `${cur}|peer|${ev.peer}`;
+      const key = this.key(cur, 'peer', ev.peer);
       s = this.byKey.get(key);
       if (s && s.closed && ev.kind === 'l2tp-tunnel-up') {
         this.byKey.delete(key);
@@ -220,15 +243,15 @@ export class SessionBuilder {
       }
       if (!s) {
         // A tunnel first seen by id (e.g. "Maximum retries") may learn its peer later.
-        const byTunnel = ev.tunnel !== undefined ? this.byKey.get(`${cur}|tunnel|${ev.tunnel}`) : undefined;
+        const byTunnel = ev.tunnel !== undefined ? this.byKey.get(this.key(cur, 'tunnel', ev.tunnel)) : undefined;
         const c = this.current.get(cur);
         // Lines before the first one naming the peer went to the daemon's current session.
         const adopt = c && !c.closed && !c.mergedInto && c.peer === null ? c : undefined;
         s = byTunnel && !byTunnel.closed ? byTunnel : adopt ?? this.create('l2tp', ev.file, host);
         this.bind(key, s);
       }
-    } else if (ev.tunnel !== undefined && this.byKey.has(`${cur}|tunnel|${ev.tunnel}`)) {
-      s = this.byKey.get(`${cur}|tunnel|${ev.tunnel}`)!;
+    } else if (ev.tunnel !== undefined && this.byKey.has(this.key(cur, 'tunnel', ev.tunnel))) {
+      s = this.byKey.get(this.key(cur, 'tunnel', ev.tunnel))!;
     } else {
       s = this.current.get(cur);
       if (!s || s.mergedInto) {
@@ -236,7 +259,7 @@ export class SessionBuilder {
         this.bind(`${cur}|anon|${s.seq}`, s);
       }
     }
-    if (ev.tunnel !== undefined) this.bind(`${cur}|tunnel|${ev.tunnel}`, s);
+    if (ev.tunnel !== undefined) this.bind(this.key(cur, 'tunnel', ev.tunnel), s);
     s.controlPid ??= pid >= 0 ? pid : null;
     if (s.kind === 'ppp') s.kind = 'l2tp';
     this.current.set(cur, s);
@@ -247,10 +270,10 @@ export class SessionBuilder {
   }
 
   private ipsec(ev: Ev, base: string, host: string | null): Session {
-    const cur = `${base}|ipsec`;
+    const cur = this.key(base, 'cur', 'ipsec');
     let s: Session | undefined;
     if (ev.peer) {
-      const key = `${cur}|${ev.peer}`;
+      const key = this.key(cur, 'p', ev.peer);
       s = this.byKey.get(key);
       if (s && s.closed) {
         this.byKey.delete(key);
