@@ -68,7 +68,7 @@ test('merge: pptpd.conf + pptpd-options + chap-secrets → Config', () => {
   assert.deepEqual(config.dns, ['192.168.0.1', '8.8.8.8']);
   assert.equal(config.ppp.name, 'pptpd');
   assert.deepEqual(config.ppp.authProtocols, ['mschap-v2']);
-  assert.deepEqual(config.ppp.mppe, { mode: 'require', keyBits: [128], stateful: 'refuse' });
+  assert.deepEqual(config.ppp.mppe, { mode: 'require', l2tpMode: 'allow', keyBits: [128], stateful: 'refuse' });
   assert.equal(config.ppp.mtu, 1400);
   assert.deepEqual(config.ppp.keepalive, { intervalS: 20, failures: 3 });
   assert.equal(config.ppp.proxyArp, true);
@@ -94,6 +94,22 @@ test('merge: pptpd and xl2tpd together → both listeners, two pools, one PPP po
   ]);
   assert.equal(config.ppp.mtu, 1400);
   assert.match(warnings.map((w) => w.message).join('\n'), /PPP mtu here \(1410\) differs from \/etc\/ppp\/pptpd-options \(1400\)/);
+});
+
+test('merge: xl2tpd alone with CHAP-MD5 → L2TP pool, MPPE policy for L2TP from its options file', () => {
+  const { config, warnings } = mergeLegacy({ xl2tpd: { conf: parseXl2tpdConf(XL2TPD, '/etc/xl2tpd/xl2tpd.conf'), options: parsePppOptions('require-chap\nms-dns 10.10.0.1\nmaxfail 0\n', '/etc/ppp/options.xl2tpd') } });
+  assert.equal(config.listen.pptp.enabled, false);
+  assert.deepEqual(config.ppp.authProtocols, ['chap']);
+  assert.equal(config.ppp.mppe.l2tpMode, 'allow');
+  assert.equal(config.ppp.name, 'pptpd'); // from the LNS "name ="
+  assert.deepEqual(config.dns, ['10.10.0.1']);
+  assert.match(warnings.map((w) => w.message).join('\n'), /maxfail concerns pppd's redial loop/);
+  const both = mergeLegacy({
+    pptpd: { conf: parsePptpdConf(PPTPD, 'p'), options: parsePppOptions(PPTPD_OPTIONS, 'o1') },
+    xl2tpd: { conf: parseXl2tpdConf(XL2TPD, 'x'), options: parsePppOptions('require-mschap-v2\nrequire-mppe-128\n', 'o2') },
+  });
+  assert.equal(both.config.ppp.mppe.mode, 'require');
+  assert.equal(both.config.ppp.mppe.l2tpMode, 'require');
 });
 
 test('merge: options without MPPE or require-* → pppd defaults (MPPE allowed, all CHAP flavours and PAP)', () => {

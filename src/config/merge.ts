@@ -95,10 +95,19 @@ export function mergeLegacy(src: LegacySources): MergeResult {
   let pppFrom: string | undefined;
   let authRequired: boolean | undefined;
 
-  const takeOptions = (o: PppOptions | undefined) => {
+  const takeOptions = (o: PppOptions | undefined, transport: 'pptp' | 'l2tp') => {
     if (!o) return;
     warnings.push(...o.warnings);
     const p = pppFromOptions(o, warnings);
+    if (transport === 'l2tp') {
+      // xl2tpd's options file sets the MPPE policy of L2TP sessions only.
+      p.mppe = { ...p.mppe, l2tpMode: p.mppe!.mode! };
+      if (ppp) {
+        ppp.mppe = { ...ppp.mppe, l2tpMode: p.mppe.mode! };
+        p.mppe = { ...ppp.mppe };
+      }
+    }
+    if (o.maxfail) warnings.push({ file: o.file, line: o.maxfail.line, message: "maxfail concerns pppd's redial loop; a server ignores it" });
     for (const d of o.msDns) if (!dns.includes(d.value)) dns.push(d.value);
     for (const d of o.msWins) if (!wins.includes(d.value)) wins.push(d.value);
     if (o.auth) {
@@ -150,7 +159,7 @@ export function mergeLegacy(src: LegacySources): MergeResult {
       input.pools!.push({ name: 'pptp', local: formatIpv4(local), ranges: ranges.map(formatRange), protocols: ['pptp'] });
     }
     input.connections = { max: c.connections?.value ?? 100 };
-    takeOptions(src.pptpd.options);
+    takeOptions(src.pptpd.options, 'pptp');
     if (!src.pptpd.options && c.option) {
       warnings.push({ file: c.file, line: c.option.line, message: `options file ${c.option.value} was not read`, hint: 'pass it to the loader' });
     }
@@ -185,7 +194,7 @@ export function mergeLegacy(src: LegacySources): MergeResult {
       warnings.push({ file: c.file, line: (lns.requireAuthentication ?? lns.refuseAuthentication)!.line, message: 'this LNS does not require authentication', hint: 'set require authentication = yes' });
       authRequired ??= false;
     }
-    takeOptions(src.xl2tpd.options);
+    takeOptions(src.xl2tpd.options, 'l2tp');
     if (lns.authName && ppp && ppp.name !== undefined && ppp.name !== lns.authName.value) {
       warnings.push({ file: c.file, line: lns.authName.line, message: `name = ${lns.authName.value} differs from the pppd name ${ppp.name}`, hint: 'the server column of chap-secrets must match one name; make them equal' });
     }
@@ -196,7 +205,6 @@ export function mergeLegacy(src: LegacySources): MergeResult {
     }
     if (lns.refusePap?.value && ppp?.authProtocols) ppp.authProtocols = ppp.authProtocols.filter((p) => p !== 'pap');
     if (lns.refuseChap?.value && ppp?.authProtocols) ppp.authProtocols = ppp.authProtocols.filter((p) => p !== 'chap');
-    if (lns.lengthBit?.value === false) warnings.push({ file: c.file, line: lns.lengthBit.line, message: 'length bit = no: tunppp sends the L2TP Length field anyway (allowed both ways by RFC 2661)' });
   }
 
   if (!src.pptpd && !src.xl2tpd) {

@@ -16,6 +16,14 @@ test('pool: pptpd-style ranges → size, order, exclusion of the server address'
   assert.equal(p.allocate(), undefined);
 });
 
+test('pool: from a pptpd remoteip list → same addresses as the pptpd reader', () => {
+  const p = AddressPool.fromPptpdList('192.168.0.234-238,192.168.0.245,10.1-2.0.5');
+  assert.equal(p.size, 8);
+  assert.equal(p.contains(ip('10.2.0.5')), true);
+  assert.equal(p.contains(ip('10.1.0.6')), false);
+  assert.throws(() => AddressPool.fromPptpdList('192.168.0.0/24'), /not a pptpd range|not an IPv4/);
+});
+
 test('pool: release then allocate → round-robin does not hand back the just-released address first', () => {
   const p = AddressPool.fromSpecs(['10.0.0.10-12']);
   const a = p.allocate()!;

@@ -9,7 +9,7 @@
  * fixed address in chap-secrets.
  */
 import { LocalUsageError } from '../core/errors.js';
-import { formatIpv4, parseRangeSpec, rangeSize, type Ipv4Range } from './ipv4.js';
+import { formatIpv4, parsePptpdRange, parseRangeSpec, rangeSize, type Ipv4Range } from './ipv4.js';
 
 /** Client address pool. */
 export class AddressPool {
@@ -48,6 +48,17 @@ export class AddressPool {
       if (typeof r === 'string') throw new LocalUsageError(r);
       return r;
     });
+    return new AddressPool(ranges, exclude);
+  }
+
+  /** A pool from a pptpd address list (`192.168.0.234-238,192.168.0.245`). */
+  static fromPptpdList(list: string, exclude: readonly number[] = []): AddressPool {
+    const ranges: Ipv4Range[] = [];
+    for (const item of list.split(',')) {
+      const r = parsePptpdRange(item.trim());
+      if (typeof r === 'string') throw new LocalUsageError(r);
+      ranges.push(...r);
+    }
     return new AddressPool(ranges, exclude);
   }
 

@@ -64,7 +64,10 @@ export const ConfigSchema = z.strictObject({
     /** Accepted protocols, strongest first. */
     authProtocols: z.array(z.enum(AUTH_PROTOCOLS)).min(1).default(['mschap-v2']),
     mppe: z.strictObject({
+      /** MPPE on PPTP sessions. */
       mode: z.enum(['require', 'allow', 'refuse']).default('require'),
+      /** MPPE on L2TP sessions: normally IPsec protects them and clients do not negotiate MPPE. */
+      l2tpMode: z.enum(['require', 'allow', 'refuse']).default('allow'),
       keyBits: z.array(z.union([z.literal(40), z.literal(56), z.literal(128)])).min(1).default([128]),
       stateful: z.enum(['refuse', 'allow']).default('refuse'),
     }).prefault({}),
@@ -95,8 +98,10 @@ export const ConfigSchema = z.strictObject({
   clientIsolation: z.boolean().default(true),
   tun: z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'a Linux interface name: 1-15 letters, digits, _ . -').default('tunppp0') }).prefault({}),
 }).superRefine((c, ctx) => {
-  if (c.ppp.mppe.mode === 'require' && !c.ppp.authProtocols.some((p) => p === 'mschap-v2' || p === 'mschap')) {
-    ctx.addIssue({ code: 'custom', path: ['ppp', 'mppe', 'mode'], message: 'MPPE keys come from MS-CHAP, but ppp.authProtocols allows no MS-CHAP; add "mschap-v2" or set mppe.mode to "allow"' });
+  for (const key of ['mode', 'l2tpMode'] as const) {
+    if (c.ppp.mppe[key] === 'require' && !c.ppp.authProtocols.some((p) => p === 'mschap-v2' || p === 'mschap')) {
+      ctx.addIssue({ code: 'custom', path: ['ppp', 'mppe', key], message: `MPPE keys come from MS-CHAP, but ppp.authProtocols allows no MS-CHAP; add "mschap-v2" or set mppe.${key} to "allow"` });
+    }
   }
   // Pools must not overlap each other or contain their own server address.
   const seen: { name: string; r: Ipv4Range }[] = [];
@@ -212,10 +217,12 @@ function jsonErrorLine(text: string, message: string): number | undefined {
 
 /** PPP sizes the server uses for one tunnel kind: explicit values, or derived from pathMtu. */
 export function effectivePppSizes(c: Config, proto: 'pptp' | 'l2tp'): { mtu: number; mru: number; mssIpv4: number; mssIpv6: number } {
-  const auto = bestTunnelMtu(c.pathMtu, { proto, mppe: c.ppp.mppe.mode !== 'refuse' && proto === 'pptp' });
+  // MPPE's 4 bytes count whenever MPPE may be negotiated on this transport.
+  const mppe = (proto === 'pptp' ? c.ppp.mppe.mode : c.ppp.mppe.l2tpMode) !== 'refuse';
+  const auto = bestTunnelMtu(c.pathMtu, { proto, mppe });
   const mtu = c.ppp.mtu === 'auto' ? auto.pppMru : c.ppp.mtu;
   const mru = c.ppp.mru === 'auto' ? auto.pppMru : c.ppp.mru;
-  const ipMtu = Math.min(mtu, mru) - (proto === 'pptp' && c.ppp.mppe.mode !== 'refuse' ? 4 : 0);
+  const ipMtu = Math.min(mtu, mru) - (mppe ? 4 : 0);
   if (c.mssClamp === false) return { mtu, mru, mssIpv4: 0, mssIpv6: 0 };
   if (c.mssClamp === 'auto') return { mtu, mru, mssIpv4: mssFor(ipMtu, false), mssIpv6: mssFor(ipMtu, true) };
   return { mtu, mru, mssIpv4: c.mssClamp.ipv4, mssIpv6: c.mssClamp.ipv6 };
