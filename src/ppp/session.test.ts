@@ -147,3 +147,33 @@ test('Network: MPPE allowed but PAP gives no keys → CCP not run; a peer CCP re
   assert.deepEqual([...pr.bytes.subarray(2, 5)], [0xc0, 0x21, 8]);
   assert.ok(s.isUp);
 });
+
+test('any phase: random frames never throw; every output is a send, event or counted drop', async () => {
+  const fc = (await import('fast-check')).default;
+  fc.assert(
+    fc.property(fc.array(fc.uint8Array({ maxLength: 60 }), { maxLength: 30 }), fc.boolean(), (frames, established) => {
+      const { s } = established ? up() : { s: new PppSession({ role: 'server' }, seededRng(9)) };
+      if (!established) s.start(0);
+      for (const f of frames) {
+        // Bias towards real protocol numbers so the control paths are reached.
+        const framed = f.length > 2 && f[0]! < 0x60 ? Uint8Array.from([0xff, 0x03, [0xc0, 0x80, 0x80, 0xc2, 0x82][f[1]! % 5]!, [0x21, 0x21, 0xfd, 0x23, 0x35][f[1]! % 5]!, ...f.subarray(2)]) : f;
+        for (const o of s.receiveFrame(framed, 0)) assert.ok(o.kind === 'send' || o.kind === 'event' || o.kind === 'drop');
+      }
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('Machine form: handle() dispatches like the methods', () => {
+  const s = new PppSession({ role: 'server', fsm: { restartMs: 500 } }, seededRng(1));
+  const out = s.handle({ type: 'start' }, 0);
+  assert.ok(out.some((o) => o.kind === 'send'));
+  assert.equal(s.nextDeadline(), 500);
+  assert.ok(s.handle({ type: 'timeout' }, 500).some((o) => o.kind === 'send'));
+  const closed = s.handle({ type: 'close', reason: 'bye' }, 600);
+  assert.equal(s.phase, 'Terminate');
+  assert.ok(closed.some((o) => o.kind === 'send' && o.bytes[4] === 5), 'Terminate-Request');
+  const dead = s.handle({ type: 'lower-down' }, 700);
+  assert.equal(s.phase, 'Dead');
+  assert.ok(dead.some((o) => o.kind === 'event' && o.event.type === 'link-down' && o.event.reason === 'bye'));
+});

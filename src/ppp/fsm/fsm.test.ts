@@ -215,3 +215,25 @@ test('Opened: malformed packet → drop, no transition', () => {
   assert.deepEqual(o2.map((o) => o.kind === 'drop' && o.reason), ['malformed', 'malformed']);
   assert.equal(f.state, 'Opened');
 });
+
+test('any state: random event sequences keep the automaton consistent (h2-style)', async () => {
+  const fc = (await import('fast-check')).default;
+  const TIMED = new Set<FsmState>(['Closing', 'Stopping', 'Req-Sent', 'Ack-Rcvd', 'Ack-Sent']);
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...EVENTS), { maxLength: 60 }), (evs) => {
+      const f = new Fsm(0xc021, new TestHandler(), { maxConfigure: 3, maxTerminate: 2 });
+      let now = 0;
+      for (const ev of evs) {
+        const out: FsmOutput[] = [];
+        now += 10;
+        apply(f, ev, now, out);
+        assert.ok(FSM_STATES.includes(f.state));
+        // RFC 1661 §4.1: the restart timer runs exactly in the states with TO events.
+        if (f.restartAt !== undefined) assert.ok(TIMED.has(f.state), `timer running in ${f.state}`);
+        assert.ok(f.restartCount >= 0 && f.restartCount <= 3);
+        for (const o of out) if (o.kind === 'send') assert.ok(parseCpPacket(o.bytes).ok);
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
