@@ -58,10 +58,10 @@ function pppFromOptions(o: PppOptions, warnings: ConfigWarning[]): PppInput {
     throw new ConfigError('CONFIG_CONFLICT', 'MPPE is required, but no MS-CHAP protocol is accepted (MPPE keys come from MS-CHAP)', { file: o.file, line: o.mppe.mode!.line },
       'add require-mschap-v2, or drop require-mppe');
   }
-  if (o.mtu) ppp.mtu = Math.max(576, o.mtu.value);
-  if (o.mru) ppp.mru = Math.max(576, o.mru.value);
+  if (o.mtu) ppp.mtu = o.mtu.value;
+  if (o.mru) ppp.mru = o.mru.value;
   for (const [key, v] of [['mtu', o.mtu], ['mru', o.mru]] as const) {
-    if (v && v.value < 576) warnings.push({ file: o.file, line: v.line, message: `${key} ${v.value} is below 576; tunppp uses 576`, hint: `raise it, or run 'tunppp mtu' to compute one` });
+    if (v && v.value < 576) warnings.push({ file: o.file, line: v.line, message: `${key} ${v.value} is below 576; some clients refuse an MRU this small`, hint: `run 'tunppp mtu' to compute one for your path` });
   }
   const ka: NonNullable<PppInput['keepalive']> = {};
   if (o.lcpEchoInterval) ka.intervalS = o.lcpEchoInterval.value;

@@ -19,7 +19,8 @@ const rangeSpec = z.string().superRefine((s, ctx) => {
   const r = parseRangeSpec(s);
   if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: `${r}; write 192.168.0.10-192.168.0.250, 192.168.0.10-250 or 192.168.0.0/24` });
 });
-const lcpSize = z.union([z.literal('auto'), z.number().int().min(576).max(16384)]);
+// pppd accepts 128..16384 (MINMRU); values below 576 are legal but warned about by the merge.
+const lcpSize = z.union([z.literal('auto'), z.number().int().min(128).max(16384)]);
 
 /** Authentication protocols tunppp's server can accept. */
 export const AUTH_PROTOCOLS = ['mschap-v2', 'mschap', 'chap', 'pap'] as const;
@@ -91,7 +92,7 @@ export const ConfigSchema = z.strictObject({
   mssClamp: z.union([
     z.literal('auto'),
     z.literal(false),
-    z.strictObject({ ipv4: z.number().int().min(88).max(65495), ipv6: z.number().int().min(1220).max(65475) }),
+    z.strictObject({ ipv4: z.number().int().min(88).max(65495), ipv6: z.number().int().min(1220).max(65475).optional() }),
   ]).default('auto'),
   connections: z.strictObject({ max: z.number().int().min(1).max(65535).default(100) }).prefault({}),
   /** Drop traffic between two clients of this server. */
@@ -225,7 +226,7 @@ export function effectivePppSizes(c: Config, proto: 'pptp' | 'l2tp'): { mtu: num
   const ipMtu = Math.min(mtu, mru) - (mppe ? 4 : 0);
   if (c.mssClamp === false) return { mtu, mru, mssIpv4: 0, mssIpv6: 0 };
   if (c.mssClamp === 'auto') return { mtu, mru, mssIpv4: mssFor(ipMtu, false), mssIpv6: mssFor(ipMtu, true) };
-  return { mtu, mru, mssIpv4: c.mssClamp.ipv4, mssIpv6: c.mssClamp.ipv6 };
+  return { mtu, mru, mssIpv4: c.mssClamp.ipv4, mssIpv6: c.mssClamp.ipv6 ?? mssFor(ipMtu, true) };
 }
 
 /** The server address of a pool as a number. */

@@ -54,7 +54,11 @@ export function configLines(r: TunnelMtu): ConfigBlock[] {
   blocks.push({
     target: 'tunppp',
     title: 'tunppp.json',
-    lines: [`"ppp": { "mtu": ${r.pppMru}, "mru": ${r.pppMru} }`, `"mssClamp": { "ipv4": ${r.mssIpv4}, "ipv6": ${r.mssIpv6} }`],
+    lines: [
+      `"ppp": { "mtu": ${r.pppMru}, "mru": ${r.pppMru} }`,
+      // Below 1280 there is no IPv6 in the tunnel, so no IPv6 clamp.
+      r.ipMtu >= 1280 ? `"mssClamp": { "ipv4": ${r.mssIpv4}, "ipv6": ${r.mssIpv6} }` : `"mssClamp": { "ipv4": ${r.mssIpv4} }`,
+    ],
   });
   return blocks;
 }

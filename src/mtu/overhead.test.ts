@@ -193,3 +193,14 @@ test('parseEspSuite: strongSwan spellings, defaults and refusals', () => {
   assert.equal(parseEspSuite('aes-sha3'), undefined);
   assert.equal(parseEspSuite(''), undefined);
 });
+
+test('property: the tunppp.json lines printed by tunppp mtu are valid tunppp.json', async () => {
+  const { configLines } = await import('./config-lines.js');
+  const { parseTunpppJson } = await import('../config/schema.js');
+  fc.assert(fc.property(optionsArb, fc.integer({ min: 1280, max: 9000 }), (opts, pathMtu) => {
+    const r = bestTunnelMtu(pathMtu, opts);
+    const block = configLines(r).find((b) => b.target === 'tunppp')!;
+    const c = parseTunpppJson(`{ ${block.lines.join(', ')} }`, 'tunppp.json');
+    assert.equal(c.ppp.mtu, r.pppMru);
+  }), { numRuns: 200 });
+});
