@@ -592,7 +592,10 @@ export class PppSession {
   }
 
   private lcpDown(reason: string, now: Millis): void {
-    this.closeReason ??= reason;
+    // Leave the Network phase first, so the NCPs finishing below are not
+    // judged as a network failure: LCP may be renegotiating (RFC 1661 §3.2).
+    if (this.phase !== 'Dead') this.setPhase(this.lcp.fsm.state === 'Closing' || this.lcp.fsm.state === 'Stopping' ? 'Terminate' : 'Establish');
+    if (this.phase === 'Terminate') this.closeReason ??= reason;
     this.authServer = undefined;
     this.authClient = undefined;
     this.peerAuthed = this.selfAuthed = false;
@@ -605,7 +608,7 @@ export class PppSession {
       this.ncpOutputs(cp.fsm.protocol, co, now);
     }
     this.stopData();
-    if (this.phase !== 'Dead') this.setPhase(this.lcp.fsm.state === 'Closing' || this.lcp.fsm.state === 'Stopping' ? 'Terminate' : 'Establish');
+    this.checkUp();
   }
 
   private authOutputs(o: AuthOutput[], direction: 'peer' | 'self', now: Millis): void {

@@ -114,3 +114,20 @@ test('Establish: transport lost → lowerDown → Dead at once, pool address rel
   assert.equal(find(pair.server.events, 'link-down')?.reason, 'transport closed');
   assert.deepEqual(released, ['10.1.0.77']);
 });
+
+test('Network: peer renegotiates LCP (new Configure-Request) → NCPs restart, auth again, link up again', () => {
+  const pair = new Pair({ ...SERVER, auth: { require: ['mschap-v2'] } }, CLIENT);
+  pair.start();
+  assert.ok(pair.run(() => pair.ready(), 60_000));
+  const firstReq = pair.client.sent.find((f) => f.bytes[2] === 0xc0 && f.bytes[3] === 0x21 && f.bytes[4] === 1)!;
+  pair.apply(0, pair.server.session.receiveFrame(firstReq.bytes, pair.now));
+  assert.equal(pair.server.session.phase, 'Establish');
+  assert.equal(pair.server.session.isUp, false);
+  assert.ok(pair.run(() => pair.ready(), 60_000));
+  assert.equal(pair.server.events.filter((e) => e.type === 'auth-ok').length, 2);
+  assert.equal(find(pair.server.events, 'link-down'), undefined);
+  const before = pair.client.received.length;
+  assert.ok(pair.sendIp(0, new Uint8Array(60).fill(0x45, 0, 1)));
+  pair.flush();
+  assert.equal(pair.client.received.length, before + 1);
+});
