@@ -27,9 +27,9 @@ export interface GreSocketOptions {
   batchSize?: number;
   /** Largest datagram kept whole, IP header included; longer ones are dropped as truncated. Default 16384. */
   maxDatagramBytes?: number;
-  /** SO_RCVBUF(FORCE) in bytes. */
+  /** SO_RCVBUF(FORCE) in bytes; default 4 MiB (the kernel's 208 KiB default drops bursts from many sessions). */
   rcvbufBytes?: number;
-  /** SO_SNDBUF(FORCE) in bytes. */
+  /** SO_SNDBUF(FORCE) in bytes; default 4 MiB. */
   sndbufBytes?: number;
 }
 
@@ -112,6 +112,9 @@ export interface GreSocket {
   /** Closes the socket; idempotent. No callback runs afterwards. */
   close(): void;
 }
+
+/** Default SO_RCVBUF/SO_SNDBUF. Without CAP_NET_ADMIN the kernel caps it at net.core.{r,w}mem_max. */
+export const DEFAULT_SOCKET_BUFFER_BYTES = 4 << 20;
 
 const ORIGIN_LOCAL = 1;
 const ORIGIN_ICMP = 2;
@@ -223,8 +226,8 @@ export function openGreSocket(opts: GreSocketOptions = {}): GreSocket {
         netns: netnsPath(opts.netns),
         bind,
         pmtuProbe: opts.pmtuDiscovery === 'probe',
-        rcvbufBytes: opts.rcvbufBytes,
-        sndbufBytes: opts.sndbufBytes,
+        rcvbufBytes: opts.rcvbufBytes ?? DEFAULT_SOCKET_BUFFER_BYTES,
+        sndbufBytes: opts.sndbufBytes ?? DEFAULT_SOCKET_BUFFER_BYTES,
         slots,
         slotBytes,
       },

@@ -85,6 +85,8 @@ export interface Tun {
   write(batch: TxBatch): number;
   /** Writes one packet (copied); returns whether the kernel took it. */
   writePacket(bytes: Uint8Array): boolean;
+  /** Changes the device MTU (SIOCSIFMTU). Throws TunConfigError. */
+  setMtu(mtu: number): void;
   readonly stats: Readonly<TunStats>;
   readonly closed: boolean;
   /** Closes this queue; the device goes away with its last queue. Idempotent. */
@@ -208,6 +210,15 @@ export function openTun(opts: TunOptions = {}): Tun {
       single.clear();
       if (!single.push(0, bytes)) throw new LocalUsageError(`Tun.writePacket: ${bytes.length} bytes is too long`);
       return write(single) === 1;
+    },
+    setMtu(mtu) {
+      if (closed) throw new LocalUsageError('Tun.setMtu after close');
+      if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new LocalUsageError(`Tun.setMtu: ${mtu} is not 68..65535`);
+      try {
+        native.ifConfigure({ netns, name, mtu });
+      } catch (err) {
+        throw fromNativeError('if-configure', err, `cannot set the MTU of ${name}`);
+      }
     },
     stats,
     get closed() {

@@ -99,6 +99,9 @@ test('TUN with a peer address: name, MTU and addresses as asked; ping through it
       assert.match(r.out, /3 received/);
       assert.deepEqual(seen.requests, ['10.79.0.2', '10.79.0.2', '10.79.0.2']);
       assert.ok(tun.stats.txPackets >= 3);
+      tun.setMtu(1280);
+      assert.equal((JSON.parse(lab.ip(ns, '-j', 'link', 'show', 'dev', 'tptest0')) as IpLink[])[0]!.mtu, 1280);
+      assert.throws(() => tun.setMtu(40), { code: 'LOCAL_USAGE' });
     } finally {
       tun.close();
     }
