@@ -31,14 +31,15 @@
  * The MTU reported is min(local MTU, peer MRU), less the 4 octets MPPE adds
  * (2-octet MPPE header + 2-octet inner protocol) once MPPE is on.
  *
- * Left out: multilink, callback (CBCP), compression (VJ, MPPC), LQR, and
- * re-authentication by our client after a rechallenge is handled by the auth
- * machines themselves.
+ * CHAP rechallenges during the Network phase are handled by the auth
+ * machines; the session routes their packets in any phase after LCP opens.
+ *
+ * Left out: multilink, callback (CBCP), compression (VJ, MPPC), LQR.
  */
 import type { Millis, Output } from '../core/machine.js';
 import type { Rng } from '../core/rng.js';
 import { LocalUsageError } from '../core/errors.js';
-import { CP_CODE, PPP_PROTO, protocolName } from './protocols.js';
+import { PPP_PROTO, protocolName } from './protocols.js';
 import { writePppHeader, pppHeaderLength, PPP_ADDRESS, PPP_CONTROL, type PppHeaderOptions } from './frame.js';
 import { Lcp, DEFAULT_LCP_CONFIG, type LcpOutput, type LcpEvent } from './lcp/lcp.js';
 import { Ipcp, type IpcpNegotiated } from './ipcp/ipcp.js';
@@ -851,10 +852,4 @@ export class PppSession {
     this.count(reason);
     return undefined;
   }
-}
-
-/** Convenience: the CP code name of a control packet, for logs. */
-export function controlCodeName(code: number): string {
-  for (const [k, v] of Object.entries(CP_CODE)) if (v === code) return k;
-  return `code ${code}`;
 }
