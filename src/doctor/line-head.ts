@@ -182,6 +182,10 @@ export function knownProgramName(name: string): boolean {
 function hostThenProgram(line: string, p: number, h: LineHead, hasHost: boolean): void {
   const n = line.length;
   while (line.charCodeAt(p) === 32) p++;
+  if (p >= n) {
+    h.msgStart = n;
+    return;
+  }
   h.msgStart = p;
   if (hasHost) {
     let q = p;
@@ -190,7 +194,7 @@ function hostThenProgram(line: string, p: number, h: LineHead, hasHost: boolean)
     // token never ends with ':' unless there is no program at all.
     h.hostStart = p;
     h.hostEnd = q;
-    p = q + 1;
+    p = Math.min(q + 1, n);
     h.msgStart = p;
   }
   if (!programAt(line, p, h, false)) h.msgStart = p;
