@@ -14,6 +14,11 @@ export const HINT_NET_RAW =
 export const HINT_NET_ADMIN =
   'creating and configuring a TUN device needs CAP_NET_ADMIN: run as root, or ' +
   '`setcap cap_net_raw,cap_net_admin+ep $(which node)`; in Docker add `--cap-add NET_ADMIN --device /dev/net/tun`';
+/** Hint for a /dev/net/tun this user may not open. */
+export const HINT_TUN_ACCESS =
+  '/dev/net/tun is not readable and writable by this user: run as root, or `chmod 0666 /dev/net/tun` ' +
+  '(creating a device still needs CAP_NET_ADMIN: `setcap cap_net_raw,cap_net_admin+ep $(which node)`); ' +
+  'in Docker add `--cap-add NET_ADMIN --device /dev/net/tun`';
 /** Hint for a missing /dev/net/tun. */
 export const HINT_NO_TUN =
   'no /dev/net/tun: load the driver with `modprobe tun` (or create the node: `mkdir -p /dev/net && mknod /dev/net/tun c 10 200`); ' +
@@ -135,7 +140,7 @@ export function fromNativeError(op: NativeOp, err: unknown, what: string): VpnEr
   if (op === 'tun-open') {
     let hint: string | undefined;
     if (f.syscall === 'open' && (f.errno === 'ENOENT' || f.errno === 'ENODEV' || f.errno === 'ENXIO')) hint = HINT_NO_TUN;
-    else if (perm) hint = HINT_NET_ADMIN;
+    else if (perm) hint = f.syscall === 'open' ? HINT_TUN_ACCESS : HINT_NET_ADMIN;
     else if (f.errno === 'EBUSY') hint = 'the interface name is held by another TUN/TAP queue (use another name, or multiQueue on every queue)';
     else if (f.errno === 'EINVAL' && f.syscall === 'ioctl(TUNSETIFF)')
       hint = 'the name belongs to a device of another type, or its flags (multi-queue, vnet header) differ from this open';

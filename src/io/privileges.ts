@@ -5,7 +5,7 @@
  */
 import { accessSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs';
 import { IoError } from '../core/errors.js';
-import { HINT_NET_ADMIN, HINT_NET_RAW, HINT_NO_TUN, RawSocketError, TunOpenError } from './errors.js';
+import { HINT_NET_ADMIN, HINT_NET_RAW, HINT_NO_TUN, HINT_TUN_ACCESS, RawSocketError, TunOpenError } from './errors.js';
 
 /** Capability bit numbers (linux/capability.h). */
 export const CAP = { NET_ADMIN: 12, NET_RAW: 13, SYS_ADMIN: 21 } as const;
@@ -79,7 +79,7 @@ export function checkPrivileges(src: PrivilegeSources = realSources, tunPath = '
   if (!report.capNetAdmin) report.problems.push({ code: 'TUN_OPEN', message: 'no CAP_NET_ADMIN: the TUN device cannot be created or configured', hint: HINT_NET_ADMIN });
   if (report.tunDevice === 'missing') report.problems.push({ code: 'TUN_OPEN', message: `${tunPath} does not exist`, hint: HINT_NO_TUN });
   else if (report.tunDevice === 'no-access')
-    report.problems.push({ code: 'TUN_OPEN', message: `${tunPath} is not readable and writable by this user`, hint: HINT_NET_ADMIN });
+    report.problems.push({ code: 'TUN_OPEN', message: `${tunPath} is not readable and writable by this user`, hint: HINT_TUN_ACCESS });
   return report;
 }
 
