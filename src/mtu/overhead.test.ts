@@ -204,3 +204,11 @@ test('property: the tunppp.json lines printed by tunppp mtu are valid tunppp.jso
     assert.equal(c.ppp.mtu, r.pppMru);
   }), { numRuns: 200 });
 });
+
+test('typical-case assumptions → each one is named in the warnings', () => {
+  const w = bestTunnelMtu(1500, typicalOptions({ proto: 'l2tp-ipsec' })).warnings.join('\n');
+  assert.match(w, /assumes ACFC and PFC negotiated: a peer that refuses them sends 3 more bytes/);
+  assert.match(w, /assumes L2TP data without Length and Ns\/Nr: a peer that sets them adds 6 bytes/);
+  assert.match(bestTunnelMtu(1500, { proto: 'pptp', greAck: false }).warnings.join('\n'), /GRE acknowledgment .* adds 4 bytes/);
+  assert.deepEqual(bestTunnelMtu(1500, { proto: 'pptp' }).warnings, []);
+});

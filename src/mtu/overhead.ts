@@ -294,6 +294,12 @@ export function bestTunnelMtu(pathMtu: number, opts: TunnelOptions): TunnelMtu {
   const warnings: string[] = [];
   if (ipMtu < MIN_IPV6_MTU) warnings.push(`inner MTU ${ipMtu} is below 1280: IPv6 (IPV6CP) cannot run over this tunnel (RFC 8200 §5)`);
   if (ipMtu < 576) warnings.push(`inner MTU ${ipMtu} is below 576: some clients refuse an LCP MRU this small`);
+  const saved = (o.acfc ? 2 : 0) + (o.pfc ? 1 : 0);
+  if (saved > 0) warnings.push(`assumes ${[o.acfc ? 'ACFC' : '', o.pfc ? 'PFC' : ''].filter(Boolean).join(' and ')} negotiated: a peer that refuses ${saved === 1 ? 'it' : 'them'} sends ${saved} more byte${saved === 1 ? '' : 's'} per frame`);
+  if (o.proto === 'pptp' && !o.greAck) warnings.push('assumes no GRE acknowledgment on data packets: a piggybacked ack adds 4 bytes');
+  if (o.proto !== 'pptp' && (!o.l2tpLength || !o.l2tpSequence)) {
+    warnings.push(`assumes L2TP data without ${[!o.l2tpLength ? 'Length' : '', !o.l2tpSequence ? 'Ns/Nr' : ''].filter(Boolean).join(' and ')}: a peer that sets ${!o.l2tpLength && !o.l2tpSequence ? 'them adds 6 bytes' : !o.l2tpLength ? 'it adds 2 bytes' : 'them adds 4 bytes'}`);
+  }
   if (o.proto === 'l2tp' && !o.mppe) warnings.push('plain L2TP is not encrypted; use l2tp-ipsec or require MPPE');
   return {
     options: o,
