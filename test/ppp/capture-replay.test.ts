@@ -223,3 +223,40 @@ test('capture: Windows IPV6CP with IPv6 off → our session Protocol-Rejects it 
   assert.equal(s.lcp.fsm.state, 'Opened');
   assert.equal(s.counters.drops['protocol-unknown'], 1);
 });
+
+test('capture: Linux pppd client requests (chapcrack) → our server answers with the codes pptpd used', { skip }, () => {
+  const frames = pppFrames(CHAPCRACK);
+  const CLIENT = '192.168.1.102';
+  const SERVER = '198.252.153.26';
+  const answerOf = (proto: number, req: Uint8Array, handler: { receive(b: Uint8Array, now: number, out: never[]): void }): Uint8Array => {
+    const out: { kind: string; bytes?: Uint8Array }[] = [];
+    handler.receive(req, 0, out as never[]);
+    const s = out.find((o) => o.kind === 'send');
+    assert.ok(s?.bytes, `answer to ${proto.toString(16)}`);
+    return s.bytes;
+  };
+  // LCP: pptpd Acked the client's request as it was; so do we.
+  const lcp = new Lcp({ requireAuth: ['mschap-v2'], acceptAuth: [] }, seededRng(1));
+  lcp.lowerUp(0, []);
+  lcp.open(0, []);
+  const lcpReq = packets(frames, CLIENT, PPP_PROTO.LCP, CP_CODE.CONFIGURE_REQUEST)[0]!;
+  const pptpdLcpAck = packets(frames, SERVER, PPP_PROTO.LCP, CP_CODE.CONFIGURE_ACK)[0]!;
+  assert.equal(toHex(answerOf(PPP_PROTO.LCP, lcpReq.info, lcp)), toHex(pptpdLcpAck.info));
+  // CCP: the client's first request is Nak'd to 128-bit stateless, byte for byte like pptpd.
+  const ccp = new Ccp({ mppe: PPTPD_MPPE_POLICY });
+  ccp.lowerUp(0, []);
+  ccp.open(0, []);
+  const ccpReq = packets(frames, CLIENT, PPP_PROTO.CCP, CP_CODE.CONFIGURE_REQUEST)[0]!;
+  const pptpdCcpNak = packets(frames, SERVER, PPP_PROTO.CCP, CP_CODE.CONFIGURE_NAK)[0]!;
+  assert.equal(toHex(answerOf(PPP_PROTO.CCP, ccpReq.info, ccp)), toHex(pptpdCcpNak.info));
+  // The client's second CCP request (after the Nak) is Acked.
+  const ccpReq2 = packets(frames, CLIENT, PPP_PROTO.CCP, CP_CODE.CONFIGURE_REQUEST)[1]!;
+  assert.equal(answerOf(PPP_PROTO.CCP, ccpReq2.info, ccp)[0], CP_CODE.CONFIGURE_ACK);
+  // IPCP: pptpd Nak'd the address request; we Nak too (with our pool's address).
+  const ipcp = new Ipcp({ role: 'server', localAddress: '10.0.0.1', peerAddress: '10.0.0.2', dns: ['10.0.0.53', '10.0.0.54'] });
+  ipcp.lowerUp(0, []);
+  ipcp.open(0, []);
+  const ipcpReq = packets(frames, CLIENT, PPP_PROTO.IPCP, CP_CODE.CONFIGURE_REQUEST)[0]!;
+  const pptpdIpcp = packets(frames, SERVER, PPP_PROTO.IPCP).find((p) => p.info[1] === ipcpReq.info[1] && p.info[0] !== CP_CODE.CONFIGURE_REQUEST)!;
+  assert.equal(answerOf(PPP_PROTO.IPCP, ipcpReq.info, ipcp)[0], pptpdIpcp.info[0]);
+});
