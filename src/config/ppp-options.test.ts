@@ -77,6 +77,49 @@ test('pppd options: options.pptpd → applied, ignored and unknown options with 
   assert.equal(o.warnings[0]!.line, 40);
 });
 
+// An L2TP/IPsec options.xl2tpd of the kind VPN install scripts write (RADIUS plugin included).
+const OPTIONS_XL2TPD = `ipcp-accept-local
+ipcp-accept-remote
+refuse-eap
+refuse-pap
+require-chap
+require-mschap
+require-mschap-v2
+auth
+noccp
+hide-password
+idle 1800
+mtu 1410
+mru 1410
+nodefaultroute
+debug
+proxyarp
+connect-delay 5000
+lcp-echo-failure 10
+lcp-echo-interval 60
+ms-dns 8.8.8.8
+ms-dns 8.8.4.4
+plugin radius.so
+plugin radattr.so
+avpair NAS-Port-Id=1701
+radius-config-file /etc/radiusclient/radiusclient.conf
+`;
+
+test('pppd options: options.xl2tpd with noccp and a RADIUS plugin → MPPE refused, plugin options kept', () => {
+  const o = parsePppOptions(OPTIONS_XL2TPD, '/etc/ppp/options.xl2tpd');
+  assert.deepEqual(acceptedAuthProtocols(o), ['mschap-v2', 'mschap', 'chap']);
+  assert.equal(o.mppe.mode?.value, 'refuse');
+  assert.equal(o.auth?.value, true);
+  assert.equal(o.mtu?.value, 1410);
+  assert.deepEqual(o.plugins.map((p) => p.value), ['radius.so', 'radattr.so']);
+  assert.deepEqual(o.unknown.map((u) => [u.option, u.args.join(' '), u.line]), [
+    ['avpair', 'NAS-Port-Id=1701', 24],
+    ['radius-config-file', '/etc/radiusclient/radiusclient.conf', 25],
+  ]);
+  assert.deepEqual(o.ignored.map((x) => x.option), ['ipcp-accept-local', 'ipcp-accept-remote', 'hide-password', 'nodefaultroute', 'connect-delay']);
+  assert.deepEqual(o.ignored.find((x) => x.option === 'connect-delay')!.args, ['5000']);
+});
+
 test('pppd options: the MPPE-MPPC patch syntax "mppe required,no40,no56,stateless"', () => {
   const o = parsePppOptions('require-mschap-v2\nmppe required,no40,no56,stateless\n', 'o');
   assert.equal(o.mppe.mode?.value, 'require');
