@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { Fsm, FSM_STATES, type FsmOutput, type FsmState, type NegotiationHandler, type ReqciResult } from './fsm.js';
 import { encodeCpPacket, parseCpPacket } from './packet.js';
 import { CP_CODE } from '../protocols.js';
@@ -13,26 +14,9 @@ import { CP_CODE } from '../protocols.js';
 const EVENTS = ['Up', 'Down', 'Open', 'Close', 'TO+', 'TO-', 'RCR+', 'RCR-', 'RCA', 'RCN', 'RTR', 'RTA', 'RUC', 'RXJ+', 'RXJ-', 'RXR'] as const;
 type Ev = (typeof EVENTS)[number];
 
-// RFC 1661 §4.1, columns 0–9 (Initial … Opened). "-" is an illegal event.
-// Footnotes r and p (restart/passive options, not implemented) are dropped.
-const TABLE: Record<Ev, string[]> = {
-  'Up':   ['2', 'irc,scr/6', '-', '-', '-', '-', '-', '-', '-', '-'],
-  'Down': ['-', '-', '0', 'tls/1', '0', '1', '1', '1', '1', 'tld/1'],
-  'Open': ['tls/1', '1', 'irc,scr/6', '3', '5', '5', '6', '7', '8', '9'],
-  'Close': ['0', 'tlf/0', '2', '2', '4', '4', 'irc,str/4', 'irc,str/4', 'irc,str/4', 'tld,irc,str/4'],
-  'TO+':  ['-', '-', '-', '-', 'str/4', 'str/5', 'scr/6', 'scr/6', 'scr/8', '-'],
-  'TO-':  ['-', '-', '-', '-', 'tlf/2', 'tlf/3', 'tlf/3', 'tlf/3', 'tlf/3', '-'],
-  'RCR+': ['-', '-', 'sta/2', 'irc,scr,sca/8', '4', '5', 'sca/8', 'sca,tlu/9', 'sca/8', 'tld,scr,sca/8'],
-  'RCR-': ['-', '-', 'sta/2', 'irc,scr,scn/6', '4', '5', 'scn/6', 'scn/7', 'scn/6', 'tld,scr,scn/6'],
-  'RCA':  ['-', '-', 'sta/2', 'sta/3', '4', '5', 'irc/7', 'scr/6', 'irc,tlu/9', 'tld,scr/6'],
-  'RCN':  ['-', '-', 'sta/2', 'sta/3', '4', '5', 'irc,scr/6', 'scr/6', 'irc,scr/8', 'tld,scr/6'],
-  'RTR':  ['-', '-', 'sta/2', 'sta/3', 'sta/4', 'sta/5', 'sta/6', 'sta/6', 'sta/6', 'tld,zrc,sta/5'],
-  'RTA':  ['-', '-', '2', '3', 'tlf/2', 'tlf/3', '6', '6', '8', 'tld,scr/6'],
-  'RUC':  ['-', '-', 'scj/2', 'scj/3', 'scj/4', 'scj/5', 'scj/6', 'scj/7', 'scj/8', 'scj/9'],
-  'RXJ+': ['-', '-', '2', '3', '4', '5', '6', '6', '8', '9'],
-  'RXJ-': ['-', '-', 'tlf/2', 'tlf/3', 'tlf/2', 'tlf/3', 'tlf/3', 'tlf/3', 'tlf/3', 'tld,irc,str/5'],
-  'RXR':  ['-', '-', '2', '3', '4', '5', '6', '7', '8', 'ser/9'],
-};
+// RFC 1661 §4.1, columns 0–9 (Initial … Opened), from test/vectors/rfc1661-state-table.json.
+const VECTOR = JSON.parse(readFileSync(new URL('../../../test/vectors/rfc1661-state-table.json', import.meta.url), 'utf8')) as { rfc: string; section: string; events: string[]; states: string[]; table: Record<Ev, string[]> };
+const TABLE = VECTOR.table;
 
 // The "x" (crossed connection) cells: an Ack/Nak for a request that was
 // already acked is a duplicate here (pppd/lwIP fsm.c `seen_ack`), so it is
@@ -152,8 +136,11 @@ for (const [si, state] of FSM_STATES.entries()) {
   }
 }
 
-test('table: 160 cells checked', () => {
+test('table: 160 cells checked, vector matches the state and event lists', () => {
   assert.equal(cells, 160);
+  assert.deepEqual(VECTOR.states, FSM_STATES);
+  assert.deepEqual(VECTOR.events, EVENTS);
+  assert.equal(VECTOR.rfc, '1661');
 });
 
 test('Req-Sent: TO+ → retransmits the same Identifier and bytes', () => {
