@@ -99,14 +99,14 @@ h2{font-size:16px;margin:4px 0 10px}h3{font-size:15px;margin:0 0 4px}
 .finding{border-left:4px solid #dde3ea;padding:6px 10px;margin:0 0 14px}.finding.hl{border-left-color:#1d2630;background:#f0f4f8}
 .sev{color:#fff;border-radius:3px;padding:1px 6px;font-size:11px;text-transform:uppercase;vertical-align:2px}
 .title{margin:2px 0}.meta{color:#5b6774;font-size:12px;margin:2px 0 6px}
-pre{background:#f3f5f8;border-radius:4px;padding:6px 8px;overflow:auto;font-size:12px;margin:4px 0}
+pre{background:#f3f5f8;border-radius:4px;padding:6px 8px;overflow:auto;font-size:12px;margin:4px 0;white-space:pre-wrap;overflow-wrap:anywhere}
 summary{cursor:pointer;font-weight:600;font-size:13px}.fix b{font-size:12px}.note{font-size:12px;color:#5b6774;margin:2px 0}
 .benign li{margin-bottom:8px}.benign span{color:#5b6774;font-size:12px}
 table{border-collapse:collapse;width:100%;font-size:12px}td,th{border-bottom:1px solid #e3e8ee;padding:4px 6px;text-align:left;vertical-align:top}
 .dot{display:inline-block;width:8px;height:8px;border-radius:50%;margin-right:4px}.ok{color:#2e9d5b;font-weight:600}
 .wide{grid-column:1/-1}
 </style></head><body>
-<header><h1>${esc(title)}</h1><p>${r.stats.lines} lines · ${r.summary.sessions} sessions (${r.summary.ok} ok, ${r.summary.dropped} dropped, ${r.summary.failed} failed, ${r.summary.open} open) · ${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}${r.summary.topCause ? ` · top cause <b>${esc(r.summary.topCause)}</b>` : ''}</p></header>
+<header><h1>${esc(title)}</h1><p>${r.stats.lines} lines · ${r.summary.sessions} sessions (${r.summary.ok} ok, ${r.summary.dropped} dropped, ${r.summary.failed} failed, ${r.summary.open} open, ${r.summary.partial} partial) · ${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}${r.summary.topCause ? ` · top cause <b>${esc(r.summary.topCause)}</b>` : ''}</p></header>
 <main>
 <div class="card"><h2>Timeline</h2><div>${legend}</div>
 <svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="session timeline">${axis}${bars}</svg>
