@@ -20,6 +20,34 @@ export const TUN_F = { CSUM: 0x01, TSO4: 0x02, TSO6: 0x04, TSO_ECN: 0x08, UFO: 0
 /** Size of struct virtio_net_hdr in front of every packet when offloads are on. */
 export const VNET_HDR_BYTES = 10;
 
+/** struct virtio_net_hdr (linux/virtio_net.h), little-endian fields, at the start of each packet. */
+export const VNET_HDR = {
+  /** u8 flags: NEEDS_CSUM (1) means the checksum at csumStart + csumOffset is partial. */
+  FLAGS: 0,
+  /** u8 gso_type: NONE 0, TCPV4 1, UDP 3, TCPV6 4, UDP_L4 5; ECN bit 0x80. */
+  GSO_TYPE: 1,
+  /** u16 hdr_len: bytes of headers (IP + TCP) to repeat in each segment. */
+  HDR_LEN: 2,
+  /** u16 gso_size: payload bytes per segment (the MSS). */
+  GSO_SIZE: 4,
+  CSUM_START: 6,
+  CSUM_OFFSET: 8,
+} as const;
+
+/** gso_type values. */
+export const VNET_GSO = { NONE: 0, TCPV4: 1, UDP: 3, TCPV6: 4, UDP_L4: 5, ECN: 0x80 } as const;
+/** flags bit: the packet carries a partial checksum to complete. */
+export const VNET_F_NEEDS_CSUM = 1;
+
+/** gso_type of the packet whose virtio header starts at `off`. */
+export function vnetGsoType(data: Uint8Array, off: number): number {
+  return data[off + VNET_HDR.GSO_TYPE]! & 0x7f;
+}
+/** gso_size (segment payload bytes) of the packet whose virtio header starts at `off`. */
+export function vnetGsoSize(data: Uint8Array, off: number): number {
+  return data[off + VNET_HDR.GSO_SIZE]! | (data[off + VNET_HDR.GSO_SIZE + 1]! << 8);
+}
+
 /** Offloads to ask the kernel for; any of them turns on the virtio-net header. */
 export interface TunOffloads {
   /** The kernel may hand over packets with partial checksums (required by the TSO flags). */
