@@ -31,8 +31,15 @@ test('onPackets throws → process uncaughtException with that error; later pack
       let n = 0;
       rx.onPackets((batch) => { n += batch.count; if (n === 1) throw new Error('boom in onPackets'); });
       tx.sendTo('10.83.0.2', pptpGre(1, 1, new Uint8Array(4)));
-      setTimeout(() => tx.sendTo('10.83.0.2', pptpGre(1, 2, new Uint8Array(4))), 100);
-      setTimeout(() => { console.log(JSON.stringify({ caught, n })); rx.close(); tx.close(); }, 300);`;
+      setTimeout(() => tx.sendTo('10.83.0.2', pptpGre(1, 2, new Uint8Array(4))), 50);
+      const t0 = Date.now();
+      const done = () => {
+        if (n < 2 && Date.now() - t0 < 5000) return setTimeout(done, 10);
+        console.log(JSON.stringify({ caught, n }));
+        rx.close();
+        tx.close();
+      };
+      done();`;
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 20_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout.trim()), { caught: ['boom in onPackets'], n: 2 });
