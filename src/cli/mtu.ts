@@ -119,6 +119,7 @@ export function parseMtuArgs(argv: string[]): MtuArgs {
   return { options, pathMtu, json: flags.has('--json'), typical };
 }
 
+/** The `tunppp mtu` subcommand. */
 export const mtuCommand: Subcommand = {
   name: 'mtu',
   summary: 'Tunnel overhead: headers, PPP MTU/MRU, TCP MSS and config lines',

@@ -126,8 +126,9 @@ export interface TunnelMtu {
   warnings: string[];
 }
 
-/** Smallest IPv4 MTU (RFC 791) and IPv6 link MTU (RFC 8200 §5). */
+/** Smallest IPv4 MTU (RFC 791). */
 export const MIN_IPV4_MTU = 68;
+/** Smallest IPv6 link MTU (RFC 8200 §5). */
 export const MIN_IPV6_MTU = 1280;
 
 /** Fills in defaults. */
