@@ -629,7 +629,10 @@ export class PppSession {
         const first = direction === 'peer' ? !this.peerAuthed : !this.selfAuthed;
         if (direction === 'peer') this.peerAuthed = true;
         else this.selfAuthed = true;
-        if (e.keyMaterial && (this.keyMaterial === undefined || direction === 'peer')) {
+        // With MS-CHAP in both directions both ends must pick the same exchange:
+        // the one where the server (PPTP server / LNS) authenticates the client.
+        const preferred = this.opts.role === 'server' ? 'peer' : 'self';
+        if (e.keyMaterial && (this.keyMaterial === undefined || direction === preferred)) {
           this.keyMaterial = { material: e.keyMaterial, role: direction === 'peer' ? 'server' : 'client' };
         }
         if (first) this.emit({ type: 'auth-ok', protocol: e.protocol, username: e.username, direction });

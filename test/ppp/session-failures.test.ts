@@ -131,3 +131,31 @@ test('Network: peer renegotiates LCP (new Configure-Request) → NCPs restart, a
   pair.flush();
   assert.equal(pair.client.received.length, before + 1);
 });
+
+test('Authenticate: both directions (client also requires the server to authenticate with CHAP-MD5) → two auth-ok per side', () => {
+  const pair = new Pair(
+    { ...SERVER, auth: { require: ['mschap-v2'], accept: ['chap-md5'], username: 'alice', password: 'correct horse' } },
+    { ...CLIENT, auth: { require: ['chap-md5'], username: 'alice', password: 'correct horse' } },
+  );
+  pair.start();
+  assert.ok(pair.run(() => pair.ready(), 60_000));
+  for (const s of pair.sides) {
+    const oks = s.events.filter((e) => e.type === 'auth-ok');
+    assert.deepEqual(oks.map((e) => e.type === 'auth-ok' && `${e.direction}:${e.protocol}`).sort(), s === pair.server ? ['peer:mschap-v2', 'self:chap-md5'] : ['peer:chap-md5', 'self:mschap-v2']);
+  }
+  assert.ok(find(pair.server.events, 'mppe-up'));
+});
+
+test('Authenticate: MS-CHAPv2 in both directions → both ends key MPPE from the same exchange, data decrypts', () => {
+  const pair = new Pair(
+    { ...SERVER, auth: { require: ['mschap-v2'], accept: ['mschap-v2'], username: 'alice', password: 'correct horse' } },
+    { ...CLIENT, auth: { require: ['mschap-v2'], username: 'alice', password: 'correct horse' } },
+  );
+  pair.start();
+  assert.ok(pair.run(() => pair.ready(), 60_000));
+  assert.ok(pair.sendIp(0, Uint8Array.from({ length: 50 }, (_, i) => (i === 0 ? 0x45 : i))));
+  assert.ok(pair.sendIp(1, Uint8Array.from({ length: 50 }, (_, i) => (i === 0 ? 0x45 : 2 * i))));
+  pair.flush();
+  assert.equal(pair.client.received[0]?.[49], 49);
+  assert.equal(pair.server.received[0]?.[49], 98);
+});
