@@ -56,6 +56,9 @@ test('hdlc: parse(encode(x)) = x for FCS-16/32 and any ACCM', () => {
   fc.assert(fc.property(fc.uint8Array({ minLength: 4, maxLength: 80 }), fc.integer({ min: 0, max: 0xffffffff }), fc.boolean(), (frame, accm, f32) => {
     const enc = encodeHdlcFrame(frame, { accm, fcs32: f32 });
     assert.equal(enc.length, hdlcFrameLength(frame, { accm, fcs32: f32 }));
+    const one = parseHdlcFrame(enc, { accm, fcs32: f32 });
+    assert.ok(one.ok);
+    assert.deepEqual([...one.value], [...frame]);
     const got = new HdlcDecoder({ accm, fcs32: f32 }).push(enc);
     assert.equal(got.length, 1);
     assert.ok(got[0]!.ok);
@@ -67,6 +70,7 @@ test('hdlc: random streams never throw', () => {
   fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), fc.boolean(), (b, f32) => {
     const d = new HdlcDecoder({ fcs32: f32, maxFrameBytes: 64 });
     for (const r of d.push(b)) assert.ok(r.ok || typeof r.reason === 'string');
-    assert.ok(parseHdlcFrame(b).ok !== undefined);
+    const p = parseHdlcFrame(b, { fcs32: f32 });
+    assert.ok(p.ok || typeof p.error.code === 'string');
   }));
 });

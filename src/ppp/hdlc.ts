@@ -6,8 +6,8 @@
  * PPTP and L2TP carry PPP frames without this layer; it exists for serial
  * links, PPP-over-pty tooling and for checking captures from async links.
  * The codec is separate from frame.ts: `encodeHdlcFrame` wraps a PPP frame
- * (including FF 03) in flags, `HdlcDecoder` splits a byte stream back into
- * checked frames.
+ * (including FF 03) in flags, `parseHdlcFrame` reverses that for one frame,
+ * and `HdlcDecoder` splits a byte stream back into checked frames.
  *
  * Left out: synchronous bit stuffing (RFC 1662 §5) and the LCP-defined
  * 0x80–0x9f extended ACCM of RFC 1662 §7.1.
@@ -98,16 +98,42 @@ export function encodeHdlcFrame(frame: Uint8Array, opts: HdlcOptions = {}): Uint
 }
 
 /**
- * Checks and strips one frame's content as found between two flags (already
- * un-escaped). Returns the PPP frame without FCS.
+ * Checks and strips the FCS of one frame's content as found between two
+ * flags, already un-escaped. Returns the PPP frame without FCS.
  */
-export function parseHdlcFrame(unescaped: Uint8Array, opts: HdlcOptions = {}): Parsed<Uint8Array> {
+export function checkHdlcFcs(unescaped: Uint8Array, opts: HdlcOptions = {}): Parsed<Uint8Array> {
   const fcsLen = opts.fcs32 ? 4 : 2;
   // RFC 1662 §4.3: frames shorter than 4 octets (plus FCS) are silently discarded.
   if (unescaped.length < fcsLen + 2) return fail('TRUNCATED', unescaped.length, 'fcs');
   const good = opts.fcs32 ? fcs32(unescaped) === FCS32_GOOD : fcs16(unescaped) === FCS16_GOOD;
   if (!good) return fail('BAD_VALUE', unescaped.length - fcsLen, 'fcs');
   return ok(unescaped.subarray(0, unescaped.length - fcsLen), unescaped.length);
+}
+
+/**
+ * Parses one encoded frame (`7E … 7E`, flags optional): removes the escapes
+ * and the characters the link inserted, checks the FCS, and returns the PPP
+ * frame (a copy). The inverse of `encodeHdlcFrame`; streams go through
+ * `HdlcDecoder`.
+ */
+export function parseHdlcFrame(encoded: Uint8Array, opts: HdlcOptions = {}): Parsed<Uint8Array> {
+  const accm = opts.accm ?? 0xffffffff;
+  let start = 0;
+  let end = encoded.length;
+  if (encoded[start] === HDLC_FLAG) start++;
+  if (end > start && encoded[end - 1] === HDLC_FLAG) end--;
+  const buf = new Uint8Array(end - start);
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = encoded[i]!;
+    if (c === HDLC_FLAG) return fail('BAD_VALUE', i, 'flag inside frame');
+    if (c === HDLC_ESCAPE) {
+      if (i + 1 >= end) return fail('TRUNCATED', i, 'escape');
+      buf[n++] = encoded[++i]! ^ 0x20;
+    } else if (!(c < 0x20 && ((accm >>> c) & 1) === 1)) buf[n++] = c;
+  }
+  const p = checkHdlcFcs(buf.subarray(0, n), opts);
+  return p.ok ? ok(p.value, encoded.length) : p;
 }
 
 /** Why the stream decoder discarded bytes. */
@@ -150,7 +176,7 @@ export class HdlcDecoder {
         if (this.escaped) out.push({ ok: false, reason: 'aborted' });
         else if (this.overflow) out.push({ ok: false, reason: 'too-long' });
         else if (this.len > 0) {
-          const p = parseHdlcFrame(this.buf.subarray(0, this.len), this.opts);
+          const p = checkHdlcFcs(this.buf.subarray(0, this.len), this.opts);
           if (p.ok) out.push({ ok: true, frame: p.value.slice() });
           else out.push({ ok: false, reason: p.error.code === 'TRUNCATED' ? 'runt' : 'bad-fcs' });
         }

@@ -609,6 +609,7 @@ export class PppSession {
       this.ncpOutputs(cp.fsm.protocol, co, now);
     }
     this.stopData();
+    this.tx = {};
     this.checkUp();
   }
 
