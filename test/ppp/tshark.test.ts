@@ -24,6 +24,8 @@ function capture(server: Opts, client: Opts): { timeMs: number; bytes: Uint8Arra
   // LCP extras: Echo-Request/Reply and a Protocol-Reject of Apple's 0x8235.
   pair.run(() => false, 31_000);
   pair.apply(0, pair.server.session.receiveFrame(Uint8Array.from([0xff, 0x03, 0x82, 0x35, 0x01, 0x01, 0x00, 0x04]), pair.now));
+  // An unknown LCP code provokes a Code-Reject.
+  pair.apply(0, pair.server.session.receiveFrame(Uint8Array.from([0xff, 0x03, 0xc0, 0x21, 0x40, 0x07, 0x00, 0x05, 0x00]), pair.now));
   pair.flush();
   pair.apply(1, pair.client.session.close('user hung up', pair.now));
   assert.ok(pair.run(() => pair.bothDead(), 30_000));
@@ -53,6 +55,6 @@ for (const comp of [false, true]) {
     assert.ok(all('lcp.opt.magic_number').length >= 2);
     // Echo, Protocol-Reject and Terminate codes were all decoded.
     const codes = new Set(all('ppp.code').map(Number));
-    for (const c of [1, 2, 5, 6, 8, 9, 10]) assert.ok(codes.has(c), `code ${c} in ${[...codes]}`);
+    for (const c of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) assert.ok(codes.has(c), `code ${c} in ${[...codes]}`);
   });
 }
