@@ -32,8 +32,10 @@
 #define TP_ERR_QUOTE 576
 /* Error-queue entries read per event, so one event cannot starve the loop. */
 #define TP_ERR_BUDGET 64
-/* Fields per packet in a metadata Uint32Array: offset, length, address, flags/status. */
-#define TP_META 4
+/* Fields per packet in a metadata Uint32Array: offset, length, peer address,
+ * flags (rx) or status (tx), local address (rx: the datagram's destination
+ * from IP_PKTINFO; tx: the source to send from, 0 = the kernel's choice). */
+#define TP_META 5
 
 enum tp_kind { TP_GRE = 1, TP_TUN = 2 };
 
@@ -63,7 +65,11 @@ typedef struct tp_handle {
   struct mmsghdr *msgs;
   struct iovec *iov;
   struct sockaddr_in *addrs;
+  unsigned char *ctl;  /* slots * TP_PKTINFO_SPACE, IP_PKTINFO control messages */
 } tp_handle;
+
+/* Control-message room for one struct in_pktinfo (a multiple of the cmsg alignment). */
+#define TP_PKTINFO_SPACE 32
 
 /* ---- util.c ---- */
 napi_status tp_throw_errno(napi_env env, int err, const char *syscall, const char *detail);

@@ -38,6 +38,8 @@
 #define SO_SELECT_ERR_QUEUE 45
 #endif
 
+_Static_assert(TP_PKTINFO_SPACE >= CMSG_SPACE(sizeof(struct in_pktinfo)), "TP_PKTINFO_SPACE too small");
+
 /* Largest payload of a raw IPv4 datagram without IP_HDRINCL. */
 #define TP_GRE_MAX_SEND 65515u
 
@@ -137,6 +139,8 @@ static int gre_read_batch(tp_handle *h) {
     h->msgs[i].msg_hdr.msg_namelen = sizeof h->addrs[i];
     h->msgs[i].msg_hdr.msg_iov = &h->iov[i];
     h->msgs[i].msg_hdr.msg_iovlen = 1;
+    h->msgs[i].msg_hdr.msg_control = h->ctl + (size_t)i * TP_PKTINFO_SPACE;
+    h->msgs[i].msg_hdr.msg_controllen = TP_PKTINFO_SPACE;
   }
   int n = -1;
   for (int attempt = 0; attempt < 4; attempt++) {
@@ -161,6 +165,15 @@ static int gre_read_batch(tp_handle *h) {
     m[2] = (mh->msg_namelen >= sizeof(struct sockaddr_in) && h->addrs[i].sin_family == AF_INET)
                ? ntohl(h->addrs[i].sin_addr.s_addr) : 0;
     m[3] = (mh->msg_flags & MSG_TRUNC) ? TP_FLAG_TRUNCATED : 0;
+    m[4] = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+      if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_PKTINFO && c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+        struct in_pktinfo pi;
+        memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        m[4] = ntohl(pi.ipi_addr.s_addr); /* the header's destination: which local address the peer used */
+        break;
+      }
+    }
   }
   tp_handle_emit_read(h, (uint32_t)n);
   return n;
@@ -225,7 +238,8 @@ napi_value tp_gre_open(napi_env env, napi_callback_info info) {
   h->msgs = calloc(slots, sizeof *h->msgs);
   h->iov = calloc(slots, sizeof *h->iov);
   h->addrs = calloc(slots, sizeof *h->addrs);
-  if (!h->msgs || !h->iov || !h->addrs) {
+  h->ctl = calloc(slots, TP_PKTINFO_SPACE);
+  if (!h->msgs || !h->iov || !h->addrs || !h->ctl) {
     tp_handle_destroy_unstarted(env, h);
     tp_throw_errno(env, ENOMEM, "calloc", NULL);
     return NULL;
@@ -254,6 +268,12 @@ napi_value tp_gre_open(napi_env env, napi_callback_info info) {
 #ifndef TP_TEST_NO_SELECT_ERR_QUEUE
   (void)set_int(h->fd, SOL_SOCKET, SO_SELECT_ERR_QUEUE, 1);
 #endif
+  /* Per-datagram local address: a multi-homed server answers from the address the client used. */
+  if (set_int(h->fd, SOL_IP, IP_PKTINFO, 1) != 0) {
+    e = errno;
+    what = "setsockopt(IP_PKTINFO)";
+    goto out;
+  }
   if (set_int(h->fd, SOL_IP, IP_MTU_DISCOVER, probe ? IP_PMTUDISC_PROBE : IP_PMTUDISC_DO) != 0) {
     e = errno;
     what = "setsockopt(IP_MTU_DISCOVER)";
@@ -305,7 +325,8 @@ out:
 
 /*
  * greSend(handle, data: Uint8Array, meta: Uint32Array, count) → packets sent.
- * meta holds [offset, length, dst (host order), status] per packet; status is
+ * meta holds [offset, length, dst, status, src] per packet (addresses host
+ * order; src 0 lets the kernel choose); status is
  * written back: 0 sent, otherwise the errno of that packet (EAGAIN for packets
  * not tried because the send buffer was full). Never throws for a packet.
  */
@@ -328,6 +349,10 @@ napi_value tp_gre_send(napi_env env, napi_callback_info info) {
   struct mmsghdr msgs[TP_SEND_CHUNK];
   struct iovec iov[TP_SEND_CHUNK];
   struct sockaddr_in dst[TP_SEND_CHUNK];
+  union {
+    unsigned char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    struct cmsghdr align;
+  } ctl[TP_SEND_CHUNK];
   uint32_t idx[TP_SEND_CHUNK];
   uint32_t sent = 0, i = 0;
   while (i < count) {
@@ -349,6 +374,20 @@ napi_value tp_gre_send(napi_env env, napi_callback_info info) {
       msgs[k].msg_hdr.msg_namelen = sizeof dst[k];
       msgs[k].msg_hdr.msg_iov = &iov[k];
       msgs[k].msg_hdr.msg_iovlen = 1;
+      if (m[4] != 0) {
+        /* IP_PKTINFO ipi_spec_dst: the source address of this datagram. */
+        struct in_pktinfo pi;
+        memset(&pi, 0, sizeof pi);
+        pi.ipi_spec_dst.s_addr = htonl(m[4]);
+        memset(ctl[k].buf, 0, sizeof ctl[k].buf);
+        msgs[k].msg_hdr.msg_control = ctl[k].buf;
+        msgs[k].msg_hdr.msg_controllen = sizeof ctl[k].buf;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[k].msg_hdr);
+        c->cmsg_level = SOL_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+      }
       idx[k++] = i++;
     }
     unsigned pos = 0;

@@ -29,6 +29,7 @@ static void on_closed(uv_handle_t *uh) {
   free(h->msgs);
   free(h->iov);
   free(h->addrs);
+  free(h->ctl);
   free(h);
 }
 
@@ -82,6 +83,7 @@ void tp_handle_destroy_unstarted(napi_env env, tp_handle *h) {
   free(h->msgs);
   free(h->iov);
   free(h->addrs);
+  free(h->ctl);
   free(h);
 }
 
@@ -105,7 +107,7 @@ napi_value tp_handle_create(napi_env env, tp_handle *h, napi_value rx, napi_valu
   if (h->slots == 0 || h->slots > TP_MAX_SLOTS || h->slot_bytes == 0 ||
       (uint64_t)h->slots * h->slot_bytes > rxn || (uint64_t)h->slots * TP_META > mn) {
     tp_handle_destroy_unstarted(env, h);
-    tp_throw_usage(env, "rx buffer or meta array smaller than slots * slotBytes / slots * 4");
+    tp_throw_usage(env, "rx buffer or meta array smaller than slots * slotBytes / slots * META_FIELDS");
     return NULL;
   }
   uv_loop_t *loop;

@@ -58,6 +58,7 @@ static uint32_t tun_read_batch(tp_handle *h) {
     m[2] = 0;
     /* read() on a TUN fd truncates silently; a full slot may be a truncated packet. */
     m[3] = (uint32_t)r >= h->slot_bytes ? TP_FLAG_TRUNCATED : 0;
+    m[4] = 0;
     n++;
   }
   if (n > 0) tp_handle_emit_read(h, n);

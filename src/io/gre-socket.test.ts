@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants } from 'node:os';
 import { openGreSocket, type IcmpErrorEvent, type SendErrorEvent } from './gre-socket.js';
-import { setNativeForTesting, type NativeBinding, type NativeErrorCallback, type NativeReadCallback } from './native.js';
+import { META_FIELDS, setNativeForTesting, type NativeBinding, type NativeErrorCallback, type NativeReadCallback } from './native.js';
 import { TxBatch } from './packet-batch.js';
 import { parseIpv4 } from './ipv4-addr.js';
 
@@ -35,7 +35,7 @@ function rig(send?: NativeBinding['greSend'], pathMtu?: NativeBinding['pathMtu']
     tunWrite: no,
     ifConfigure: no,
     close: () => undefined,
-    constants: { META_FIELDS: 4, MAX_SLOTS: 1024, FLAG_TRUNCATED: 1, ERR_QUOTE_BYTES: 576 },
+    constants: { META_FIELDS: 5, MAX_SLOTS: 1024, FLAG_TRUNCATED: 1, ERR_QUOTE_BYTES: 576 },
   };
   return { rig: r, binding };
 }
@@ -54,7 +54,7 @@ function put(r: Rig, i: number, slotBytes: number, ihlWords: number, gre: number
   const off = i * slotBytes;
   r.rx[off] = (version << 4) | ihlWords;
   r.rx.set(gre, off + ihlWords * 4);
-  r.meta.set([off, ihlWords * 4 + gre.length, src, flags], i * 4);
+  r.meta.set([off, ihlWords * 4 + gre.length, src, flags, 0x0a0000fe], i * META_FIELDS);
 }
 
 test('receive: IPv4 headers (with options) skipped; truncated and malformed datagrams compacted away and counted', () => {
@@ -63,6 +63,7 @@ test('receive: IPv4 headers (with options) skipped; truncated and malformed data
   const seen: number[][] = [];
   s.onPackets((b) => {
     for (let i = 0; i < b.count; i++) seen.push([b.source(i), ...b.packet(i)]);
+    for (let i = 0; i < b.count; i++) assert.equal(b.local(i), 0x0a0000fe);
   });
   put(r, 0, 256, 5, [0x30, 0x01, 1], 0x0a000001);
   put(r, 1, 256, 5, [0x30, 0x01, 2], 0x0a000002, 1); // truncated
@@ -128,8 +129,8 @@ test('send: EMSGSIZE → event with the path MTU; EAGAIN → counted drop, no ev
   const { binding } = rig(
     (_h, _d, meta, count) => {
       meta[3] = 0;
-      meta[7] = errno.EMSGSIZE;
-      meta[11] = errno.EAGAIN;
+      meta[META_FIELDS + 3] = errno.EMSGSIZE;
+      meta[2 * META_FIELDS + 3] = errno.EAGAIN;
       return count - 2;
     },
     (_h, dst) => (dst === parseIpv4('10.0.0.2') ? 1400 : 1500),

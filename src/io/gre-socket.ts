@@ -92,7 +92,8 @@ export interface GreSocket {
   /**
    * Sets the receive callback. `batch.offset(i)`/`length(i)` address the GRE
    * header and payload (the IPv4 header is already skipped), `source(i)` the
-   * sender. The batch is reused: consume it before returning.
+   * sender, `local(i)` the local address it was sent to. The batch is
+   * reused: consume it before returning.
    */
   onPackets(cb: (batch: RxBatch) => void): void;
   /** Sets the ICMP error callback (fragmentation-needed, unreachable, ...). */
@@ -103,8 +104,8 @@ export interface GreSocket {
   onError(cb: (err: Error) => void): void;
   /** Sends every packet of `batch` (GRE header onwards; destinations as u32) and returns how many went out. */
   send(batch: TxBatch): number;
-  /** Sends one packet (copied). Returns whether the kernel took it. */
-  sendTo(dst: number | string, bytes: Uint8Array): boolean;
+  /** Sends one packet (copied), optionally from local address `src`. Returns whether the kernel took it. */
+  sendTo(dst: number | string, bytes: Uint8Array, src?: number | string): boolean;
   /** The kernel's current path MTU toward dst, or undefined when there is no route. */
   pathMtu(dst: number | string): number | undefined;
   readonly stats: Readonly<GreSocketStats>;
@@ -183,6 +184,7 @@ export function openGreSocket(opts: GreSocketOptions = {}): GreSocket {
       meta[o + 1] = len - ihl;
       meta[o + 2] = meta[m + 2]!;
       meta[o + 3] = 0;
+      meta[o + 4] = meta[m + 4]!;
       out++;
     }
     rx.count = out;
@@ -294,9 +296,9 @@ export function openGreSocket(opts: GreSocketOptions = {}): GreSocket {
       onError = cb;
     },
     send,
-    sendTo(dst, bytes) {
+    sendTo(dst, bytes, src) {
       single.clear();
-      if (!single.push(addrOf(dst, 'sendTo'), bytes)) throw new LocalUsageError(`GreSocket.sendTo: ${bytes.length} bytes is too long`);
+      if (!single.push(addrOf(dst, 'sendTo'), bytes, src === undefined ? 0 : addrOf(src, 'sendTo src'))) throw new LocalUsageError(`GreSocket.sendTo: ${bytes.length} bytes is too long`);
       return send(single) === 1;
     },
     pathMtu,

@@ -21,7 +21,7 @@ test('TxBatch: reserve → 4-byte aligned offsets, meta rows, -1 when full', () 
   const b = new TxBatch(3, 32);
   assert.equal(b.reserve(0x0a000001, 5), 0);
   assert.equal(b.reserve(0x0a000002, 10), 8);
-  assert.deepEqual([...b.meta.subarray(0, 8)], [0, 5, 0x0a000001, 0, 8, 10, 0x0a000002, 0]);
+  assert.deepEqual([...b.meta.subarray(0, 10)], [0, 5, 0x0a000001, 0, 0, 8, 10, 0x0a000002, 0, 0]);
   assert.equal(b.reserve(1, 20), -1, 'arena full (20 + 20 > 32)');
   assert.equal(b.push(1, new Uint8Array([1, 2, 3])), true);
   assert.equal(b.push(1, new Uint8Array(1)), false, 'packet slots full');
@@ -51,12 +51,13 @@ test('TxBatch: packets never overlap and stay inside the arena (property)', () =
 
 test('RxBatch: accessors read the meta rows the addon writes', () => {
   const r = new RxBatch(4, 100);
-  r.meta.set([100, 7, 0x0a000001, 0, 200, 3, 0x0a000002, 0]);
+  r.meta.set([100, 7, 0x0a000001, 0, 0x0a0000fe, 200, 3, 0x0a000002, 0, 0x0a0000fd]);
   r.data.set([9, 8, 7], 200);
   r.count = 2;
   assert.equal(r.offset(1), 200);
   assert.equal(r.length(0), 7);
   assert.equal(r.source(1), 0x0a000002);
+  assert.equal(r.local(0), 0x0a0000fe);
   assert.deepEqual([...r.packet(1)], [9, 8, 7]);
 });
 

@@ -86,8 +86,12 @@ export interface NativeBinding {
   readonly constants: { META_FIELDS: number; MAX_SLOTS: number; FLAG_TRUNCATED: number; ERR_QUOTE_BYTES: number };
 }
 
-/** Fields per packet in every metadata array: offset, length, address, flags or status. */
-export const META_FIELDS = 4;
+/**
+ * Fields per packet in every metadata array: offset, length, peer address,
+ * flags (rx) or status (tx), local address (rx: where the datagram was sent
+ * to; tx: source to send from, 0 for the kernel's choice).
+ */
+export const META_FIELDS = 5;
 /** Meta flag: the datagram did not fit its slot. */
 export const FLAG_TRUNCATED = 1;
 
@@ -111,11 +115,16 @@ export function loadNativeFrom(candidates: readonly string[]): NativeBinding {
   if (found === undefined) {
     throw new NativeAddonError(`the native addon is not built (looked for ${candidates.join(', ')})`);
   }
+  let binding: NativeBinding;
   try {
-    return createRequire(import.meta.url)(found) as NativeBinding;
+    binding = createRequire(import.meta.url)(found) as NativeBinding;
   } catch (err) {
     throw new NativeAddonError(`the native addon at ${found} does not load: ${(err as Error).message}`, { cause: err });
   }
+  if (binding.constants?.META_FIELDS !== META_FIELDS) {
+    throw new NativeAddonError(`the native addon at ${found} is from an older checkout (its packet metadata layout differs)`);
+  }
+  return binding;
 }
 
 /** The addon (or the test double set with `setNativeForTesting`). */

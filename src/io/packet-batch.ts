@@ -3,7 +3,7 @@
  * moves packets without allocating (ARCHITECTURE.md "Rules").
  *
  * Every batch is a byte arena plus a Uint32Array of META_FIELDS words per
- * packet: [offset, length, address, flags/status]. The addon reads into an
+ * packet: [offset, length, peer address, flags/status, local address]. The addon reads into an
  * RxBatch and sends from a TxBatch; nothing is copied on the way.
  */
 import { LocalUsageError } from '../core/errors.js';
@@ -16,7 +16,7 @@ import { META_FIELDS } from './native.js';
 export class RxBatch {
   /** The shared receive arena; packet i is data[offset(i), offset(i) + length(i)). */
   readonly data: Uint8Array;
-  /** Per packet: offset, length, source address (u32, 0 for TUN), flags. */
+  /** Per packet: offset, length, source address (u32, 0 for TUN), flags, local address. */
   readonly meta: Uint32Array;
   /** Packets in this batch. */
   count = 0;
@@ -38,6 +38,13 @@ export class RxBatch {
   source(i: number): number {
     return this.meta[i * META_FIELDS + 2]!;
   }
+  /**
+   * The local address packet i was sent to (IP_PKTINFO; GRE only, 0 for
+   * TUN). Answer from this address on a host with several.
+   */
+  local(i: number): number {
+    return this.meta[i * META_FIELDS + 4]!;
+  }
   /** Packet i as a view (allocates a view object; for tests and slow paths). */
   packet(i: number): Uint8Array {
     const o = this.offset(i);
@@ -53,7 +60,7 @@ export class RxBatch {
 export class TxBatch {
   /** The send arena. */
   readonly data: Uint8Array;
-  /** Per packet: offset, length, destination (u32; ignored by TUN), status. */
+  /** Per packet: offset, length, destination (u32; ignored by TUN), status, source (0: kernel's choice). */
   readonly meta: Uint32Array;
   /** Packets in the batch. */
   count = 0;
@@ -74,9 +81,10 @@ export class TxBatch {
 
   /**
    * Appends a packet of `length` bytes to `dst` and returns its offset in
-   * `data` for the caller to fill, or -1 when the batch is full.
+   * `data` for the caller to fill, or -1 when the batch is full. `src` picks
+   * the local source address (GRE only; 0: the kernel's choice).
    */
-  reserve(dst: number, length: number): number {
+  reserve(dst: number, length: number, src = 0): number {
     if (!this.fits(length)) return -1;
     const off = this.usedBytes;
     const m = this.count * META_FIELDS;
@@ -84,15 +92,16 @@ export class TxBatch {
     this.meta[m + 1] = length;
     this.meta[m + 2] = dst >>> 0;
     this.meta[m + 3] = 0;
+    this.meta[m + 4] = src >>> 0;
     this.count++;
     // keep every packet 4-byte aligned for cheap header access
     this.usedBytes = (off + length + 3) & ~3;
     return off;
   }
 
-  /** Copies `bytes` in as a packet to `dst`; false when the batch is full. */
-  push(dst: number, bytes: Uint8Array): boolean {
-    const off = this.reserve(dst, bytes.length);
+  /** Copies `bytes` in as a packet to `dst` (from `src`, 0: any); false when the batch is full. */
+  push(dst: number, bytes: Uint8Array, src = 0): boolean {
+    const off = this.reserve(dst, bytes.length, src);
     if (off < 0) return false;
     this.data.set(bytes, off);
     return true;

@@ -35,7 +35,7 @@ function fakeNative(over: Partial<NativeBinding>, closed: NativeHandle[] = []): 
     tunWrite: no,
     ifConfigure: no,
     close: (h) => void closed.push(h),
-    constants: { META_FIELDS: 4, MAX_SLOTS: 1024, FLAG_TRUNCATED: 1, ERR_QUOTE_BYTES: 576 },
+    constants: { META_FIELDS: 5, MAX_SLOTS: 1024, FLAG_TRUNCATED: 1, ERR_QUOTE_BYTES: 576 },
     ...over,
   };
 }

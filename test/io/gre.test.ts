@@ -263,3 +263,45 @@ test('open/close 300 times → no file descriptor left behind', { skip, timeout:
     assert.equal(fds(), before);
   });
 });
+
+test('two local addresses: each datagram reports the address it was sent to; replies leave from it (IP_PKTINFO)', { skip, timeout: 15_000 }, async () => {
+  await withLab(async (lab) => {
+    const a = lab.ns();
+    const b = lab.ns();
+    lab.link(a, 'va', '10.84.0.1/24', b, 'vb', '10.84.0.2/24');
+    lab.ip(a, 'addr', 'add', '10.84.0.11/24', 'dev', 'va');
+    const server = openGreSocket({ netns: a });
+    const client = openGreSocket({ netns: b });
+    try {
+      const atServer: { local: string; src: string; seq: number }[] = [];
+      server.onPackets((p) => {
+        for (let i = 0; i < p.count; i++) {
+          const v = new DataView(p.data.buffer, p.data.byteOffset + p.offset(i), p.length(i));
+          atServer.push({ local: formatIpv4(p.local(i)), src: formatIpv4(p.source(i)), seq: v.getUint32(8) });
+        }
+      });
+      const atClient: Got[] = [];
+      collect(client, atClient);
+      client.sendTo('10.84.0.1', pptpGre(1, 1, new Uint8Array(4)));
+      client.sendTo('10.84.0.11', pptpGre(1, 2, new Uint8Array(4)));
+      await waitFor(() => atServer.length >= 2, 'both packets at the server');
+      assert.deepEqual(atServer, [
+        { local: '10.84.0.1', src: '10.84.0.2', seq: 1 },
+        { local: '10.84.0.11', src: '10.84.0.2', seq: 2 },
+      ]);
+      const tx = new TxBatch(2);
+      for (const g of atServer) tx.push(parseIpv4(g.src)!, pptpGre(2, g.seq, new Uint8Array(4)), parseIpv4(g.local)!);
+      assert.equal(server.send(tx), 2);
+      await waitFor(() => atClient.length >= 2, 'both replies');
+      assert.deepEqual(atClient.map((g) => [g.seq, g.src]), [[1, '10.84.0.1'], [2, '10.84.0.11']]);
+
+      const errors: SendErrorEvent[] = [];
+      server.onSendError((e) => errors.push(e));
+      assert.equal(server.sendTo('10.84.0.2', pptpGre(2, 3, new Uint8Array(4)), '192.0.2.99'), false, 'a source that is not ours is refused');
+      assert.equal(errors.length, 1);
+    } finally {
+      server.close();
+      client.close();
+    }
+  });
+});

@@ -53,9 +53,9 @@ test('worker terminated with a GRE socket and a TUN open → handles closed by t
     const code = `
       const { parentPort } = require('node:worker_threads');
       const a = require(${JSON.stringify(addon)});
-      const rx = new Uint8Array(8 * 2048), meta = new Uint32Array(8 * 4);
+      const rx = new Uint8Array(8 * 2048), meta = new Uint32Array(8 * 5);
       a.greOpen({ netns: '/var/run/netns/${ns}', slots: 8, slotBytes: 2048 }, rx, meta, () => {}, () => {});
-      const trx = new Uint8Array(8 * 2048), tmeta = new Uint32Array(8 * 4);
+      const trx = new Uint8Array(8 * 2048), tmeta = new Uint32Array(8 * 5);
       a.tunOpen({ netns: '/var/run/netns/${ns}', name: 'tpworker0', slots: 8, slotBytes: 2048 }, trx, tmeta, () => {}, () => {});
       parentPort.postMessage('open');`;
     const w = new Worker(code, { eval: true });
