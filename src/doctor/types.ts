@@ -122,7 +122,9 @@ export type EvKind =
   | 'ike-no-conn'
   | 'ike-timeout'
   | 'nat-detected'
-  | 'ike-deleted';
+  | 'ike-deleted'
+  // clients
+  | 'ras-error'; // Windows RAS error code (n)
 
 /** What an extractor returns: the kind plus the fields it could read. */
 export interface EvFields {

@@ -88,6 +88,27 @@ for (const [id, lines] of Object.entries(LOGS)) {
   });
 }
 
+const RAS: [number, string][] = [
+  [619, 'gre-blocked'],
+  [691, 'auth-bad-credentials'],
+  [741, 'mppe-not-negotiated'],
+  [809, 'ipsec-nat-t'],
+  [789, 'ipsec-psk-mismatch'],
+  [720, 'ipcp-not-negotiated'],
+];
+for (const [code, id] of RAS) {
+  test(`Windows client: RasClient error ${code} → ${id}`, () => {
+    const line = `CoId={5DDC2AB0-3C4A}: The user VPN\\bob dialed a connection named Office which has failed. The error code returned on failure is ${code}.`;
+    const r = analyzeTexts([{ name: 'ras.log', text: `${line}\n` }]);
+    assert.equal(r.findings[0]?.cause, id);
+  });
+}
+
+test('GRE socket error "Connection refused" (ICMP protocol unreachable) → gre-blocked', () => {
+  const r = analyzeTexts([{ name: 'g.log', text: `${S('pptpd[5]', 'GRE: read(fd=7,buffer=60,len=8260) from network failed: status = -1 error = Connection refused')}\n${S('pptpd[5]', 'CTRL: GRE read or PTY write failed (gre,pty)=(7,6)')}\n` }]);
+  assert.equal(r.findings[0]?.cause, 'gre-blocked');
+});
+
 test('healthy session: up, ended by the client → no findings, outcome ok', () => {
   const r = analyzeTexts([
     {

@@ -4,6 +4,7 @@
  * try every extractor, pppd first.
  */
 import type { EvFields, Family } from '../types.js';
+import { extractWindows } from './clients.js';
 import { extractIpsec } from './ipsec.js';
 import { extractPppd } from './pppd.js';
 import { extractPptpClient, extractPptpd, extractXl2tpd } from './tunnels.js';
@@ -25,6 +26,7 @@ export function familyOf(program: string): Family | null {
   else if (p.includes('tunppp')) f = 'tunppp';
   else if (p.includes('ppp')) f = 'pppd';
   else if (p.includes('charon') || p.includes('swan') || p.includes('pluto') || p.includes('racoon') || p.includes('ipsec') || p.includes('iked') || p.includes('nesession')) f = 'ipsec';
+  else if (p === 'rasclient' || p === 'rasman' || p.includes('remoteaccess')) f = 'pppd';
   else f = null;
   if (familyCache.size < 10_000) familyCache.set(program, f);
   return f;
@@ -34,13 +36,15 @@ export function familyOf(program: string): Family | null {
 export function extractFor(family: Family, msg: string): EvFields | null {
   switch (family) {
     case 'pppd':
-      return extractPppd(msg);
+      return extractPppd(msg) ?? extractWindows(msg);
     case 'pptpd':
       return extractPptpd(msg) ?? extractPppd(msg);
     case 'pptp':
-      return extractPptpClient(msg);
+      // NetworkManager's nm-pptp-service relays pppd's messages under its own name.
+      return extractPptpClient(msg) ?? extractPppd(msg) ?? extractWindows(msg);
     case 'xl2tpd':
-      return extractXl2tpd(msg);
+      // nm-l2tp-service relays pppd and IKE messages too.
+      return extractXl2tpd(msg) ?? extractPppd(msg) ?? extractIpsec(msg);
     case 'ipsec':
       return extractIpsec(msg);
     case 'tunppp':
@@ -64,5 +68,7 @@ export function extractAny(msg: string): { ev: EvFields; family: Family } | null
   if (ev) return { ev, family: 'xl2tpd' };
   ev = extractIpsec(msg);
   if (ev) return { ev, family: 'ipsec' };
+  ev = extractWindows(msg);
+  if (ev) return { ev, family: 'pppd' };
   return null;
 }

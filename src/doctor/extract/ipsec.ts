@@ -28,12 +28,12 @@ const TABLE: Entry[] = [
     ev: (m) => ({ kind: 'ike-auth-fail', reason: m[0], phase: 1 }),
   },
   {
-    re: /NO_PROPOSAL_CHOSEN|NO-PROPOSAL-CHOSEN|no acceptable (?:Oakley Transform|proposal|transform)|no suitable proposal|failed to get valid proposal|no matching proposal|no proposal chosen|proposal mismatch|no acceptable [\w ]*proposal/i,
-    ev: (m, msg) => ({ kind: 'ike-no-proposal', reason: m[0], phase: phaseOf(msg) }),
+    re: /no IKE config found|no matching peer config|no suitable connection|INVALID_ID_INFORMATION|INVALID-ID-INFORMATION|no connection is known|no configuration found for|no peer config found|cannot respond to IPsec SA request|TS_UNACCEPTABLE|no matching CHILD_SA config|no acceptable traffic selectors|no connection has been authorized|failed to get sainfo|no policy found|found no matching policy/i,
+    ev: (m, msg) => ({ kind: 'ike-no-conn', reason: m[0], phase: /TS_UNACCEPTABLE|CHILD_SA|IPsec SA|traffic selectors|quick/i.test(msg) ? 2 : phaseOf(msg) }),
   },
   {
-    re: /no IKE config found|no matching peer config|no suitable connection|INVALID_ID_INFORMATION|INVALID-ID-INFORMATION|no connection is known|no configuration found for|no peer config found|cannot respond to IPsec SA request|TS_UNACCEPTABLE|no matching CHILD_SA config|no acceptable traffic selectors/i,
-    ev: (m, msg) => ({ kind: 'ike-no-conn', reason: m[0], phase: /TS_UNACCEPTABLE|CHILD_SA|IPsec SA|traffic selectors|quick/i.test(msg) ? 2 : phaseOf(msg) }),
+    re: /NO_PROPOSAL_CHOSEN|NO-PROPOSAL-CHOSEN|no acceptable (?:Oakley Transform|proposal|transform)|no suitable proposal|failed to get valid proposal|no matching proposal|no proposal chosen|proposal mismatch|no acceptable [\w ]*proposal|didn't accept DH group|requested (?:DH group|MODP_\d+)|INVALID_KE_PAYLOAD|invalid DH group/i,
+    ev: (m, msg) => ({ kind: 'ike-no-proposal', reason: m[0], phase: phaseOf(msg) }),
   },
   {
     re: /giving up after \d+ retransmits|negotiation failed due to time up|max number of retransmissions|second timeout exceeded|No response \(or no acceptable response\)|retransmit(?:ted)? [^\n]*timeout|IKE Phase ?1 timed? ?out/i,
@@ -51,7 +51,7 @@ const TABLE: Entry[] = [
 ];
 
 /** Cheap literals: a line containing none of these cannot match the table. */
-const PREFILTER = /NAT|key|KEY|HASH|MAC|AUTH|auth|PROPOSAL|roposal|ransform|config|connection|ID_INFO|ID-INFO|TS_|selector|retransmi|time|establish|complete|DELETE|delet|decrypt|Hash/;
+const PREFILTER = /NAT|key|KEY|HASH|MAC|AUTH|auth|PROPOSAL|roposal|ransform|config|connection|ID_INFO|ID-INFO|TS_|selector|retransmi|time|establish|complete|DELETE|delet|decrypt|Hash|DH group|MODP|KE_PAYLOAD|sainfo|policy/;
 
 /** IKE daemon message → event. */
 export function extractIpsec(msg: string): EvFields | null {

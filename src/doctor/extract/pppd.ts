@@ -93,6 +93,10 @@ export const TABLE: Entry[] = [
   { lit: 'authentication failed: E=', re: /(\S*CHAP\S*) authentication failed: E=(\d+)\s*(.*)/, ev: (m) => ({ kind: 'auth-fail', dir: 'local', method: authMethod(m[1]), n: Number(m[2]), reason: m[3] }) },
   { lit: 'authentication failed', re: /^(CHAP|PAP|EAP|MS-CHAP\S*) authentication failed(?:: (.*))?/, ev: (m) => ({ kind: 'auth-fail', dir: 'local', method: authMethod(m[1]), reason: m[2] }) },
   { lit: 'authentication succeeded', re: /^(CHAP|PAP|EAP|MS-CHAP\S*) authentication succeeded/, ev: (m) => ({ kind: 'auth-ok', dir: 'local', method: authMethod(m[1]) }) },
+  // accel-ppp (`mschap-v2: authentication failed`), RouterOS (`user alice authentication failed`)
+  { lit: 'authentication failed', re: /(?:^|[\s:])(m?s?-?chap(?:-?v2)?|pap|eap)\S*:? authentication failed|user (\S+) authentication failed/i, ev: (m) => ({ kind: 'auth-fail', dir: 'peer', method: authMethod(m[1]), user: m[2] }) },
+  { lit: 'echo', re: /no echo reply|lcp: echo timeout/i, ev: () => ({ kind: 'echo-timeout' }) },
+  { lit: 'not responding', re: /peer is not responding/, ev: () => ({ kind: 'echo-timeout' }) },
   { lit: 'authenticate ourselves', re: /[Ff]ailed to authenticate ourselves to peer/, ev: () => ({ kind: 'auth-fail', dir: 'local' }) },
   // authentication, server side (the peer authenticates to us)
   { lit: 'peer authentication succeeded', re: /(\S+)? ?peer authentication succeeded for (\S+)/, ev: (m) => ({ kind: 'auth-ok', dir: 'peer', method: authMethod(m[1]), user: unquote(m[2]) }) },

@@ -19,12 +19,14 @@ import { mutualAuth } from './mutual-auth.js';
 import { pathMtu } from './path-mtu.js';
 import { peerTerminated } from './peer-terminated.js';
 import { pptpControl } from './pptp-control.js';
+import { greErrors } from './gre-errors.js';
+import { windowsError } from './windows-error.js';
 import type { Rule, RuleHit } from './rule.js';
 
 export type { Rule, RuleHit } from './rule.js';
 
 /** Every rule; each encodes one mechanism (see its file header). */
-export const RULES: readonly Rule[] = [pathMtu, kernelPpp, mppe, lcpTimeout, auth, mutualAuth, keepalive, ipPool, l2tpIpsecSecret, l2tpTunnel, l2tpAvp, ipsec, pptpControl];
+export const RULES: readonly Rule[] = [pathMtu, kernelPpp, mppe, lcpTimeout, auth, mutualAuth, keepalive, ipPool, l2tpIpsecSecret, l2tpTunnel, l2tpAvp, ipsec, pptpControl, greErrors, windowsError];
 
 const SUPPRESS: Record<string, string[]> = {
   'kernel-ppp-missing': ['gre-blocked', 'l2tp-ppp-no-answer', 'lcp-echo-timeout'],
