@@ -235,3 +235,70 @@ test('real captures (Windows client, pptpd): negotiated stateless 128-bit, and o
   }
   assert.ok(checked > 300);
 });
+
+test('stateful: random loss, delayed and lost Reset-Requests → never a wrong plaintext, and traffic recovers', () => {
+  fc.assert(
+    fc.property(fc.array(fc.nat(99), { minLength: 50, maxLength: 1200 }), fc.nat(5), fc.boolean(), (rolls, delay, loseFirstReset) => {
+      const { enc, dec } = pair({ strength: 40, stateless: false });
+      const resetAt: number[] = [];
+      let resetsAsked = 0;
+      const n = rolls.length + 300; // 300 loss-free packets at the end
+      let deliveredTail = 0;
+      for (let k = 0; k < n; k++) {
+        if (resetAt.length && resetAt[0]! <= k) {
+          resetAt.shift();
+          enc.onResetRequest();
+        }
+        const p = payload(k, 20);
+        const pkt = seal(enc, p);
+        const lost = k < rolls.length && rolls[k]! < 10;
+        if (lost) continue;
+        const r = open(dec, pkt);
+        if (!isMppeDrop(r)) {
+          assert.deepEqual(r, p, `packet ${k} decrypted to garbage`);
+          if (k >= rolls.length + 50) deliveredTail++;
+        }
+        if (dec.takeResetRequest()) {
+          resetsAsked++;
+          if (!(loseFirstReset && resetsAsked === 1)) resetAt.push(k + 1 + delay);
+        }
+        // CCP's restart timer: while still discarding, ask again every 20 packets.
+        if (dec.discarding && k % 20 === 0) resetAt.push(k + 1 + delay);
+      }
+      assert.equal(deliveredTail, 250, 'all packets after the lossy stretch decrypt');
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('stateless: random loss, duplication and reordering → never a wrong plaintext, in-order packets always decrypt', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.nat(99), fc.nat(3)), { minLength: 10, maxLength: 600 }), (plan) => {
+      const { enc, dec } = pair({ strength: 128, stateless: true });
+      const sent = plan.map((_, k) => ({ k, pkt: seal(enc, payload(k, 24)) }));
+      // Build a delivery order: drop (roll < 10), duplicate (roll < 15), then swap neighbours where the second roll is 3.
+      const order: { k: number; pkt: Uint8Array }[] = [];
+      for (let k = 0; k < sent.length; k++) {
+        const [roll] = plan[k]!;
+        if (roll < 10) continue;
+        order.push(sent[k]!);
+        if (roll < 15) order.push(sent[k]!);
+      }
+      for (let k = 0; k + 1 < order.length; k++) {
+        const roll = plan[k % plan.length]![1];
+        if (roll === 3) [order[k], order[k + 1]] = [order[k + 1]!, order[k]!];
+      }
+      let newest = -1;
+      for (const { k, pkt } of order) {
+        const r = open(dec, pkt.slice());
+        if (isMppeDrop(r)) {
+          assert.ok(k <= newest, `packet ${k} newer than ${newest} was dropped: ${r.reason}`);
+        } else {
+          assert.deepEqual(r, payload(k, 24));
+          newest = k;
+        }
+      }
+    }),
+    { numRuns: 40 },
+  );
+});
