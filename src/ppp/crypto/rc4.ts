@@ -55,6 +55,11 @@ export class Rc4 {
    * driver that reuses its buffers allocates nothing here.
    */
   process(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number, len: number): void {
+    if (len < 32) {
+      // Key material and tiny packets: a byte loop, leaving the view cache to the data path.
+      this.processBytes(src, srcOffset, dst, dstOffset, len);
+      return;
+    }
     const s = this.s;
     let i = this.i;
     let j = this.j;
@@ -103,6 +108,23 @@ export class Rc4 {
       s[i] = sj;
       s[j] = si;
       dv.setUint8(d++, sv.getUint8(p++) ^ s[(si + sj) & 0xff]!);
+    }
+    this.i = i;
+    this.j = j;
+  }
+
+  private processBytes(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number, len: number): void {
+    const s = this.s;
+    let i = this.i;
+    let j = this.j;
+    for (let k = 0; k < len; k++) {
+      i = (i + 1) & 0xff;
+      const si = s[i]!;
+      j = (j + si) & 0xff;
+      const sj = s[j]!;
+      s[i] = sj;
+      s[j] = si;
+      dst[dstOffset + k] = src[srcOffset + k]! ^ s[(si + sj) & 0xff]!;
     }
     this.i = i;
     this.j = j;
