@@ -153,6 +153,17 @@ test('addon file present but not loadable → NativeAddonError with the loader m
   }
 });
 
+test('addon from an older checkout (different metadata layout) → NativeAddonError asking for a rebuild', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tp-addon-'));
+  try {
+    const f = join(dir, 'stale.cjs');
+    writeFileSync(f, 'module.exports = { constants: { META_FIELDS: 4 } };');
+    assert.throws(() => loadNativeFrom([f]), (e: unknown) => e instanceof NativeAddonError && /older checkout/.test(e.message) && /npm rebuild/.test(e.hint!));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 const rootSkip = netnsSkipReason();
 
 test('real: a clone device that does not exist → TunOpenError ENOENT', { skip: rootSkip }, () => {
