@@ -15,7 +15,7 @@ const dir = fileURLToPath(new URL('./cases/', import.meta.url));
 const args = process.argv.slice(2);
 const jsonAt = args.indexOf('--json');
 const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
-const filters = args.filter((a, i) => !a.startsWith('--') && i !== jsonAt + 1);
+const filters = args.filter((a, i) => !a.startsWith('--') && (jsonAt < 0 || i !== jsonAt + 1));
 
 const cases: BenchCase[] = [];
 for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts')).sort()) {

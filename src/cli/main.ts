@@ -4,7 +4,8 @@
  */
 import { VpnError } from '../core/errors.js';
 import { EXIT, processContext, type CliContext, type Subcommand } from './context.js';
-import { connectCommand, serveCommand } from './not-yet.js';
+import { serveCommand } from './serve.js';
+import { connectCommand } from './connect.js';
 import { doctorCommand } from './doctor.js';
 import { mtuCommand } from './mtu.js';
 

@@ -1,0 +1,146 @@
+/** `tunppp connect pptp://user@host` — the client, without kernel PPP. */
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../core/errors.js';
+import { assertPrivileges } from '../io/privileges.js';
+import { createLogger } from '../log/logger.js';
+import { connectPptp } from '../client/pptp-client.js';
+import { logFormat, logLevel, parseCommandArgs } from './args.js';
+import { EXIT, type CliContext, type Subcommand } from './context.js';
+
+const HELP = `Usage: tunppp connect pptp://USER@HOST[:PORT] [options]
+
+Connects to a PPTP server as a client (MS-CHAPv2 with MPPE by default), sets up
+a TUN device with the address the server assigns, prints the address and DNS
+servers, and stays connected until Ctrl-C (which tells the server).
+
+The password comes from, in order: --password-file FILE, the environment
+variable named by --password-env (default TUNPPP_PASSWORD), or a prompt.
+
+Options:
+  --password-file FILE   read the password from FILE (first line)
+  --password-env VAR     read the password from \$VAR (default TUNPPP_PASSWORD)
+  --default-route        send all traffic through the tunnel
+  --route CIDR           route CIDR through the tunnel (repeatable)
+  --mtu N                cap the link MTU
+  --mppe MODE            require (default), allow or refuse
+  --allow-pap            also accept PAP (the password then crosses in clear)
+  --tun NAME             TUN interface name (default tunppp-c0, tunppp-c1, ...)
+  --log-format F         text (default) or json
+  --log-level L          debug, info, warn, error
+  --debug                same as --log-level debug
+
+Exit codes: 0 disconnected on request, 1 connection failed or dropped, 2 bad arguments.
+`;
+
+async function readPassword(values: { 'password-file'?: string; 'password-env'?: string }, ctx: CliContext): Promise<string> {
+  if (values['password-file']) {
+    try {
+      return (await readFile(values['password-file'], 'utf8')).split(/\r?\n/)[0]!;
+    } catch (err) {
+      throw new UsageError(`cannot read --password-file ${values['password-file']}: ${(err as Error).message}`, 'give a readable file whose first line is the password');
+    }
+  }
+  const env = values['password-env'] ?? 'TUNPPP_PASSWORD';
+  const v = ctx.env[env];
+  if (v !== undefined) return v;
+  if (!ctx.stdin.isTTY) throw new UsageError(`no password: set ${env}, use --password-file, or run on a terminal to be asked`, `e.g. ${env}=secret tunppp connect pptp://user@host`);
+  ctx.stderr.write('Password: ');
+  return new Promise((resolve) => {
+    let buf = '';
+    const onData = (d: Buffer): void => {
+      buf += d.toString('utf8');
+      const nl = buf.search(/\r?\n/);
+      if (nl >= 0) {
+        ctx.stdin.off('data', onData);
+        ctx.stderr.write('\n');
+        resolve(buf.slice(0, nl));
+      }
+    };
+    ctx.stdin.on('data', onData);
+  });
+}
+
+/** Parses pptp://user@host[:port]. */
+export function parseTarget(url: string): { proto: 'pptp' | 'l2tp'; user: string; host: string; port: number | undefined } {
+  const m = /^(pptp|l2tp):\/\/([^@/]+)@(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(url);
+  if (!m) throw new UsageError(`'${url}' is not a server URL`, 'write pptp://USER@HOST or pptp://USER@HOST:PORT');
+  const port = m[4] === undefined ? undefined : Number(m[4]);
+  if (port !== undefined && (port < 1 || port > 65535)) throw new UsageError(`port ${port} is out of range`, 'use a port 1..65535');
+  return { proto: m[1] as 'pptp' | 'l2tp', user: decodeURIComponent(m[2]!), host: m[3]!, port };
+}
+
+export const connectCommand: Subcommand = {
+  name: 'connect',
+  summary: 'Connect to a PPTP server as a client, without kernel PPP',
+  help: HELP,
+  async run(argv, ctx) {
+    const { values, positionals } = parseCommandArgs(
+      'connect',
+      argv,
+      {
+        help: { type: 'boolean', short: 'h' },
+        'password-file': { type: 'string' },
+        'password-env': { type: 'string' },
+        'default-route': { type: 'boolean' },
+        route: { type: 'string', multiple: true },
+        mtu: { type: 'string' },
+        mppe: { type: 'string' },
+        'allow-pap': { type: 'boolean' },
+        tun: { type: 'string' },
+        'log-format': { type: 'string' },
+        'log-level': { type: 'string' },
+        debug: { type: 'boolean' },
+      },
+      true,
+    );
+    if (values.help) {
+      ctx.stdout.write(HELP);
+      return EXIT.OK;
+    }
+    if (positionals.length !== 1) throw new UsageError('give exactly one server URL', 'e.g. tunppp connect pptp://alice@vpn.example.net');
+    const target = parseTarget(positionals[0]!);
+    if (target.proto === 'l2tp') throw new UsageError('l2tp:// is not available in this version yet', 'use pptp:// for now');
+    const mppe = values.mppe ?? 'require';
+    if (mppe !== 'require' && mppe !== 'allow' && mppe !== 'refuse') throw new UsageError(`--mppe must be require, allow or refuse, got '${mppe}'`, 'e.g. --mppe require');
+    let mtu: number | undefined;
+    if (values.mtu !== undefined) {
+      mtu = Number(values.mtu);
+      if (!Number.isInteger(mtu) || mtu < 576 || mtu > 1500) throw new UsageError(`--mtu must be 576..1500, got '${values.mtu}'`, 'e.g. --mtu 1400');
+    }
+    for (const r of values.route ?? []) if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(r)) throw new UsageError(`--route ${r} is not an IPv4 CIDR prefix`, 'e.g. --route 10.0.0.0/8');
+    const password = await readPassword(values, ctx);
+    const log = createLogger({ format: logFormat(values['log-format'], ctx.stderr.isTTY), level: logLevel(values['log-level'], values.debug), stream: ctx.stderr });
+    assertPrivileges({ gre: true, tun: true });
+    const client = await connectPptp({
+      host: target.host,
+      ...(target.port !== undefined ? { port: target.port } : {}),
+      username: target.user,
+      password,
+      mppe,
+      accept: values['allow-pap'] ? ['mschap-v2', 'mschap-v1', 'chap-md5', 'pap'] : ['mschap-v2', 'mschap-v1', 'chap-md5'],
+      defaultRoute: values['default-route'] ?? false,
+      routes: values.route ?? [],
+      ...(mtu !== undefined ? { mtu } : {}),
+      ...(values.tun ? { tunName: values.tun } : {}),
+      log,
+    }).catch((err: Error) => {
+      ctx.stderr.write(`tunppp connect: ${err.message}\n`);
+      return undefined;
+    });
+    if (!client) return EXIT.FINDINGS;
+    const i = client.info;
+    ctx.stdout.write(`connected: address ${i.localAddress} (server ${i.peerAddress}) on ${i.tun}, MTU ${i.mtu}${i.mppe ? `, MPPE ${i.mppe}` : ''}\nDNS: ${i.dns.join(' ') || '(none offered)'}\n`);
+    let requested = false;
+    const stop = (): void => {
+      requested = true;
+      void client.stop('user request');
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const reason = await client.closed;
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    ctx.stderr.write(`disconnected: ${reason}\n`);
+    return requested ? EXIT.OK : EXIT.FINDINGS;
+  },
+};

@@ -1,0 +1,101 @@
+/** `tunppp serve` — the PPTP (and, as it lands, L2TP) server on one TUN device. */
+import { formatWarning } from '../config/warnings.js';
+import { loadConfig, loadEmbeddedDefault, type LoadedConfig } from '../config/load.js';
+import { assertPrivileges } from '../io/privileges.js';
+import { createLogger } from '../log/logger.js';
+import { startServer } from '../server/server.js';
+import { logFormat, logLevel, parseCommandArgs } from './args.js';
+import { EXIT, type Subcommand } from './context.js';
+
+/** Where the embedded default keeps its secrets. */
+export const DEFAULT_SECRETS = '/etc/tunppp/chap-secrets';
+
+const HELP = `Usage: tunppp serve [--config tunppp.json | --pptpd-conf /etc/pptpd.conf [--xl2tpd-conf FILE]] [options]
+
+Runs the VPN server: PPTP on TCP 1723 with GRE, PPP with MS-CHAPv2 and MPPE,
+addresses from a pool, all on one TUN device. Needs root (or CAP_NET_ADMIN and
+CAP_NET_RAW) and /dev/net/tun.
+
+With no configuration it uses the embedded default: pool 192.168.99.10-250,
+server address 192.168.99.1, MS-CHAPv2 + MPPE-128, and users from
+${DEFAULT_SECRETS}, created on first run with one user and a random password
+(printed once).
+
+Options:
+  --config FILE        tunppp.json (see docs/config.md)
+  --pptpd-conf FILE    read an existing pptpd.conf (and the options file it names)
+  --xl2tpd-conf FILE   read an existing xl2tpd.conf (and its pppoptfile)
+  --chap-secrets FILE  users (pppd chap-secrets format); default from the config
+  --log-format F       text (pppd-like lines, default) or json (pino)
+  --log-level L        debug, info, warn, error (default info)
+  --debug              same as --log-level debug
+  --check              load and validate the configuration, print it, and exit
+
+Exit codes: 0 stopped cleanly, 1 failed while running, 2 bad configuration or arguments.
+Signals: SIGINT/SIGTERM stop gracefully (clients are told).
+`;
+
+export const serveCommand: Subcommand = {
+  name: 'serve',
+  summary: 'Run the PPTP server (TCP 1723 + GRE) on a TUN device',
+  help: HELP,
+  async run(argv, ctx) {
+    const { values } = parseCommandArgs('serve', argv, {
+      help: { type: 'boolean', short: 'h' },
+      config: { type: 'string' },
+      'pptpd-conf': { type: 'string' },
+      'xl2tpd-conf': { type: 'string' },
+      'chap-secrets': { type: 'string' },
+      'log-format': { type: 'string' },
+      'log-level': { type: 'string' },
+      debug: { type: 'boolean' },
+      check: { type: 'boolean' },
+    });
+    if (values.help) {
+      ctx.stdout.write(HELP);
+      return EXIT.OK;
+    }
+    const log = createLogger({ format: logFormat(values['log-format'], ctx.stderr.isTTY), level: logLevel(values['log-level'], values.debug), stream: ctx.stderr });
+    let loaded: LoadedConfig;
+    const anyConfig = values.config ?? values['pptpd-conf'] ?? values['xl2tpd-conf'];
+    if (anyConfig === undefined) {
+      const d = await loadEmbeddedDefault(values['chap-secrets'] ?? DEFAULT_SECRETS);
+      loaded = d;
+      if (d.created) {
+        ctx.stdout.write(`tunppp: created ${d.created.path} with one user (shown once, keep it):\n  user:     ${d.created.user}\n  password: ${d.created.password}\n`);
+      }
+    } else {
+      loaded = await loadConfig({
+        ...(values.config ? { config: values.config } : {}),
+        ...(values['pptpd-conf'] ? { pptpdConf: values['pptpd-conf'] } : {}),
+        ...(values['xl2tpd-conf'] ? { xl2tpdConf: values['xl2tpd-conf'] } : {}),
+        ...(values['chap-secrets'] ? { chapSecrets: values['chap-secrets'] } : {}),
+        cwd: ctx.cwd,
+      });
+    }
+    for (const w of loaded.warnings) log.warn('config-warning', formatWarning(w));
+    if (values.check) {
+      ctx.stdout.write(`${JSON.stringify({ sources: loaded.sources, users: loaded.secrets.length, config: loaded.config }, null, 2)}\n`);
+      return EXIT.OK;
+    }
+    assertPrivileges({ gre: loaded.config.listen.pptp.enabled, tun: true });
+    const server = await startServer(loaded, { log });
+    let stopping: Promise<void> | undefined;
+    const stop = (sig: string): void => {
+      if (stopping) return;
+      log.info('signal', `${sig}: stopping, telling clients`);
+      stopping = server.stop();
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (stopping) {
+          clearInterval(t);
+          void stopping.then(resolve);
+        }
+      }, 100);
+    });
+    return EXIT.OK;
+  },
+};

@@ -1,0 +1,103 @@
+/**
+ * Client addresses: the pools from the configuration, per-user fixed
+ * addresses from chap-secrets (the IP column), and the map from an assigned
+ * address to the link that owns it (the TUN side routes by it).
+ */
+import { AddressPool } from '../config/pool.js';
+import { fixedAddress, lookupSecret, type ChapSecret } from '../config/chap-secrets.js';
+import { formatIpv4, parseIpv4 } from '../config/ipv4.js';
+import type { Config } from '../config/schema.js';
+
+/** Who owns an address. */
+export interface AddressOwner {
+  readonly id: number;
+}
+
+/** One pool with its server-side address. */
+interface NamedPool {
+  name: string;
+  local: string;
+  pool: AddressPool;
+  protocols: readonly string[];
+}
+
+/** Address allocation and the address → link table. */
+export class AddressBook<T extends AddressOwner = AddressOwner> {
+  private readonly pools: NamedPool[];
+  private readonly owners = new Map<number, T>();
+
+  constructor(
+    config: Config,
+    private readonly secrets: readonly ChapSecret[],
+    private readonly serverName: string,
+  ) {
+    this.pools = config.pools.map((p) => ({
+      name: p.name,
+      local: p.local,
+      pool: AddressPool.fromSpecs(p.ranges, [parseIpv4(p.local)!]),
+      protocols: p.protocols,
+    }));
+  }
+
+  /** The server's tunnel address for `proto` (the first pool that serves it). */
+  localAddress(proto: 'pptp' | 'l2tp'): string | undefined {
+    return this.pools.find((p) => p.protocols.includes(proto))?.local;
+  }
+
+  /** Free addresses across the pools for `proto`. */
+  available(proto: 'pptp' | 'l2tp'): number {
+    return this.pools.filter((p) => p.protocols.includes(proto)).reduce((n, p) => n + p.pool.available, 0);
+  }
+
+  /**
+   * An address for `user` over `proto`: the fixed one from chap-secrets when
+   * it names one (and it is free), else the next free pool address.
+   */
+  allocate(proto: 'pptp' | 'l2tp', user: string | undefined): string | undefined {
+    const pools = this.pools.filter((p) => p.protocols.includes(proto));
+    if (user !== undefined) {
+      const s = lookupSecret(this.secrets, user, this.serverName);
+      const fixed = s ? fixedAddress(s.addresses) : undefined;
+      if (fixed !== undefined) {
+        const a = parseIpv4(fixed)!;
+        const owning = pools.find((p) => p.pool.contains(a));
+        if (owning) return owning.pool.reserve(a) ? fixed : undefined;
+        return this.owners.has(a) ? undefined : fixed; // outside every pool: only unique use is enforced
+      }
+    }
+    for (const p of pools) {
+      const a = p.pool.allocate();
+      if (a !== undefined) return formatIpv4(a);
+    }
+    return undefined;
+  }
+
+  /** Returns `address` to its pool. */
+  release(address: string): void {
+    const a = parseIpv4(address);
+    if (a === undefined) return;
+    for (const p of this.pools) if (p.pool.contains(a)) p.pool.release(a);
+  }
+
+  /** Records that `owner` now uses `address` (after IPCP). */
+  claim(address: string, owner: T): void {
+    const a = parseIpv4(address);
+    if (a !== undefined) this.owners.set(a, owner);
+  }
+
+  /** Forgets `address` if `owner` holds it. */
+  unclaim(address: string, owner: T): void {
+    const a = parseIpv4(address);
+    if (a !== undefined && this.owners.get(a) === owner) this.owners.delete(a);
+  }
+
+  /** The link that owns the IPv4 address `a` (u32), for routing TUN packets. */
+  ownerOf(a: number): T | undefined {
+    return this.owners.get(a);
+  }
+
+  /** Addresses in use. */
+  get claimed(): number {
+    return this.owners.size;
+  }
+}

@@ -1,0 +1,366 @@
+/**
+ * One PPP link of the server or the client, transport-neutral: a PppSession
+ * plus everything around it that is not protocol — timers, credential checks
+ * through the backend, addresses, routes, the MTU/MSS rules of the data
+ * plane, logging. PPTP and L2TP transports create one per call and feed it
+ * PPP frames; the TUN side feeds it IP packets for its peer.
+ *
+ * MTU (ARCHITECTURE.md "Rules"): the link's effective IP MTU is the smaller
+ * of what PPP negotiated (session.currentMtu) and what the outer path allows
+ * (bestTunnelMtu of the path MTU). A packet from the TUN larger than that is
+ * answered with ICMP fragmentation-needed (DF set) or fragmented (IPv4
+ * without DF); TCP SYNs are clamped to the matching MSS in both directions.
+ * A path-MTU event lowers the effective MTU and the clamp follows; the call
+ * is never dropped for it (pptpd's failure in the seed log).
+ */
+import type { Millis } from '../core/machine.js';
+import { PppSession, type SessionEvent, type SessionOptions, type SessionOutput } from '../ppp/session.js';
+import type { AuthProtocol, AuthVerdict, VerifyRequest } from '../ppp/auth/types.js';
+import { bestTunnelMtu, mssFor, type TunnelOptions } from '../mtu/overhead.js';
+import { clampTcpMss, fragmentIpv4, icmpFragNeeded, ipv4DontFragment, ipv4Src, ipVersion } from '../wire/ip.js';
+import { parseIpv4 } from '../config/ipv4.js';
+import { effectivePppSizes } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import type { ServerContext } from './context.js';
+import type { TunRoute } from './tun-side.js';
+
+/** What a link needs from its transport (a PPTP call or an L2TP session). */
+export interface LinkTransport {
+  readonly proto: 'pptp' | 'l2tp';
+  /** The peer's outer address, for logs and path-MTU matching. */
+  readonly peerAddress: string;
+  /** Sends one PPP frame to the peer (copied or encapsulated before returning). */
+  sendFrame(frame: Uint8Array, now: Millis): void;
+  /** Ends the call at the transport level (CDN / Call-Clear); the PPP link is already down. */
+  close(reason: string, now: Millis): void;
+  /** Headers the transport adds, for the MTU arithmetic. */
+  tunnelOptions(): TunnelOptions;
+}
+
+/** Config → the session's auth protocol names. */
+export const AUTH_NAME: Readonly<Record<string, AuthProtocol>> = {
+  'mschap-v2': 'mschap-v2',
+  mschap: 'mschap-v1',
+  chap: 'chap-md5',
+  pap: 'pap',
+};
+
+/** Session options for a server link from the configuration. */
+export function serverSessionOptions(ctx: ServerContext, proto: 'pptp' | 'l2tp'): SessionOptions {
+  const c = ctx.config;
+  // L2TP may have its own MPPE mode (xl2tpd setups often run without MPPE, under IPsec).
+  const mode = proto === 'l2tp' ? ((c.ppp.mppe as { l2tpMode?: typeof c.ppp.mppe.mode }).l2tpMode ?? c.ppp.mppe.mode) : c.ppp.mppe.mode;
+  const strengths = mode === 'refuse' ? [] : [...c.ppp.mppe.keyBits].sort((a, b) => b - a);
+  const sizes = effectivePppSizes(c, proto);
+  const opts: SessionOptions = {
+    role: 'server',
+    auth: c.auth.required ? { require: c.ppp.authProtocols.map((p) => AUTH_NAME[p]!), name: c.ppp.name } : { require: [], name: c.ppp.name },
+    mppe: { strengths, required: mode === 'require', allowStateful: c.ppp.mppe.stateful === 'allow' },
+    mtu: sizes.mtu,
+    mru: sizes.mru,
+    ipv4: true,
+    ipv6: c.ppp.ipv6,
+    echoIntervalMs: c.ppp.keepalive.intervalS * 1000,
+    echoFailures: c.ppp.keepalive.failures,
+    dns: c.dns,
+    nbns: c.wins,
+  };
+  const local = ctx.addresses.localAddress(proto);
+  if (local !== undefined) opts.localAddress = local;
+  return opts;
+}
+
+/** Link lifecycle states, for the API and logs. */
+export type LinkState = 'starting' | 'up' | 'down';
+
+/** One PPP link. */
+export class PppLink implements TunRoute {
+  readonly id: number;
+  readonly session: PppSession;
+  state: LinkState = 'starting';
+  username: string | undefined;
+  authProtocol: AuthProtocol | undefined;
+  /** The peer's tunnel address once IPCP is up. */
+  peerIp: string | undefined;
+  private peerIpU32 = 0;
+  localIp: string | undefined;
+  dns: string[] = [];
+  /** MPPE in use, e.g. '128-bit stateless'. */
+  mppe: string | undefined;
+  readonly startedAt: number;
+  upAt: number | undefined;
+  endReason: string | undefined;
+  /** Effective IP MTU toward the peer and the MSS clamps that go with it. */
+  mtu: number;
+  mssV4: number;
+  mssV6: number;
+  private pathIpMtu = Infinity;
+  private readonly log: Logger;
+  private readonly pendingVerdicts: { requestId: number; verdict: AuthVerdict }[] = [];
+  private reserved: string | undefined;
+  private readonly role: 'server' | 'client';
+  /** Called once when the link is down and gone (the transport forgets it). */
+  onEnded: ((reason: string) => void) | undefined;
+  /** Client role: called on link-up with the addresses. */
+  onUp: (() => void) | undefined;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    readonly transport: LinkTransport,
+    options: SessionOptions,
+  ) {
+    this.id = ctx.nextLinkId();
+    this.startedAt = Date.now();
+    this.log = ctx.log.child({ link: this.id, proto: transport.proto, peer: transport.peerAddress });
+    this.role = options.role;
+    const sessionOptions: SessionOptions = { ...options, ipSink: (p) => this.fromPeer(p) };
+    if (options.role === 'server') {
+      sessionOptions.addressPool = {
+        allocate: () => {
+          const a = ctx.addresses.allocate(transport.proto, this.username);
+          if (a !== undefined) this.reserved = a;
+          return a;
+        },
+        release: (a) => {
+          ctx.addresses.release(a);
+          if (this.reserved === a) this.reserved = undefined;
+        },
+      };
+    }
+    this.session = new PppSession(sessionOptions, ctx.rng);
+    this.mtu = this.session.currentMtu;
+    this.mssV4 = mssFor(this.mtu, false);
+    this.mssV6 = mssFor(this.mtu, true);
+    ctx.stats.linksStarted++;
+  }
+
+  /** Starts LCP. */
+  start(now: Millis): void {
+    this.apply(this.session.start(now), now);
+  }
+
+  /** A PPP frame from the transport (a view, valid during the call). */
+  fromTransport(frame: Uint8Array, now: Millis): void {
+    this.apply(this.session.receiveFrame(frame, now), now);
+  }
+
+  /** Closes the link: LCP Terminate-Request, then the transport call. */
+  close(reason: string, now: Millis): void {
+    if (this.state === 'down') return;
+    this.apply(this.session.close(reason, now), now);
+  }
+
+  /** The transport is gone (TCP closed, tunnel down): the link dies at once. */
+  lowerDown(reason: string, now: Millis): void {
+    if (this.state === 'down') return;
+    this.endReason ??= reason;
+    this.apply(this.session.lowerDown(now), now);
+  }
+
+  /** An IP packet from the TUN for this peer. */
+  fromTun(packet: Uint8Array, now: Millis): void {
+    if (this.state !== 'up') return;
+    const v = ipVersion(packet);
+    if (packet.length > this.mtu) {
+      if (v === 4 && !ipv4DontFragment(packet)) {
+        const frags = fragmentIpv4(packet, this.mtu);
+        if (frags) {
+          this.ctx.stats.fragmented++;
+          for (const f of frags) this.sendIp(f, now);
+        }
+        return;
+      }
+      if (v === 4 && this.localIp !== undefined) {
+        const icmp = icmpFragNeeded(packet, this.mtu, parseIpv4(this.localIp)!);
+        if (icmp) {
+          this.ctx.stats.icmpTooBigSent++;
+          this.ctx.tun.write(icmp);
+        }
+      }
+      return;
+    }
+    if (clampTcpMss(packet, v === 6 ? this.mssV6 : this.mssV4)) this.ctx.stats.mssClamped++;
+    this.sendIp(packet, now);
+  }
+
+  private sendIp(packet: Uint8Array, now: Millis): void {
+    const frame = this.session.sendIp(packet, now);
+    if (frame) this.transport.sendFrame(frame, now);
+    this.schedule();
+  }
+
+  /** An IP packet the peer sent (decrypted; a view). */
+  private fromPeer(packet: Uint8Array): void {
+    const v = ipVersion(packet);
+    if (v === 4) {
+      if (this.peerIpU32 !== 0 && ipv4Src(packet) !== this.peerIpU32) {
+        this.ctx.stats.spoofedSource++;
+        return;
+      }
+      if (this.ctx.config.clientIsolation && this.ctx.addresses.ownerOf(ipv4DstOf(packet)) !== undefined) {
+        this.ctx.stats.isolated++;
+        return;
+      }
+    }
+    if (clampTcpMss(packet, v === 6 ? this.mssV6 : this.mssV4)) this.ctx.stats.mssClamped++;
+    this.ctx.tun.write(packet);
+  }
+
+  /**
+   * The outer path toward the peer has MTU `pathMtu` (ICMP fragmentation
+   * needed, or EMSGSIZE with the kernel's path MTU). Lowers the link MTU; never
+   * ends the call.
+   */
+  onPathMtu(pathMtu: number, source: string): void {
+    let ipMtu: number;
+    try {
+      ipMtu = bestTunnelMtu(pathMtu, this.transport.tunnelOptions()).ipMtu;
+    } catch {
+      ipMtu = 576;
+    }
+    if (ipMtu >= this.pathIpMtu) return;
+    this.pathIpMtu = ipMtu;
+    const before = this.mtu;
+    this.updateMtu();
+    if (this.mtu < before) {
+      this.ctx.stats.pmtuEvents++;
+      this.log.warn('pmtu', `path MTU to ${this.transport.peerAddress} is ${pathMtu} (${source}); link MTU lowered from ${before} to ${this.mtu}, TCP MSS clamped to ${this.mssV4}; call kept`, { pathMtu, mtu: this.mtu, mss: this.mssV4 });
+    }
+  }
+
+  private updateMtu(): void {
+    this.mtu = Math.min(this.session.currentMtu, this.pathIpMtu);
+    this.mssV4 = mssFor(this.mtu, false);
+    this.mssV6 = mssFor(this.mtu, true);
+  }
+
+  /** Seconds since the link started. */
+  uptimeS(): number {
+    return (Date.now() - (this.upAt ?? this.startedAt)) / 1000;
+  }
+
+  private apply(outs: SessionOutput[], now: Millis): void {
+    for (const o of outs) {
+      if (o.kind === 'send') this.transport.sendFrame(o.bytes, now);
+      else if (o.kind === 'event') this.onEvent(o.event, now);
+      else this.log.debug('drop', `dropped: ${o.reason}${o.detail ? ` (${o.detail})` : ''}`);
+    }
+    while (this.pendingVerdicts.length > 0 && this.state !== 'down') {
+      const v = this.pendingVerdicts.shift()!;
+      this.apply(this.session.verdict(v.requestId, v.verdict, now), now);
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.state === 'down') return;
+    this.ctx.scheduler.set(this, this.session.nextDeadline(), (t) => this.apply(this.session.timeout(t), t));
+  }
+
+  private verify(req: VerifyRequest): void {
+    this.username = req.username;
+    let verdict: AuthVerdict | Promise<AuthVerdict>;
+    try {
+      verdict = this.ctx.backend.verify(req);
+    } catch (err) {
+      this.log.error('auth-backend', `authentication backend failed: ${(err as Error).message}`);
+      verdict = { ok: false, retryable: false, message: 'authentication backend error' };
+    }
+    if (verdict instanceof Promise) {
+      verdict.then(
+        (v) => this.apply(this.session.verdict(req.requestId, v, this.ctx.clock.now()), this.ctx.clock.now()),
+        (err: Error) => {
+          this.log.error('auth-backend', `authentication backend failed: ${err.message}`);
+          const now = this.ctx.clock.now();
+          this.apply(this.session.verdict(req.requestId, { ok: false, retryable: false, message: 'authentication backend error' }, now), now);
+        },
+      );
+    } else this.pendingVerdicts.push({ requestId: req.requestId, verdict });
+  }
+
+  private onEvent(e: SessionEvent, now: Millis): void {
+    switch (e.type) {
+      case 'verify':
+        this.verify(e.request);
+        break;
+      case 'auth-ok':
+        this.authProtocol = e.protocol;
+        if (e.direction === 'peer') {
+          this.username = e.username;
+          this.ctx.stats.authOk++;
+          this.log.info('auth-ok', `${protoText(e.protocol)} peer ${e.username} authenticated`, { user: e.username });
+        } else this.log.info('auth-ok', `${protoText(e.protocol)} authentication succeeded`, { user: e.username });
+        break;
+      case 'auth-failed':
+        if (e.direction === 'peer') this.ctx.stats.authFailed++;
+        this.log.warn(
+          'auth-failed',
+          e.direction === 'peer'
+            ? `Peer ${this.username ?? '?'} failed ${protoText(e.protocol)} authentication${e.code ? `: E=${e.code}` : ''} (${e.reason}${e.final ? '' : ', may retry'})`
+            : `${protoText(e.protocol)} authentication failed${e.code ? `: E=${e.code}` : ''} (${e.reason})${e.message ? `: ${e.message}` : ''}`,
+          { user: this.username, code: e.code, final: e.final },
+        );
+        break;
+      case 'ipv4-up':
+        this.peerIp = e.peerAddress;
+        this.localIp = e.localAddress;
+        this.dns = e.dns;
+        if (this.role === 'server') {
+          this.peerIpU32 = parseIpv4(e.peerAddress) ?? 0;
+          this.ctx.addresses.claim(e.peerAddress, this);
+        }
+        this.log.info('ipcp-up', `local  IP address ${e.localAddress}, remote IP address ${e.peerAddress}`, { local: e.localAddress, remote: e.peerAddress, user: this.username });
+        break;
+      case 'mppe-up':
+        this.mppe = `${e.strength}-bit ${e.stateless ? 'stateless' : 'stateful'}`;
+        this.log.info('mppe-up', `MPPE ${e.strength}-bit ${e.stateless ? 'stateless' : 'stateful'} compression enabled`);
+        break;
+      case 'mtu':
+        this.updateMtu();
+        break;
+      case 'link-up':
+        this.state = 'up';
+        this.upAt = Date.now();
+        this.updateMtu();
+        this.ctx.stats.linksUp++;
+        this.log.info('link-up', `link up: ${this.username ?? 'unauthenticated peer'} ${this.peerIp ?? ''} MTU ${this.mtu}`.trim(), { user: this.username, ip: this.peerIp, mtu: this.mtu });
+        this.onUp?.();
+        break;
+      case 'protocol-rejected':
+        this.log.debug('protocol-reject', `Protocol-Reject sent for ${e.name} (0x${e.protocol.toString(16)})`);
+        break;
+      case 'link-down':
+        this.ended(e.reason, now);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private ended(reason: string, now: Millis): void {
+    if (this.state === 'down') return;
+    this.state = 'down';
+    this.endReason ??= reason;
+    this.ctx.scheduler.delete(this);
+    if (this.peerIp !== undefined) this.ctx.addresses.unclaim(this.peerIp, this);
+    this.ctx.stats.linksEnded++;
+    const c = this.session.counters;
+    const minutes = ((Date.now() - this.startedAt) / 60000).toFixed(1);
+    this.log.info('link-down', `link down: ${this.endReason}. Connect time ${minutes} minutes. Sent ${c.bytesOut} bytes, received ${c.bytesIn} bytes.`, {
+      user: this.username,
+      ip: this.peerIp,
+      sent: c.bytesOut,
+      received: c.bytesIn,
+    });
+    this.transport.close(this.endReason, now);
+    this.onEnded?.(this.endReason);
+  }
+}
+
+function ipv4DstOf(p: Uint8Array): number {
+  return ((p[16]! << 24) | (p[17]! << 16) | (p[18]! << 8) | p[19]!) >>> 0;
+}
+
+function protoText(p: AuthProtocol): string {
+  return p === 'mschap-v2' ? 'MS-CHAP-v2' : p === 'mschap-v1' ? 'MS-CHAP' : p === 'chap-md5' ? 'CHAP' : 'PAP';
+}

@@ -1,0 +1,202 @@
+/**
+ * PPTP on the server: TCP 1723 control connections (src/pptp/control-fsm.ts)
+ * and one raw GRE socket for every call's data (src/pptp/gre-channel.ts),
+ * each call carrying one PppLink.
+ *
+ * GRE is demultiplexed by (source address, Call ID) on one unconnected
+ * socket, so several clients behind one NAT work, and an ICMP error is an
+ * event for the calls toward that address — fragmentation-needed lowers
+ * their MTU and MSS clamp — never a failed read that hangs up the call
+ * (pptpd connects its socket, gets EMSGSIZE on read, and hangs up: the seed
+ * log).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Millis } from '../core/machine.js';
+import { PptpControl, type ControlOutput, type PptpEvent } from '../pptp/control-fsm.js';
+import { CallIdPool, type CallUp } from '../pptp/call-fsm.js';
+import { parseIpv4 } from '../config/ipv4.js';
+import { GreEndpoint, type GreSocketLike, type PptpCallTransport } from './gre-endpoint.js';
+import type { Logger } from '../log/logger.js';
+import type { ServerContext } from './context.js';
+import { PppLink, serverSessionOptions } from './link.js';
+
+/** One TCP control connection. */
+class PptpConnection {
+  readonly control: PptpControl;
+  readonly peerU32: number;
+  readonly peerAddress: string;
+  readonly calls = new Map<number, PptpCallTransport>();
+  private readonly log: Logger;
+  private ended = false;
+
+  constructor(
+    private readonly service: PptpService,
+    readonly socket: Socket,
+    callIds: CallIdPool,
+  ) {
+    const ctx = service.ctx;
+    this.peerAddress = (socket.remoteAddress ?? '0.0.0.0').replace(/^::ffff:/, '');
+    this.peerU32 = parseIpv4(this.peerAddress) ?? 0;
+    this.log = ctx.log.child({ proto: 'pptp', peer: this.peerAddress });
+    this.control = new PptpControl({
+      role: 'server',
+      rng: ctx.rng,
+      hostName: ctx.config.ppp.name,
+      vendorName: 'tunppp',
+      callIds,
+      handshakeTimeoutMs: ctx.config.listen.pptp.startTimeoutS * 1000,
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (b: Buffer) => this.handle({ type: 'data', bytes: b }, ctx.clock.now()));
+    socket.on('error', (err) => this.log.debug('tcp-error', `control connection error: ${err.message}`));
+    socket.on('close', () => this.handle({ type: 'tcp-closed' }, ctx.clock.now()));
+    this.log.info('control-start', `CTRL: Client ${this.peerAddress} control connection started`);
+    this.handle({ type: 'tcp-open' }, ctx.clock.now());
+  }
+
+  handle(input: Parameters<PptpControl['handle']>[0], now: Millis): void {
+    const outs: ControlOutput[] = this.control.handle(input, now);
+    for (const o of outs) {
+      if (o.kind === 'send') {
+        if (!this.socket.destroyed) this.socket.write(o.bytes);
+      } else if (o.kind === 'event') this.onEvent(o.event, now);
+      else this.log.debug('pptp-drop', `control message dropped: ${o.reason}${o.detail ? ` (${o.detail})` : ''}`);
+    }
+    this.service.ctx.scheduler.set(this, this.ended ? undefined : this.control.nextDeadline(), (t) => this.handle({ type: 'timeout' }, t));
+    this.service.flush();
+  }
+
+  private onEvent(e: PptpEvent, now: Millis): void {
+    switch (e.type) {
+      case 'control-up':
+        this.service.stats.controlConnections++;
+        break;
+      case 'call-up':
+        this.callUp(e, now);
+        break;
+      case 'call-down': {
+        const call = this.calls.get(e.callId);
+        if (call) {
+          call.closed = true;
+          this.service.gre.forget(call);
+          call.link.lowerDown(`call cleared (${e.reason})`, now);
+        }
+        break;
+      }
+      case 'control-down':
+        this.ended = true;
+        for (const call of [...this.calls.values()]) {
+          call.closed = true;
+          this.service.gre.forget(call);
+          call.link.lowerDown(`control connection closed (${e.reason})`, now);
+        }
+        this.log.info('control-end', `CTRL: Client ${this.peerAddress} control connection finished (${e.reason}${e.detail ? `: ${e.detail}` : ''})`);
+        this.service.connectionEnded(this);
+        if (!this.socket.destroyed) this.socket.end();
+        break;
+      default:
+        break;
+    }
+  }
+
+  private callUp(e: CallUp, now: Millis): void {
+    const ctx = this.service.ctx;
+    if (this.service.linkCount >= ctx.config.connections.max) {
+      ctx.stats.refusedAtLimit++;
+      this.log.warn('limit', `call refused: connection limit ${ctx.config.connections.max} reached`);
+      this.handle({ type: 'close-call', callId: e.callId }, now);
+      return;
+    }
+    const call = this.service.gre.open(this.peerU32, e.callId, e.peerCallId, e.peerRecvWindow);
+    call.onClose = (t) => this.handle({ type: 'close-call', callId: e.callId }, t);
+    const link = new PppLink(ctx, call, serverSessionOptions(ctx, 'pptp'));
+    call.link = link;
+    link.onEnded = () => {
+      this.calls.delete(e.callId);
+      // pptpd ends the control connection with its call; clients expect it (pptp-linux waits for it).
+      if (this.calls.size === 0 && !this.ended) queueMicrotask(() => this.handle({ type: 'stop' }, ctx.clock.now()));
+    };
+    this.calls.set(e.callId, call);
+    this.log.info('call-start', `CTRL: Starting call (call ID ${e.callId}, peer call ID ${e.peerCallId}, link ${link.id})`, { link: link.id });
+    this.service.stats.callsUp++;
+    link.start(now);
+  }
+}
+
+/** The PPTP server side. */
+export class PptpService {
+  readonly stats = { controlConnections: 0, callsUp: 0 };
+  readonly gre: GreEndpoint;
+  private readonly conns = new Set<PptpConnection>();
+  private readonly servers: Server[] = [];
+  private readonly callIds: CallIdPool;
+  private readonly log: Logger;
+
+  constructor(
+    readonly ctx: ServerContext,
+    socket: GreSocketLike,
+  ) {
+    this.callIds = new CallIdPool(ctx.rng);
+    this.log = ctx.log.child({ proto: 'pptp' });
+    this.gre = new GreEndpoint(ctx, socket, this.log);
+  }
+
+  /** Live calls. */
+  get linkCount(): number {
+    return this.gre.size;
+  }
+
+  /** Every live link. */
+  links(): PppLink[] {
+    return this.gre.allCalls().map((c) => c.link);
+  }
+
+  /** Listens on every configured address; resolves with what it bound. */
+  async listen(): Promise<{ address: string; port: number }[]> {
+    const { addresses, port } = this.ctx.config.listen.pptp;
+    const bound: { address: string; port: number }[] = [];
+    for (const address of addresses) {
+      const server = createServer((socket) => this.conns.add(new PptpConnection(this, socket, this.callIds)));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: address, port }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      server.on('error', (err) => this.log.error('listen-error', `PPTP listener error: ${err.message}`));
+      const a = server.address();
+      bound.push({ address, port: typeof a === 'object' && a ? a.port : port });
+      this.servers.push(server);
+    }
+    return bound;
+  }
+
+  /** @internal */
+  connectionEnded(c: PptpConnection): void {
+    this.conns.delete(c);
+    this.ctx.scheduler.delete(c);
+  }
+
+  /** Sends batched GRE and TUN packets. */
+  flush(): void {
+    this.gre.flush();
+    this.ctx.tun.flush();
+  }
+
+  /**
+   * Graceful stop: LCP Terminate-Request on every link, Stop-Control-
+   * Connection-Request on every connection, then the sockets close.
+   */
+  async stop(graceMs = 1500): Promise<void> {
+    const now = this.ctx.clock.now();
+    for (const s of this.servers) s.close();
+    for (const call of this.gre.allCalls()) call.link.close('server shutting down', now);
+    this.flush();
+    await new Promise((r) => setTimeout(r, Math.min(300, graceMs)));
+    for (const c of [...this.conns]) c.handle({ type: 'stop' }, this.ctx.clock.now());
+    const deadline = Date.now() + graceMs;
+    while (this.conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const c of [...this.conns]) c.socket.destroy();
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * `tunppp serve` as a library: builds the shared context (timers, auth,
+ * addresses, TUN) and starts the transports. The CLI (src/cli/serve.ts)
+ * loads the configuration and handles signals; tests start servers in their
+ * own network namespaces through `startServer`.
+ */
+import { lookupSecret } from '../config/chap-secrets.js';
+import { parseIpv4, parseRangeSpec } from '../config/ipv4.js';
+import type { LoadedConfig } from '../config/load.js';
+import { effectivePppSizes } from '../config/schema.js';
+import { ConfigError } from '../core/errors.js';
+import type { Rng } from '../core/rng.js';
+import { monotonicClock, type Clock } from '../io/clock.js';
+import { openGreSocket, type GreSocket } from '../io/gre-socket.js';
+import { cryptoRng } from '../io/rng.js';
+import { openTun, type Tun } from '../io/tun.js';
+import type { Logger } from '../log/logger.js';
+import { secretBackend } from '../ppp/auth/verify.js';
+import type { AuthBackend } from '../ppp/auth/types.js';
+import { AddressBook } from './addresses.js';
+import type { ServerContext } from './context.js';
+import type { PppLink } from './link.js';
+import { PptpService } from './pptp-service.js';
+import { Scheduler } from './scheduler.js';
+import { newServerStats } from './stats.js';
+import { TunSide } from './tun-side.js';
+
+/** Options beyond the configuration. */
+export interface StartOptions {
+  log: Logger;
+  clock?: Clock;
+  rng?: Rng;
+  /** Replaces the chap-secrets backend (RADIUS later). */
+  backend?: AuthBackend;
+}
+
+/** A running server. */
+export interface RunningServer {
+  ctx: ServerContext;
+  pptp: PptpService | undefined;
+  tun: Tun;
+  /** Where each service listens. */
+  listening: { proto: 'pptp' | 'l2tp'; address: string; port: number }[];
+  /** Every live link. */
+  links(): PppLink[];
+  /** Graceful stop: clients are told (LCP Terminate, Call-Clear, Stop-Control-Connection). */
+  stop(): Promise<void>;
+}
+
+/** The shortest prefix of `local` that covers every address of the pool's ranges. */
+export function coveringPrefix(local: number, ranges: readonly string[]): number {
+  let diff = 0;
+  for (const spec of ranges) {
+    const r = parseRangeSpec(spec);
+    if (typeof r === 'string') continue;
+    diff |= (r.start ^ local) | (r.end ^ local);
+  }
+  return diff === 0 ? 32 : Math.clz32(diff >>> 0);
+}
+
+/** Starts the configured services. Throws VpnError subclasses with a fix. */
+export async function startServer(loaded: LoadedConfig, opts: StartOptions): Promise<RunningServer> {
+  const { config, secrets } = loaded;
+  const clock = opts.clock ?? monotonicClock;
+  const rng = opts.rng ?? cryptoRng;
+  const log = opts.log;
+  const pool = config.pools[0];
+  if (!pool) {
+    throw new ConfigError('CONFIG_VALUE', 'no address pool is configured', { file: loaded.sources[0] ?? '(config)' }, 'add "pools": [{"local": "192.168.99.1", "ranges": ["192.168.99.10-192.168.99.250"]}] (or localip/remoteip in pptpd.conf)');
+  }
+  const localU32 = parseIpv4(pool.local)!;
+  const prefix = coveringPrefix(localU32, pool.ranges);
+  const tunMtu = Math.max(
+    ...(['pptp', 'l2tp'] as const).map((p) => {
+      const s = effectivePppSizes(config, p);
+      return Math.min(s.mtu, s.mru);
+    }),
+  );
+  const scheduler = new Scheduler(clock);
+  const addresses = new AddressBook<PppLink>(config, secrets, config.ppp.name);
+  const backend = opts.backend ?? secretBackend((user, server) => lookupSecret(secrets, user, server)?.secret);
+  let linkIds = 0;
+  const tun = openTun({ name: config.tun.name, mtu: tunMtu, address: pool.local, prefix });
+  const flushers: (() => void)[] = [];
+  const flushAll = (): void => {
+    for (const f of flushers) f();
+  };
+  const tunSide = new TunSide(addresses, clock, flushAll);
+  tunSide.attach(tun);
+  const ctx: ServerContext = {
+    config,
+    secrets,
+    clock,
+    rng,
+    log,
+    scheduler,
+    backend,
+    addresses,
+    tun: tunSide,
+    stats: newServerStats(),
+    nextLinkId: () => ++linkIds,
+  };
+  scheduler.afterFire = () => {
+    flushAll();
+    tunSide.flush();
+  };
+  const listening: RunningServer['listening'] = [];
+  let pptp: PptpService | undefined;
+  let gre: GreSocket | undefined;
+  try {
+    if (config.listen.pptp.enabled) {
+      gre = openGreSocket({ pmtuDiscovery: 'do' });
+      pptp = new PptpService(ctx, gre);
+      const svc = pptp;
+      flushers.push(() => svc.flush());
+      for (const l of await svc.listen()) listening.push({ proto: 'pptp', ...l });
+    }
+  } catch (err) {
+    gre?.close();
+    tun.close();
+    throw err;
+  }
+  log.info('serve-start', `tunppp serving on ${listening.map((l) => `${l.proto} ${l.address}:${l.port}`).join(', ')}; TUN ${tun.name} ${pool.local}/${prefix} MTU ${tunMtu}`, { tun: tun.name });
+  return {
+    ctx,
+    pptp,
+    tun,
+    listening,
+    links: () => [...(pptp?.links() ?? [])],
+    async stop() {
+      await pptp?.stop();
+      scheduler.stop();
+      gre?.close();
+      tun.close();
+      log.info('serve-stop', 'tunppp stopped');
+    },
+  };
+}
