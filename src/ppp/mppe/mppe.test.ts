@@ -93,6 +93,8 @@ for (const strength of [40, 128] as const) {
     assert.deepEqual(open(dec, flushed), payload(15));
     assert.equal(dec.discarding, false);
     for (let n = 16; n < 300; n++) assert.deepEqual(open(dec, seal(enc, payload(n))), payload(n));
+    assert.deepEqual(enc.stats, { packets: 300, octets: 300 * 100, keyChanges: 1, resyncs: 1 });
+    assert.deepEqual(dec.stats, { packets: 10 + 285, octets: 295 * 100, keyChanges: 1, resyncs: 1 });
   });
 }
 

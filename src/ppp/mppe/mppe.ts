@@ -103,6 +103,18 @@ const DROPS: { readonly [R in MppeDropReason]: MppeDrop } = {
   stale: Object.freeze({ kind: 'drop', reason: 'stale' }),
 };
 
+/** Counters of one MPPE direction, for metrics and the doctor. */
+export interface MppeStats {
+  /** Packets encrypted, or decrypted successfully. */
+  packets: number;
+  /** Payload octets in those packets (without the MPPE header). */
+  octets: number;
+  /** Key changes (RFC 3078 §7.3): one per packet stateless, one per 256 stateful, more after loss. */
+  keyChanges: number;
+  /** Stateful: FLUSHED packets sent after a Reset-Request, or resynchronisations after loss. */
+  resyncs: number;
+}
+
 /** True when `count` is a stateful "flag" packet (low octet 0xFF, RFC 3078 §7.2). */
 export function isFlagPacket(count: number): boolean {
   return (count & 0xff) === 0xff;
@@ -124,6 +136,8 @@ class MppeKeyState {
   /** StartKey | SHApad1 | SessionKey | SHApad2, the GetNewKeyFromSHA input; only SessionKey changes. */
   private readonly shaInput: Uint8Array;
   private readonly digest = new Uint8Array(20);
+  /** Key changes performed so far (RFC 3078 §7.3). */
+  keyChanges = 0;
 
   constructor(
     startKey: Uint8Array,
@@ -144,6 +158,7 @@ class MppeKeyState {
    * Allocation-free: stateless mode runs this for every packet.
    */
   changeKey(): void {
+    this.keyChanges++;
     const n = this.keyLength;
     this.shaInput.set(this.sessionKey, n + 40);
     sha1Into(this.shaInput, this.shaInput.length, this.digest);
@@ -167,6 +182,9 @@ export class MppeEncrypter {
   /** Count of the last packet sent; 0xFFF so that the first packet carries 0. */
   private ccount = CCOUNT_MASK;
   private resetPending = false;
+  private packets = 0;
+  private octets = 0;
+  private resyncs = 0;
 
   /** `startKey` is this end's send start key (`mppeStartKeys(...).send`). */
   constructor(startKey: Uint8Array, opts: MppeOptions) {
@@ -197,12 +215,20 @@ export class MppeEncrypter {
       // §8.2: on Reset-Request, re-key RC4 from the current session key and say so.
       this.keys.flush();
       flushed = true;
+      this.resyncs++;
     }
     this.resetPending = false;
     out[outOffset] = MPPE_HEADER_BITS.ENCRYPTED | (flushed ? MPPE_HEADER_BITS.FLUSHED : 0) | (count >> 8);
     out[outOffset + 1] = count & 0xff;
     this.keys.rc4.process(payload, 0, out, outOffset + MPPE_HEADER_LENGTH, len);
+    this.packets++;
+    this.octets += len;
     return len + MPPE_HEADER_LENGTH;
+  }
+
+  /** Counters since construction. */
+  get stats(): MppeStats {
+    return { packets: this.packets, octets: this.octets, keyChanges: this.keys.keyChanges, resyncs: this.resyncs };
   }
 
   /**
@@ -237,6 +263,9 @@ export class MppeDecrypter {
   private expected = 0;
   private discard = false;
   private resetWanted = false;
+  private packets = 0;
+  private octets = 0;
+  private resyncs = 0;
 
   /** `startKey` is this end's receive start key (`mppeStartKeys(...).recv`). */
   constructor(startKey: Uint8Array, opts: MppeOptions) {
@@ -286,6 +315,7 @@ export class MppeDecrypter {
       this.keyedThrough = count;
       this.expected = (count + 1) & CCOUNT_MASK;
       this.discard = false;
+      this.resyncs++;
     } else if (!this.discard) {
       // §8.2: loss detected: drop, send a Reset-Request, discard until FLUSHED.
       this.discard = true;
@@ -295,7 +325,14 @@ export class MppeDecrypter {
       return DROPS['awaiting-flush'];
     }
     keys.rc4.process(packet, MPPE_HEADER_LENGTH, out, outOffset, len);
+    this.packets++;
+    this.octets += len;
     return len;
+  }
+
+  /** Counters since construction. */
+  get stats(): MppeStats {
+    return { packets: this.packets, octets: this.octets, keyChanges: this.keys.keyChanges, resyncs: this.resyncs };
   }
 
   /**
