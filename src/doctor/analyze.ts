@@ -399,7 +399,10 @@ export function sessionEnd(s: Session): SessionEnd | null {
   if ((e = pick('auth-fail', 'no-secret'))) return { by: e.dir === 'peer' ? 'local' : 'peer', reason: 'authentication failed' };
   if ((e = ev.find((x) => x.kind === 'call-clear' && x.dir === 'rcvd'))) return { by: 'peer', reason: 'peer cleared the PPTP call' };
   if ((e = pick('ctrl-eof'))) return { by: 'peer', reason: 'peer closed the control connection' };
+  if ((e = pick('l2tp-result'))) return { by: 'peer', reason: `peer closed the tunnel/call: ${e.reason ?? `result ${e.n}`}` };
   if ((e = ev.find((x) => x.kind === 'l2tp-msg' && (x.n === 4 || x.n === 14)))) return { by: 'peer', reason: `peer sent ${e.reason}` };
+  if ((e = pick('options-error'))) return { by: 'system', reason: 'pppd rejected its options' };
+  if ((e = pick('ipsec-kernel-fail'))) return { by: 'system', reason: 'kernel refused the IPsec SAs' };
   if ((e = pick('l2tp-tunnel-closed'))) return { by: /goodbye|closing|request/i.test(e.reason ?? '') ? 'local' : 'unknown', reason: `tunnel closed (${e.reason ?? ''})` };
   if ((e = pick('signal', 'user-request'))) return { by: 'local', reason: e.kind === 'signal' ? `pppd terminated by signal ${e.n ?? ''}`.trim() : 'local request' };
   if ((e = ev.find((x) => x.kind === 'call-clear' && x.dir === 'sent'))) return { by: 'local', reason: 'cleared the PPTP call' };

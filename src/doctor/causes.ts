@@ -405,6 +405,32 @@ export const CAUSES: readonly Cause[] = [
     ],
   }),
   c({
+    id: 'pppd-options-error',
+    category: 'config',
+    severity: 'critical',
+    priority: 97,
+    title: 'pppd refused its options file or a plugin',
+    explanation:
+      'pppd parses every options file (/etc/ppp/options, the file named by pptpd `option`/xl2tpd `pppoptfile`, the peers file) before it does anything and exits (status 2) on an option it does not know or a plugin built for another pppd version. The controller then sees its pty close at once (pptpd: "GRE read ... from PTY failed", xl2tpd: "pppd exited for call ... with code 2"). Old MPPE spellings (`mppe-128`, `require-mppe` on pppd without MPPE), options of a newer pppd, or a plugin left over after an upgrade are the usual reasons.',
+    fix: [
+      { target: 'the options file named in the log', lines: ['# remove or fix the line pppd names; MPPE on pppd >= 2.4.2:', 'require-mppe-128', '# plugins must match the running pppd: ls /usr/lib/pppd/$(pppd --version 2>&1 | awk \'{print $3}\')/'] },
+      { target: 'check', lines: ['pppd file /etc/ppp/pptpd-options nodetach debug dump   # prints the parsed options and stops on the bad one'] },
+    ],
+  }),
+  c({
+    id: 'ipsec-kernel-support',
+    category: 'kernel-support',
+    severity: 'critical',
+    priority: 96,
+    title: 'IPsec: the kernel refused the negotiated SAs or policies',
+    explanation:
+      'IKE succeeded, then the daemon asked the kernel (XFRM netlink or PF_KEY) to install the ESP SAs and policies and the kernel refused: the xfrm/esp modules are missing, or the daemon runs in a container without NET_ADMIN or without the host modules. No ESP flows, so L2TP inside it never starts.',
+    fix: [
+      { target: 'host kernel', lines: ['modprobe af_key xfrm_user esp4 xfrm4_tunnel xfrm4_mode_transport'] },
+      { target: 'Docker', lines: ['docker run --privileged -v /lib/modules:/lib/modules:ro ...', '# or --cap-add NET_ADMIN with the modules loaded on the host'] },
+    ],
+  }),
+  c({
     id: 'lcp-terminated-by-peer',
     category: 'peer-terminated',
     severity: 'warning',

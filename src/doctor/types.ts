@@ -124,7 +124,9 @@ export type EvKind =
   | 'nat-detected'
   | 'ike-deleted'
   // clients
-  | 'ras-error'; // Windows RAS error code (n)
+  | 'ras-error' // Windows RAS error code (n)
+  | 'options-error' // pppd refused its options or a plugin
+  | 'ipsec-kernel-fail'; // the IKE daemon could not install SAs/policies in the kernel
 
 /** What an extractor returns: the kind plus the fields it could read. */
 export interface EvFields {

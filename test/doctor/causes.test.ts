@@ -59,6 +59,8 @@ const LOGS: Record<string, string[]> = {
   'ipsec-nat-t': [S('charon[1]', '07[IKE] <l2tp-psk|6> remote host is behind NAT'), S('charon[1]', '16[IKE] <l2tp-psk|6> giving up after 5 retransmits', '10:01:00')],
   'ipsec-unreachable': [S('racoon[3]', 'ERROR: phase1 negotiation failed due to time up. 4f3e2d1c0b0a0908:0000000000000000')],
   'pptp-control-unreachable': [S('pptp[44]', 'anon warn[open_inetsock:pptp_callmgr.c:329]: connect: Connection refused'), S('pptp[44]', 'anon fatal[callmgr_main:pptp_callmgr.c:127]: Could not open control connection to 203.0.113.5')],
+  'pppd-options-error': [S('pptpd[5]', 'CTRL: Client 198.51.100.7 control connection started'), S('pptpd[5]', 'CTRL: Starting call (launching pppd, opening GRE)'), S('pppd[6]', "In file /etc/ppp/pptpd-options: unrecognized option 'mppe-128'")],
+  'ipsec-kernel-support': [S('charon[1]', '14[IKE] <l2tp|3> CHILD_SA l2tp{3} established with SPIs ...'), S('charon[1]', '14[IKE] <l2tp|3> unable to install inbound and outbound IPsec SA (SAD) in kernel')],
   'lcp-terminated-by-peer': [S('pppd[7]', 'Connect: ppp0 <--> /dev/pts/1'), S('pppd[7]', 'LCP terminated by peer (Idle timeout)')],
 };
 

@@ -21,6 +21,7 @@ export function familyOf(program: string): Family | null {
   if (f !== undefined) return f;
   const p = program.toLowerCase();
   if (p.includes('pptpd') || p.includes('pptpctrl')) f = 'pptpd';
+  else if (p === 'mtpd') f = 'pptp'; // Android's PPTP/L2TP client
   else if (p.includes('pptp')) f = 'pptp';
   else if (p.includes('l2tp')) f = 'xl2tpd';
   else if (p.includes('tunppp')) f = 'tunppp';

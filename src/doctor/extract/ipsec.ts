@@ -31,6 +31,12 @@ const TABLE: Entry[] = [
     re: /no IKE config found|no matching peer config|no suitable connection|INVALID_ID_INFORMATION|INVALID-ID-INFORMATION|no connection is known|no configuration found for|no peer config found|cannot respond to IPsec SA request|TS_UNACCEPTABLE|no matching CHILD_SA config|no acceptable traffic selectors|no connection has been authorized|failed to get sainfo|no policy found|found no matching policy/i,
     ev: (m, msg) => ({ kind: 'ike-no-conn', reason: m[0], phase: /TS_UNACCEPTABLE|CHILD_SA|IPsec SA|traffic selectors|quick/i.test(msg) ? 2 : phaseOf(msg) }),
   },
+  // pluto cannot parse the decrypted main-mode payload: the keys differ (PSK mismatch).
+  { re: /malformed payload in packet|next payload type of ISAKMP \w+ Payload has an unknown value/, ev: (m) => ({ kind: 'ike-auth-fail', reason: m[0], phase: 1 }) },
+  // User authentication inside IKE (IKEv2 EAP, IKEv1 XAuth): wrong user name or password.
+  { re: /EAP method \S+ failed|XAUTH[^\n]*(?:Authentication Failed|authentication failed|failed)/i, ev: (m) => ({ kind: 'auth-fail', dir: 'peer', reason: m[0] }) },
+  // The kernel cannot take the negotiated SAs (no xfrm/af_key/esp in a container or minimal kernel).
+  { re: /unable to install (?:inbound and outbound )?IPsec (?:SA|policies)|unable to add SAD entry|unable to install policy|XFRM_MSG_NEW\w+ response [^\n]*errno \d+|kernel (?:interface|support) [^\n]*not (?:available|supported)|No kernel support for IPsec/i, ev: (m) => ({ kind: 'ipsec-kernel-fail', reason: m[0] }) },
   {
     re: /NO_PROPOSAL_CHOSEN|NO-PROPOSAL-CHOSEN|no acceptable (?:Oakley Transform|proposal|transform)|no suitable proposal|failed to get valid proposal|no matching proposal|no proposal chosen|proposal mismatch|no acceptable [\w ]*proposal|didn't accept DH group|requested (?:DH group|MODP_\d+)|INVALID_KE_PAYLOAD|invalid DH group/i,
     ev: (m, msg) => ({ kind: 'ike-no-proposal', reason: m[0], phase: phaseOf(msg) }),
@@ -51,7 +57,7 @@ const TABLE: Entry[] = [
 ];
 
 /** Cheap literals: a line containing none of these cannot match the table. */
-const PREFILTER = /NAT|key|KEY|HASH|MAC|AUTH|auth|PROPOSAL|roposal|ransform|config|connection|ID_INFO|ID-INFO|TS_|selector|retransmi|time|establish|complete|DELETE|delet|decrypt|Hash|DH group|MODP|KE_PAYLOAD|sainfo|policy/;
+const PREFILTER = /malformed|payload|EAP|XAUTH|install|SAD|XFRM|kernel|NAT|key|KEY|HASH|MAC|AUTH|auth|PROPOSAL|roposal|ransform|config|connection|ID_INFO|ID-INFO|TS_|selector|retransmi|time|establish|complete|DELETE|delet|decrypt|Hash|DH group|MODP|KE_PAYLOAD|sainfo|policy/;
 
 /** IKE daemon message → event. */
 export function extractIpsec(msg: string): EvFields | null {

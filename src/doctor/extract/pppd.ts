@@ -93,6 +93,11 @@ export const TABLE: Entry[] = [
   { lit: 'authentication failed: E=', re: /(\S*CHAP\S*) authentication failed: E=(\d+)\s*(.*)/, ev: (m) => ({ kind: 'auth-fail', dir: 'local', method: authMethod(m[1]), n: Number(m[2]), reason: m[3] }) },
   { lit: 'authentication failed', re: /^(CHAP|PAP|EAP|MS-CHAP\S*) authentication failed(?:: (.*))?/, ev: (m) => ({ kind: 'auth-fail', dir: 'local', method: authMethod(m[1]), reason: m[2] }) },
   { lit: 'authentication succeeded', re: /^(CHAP|PAP|EAP|MS-CHAP\S*) authentication succeeded/, ev: (m) => ({ kind: 'auth-ok', dir: 'local', method: authMethod(m[1]) }) },
+  // pppd refuses to start on a bad options file or plugin (exit status 2/1)
+  { lit: 'option', re: /(?:[Ii]n file (\S+): )?unrecognized option '([^']*)'|option '?([\w-]+)'? requires an argument|invalid (?:value|argument) for option '?([\w-]+)/, ev: (m) => ({ kind: 'options-error', reason: m[0], proto: m[2] ?? m[3] ?? m[4] }) },
+  { lit: 'lugin', re: /Couldn't load plugin (\S+)|[Pp]lugin (\S+) is for pppd version (\S+)/, ev: (m) => ({ kind: 'options-error', reason: m[0] }) },
+  { lit: 'EAP', re: /EAP: [Pp]eer reports authentication failure|EAP: authentication failed/, ev: () => ({ kind: 'auth-fail', dir: 'local', method: 'EAP' }) },
+  { lit: 'L2TP received', re: /^L2TP received (StopCCN|CDN)/, ev: (m) => ({ kind: 'l2tp-msg', n: m[1] === 'StopCCN' ? 4 : 14, reason: m[1], transport: 'l2tp' }) },
   // accel-ppp (`mschap-v2: authentication failed`), RouterOS (`user alice authentication failed`)
   { lit: 'authentication failed', re: /(?:^|[\s:])(m?s?-?chap(?:-?v2)?|pap|eap)\S*:? authentication failed|user (\S+) authentication failed/i, ev: (m) => ({ kind: 'auth-fail', dir: 'peer', method: authMethod(m[1]), user: m[2] }) },
   { lit: 'echo', re: /no echo reply|lcp: echo timeout/i, ev: () => ({ kind: 'echo-timeout' }) },

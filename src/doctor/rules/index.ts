@@ -21,16 +21,19 @@ import { peerTerminated } from './peer-terminated.js';
 import { pptpControl } from './pptp-control.js';
 import { greErrors } from './gre-errors.js';
 import { windowsError } from './windows-error.js';
+import { optionsError } from './options-error.js';
+import { ipsecKernel } from './ipsec-kernel.js';
 import type { Rule, RuleHit } from './rule.js';
 
 export type { Rule, RuleHit } from './rule.js';
 
 /** Every rule; each encodes one mechanism (see its file header). */
-export const RULES: readonly Rule[] = [pathMtu, kernelPpp, mppe, lcpTimeout, auth, mutualAuth, keepalive, ipPool, l2tpIpsecSecret, l2tpTunnel, l2tpAvp, ipsec, pptpControl, greErrors, windowsError];
+export const RULES: readonly Rule[] = [pathMtu, kernelPpp, mppe, lcpTimeout, auth, mutualAuth, keepalive, ipPool, l2tpIpsecSecret, l2tpTunnel, l2tpAvp, ipsec, pptpControl, greErrors, windowsError, optionsError, ipsecKernel];
 
 const SUPPRESS: Record<string, string[]> = {
   'kernel-ppp-missing': ['gre-blocked', 'l2tp-ppp-no-answer', 'lcp-echo-timeout'],
   'dev-ppp-permission': ['gre-blocked', 'l2tp-ppp-no-answer', 'lcp-echo-timeout'],
+  'pppd-options-error': ['gre-blocked', 'l2tp-ppp-no-answer', 'lcp-terminated-by-peer'],
   'mppe-no-kernel-support': ['mppe-not-negotiated', 'lcp-terminated-by-peer'],
   'auth-client-requires-server-auth': ['auth-bad-credentials', 'auth-protocol-mismatch'],
   'ipsec-psk-missing': ['ipsec-unreachable', 'ipsec-nat-t'],
