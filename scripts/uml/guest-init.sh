@@ -34,7 +34,7 @@ mkdir -p /run/lock /run/pptpd /run/xl2tpd /var/run /var/log /run/tunppp
 hostname tunppp-guest
 dmesg -n 1 2>/dev/null
 # pptpd and xl2tpd log only through syslog; cases read /var/log/syslog.
-busybox syslogd -O /var/log/syslog -s 0 2>/dev/null || echo "guest-init: no syslogd"
+busybox syslogd -O /var/log/syslog 2>/dev/null || echo "guest-init: no syslogd"
 
 ip=
 gw=
