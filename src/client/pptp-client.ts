@@ -124,10 +124,14 @@ export async function connectPptp(opts: PptpClientOptions): Promise<RunningClien
   let resolveClosed!: (r: string) => void;
   const closed = new Promise<string>((res) => (resolveClosed = res));
   let finished = false;
+  /** The first reason the link or the connection ended: what the user is told. */
+  let endReason: string | undefined;
 
-  const cleanup = async (reason: string): Promise<void> => {
+  const cleanup = async (why: string): Promise<void> => {
+    let reason = why;
     if (finished) return;
     finished = true;
+    reason = endReason ?? reason;
     scheduler.stop();
     await routes?.remove().catch(() => {});
     tun?.close();
@@ -167,6 +171,7 @@ export async function connectPptp(opts: PptpClientOptions): Promise<RunningClien
             void onLinkUp(l);
           };
           l.onEnded = (reason) => {
+            endReason ??= reason;
             handle({ type: 'stop' }, clock.now());
             setTimeout(() => void cleanup(reason), 200);
           };

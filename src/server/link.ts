@@ -289,7 +289,10 @@ export class PppLink implements TunRoute {
           this.username = e.username;
           this.ctx.stats.authOk++;
           this.log.info('auth-ok', `${protoText(e.protocol)} peer ${e.username} authenticated`, { user: e.username });
-        } else this.log.info('auth-ok', `${protoText(e.protocol)} authentication succeeded`, { user: e.username });
+        } else {
+          this.username ??= e.username;
+          this.log.info('auth-ok', `${protoText(e.protocol)} authentication succeeded`, { user: e.username });
+        }
         break;
       case 'auth-failed':
         if (e.direction === 'peer') this.ctx.stats.authFailed++;
@@ -323,7 +326,7 @@ export class PppLink implements TunRoute {
         this.upAt = Date.now();
         this.updateMtu();
         this.ctx.stats.linksUp++;
-        this.log.info('link-up', `link up: ${this.username ?? 'unauthenticated peer'} ${this.peerIp ?? ''} MTU ${this.mtu}`.trim(), { user: this.username, ip: this.peerIp, mtu: this.mtu });
+        this.log.info('link-up', `link up: user ${this.username ?? '(none)'}, local ${this.localIp ?? '-'}, remote ${this.peerIp ?? '-'}, MTU ${this.mtu}`, { user: this.username, ip: this.peerIp, mtu: this.mtu });
         this.onUp?.();
         break;
       case 'protocol-rejected':

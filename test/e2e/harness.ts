@@ -1,0 +1,101 @@
+/**
+ * End-to-end harness: runs `tunppp serve` and `tunppp connect` from source as
+ * real processes inside network namespaces made by the test, collects their
+ * output, and kills them at the end. Traffic stays inside the namespaces.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatSecretLine } from '../../src/config/chap-secrets.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A running tunppp process and what it printed. */
+export class Proc {
+  out = '';
+  err = '';
+  exitCode: number | null | undefined;
+  readonly child: ChildProcess;
+  private exited: Promise<number | null>;
+
+  constructor(ns: string, args: string[], env: Record<string, string> = {}) {
+    this.child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(root, 'src/cli/run.ts'), ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
+    this.child.stderr!.on('data', (d: Buffer) => (this.err += d.toString()));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve((this.exitCode = code))));
+  }
+
+  /** Resolves when stdout or stderr matches `re`; rejects on exit or timeout. */
+  async waitFor(re: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+    const t0 = Date.now();
+    for (;;) {
+      const m = re.exec(this.out) ?? re.exec(this.err);
+      if (m) return m;
+      if (this.exitCode !== undefined) throw new Error(`process exited (${this.exitCode}) before ${re}:\n${this.out}\n${this.err}`);
+      if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${re}:\n--- stdout\n${this.out}\n--- stderr\n${this.err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Sends a signal and waits for the exit code (bounded). */
+  async stop(signal: NodeJS.Signals = 'SIGINT', timeoutMs = 8000): Promise<number | null> {
+    if (this.exitCode !== undefined) return this.exitCode;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+}
+
+/** A temporary directory with tunppp.json and chap-secrets. */
+export function writeServerConfig(opts: { listen: string; local: string; ranges: string[]; users: [string, string][]; extra?: Record<string, unknown> }): { dir: string; config: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'tunppp-e2e-'));
+  const secrets = join(dir, 'chap-secrets');
+  writeFileSync(secrets, opts.users.map(([u, p]) => formatSecretLine(u, '*', p, '*')).join('\n') + '\n', { mode: 0o600 });
+  const config = join(dir, 'tunppp.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      listen: { pptp: { addresses: [opts.listen] }, l2tp: { enabled: false } },
+      pools: [{ name: 'test', local: opts.local, ranges: opts.ranges }],
+      auth: { chapSecrets: secrets },
+      tun: { name: `tps${process.pid % 10000}` },
+      ...opts.extra,
+    }),
+  );
+  return { dir, config, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A TCP transfer inside namespaces with node: a sink in `serverNs` on
+ * `addr:port` counts bytes; a source in `clientNs` sends `bytes`. Resolves
+ * with the count the sink saw.
+ */
+export async function tcpTransfer(serverNs: string, clientNs: string, addr: string, port: number, bytes: number, timeoutMs = 60_000): Promise<{ received: number; ms: number }> {
+  const sinkJs = `const net=require('net');let n=0;const s=net.createServer(c=>{c.on('data',d=>n+=d.length);c.on('end',()=>{console.log('RECEIVED '+n);process.exit(0)})});s.listen(${port},'${addr}',()=>console.log('LISTENING'));setTimeout(()=>{console.log('RECEIVED '+n);process.exit(1)},${timeoutMs});`;
+  const sink = spawn('ip', ['netns', 'exec', serverNs, process.execPath, '-e', sinkJs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  sink.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const t0 = Date.now();
+  while (!out.includes('LISTENING')) {
+    if (Date.now() - t0 > 10_000) throw new Error('sink did not start');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const srcJs = `const net=require('net');const c=net.connect(${port},'${addr}',()=>{const chunk=Buffer.alloc(65536,7);let left=${bytes};const pump=()=>{while(left>0){const n=Math.min(left,chunk.length);left-=n;if(!c.write(n===chunk.length?chunk:chunk.subarray(0,n))){c.once('drain',pump);return}}c.end()};pump()});c.on('error',e=>{console.error(e.message);process.exit(1)});`;
+  const t1 = Date.now();
+  const src = spawn('ip', ['netns', 'exec', clientNs, process.execPath, '-e', srcJs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let srcErr = '';
+  src.stderr.on('data', (d: Buffer) => (srcErr += d.toString()));
+  const code = await new Promise<number | null>((r) => sink.on('exit', r));
+  src.kill('SIGKILL');
+  const m = /RECEIVED (\d+)/.exec(out);
+  if (code !== 0 || !m) throw new Error(`transfer failed (sink exit ${code}): ${out} ${srcErr}`);
+  return { received: Number(m[1]), ms: Date.now() - t1 };
+}
