@@ -69,8 +69,8 @@ export const BENIGN: readonly BenignPattern[] = [
     id: 'gre-reordering',
     title: 'GRE reordering / duplicates',
     why: 'pptpd and the pptp client drop duplicated or late GRE packets; PPP above recovers (MPPE stateless mode resynchronises per packet).',
-    lit: 'GRE',
-    re: /GRE: Discarding (?:duplicate|out of order) packet|buffering packet|discarding duplicate/i,
+    lit: 'acket',
+    re: /GRE: Discarding (?:duplicate|out of order) packet|buffering packet|discarding duplicate packet|discarding out of order/i,
   },
   {
     id: 'xl2tpd-ignored-avp',

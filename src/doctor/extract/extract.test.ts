@@ -89,6 +89,8 @@ const ROWS: [Family, string, EvKind | null, Record<string, unknown>?][] = [
   ['pppd', 'CoId={3A8A}: The user DOMAIN\\bob dialed a connection named Work VPN which has failed. The error code returned on failure is 809.', 'ras-error', { n: 809 }],
   ['pptp', 'Error 619: A connection to the remote computer could not be established', 'ras-error', { n: 619 }],
   ['pptp', 'Sent 100 bytes, received 0 bytes.', 'bytes'],
+  ['pppd', 'pptpd-logwtmp.so ip-up ppp0 alice 198.51.100.7', 'peer', { iface: 'ppp0', user: 'alice', peer: '198.51.100.7' }],
+  ['pppd', 'Script /etc/ppp/ip-up started (pid 1234)', null],
   ['pppd', "In file /etc/ppp/options.pptpd: unrecognized option 'require-mppe-128'", 'options-error', { proto: 'require-mppe-128' }],
   ['pppd', "Couldn't load plugin /usr/lib/pppd/2.4.7/pptp.so", 'options-error'],
   ['pppd', 'L2TP received StopCCN', 'l2tp-msg', { n: 4 }],
