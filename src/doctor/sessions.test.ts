@@ -93,3 +93,19 @@ test('charon: lines of two IKE SAs interleaved → split by <conn|N>', () => {
   const good = r.sessions.find((s) => !s.causes.length)!;
   assert.equal(good.outcome, 'open');
 });
+
+test('L2TP/IPsec: pluto SA for the peer, then the xl2tpd tunnel → one L2TP session with both', () => {
+  const text = [
+    S('10:00:00', 'pluto[50]', '"l2tp-psk"[1] 198.51.100.7 #1: NAT-Traversal: Result using RFC 3947 (NAT-Traversal): peer is NATed'),
+    S('10:00:01', 'pluto[50]', '"l2tp-psk"[1] 198.51.100.7 #2: STATE_QUICK_R2: IPsec SA established transport mode'),
+    S('10:00:02', 'xl2tpd[900]', "Connection established to 198.51.100.7, 1701.  Local: 7, Remote: 3 (ref=0/0).  LNS session is 'default'"),
+    S('10:00:02', 'xl2tpd[900]', 'Call established with 198.51.100.7, Local: 9, Remote: 1, Serial: 1 (ref=0/0)'),
+    S('10:00:02', 'pppd[77]', 'Connect: ppp0 <--> /dev/pts/0'),
+    S('10:00:03', 'pppd[77]', 'MS-CHAP authentication failed: E=691 Authentication failure'),
+  ].join('\n');
+  const r = analyzeTexts([{ name: 'li.log', text }], { year: 2024 });
+  assert.equal(r.sessions.length, 1);
+  assert.equal(r.sessions[0]!.kind, 'l2tp');
+  assert.equal(r.sessions[0]!.firstLine, 'li.log:1');
+  assert.deepEqual(r.sessions[0]!.causes, ['auth-bad-credentials']);
+});

@@ -249,6 +249,12 @@ export class SessionBuilder {
         const adopt = c && !c.closed && !c.mergedInto && c.peer === null ? c : undefined;
         s = byTunnel && !byTunnel.closed ? byTunnel : adopt ?? this.create('l2tp', ev.file, host);
         this.bind(key, s);
+        // L2TP/IPsec: the IKE exchange with the same peer just before is part of this session.
+        const ike = this.byKey.get(this.key(this.key(base, 'cur', 'ipsec'), 'p', ev.peer));
+        if (ike && ike !== s && !ike.closed && !ike.mergedInto) {
+          this.merge(s, ike);
+          if (s.kind === 'ipsec') s.kind = 'l2tp';
+        }
       }
     } else if (ev.tunnel !== undefined && this.byKey.has(this.key(cur, 'tunnel', ev.tunnel))) {
       s = this.byKey.get(this.key(cur, 'tunnel', ev.tunnel))!;
