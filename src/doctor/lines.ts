@@ -21,11 +21,13 @@ export class LineSplitter {
 
   /** Feeds one chunk. */
   push(chunk: Buffer): void {
-    this.bytes += chunk.length;
     let from = 0;
+    // A UTF-8 byte order mark at the start of the input is not part of line 1.
+    if (this.bytes === 0 && chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) from = 3;
+    this.bytes += chunk.length;
     if (this.carry) {
       // Finish the line split across chunks without copying the whole chunk.
-      const nl = chunk.indexOf(10);
+      const nl = chunk.indexOf(10, from);
       if (nl < 0) {
         this.carry = Buffer.concat([this.carry, chunk]);
         return;

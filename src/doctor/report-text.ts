@@ -47,6 +47,8 @@ export function renderText(r: Report, opts: TextOptions): string {
   const files = r.inputs.length === 1 ? r.inputs[0]!.name : `${r.inputs.length} inputs`;
   out.push(c('1', `tunppp doctor — ${files}: ${r.stats.lines} lines, ${r.summary.sessions} session${r.summary.sessions === 1 ? '' : 's'}`));
   for (const i of r.inputs) if (i.error) out.push(c('31', `  input error: ${i.error}`));
+  const top = r.findings[0];
+  if (top) out.push(`Most likely cause: ${c(SEV_COLOR[top.severity]!, top.cause)} — ${top.title}`);
   out.push('');
 
   if (r.findings.length) {

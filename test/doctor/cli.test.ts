@@ -138,3 +138,12 @@ test('cli: --color forces ANSI colours; default off when not a TTY', async () =>
   const off = await runDoctor([SEED]);
   assert.doesNotMatch(off.stdout, /\x1b\[/);
 });
+
+test('cli: UTF-8 BOM and CRLF line ends → first line parsed like the others', async () => {
+  const f = join(dir, 'bom.log');
+  const lines = readFileSync(SEED, 'utf8').trimEnd().split('\n');
+  writeFileSync(f, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${lines.join('\r\n')}\r\n`)]));
+  const rep = JSON.parse((await runDoctor([f, '--json'])).stdout) as Report;
+  assert.equal(rep.stats.formats.rfc3164, 27);
+  assert.equal(rep.findings[0]!.cause, 'gre-path-mtu');
+});
