@@ -49,6 +49,7 @@ interface Aggregate {
   sessionCount: number;
   evidence: Ev[];
   firstSeq: number;
+  detail: string | null;
 }
 
 const DUP_PREFIX = /^[\w.-]+\[\d+$/;
@@ -259,10 +260,11 @@ export class Analyzer {
     for (const h of hits) {
       let a = this.aggregates.get(h.cause);
       if (!a) {
-        a = { cause: h.cause, confidence: h.confidence, sessions: [], sessionCount: 0, evidence: [], firstSeq: s.seq };
+        a = { cause: h.cause, confidence: h.confidence, sessions: [], sessionCount: 0, evidence: [], firstSeq: s.seq, detail: h.detail ?? null };
         this.aggregates.set(h.cause, a);
       }
       a.sessionCount++;
+      a.detail ??= h.detail ?? null;
       if (CONF_RANK[h.confidence] < CONF_RANK[a.confidence]) a.confidence = h.confidence;
       if (a.sessions.length < 50 && rep) a.sessions.push(rep);
       for (const e of h.evidence) if (a.evidence.length < this.maxEvidence) a.evidence.push(e);
@@ -295,6 +297,7 @@ export class Analyzer {
           sessionCount: a.sessionCount,
           evidence: a.evidence.map((e) => ({ file: this.inputs[e.file]!.name, line: e.line, text: utf8Text(e.text) })),
           explanation: c.explanation,
+          detail: a.detail,
           fix: c.fix,
         };
       });

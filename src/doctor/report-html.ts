@@ -64,7 +64,7 @@ export function renderHtml(r: Report): string {
 <p class="title">${esc(f.title)}</p>
 <p class="meta">category ${esc(f.category)} · confidence ${esc(f.confidence)} · ${f.sessionCount} session${f.sessionCount === 1 ? '' : 's'}${f.sessions.length ? ` (${f.sessions.slice(0, 12).map((n) => `#${n}`).join(' ')})` : ''}</p>
 <details open><summary>Evidence</summary><pre>${f.evidence.map((e) => `<b>${esc(e.file)}:${e.line}</b>  ${esc(e.text)}`).join('\n')}</pre></details>
-<details><summary>Why</summary><p>${esc(f.explanation)}</p></details>
+${f.detail ? `<p class="note">${esc(f.detail)}</p>` : ''}<details><summary>Why</summary><p>${esc(f.explanation)}</p></details>
 <details open><summary>Fix</summary>${f.fix.map((s) => `<div class="fix"><b>${esc(s.target)}</b><pre>${esc(s.lines.join('\n'))}</pre>${s.note ? `<p class="note">${esc(s.note)}</p>` : ''}</div>`).join('')}</details>
 </section>`,
         )

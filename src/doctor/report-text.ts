@@ -97,6 +97,7 @@ function renderFinding(f: Finding, n: number, c: (code: string, s: string) => st
   for (const e of f.evidence) out.push(`       ${c('2', `${e.file}:${e.line}`)}  ${e.text}`);
   out.push('     why:');
   out.push(wrap(f.explanation, width, '       '));
+  if (f.detail) out.push(wrap(f.detail, width, '       '));
   out.push('     fix:');
   for (const step of f.fix) {
     out.push(`       ${c('1', step.target)}:`);

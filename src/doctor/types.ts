@@ -252,6 +252,8 @@ export interface Finding {
   evidence: EvidenceLine[];
   /** What the daemons did and why that breaks the session. */
   explanation: string;
+  /** What this log in particular shows (e.g. how a low-confidence cause was inferred), or null. */
+  detail: string | null;
   /** Concrete changes, one per place. */
   fix: FixStep[];
 }

@@ -24,6 +24,15 @@ export function peerTerminated(s: Session): RuleHit[] {
   const reason = term.map((e) => e.reason ?? '').find((r) => r) ?? '';
   const ctx = s.all('lcp-down', 'call-clear', 'user-request').slice(0, 3);
   if (/auth/i.test(reason)) return [{ cause: 'auth-bad-credentials', confidence: 'medium', evidence: evidence(term, ctx) }];
-  if (s.kind === 'pptp' && !s.has('auth-fail') && !reason) return [{ cause: 'mppe-not-negotiated', confidence: 'low', evidence: evidence(term, ctx) }];
-  return [{ cause: 'lcp-terminated-by-peer', confidence: 'low', evidence: evidence(term, ctx) }];
+  if (s.kind === 'pptp' && !s.has('auth-fail') && !reason)
+    return [
+      {
+        cause: 'mppe-not-negotiated',
+        confidence: 'low',
+        evidence: evidence(term, ctx),
+        detail:
+          'Inferred: the peer (the PPTP server) ended LCP before IP came up and this log does not say why. A PPTP server\'s pppd does that when it requires MPPE and this client does not negotiate it; confirm with "MPPE required but peer negotiation failed" in the server\'s log.',
+      },
+    ];
+  return [{ cause: 'lcp-terminated-by-peer', confidence: 'low', evidence: evidence(term, ctx), detail: reason ? `The peer's reason: "${reason}".` : undefined }];
 }

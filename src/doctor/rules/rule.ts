@@ -13,6 +13,8 @@ export interface RuleHit {
   confidence: Confidence;
   /** The lines that show it, in log order. */
   evidence: Ev[];
+  /** What this particular log shows, when it adds to the cause's general explanation. */
+  detail?: string;
 }
 
 /** One mechanism. */
