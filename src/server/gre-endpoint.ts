@@ -29,6 +29,10 @@ export interface GreEndpointStats {
   icmpErrors: number;
 }
 
+/** Packets for unknown calls kept, and for how long. */
+const EARLY_MAX = 64;
+const EARLY_MAX_AGE_MS = 2000;
+
 function callKey(addr: number, callId: number): number {
   return addr * 65536 + callId;
 }
@@ -87,6 +91,13 @@ export class GreEndpoint {
   private readonly byPeer = new Map<number, Set<PptpCallTransport>>();
   private readonly tx = new TxBatch(256, 256 * 2048);
   private readonly header = newGreHeader();
+  /**
+   * GRE for a Call ID we do not know yet, kept briefly: the peer may start LCP
+   * as soon as it has sent Outgoing-Call-Reply, so its first frames can beat
+   * the reply to us (the client's side of the race; without this the peer's
+   * Configure-Request is lost and LCP waits a 3 s restart).
+   */
+  private early: { key: number; at: Millis; bytes: Uint8Array }[] = [];
   /** `now` of the batch being handled. */
   now: Millis = 0;
 
@@ -118,7 +129,26 @@ export class GreEndpoint {
     let set = this.byPeer.get(peerU32);
     if (!set) this.byPeer.set(peerU32, (set = new Set()));
     set.add(call);
+    if (this.early.length > 0) queueMicrotask(() => this.replayEarly(call));
     return call;
+  }
+
+  /** Delivers the packets that arrived for `call` before it was opened (once its link is attached). */
+  private replayEarly(call: PptpCallTransport): void {
+    const key = callKey(call.peerU32, call.callId);
+    const now = this.ctx.clock.now();
+    const mine = this.early.filter((e) => e.key === key && now - e.at <= EARLY_MAX_AGE_MS);
+    if (mine.length === 0) return;
+    this.early = this.early.filter((e) => e.key !== key && now - e.at <= EARLY_MAX_AGE_MS);
+    if (call.closed || this.calls.get(key) !== call) return;
+    const h = this.header;
+    for (const e of mine) {
+      if (readGreHeader(e.bytes, h)) continue;
+      call.channel.receiveHeader(h, e.bytes, now, call.sink);
+    }
+    call.scheduleChannel();
+    this.flush();
+    this.ctx.tun.flush();
   }
 
   /** Unregisters a call. */
@@ -181,6 +211,8 @@ export class GreEndpoint {
       const call = this.calls.get(callKey(batch.source(i), h.callId));
       if (!call) {
         this.stats.unknownCall++;
+        if (this.early.length >= EARLY_MAX) this.early.shift();
+        this.early.push({ key: callKey(batch.source(i), h.callId), at: now, bytes: bytes.slice() });
         continue;
       }
       call.channel.receiveHeader(h, bytes, now, call.sink);

@@ -1,0 +1,479 @@
+/**
+ * A load generator for the PPTP server: many control connections and calls
+ * in one process, sharing one raw GRE socket (one GreEndpoint, one
+ * scheduler, one Call ID pool, as the server does), each call carrying a
+ * client-role PppLink brought up with MS-CHAPv2 and (by default) MPPE-128.
+ * No TUN: the sessions' IP side is a small in-process responder that answers
+ * ICMP echo requests sent to a session's address, and `pingAll` sends echo
+ * requests from every session to the server's tunnel address.
+ *
+ * Used by test/e2e/pptp-scale.test.ts and `npm run bench -- tunnel`; runnable
+ * on its own:
+ *
+ *   TUNPPP_PASSWORD=pw node --import tsx src/client/loadgen.ts --host 10.0.0.1 --user u --sessions 200
+ *
+ * It prints `loadgen: up N/M in T ms (R sessions/s)` and a `RESULT {json}`
+ * line, then holds the sessions until SIGTERM/SIGINT (graceful stop) or
+ * `--hold S` seconds.
+ */
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import type { Millis } from '../core/machine.js';
+import type { Rng } from '../core/rng.js';
+import { defaultConfig } from '../config/schema.js';
+import { parseIpv4 } from '../config/ipv4.js';
+import { monotonicClock, type Clock } from '../io/clock.js';
+import { openGreSocket, type GreSocket } from '../io/gre-socket.js';
+import { cryptoRng } from '../io/rng.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { PptpControl, type ControlInput } from '../pptp/control-fsm.js';
+import { CallIdPool } from '../pptp/call-fsm.js';
+import { internetChecksum } from '../wire/checksum.js';
+import { ipv4Dst, ipv4Src, ipVersion } from '../wire/ip.js';
+import { AddressBook } from '../server/addresses.js';
+import type { ServerContext } from '../server/context.js';
+import { GreEndpoint } from '../server/gre-endpoint.js';
+import { PppLink } from '../server/link.js';
+import { Scheduler } from '../server/scheduler.js';
+import { newServerStats } from '../server/stats.js';
+import { TunSide } from '../server/tun-side.js';
+
+/** What to connect to and how. */
+export interface LoadgenOptions {
+  /** Server IPv4 address. */
+  host: string;
+  port?: number;
+  username: string;
+  password: string;
+  /** MPPE policy of every session: require (default), allow, refuse. */
+  mppe?: 'require' | 'allow' | 'refuse';
+  /** LCP echo interval of our side (default 30 s; the server's keepalive is what reaps). */
+  keepaliveS?: number;
+  log: Logger;
+  clock?: Clock;
+  rng?: Rng;
+  /** Opens the GRE socket (tests may pass a fake); default a raw socket with PMTU discovery on. */
+  greSocket?: GreSocket;
+}
+
+/** One load session. */
+export interface LoadSession {
+  readonly index: number;
+  state: 'connecting' | 'up' | 'failed' | 'down';
+  /** Our tunnel address (from IPCP). */
+  localIp?: string;
+  /** The server's tunnel address. */
+  peerIp?: string;
+  mppe?: string;
+  /** Milliseconds from TCP connect to link up. */
+  setupMs?: number;
+  /** Why it failed or went down. */
+  reason?: string;
+  link?: PppLink;
+}
+
+/** What `open` reports. */
+export interface OpenResult {
+  requested: number;
+  up: number;
+  failed: number;
+  ms: number;
+  /** Sessions per second (up / seconds). */
+  rate: number;
+  /** Median and 99th percentile of per-session setup time. */
+  p50Ms: number;
+  p99Ms: number;
+  /** The first few failure reasons. */
+  errors: string[];
+}
+
+/** Counters of the IP side. */
+export interface LoadgenStats {
+  echoRequestsAnswered: number;
+  pingsSent: number;
+  pingReplies: number;
+  ipPacketsIn: number;
+}
+
+const ICMP_ECHO_REPLY = 0;
+const ICMP_ECHO_REQUEST = 8;
+
+/** An ICMP echo (request or reply) IPv4 packet. */
+export function icmpEcho(type: 0 | 8, src: number, dst: number, id: number, seq: number, payloadBytes: number, payload?: Uint8Array): Uint8Array {
+  const len = 20 + 8 + payloadBytes;
+  const p = new Uint8Array(len);
+  const v = new DataView(p.buffer);
+  p[0] = 0x45;
+  v.setUint16(2, len);
+  v.setUint16(6, 0x4000); // DF
+  p[8] = 64;
+  p[9] = 1;
+  v.setUint32(12, src);
+  v.setUint32(16, dst);
+  v.setUint16(10, internetChecksum(p, 0, 20));
+  p[20] = type;
+  v.setUint16(24, id);
+  v.setUint16(26, seq);
+  if (payload) p.set(payload.subarray(0, payloadBytes), 28);
+  else for (let i = 0; i < payloadBytes; i++) p[28 + i] = i & 0xff;
+  v.setUint16(22, internetChecksum(p, 20, len));
+  return p;
+}
+
+/**
+ * The sessions' IP side: packets the links deliver land here instead of a
+ * TUN. Echo requests to a session's address are answered through that
+ * session's link after the current batch (never from inside the receive path).
+ */
+class LoadgenIpSide extends TunSide {
+  readonly byAddr = new Map<number, PppLink>();
+  private readonly replies: { link: PppLink; packet: Uint8Array }[] = [];
+
+  constructor(
+    private readonly ipClock: Clock,
+    private readonly counters: LoadgenStats,
+    private readonly afterReplies: () => void,
+  ) {
+    super({ ownerOf: () => undefined }, ipClock);
+  }
+
+  override write(packet: Uint8Array): void {
+    this.counters.ipPacketsIn++;
+    if (ipVersion(packet) !== 4 || packet.length < 28 || packet[9] !== 1) return;
+    const ihl = (packet[0]! & 0x0f) * 4;
+    if (packet.length < ihl + 8) return;
+    const dst = ipv4Dst(packet);
+    const link = this.byAddr.get(dst);
+    if (!link) return;
+    const type = packet[ihl];
+    if (type === ICMP_ECHO_REPLY) this.counters.pingReplies++;
+    else if (type === ICMP_ECHO_REQUEST) {
+      const v = new DataView(packet.buffer, packet.byteOffset, packet.length);
+      const payload = packet.subarray(ihl + 8);
+      this.replies.push({ link, packet: icmpEcho(0, dst, ipv4Src(packet), v.getUint16(ihl + 4), v.getUint16(ihl + 6), payload.length, payload) });
+    }
+  }
+
+  override flush(): void {
+    if (this.replies.length === 0) return;
+    const now = this.ipClock.now();
+    for (const r of this.replies.splice(0)) {
+      r.link.fromTun(r.packet, now);
+      this.counters.echoRequestsAnswered++;
+    }
+    this.afterReplies();
+  }
+}
+
+/** Many PPTP client sessions over one GRE socket. */
+export class PptpLoadgen {
+  readonly sessions: LoadSession[] = [];
+  readonly stats: LoadgenStats = { echoRequestsAnswered: 0, pingsSent: 0, pingReplies: 0, ipPacketsIn: 0 };
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly ctx: ServerContext;
+  private readonly gre: GreEndpoint;
+  private readonly socket: GreSocket;
+  private readonly ipSide: LoadgenIpSide;
+  private readonly callIds: CallIdPool;
+  private readonly serverU32: number;
+  private readonly live = new Set<{ tcp: Socket; finish: (reason: string) => void }>();
+  private closed = false;
+
+  constructor(private readonly opts: LoadgenOptions) {
+    const u32 = parseIpv4(opts.host);
+    if (u32 === undefined) throw new Error(`loadgen: host must be an IPv4 address, got '${opts.host}'`);
+    this.serverU32 = u32;
+    this.clock = opts.clock ?? monotonicClock;
+    const rng = opts.rng ?? cryptoRng;
+    this.log = opts.log.child({ proto: 'pptp' });
+    this.callIds = new CallIdPool(rng);
+    const config = defaultConfig();
+    config.clientIsolation = false;
+    const scheduler = new Scheduler(this.clock);
+    this.ipSide = new LoadgenIpSide(this.clock, this.stats, () => this.gre.flush());
+    let ids = 0;
+    this.ctx = {
+      config,
+      secrets: [],
+      clock: this.clock,
+      rng,
+      log: this.log,
+      scheduler,
+      backend: { verify: () => ({ ok: false }) },
+      addresses: new AddressBook(config, [], 'loadgen'),
+      tun: this.ipSide,
+      stats: newServerStats(),
+      nextLinkId: () => ++ids,
+    };
+    this.socket = opts.greSocket ?? openGreSocket({ pmtuDiscovery: 'do' });
+    this.gre = new GreEndpoint(this.ctx, this.socket, this.log);
+    scheduler.afterFire = () => {
+      this.gre.flush();
+      this.ipSide.flush();
+    };
+  }
+
+  /** The shared GRE endpoint's counters. */
+  get greStats(): GreEndpoint['stats'] {
+    return this.gre.stats;
+  }
+
+  /** Sessions whose link is up. */
+  get upCount(): number {
+    let n = 0;
+    for (const s of this.sessions) if (s.state === 'up') n++;
+    return n;
+  }
+
+  /**
+   * Opens `count` sessions, at most `concurrency` in setup at once, each
+   * bounded by `timeoutMs`; resolves when every one is up or failed.
+   */
+  async open(count: number, o: { concurrency?: number; timeoutMs?: number } = {}): Promise<OpenResult> {
+    const concurrency = Math.max(1, o.concurrency ?? 64);
+    const timeoutMs = o.timeoutMs ?? 30_000;
+    const first = this.sessions.length;
+    for (let i = 0; i < count; i++) this.sessions.push({ index: first + i, state: 'connecting' });
+    let next = first;
+    const t0 = performance.now();
+    const worker = async (): Promise<void> => {
+      while (next < first + count && !this.closed) {
+        const s = this.sessions[next++]!;
+        await this.startOne(s, timeoutMs);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+    const ms = performance.now() - t0;
+    const mine = this.sessions.slice(first);
+    const up = mine.filter((s) => s.state === 'up');
+    const times = up.map((s) => s.setupMs!).sort((a, b) => a - b);
+    const pct = (p: number): number => (times.length ? times[Math.min(times.length - 1, Math.floor(p * times.length))]! : 0);
+    return {
+      requested: count,
+      up: up.length,
+      failed: count - up.length,
+      ms,
+      rate: up.length / (ms / 1000),
+      p50Ms: pct(0.5),
+      p99Ms: pct(0.99),
+      errors: [...new Set(mine.filter((s) => s.state !== 'up').map((s) => s.reason ?? '?'))].slice(0, 5),
+    };
+  }
+
+  /**
+   * Sends `count` ICMP echo requests (DF set, `payloadBytes` of data) from
+   * every up session to the server's tunnel address; resolves with the replies
+   * that came back within `waitMs`.
+   */
+  async pingAll(payloadBytes = 56, count = 1, waitMs = 2000): Promise<{ sent: number; replies: number }> {
+    const before = this.stats.pingReplies;
+    let sent = 0;
+    for (let seq = 0; seq < count; seq++) {
+      const now = this.clock.now();
+      for (const s of this.sessions) {
+        if (s.state !== 'up' || !s.link || !s.localIp || !s.peerIp) continue;
+        s.link.fromTun(icmpEcho(8, parseIpv4(s.localIp)!, parseIpv4(s.peerIp)!, s.index & 0xffff, seq, payloadBytes), now);
+        sent++;
+      }
+      this.gre.flush();
+      if (seq + 1 < count) await sleep(10);
+    }
+    this.stats.pingsSent += sent;
+    const t0 = Date.now();
+    while (this.stats.pingReplies - before < sent && Date.now() - t0 < waitMs) await sleep(20);
+    return { sent, replies: this.stats.pingReplies - before };
+  }
+
+  /** Graceful stop: LCP Terminate, Call-Clear, Stop-Control-Connection on every session (bounded). */
+  async stop(graceMs = 3000): Promise<void> {
+    const now = this.clock.now();
+    for (const s of this.sessions) if (s.state === 'up' || s.state === 'connecting') s.link?.close('loadgen stop', now);
+    this.gre.flush();
+    const t0 = Date.now();
+    while (this.live.size > 0 && Date.now() - t0 < graceMs) await sleep(50);
+    this.destroy();
+  }
+
+  /** Closes every socket at once (no goodbyes). */
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const l of [...this.live]) l.finish('loadgen destroyed');
+    this.ctx.scheduler.stop();
+    this.socket.close();
+  }
+
+  private startOne(s: LoadSession, timeoutMs: number): Promise<void> {
+    return new Promise<void>((settle) => {
+      const opts = this.opts;
+      const clock = this.clock;
+      const control = new PptpControl({ role: 'client', rng: this.ctx.rng, hostName: 'tunppp-loadgen', vendorName: 'tunppp', callIds: this.callIds });
+      const tcp = tcpConnect({ host: opts.host, port: opts.port ?? 1723 });
+      const t0 = performance.now();
+      let settled = false;
+      let finished = false;
+      let link: PppLink | undefined;
+      const done = (): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        settle();
+      };
+      const entry = {
+        tcp,
+        finish: (reason: string): void => {
+          if (finished) return;
+          finished = true;
+          this.live.delete(entry);
+          this.ctx.scheduler.delete(control);
+          if (s.localIp !== undefined) {
+            const a = parseIpv4(s.localIp)!;
+            if (this.ipSide.byAddr.get(a) === link) this.ipSide.byAddr.delete(a);
+          }
+          s.state = s.state === 'up' ? 'down' : 'failed';
+          s.reason ??= reason;
+          if (!tcp.destroyed) tcp.destroy();
+          done();
+        },
+      };
+      this.live.add(entry);
+      const timer = setTimeout(() => {
+        if (s.state !== 'connecting') return;
+        s.reason = `no link after ${timeoutMs} ms`;
+        link?.lowerDown(s.reason, clock.now());
+        entry.finish(s.reason);
+      }, timeoutMs);
+
+      const handle = (input: ControlInput, now: Millis): void => {
+        for (const o of control.handle(input, now)) {
+          if (o.kind === 'send') {
+            if (!tcp.destroyed) tcp.write(o.bytes);
+          } else if (o.kind === 'drop') this.log.debug('pptp-drop', `control message dropped: ${o.reason}`);
+          else {
+            const e = o.event;
+            if (e.type === 'control-up') handle({ type: 'open-call' }, now);
+            else if (e.type === 'call-up') {
+              const call = this.gre.open(this.serverU32, e.callId, e.peerCallId, e.peerRecvWindow);
+              call.onClose = (t) => handle({ type: 'close-call', callId: e.callId }, t);
+              const strengths = opts.mppe === 'refuse' ? [] : [128 as const];
+              const l = new PppLink(this.ctx, call, {
+                role: 'client',
+                auth: { accept: ['mschap-v2'], username: opts.username, password: opts.password },
+                mppe: { strengths, required: (opts.mppe ?? 'require') === 'require', allowStateful: false },
+                ipv4: true,
+                ipv6: false,
+                requestDns: false,
+                echoIntervalMs: (opts.keepaliveS ?? 30) * 1000,
+              });
+              call.link = l;
+              link = l;
+              s.link = l;
+              l.onUp = () => {
+                s.state = 'up';
+                s.setupMs = performance.now() - t0;
+                s.localIp = l.localIp;
+                s.peerIp = l.peerIp;
+                if (l.mppe !== undefined) s.mppe = l.mppe;
+                if (l.localIp !== undefined) this.ipSide.byAddr.set(parseIpv4(l.localIp)!, l);
+                done();
+              };
+              l.onEnded = (reason) => {
+                s.reason ??= reason;
+                handle({ type: 'stop' }, clock.now());
+                if (s.state === 'connecting') entry.finish(reason);
+              };
+              l.start(now);
+            } else if (e.type === 'call-down') {
+              link?.lowerDown(`call cleared by the server (${e.reason})`, now);
+              if (!link) entry.finish(`call refused by the server (${e.reason}${e.resultCode !== undefined ? `, result ${e.resultCode}` : ''})`);
+            } else if (e.type === 'control-down') {
+              link?.lowerDown(`control connection closed (${e.reason})`, now);
+              entry.finish(`control connection closed (${e.reason}${e.detail ? `: ${e.detail}` : ''})`);
+            }
+          }
+        }
+        this.ctx.scheduler.set(control, finished ? undefined : control.nextDeadline(), (t) => handle({ type: 'timeout' }, t));
+        this.gre.flush();
+      };
+
+      tcp.setNoDelay(true);
+      tcp.on('connect', () => handle({ type: 'tcp-open' }, clock.now()));
+      tcp.on('data', (b: Buffer) => handle({ type: 'data', bytes: b }, clock.now()));
+      tcp.on('error', (err) => {
+        s.reason ??= `control connection: ${err.message}`;
+      });
+      tcp.on('close', () => {
+        if (!finished) handle({ type: 'tcp-closed' }, clock.now());
+        entry.finish(s.reason ?? 'control connection closed');
+      });
+    });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Command line: see the file comment. */
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      user: { type: 'string' },
+      sessions: { type: 'string', default: '10' },
+      concurrency: { type: 'string', default: '64' },
+      mppe: { type: 'string', default: 'require' },
+      keepalive: { type: 'string', default: '30' },
+      hold: { type: 'string' },
+      ping: { type: 'string' },
+      'timeout-ms': { type: 'string', default: '30000' },
+      'log-level': { type: 'string', default: 'warn' },
+    },
+  });
+  const password = process.env.TUNPPP_PASSWORD;
+  if (!values.host || !values.user || password === undefined) {
+    process.stderr.write('usage: TUNPPP_PASSWORD=pw loadgen --host IPV4 --user NAME [--sessions N] [--concurrency N] [--mppe require|allow|refuse] [--keepalive S] [--ping BYTES] [--hold S]\n');
+    return 2;
+  }
+  const mppe = values.mppe as 'require' | 'allow' | 'refuse';
+  const log = createLogger({ format: 'text', level: values['log-level'] as 'warn', stream: process.stderr });
+  const lg = new PptpLoadgen({ host: values.host, ...(values.port ? { port: Number(values.port) } : {}), username: values.user, password, mppe, keepaliveS: Number(values.keepalive), log });
+  let stopping = false;
+  const stop = async (why: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`loadgen: stopping (${why})\n`);
+    await lg.stop();
+    process.stdout.write(`loadgen: stopped\n`);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  const r = await lg.open(Number(values.sessions), { concurrency: Number(values.concurrency), timeoutMs: Number(values['timeout-ms']) });
+  process.stdout.write(`loadgen: up ${r.up}/${r.requested} in ${r.ms.toFixed(0)} ms (${r.rate.toFixed(1)} sessions/s, p50 ${r.p50Ms.toFixed(0)} ms, p99 ${r.p99Ms.toFixed(0)} ms)\n`);
+  const addrs = lg.sessions.filter((s) => s.state === 'up').map((s) => s.localIp!);
+  let ping: { sent: number; replies: number } | undefined;
+  if (values.ping !== undefined) ping = await lg.pingAll(Number(values.ping), 1, 5000);
+  process.stdout.write(`RESULT ${JSON.stringify({ ...r, addresses: addrs, mppe: lg.sessions.find((s) => s.mppe)?.mppe, ping, gre: lg.greStats })}\n`);
+  if (values.hold !== undefined) {
+    await sleep(Number(values.hold) * 1000);
+    await stop('hold elapsed');
+  }
+  return 0;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== 0) process.exit(code);
+    },
+    (err: Error) => {
+      process.stderr.write(`loadgen: ${err.stack ?? err.message}\n`);
+      process.exit(1);
+    },
+  );
+}
