@@ -79,6 +79,20 @@ export const BENIGN: readonly BenignPattern[] = [
     lit: 'Ignoring AVP',
     re: /ignore_avp ?: Ignoring AVP/,
   },
+  {
+    id: 'macos-scdset-success',
+    title: 'macOS: "publish_entry SCDSet() failed: Success!"',
+    why: "Apple's pppd logs this whenever it publishes connection state to configd, even when the call succeeded (the errno printed is 0). It appears on working and failing connections alike.",
+    lit: 'SCDSet',
+    re: /publish_entry SCDSet\(\) failed: Success/,
+  },
+  {
+    id: 'secrets-file-permissions',
+    title: 'pppd: secrets file readable by group or others',
+    why: 'pppd warns that chap-secrets/pap-secrets is group- or world-readable and then reads it anyway; authentication is not affected (chmod 600 silences it).',
+    lit: 'secret',
+    re: /Warning - secret file \S+ has world and\/or group access/,
+  },
 ];
 
 /** Index of the benign pattern matching `msg`, or -1. */
