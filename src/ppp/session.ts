@@ -417,6 +417,9 @@ export class PppSession {
       }
       return [{ kind: 'drop', reason: `mppe-${r.reason}` }];
     }
+    // Send resets the way the peer showed it handles them (see MppeDecrypter).
+    const enc = this.encrypter;
+    if (enc !== undefined && enc.resetMode !== dec.peerResetHandling) enc.resetMode = dec.peerResetHandling;
     // Inner protocol field, possibly PFC-compressed (odd first octet).
     const buf = this.rxBuf;
     if (r < 1) return this.dropNow('inner-malformed');

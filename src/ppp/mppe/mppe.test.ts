@@ -23,7 +23,8 @@ function payload(n: number, len = 100): Uint8Array {
   const p = new Uint8Array(len);
   p[0] = 0x00;
   p[1] = 0x21;
-  for (let k = 2; k < len; k++) p[k] = (n * 31 + k) & 0xff;
+  p[2] = 0x45; // an IPv4 header follows, as in real traffic (the FLUSHED resync checks for it)
+  for (let k = 3; k < len; k++) p[k] = (n * 31 + k) & 0xff;
   return p;
 }
 
@@ -93,10 +94,38 @@ for (const strength of [40, 128] as const) {
     assert.deepEqual(open(dec, flushed), payload(15));
     assert.equal(dec.discarding, false);
     for (let n = 16; n < 300; n++) assert.deepEqual(open(dec, seal(enc, payload(n))), payload(n));
-    assert.deepEqual(enc.stats, { packets: 300, octets: 300 * 100, keyChanges: 1, resyncs: 1 });
-    assert.deepEqual(dec.stats, { packets: 10 + 285, octets: 295 * 100, keyChanges: 1, resyncs: 1 });
+    // one key change for the flag packet 255 and one for the reset (the Linux ppp_mppe way)
+    assert.deepEqual(enc.stats, { packets: 300, octets: 300 * 100, keyChanges: 2, resyncs: 1 });
+    assert.deepEqual(dec.stats, { packets: 10 + 285, octets: 295 * 100, keyChanges: 2, resyncs: 1 });
   });
 }
+
+test('stateful: a sender that only re-initialises RC4 on reset (RFC 3078 §8.2) is recognised and followed', () => {
+  const key = new Uint8Array(16).fill(3);
+  const enc = new MppeEncrypter(key, { strength: 128, stateless: false, resetMode: 'rfc' });
+  const dec = new MppeDecrypter(key, { strength: 128, stateless: false });
+  for (let n = 0; n < 5; n++) open(dec, seal(enc, payload(n)));
+  seal(enc, payload(5)); // lost
+  assert.deepEqual(open(dec, seal(enc, payload(6))), { kind: 'drop', reason: 'coherency-gap' });
+  enc.onResetRequest();
+  assert.deepEqual(open(dec, seal(enc, payload(7))), payload(7));
+  assert.equal(dec.peerResetHandling, 'rfc');
+  for (let n = 8; n < 600; n++) assert.deepEqual(open(dec, seal(enc, payload(n))), payload(n));
+});
+
+test('stateful: the FLUSHED packet after a reset is lost and a second reset follows → the receiver catches up the extra key change', () => {
+  const { enc, dec } = pair({ strength: 128, stateless: false });
+  for (let n = 0; n < 5; n++) open(dec, seal(enc, payload(n)));
+  seal(enc, payload(5)); // lost
+  open(dec, seal(enc, payload(6)));
+  assert.equal(dec.takeResetRequest(), true);
+  enc.onResetRequest();
+  seal(enc, payload(7)); // the FLUSHED packet is lost too: the sender already changed key
+  assert.deepEqual(open(dec, seal(enc, payload(8))), { kind: 'drop', reason: 'awaiting-flush' });
+  enc.onResetRequest(); // CCP retransmits the Reset-Request
+  assert.deepEqual(open(dec, seal(enc, payload(9))), payload(9));
+  for (let n = 10; n < 300; n++) assert.deepEqual(open(dec, seal(enc, payload(n))), payload(n));
+});
 
 test('stateful: loss across flag packets (700 lost) → resync performs the missed key changes', () => {
   const { enc, dec } = pair({ strength: 128, stateless: false });

@@ -26,13 +26,14 @@
  * with A = FLUSHED (0x80), C = MPPC-compressed (0x20), D = encrypted (0x10).
  *
  * Interop notes. Like the Linux ppp_mppe driver, the first packet of each
- * direction carries count 0 and stateful mode does not set FLUSHED on it (a
- * peer that does set it is handled: FLUSHED at the expected count only re-keys
- * RC4 from the current session key). On a Reset-Request this file follows
- * RFC 3078 §8.2, as FreeBSD's ng_mppc (used by mpd) does: RC4 re-keyed from the
- * current session key, no key change. The Linux driver instead performs a full
- * key change for every FLUSHED packet, so stateful resynchronisation after
- * loss with a Linux peer is not expected to work. Stateless mode, which
+ * direction carries count 0 and stateful mode does not set FLUSHED on it.
+ * RFC 3078 §8.2 says a Reset-Request re-initialises RC4 from the current
+ * session key (FreeBSD's ng_mppc does that); the Linux driver — the far end of
+ * most pptpd and pptp-linux links — performs a full key change instead, when
+ * sending a FLUSHED packet and when receiving one (drivers/net/ppp/ppp_mppe.c,
+ * mppe_compress and mppe_decompress). We send the Linux way by default
+ * (`resetMode`), and on receive try both readings of a FLUSHED non-flag packet,
+ * keeping the one whose plaintext is an IP packet. Stateless mode, which
  * Windows, macOS and pppd negotiate by default, is unaffected.
  *
  * Left out: MPPC compression (C bit), self-describing padding.
@@ -71,6 +72,13 @@ export interface MppeOptions {
   strength: MppeStrength;
   /** Stateless (historyless) mode: the H bit was negotiated. */
   stateless: boolean;
+  /**
+   * Sender, stateful mode: what a Reset-Request triggers before the FLUSHED
+   * packet. 'key-change' (default) as the Linux ppp_mppe driver does and
+   * expects; 'rfc' re-initialises RC4 only (RFC 3078 §8.2, FreeBSD ng_mppc).
+   * The receiver accepts both (see MppeDecrypter).
+   */
+  resetMode?: 'key-change' | 'rfc';
 }
 
 /** Why `MppeDecrypter.decrypt` dropped a packet. */
@@ -118,6 +126,17 @@ export interface MppeStats {
 /** True when `count` is a stateful "flag" packet (low octet 0xFF, RFC 3078 §7.2). */
 export function isFlagPacket(count: number): boolean {
   return (count & 0xff) === 0xff;
+}
+
+/** The plaintext starts with an IPv4 or IPv6 protocol field (PFC or not) and a matching IP version. */
+function plausibleInner(b: Uint8Array, o: number, len: number): boolean {
+  if (len < 2) return false;
+  const p0 = b[o]!;
+  if (p0 === 0x21) return b[o + 1]! >> 4 === 4;
+  if (p0 === 0x57) return b[o + 1]! >> 4 === 6;
+  if (p0 !== 0x00 || len < 3) return false;
+  const p1 = b[o + 1]!;
+  return (p1 === 0x21 && b[o + 2]! >> 4 === 4) || (p1 === 0x57 && b[o + 2]! >> 4 === 6);
 }
 
 /** How many flag counts lie in (from, to], walking forward modulo 4096. */
@@ -185,11 +204,14 @@ export class MppeEncrypter {
   private packets = 0;
   private octets = 0;
   private resyncs = 0;
+  /** See MppeOptions.resetMode; the session copies what the decrypter learnt of the peer. */
+  resetMode: 'key-change' | 'rfc';
 
   /** `startKey` is this end's send start key (`mppeStartKeys(...).send`). */
   constructor(startKey: Uint8Array, opts: MppeOptions) {
     this.keys = new MppeKeyState(startKey, opts.strength);
     this.stateless = opts.stateless;
+    this.resetMode = opts.resetMode ?? 'key-change';
   }
 
   /**
@@ -212,8 +234,11 @@ export class MppeEncrypter {
       this.keys.changeKey();
       flushed = true;
     } else if (this.resetPending) {
-      // §8.2: on Reset-Request, re-key RC4 from the current session key and say so.
-      this.keys.flush();
+      // After a Reset-Request: a key change, then FLUSHED, as the Linux ppp_mppe
+      // driver does (mppe_compress rekeys whenever FLUSHED is due); RFC 3078 §8.2
+      // only re-initialises RC4, which `resetMode: 'rfc'` selects.
+      if (this.resetMode === 'rfc') this.keys.flush();
+      else this.keys.changeKey();
       flushed = true;
       this.resyncs++;
     }
@@ -263,6 +288,8 @@ export class MppeDecrypter {
   private expected = 0;
   private discard = false;
   private resetWanted = false;
+  /** How the peer handles FLUSHED outside flag packets (see decryptAmbiguousFlush). */
+  private peerResetMode: 'key-change' | 'rfc' = 'key-change';
   private packets = 0;
   private octets = 0;
   private resyncs = 0;
@@ -300,22 +327,23 @@ export class MppeDecrypter {
       if (ahead === 0 || ahead > MAX_FORWARD) return DROPS.stale;
       for (let n = 0; n < ahead; n++) keys.changeKey();
       this.keyedThrough = count;
-    } else if (!this.discard && count === this.expected) {
+    } else if (!this.discard && count === this.expected && !(flushed && !isFlagPacket(count))) {
       if (isFlagPacket(count)) keys.changeKey();
-      else if (flushed) keys.flush();
       this.keyedThrough = count;
       this.expected = (count + 1) & CCOUNT_MASK;
     } else if (flushed) {
-      // §8.2: a FLUSHED packet resynchronises: one key change per flag packet
+      // §8.2: a FLUSHED packet (re)synchronises: one key change per flag packet
       // passed since the last good one, then RC4 from the current session key.
       if (ahead === 0 || ahead > MAX_FORWARD) return DROPS.stale;
       const changes = flagPacketsBetween(this.keyedThrough, count);
       for (let n = 0; n < changes; n++) keys.changeKey();
-      if (changes === 0) keys.flush();
+      const wasDiscarding = this.discard;
       this.keyedThrough = count;
       this.expected = (count + 1) & CCOUNT_MASK;
       this.discard = false;
-      this.resyncs++;
+      if (wasDiscarding) this.resyncs++;
+      if (isFlagPacket(count)) keys.flush();
+      else return this.decryptAmbiguousFlush(packet, out, outOffset, len);
     } else if (!this.discard) {
       // §8.2: loss detected: drop, send a Reset-Request, discard until FLUSHED.
       this.discard = true;
@@ -328,6 +356,55 @@ export class MppeDecrypter {
     this.packets++;
     this.octets += len;
     return len;
+  }
+
+  /**
+   * A FLUSHED packet that is not a flag packet, in stateful mode. RFC 3078
+   * §8.2 says: re-initialise RC4 from the current session key. The Linux
+   * ppp_mppe driver (the other end of most pptpd/pptp-linux links) performs a
+   * key change instead, on both ends — and so does one more for every FLUSHED
+   * packet of its that was lost. The readings differ only in how many key
+   * changes come first, so try the one that worked last (Linux's at first),
+   * then the other, then one to three extra key changes, and keep the first
+   * whose plaintext starts with an IPv4/IPv6 protocol field and IP header.
+   * When none does, drop the packet and keep asking for a reset rather than
+   * deliver garbage. Rare (only after Reset-Requests), so the copies here stay
+   * off the per-packet path.
+   */
+  private decryptAmbiguousFlush(packet: Uint8Array, out: Uint8Array, outOffset: number, len: number): number | MppeDrop {
+    const keys = this.keys;
+    const cipher = packet.slice(MPPE_HEADER_LENGTH);
+    const savedKey = keys.sessionKey.slice();
+    const savedChanges = keys.keyChanges;
+    const attempt = (changes: number): boolean => {
+      keys.sessionKey.set(savedKey);
+      keys.keyChanges = savedChanges;
+      if (changes === 0) keys.flush();
+      for (let n = 0; n < changes; n++) keys.changeKey();
+      keys.rc4.process(cipher, 0, out, outOffset, len);
+      return plausibleInner(out, outOffset, len);
+    };
+    const first = this.peerResetMode === 'rfc' ? 0 : 1;
+    for (const changes of [first, 1 - first, 2, 3, 4]) {
+      if (attempt(changes)) {
+        if (changes === 0) this.peerResetMode = 'rfc';
+        else if (changes === 1) this.peerResetMode = 'key-change';
+        this.packets++;
+        this.octets += len;
+        return len;
+      }
+    }
+    keys.sessionKey.set(savedKey);
+    keys.keyChanges = savedChanges;
+    keys.flush();
+    this.discard = true;
+    this.resetWanted = true;
+    return DROPS['awaiting-flush'];
+  }
+
+  /** How the peer re-keys on a FLUSHED packet, as learnt from its traffic. */
+  get peerResetHandling(): 'key-change' | 'rfc' {
+    return this.peerResetMode;
   }
 
   /** Counters since construction. */
