@@ -30,7 +30,7 @@ export interface GreEndpointStats {
 }
 
 /** Packets for unknown calls kept, and for how long. */
-const EARLY_MAX = 64;
+const EARLY_MAX = 256;
 const EARLY_MAX_AGE_MS = 2000;
 
 function callKey(addr: number, callId: number): number {

@@ -99,6 +99,8 @@ export class PppLink implements TunRoute {
   private readonly pendingVerdicts: { requestId: number; verdict: AuthVerdict }[] = [];
   private reserved: string | undefined;
   private readonly role: 'server' | 'client';
+  /** Set when LCP keepalive declared the peer dead (the link ends without waiting for Terminate-Ack). */
+  private peerDead: string | undefined;
   /** Called once when the link is down and gone (the transport forgets it). */
   onEnded: ((reason: string) => void) | undefined;
   /** Client role: called on link-up with the addresses. */
@@ -249,6 +251,15 @@ export class PppLink implements TunRoute {
       const v = this.pendingVerdicts.shift()!;
       this.apply(this.session.verdict(v.requestId, v.verdict, now), now);
     }
+    if (this.peerDead !== undefined && this.state !== 'down') {
+      // Keepalive gave up: the one Terminate-Request is sent, but a peer that
+      // answers no echo will not ack it either; end now, not after the
+      // terminate retransmissions (the session is reaped within intervalS × failures).
+      const reason = this.peerDead;
+      this.peerDead = undefined;
+      this.lowerDown(reason, now);
+      return;
+    }
     this.schedule();
   }
 
@@ -328,6 +339,9 @@ export class PppLink implements TunRoute {
         this.ctx.stats.linksUp++;
         this.log.info('link-up', `link up: user ${this.username ?? '(none)'}, local ${this.localIp ?? '-'}, remote ${this.peerIp ?? '-'}, MTU ${this.mtu}`, { user: this.username, ip: this.peerIp, mtu: this.mtu });
         this.onUp?.();
+        break;
+      case 'phase':
+        if (e.phase === 'Terminate' && this.session.lcp.fsm.reason.startsWith('peer not responding')) this.peerDead = this.session.lcp.fsm.reason;
         break;
       case 'protocol-rejected':
         this.log.debug('protocol-reject', `Protocol-Reject sent for ${e.name} (0x${e.protocol.toString(16)})`);
