@@ -34,10 +34,7 @@ import { cryptoRng } from '../../src/io/rng.js';
 import { monotonicClock } from '../../src/io/clock.js';
 import { openGreSocket, type GreSocket } from '../../src/io/gre-socket.js';
 import { parseGre } from '../../src/pptp/gre.js';
-import { parsePppFrame } from '../../src/ppp/frame.js';
-import { parseCpPacket } from '../../src/ppp/fsm/packet.js';
-import { parseLcpOptions, type LcpOption } from '../../src/ppp/lcp/options.js';
-import { PPP_PROTO } from '../../src/ppp/protocols.js';
+import { describePpp } from './ppp-text.js';
 
 const [role, addr] = process.argv.slice(2);
 if ((role !== 'client' && role !== 'server') || !addr) {
@@ -59,54 +56,11 @@ function describe(bytes: Uint8Array): unknown {
   return p.ok ? p.value : { unparsed: p.error };
 }
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
-
-/** An LCP option as pppd's debug log prints it (pppd/lcp.c lcp_printpkt). */
-function pppdOption(o: LcpOption): string {
-  switch (o.kind) {
-    case 'mru':
-      return `<mru ${o.mru}>`;
-    case 'accm':
-      return `<asyncmap ${hex(o.accm)}>`;
-    case 'auth':
-      if (o.protocol === PPP_PROTO.PAP) return '<auth pap>';
-      if (o.protocol === PPP_PROTO.CHAP) return `<auth chap ${o.data[0] === 5 ? 'MD5' : o.data[0] === 0x80 ? 'MS' : o.data[0] === 0x81 ? 'MS-v2' : hex(o.data[0] ?? 0)}>`;
-      return `<auth ${hex(o.protocol)}>`;
-    case 'magic':
-      return `<magic ${hex(o.magicNumber)}>`;
-    case 'pfc':
-      return '<pcomp>';
-    case 'acfc':
-      return '<accomp>';
-    case 'mrru':
-      return `<mrru ${o.mrru}>`;
-    case 'callback':
-      return `<callback ${o.operation}>`;
-    case 'raw':
-      return `<raw ${o.type}>`;
-  }
-}
-
-const LCP_CODE_NAMES: Record<number, string> = { 1: 'ConfReq', 2: 'ConfAck', 3: 'ConfNak', 4: 'ConfRej', 5: 'TermReq', 6: 'TermAck', 9: 'EchoReq', 10: 'EchoRep' };
-
 /** Decodes one GRE datagram down to LCP, or says where it stopped. */
 function describeGre(bytes: Uint8Array): Record<string, unknown> {
   const g = parseGre(bytes);
   if (!g.ok) return { error: `GRE: ${g.error.code} at ${g.error.offset}` };
-  const out: Record<string, unknown> = { callId: g.value.callId, seq: g.value.seq };
-  const f = parsePppFrame(g.value.payload);
-  if (!f.ok) return { ...out, error: `PPP: ${f.error.code}` };
-  if (f.value.protocol !== PPP_PROTO.LCP) return { ...out, ppp: `protocol ${hex(f.value.protocol)}` };
-  const cp = parseCpPacket(f.value.information);
-  if (!cp.ok) return { ...out, error: `LCP: ${cp.error.code}` };
-  const name = LCP_CODE_NAMES[cp.value.code] ?? `code=${cp.value.code}`;
-  let text = `LCP ${name} id=${hex(cp.value.identifier)}`;
-  if (cp.value.code >= 1 && cp.value.code <= 4) {
-    const opts = parseLcpOptions(cp.value.data);
-    if (!opts.ok) return { ...out, error: `LCP options: ${opts.error.code}` };
-    for (const o of opts.value) text += ` ${pppdOption(o)}`;
-  }
-  return { ...out, ppp: text };
+  return { callId: g.value.callId, seq: g.value.seq, ...describePpp(g.value.payload) };
 }
 
 let gre: GreSocket | undefined;

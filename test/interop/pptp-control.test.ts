@@ -14,11 +14,12 @@
  * Each case prints one "interop PASS|FAIL" line; a failure shows the
  * transcript, the guest's syslog and pppd log lines that explain it.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { nativeCandidates } from '../../src/io/native.js';
-import { guestImage, umlSkipReason, UmlLab, type Guest } from './uml.js';
+import { umlSkipReason, type Guest, type UmlLab } from './uml.js';
+import { guestSuite } from './suite.js';
 import { messages, startDriver, transcript, type DriverLine } from './driver.js';
 
 const skip =
@@ -47,55 +48,10 @@ function sameLcpAsPppd(lines: readonly DriverLine[], log: string): string {
   return logged.trim();
 }
 
-/** The lines of a log that explain a PPTP/PPP failure. */
-function relevant(log: string): string {
-  return log
-    .split('\n')
-    .filter((l) => /pptp|pppd|CTRL|GRE|LCP|error|fail|refus|timeout/i.test(l))
-    .slice(-40)
-    .join('\n');
-}
 
 describe('interop: PPTP control against real pptpd and pptp-linux', { skip, timeout: 25 * 60_000 }, () => {
-  let lab: UmlLab | undefined;
-  let guest: Guest | undefined;
-  let noImage: string | undefined;
-
-  before(async () => {
-    const { image, skip: why } = guestImage();
-    if (!image) {
-      noImage = why;
-      return;
-    }
-    lab = new UmlLab();
-    guest = await lab.boot(image);
-  });
-
-  after(async () => {
-    try {
-      await guest?.shutdown();
-    } finally {
-      lab?.cleanup();
-    }
-  });
-
-  /** Runs one case, printing its one-line result and, on failure, the logs that explain it. */
-  async function runCase(t: { skip(m?: string): void; diagnostic(m: string): void }, name: string, body: (lab: UmlLab, g: Guest) => Promise<string>): Promise<void> {
-    if (!lab || !guest) {
-      t.skip(noImage);
-      return;
-    }
-    const t0 = Date.now();
-    try {
-      const summary = await body(lab, guest);
-      t.diagnostic(`interop PASS ${name}: ${summary} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-    } catch (e) {
-      const logs = await guest.run('cat /var/log/syslog /var/log/ppp*.log 2>/dev/null', 10_000).catch(() => undefined);
-      t.diagnostic(`interop FAIL ${name}: ${(e as Error).message.split('\n')[0]}`);
-      if (logs) (e as Error).message += `\n--- guest log lines ---\n${relevant(logs.output)}`;
-      throw e;
-    }
-  }
+  const suite = guestSuite();
+  const runCase = suite.runCase.bind(suite);
 
   /** Starts pptpd in the guest (once per boot) with MS-CHAPv2 + MPPE-128 required, as a stock setup does. */
   let pptpdUp = false;
