@@ -1,17 +1,25 @@
-/** `tunppp connect pptp://user@host` — the client, without kernel PPP. */
+/** `tunppp connect pptp://user@host` or `l2tp://user@host` — the client, without kernel PPP. */
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.js';
 import { assertPrivileges } from '../io/privileges.js';
 import { createLogger } from '../log/logger.js';
 import { connectPptp } from '../client/pptp-client.js';
+import { connectL2tp } from '../client/l2tp-client.js';
+import type { AuthProtocol } from '../ppp/auth/types.js';
 import { logFormat, logLevel, parseCommandArgs } from './args.js';
 import { EXIT, type CliContext, type Subcommand } from './context.js';
 
 const HELP = `Usage: tunppp connect pptp://USER@HOST[:PORT] [options]
+       tunppp connect l2tp://USER@HOST[:PORT] [options]
 
-Connects to a PPTP server as a client (MS-CHAPv2 with MPPE by default), sets up
-a TUN device with the address the server assigns, prints the address and DNS
-servers, and stays connected until Ctrl-C (which tells the server).
+Connects to a PPTP or L2TP server as a client (MS-CHAPv2; MPPE required for
+PPTP, allowed for L2TP), sets up a TUN device with the address the server
+assigns, prints the address and DNS servers, and stays connected until Ctrl-C
+(which tells the server).
+
+L2TP runs over UDP 1701 without IPsec; for L2TP/IPsec bring up the IPsec
+transport-mode SA first (strongSwan, see docs/l2tp.md): the kernel then
+protects the UDP packets and nothing else changes.
 
 The password comes from, in order: --password-file FILE, the environment
 variable named by --password-env (default TUNPPP_PASSWORD), or a prompt.
@@ -22,7 +30,9 @@ Options:
   --default-route        send all traffic through the tunnel
   --route CIDR           route CIDR through the tunnel (repeatable)
   --mtu N                cap the link MTU
-  --mppe MODE            require (default), allow or refuse
+  --mppe MODE            require, allow or refuse (default: require for pptp, allow for l2tp)
+  --l2tp-secret-file F   L2TP tunnel secret (first line of F), when the server demands one
+  --local-port N         L2TP: our UDP port (default 1701, ephemeral if taken)
   --allow-pap            also accept PAP (the password then crosses in clear)
   --tun NAME             TUN interface name (default tunppp-c0, tunppp-c1, ...)
   --log-format F         text (default) or json
@@ -63,7 +73,7 @@ async function readPassword(values: { 'password-file'?: string; 'password-env'?:
 /** Parses pptp://user@host[:port]. */
 export function parseTarget(url: string): { proto: 'pptp' | 'l2tp'; user: string; host: string; port: number | undefined } {
   const m = /^(pptp|l2tp):\/\/([^@/]+)@(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(url);
-  if (!m) throw new UsageError(`'${url}' is not a server URL`, 'write pptp://USER@HOST or pptp://USER@HOST:PORT');
+  if (!m) throw new UsageError(`'${url}' is not a server URL`, 'write pptp://USER@HOST, l2tp://USER@HOST or add :PORT');
   const port = m[4] === undefined ? undefined : Number(m[4]);
   if (port !== undefined && (port < 1 || port > 65535)) throw new UsageError(`port ${port} is out of range`, 'use a port 1..65535');
   return { proto: m[1] as 'pptp' | 'l2tp', user: decodeURIComponent(m[2]!), host: m[3]!, port };
@@ -71,7 +81,7 @@ export function parseTarget(url: string): { proto: 'pptp' | 'l2tp'; user: string
 
 export const connectCommand: Subcommand = {
   name: 'connect',
-  summary: 'Connect to a PPTP server as a client, without kernel PPP',
+  summary: 'Connect to a PPTP or L2TP server as a client, without kernel PPP',
   help: HELP,
   async run(argv, ctx) {
     const { values, positionals } = parseCommandArgs(
@@ -87,6 +97,8 @@ export const connectCommand: Subcommand = {
         mppe: { type: 'string' },
         'allow-pap': { type: 'boolean' },
         tun: { type: 'string' },
+        'l2tp-secret-file': { type: 'string' },
+        'local-port': { type: 'string' },
         'log-format': { type: 'string' },
         'log-level': { type: 'string' },
         debug: { type: 'boolean' },
@@ -99,8 +111,7 @@ export const connectCommand: Subcommand = {
     }
     if (positionals.length !== 1) throw new UsageError('give exactly one server URL', 'e.g. tunppp connect pptp://alice@vpn.example.net');
     const target = parseTarget(positionals[0]!);
-    if (target.proto === 'l2tp') throw new UsageError('l2tp:// is not available in this version yet', 'use pptp:// for now');
-    const mppe = values.mppe ?? 'require';
+    const mppe = values.mppe ?? (target.proto === 'l2tp' ? 'allow' : 'require');
     if (mppe !== 'require' && mppe !== 'allow' && mppe !== 'refuse') throw new UsageError(`--mppe must be require, allow or refuse, got '${mppe}'`, 'e.g. --mppe require');
     let mtu: number | undefined;
     if (values.mtu !== undefined) {
@@ -108,22 +119,45 @@ export const connectCommand: Subcommand = {
       if (!Number.isInteger(mtu) || mtu < 576 || mtu > 1500) throw new UsageError(`--mtu must be 576..1500, got '${values.mtu}'`, 'e.g. --mtu 1400');
     }
     for (const r of values.route ?? []) if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(r)) throw new UsageError(`--route ${r} is not an IPv4 CIDR prefix`, 'e.g. --route 10.0.0.0/8');
+    if (target.proto === 'pptp' && (values['l2tp-secret-file'] !== undefined || values['local-port'] !== undefined)) {
+      throw new UsageError('--l2tp-secret-file and --local-port apply to l2tp:// only', 'drop them, or connect with l2tp://');
+    }
+    let localPort: number | undefined;
+    if (values['local-port'] !== undefined) {
+      localPort = Number(values['local-port']);
+      if (!Number.isInteger(localPort) || localPort < 0 || localPort > 65535) throw new UsageError(`--local-port must be 0..65535, got '${values['local-port']}'`, 'e.g. --local-port 1701');
+    }
+    let secret: string | undefined;
+    if (values['l2tp-secret-file'] !== undefined) {
+      try {
+        secret = (await readFile(values['l2tp-secret-file'], 'utf8')).split(/\r?\n/)[0]!;
+      } catch (err) {
+        throw new UsageError(`cannot read --l2tp-secret-file ${values['l2tp-secret-file']}: ${(err as Error).message}`, 'give a readable file whose first line is the tunnel secret');
+      }
+      if (secret === '') throw new UsageError(`--l2tp-secret-file ${values['l2tp-secret-file']} has an empty first line`, 'put the tunnel secret on the first line');
+    }
     const password = await readPassword(values, ctx);
     const log = createLogger({ format: logFormat(values['log-format'], ctx.stderr.isTTY), level: logLevel(values['log-level'], values.debug), stream: ctx.stderr });
-    assertPrivileges({ gre: true, tun: true });
-    const client = await connectPptp({
+    assertPrivileges({ gre: target.proto === 'pptp', tun: true });
+    const accept: AuthProtocol[] = values['allow-pap'] ? ['mschap-v2', 'mschap-v1', 'chap-md5', 'pap'] : ['mschap-v2', 'mschap-v1', 'chap-md5'];
+    const common = {
       host: target.host,
       ...(target.port !== undefined ? { port: target.port } : {}),
       username: target.user,
       password,
-      mppe,
-      accept: values['allow-pap'] ? ['mschap-v2', 'mschap-v1', 'chap-md5', 'pap'] : ['mschap-v2', 'mschap-v1', 'chap-md5'],
+      mppe: mppe as 'require' | 'allow' | 'refuse',
+      accept,
       defaultRoute: values['default-route'] ?? false,
       routes: values.route ?? [],
       ...(mtu !== undefined ? { mtu } : {}),
       ...(values.tun ? { tunName: values.tun } : {}),
       log,
-    }).catch((err: Error) => {
+    };
+    const connecting =
+      target.proto === 'l2tp'
+        ? connectL2tp({ ...common, ...(secret !== undefined ? { secret } : {}), ...(localPort !== undefined ? { localPort } : {}) })
+        : connectPptp(common);
+    const client = await connecting.catch((err: Error) => {
       ctx.stderr.write(`tunppp connect: ${err.message}\n`);
       return undefined;
     });

@@ -1,4 +1,4 @@
-/** `tunppp serve` — the PPTP (and, as it lands, L2TP) server on one TUN device. */
+/** `tunppp serve` — the PPTP and L2TP server on one TUN device. */
 import { formatWarning } from '../config/warnings.js';
 import { loadConfig, loadEmbeddedDefault, type LoadedConfig } from '../config/load.js';
 import { assertPrivileges } from '../io/privileges.js';
@@ -12,7 +12,8 @@ export const DEFAULT_SECRETS = '/etc/tunppp/chap-secrets';
 
 const HELP = `Usage: tunppp serve [--config tunppp.json | --pptpd-conf /etc/pptpd.conf [--xl2tpd-conf FILE]] [options]
 
-Runs the VPN server: PPTP on TCP 1723 with GRE, PPP with MS-CHAPv2 and MPPE,
+Runs the VPN server: PPTP on TCP 1723 with GRE and L2TP on UDP 1701 (put
+IPsec in front for L2TP/IPsec: docs/l2tp.md), PPP with MS-CHAPv2 and MPPE,
 addresses from a pool, all on one TUN device. Needs root (or CAP_NET_ADMIN and
 CAP_NET_RAW) and /dev/net/tun.
 
@@ -37,7 +38,7 @@ Signals: SIGINT/SIGTERM stop gracefully (clients are told).
 
 export const serveCommand: Subcommand = {
   name: 'serve',
-  summary: 'Run the PPTP server (TCP 1723 + GRE) on a TUN device',
+  summary: 'Run the PPTP (TCP 1723 + GRE) and L2TP (UDP 1701) server on a TUN device',
   help: HELP,
   async run(argv, ctx) {
     const { values } = parseCommandArgs('serve', argv, {

@@ -40,6 +40,12 @@ export const ConfigSchema = z.strictObject({
       enabled: z.boolean().default(true),
       addresses: z.array(listenAddress).min(1).default(['0.0.0.0']),
       port: port.default(1701),
+      /**
+       * Shared tunnel secret (RFC 2661 §5.1.1, xl2tpd's l2tp-secrets): when set,
+       * every LAC must answer our Challenge. Windows, macOS and iOS clients have
+       * no such setting; leave it unset for them (IPsec authenticates instead).
+       */
+      secret: z.string().min(1).max(255).optional(),
     }).prefault({}),
   }).prefault({}),
   pools: z.array(z.strictObject({

@@ -21,6 +21,7 @@ import { AddressBook } from './addresses.js';
 import type { ServerContext } from './context.js';
 import type { PppLink } from './link.js';
 import { PptpService } from './pptp-service.js';
+import { L2tpService } from './l2tp-service.js';
 import { Scheduler } from './scheduler.js';
 import { newServerStats } from './stats.js';
 import { TunSide } from './tun-side.js';
@@ -38,6 +39,7 @@ export interface StartOptions {
 export interface RunningServer {
   ctx: ServerContext;
   pptp: PptpService | undefined;
+  l2tp: L2tpService | undefined;
   tun: Tun;
   /** Where each service listens. */
   listening: { proto: 'pptp' | 'l2tp'; address: string; port: number }[];
@@ -107,6 +109,7 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
   const listening: RunningServer['listening'] = [];
   let pptp: PptpService | undefined;
   let gre: GreSocket | undefined;
+  let l2tp: L2tpService | undefined;
   try {
     if (config.listen.pptp.enabled) {
       gre = openGreSocket({ pmtuDiscovery: 'do' });
@@ -115,7 +118,13 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
       flushers.push(() => svc.flush());
       for (const l of await svc.listen()) listening.push({ proto: 'pptp', ...l });
     }
+    if (config.listen.l2tp.enabled) {
+      l2tp = new L2tpService(ctx);
+      for (const l of await l2tp.listen()) listening.push({ proto: 'l2tp', ...l });
+    }
   } catch (err) {
+    for (const p of l2tp?.ports ?? []) p.close();
+    await pptp?.stop(0);
     gre?.close();
     tun.close();
     throw err;
@@ -124,11 +133,12 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
   return {
     ctx,
     pptp,
+    l2tp,
     tun,
     listening,
-    links: () => [...(pptp?.links() ?? [])],
+    links: () => [...(pptp?.links() ?? []), ...(l2tp?.links() ?? [])],
     async stop() {
-      await pptp?.stop();
+      await Promise.all([pptp?.stop(), l2tp?.stop()]);
       scheduler.stop();
       gre?.close();
       tun.close();

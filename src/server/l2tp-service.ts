@@ -1,0 +1,511 @@
+/**
+ * L2TP over UDP (RFC 2661 §8.1) for the server (LNS) and the client (LAC):
+ * one node:dgram socket per listen address, each with an `L2tpEndpoint` that
+ * demultiplexes every tunnel on it, and one PppLink per session, on the same
+ * pool, TUN, MTU and MSS rules as PPTP.
+ *
+ * Data path. Control messages (T bit) go through the endpoint's tunnel FSMs.
+ * Data messages are read here without the FSMs: header parsed in place,
+ * session found by one map lookup on (Tunnel ID, Session ID), PPP frame
+ * handed to the link as a view. On send the PPP frame is copied once into a
+ * fresh datagram buffer behind a data header written in place. Data headers
+ * carry no Length field and carry Ns/Nr only when the peer asked for
+ * sequencing (Sequencing Required AVP, §5.4) — what Linux's kernel L2TP
+ * sends, and what Windows, macOS, xl2tpd and RouterOS accept. Received data
+ * may carry Length, Ns/Nr and Offset; with Ns present, messages older than
+ * the newest seen are dropped (§5.4: the receiver may discard out-of-order
+ * data), which MPPE stateless mode tolerates.
+ *
+ * node:dgram has no sendmmsg and no path-MTU errors: each datagram is one
+ * send, and the link MTU comes from the configuration (pathMtu or ppp.mtu),
+ * not from ICMP. With IPsec the kernel decrypts ESP before the socket sees
+ * anything, so L2TP/IPsec arrives here like plain L2TP and answers go back
+ * through the same SA; nothing special is needed (docs/l2tp.md).
+ *
+ * Peer notes:
+ *  - Windows (RasMan): refuses L2TP without IPsec unless the registry value
+ *    ProhibitIpSec=1 is set; never sends a Challenge, so a tunnel secret
+ *    (listen.l2tp.secret) locks Windows clients out. It answers from the port
+ *    it sent from, 1701 (behind NAT-T the kernel sees the NAT's address).
+ *  - macOS / iOS: plain L2TP needs `l2tpnoipsec` in the PPP options (macOS
+ *    only; iOS always uses IPsec); they end calls with CDN then StopCCN.
+ *  - Linux xl2tpd + pppd: may challenge us when `challenge = yes`, then the
+ *    secret must match its l2tp-secrets entry; sends Hello every 60 s.
+ *  - MikroTik RouterOS: the L2TP client brings up IPsec itself with
+ *    `use-ipsec=yes`; without it, plain L2TP as here.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { Millis } from '../core/machine.js';
+import { CDN_RESULT, STOPCCN_RESULT } from '../l2tp/constants.js';
+import { encodeL2tpHeaderInto, parseL2tpHeader, type L2tpHeader } from '../l2tp/header.js';
+import { L2tpEndpoint, type L2tpEndpointOptions, type L2tpEndpointOutput, type UdpPeer } from '../l2tp/endpoint.js';
+import type { L2tpTunnelEvent } from '../l2tp/tunnel-fsm.js';
+import { seqBefore } from '../l2tp/reliable.js';
+import type { TunnelOptions } from '../mtu/overhead.js';
+import type { Logger } from '../log/logger.js';
+import type { ServerContext } from './context.js';
+import { PppLink, serverSessionOptions, type LinkTransport } from './link.js';
+
+/** The part of a dgram socket the port uses (a fake or a relay in tests). */
+export interface UdpSocketLike {
+  send(msg: Uint8Array, port: number, address: string): void;
+  close(): void;
+}
+
+/** Counters of one UDP port. */
+export interface L2tpPortStats {
+  rx: number;
+  tx: number;
+  txFailed: number;
+  /** Data messages dropped: not parseable. */
+  malformed: number;
+  /** Data messages for no session we know. */
+  unknownSession: number;
+  /** Data messages from an address that is not the tunnel's peer. */
+  wrongSource: number;
+  /** Sequenced data messages older than the newest seen (§5.4). */
+  staleSequence: number;
+  /** Control-plane drops reported by the endpoint. */
+  controlDrops: number;
+}
+
+function sessionKey(tunnelId: number, sessionId: number): number {
+  return tunnelId * 65536 + sessionId;
+}
+
+/** One L2TP session's data path: the transport its PppLink sends through. */
+export class L2tpSessionTransport implements LinkTransport {
+  readonly proto = 'l2tp' as const;
+  link!: PppLink;
+  closed = false;
+  /** Ns of our next sequenced data message. */
+  private ns = 0;
+  /** Nr we advertise: the Ns we expect next from the peer. */
+  nr = 0;
+  /** The peer has sent sequenced data at least once. */
+  sawSequence = false;
+  private readonly header: L2tpHeader;
+  private readonly headerBytes: number;
+
+  constructor(
+    private readonly port: L2tpPort,
+    readonly tunnelId: number,
+    readonly sessionId: number,
+    readonly peerTunnelId: number,
+    readonly peerSessionId: number,
+    /** Send Ns/Nr in data messages (the peer's Sequencing Required AVP). */
+    readonly sequencing: boolean,
+    readonly peerAddress: string,
+  ) {
+    this.header = { isControl: false, tunnelId: peerTunnelId, sessionId: peerSessionId, priority: false };
+    if (sequencing) {
+      this.header.ns = 0;
+      this.header.nr = 0;
+    }
+    this.headerBytes = sequencing ? 10 : 6;
+  }
+
+  sendFrame(frame: Uint8Array, _now: Millis): void {
+    if (this.closed) return;
+    // One copy: the frame goes behind a header written in place in a fresh datagram
+    // (dgram may send asynchronously, so the buffer cannot be a reused arena).
+    const buf = Buffer.allocUnsafe(this.headerBytes + frame.length);
+    if (this.sequencing) {
+      this.header.ns = this.ns;
+      this.header.nr = this.nr;
+      this.ns = (this.ns + 1) & 0xffff;
+    }
+    encodeL2tpHeaderInto(this.header, frame.length, buf, 0);
+    buf.set(frame, this.headerBytes);
+    this.port.sendData(this.tunnelId, buf);
+  }
+
+  close(reason: string, now: Millis): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.port.closeSession(this, reason, now);
+  }
+
+  tunnelOptions(): TunnelOptions {
+    const link = this.link as PppLink | undefined;
+    // Before CCP has spoken, count MPPE's 4 bytes when policy allows it (the safe side).
+    const mppe = link?.state === 'up' ? link.mppe !== undefined : this.port.mppePossible;
+    return { proto: 'l2tp', mppe, l2tpLength: false, l2tpSequence: this.sequencing };
+  }
+}
+
+/** What the owner of a port (server or client) is told. */
+export interface L2tpPortHooks {
+  /** A tunnel event other than session up/down of a known session (those are handled here too, then passed on). */
+  onTunnelEvent(port: L2tpPort, tunnelId: number, peer: UdpPeer, event: L2tpTunnelEvent, now: Millis): void;
+}
+
+/**
+ * One UDP socket and the L2TP endpoint behind it. Shared by the LNS
+ * (L2tpService) and the LAC (src/client/l2tp-client.ts).
+ */
+export class L2tpPort {
+  readonly stats: L2tpPortStats = { rx: 0, tx: 0, txFailed: 0, malformed: 0, unknownSession: 0, wrongSource: 0, staleSequence: 0, controlDrops: 0 };
+  readonly endpoint: L2tpEndpoint;
+  /** Live sessions by (our Tunnel ID, our Session ID). */
+  readonly sessions = new Map<number, L2tpSessionTransport>();
+  private readonly log: Logger;
+  private socket: UdpSocketLike | undefined;
+  private closedSocket = false;
+
+  constructor(
+    readonly ctx: ServerContext,
+    endpointOptions: L2tpEndpointOptions,
+    readonly hooks: L2tpPortHooks,
+    log: Logger,
+    /** MPPE may be negotiated on this port's links (MTU arithmetic before CCP). */
+    readonly mppePossible: boolean,
+  ) {
+    this.endpoint = new L2tpEndpoint(endpointOptions, ctx.rng);
+    this.log = log;
+  }
+
+  /** Uses `socket` for sending; the owner feeds received datagrams to `receive`. */
+  attach(socket: UdpSocketLike): void {
+    this.socket = socket;
+  }
+
+  /** Binds a node:dgram socket on `address:port` and starts receiving; resolves with the bound port. */
+  async bind(address: string, port: number): Promise<number> {
+    const sock: Socket = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind({ address, port, exclusive: true }, () => {
+        sock.off('error', reject);
+        resolve();
+      });
+    });
+    sock.on('error', (err) => this.log.warn('udp-error', `L2TP socket error (ignored, tunnels kept): ${err.message}`));
+    sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.receive(msg, rinfo.address, rinfo.port));
+    this.attach({
+      send: (msg, p, a) => sock.send(msg, p, a, (err) => {
+        if (err) {
+          this.stats.txFailed++;
+          this.log.debug('udp-send', `L2TP send to ${a}:${p} failed: ${err.message} (packet dropped, tunnel kept)`);
+        }
+      }),
+      close: () => sock.close(),
+    });
+    return sock.address().port;
+  }
+
+  /** Closes the socket. */
+  close(): void {
+    if (this.closedSocket) return;
+    this.closedSocket = true;
+    this.ctx.scheduler.delete(this);
+    this.socket?.close();
+  }
+
+  /** Tunnels on this port. */
+  get tunnelCount(): number {
+    return this.endpoint.size;
+  }
+
+  /** One received datagram. */
+  receive(bytes: Uint8Array, fromAddress: string, fromPort: number): void {
+    const now = this.ctx.clock.now();
+    this.stats.rx++;
+    const address = fromAddress.startsWith('::ffff:') ? fromAddress.slice(7) : fromAddress;
+    if (bytes.length >= 2 && (bytes[0]! & 0x80) === 0) this.receiveData(bytes, address, now);
+    else this.apply(this.endpoint.receive({ address, port: fromPort }, bytes, now), now);
+    this.ctx.tun.flush();
+  }
+
+  private receiveData(bytes: Uint8Array, address: string, now: Millis): void {
+    const f = parseL2tpHeader(bytes);
+    if (!f.ok) {
+      this.stats.malformed++;
+      return;
+    }
+    const h = f.value.header;
+    const s = this.sessions.get(sessionKey(h.tunnelId, h.sessionId));
+    if (!s || s.closed) {
+      this.stats.unknownSession++;
+      return;
+    }
+    // The tunnel's peer moves with NAT rebinding (tracked on control messages); its address does not.
+    if (this.endpoint.peerOf(h.tunnelId)?.address !== address) {
+      this.stats.wrongSource++;
+      return;
+    }
+    if (h.ns !== undefined) {
+      if (s.sawSequence && seqBefore(h.ns, s.nr)) {
+        this.stats.staleSequence++;
+        return;
+      }
+      s.sawSequence = true;
+      s.nr = (h.ns + 1) & 0xffff;
+    }
+    s.link.fromTransport(bytes.subarray(f.value.payloadStart, f.value.payloadEnd), now);
+  }
+
+  /** Sends a finished data message for tunnel `tunnelId` to its current peer. */
+  sendData(tunnelId: number, datagram: Uint8Array): void {
+    const peer = this.endpoint.peerOf(tunnelId);
+    if (!peer || !this.socket) {
+      this.stats.txFailed++;
+      return;
+    }
+    this.stats.tx++;
+    this.socket.send(datagram, peer.port, peer.address);
+  }
+
+  /** LAC: opens a tunnel toward `peer`. */
+  connect(peer: UdpPeer): number | undefined {
+    const now = this.ctx.clock.now();
+    const r = this.endpoint.connect(peer, now);
+    this.apply(r.out, now);
+    return r.tunnelId;
+  }
+
+  /** A local command for one tunnel. */
+  command(tunnelId: number, input: Parameters<L2tpEndpoint['command']>[1], now = this.ctx.clock.now()): void {
+    this.apply(this.endpoint.command(tunnelId, input, now), now);
+  }
+
+  /** Registers the data path of an established session. */
+  openSession(tunnelId: number, peer: UdpPeer, e: Extract<L2tpTunnelEvent, { type: 'session-up' }>): L2tpSessionTransport {
+    const fsm = this.endpoint.tunnel(tunnelId);
+    const t = new L2tpSessionTransport(this, tunnelId, e.sessionId, fsm?.peerTunnelId ?? 0, e.peerSessionId, e.sequencingRequired, peer.address);
+    this.sessions.set(sessionKey(tunnelId, e.sessionId), t);
+    return t;
+  }
+
+  /** The link ended: CDN for its session (once). */
+  closeSession(t: L2tpSessionTransport, reason: string, now: Millis): void {
+    this.sessions.delete(sessionKey(t.tunnelId, t.sessionId));
+    if (this.endpoint.tunnel(t.tunnelId)?.sessions.has(t.sessionId)) {
+      this.command(t.tunnelId, { type: 'close-session', sessionId: t.sessionId, result: { result: CDN_RESULT.ADMIN, message: reason.slice(0, 200) }, reason }, now);
+    }
+  }
+
+  /** Every session of tunnel `tunnelId`. */
+  sessionsOf(tunnelId: number): L2tpSessionTransport[] {
+    return [...this.sessions.values()].filter((s) => s.tunnelId === tunnelId);
+  }
+
+  /** Processes endpoint outputs and re-arms the port's timer. */
+  apply(outs: L2tpEndpointOutput[], now: Millis): void {
+    for (const o of outs) {
+      if (o.kind === 'send') {
+        if (this.socket && !this.closedSocket) {
+          this.stats.tx++;
+          this.socket.send(o.bytes, o.to.port, o.to.address);
+        }
+      } else if (o.kind === 'event') this.onEvent(o.tunnelId, o.peer, o.event, now);
+      else if (o.kind === 'drop') {
+        this.stats.controlDrops++;
+        this.log.debug('l2tp-drop', `control message dropped: ${o.reason}${o.detail ? ` (${o.detail})` : ''}`);
+      } else {
+        // Data handed out by the endpoint (not used: data is read in receiveData).
+        const s = this.sessions.get(sessionKey(o.tunnelId, o.sessionId));
+        s?.link.fromTransport(o.bytes.subarray(o.start, o.end), now);
+      }
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    this.ctx.scheduler.set(this, this.closedSocket ? undefined : this.endpoint.nextDeadline(), (t) => this.apply(this.endpoint.timeout(t), t));
+  }
+
+  private onEvent(tunnelId: number, peer: UdpPeer, e: L2tpTunnelEvent, now: Millis): void {
+    if (e.type === 'session-down') {
+      const s = this.sessions.get(sessionKey(tunnelId, e.sessionId));
+      if (s) {
+        s.closed = true;
+        this.sessions.delete(sessionKey(tunnelId, e.sessionId));
+        this.hooks.onTunnelEvent(this, tunnelId, peer, e, now);
+        s.link.lowerDown(`L2TP session closed (${e.reason})`, now);
+        return;
+      }
+    }
+    this.hooks.onTunnelEvent(this, tunnelId, peer, e, now);
+  }
+}
+
+/** Seconds a tunnel may stay without sessions before we end it with StopCCN. */
+const EMPTY_TUNNEL_MS = 30_000;
+
+interface TunnelRecord {
+  port: L2tpPort;
+  peer: UdpPeer;
+  /** When the tunnel last had no session (undefined while it has one). */
+  emptySince: Millis | undefined;
+}
+
+/** The L2TP server side (LNS). */
+export class L2tpService {
+  readonly stats = { tunnelsUp: 0, sessionsUp: 0, sessionsRefused: 0 };
+  readonly ports: L2tpPort[] = [];
+  private readonly tunnels = new Map<L2tpPort, Map<number, TunnelRecord>>();
+  private readonly log: Logger;
+  /** How long an established tunnel may stay without sessions (ms). */
+  emptyTunnelMs = EMPTY_TUNNEL_MS;
+
+  constructor(readonly ctx: ServerContext) {
+    this.log = ctx.log.child({ proto: 'l2tp' });
+  }
+
+  /** Live sessions across every port. */
+  get linkCount(): number {
+    let n = 0;
+    for (const p of this.ports) n += p.sessions.size;
+    return n;
+  }
+
+  /** Live tunnels across every port (including those closing). */
+  get tunnelCount(): number {
+    let n = 0;
+    for (const p of this.ports) n += p.tunnelCount;
+    return n;
+  }
+
+  /** Every live link. */
+  links(): PppLink[] {
+    return this.ports.flatMap((p) => [...p.sessions.values()].map((s) => s.link));
+  }
+
+  /** A port that is not bound to a socket (tests attach their own). */
+  createPort(): L2tpPort {
+    const c = this.ctx.config;
+    const secret = c.listen.l2tp.secret;
+    const mode = c.ppp.mppe.l2tpMode;
+    const port = new L2tpPort(
+      this.ctx,
+      {
+        tunnel: {
+          role: 'lns',
+          hostName: c.ppp.name,
+          vendorName: 'tunppp',
+          ...(secret !== undefined ? { secret: new TextEncoder().encode(secret), challengePeer: true } : {}),
+          maxSessions: c.connections.max,
+        },
+        maxTunnels: Math.max(16, c.connections.max * 2),
+      },
+      { onTunnelEvent: (p, id, peer, e, now) => this.onTunnelEvent(p, id, peer, e, now) },
+      this.log,
+      mode !== 'refuse',
+    );
+    this.ports.push(port);
+    this.tunnels.set(port, new Map());
+    return port;
+  }
+
+  /** Binds every configured address; resolves with what it bound. */
+  async listen(): Promise<{ address: string; port: number }[]> {
+    const { addresses, port } = this.ctx.config.listen.l2tp;
+    const bound: { address: string; port: number }[] = [];
+    try {
+      for (const address of addresses) {
+        const p = this.createPort();
+        bound.push({ address, port: await p.bind(address, port) });
+      }
+    } catch (err) {
+      for (const p of this.ports) p.close();
+      throw err;
+    }
+    return bound;
+  }
+
+  private onTunnelEvent(port: L2tpPort, tunnelId: number, peer: UdpPeer, e: L2tpTunnelEvent, now: Millis): void {
+    const recs = this.tunnels.get(port)!;
+    switch (e.type) {
+      case 'tunnel-up':
+        this.stats.tunnelsUp++;
+        recs.set(tunnelId, { port, peer, emptySince: now });
+        this.log.info('tunnel-up', `Connection established to ${peer.address}, ${peer.port}. Local: ${tunnelId}, Remote: ${e.peerTunnelId} (host ${e.peerHostName || '?'})`, { tunnel: tunnelId });
+        this.scheduleEmpty(port, tunnelId);
+        break;
+      case 'session-up':
+        this.sessionUp(port, tunnelId, peer, e, now);
+        break;
+      case 'session-down': {
+        const rec = recs.get(tunnelId);
+        if (rec && port.sessionsOf(tunnelId).length === 0) {
+          rec.emptySince = now;
+          this.scheduleEmpty(port, tunnelId);
+        }
+        this.log.info('session-down', `Call ${e.sessionId} of tunnel ${tunnelId} closed: ${e.reason}`, { tunnel: tunnelId });
+        break;
+      }
+      case 'tunnel-down':
+        this.log.info('tunnel-down', `Tunnel ${tunnelId} to ${peer.address}:${peer.port} closed: ${e.reason}`, { tunnel: tunnelId });
+        this.forgetTunnel(port, tunnelId);
+        break;
+      case 'closed':
+        this.forgetTunnel(port, tunnelId);
+        break;
+      case 'link-info':
+        break;
+    }
+  }
+
+  private forgetTunnel(port: L2tpPort, tunnelId: number): void {
+    const recs = this.tunnels.get(port)!;
+    const rec = recs.get(tunnelId);
+    if (rec) this.ctx.scheduler.delete(rec);
+    recs.delete(tunnelId);
+  }
+
+  /** Ends tunnels that stay without sessions: every remote-access client opens its call at once. */
+  private scheduleEmpty(port: L2tpPort, tunnelId: number): void {
+    const rec = this.tunnels.get(port)?.get(tunnelId);
+    if (!rec || rec.emptySince === undefined) return;
+    this.ctx.scheduler.set(rec, rec.emptySince + this.emptyTunnelMs, (t) => {
+      if (rec.emptySince === undefined || port.sessionsOf(tunnelId).length > 0) return;
+      this.log.info('tunnel-idle', `Tunnel ${tunnelId} has had no call for ${Math.round(this.emptyTunnelMs / 1000)} s: closing it`);
+      port.command(tunnelId, { type: 'close', result: { result: STOPCCN_RESULT.GENERAL_REQUEST, message: 'no sessions' }, reason: 'no sessions' }, t);
+      this.ctx.tun.flush();
+    });
+  }
+
+  private sessionUp(port: L2tpPort, tunnelId: number, peer: UdpPeer, e: Extract<L2tpTunnelEvent, { type: 'session-up' }>, now: Millis): void {
+    const ctx = this.ctx;
+    if (this.linkCount >= ctx.config.connections.max) {
+      ctx.stats.refusedAtLimit++;
+      this.stats.sessionsRefused++;
+      this.log.warn('limit', `call refused: connection limit ${ctx.config.connections.max} reached`);
+      port.command(tunnelId, { type: 'close-session', sessionId: e.sessionId, result: { result: CDN_RESULT.TEMPORARY_NO_FACILITIES, error: 4, message: 'connection limit reached' }, reason: 'connection limit reached' }, now);
+      return;
+    }
+    const rec = this.tunnels.get(port)?.get(tunnelId);
+    if (rec) {
+      rec.emptySince = undefined;
+      ctx.scheduler.delete(rec);
+    }
+    const t = port.openSession(tunnelId, peer, e);
+    // Proxy LCP and proxy authentication AVPs (§4.4.5) are ignored: we negotiate LCP afresh, as xl2tpd does without `ppp debug` hacks.
+    const link = new PppLink(ctx, t, serverSessionOptions(ctx, 'l2tp'));
+    t.link = link;
+    this.stats.sessionsUp++;
+    this.log.info('call-start', `Call established with ${peer.address}, Local: ${e.sessionId}, Remote: ${e.peerSessionId}, Serial: ${e.info.callSerialNumber ?? 0}, link ${link.id}${e.sequencingRequired ? ', sequencing' : ''}`, { link: link.id, tunnel: tunnelId });
+    link.start(now);
+  }
+
+  /**
+   * Graceful stop: LCP Terminate-Request on every link (then CDN), StopCCN on
+   * every tunnel, and the sockets close once the peers acked or `graceMs`
+   * passed.
+   */
+  async stop(graceMs = 1500): Promise<void> {
+    for (const link of this.links()) link.close('server shutting down', this.ctx.clock.now());
+    this.ctx.tun.flush();
+    await new Promise((r) => setTimeout(r, Math.min(300, graceMs)));
+    for (const p of this.ports) {
+      for (const id of p.endpoint.tunnelIds()) p.command(id, { type: 'close', result: { result: STOPCCN_RESULT.BEING_SHUT_DOWN, message: 'server shutting down' }, reason: 'server shutting down' });
+    }
+    const deadline = Date.now() + graceMs;
+    const unacked = (): boolean => this.ports.some((p) => p.endpoint.tunnelIds().some((id) => p.endpoint.tunnel(id)?.channel.idle === false));
+    while (unacked() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const p of this.ports) p.close();
+    for (const recs of this.tunnels.values()) for (const rec of recs.values()) this.ctx.scheduler.delete(rec);
+  }
+}
