@@ -173,7 +173,13 @@ export class PppLink implements TunRoute {
         return;
       }
       if (v === 4 && this.localIp !== undefined) {
-        const icmp = icmpFragNeeded(packet, this.mtu, parseIpv4(this.localIp)!);
+        // From our tunnel address, as a router on the path would; but when the
+        // sender is this host itself (its source is our own address) Linux drops
+        // an ICMP from a local address arriving on the TUN (martian source), so
+        // it comes from the peer's address then.
+        const local = parseIpv4(this.localIp)!;
+        const from = ipv4Src(packet) === local && this.peerIp !== undefined ? parseIpv4(this.peerIp)! : local;
+        const icmp = icmpFragNeeded(packet, this.mtu, from);
         if (icmp) {
           this.ctx.stats.icmpTooBigSent++;
           this.ctx.tun.write(icmp);

@@ -1,0 +1,101 @@
+/**
+ * The seed scenario: client — router — server, the router's link toward the
+ * client at MTU 1400. The server's full-size GRE packets (DF set) draw an
+ * ICMP fragmentation-needed from the router — the event that made pptpd hang
+ * up. Here the call survives: the server logs the path-MTU event once
+ * (event=pmtu) with what it did, lowers the link MTU, and answers oversize
+ * inner DF packets with ICMP fragmentation-needed into its TUN, so senders on
+ * both ends learn the smaller MTU; ping at the tunnel MTU passes, one byte
+ * more is refused with the MTU, and 50 MB of TCP move each way.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
+import { Proc, tcpTransfer, writeServerConfig } from './harness.js';
+
+const skip = netnsSkipReason();
+
+/** `ping -M do -s size` from `ns`; the exit status and output (never throws). */
+function ping(ns: string, dst: string, size: number, count = 2): { ok: boolean; out: string } {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'ping', '-M', 'do', '-s', String(size), '-c', String(count), '-i', '0.2', '-W', '2', dst], { encoding: 'utf8', timeout: 20_000 });
+  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
+}
+
+function count(re: RegExp, text: string): number {
+  return text.match(new RegExp(re.source, 'g'))?.length ?? 0;
+}
+
+test('pptp pmtu: router link at MTU 1400 → ICMP frag-needed to the server; call kept, event=pmtu logged once, ping at the tunnel MTU and 50 MB TCP each way', { skip, timeout: 240_000 }, async (t) => {
+  const lab = new NetnsLab();
+  const cfg = writeServerConfig({ listen: '10.205.2.1', local: '192.168.79.1', ranges: ['192.168.79.10-192.168.79.20'], users: [['pmtu', 'pw-pmtu']] });
+  const procs: Proc[] = [];
+  try {
+    const s = lab.ns();
+    const r = lab.ns();
+    const c = lab.ns();
+    lab.link(c, 'veth-c', '10.205.1.2/24', r, 'veth-rc', '10.205.1.1/24', { a: 1400, b: 1400 });
+    lab.link(r, 'veth-rs', '10.205.2.2/24', s, 'veth-s', '10.205.2.1/24');
+    lab.exec(r, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
+    lab.ip(c, 'route', 'add', 'default', 'via', '10.205.1.1');
+    lab.ip(s, 'route', 'add', 'default', 'via', '10.205.2.2');
+    run('ip', ['netns', 'exec', c, 'ping', '-c', '1', '-W', '2', '10.205.2.1'], 10_000);
+
+    const server = new Proc(s, ['serve', '--config', cfg.config]);
+    procs.push(server);
+    await server.waitFor(/serving on pptp 10\.205\.2\.1:1723/);
+    const client = new Proc(c, ['connect', 'pptp://pmtu@10.205.2.1', '--tun', 'tpm0'], { TUNPPP_PASSWORD: 'pw-pmtu' });
+    procs.push(client);
+    const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\) on (\S+), MTU (\d+), MPPE (128-bit \w+)/);
+    const [clientIp, serverIp, , mtuText] = [m[1]!, m[2]!, m[3]!, m[4]!];
+    const mtu0 = Number(mtuText);
+    t.diagnostic(`link MTU at setup: ${mtu0}`);
+
+    // a full-size packet from the server: its GRE no longer fits the router's link
+    ping(s, clientIp, mtu0 - 28, 3);
+    const ev = await server.waitFor(/path MTU to 10\.205\.1\.2 is (\d+) \(([^)]*)\); link MTU lowered from (\d+) to (\d+), TCP MSS clamped to (\d+); call kept/, 10_000);
+    const [pathMtu, mtu1] = [Number(ev[1]), Number(ev[4])];
+    t.diagnostic(`server: ${ev[0]}`);
+    assert.equal(pathMtu, 1400);
+    assert.ok(mtu1 < mtu0 && mtu1 >= 1400 - 60, `lowered to ${mtu1}`);
+
+    // the tunnel MTU passes, one byte more is refused with the MTU (both directions)
+    const okDown = ping(s, clientIp, mtu1 - 28);
+    assert.ok(okDown.ok, okDown.out);
+    const tooBig = ping(s, clientIp, mtu1 - 27);
+    assert.ok(!tooBig.ok);
+    assert.match(tooBig.out, new RegExp(`mtu ?= ?${mtu1}`), tooBig.out);
+    // the client learns it too (EMSGSIZE on its own 1400-byte link, or the first oversize send)
+    ping(c, serverIp, mtu0 - 28, 2);
+    const okUp = ping(c, serverIp, mtu1 - 28);
+    assert.ok(okUp.ok, okUp.out);
+    const cev = await client.waitFor(/path MTU to 10\.205\.2\.1 is 1400 \(([^)]*)\); link MTU lowered from \d+ to (\d+)/, 10_000);
+    t.diagnostic(`client: ${cev[0]}`);
+    const tooBigUp = ping(c, serverIp, Number(cev[2]) - 27);
+    assert.ok(!tooBigUp.ok);
+    assert.match(tooBigUp.out, new RegExp(`mtu ?= ?${cev[2]}`), tooBigUp.out);
+
+    // 50 MB each way over TCP through the tunnel
+    const MB50 = 50 * 1024 * 1024;
+    const up = await tcpTransfer(s, c, serverIp, 5101, MB50, 120_000);
+    assert.equal(up.received, MB50);
+    const down = await tcpTransfer(c, s, clientIp, 5102, MB50, 120_000);
+    assert.equal(down.received, MB50);
+    t.diagnostic(`50 MB client→server in ${up.ms} ms, server→client in ${down.ms} ms`);
+
+    // one call all along, one event
+    assert.equal(count(/event=pmtu/, server.err), 1, 'the PMTU event is logged once');
+    assert.equal(count(/link down/, server.err), 0);
+    assert.equal(count(/Starting call/, server.err), 1);
+    assert.equal(client.exitCode, undefined, 'the client is still connected');
+    assert.equal(await client.stop('SIGINT'), 0);
+    await server.waitFor(/link down: .*Connect time/);
+  } catch (err) {
+    for (const p of procs) (err as Error).message += `\n--- ${p.child.spawnargs.slice(5).join(' ')}\n${p.out.slice(-4000)}\n${p.err.slice(-8000)}`;
+    throw err;
+  } finally {
+    for (const p of procs) await p.stop('SIGTERM');
+    lab.cleanup();
+    cfg.cleanup();
+  }
+});
