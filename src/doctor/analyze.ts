@@ -16,6 +16,7 @@ import { LineSplitter, utf8Text } from './lines.js';
 import { diagnose, type RuleHit } from './rules/index.js';
 import type { Session } from './session.js';
 import { SessionBuilder } from './sessions.js';
+import { TunpppRouter } from './tunppp.js';
 import {
   REPORT_SCHEMA,
   type BenignReport,
@@ -151,18 +152,16 @@ export class Analyzer {
     // tunppp's own lines (src/log/logger.ts): `[level: ]message key=value… event=id`;
     // `session=N` keys the session, the message reads like pppd's.
     let sub: string | undefined;
+    let kv: Record<string, string> | null = null;
     if (family === 'tunppp') {
       const t = tunpppFields(msg, h.json?.extra ?? null);
       msg = t.msg;
-      sub = `tunppp${h.pid}s${t.session}`;
-      if (t.event === 'pmtu') {
-        // tunppp handled a path-MTU signal by lowering the session MTU: informational.
-        this.benignLines++;
-        return;
-      }
+      kv = t.kv;
+      sub = this.tunppp.route(h.pid, kv);
     }
     let fields: EvFields | null = null;
-    if (family && family !== 'tunppp') fields = extractFor(family, msg);
+    if (kv && matchBenign(msg) < 0) fields = tunpppEvent(kv, msg);
+    else if (family && family !== 'tunppp') fields = extractFor(family, msg);
     else {
       const any = extractAny(msg);
       if (any) {
@@ -204,6 +203,7 @@ export class Analyzer {
     this.builder.add(ev, family, this.host(text, h), h.pid, sub);
   }
 
+  private readonly tunppp = new TunpppRouter();
   private lastHost: string | null = null;
 
   /** The host; the previous line's string object when equal, so map keys built from it hash once. */
@@ -354,6 +354,8 @@ function makeEv(f: EvFields, file: number, line: number): Ev {
     tunnel: f.tunnel,
     phase: f.phase,
     transport: f.transport,
+    ip2: f.ip2,
+    n3: f.n3,
     file,
     line,
     tsMs: NaN,
@@ -362,19 +364,52 @@ function makeEv(f: EvFields, file: number, line: number): Ev {
 }
 
 /** Splits tunppp's text-format tail (`key=value… event=id`) off the message. */
-function tunpppFields(msg: string, extra: Record<string, unknown> | null): { msg: string; session: string; event: string } {
+function tunpppFields(msg: string, extra: Record<string, unknown> | null): { msg: string; kv: Record<string, string> } {
   let m = msg.replace(/^(?:debug|warn|error): /, '');
-  let session = extra && extra.session !== undefined ? String(extra.session) : '';
-  let event = extra && typeof extra.event === 'string' ? extra.event : '';
+  const kv: Record<string, string> = {};
+  if (extra) for (const [k, v] of Object.entries(extra)) if (typeof v === 'string' || typeof v === 'number') kv[k] = String(v);
   const tail = /((?: [\w.-]+=(?:"(?:[^"\\]|\\.)*"|\S*))+)$/.exec(m);
   if (tail) {
-    for (const kv of tail[1]!.matchAll(/ ([\w.-]+)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
-      if (kv[1] === 'session') session = kv[2]!;
-      else if (kv[1] === 'event') event = kv[2]!;
-    }
+    for (const p of tail[1]!.matchAll(/ ([\w.-]+)=("(?:[^"\\]|\\.)*"|\S*)/g)) kv[p[1]!] = p[2]!.startsWith('"') ? p[2]!.slice(1, -1).replace(/\\(.)/g, '$1') : p[2]!;
     m = m.slice(0, tail.index);
   }
-  return { msg: m, session, event };
+  return { msg: m, kv };
+}
+
+/**
+ * tunppp's own lines: its stable event ids (src/log/logger.ts callers) say
+ * what happened; the key=value fields carry peer, user and addresses. Other
+ * lines go through the pppd-style extractors (its messages follow pppd's).
+ */
+function tunpppEvent(kv: Record<string, string>, msg: string): EvFields | null {
+  const peer = kv.peer;
+  switch (kv.event) {
+    case 'control-start':
+      return { kind: 'ctrl-start', peer, transport: kv.proto };
+    case 'control-end':
+    case 'tunnel-down':
+      return { kind: 'ctrl-end', peer, reason: msg };
+    case 'call-start':
+      return { kind: 'call-start', peer, transport: kv.proto };
+    case 'ipcp-up':
+      return { kind: 'ip-local', ip: kv.local, ip2: kv.remote, user: kv.user };
+    case 'link-down': {
+      const m = /^link down: (.*?)\. Connect time ([\d.]+) minutes/.exec(msg);
+      return { kind: 'link-down', reason: m?.[1] ?? msg, n: m ? Number(m[2]) : undefined, n2: kv.sent !== undefined ? Number(kv.sent) : undefined, n3: kv.received !== undefined ? Number(kv.received) : undefined };
+    }
+    case 'link-up':
+      return { kind: 'ip-remote', ip: kv.ip, user: kv.user };
+    case 'limit':
+      return { kind: 'pool-empty', reason: msg };
+    case 'tcp-error':
+      return { kind: 'ctrl-connect-fail', peer, reason: msg, transport: 'pptp' };
+  }
+  const any = extractAny(msg);
+  if (any) {
+    any.ev.user ??= kv.user;
+    if (any.ev.kind !== 'peer') any.ev.peer ??= peer;
+  }
+  return any?.ev ?? null;
 }
 
 function iso(ms: number): string | null {
@@ -407,6 +442,10 @@ export function sessionEnd(s: Session): SessionEnd | null {
   if ((e = pick('options-error'))) return { by: 'system', reason: 'pppd rejected its options' };
   if ((e = pick('ipsec-kernel-fail'))) return { by: 'system', reason: 'kernel refused the IPsec SAs' };
   if ((e = pick('l2tp-tunnel-closed'))) return { by: /goodbye|closing|request/i.test(e.reason ?? '') ? 'local' : 'unknown', reason: `tunnel closed (${e.reason ?? ''})` };
+  if ((e = pick('link-down'))) {
+    const r = e.reason ?? '';
+    return { by: /peer/i.test(r) ? 'peer' : /echo|timeout|timed out|lost|unreachable/i.test(r) ? 'network' : 'local', reason: r || 'link down' };
+  }
   if ((e = pick('signal', 'user-request'))) return { by: 'local', reason: e.kind === 'signal' ? `pppd terminated by signal ${e.n ?? ''}`.trim() : 'local request' };
   if ((e = ev.find((x) => x.kind === 'call-clear' && x.dir === 'sent'))) return { by: 'local', reason: 'cleared the PPTP call' };
   if ((e = pick('hangup', 'transport-hangup'))) return { by: 'unknown', reason: 'the tunnel below PPP closed (modem hangup)' };

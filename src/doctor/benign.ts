@@ -93,6 +93,13 @@ export const BENIGN: readonly BenignPattern[] = [
     lit: 'secret',
     re: /Warning - secret file \S+ has world and\/or group access/,
   },
+  {
+    id: 'tunppp-kept-calls',
+    title: 'tunppp handled a socket or path-MTU error and kept the calls',
+    why: 'tunppp counts GRE/UDP socket errors and treats EMSGSIZE / ICMP fragmentation-needed as a path-MTU signal (it lowers the link MTU and the TCP MSS clamp); it does not hang up, so these lines are not a cause.',
+    lit: 'kept',
+    re: /\(ignored, (?:calls|tunnels) kept\)|; call kept/,
+  },
 ];
 
 /** Index of the benign pattern matching `msg`, or -1. */

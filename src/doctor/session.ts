@@ -127,6 +127,13 @@ export class Session {
         break;
       case 'ip-local':
         this.localIp ??= ev.ip ?? null;
+        this.remoteIp ??= ev.ip2 ?? null;
+        this.user ??= ev.user ?? null;
+        break;
+      case 'link-down':
+        this.connectMinutes = ev.n ?? this.connectMinutes;
+        this.bytesSent = ev.n2 ?? this.bytesSent;
+        this.bytesReceived = ev.n3 ?? this.bytesReceived;
         break;
       case 'ip-remote':
         this.remoteIp ??= ev.ip ?? null;

@@ -158,7 +158,8 @@ export class SessionBuilder {
   private pppd(ev: Ev, base: string, pid: number, host: string | null, sub?: string): Session {
     const key = this.key(base, 'pppd', sub ?? pid);
     let s = this.byKey.get(key);
-    if (s && s.pppClosed && PPP_START.has(ev.kind)) {
+    if (s && sub !== undefined && ev.kind === 'ctrl-start' && (s.closed || s.has('ctrl-start'))) s.pppClosed = true;
+    if (s && s.pppClosed && (PPP_START.has(ev.kind) || ev.kind === 'ctrl-start')) {
       // pid reused, or a new pppd in a pid-less log after "Exit."
       this.byKey.delete(key);
       s.keys = s.keys.filter((k) => k !== key);
@@ -171,6 +172,11 @@ export class SessionBuilder {
       this.bind(key, s);
     }
     this.current.set(this.key(base, 'cur', 'pppd'), s);
+    if (sub !== undefined && ev.kind === 'ctrl-end') {
+      // tunppp: the control connection (PPTP) or tunnel (L2TP) is over.
+      s.pppClosed = true;
+      this.close(s);
+    }
     if (ev.kind === 'exit') {
       s.pppClosed = true;
       if (s.controlPid === null && s.kind !== 'l2tp') this.close(s);

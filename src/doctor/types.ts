@@ -61,6 +61,7 @@ export type EvKind =
   | 'user-request' // LCP closed on local request
   | 'lcp-down'
   | 'exit-code' // pppd exit status reported by its parent (xl2tpd)
+  | 'link-down' // tunppp: link ended (reason, connect minutes, bytes)
   // LCP / control protocols
   | 'cp-timeout' // <proto>: timeout sending Config-Requests
   | 'rcvd-lcp' // any LCP packet from the peer (the peer is reachable)
@@ -148,6 +149,9 @@ export interface EvFields {
   phase?: number;
   /** Transport named by the message ('pptp' | 'l2tp'). */
   transport?: string;
+  /** A second address (remote IP when a line names both). */
+  ip2?: string;
+  n3?: number;
 }
 
 /** An event: extracted fields plus where it came from. */

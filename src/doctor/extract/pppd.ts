@@ -71,7 +71,7 @@ export const TABLE: Entry[] = [
   { lit: 'Plugin', re: /^Plugin (\S+?)\.? loaded/, ev: (m) => ({ kind: 'plugin', reason: m[1], transport: /l2tp/i.test(m[1]!) ? 'l2tp' : /pptp/i.test(m[1]!) && !/logwtmp/i.test(m[1]!) ? 'pptp' : undefined }) },
   { lit: 'calling number', re: /peer from calling number (\S+) authorized/, ev: (m) => ({ kind: 'peer', peer: m[1] }) },
   { lit: 'ip-up', re: /ip-up ((?:ppp|tun|l2tp|pptp|ipsec)\w*) (\S*) ?([\d.:a-fA-Fx]+)\s*$/, ev: (m) => ({ kind: 'peer', iface: m[1], user: m[2] || undefined, peer: m[3] }) },
-  { lit: 'local ', re: /^local {1,2}IP address (\S+)/, ev: (m) => ({ kind: 'ip-local', ip: m[1] }) },
+  { lit: 'local ', re: /^local {1,2}IP address ([^\s,]+),?(?: remote IP address ([^\s,]+))?/, ev: (m) => ({ kind: 'ip-local', ip: m[1], ip2: m[2] }) },
   { lit: 'remote IP address', re: /^remote IP address (\S+)/, ev: (m) => ({ kind: 'ip-remote', ip: m[1] }) },
   { lit: 'Connect time', re: /^Connect time ([\d.]+) minutes/, ev: (m) => ({ kind: 'connect-time', n: Number(m[1]) }) },
   { lit: 'Sent ', re: /^Sent (\d+) bytes, received (\d+) bytes/, ev: (m) => ({ kind: 'bytes', n: Number(m[1]), n2: Number(m[2]) }) },
@@ -104,6 +104,7 @@ export const TABLE: Entry[] = [
   { lit: 'not responding', re: /peer is not responding/, ev: () => ({ kind: 'echo-timeout' }) },
   { lit: 'authenticate ourselves', re: /[Ff]ailed to authenticate ourselves to peer/, ev: () => ({ kind: 'auth-fail', dir: 'local' }) },
   // authentication, server side (the peer authenticates to us)
+  { lit: 'authenticated', re: /^(\S+) peer (\S+) authenticated/, ev: (m) => ({ kind: 'auth-ok', dir: 'peer', method: authMethod(m[1]), user: unquote(m[2]) }) },
   { lit: 'peer authentication succeeded', re: /(\S+)? ?peer authentication succeeded for (\S+)/, ev: (m) => ({ kind: 'auth-ok', dir: 'peer', method: authMethod(m[1]), user: unquote(m[2]) }) },
   { lit: 'peer authentication failed', re: /(\S+)? ?peer authentication failed for (\S+)/, ev: (m) => ({ kind: 'auth-fail', dir: 'peer', method: authMethod(m[1]), user: unquote(m[2]) }) },
   { lit: 'Peer ', re: /^Peer (\S+) failed (\S+) authentication/, ev: (m) => ({ kind: 'auth-fail', dir: 'peer', method: authMethod(m[2]), user: unquote(m[1]) }) },
@@ -123,6 +124,8 @@ export const TABLE: Entry[] = [
   { lit: 'address', re: /(?:SIOCSIFADDR|SIOCSIFDSTADDR|sifaddr|Couldn't set (?:interface )?(?:IP )?address|Could not set interface IP address)[^\n]*?(?:File exists|in use|Cannot assign|exists|failed)?/, ev: (m) => ({ kind: 'ip-set-fail', reason: m[0] }) },
   { lit: 'ddress', re: /no (?:more )?(?:free|available) (?:IPv4 |IP )?address|out of IP addresses|(?:IP |address )?pool (?:is )?(?:empty|exhausted)|unable to (?:get|allocate) (?:a |an )?(?:IP|lease|address)/i, ev: (m) => ({ kind: 'pool-empty', reason: m[0] }) },
   // PPTP driven through pppd (pptp plugin, router firmwares)
+  { lit: 'limit', re: /connection limit \d+ reached|Maximum of \d+ connections reached/, ev: (m) => ({ kind: 'pool-empty', reason: m[0] }) },
+  { lit: 'control connection to', re: /control connection to (\S+?):\d+: .*(?:ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|refused|timed out)/, ev: (m) => ({ kind: 'ctrl-connect-fail', peer: m[1], transport: 'pptp' }) },
   { lit: 'Call-Clear-Request', re: /(sent|rcvd|received|Received)? ?Call-Clear-Request/, ev: (m) => ({ kind: 'call-clear', dir: m[1] && m[1].startsWith('s') ? 'sent' : 'rcvd', transport: 'pptp' }) },
   { lit: 'Call-Disconnect-Notify', re: /Call-Disconnect-Notify/, ev: () => ({ kind: 'call-clear', dir: 'rcvd', transport: 'pptp' }) },
   { lit: 'Message too long', re: /Message too long|EMSGSIZE/, ev: () => ({ kind: 'emsgsize' }) },
