@@ -97,7 +97,9 @@ export const doctorCommand: Subcommand = {
     // Progress on stderr for large inputs when stderr is a terminal.
     const sizes = await Promise.all(args.files.map(inputSize));
     const total = sizes.reduce<number>((s, x) => s + (x ?? 0), 0);
-    const showProgress = Boolean(ctx.stderr.isTTY) && total > 32e6;
+    // TUNPPP_DOCTOR_PROGRESS_BYTES lowers the threshold (tests).
+    const progressFrom = Number(ctx.env.TUNPPP_DOCTOR_PROGRESS_BYTES ?? 32e6);
+    const showProgress = Boolean(ctx.stderr.isTTY) && total > progressFrom;
     const prog: ReadProgress = { rawBytes: 0 };
     const t0 = Date.now();
     let lastDraw = 0;
@@ -112,7 +114,7 @@ export const doctorCommand: Subcommand = {
           sp.push(chunk);
           if (showProgress) {
             const now = Date.now();
-            if (now - lastDraw > 250) {
+            if (now - lastDraw > 250 || lastDraw === 0) {
               lastDraw = now;
               const secs = (now - t0) / 1000;
               ctx.stderr.write(`\r\x1b[Kdoctor: ${label} ${mb(prog.rawBytes)}/${mb(total)} MB, ${(prog.rawBytes / 1e6 / Math.max(secs, 0.001)).toFixed(0)} MB/s`);

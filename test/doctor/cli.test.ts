@@ -147,3 +147,19 @@ test('cli: UTF-8 BOM and CRLF line ends → first line parsed like the others', 
   assert.equal(rep.stats.formats.rfc3164, 27);
   assert.equal(rep.findings[0]!.cause, 'gre-path-mtu');
 });
+
+test('cli: stderr is a TTY and the input is large → progress line on stderr, cleared at the end', async () => {
+  const { PassThrough, Readable } = await import('node:stream');
+  const { runCli } = await import('../../src/cli/main.js');
+  const out = new PassThrough();
+  out.resume();
+  const err = Object.assign(new PassThrough(), { isTTY: true });
+  let e = '';
+  err.on('data', (c: Buffer) => (e += c.toString()));
+  const code = await runCli(['doctor', SEED], { stdin: Readable.from([]), stdout: out, stderr: err, env: { TUNPPP_DOCTOR_PROGRESS_BYTES: '100' }, cwd: process.cwd() });
+  assert.equal(code, 1);
+  assert.match(e, /doctor: .*seed-macos-pptp-mtu\.log \d+(\.\d)?\/\d+(\.\d)? MB, \d+ MB\/s/);
+  assert.ok(e.endsWith('\r\x1b[K'), 'progress line cleared');
+  const quiet = await runDoctor([SEED]);
+  assert.equal(quiet.stderr, '', 'no progress when stderr is not a TTY');
+});
