@@ -77,6 +77,7 @@ function mb(n: number): string {
   return (n / 1e6).toFixed(n < 1e7 ? 1 : 0);
 }
 
+/** The `tunppp doctor` subcommand. */
 export const doctorCommand: Subcommand = {
   name: 'doctor',
   summary: 'read pptpd/pppd/xl2tpd/IPsec/macOS logs, name the cause and the fix',

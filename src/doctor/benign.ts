@@ -15,6 +15,7 @@ export interface BenignPattern {
   re: RegExp;
 }
 
+/** Every benign pattern, in report order. */
 export const BENIGN: readonly BenignPattern[] = [
   {
     id: 'protocol-reject-apple-acsp',

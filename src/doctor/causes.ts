@@ -20,6 +20,7 @@ export interface Cause {
 
 const c = (x: Cause): Cause => x;
 
+/** Every cause doctor can report (docs/doctor.md lists the same ids). */
 export const CAUSES: readonly Cause[] = [
   c({
     id: 'gre-path-mtu',

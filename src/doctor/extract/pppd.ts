@@ -64,6 +64,7 @@ function packet(m: RegExpExecArray): EvFields | null {
   return null;
 }
 
+/** pppd message table, in match order (exported for tests). */
 export const TABLE: Entry[] = [
   { lit: 'pppd ', re: /^pppd ([\d.]+\S*) started by (\S+), uid (\d+)/, ev: (m) => ({ kind: 'ppp-start', reason: m[1] }) },
   { lit: 'Using interface', re: /^Using interface (\S+)/, ev: (m) => ({ kind: 'iface', iface: m[1] }) },

@@ -8,6 +8,7 @@
  */
 import { evidence, type Rule, type RuleHit } from './rule.js';
 
+/** Rule `auth`: the mechanism in this file's header. */
 export const auth: Rule = {
   name: 'auth',
   needs: ['no-secret', 'auth-fail', 'exit-code', 'peer-refused-auth', 'auth-rejected', 'auth-required-nosecret'],

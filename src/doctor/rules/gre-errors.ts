@@ -9,6 +9,7 @@ import { evidence, type Rule } from './rule.js';
 
 const BLOCKED = /refused|unreachable|No route|Protocol not available|not permitted/i;
 
+/** Rule `greErrors`: the mechanism in this file's header. */
 export const greErrors: Rule = {
   name: 'gre-errors',
   needs: ['gre-read-fail', 'gre-write-fail'],

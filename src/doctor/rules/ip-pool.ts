@@ -6,6 +6,7 @@
  */
 import { evidence, ipUp, type Rule, type RuleHit } from './rule.js';
 
+/** Rule `ipPool`: the mechanism in this file's header. */
 export const ipPool: Rule = {
   name: 'ip-pool',
   needs: ['pool-empty', 'ip-not-authorized', 'ip-set-fail', 'no-remote-ip', 'ip-refused', 'cp-timeout', 'term-by-peer'],

@@ -4,6 +4,7 @@
  */
 import { evidence, type Rule } from './rule.js';
 
+/** Rule `ipsecKernel`: the mechanism in this file's header. */
 export const ipsecKernel: Rule = {
   name: 'ipsec-kernel',
   needs: ['ipsec-kernel-fail'],

@@ -9,6 +9,7 @@
  */
 import { evidence, type Rule, type RuleHit } from './rule.js';
 
+/** Rule `ipsec`: the mechanism in this file's header. */
 export const ipsec: Rule = {
   name: 'ipsec',
   needs: ['ike-psk-missing', 'ike-auth-fail', 'ike-no-proposal', 'ike-no-conn', 'ike-timeout'],

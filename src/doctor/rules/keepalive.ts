@@ -7,6 +7,7 @@
  */
 import { evidence, type Rule, type RuleHit } from './rule.js';
 
+/** Rule `keepalive`: the mechanism in this file's header. */
 export const keepalive: Rule = {
   name: 'keepalive',
   needs: ['echo-timeout', 'link-dead', 'exit-code', 'pptp-echo-timeout'],

@@ -6,6 +6,7 @@
  */
 import { evidence, type Rule } from './rule.js';
 
+/** Rule `kernelPpp`: the mechanism in this file's header. */
 export const kernelPpp: Rule = {
   name: 'kernel-ppp',
   needs: ['dev-ppp-open', 'no-kernel-ppp'],

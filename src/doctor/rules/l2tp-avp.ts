@@ -8,6 +8,7 @@
  */
 import { evidence, type Rule } from './rule.js';
 
+/** Rule `l2tpAvp`: the mechanism in this file's header. */
 export const l2tpAvp: Rule = {
   name: 'l2tp-avp',
   needs: ['l2tp-avp-error'],

@@ -6,6 +6,7 @@
  */
 import { evidence, type Rule } from './rule.js';
 
+/** Rule `l2tpIpsecSecret`: the mechanism in this file's header. */
 export const l2tpIpsecSecret: Rule = {
   name: 'l2tp-ipsec-secret',
   needs: ['l2tp-ipsec-secret-missing'],

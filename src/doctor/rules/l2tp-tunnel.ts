@@ -10,6 +10,7 @@
  */
 import { evidence, type Rule, type RuleHit } from './rule.js';
 
+/** Rule `l2tpTunnel`: the mechanism in this file's header. */
 export const l2tpTunnel: Rule = {
   name: 'l2tp-tunnel',
   needs: ['l2tp-tunnel-auth-fail', 'l2tp-denied', 'l2tp-retries', 'l2tp-hello-timeout', 'l2tp-tunnel-closed', 'ctrl-connect-fail'],

@@ -9,6 +9,7 @@
  */
 import { evidence, type Rule } from './rule.js';
 
+/** Rule `lcpTimeout`: the mechanism in this file's header. */
 export const lcpTimeout: Rule = {
   name: 'lcp-timeout',
   needs: ['cp-timeout'],

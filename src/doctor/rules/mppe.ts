@@ -12,6 +12,7 @@ import { evidence, type Rule } from './rule.js';
 
 const MPPE_REASON = /MPPE/i;
 
+/** Rule `mppe`: the mechanism in this file's header. */
 export const mppe: Rule = {
   name: 'mppe',
   needs: ['mppe-no-kernel', 'mppe-peer-failed', 'mppe-no-mschap', 'term-by-peer', 'termreq'],

@@ -8,6 +8,7 @@
  */
 import { evidence, type Rule } from './rule.js';
 
+/** Rule `mutualAuth`: the mechanism in this file's header. */
 export const mutualAuth: Rule = {
   name: 'mutual-auth',
   needs: ['lcp-confreq'],

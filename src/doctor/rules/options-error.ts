@@ -6,6 +6,7 @@
  */
 import { evidence, type Rule } from './rule.js';
 
+/** Rule `optionsError`: the mechanism in this file's header. */
 export const optionsError: Rule = {
   name: 'options-error',
   needs: ['options-error'],

@@ -9,6 +9,7 @@
  */
 import { evidence, type Rule } from './rule.js';
 
+/** Rule `pathMtu`: the mechanism in this file's header. */
 export const pathMtu: Rule = {
   name: 'path-mtu',
   needs: ['emsgsize'],

@@ -12,6 +12,7 @@
 import type { Session } from '../session.js';
 import { evidence, ipUp, type RuleHit } from './rule.js';
 
+/** Fallback when no rule explained the session: who closed it during setup and what that implies. */
 export function peerTerminated(s: Session): RuleHit[] {
   if (ipUp(s)) return [];
   const term = s.events.filter(

@@ -5,6 +5,7 @@
  */
 import { evidence, type Rule } from './rule.js';
 
+/** Rule `pptpControl`: the mechanism in this file's header. */
 export const pptpControl: Rule = {
   name: 'pptp-control',
   needs: ['ctrl-connect-fail'],

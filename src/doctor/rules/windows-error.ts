@@ -39,6 +39,7 @@ const MAP: Record<number, string> = {
   788: 'ipsec-psk-missing',
 };
 
+/** Rule `windowsError`: the mechanism in this file's header. */
 export const windowsError: Rule = {
   name: 'windows-error',
   needs: ['ras-error'],
