@@ -94,6 +94,8 @@ const ROWS: [Family, string, EvKind | null, Record<string, unknown>?][] = [
   ['pppd', "In file /etc/ppp/options.pptpd: unrecognized option 'require-mppe-128'", 'options-error', { proto: 'require-mppe-128' }],
   ['pppd', "Couldn't load plugin /usr/lib/pppd/2.4.7/pptp.so", 'options-error'],
   ['pppd', 'L2TP received StopCCN', 'l2tp-msg', { n: 4 }],
+  ['pppd', "Couldn't set tty to PPP discipline: Invalid argument", 'dev-ppp-open'],
+  ['ipsec', 'IKE Phase1 Authentication failure.', 'ike-auth-fail'],
   ['ipsec', '"l2tp-psk"[2] 198.51.100.7 #3: next payload type of ISAKMP Hash Payload has an unknown value: 215 (0xd7)', 'ike-auth-fail'],
   ['ipsec', '11[IKE] EAP method EAP_MSCHAPV2 failed for peer 198.51.100.7', 'auth-fail'],
   ['ipsec', '"xauth-psk"[1] 198.51.100.7 #4: XAUTH: User bob: Authentication Failed: Incorrect Password', 'auth-fail'],

@@ -24,7 +24,7 @@ const TABLE: Entry[] = [
   { re: /no shared key found|couldn't find the pskey|no preshared key found|Can't authenticate: no preshared key|no PSK found|unable to (?:find|locate) (?:a )?(?:PSK|pre-?shared key)/i, ev: (m) => ({ kind: 'ike-psk-missing', reason: m[0], phase: 1 }) },
   // The key exists but the peer's differs: decryption or hash check fails.
   {
-    re: /AUTHENTICATION_FAILED|AUTHENTICATION-FAILED|probable authentication failure|mismatch of preshared secrets|invalid HASH_V1 payload length|decryption failed\?|HASH mismatched|INVALID_HASH_INFORMATION|INVALID-HASH-INFORMATION|MAC mismatched|tried \d+ shared keys? for [^\n]* but|authentication of '[^']*' with pre-shared key failed|Hash Payload does not match|failed to decrypt/i,
+    re: /AUTHENTICATION_FAILED|AUTHENTICATION-FAILED|probable authentication failure|mismatch of preshared secrets|invalid HASH_V1 payload length|decryption failed\?|HASH mismatched|INVALID_HASH_INFORMATION|INVALID-HASH-INFORMATION|MAC mismatched|tried \d+ shared keys? for [^\n]* but|authentication of '[^']*' with pre-shared key failed|Hash Payload does not match|failed to decrypt|Phase ?1 Authentication (?:failure|failed)/i,
     ev: (m) => ({ kind: 'ike-auth-fail', reason: m[0], phase: 1 }),
   },
   {
@@ -57,7 +57,7 @@ const TABLE: Entry[] = [
 ];
 
 /** Cheap literals: a line containing none of these cannot match the table. */
-const PREFILTER = /malformed|payload|EAP|XAUTH|install|SAD|XFRM|kernel|NAT|key|KEY|HASH|MAC|AUTH|auth|PROPOSAL|roposal|ransform|config|connection|ID_INFO|ID-INFO|TS_|selector|retransmi|time|establish|complete|DELETE|delet|decrypt|Hash|DH group|MODP|KE_PAYLOAD|sainfo|policy/;
+const PREFILTER = /uthentication|malformed|payload|EAP|XAUTH|install|SAD|XFRM|kernel|NAT|key|KEY|HASH|MAC|AUTH|auth|PROPOSAL|roposal|ransform|config|connection|ID_INFO|ID-INFO|TS_|selector|retransmi|time|establish|complete|DELETE|delet|decrypt|Hash|DH group|MODP|KE_PAYLOAD|sainfo|policy/;
 
 /** IKE daemon message → event. */
 export function extractIpsec(msg: string): EvFields | null {

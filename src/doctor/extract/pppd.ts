@@ -117,6 +117,9 @@ export const TABLE: Entry[] = [
   // kernel and devices
   { lit: '/dev/ppp', re: /Couldn't open the \/dev\/ppp device: (.*)/, ev: (m) => ({ kind: 'dev-ppp-open', reason: m[1]!.trim() }) },
   { lit: 'create the /dev/ppp', re: /create the \/dev\/ppp device node/, ev: () => ({ kind: 'dev-ppp-open', reason: 'No such file or directory' }) },
+  // ppp_async (pty-based PPTP/L2TP) or ppp_generic unit creation missing from the kernel.
+  { lit: "Couldn't", re: /Couldn't set tty to PPP discipline|Couldn't attach to (?:channel|PPP unit)|Couldn't create new ppp unit/, ev: (m) => ({ kind: 'dev-ppp-open', reason: m[0] }) },
+  { lit: 'PPPIOC', re: /ioctl\(PPPIOC(?:NEWUNIT|ATTCHAN|CONNECT)\)/, ev: (m) => ({ kind: 'dev-ppp-open', reason: m[0] }) },
   { lit: 'support', re: /lacks (?:PPP )?kernel support|kernel support for PPP|kernel does not support PPP(?! filtering)|kernel lacks PPP/i, ev: () => ({ kind: 'no-kernel-ppp' }) },
   // addressing
   { lit: 'not authorized to use remote address', re: /not authorized to use remote address (\S+)/, ev: (m) => ({ kind: 'ip-not-authorized', ip: m[1] }) },
