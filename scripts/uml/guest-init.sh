@@ -6,7 +6,8 @@
 # It mounts the pseudo filesystems, loads the PPP modules, configures eth0 from
 # the kernel command line (tunppp_ip=ADDR/LEN tunppp_gw=ADDR), mounts the
 # host's shared directory (tunppp_share=/host/path) at /share, then serves a
-# line protocol on the console (test/interop/uml.ts is the other end):
+# line protocol on the console (test/interop/uml.ts is the other end), or,
+# with tunppp_shell=1 (scripts/uml/run-guest.sh), an interactive root shell:
 #
 #   PUT <id> <base64 chunk>   append a chunk to the script of command <id>
 #   RUN <id>                  run it with bash; its output, then "@@TUNPPP-END <id> <rc>@@"
@@ -39,12 +40,14 @@ busybox syslogd -O /var/log/syslog 2>/dev/null || echo "guest-init: no syslogd"
 ip=
 gw=
 share=
+shell=
 mods="ppp_generic ppp_async ppp_synctty ppp_deflate bsd_comp ppp_mppe l2tp_ppp ipv6"
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     tunppp_ip=*) ip=${arg#tunppp_ip=} ;;
     tunppp_gw=*) gw=${arg#tunppp_gw=} ;;
     tunppp_share=*) share=${arg#tunppp_share=} ;;
+    tunppp_shell=*) shell=${arg#tunppp_shell=} ;;
     tunppp_mods=*) mods=${arg#tunppp_mods=}; mods=${mods//,/ } ;;
   esac
 done
@@ -61,6 +64,12 @@ fi
 if [ -n "$share" ]; then
   mkdir -p /share
   mount -t hostfs -o "$share" none /share || echo "guest-init: cannot mount hostfs $share"
+fi
+
+if [ "$shell" = 1 ]; then
+  echo "tunppp guest: eth0 ${ip:-unconfigured}, modules loaded; logs in /var/log/syslog; exit the shell to power off"
+  setsid -c bash -i
+  halt
 fi
 
 # Console: no echo of what the host types, so the output holds only results.

@@ -8,7 +8,7 @@
  * even when a test fails; traffic stays between the namespace and the guest.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -215,7 +215,8 @@ export class Guest {
         const p = this.pending.get(m[2]!);
         if (p) {
           this.pending.delete(m[2]!);
-          const output = this.console.slice(p.from, m.index).replace(/\r/g, '');
+          // The previous marker's line end can arrive after the request went out: drop it.
+          const output = this.console.slice(p.from, m.index).replace(/\r/g, '').replace(/^\n/, '');
           p.resolve({ rc: Number(m[3]), output });
         }
       }
@@ -297,6 +298,17 @@ export class Guest {
   }
 }
 
+/** /dev/shm when it is a writable tmpfs, for UML's memory file. */
+function shmDir(): string | undefined {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return statfsSync('/dev/shm').type === TMPFS_MAGIC ? '/dev/shm' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const TMPFS_MAGIC = 0x01021994;
+
 /** Boots a guest in `opts.ns` on `opts.tap` and resolves when it accepts commands. */
 export async function bootGuest(opts: BootOptions): Promise<Guest> {
   const umid = `tunppp-${process.pid}-${++labSeq}`;
@@ -324,7 +336,8 @@ export async function bootGuest(opts: BootOptions): Promise<Guest> {
   const proc = spawn('ip', ['netns', 'exec', opts.ns, opts.image.kernel, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
-    env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', TMPDIR: opts.dir },
+    // UML backs guest memory with an unlinked file in TMPDIR: tmpfs keeps it off the disk.
+    env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', TMPDIR: shmDir() ?? opts.dir },
   });
   const guest = new Guest(proc);
   try {
