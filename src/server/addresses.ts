@@ -28,8 +28,8 @@ export class AddressBook<T extends AddressOwner = AddressOwner> {
 
   constructor(
     config: Config,
-    private readonly secrets: readonly ChapSecret[],
-    private readonly serverName: string,
+    private secrets: readonly ChapSecret[],
+    private serverName: string,
   ) {
     this.pools = config.pools.map((p) => ({
       name: p.name,
@@ -37,6 +37,12 @@ export class AddressBook<T extends AddressOwner = AddressOwner> {
       pool: AddressPool.fromSpecs(p.ranges, [parseIpv4(p.local)!]),
       protocols: p.protocols,
     }));
+  }
+
+  /** New chap-secrets (reload): fixed addresses for the next allocations; addresses in use stay. */
+  setSecrets(secrets: readonly ChapSecret[], serverName: string): void {
+    this.secrets = secrets;
+    this.serverName = serverName;
   }
 
   /** The server's tunnel address for `proto` (the first pool that serves it). */

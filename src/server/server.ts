@@ -47,6 +47,14 @@ export interface RunningServer {
   links(): PppLink[];
   /** Graceful stop: clients are told (LCP Terminate, Call-Clear, Stop-Control-Connection). */
   stop(): Promise<void>;
+  /** Sends what links queued (GRE and TUN batches), after acting on a link outside an I/O event (API kick). */
+  flush(): void;
+  /**
+   * Applies a re-read configuration and chap-secrets to new sessions (SIGHUP,
+   * POST /reload); live links keep what they negotiated. Listeners, pools and
+   * the TUN device stay as started: changing them needs a restart.
+   */
+  reload(next: LoadedConfig): void;
 }
 
 /** The shortest prefix of `local` that covers every address of the pool's ranges. */
@@ -137,6 +145,16 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
     tun,
     listening,
     links: () => [...(pptp?.links() ?? []), ...(l2tp?.links() ?? [])],
+    flush() {
+      flushAll();
+      tunSide.flush();
+    },
+    reload(next) {
+      ctx.config = { ...next.config, listen: ctx.config.listen, pools: ctx.config.pools, tun: ctx.config.tun };
+      ctx.secrets = next.secrets;
+      if (!opts.backend) ctx.backend = secretBackend((user, server) => lookupSecret(next.secrets, user, server)?.secret);
+      addresses.setSecrets(next.secrets, next.config.ppp.name);
+    },
     async stop() {
       await Promise.all([pptp?.stop(), l2tp?.stop()]);
       scheduler.stop();
