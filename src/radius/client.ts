@@ -1,0 +1,311 @@
+/**
+ * The RADIUS client as a pure machine: identifiers, retransmission and
+ * failover over several servers (RFC 2865 §2.4–2.5, RFC 5080 §2.2).
+ *
+ * Theory of operation
+ * -------------------
+ * - The caller submits requests (`{ type: 'request', tag, code, attributes }`)
+ *   with a tag of its own. The machine picks a server, an Identifier that is
+ *   free for that server, and (Access-Request) a random Request
+ *   Authenticator; it hides the User-Password for that server's secret,
+ *   signs the packet and emits `{ kind: 'send', server, bytes }`.
+ * - Retransmissions to the same server reuse the same bytes (same Identifier
+ *   and authenticator, RFC 5080 §2.2.1), every `timeoutMs`, `retries` times.
+ *   When a server stays silent, the request fails over to the next server
+ *   (a new Identifier and authenticator, hidden again with that server's
+ *   secret), and that server becomes the first choice for later requests.
+ *   After every server was tried the request ends with a `timeout` event.
+ * - A datagram from server i goes in as `{ type: 'response', server: i,
+ *   bytes }`. It must parse, match an outstanding Identifier for that server,
+ *   carry the right Code for the request, and verify (Response Authenticator;
+ *   Message-Authenticator when present, and required for Access-* replies
+ *   when `requireMessageAuthenticator`). Anything else is a `drop`.
+ * - Up to 256 requests per server are in flight; more wait in a queue.
+ *
+ * Timers are deadlines: call `handle({ type: 'timeout' }, now)` once
+ * `now >= nextDeadline()`.
+ */
+import type { Millis } from '../core/machine.js';
+import type { Rng } from '../core/rng.js';
+import {
+  ATTR,
+  RADIUS_CODE,
+  encodeRadiusPacket,
+  hidePassword,
+  messageAuthenticatorPlaceholder,
+  parseRadiusPacket,
+  signRequest,
+  verifyResponse,
+  type RadiusAttribute,
+  type RadiusPacket,
+} from './codec.js';
+
+/** One RADIUS server as the machine sees it (addresses live in the glue). */
+export interface RadiusServerSecret {
+  secret: Uint8Array | string;
+}
+
+/** Client configuration. */
+export interface RadiusClientOptions {
+  /** Servers in failover order. */
+  servers: readonly RadiusServerSecret[];
+  /** Wait this long for an answer before each retransmission. */
+  timeoutMs: number;
+  /** Retransmissions to one server after the first transmission. */
+  retries: number;
+  /** Drop Access-Accept/Reject/Challenge without a valid Message-Authenticator (BlastRADIUS, RFC 3579 §3.2). */
+  requireMessageAuthenticator?: boolean;
+}
+
+/** Inputs of the client machine. */
+export type RadiusClientInput =
+  | {
+      type: 'request';
+      /** The caller's handle; echoed in events. */
+      tag: number;
+      code: typeof RADIUS_CODE.ACCESS_REQUEST | typeof RADIUS_CODE.ACCOUNTING_REQUEST;
+      attributes: readonly RadiusAttribute[];
+      /** PAP password: sent as a User-Password hidden per server (RFC 2865 §5.2). */
+      password?: Uint8Array;
+    }
+  | { type: 'response'; server: number; bytes: Uint8Array }
+  | { type: 'cancel'; tag: number }
+  | { type: 'timeout' };
+
+/** Events of the client machine. */
+export type RadiusClientEvent =
+  | {
+      type: 'response';
+      tag: number;
+      server: number;
+      packet: RadiusPacket;
+      /** The authenticator of the request this answers (MS-MPPE key decryption needs it). */
+      requestAuthenticator: Uint8Array;
+      /** The secret of the answering server. */
+      secret: Uint8Array | string;
+    }
+  /** No server answered: every server got 1 + retries transmissions. */
+  | { type: 'timeout'; tag: number }
+  /** A server did not answer a request at all; later requests start with the next one. */
+  | { type: 'server-failed'; server: number; next: number };
+
+/** Why the machine dropped a datagram. */
+export type RadiusClientDropReason =
+  /** Not a RADIUS packet (too short, bad lengths). */
+  | 'malformed'
+  /** No request to that server is outstanding with this Identifier (late duplicate or forged). */
+  | 'unknown-identifier'
+  /** The Code does not answer the request's Code (e.g. Accounting-Response to an Access-Request). */
+  | 'unexpected-code'
+  /** Response Authenticator mismatch: wrong secret, or not an answer to our request. */
+  | 'bad-authenticator'
+  /** Message-Authenticator present but wrong. */
+  | 'bad-message-authenticator'
+  /** An Access-* reply without Message-Authenticator while one is required. */
+  | 'missing-message-authenticator'
+  /** A datagram from a server index we do not know. */
+  | 'unknown-server';
+
+/** Output of the client machine. */
+export type RadiusClientOutput =
+  | { kind: 'send'; server: number; bytes: Uint8Array }
+  | { kind: 'event'; event: RadiusClientEvent }
+  | { kind: 'drop'; reason: RadiusClientDropReason; detail?: string };
+
+interface Pending {
+  tag: number;
+  code: number;
+  attributes: readonly RadiusAttribute[];
+  password: Uint8Array | undefined;
+  /** Servers already given up on for this request. */
+  tried: number;
+  server: number;
+  identifier: number;
+  authenticator: Uint8Array;
+  bytes: Uint8Array;
+  transmissions: number;
+  deadline: Millis;
+}
+
+interface Queued {
+  tag: number;
+  code: number;
+  attributes: readonly RadiusAttribute[];
+  password: Uint8Array | undefined;
+  tried: number;
+  server: number;
+}
+
+/** The RADIUS client machine. */
+export class RadiusClient {
+  private readonly inFlight = new Map<number, Pending>();
+  /** Per server: Identifier → tag. */
+  private readonly ids: Map<number, number>[];
+  private readonly nextId: number[];
+  private readonly queue: Queued[] = [];
+  /** The server new requests go to first. */
+  preferred = 0;
+
+  constructor(
+    private readonly opts: RadiusClientOptions,
+    private readonly rng: Rng,
+  ) {
+    if (opts.servers.length === 0) throw new RangeError('RadiusClient needs at least one server');
+    this.ids = opts.servers.map(() => new Map());
+    this.nextId = opts.servers.map(() => rng.bytes(1)[0]!);
+  }
+
+  /** Requests outstanding or queued. */
+  get outstanding(): number {
+    return this.inFlight.size + this.queue.length;
+  }
+
+  /** Handles one input at `now`. */
+  handle(input: RadiusClientInput, now: Millis): RadiusClientOutput[] {
+    const out: RadiusClientOutput[] = [];
+    switch (input.type) {
+      case 'request':
+        if (this.inFlight.has(input.tag) || this.queue.some((q) => q.tag === input.tag)) throw new RangeError(`RADIUS request tag ${input.tag} is in use`);
+        this.dispatch({ tag: input.tag, code: input.code, attributes: input.attributes, password: input.password, tried: 0, server: this.preferred }, now, out);
+        break;
+      case 'response':
+        this.response(input.server, input.bytes, now, out);
+        break;
+      case 'cancel':
+        this.finish(input.tag, now, out);
+        {
+          const i = this.queue.findIndex((q) => q.tag === input.tag);
+          if (i >= 0) this.queue.splice(i, 1);
+        }
+        break;
+      case 'timeout':
+        this.timeouts(now, out);
+        break;
+    }
+    return out;
+  }
+
+  /** The earliest retransmission deadline. */
+  nextDeadline(): Millis | undefined {
+    let d: Millis | undefined;
+    for (const p of this.inFlight.values()) if (d === undefined || p.deadline < d) d = p.deadline;
+    return d;
+  }
+
+  private dispatch(q: Queued, now: Millis, out: RadiusClientOutput[]): void {
+    const ids = this.ids[q.server]!;
+    if (ids.size >= 256) {
+      this.queue.push(q);
+      return;
+    }
+    let id = this.nextId[q.server]!;
+    while (ids.has(id)) id = (id + 1) & 0xff;
+    this.nextId[q.server] = (id + 1) & 0xff;
+    ids.set(id, q.tag);
+    const secret = this.opts.servers[q.server]!.secret;
+    const isAccess = q.code === RADIUS_CODE.ACCESS_REQUEST;
+    // RFC 2865 §3: the Access-Request authenticator is unpredictable; others are computed by signRequest.
+    const authenticator = isAccess ? this.rng.bytes(16) : new Uint8Array(16);
+    const attributes: RadiusAttribute[] = [];
+    // Message-Authenticator first in every Access-Request (BlastRADIUS mitigation, RFC 3579 §3.2).
+    if (isAccess) attributes.push(messageAuthenticatorPlaceholder());
+    for (const a of q.attributes) {
+      attributes.push(a);
+      if (a.type === ATTR.USER_NAME && q.password !== undefined) {
+        attributes.push({ type: ATTR.USER_PASSWORD, value: hidePassword(q.password, secret, authenticator) });
+      }
+    }
+    if (q.password !== undefined && !q.attributes.some((a) => a.type === ATTR.USER_NAME)) {
+      attributes.push({ type: ATTR.USER_PASSWORD, value: hidePassword(q.password, secret, authenticator) });
+    }
+    const bytes = signRequest(encodeRadiusPacket({ code: q.code, identifier: id, authenticator, attributes }), secret);
+    const p: Pending = {
+      ...q,
+      identifier: id,
+      authenticator: bytes.slice(4, 20),
+      bytes,
+      transmissions: 1,
+      deadline: now + this.opts.timeoutMs,
+    };
+    this.inFlight.set(q.tag, p);
+    out.push({ kind: 'send', server: q.server, bytes });
+  }
+
+  private response(server: number, bytes: Uint8Array, now: Millis, out: RadiusClientOutput[]): void {
+    const ids = this.ids[server];
+    const serverSpec = this.opts.servers[server];
+    if (ids === undefined || serverSpec === undefined) {
+      out.push({ kind: 'drop', reason: 'unknown-server', detail: `server ${server}` });
+      return;
+    }
+    const r = parseRadiusPacket(bytes);
+    if (!r.ok) {
+      out.push({ kind: 'drop', reason: 'malformed', detail: `${r.error.code} at ${r.error.offset}${r.error.field ? ` (${r.error.field})` : ''}` });
+      return;
+    }
+    const packet = r.value;
+    const tag = ids.get(packet.identifier);
+    const p = tag === undefined ? undefined : this.inFlight.get(tag);
+    if (p === undefined || p.server !== server) {
+      out.push({ kind: 'drop', reason: 'unknown-identifier', detail: `id ${packet.identifier}` });
+      return;
+    }
+    const isAccess = p.code === RADIUS_CODE.ACCESS_REQUEST;
+    const expected = isAccess
+      ? packet.code === RADIUS_CODE.ACCESS_ACCEPT || packet.code === RADIUS_CODE.ACCESS_REJECT || packet.code === RADIUS_CODE.ACCESS_CHALLENGE
+      : packet.code === RADIUS_CODE.ACCOUNTING_RESPONSE;
+    if (!expected) {
+      out.push({ kind: 'drop', reason: 'unexpected-code', detail: `code ${packet.code} for request code ${p.code}` });
+      return;
+    }
+    const check = verifyResponse(bytes, p.authenticator, serverSpec.secret);
+    if (!check.ok) {
+      out.push({ kind: 'drop', reason: check.reason, detail: `id ${packet.identifier}` });
+      return;
+    }
+    if (isAccess && this.opts.requireMessageAuthenticator === true && !check.messageAuthenticator) {
+      out.push({ kind: 'drop', reason: 'missing-message-authenticator', detail: `id ${packet.identifier}` });
+      return;
+    }
+    this.finish(p.tag, now, out);
+    out.push({ kind: 'event', event: { type: 'response', tag: p.tag, server, packet, requestAuthenticator: p.authenticator, secret: serverSpec.secret } });
+  }
+
+  /** Forgets an in-flight request and lets a queued one use the freed Identifier. */
+  private finish(tag: number, now: Millis, out: RadiusClientOutput[]): void {
+    const p = this.inFlight.get(tag);
+    if (p === undefined) return;
+    this.inFlight.delete(tag);
+    this.ids[p.server]!.delete(p.identifier);
+    const i = this.queue.findIndex((q) => q.server === p.server);
+    if (i >= 0) this.dispatch(this.queue.splice(i, 1)[0]!, now, out);
+  }
+
+  private timeouts(now: Millis, out: RadiusClientOutput[]): void {
+    const due = [...this.inFlight.values()].filter((p) => now >= p.deadline).sort((a, b) => a.deadline - b.deadline);
+    for (const p of due) {
+      if (!this.inFlight.has(p.tag)) continue;
+      if (p.transmissions <= this.opts.retries) {
+        p.transmissions++;
+        p.deadline = now + this.opts.timeoutMs;
+        out.push({ kind: 'send', server: p.server, bytes: p.bytes });
+        continue;
+      }
+      // This server gave no answer: fail over.
+      const n = this.opts.servers.length;
+      const next = (p.server + 1) % n;
+      if (this.preferred === p.server && n > 1) {
+        this.preferred = next;
+        out.push({ kind: 'event', event: { type: 'server-failed', server: p.server, next } });
+      } else if (n === 1) {
+        out.push({ kind: 'event', event: { type: 'server-failed', server: p.server, next: p.server } });
+      }
+      this.finish(p.tag, now, out);
+      if (p.tried + 1 >= n) {
+        out.push({ kind: 'event', event: { type: 'timeout', tag: p.tag } });
+        continue;
+      }
+      this.dispatch({ tag: p.tag, code: p.code, attributes: p.attributes, password: p.password, tried: p.tried + 1, server: next }, now, out);
+    }
+  }
+}
