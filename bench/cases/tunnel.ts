@@ -1,0 +1,231 @@
+/**
+ * `npm run bench -- tunnel`: the PPTP data path and control plane, end to end,
+ * in two network namespaces this case creates (and removes):
+ *
+ * - iperf3 TCP throughput (one stream, client → server and reverse) with no
+ *   tunnel, through tunppp with MPPE-128 and without encryption, and through
+ *   OpenVPN static-key tunnels (AES-128-CBC/SHA1, and no cipher/no auth) —
+ *   the same namespaces, the same run, so the ratios mean something;
+ * - session setup rate with the load generator (src/client/loadgen.ts);
+ * - server RSS per idle session (RSS delta / sessions).
+ *
+ * Needs root; installs iperf3 and openvpn with apt-get when missing.
+ * TUNPPP_BENCH_SECONDS sets the iperf3 duration (default 5);
+ * TUNPPP_BENCH_SESSIONS the load size (default 500); TUNPPP_BENCH_PROFILE=DIR
+ * writes a CPU profile of the server during the MPPE-128 transfer to DIR and
+ * prints its summary.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NetnsLab, netnsSkipReason } from '../../test/io/netns.js';
+import { Proc, writeServerConfig } from '../../test/e2e/harness.js';
+import { profileMarkdown, summariseCpuProfile } from '../lib/cpuprofile.js';
+import { NodeProc } from '../lib/proc.js';
+import type { BenchCase, BenchRow } from '../types.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const SECONDS = Number(process.env.TUNPPP_BENCH_SECONDS ?? 5);
+const SESSIONS = Number(process.env.TUNPPP_BENCH_SESSIONS ?? 500);
+const PROFILE_DIR = process.env.TUNPPP_BENCH_PROFILE;
+const SERVER = '10.206.0.1';
+const CLIENT = '10.206.0.2';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Installs `pkg` with apt-get when `cmd` is missing; false when that fails. */
+function ensureTool(cmd: string, pkg: string): boolean {
+  const has = (): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`], { timeout: 5000 }).status === 0;
+  if (has()) return true;
+  process.stderr.write(`bench tunnel: installing ${pkg} ...\n`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  let r = spawnSync('apt-get', ['install', '-y', '-q', pkg], { timeout: 300_000, env, stdio: 'ignore' });
+  if (r.status !== 0) {
+    spawnSync('apt-get', ['update', '-q'], { timeout: 300_000, env, stdio: 'ignore' });
+    r = spawnSync('apt-get', ['install', '-y', '-q', pkg], { timeout: 300_000, env, stdio: 'ignore' });
+  }
+  return has();
+}
+
+/** Starts a long-running command in `ns`; killed by the caller. */
+function bg(ns: string, cmd: string, args: string[]): { child: ChildProcess; out: () => string } {
+  let out = '';
+  const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, out: () => out };
+}
+
+async function waitText(get: () => string, re: RegExp, what: string, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+  const t0 = Date.now();
+  for (;;) {
+    const m = re.exec(get());
+    if (m) return m;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}:\n${get().slice(-2000)}`);
+    await sleep(50);
+  }
+}
+
+/** One iperf3 TCP run from `clientNs` to `addr` in `serverNs`; Gbit/s received. */
+async function iperf(serverNs: string, clientNs: string, addr: string, reverse = false): Promise<number> {
+  const port = String(5300 + Math.floor(Math.random() * 500));
+  const srv = bg(serverNs, 'iperf3', ['-s', '-1', '--forceflush', '-B', addr, '-p', port]);
+  try {
+    await waitText(srv.out, /Server listening/, 'iperf3 -s', 10_000);
+    const r = spawnSync('ip', ['netns', 'exec', clientNs, 'iperf3', '-c', addr, '-p', port, '-t', String(SECONDS), '-J', ...(reverse ? ['-R'] : [])], { encoding: 'utf8', timeout: (SECONDS + 30) * 1000 });
+    const j = JSON.parse(r.stdout || '{}') as { end?: { sum_received?: { bits_per_second?: number } }; error?: string };
+    const bps = j.end?.sum_received?.bits_per_second;
+    if (!bps) throw new Error(`iperf3 to ${addr}: ${j.error ?? r.stderr ?? 'no result'}`);
+    return bps / 1e9;
+  } finally {
+    srv.child.kill('SIGKILL');
+  }
+}
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+/** tunppp serve + tunppp connect with the MPPE `mode`; throughput both ways. */
+async function tunpppRun(s: string, c: string, mode: 'require' | 'refuse', profile: boolean): Promise<{ up: number; down: number; profile?: string }> {
+  const cfg = writeServerConfig({ listen: SERVER, local: '192.168.90.1', ranges: ['192.168.90.10-192.168.90.20'], users: [['bench', 'pw-bench']], extra: { ppp: { mppe: { mode } } } });
+  const profDir = profile && PROFILE_DIR ? PROFILE_DIR : undefined;
+  if (profDir) mkdirSync(profDir, { recursive: true });
+  const server = new NodeProc(s, profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [], ['serve', '--config', cfg.config]);
+  let client: Proc | undefined;
+  try {
+    await server.waitFor(new RegExp(`serving on pptp ${SERVER.replace(/\./g, '\\.')}:1723`));
+    client = new Proc(c, ['connect', 'pptp://bench@' + SERVER, '--tun', 'tpb0', '--mppe', mode], { TUNPPP_PASSWORD: 'pw-bench' });
+    const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\)/);
+    const before = profDir ? new Set(readdirSync(profDir)) : undefined;
+    const up = await iperf(s, c, m[2]!);
+    const down = await iperf(s, c, m[2]!, true);
+    await client.stop('SIGINT');
+    await server.stop('SIGINT');
+    let summary: string | undefined;
+    if (profDir && before) {
+      const f = readdirSync(profDir).find((n) => n.endsWith('.cpuprofile') && !before.has(n));
+      if (f) summary = profileMarkdown(summariseCpuProfile(join(profDir, f), 25));
+    }
+    return { up, down, ...(summary ? { profile: summary } : {}) };
+  } finally {
+    await client?.stop('SIGTERM');
+    await server.stop('SIGTERM');
+    cfg.cleanup();
+  }
+}
+
+/** An OpenVPN static-key point-to-point tunnel over UDP; throughput client → server. */
+async function openvpnRun(s: string, c: string, dir: string, cipher: 'AES-128-CBC' | 'none'): Promise<number> {
+  const key = join(dir, 'static.key');
+  spawnSync('openvpn', ['--genkey', 'secret', key], { timeout: 10_000 });
+  const crypto = cipher === 'none' ? ['--cipher', 'none', '--auth', 'none'] : ['--cipher', 'AES-128-CBC', '--auth', 'SHA1'];
+  const common = ['--dev', 'tpovpn', '--dev-type', 'tun', '--proto', 'udp', '--disable-dco', '--verb', '3', '--ping', '10', ...crypto];
+  const srv = bg(s, 'openvpn', [...common, '--local', SERVER, '--lport', '1194', '--ifconfig', '10.207.0.1', '10.207.0.2', '--secret', key, '0']);
+  const cli = bg(c, 'openvpn', [...common, '--remote', SERVER, '1194', '--nobind', '--ifconfig', '10.207.0.2', '10.207.0.1', '--secret', key, '1']);
+  try {
+    await waitText(srv.out, /Initialization Sequence Completed/, 'openvpn server');
+    await waitText(cli.out, /Initialization Sequence Completed/, 'openvpn client');
+    await sleep(500);
+    return await iperf(s, c, '10.207.0.1');
+  } finally {
+    srv.child.kill('SIGTERM');
+    cli.child.kill('SIGTERM');
+    await sleep(300);
+    srv.child.kill('SIGKILL');
+    cli.child.kill('SIGKILL');
+  }
+}
+
+/** Setup rate and idle RSS with the load generator. */
+async function sessionsRun(s: string, c: string): Promise<{ rate: number; up: number; ms: number; p50: number; p99: number; rssPerSessionKiB: number; rssBaseKiB: number }> {
+  const cfg = writeServerConfig({
+    listen: SERVER,
+    local: '10.250.0.1',
+    ranges: ['10.250.0.10-10.250.7.250'],
+    users: [['load', 'pw-load']],
+    extra: { connections: { max: 5000 } },
+  });
+  const server = new Proc(s, ['serve', '--config', cfg.config]);
+  let lg: ChildProcess | undefined;
+  try {
+    await server.waitFor(new RegExp(`serving on pptp ${SERVER.replace(/\./g, '\\.')}:1723`));
+    await sleep(1000); // let the server settle (JIT, first GC) before the baseline
+    const pid = server.child.pid!;
+    // warm-up: 20 sessions up and down so code paths are compiled, then the baseline
+    await loadgen(c, 20, 20, true);
+    await sleep(1500);
+    const base = rssKiB(pid);
+    let out = '';
+    lg = spawn('ip', ['netns', 'exec', c, process.execPath, '--import', 'tsx', join(root, 'src/client/loadgen.ts'), '--host', SERVER, '--user', 'load', '--sessions', String(SESSIONS), '--concurrency', '64', '--timeout-ms', '60000'], {
+      cwd: root,
+      env: { ...process.env, TUNPPP_PASSWORD: 'pw-load' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    lg.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    lg.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const m = await waitText(() => out, /^RESULT (.*)$/m, 'loadgen result', 180_000);
+    const r = JSON.parse(m[1]!) as { up: number; ms: number; rate: number; p50Ms: number; p99Ms: number };
+    await sleep(3000); // idle
+    const after = rssKiB(pid);
+    return { rate: r.rate, up: r.up, ms: r.ms, p50: r.p50Ms, p99: r.p99Ms, rssPerSessionKiB: r.up ? (after - base) / r.up : NaN, rssBaseKiB: base };
+  } finally {
+    lg?.kill('SIGKILL');
+    await server.stop('SIGTERM', 15_000);
+    cfg.cleanup();
+  }
+}
+
+/** A short load generator run to completion (graceful stop). */
+async function loadgen(ns: string, n: number, concurrency: number, stop: boolean): Promise<void> {
+  const args = [join(root, 'src/client/loadgen.ts'), '--host', SERVER, '--user', 'load', '--sessions', String(n), '--concurrency', String(concurrency), ...(stop ? ['--hold', '0'] : [])];
+  spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', ...args], { cwd: root, env: { ...process.env, TUNPPP_PASSWORD: 'pw-load' }, timeout: 60_000, stdio: 'ignore' });
+}
+
+async function run(): Promise<BenchRow[]> {
+  const skip = netnsSkipReason();
+  if (skip) return [{ bench: 'tunnel', metric: 'skipped', value: skip, unit: '' }];
+  const rows: BenchRow[] = [];
+  const haveIperf = ensureTool('iperf3', 'iperf3');
+  const haveOvpn = ensureTool('openvpn', 'openvpn');
+  const lab = new NetnsLab();
+  const dir = mkdtempSync(join(tmpdir(), 'tunppp-bench-'));
+  try {
+    const s = lab.ns();
+    const c = lab.ns();
+    lab.link(s, 'veth-s', `${SERVER}/24`, c, 'veth-c', `${CLIENT}/24`);
+    if (haveIperf) {
+      const raw = await iperf(s, c, SERVER);
+      const rawR = await iperf(s, c, SERVER, true);
+      rows.push({ bench: 'tunnel', metric: 'TCP no tunnel (veth)', value: raw, unit: 'Gbit/s', note: `reverse ${rawR.toFixed(2)} Gbit/s; baseline` });
+      const ratio = (g: number): string => `${((100 * g) / raw).toFixed(1)} % of no tunnel`;
+      const mppe = await tunpppRun(s, c, 'require', true);
+      rows.push({ bench: 'tunnel', metric: 'TCP tunppp PPTP MPPE-128', value: mppe.up, unit: 'Gbit/s', goal: '>= 1', note: `${ratio(mppe.up)}; server→client ${mppe.down.toFixed(3)} Gbit/s` });
+      const clear = await tunpppRun(s, c, 'refuse', false);
+      rows.push({ bench: 'tunnel', metric: 'TCP tunppp PPTP no MPPE', value: clear.up, unit: 'Gbit/s', note: `${ratio(clear.up)}; server→client ${clear.down.toFixed(3)} Gbit/s` });
+      if (haveOvpn) {
+        const aes = await openvpnRun(s, c, dir, 'AES-128-CBC');
+        rows.push({ bench: 'tunnel', metric: 'TCP OpenVPN static AES-128-CBC/SHA1', value: aes, unit: 'Gbit/s', note: `${ratio(aes)}; tunppp MPPE-128 is ${(mppe.up / aes).toFixed(2)}x` });
+        const none = await openvpnRun(s, c, dir, 'none');
+        rows.push({ bench: 'tunnel', metric: 'TCP OpenVPN static no cipher', value: none, unit: 'Gbit/s', note: `${ratio(none)}; tunppp no MPPE is ${(clear.up / none).toFixed(2)}x` });
+      } else rows.push({ bench: 'tunnel', metric: 'OpenVPN', value: 'skipped', unit: '', note: 'openvpn not installable' });
+      if (mppe.profile) {
+        const f = join(PROFILE_DIR!, 'summary.md');
+        writeFileSync(f, mppe.profile);
+        process.stderr.write(`\n${mppe.profile}\n(written to ${f})\n`);
+      }
+    } else rows.push({ bench: 'tunnel', metric: 'iperf3', value: 'skipped', unit: '', note: 'iperf3 not installable' });
+    const ss = await sessionsRun(s, c);
+    rows.push({ bench: 'tunnel', metric: 'session setup rate (loadgen)', value: ss.rate, unit: 'sessions/s', goal: '>= 200', note: `${ss.up}/${SESSIONS} up in ${ss.ms.toFixed(0)} ms, concurrency 64, p50 ${ss.p50.toFixed(0)} ms, p99 ${ss.p99.toFixed(0)} ms` });
+    rows.push({ bench: 'tunnel', metric: 'server RSS per idle session', value: ss.rssPerSessionKiB, unit: 'KiB', goal: '<= 64', note: `${ss.up} sessions over a ${(ss.rssBaseKiB / 1024).toFixed(0)} MiB baseline` });
+  } finally {
+    lab.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+export const benchmarks: BenchCase[] = [{ name: 'tunnel', run }];
