@@ -64,6 +64,48 @@ export const ConfigSchema = z.strictObject({
     chapSecrets: z.string().min(1).default('/etc/ppp/chap-secrets'),
     /** Require the peer to authenticate (pppd `auth`). */
     required: z.boolean().default(true),
+    /**
+     * Where credentials are checked, in order. A user chap-secrets does not
+     * know goes to the next backend; RADIUS answers for every user, and only a
+     * RADIUS timeout falls through to a later backend (docs/radius.md).
+     */
+    backends: z.array(z.enum(['chap-secrets', 'radius'])).min(1).max(2).default(['chap-secrets'])
+      .refine((b) => new Set(b).size === b.length, { message: 'each backend at most once' }),
+  }).prefault({}),
+  /** RADIUS client (RFC 2865/2866), used when auth.backends names "radius" or accounting is on. */
+  radius: z.strictObject({
+    /** Servers in failover order. */
+    servers: z.array(z.strictObject({
+      /** IP address or host name. */
+      address: z.string().min(1),
+      /** Authentication port. */
+      port: port.default(1812),
+      /** Accounting port. */
+      acctPort: port.default(1813),
+      /** Shared secret, or a file holding it (first line; keep it mode 0600). */
+      secret: z.string().min(1).max(128).optional(),
+      secretFile: z.string().min(1).optional(),
+    }).refine((s) => (s.secret === undefined) !== (s.secretFile === undefined), { message: 'give exactly one of "secret" and "secretFile"' })).default([]),
+    /** Wait this long for an answer before retransmitting. */
+    timeoutMs: z.number().int().min(100).max(60_000).default(3000),
+    /** Retransmissions to one server before failing over to the next. */
+    retries: z.number().int().min(0).max(10).default(2),
+    /** NAS-Identifier in every request. */
+    nasIdentifier: z.string().min(1).max(253).default('tunppp'),
+    /** NAS-IP-Address in every request, when set. */
+    nasIpAddress: ipv4.optional(),
+    /** Send Accounting-Requests (Start, Interim-Update, Stop). */
+    accounting: z.boolean().default(false),
+    /** Interim-Update interval in seconds; 0 = only when the server sends Acct-Interim-Interval. */
+    interimS: z.number().int().min(0).max(86_400).default(0),
+    /** Drop Access-* replies without a Message-Authenticator (BlastRADIUS mitigation). */
+    requireMessageAuthenticator: z.boolean().default(true),
+    /** RFC 5176 Disconnect-Request listener; requests are accepted from the servers above, with their secrets. */
+    disconnect: z.strictObject({
+      enabled: z.boolean().default(false),
+      address: listenAddress.default('0.0.0.0'),
+      port: port.default(3799),
+    }).prefault({}),
   }).prefault({}),
   ppp: z.strictObject({
     /** Our name: the server column of chap-secrets (pppd `name`). */
@@ -105,6 +147,9 @@ export const ConfigSchema = z.strictObject({
   clientIsolation: z.boolean().default(true),
   tun: z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'a Linux interface name: 1-15 letters, digits, _ . -').default('tunppp0') }).prefault({}),
 }).superRefine((c, ctx) => {
+  if ((c.auth.backends.includes('radius') || c.radius.accounting || c.radius.disconnect.enabled) && c.radius.servers.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['radius', 'servers'], message: 'RADIUS is in use (auth.backends, radius.accounting or radius.disconnect) but no server is configured; add "servers": [{"address": "127.0.0.1", "secret": "..."}]' });
+  }
   for (const key of ['mode', 'l2tpMode'] as const) {
     if (c.ppp.mppe[key] === 'require' && !c.ppp.authProtocols.some((p) => p === 'mschap-v2' || p === 'mschap')) {
       ctx.addIssue({ code: 'custom', path: ['ppp', 'mppe', key], message: `MPPE keys come from MS-CHAP, but ppp.authProtocols allows no MS-CHAP; add "mschap-v2" or set mppe.${key} to "allow"` });
