@@ -101,6 +101,13 @@ export const BENIGN: readonly BenignPattern[] = [
     lit: 'kept',
     re: /\(ignored, (?:calls|tunnels) kept\)|; call kept/,
   },
+  {
+    id: 'pptp-accm-unsupported',
+    title: 'pptp client: "Non-zero Async Control Character Maps are not supported"',
+    why: 'The server sends Set-Link-Info with the ACCM pppd negotiated; the pptp client runs the pty in a mode where the ACCM does not matter and says so. Links work normally.',
+    lit: 'Async Control Character',
+    re: /Non-zero Async Control Character Maps are not supported/,
+  },
 ];
 
 /** Index of the benign pattern matching `msg`, or -1. */

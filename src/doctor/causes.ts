@@ -340,6 +340,20 @@ export const CAUSES: readonly Cause[] = [
     ],
   }),
   c({
+    id: 'ipsec-cert-rejected',
+    category: 'ipsec-phase1',
+    severity: 'critical',
+    priority: 85,
+    title: 'IPsec: certificate authentication failed',
+    explanation:
+      'With certificate authentication each side must trust the CA that issued the other\'s certificate, and the identity in the certificate must match the configured ID (leftid/rightid, or the server name the client dialled). A missing CA, an expired certificate or a name mismatch makes the signature check fail and the IKE_SA is refused.',
+    fix: [
+      { target: 'strongSwan', lines: ['cp ca.pem /etc/ipsec.d/cacerts/', 'leftid=@vpn.example.com   # must be a subjectAltName of the server certificate'] },
+      { target: 'libreswan', lines: ['certutil -A -n "ca" -t "CT,," -d sql:/etc/ipsec.d -a -i ca.pem', 'leftid=%fromcert'] },
+      { target: 'clients', lines: ['import the CA certificate; connect with the exact server name in the certificate'] },
+    ],
+  }),
+  c({
     id: 'ipsec-proposal-mismatch',
     category: 'ipsec-proposal',
     severity: 'critical',

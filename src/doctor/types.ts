@@ -127,7 +127,8 @@ export type EvKind =
   // clients
   | 'ras-error' // Windows RAS error code (n)
   | 'options-error' // pppd refused its options or a plugin
-  | 'ipsec-kernel-fail'; // the IKE daemon could not install SAs/policies in the kernel
+  | 'ipsec-kernel-fail' // the IKE daemon could not install SAs/policies in the kernel
+  | 'ike-cert-fail'; // certificate or identity constraint rejected
 
 /** What an extractor returns: the kind plus the fields it could read. */
 export interface EvFields {

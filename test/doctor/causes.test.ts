@@ -54,6 +54,7 @@ const LOGS: Record<string, string[]> = {
   'l2tp-peer-denied': [S('xl2tpd[900]', 'Denied connection to unauthorized peer 198.51.100.7')],
   'ipsec-psk-missing': [S('charon[1]', "09[IKE] <l2tp-psk|4> no shared key found for '203.0.113.5' - '192.168.1.20'")],
   'ipsec-psk-mismatch': [S('pluto[2]', '"l2tp-psk"[3] 198.51.100.7 #5: probable authentication failure (mismatch of preshared secrets?): malformed payload in packet')],
+  'ipsec-cert-rejected': [S('charon[1]', "09[CFG] <ikev2|7> no trusted RSA public key found for 'vpn.example.com'")],
   'ipsec-proposal-mismatch': [S('charon[1]', '12[IKE] <l2tp-psk|5> received NO_PROPOSAL_CHOSEN notify error')],
   'ipsec-no-matching-connection': [S('pluto[2]', '"l2tp-psk"[3] 198.51.100.7 #6: sending notification INVALID_ID_INFORMATION to 198.51.100.7:4500')],
   'ipsec-nat-t': [S('charon[1]', '07[IKE] <l2tp-psk|6> remote host is behind NAT'), S('charon[1]', '16[IKE] <l2tp-psk|6> giving up after 5 retransmits', '10:01:00')],

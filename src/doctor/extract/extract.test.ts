@@ -87,6 +87,8 @@ const ROWS: [Family, string, EvKind | null, Record<string, unknown>?][] = [
   ['pppd', 'ppp0:alice: no echo reply', 'echo-timeout'],
   ['pppd', '<pptp-in1>: user alice authentication failed', 'auth-fail', { user: 'alice' }],
   ['pppd', 'CoId={3A8A}: The user DOMAIN\\bob dialed a connection named Work VPN which has failed. The error code returned on failure is 809.', 'ras-error', { n: 809 }],
+  ['pptp', "nm-pptp-service-4242 log[ctrlp_disp:pptp_ctrl.c:897]: Outgoing call established (call ID 0, peer's call ID 34).", 'call-up'],
+  ['ipsec', '12[CFG] <ikev2|3> constraint check failed: identity \'CN=vpn\' required', 'ike-cert-fail'],
   ['pptp', 'Error 619: A connection to the remote computer could not be established', 'ras-error', { n: 619 }],
   ['pptp', 'Sent 100 bytes, received 0 bytes.', 'bytes'],
   ['pppd', 'pptpd-logwtmp.so ip-up ppp0 alice 198.51.100.7', 'peer', { iface: 'ppp0', user: 'alice', peer: '198.51.100.7' }],

@@ -61,7 +61,7 @@ export function extractAny(msg: string): { ev: EvFields; family: Family } | null
     ev = extractPptpd(msg);
     if (ev) return { ev, family: 'pptpd' };
   }
-  if (msg.startsWith('anon ')) {
+  if (/^\S+ (?:log|warn|fatal)\[/.test(msg)) {
     ev = extractPptpClient(msg);
     if (ev) return { ev, family: 'pptp' };
   }

@@ -33,6 +33,8 @@ const TABLE: Entry[] = [
   },
   // pluto cannot parse the decrypted main-mode payload: the keys differ (PSK mismatch).
   { re: /malformed payload in packet|next payload type of ISAKMP \w+ Payload has an unknown value/, ev: (m) => ({ kind: 'ike-auth-fail', reason: m[0], phase: 1 }) },
+  // Certificate authentication: no trusted key, unknown issuer, identity constraints.
+  { re: /no trusted (?:RSA |ECDSA |EdDSA )?public key found|no issuer certificate found|constraint check failed|certificate [^\n]*(?:has expired|not yet valid|was revoked)|signature validation failed|unable to locate my private key/i, ev: (m) => ({ kind: 'ike-cert-fail', reason: m[0], phase: 1 }) },
   // User authentication inside IKE (IKEv2 EAP, IKEv1 XAuth): wrong user name or password.
   { re: /EAP method \S+ failed|XAUTH[^\n]*(?:Authentication Failed|authentication failed|failed)/i, ev: (m) => ({ kind: 'auth-fail', dir: 'peer', reason: m[0] }) },
   // The kernel cannot take the negotiated SAs (no xfrm/af_key/esp in a container or minimal kernel).
@@ -57,7 +59,7 @@ const TABLE: Entry[] = [
 ];
 
 /** Cheap literals: a line containing none of these cannot match the table. */
-const PREFILTER = /uthentication|malformed|payload|EAP|XAUTH|install|SAD|XFRM|kernel|NAT|key|KEY|HASH|MAC|AUTH|auth|PROPOSAL|roposal|ransform|config|connection|ID_INFO|ID-INFO|TS_|selector|retransmi|time|establish|complete|DELETE|delet|decrypt|Hash|DH group|MODP|KE_PAYLOAD|sainfo|policy/;
+const PREFILTER = /trusted|issuer|constraint|certificate|signature|private key|uthentication|malformed|payload|EAP|XAUTH|install|SAD|XFRM|kernel|NAT|key|KEY|HASH|MAC|AUTH|auth|PROPOSAL|roposal|ransform|config|connection|ID_INFO|ID-INFO|TS_|selector|retransmi|time|establish|complete|DELETE|delet|decrypt|Hash|DH group|MODP|KE_PAYLOAD|sainfo|policy/;
 
 /** IKE daemon message → event. */
 export function extractIpsec(msg: string): EvFields | null {

@@ -57,8 +57,9 @@ const PPTP_CLIENT: Entry[] = [
 
 /** pptp (client) message → event. */
 export function extractPptpClient(msg: string): EvFields | null {
-  // pptp-linux prefixes: `anon log[ctrlp_disp:pptp_ctrl.c:754]: `
-  const m = /^anon (?:log|warn|fatal)\[[^\]]*\]: /.exec(msg);
+  // pptp-linux prefixes: `anon log[ctrlp_disp:pptp_ctrl.c:754]: `, or with NetworkManager
+  // `nm-pptp-service-1234 log[...]: `
+  const m = /^\S+ (?:log|warn|fatal)\[[^\]]*\]: /.exec(msg);
   return run(PPTP_CLIENT, m ? msg.slice(m[0].length) : msg);
 }
 

@@ -12,13 +12,15 @@ import { evidence, type Rule, type RuleHit } from './rule.js';
 /** Rule `ipsec`: the mechanism in this file's header. */
 export const ipsec: Rule = {
   name: 'ipsec',
-  needs: ['ike-psk-missing', 'ike-auth-fail', 'ike-no-proposal', 'ike-no-conn', 'ike-timeout'],
+  needs: ['ike-cert-fail', 'ike-psk-missing', 'ike-auth-fail', 'ike-no-proposal', 'ike-no-conn', 'ike-timeout'],
   check(s) {
     const out: RuleHit[] = [];
     const missing = s.all('ike-psk-missing');
     if (missing.length) out.push({ cause: 'ipsec-psk-missing', confidence: 'high', evidence: evidence(missing.slice(0, 3)) });
     const auth = s.all('ike-auth-fail');
     if (auth.length && !missing.length) out.push({ cause: 'ipsec-psk-mismatch', confidence: 'high', evidence: evidence(auth.slice(0, 3)) });
+    const cert = s.all('ike-cert-fail');
+    if (cert.length) out.push({ cause: 'ipsec-cert-rejected', confidence: 'high', evidence: evidence(cert.slice(0, 3)) });
     const prop = s.all('ike-no-proposal');
     if (prop.length) out.push({ cause: 'ipsec-proposal-mismatch', confidence: 'high', evidence: evidence(prop.slice(0, 3)) });
     const noConn = s.all('ike-no-conn');
