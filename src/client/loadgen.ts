@@ -430,6 +430,8 @@ async function main(argv: string[]): Promise<number> {
       keepalive: { type: 'string', default: '30' },
       hold: { type: 'string' },
       ping: { type: 'string' },
+      steps: { type: 'string', default: '1' },
+      'pause-ms': { type: 'string', default: '3000' },
       'timeout-ms': { type: 'string', default: '30000' },
       'log-level': { type: 'string', default: 'warn' },
     },
@@ -453,7 +455,19 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  const r = await lg.open(Number(values.sessions), { concurrency: Number(values.concurrency), timeoutMs: Number(values['timeout-ms']) });
+  // --steps K: K equal rounds with --pause-ms between them (STEP lines), e.g. for marginal memory per session
+  const steps = Math.max(1, Number(values.steps));
+  const total = Number(values.sessions);
+  const openOpts = { concurrency: Number(values.concurrency), timeoutMs: Number(values['timeout-ms']) };
+  let r = await lg.open(Math.ceil(total / steps), openOpts);
+  for (let k = 1; k < steps; k++) {
+    process.stdout.write(`STEP ${k} ${JSON.stringify({ up: lg.upCount })}\n`);
+    await sleep(Number(values['pause-ms']));
+    const n = Math.ceil(total / steps);
+    const rk = await lg.open(Math.min(n, total - k * n), openOpts);
+    const ms = r.ms + rk.ms;
+    r = { ...rk, requested: r.requested + rk.requested, up: r.up + rk.up, failed: r.failed + rk.failed, ms, rate: (r.up + rk.up) / (ms / 1000), errors: [...r.errors, ...rk.errors].slice(0, 5) };
+  }
   process.stdout.write(`loadgen: up ${r.up}/${r.requested} in ${r.ms.toFixed(0)} ms (${r.rate.toFixed(1)} sessions/s, p50 ${r.p50Ms.toFixed(0)} ms, p99 ${r.p99Ms.toFixed(0)} ms)\n`);
   const addrs = lg.sessions.filter((s) => s.state === 'up').map((s) => s.localIp!);
   let ping: { sent: number; replies: number } | undefined;
