@@ -75,6 +75,8 @@ export class Analyzer {
   private readonly benign = BENIGN.map(() => ({ count: 0, examples: [] as EvidenceLine[] }));
   private readonly aggregates = new Map<string, Aggregate>();
   private readonly sessions: SessionReport[] = [];
+  /** Sort key of each listed session: input, first line, creation order. */
+  private readonly order = new WeakMap<SessionReport, [number, number, number]>();
   private readonly outcomes = { ok: 0, dropped: 0, failed: 0, open: 0, partial: 0 };
   private sessionTotal = 0;
   private readonly maxSessions: number;
@@ -256,7 +258,10 @@ export class Analyzer {
     this.outcomes[outcome]++;
     // Only listed sessions are summarised in full (dates, end reason).
     const rep = this.sessions.length < this.maxSessions ? summarize(s, hits, outcome, this.inputs) : null;
-    if (rep) this.sessions.push(rep);
+    if (rep) {
+      this.sessions.push(rep);
+      this.order.set(rep, [s.firstFile, s.firstLine, s.seq]);
+    }
     for (const h of hits) {
       let a = this.aggregates.get(h.cause);
       if (!a) {
@@ -276,7 +281,12 @@ export class Analyzer {
     if (this.finished) return this.finished;
     this.builder.finish();
     // Session ids: order of first line.
-    this.sessions.sort((a, b) => a.firstLine.localeCompare(b.firstLine, undefined, { numeric: true }) || a.id - b.id);
+    const key = (r: SessionReport): [number, number, number] => this.order.get(r) ?? [0, 0, r.id];
+    this.sessions.sort((a, b) => {
+      const x = key(a);
+      const y = key(b);
+      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+    });
     this.sessions.forEach((s, i) => (s.id = i + 1));
     const findings: Finding[] = [...this.aggregates.values()]
       .sort((a, b) => {
@@ -493,8 +503,8 @@ function summarize(s: Session, hits: RuleHit[], outcome: SessionReport['outcome'
     outcome,
     ended: ended || hits.length ? sessionEnd(s) : null,
     causes: hits.map((h) => h.cause),
-    firstLine: `${name}:${s.firstLine}`,
-    lastLine: `${name}:${s.lastLine}`,
+    firstLine: `${inputs[s.firstFile]?.name ?? name}:${s.firstLine}`,
+    lastLine: `${inputs[s.lastFile]?.name ?? name}:${s.lastLine}`,
   };
 }
 

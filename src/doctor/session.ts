@@ -33,6 +33,8 @@ export class Session {
   lastTs = NaN;
   firstLine = 0;
   lastLine = 0;
+  firstFile = 0;
+  lastFile = 0;
   connectMinutes: number | null = null;
   bytesSent: number | null = null;
   bytesReceived: number | null = null;
@@ -57,6 +59,8 @@ export class Session {
     this.kind = kind;
     this.file = file;
     this.host = host;
+    this.firstFile = file;
+    this.lastFile = file;
   }
 
   /** True if an event of this kind was seen. */
@@ -77,8 +81,15 @@ export class Session {
   /** Records an event and the fields it carries. */
   add(ev: Ev): void {
     this.kinds.add(ev.kind);
-    if (!this.firstLine || ev.line < this.firstLine) this.firstLine = ev.line;
-    if (ev.line > this.lastLine) this.lastLine = ev.line;
+    // Files are read in order, so (file, line) orders the lines of a session.
+    if (!this.firstLine || ev.file < this.firstFile || (ev.file === this.firstFile && ev.line < this.firstLine)) {
+      this.firstFile = ev.file;
+      this.firstLine = ev.line;
+    }
+    if (ev.file > this.lastFile || (ev.file === this.lastFile && ev.line > this.lastLine)) {
+      this.lastFile = ev.file;
+      this.lastLine = ev.line;
+    }
     if (Number.isFinite(ev.tsMs)) {
       if (!(this.firstTs <= ev.tsMs)) this.firstTs = ev.tsMs;
       if (!(this.lastTs >= ev.tsMs)) this.lastTs = ev.tsMs;

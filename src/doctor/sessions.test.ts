@@ -109,3 +109,18 @@ test('L2TP/IPsec: pluto SA for the peer, then the xl2tpd tunnel → one L2TP ses
   assert.equal(r.sessions[0]!.firstLine, 'li.log:1');
   assert.deepEqual(r.sessions[0]!.causes, ['auth-bad-credentials']);
 });
+
+test('rotated files given in order: a session that spans the rotation stays one session', () => {
+  const a = [S('23:59:58', 'pptpd[100]', 'CTRL: Client 198.51.100.1 control connection started'), S('23:59:58', 'pptpd[100]', 'CTRL: Starting call (launching pppd, opening GRE)'), S('23:59:59', 'pppd[101]', 'Using interface ppp0')].join('\n');
+  const b = [S('00:00:30', 'pppd[101]', 'LCP: timeout sending Config-Requests'), S('00:00:30', 'pppd[101]', 'Exit.'), S('00:00:30', 'pptpd[100]', 'CTRL: Client 198.51.100.1 control connection finished')].join('\n');
+  const r = analyzeTexts([{ name: 'syslog.1', text: a }, { name: 'syslog', text: b }], { year: 2024 });
+  assert.equal(r.sessions.length, 1);
+  assert.equal(r.sessions[0]!.firstLine, 'syslog.1:1');
+  assert.equal(r.sessions[0]!.lastLine, 'syslog:3');
+  assert.deepEqual(r.sessions[0]!.causes, ['gre-blocked']);
+});
+
+test('pid-less excerpts in two files → never mixed', () => {
+  const r = analyzeTexts([{ name: 'a.log', text: 'Using interface ppp0\nLCP: timeout sending Config-Requests\n' }, { name: 'b.log', text: 'Using interface ppp1\nNo response to 5 echo-requests\n' }]);
+  assert.equal(r.sessions.length, 2);
+});

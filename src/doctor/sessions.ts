@@ -73,13 +73,18 @@ export class SessionBuilder {
 
   private readonly bases: Map<string | null, string>[] = [];
 
-  /** `file|host`, built once per host string (the analyzer reuses host strings). */
+  /**
+   * The routing scope of a line: its host when the line names one (so a
+   * session continues across rotated files given in order), else its file
+   * (pid-less excerpts from different files never mix). Built once per host
+   * string (the analyzer reuses host strings).
+   */
   private base(file: number, host: string | null): string {
     let m = this.bases[file];
     if (!m) this.bases[file] = m = new Map();
     let b = m.get(host);
     if (b === undefined) {
-      b = `${file}|${host ?? ''}`;
+      b = host === null ? `f${file}|` : `h|${host}`;
       if (m.size < 10_000) m.set(host, b);
     }
     return b;
