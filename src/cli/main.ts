@@ -8,9 +8,12 @@ import { serveCommand } from './serve.js';
 import { connectCommand } from './connect.js';
 import { doctorCommand } from './doctor.js';
 import { mtuCommand } from './mtu.js';
+import { sessionsCommand } from './sessions.js';
+import { kickCommand } from './kick.js';
+import { checkCommand } from './check.js';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const SUBCOMMANDS: readonly Subcommand[] = [serveCommand, connectCommand, doctorCommand, mtuCommand];
+export const SUBCOMMANDS: readonly Subcommand[] = [serveCommand, connectCommand, doctorCommand, mtuCommand, checkCommand, sessionsCommand, kickCommand];
 
 const VERSION = '0.1.0';
 

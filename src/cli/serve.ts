@@ -4,6 +4,11 @@ import { loadConfig, loadEmbeddedDefault, type LoadedConfig } from '../config/lo
 import { assertPrivileges } from '../io/privileges.js';
 import { createLogger } from '../log/logger.js';
 import { startServer } from '../server/server.js';
+import { DEFAULT_API_SOCKET, parseApiListen } from '../api/listen.js';
+import { DEFAULT_TOKEN_FILE } from '../api/token.js';
+import { LogRing, teeLogger } from '../ops/log-ring.js';
+import { startOps } from '../ops/run.js';
+import { loadForServe } from './check.js';
 import { logFormat, logLevel, parseCommandArgs } from './args.js';
 import { EXIT, type Subcommand } from './context.js';
 
@@ -31,9 +36,20 @@ Options:
   --log-level L        debug, info, warn, error (default info)
   --debug              same as --log-level debug
   --check              load and validate the configuration, print it, and exit
+                       (tunppp check prints it in words)
+
+Operations (docs/operations.md):
+  --api                local HTTP API, metrics and dashboard on ${DEFAULT_API_SOCKET}
+  --api-listen A       API on a unix socket path or a loopback HOST:PORT (implies --api)
+  --api-token-file F   API token, created 0600 on first start (default ${DEFAULT_TOKEN_FILE})
+  --masquerade IFACE   NAT the pool out of IFACE (nftables table 'tunppp', removed at
+                       exit) and turn on net.ipv4.ip_forward
+  --user NAME          drop root for NAME once sockets, TUN and API are open; reloads
+                       then re-read files as NAME and cannot reopen listeners or TUN
 
 Exit codes: 0 stopped cleanly, 1 failed while running, 2 bad configuration or arguments.
-Signals: SIGINT/SIGTERM stop gracefully (clients are told).
+Signals: SIGINT/SIGTERM stop gracefully (clients are told); SIGHUP re-reads the
+configuration and chap-secrets for new sessions (live sessions stay).
 `;
 
 export const serveCommand: Subcommand = {
@@ -51,12 +67,20 @@ export const serveCommand: Subcommand = {
       'log-level': { type: 'string' },
       debug: { type: 'boolean' },
       check: { type: 'boolean' },
+      api: { type: 'boolean' },
+      'api-listen': { type: 'string' },
+      'api-token-file': { type: 'string' },
+      masquerade: { type: 'string' },
+      user: { type: 'string' },
     });
     if (values.help) {
       ctx.stdout.write(HELP);
       return EXIT.OK;
     }
-    const log = createLogger({ format: logFormat(values['log-format'], ctx.stderr.isTTY), level: logLevel(values['log-level'], values.debug), stream: ctx.stderr });
+    // The ring keeps recent lines for the API's dashboard and metrics (src/ops/log-ring.ts).
+    const ring = new LogRing();
+    const log = teeLogger(createLogger({ format: logFormat(values['log-format'], ctx.stderr.isTTY), level: logLevel(values['log-level'], values.debug), stream: ctx.stderr }), ring);
+    const apiListen = values.api || values['api-listen'] !== undefined ? parseApiListen(values['api-listen'] ?? DEFAULT_API_SOCKET) : undefined;
     let loaded: LoadedConfig;
     const anyConfig = values.config ?? values['pptpd-conf'] ?? values['xl2tpd-conf'];
     if (anyConfig === undefined) {
@@ -81,11 +105,27 @@ export const serveCommand: Subcommand = {
     }
     assertPrivileges({ gre: loaded.config.listen.pptp.enabled, tun: true });
     const server = await startServer(loaded, { log });
+    let ops;
+    try {
+      ops = await startOps(server, {
+        log,
+        ring,
+        load: () => loadForServe(values, ctx.cwd, false),
+        api: apiListen ? { listen: apiListen, tokenFile: values['api-token-file'] ?? DEFAULT_TOKEN_FILE } : undefined,
+        masquerade: values.masquerade,
+        user: values.user,
+        say: (line) => ctx.stdout.write(`${line}\n`),
+      });
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+    const running = ops;
     let stopping: Promise<void> | undefined;
     const stop = (sig: string): void => {
       if (stopping) return;
       log.info('signal', `${sig}: stopping, telling clients`);
-      stopping = server.stop();
+      stopping = server.stop().finally(() => running.stop());
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));

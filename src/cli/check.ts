@@ -1,0 +1,150 @@
+/**
+ * `tunppp check` — validate every configuration file `serve` would read
+ * (tunppp.json or pptpd.conf/xl2tpd.conf with their pppd options files, and
+ * chap-secrets) and print what `serve` would run with them, without opening
+ * anything. Also the loader `serve` uses to re-read the files on reload.
+ */
+import { stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { AddressPool } from '../config/pool.js';
+import { embeddedDefaultConfig, loadConfig, loadEmbeddedDefault, loadSecrets, type LoadedConfig } from '../config/load.js';
+import { effectivePppSizes } from '../config/schema.js';
+import { formatWarning } from '../config/warnings.js';
+import { parseIpv4 } from '../config/ipv4.js';
+import { checkPrivileges } from '../io/privileges.js';
+import { coveringPrefix } from '../server/server.js';
+import { parseCommandArgs } from './args.js';
+import { EXIT, type Subcommand } from './context.js';
+
+/** Default chap-secrets of the embedded default (as serve.ts DEFAULT_SECRETS). */
+const DEFAULT_SECRETS = '/etc/tunppp/chap-secrets';
+
+/** The configuration flags `serve` and `check` share. */
+export interface ConfigFlags {
+  config?: string | undefined;
+  'pptpd-conf'?: string | undefined;
+  'xl2tpd-conf'?: string | undefined;
+  'chap-secrets'?: string | undefined;
+}
+
+/**
+ * Loads what the flags name, as `serve` does. With no file given, the
+ * embedded default; `createSecrets: false` (check, reload) never creates
+ * its chap-secrets.
+ */
+export async function loadForServe(values: ConfigFlags, cwd: string, createSecrets: boolean): Promise<LoadedConfig & { created?: { path: string; user: string; password: string }; wouldCreate?: string }> {
+  const anyConfig = values.config ?? values['pptpd-conf'] ?? values['xl2tpd-conf'];
+  if (anyConfig === undefined) {
+    const chap = values['chap-secrets'] ?? DEFAULT_SECRETS;
+    const path = isAbsolute(chap) ? chap : resolve(cwd, chap);
+    if (createSecrets) return loadEmbeddedDefault(path);
+    const exists = await stat(path).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) return { config: embeddedDefaultConfig(path), secrets: [], warnings: [], sources: [], wouldCreate: path };
+    const s = await loadSecrets(path);
+    return { config: embeddedDefaultConfig(path), secrets: s.secrets, warnings: s.warnings, sources: s.sources };
+  }
+  return loadConfig({
+    ...(values.config ? { config: values.config } : {}),
+    ...(values['pptpd-conf'] ? { pptpdConf: values['pptpd-conf'] } : {}),
+    ...(values['xl2tpd-conf'] ? { xl2tpdConf: values['xl2tpd-conf'] } : {}),
+    ...(values['chap-secrets'] ? { chapSecrets: values['chap-secrets'] } : {}),
+    cwd,
+  });
+}
+
+const AUTH_TEXT: Record<string, string> = { 'mschap-v2': 'MS-CHAPv2', mschap: 'MS-CHAP', chap: 'CHAP-MD5', pap: 'PAP' };
+
+/** What serve would run, in words (exported for tests). */
+export function describeRun(loaded: LoadedConfig & { wouldCreate?: string }): string {
+  const c = loaded.config;
+  const out: string[] = [];
+  const row = (k: string, v: string): number => out.push(`  ${k.padEnd(10)} ${v}`);
+  const pptp = c.listen.pptp;
+  const l2tp = c.listen.l2tp;
+  row('PPTP', pptp.enabled ? `TCP ${pptp.addresses.map((a) => `${a}:${pptp.port}`).join(', ')} + GRE; Start-Control-Connection within ${pptp.startTimeoutS} s` : 'off');
+  row('L2TP', l2tp.enabled ? `UDP ${l2tp.addresses.map((a) => `${a}:${l2tp.port}`).join(', ')}${l2tp.secret ? ', tunnel secret set' : ''}` : 'off');
+  const pool = c.pools[0];
+  if (pool) {
+    const prefix = coveringPrefix(parseIpv4(pool.local)!, pool.ranges);
+    const mtu = Math.max(...(['pptp', 'l2tp'] as const).map((p) => Math.min(effectivePppSizes(c, p).mtu, effectivePppSizes(c, p).mru)));
+    row('TUN', `${c.tun.name} ${pool.local}/${prefix}, MTU ${mtu}`);
+  } else row('TUN', 'none: no address pool (serve refuses to start)');
+  for (const p of c.pools) {
+    let n: number | string;
+    try {
+      n = AddressPool.fromSpecs(p.ranges, [parseIpv4(p.local)!]).size;
+    } catch (err) {
+      n = `? (${(err as Error).message})`;
+    }
+    row('Pool', `${p.name}: server ${p.local}, clients ${p.ranges.join(', ')} (${n} addresses) for ${p.protocols.join(', ')}`);
+  }
+  const users = loaded.secrets.length;
+  row('Auth', `${c.auth.required ? 'required' : 'not required'}: ${c.ppp.authProtocols.map((a) => AUTH_TEXT[a] ?? a).join(', ')}; ${loaded.wouldCreate ? `${loaded.wouldCreate} does not exist: serve creates it with one user and a random password` : `${users} user${users === 1 ? '' : 's'} in ${c.auth.chapSecrets}`}`);
+  const m = c.ppp.mppe;
+  row('MPPE', `PPTP ${m.mode}, L2TP ${m.l2tpMode}; ${m.keyBits.join('/')}-bit, stateful ${m.stateful === 'allow' ? 'allowed' : 'refused'}`);
+  const sz = (p: 'pptp' | 'l2tp'): string => {
+    const s = effectivePppSizes(c, p);
+    return `${p.toUpperCase()} MTU ${s.mtu} MRU ${s.mru}${s.mssIpv4 ? ` (TCP MSS ${s.mssIpv4})` : ''}`;
+  };
+  row('PPP', `name ${c.ppp.name}; ${sz('pptp')}; ${sz('l2tp')}; path MTU ${c.pathMtu}`);
+  row('Keepalive', c.ppp.keepalive.intervalS ? `LCP echo every ${c.ppp.keepalive.intervalS} s, down after ${c.ppp.keepalive.failures} missed` : 'off');
+  row('DNS/WINS', `${c.dns.length ? c.dns.join(', ') : 'none'} / ${c.wins.length ? c.wins.join(', ') : 'none'}`);
+  row('Limits', `${c.connections.max} sessions; client isolation ${c.clientIsolation ? 'on' : 'off'}; idle timeout ${c.ppp.idleTimeoutS ? `${c.ppp.idleTimeoutS} s` : 'off'}`);
+  return out.join('\n') + '\n';
+}
+
+const HELP = `Usage: tunppp check [--config tunppp.json | --pptpd-conf FILE [--xl2tpd-conf FILE]] [--chap-secrets FILE] [--json]
+
+Reads and validates every configuration file 'tunppp serve' would read with the
+same options — tunppp.json, or pptpd.conf/xl2tpd.conf and the pppd options
+files they name, and chap-secrets — and prints what serve would run: listeners,
+TUN device, pools, authentication, MPPE, MTU/MSS, limits. Opens nothing and
+changes nothing (the embedded default's chap-secrets is not created).
+
+Options:
+  --config FILE        tunppp.json
+  --pptpd-conf FILE    pptpd.conf (and its option file)
+  --xl2tpd-conf FILE   xl2tpd.conf (and its pppoptfile)
+  --chap-secrets FILE  users file; default from the configuration
+  --json               print the validated configuration as JSON
+
+Exit codes: 0 valid (warnings allowed), 2 invalid (the message names file and line).
+`;
+
+export const checkCommand: Subcommand = {
+  name: 'check',
+  summary: 'Validate all configuration files and print what serve would run',
+  help: HELP,
+  async run(argv, ctx) {
+    const { values } = parseCommandArgs('check', argv, {
+      help: { type: 'boolean', short: 'h' },
+      config: { type: 'string' },
+      'pptpd-conf': { type: 'string' },
+      'xl2tpd-conf': { type: 'string' },
+      'chap-secrets': { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    if (values.help) {
+      ctx.stdout.write(HELP);
+      return EXIT.OK;
+    }
+    const loaded = await loadForServe(values, ctx.cwd, false);
+    if (values.json) {
+      ctx.stdout.write(`${JSON.stringify({ sources: loaded.sources, users: loaded.secrets.length, warnings: loaded.warnings.map(formatWarning), config: loaded.config }, null, 2)}\n`);
+      return EXIT.OK;
+    }
+    const w = loaded.warnings.length;
+    ctx.stdout.write(`tunppp check: configuration valid${w ? ` with ${w} warning${w === 1 ? '' : 's'}` : ''}\n`);
+    ctx.stdout.write(`Read: ${loaded.sources.length ? loaded.sources.join(', ') : '(embedded default)'}\n\nServe would run:\n`);
+    ctx.stdout.write(describeRun(loaded));
+    if (w) ctx.stdout.write(`\nWarnings:\n${loaded.warnings.map((x) => `  ${formatWarning(x).replace(/\n/g, '\n  ')}`).join('\n')}\n`);
+    const priv = checkPrivileges();
+    const needGre = loaded.config.listen.pptp.enabled;
+    const problems = priv.problems.filter((p) => p.code === 'TUN_OPEN' || needGre);
+    if (problems.length) ctx.stdout.write(`\nThis process could not run it: ${problems.map((p) => `${p.message} (${p.hint})`).join('; ')}\n`);
+    return EXIT.OK;
+  },
+};

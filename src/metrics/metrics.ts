@@ -1,0 +1,239 @@
+/**
+ * Prometheus metrics of a running server (prom-client). Everything is read on
+ * scrape from the plain counters the server keeps (ServerStats, the GRE
+ * endpoint, the TUN side, each session's counters) — no per-packet work.
+ * Control-plane events that have no counter of their own (auth failures by
+ * reason, session setup latency, a link's final counters) come from the log
+ * tap (src/ops/log-ring.ts): `observe(record)`.
+ *
+ * Names follow the Prometheus conventions: `tunppp_` prefix, `_total` for
+ * counters, base units (bytes, seconds). docs/operations.md lists them.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LogRecord } from '../ops/log-ring.js';
+import type { MetricsSource } from './source.js';
+import { SessionTotals } from './totals.js';
+
+/** Auth failure reasons the metrics label with (from PPP's auth machines). */
+export const AUTH_FAILURE_REASONS = ['rejected', 'timeout', 'backend-error', 'unknown'] as const;
+
+/** The metrics of one server. */
+export interface ServerMetrics {
+  registry: Registry;
+  /** Feeds one log record (auth failures, link-up latency, link-down totals). */
+  observe(rec: LogRecord): void;
+  /** Counts a reload. */
+  reloaded(ok: boolean): void;
+  /** The exposition text. */
+  scrape(): Promise<{ contentType: string; body: string }>;
+  /** Auth failures by reason so far (for the dashboard). */
+  authFailuresByReason(): Record<string, number>;
+}
+
+/** Options. */
+export interface MetricsOptions {
+  /** Process metrics (CPU, memory, event-loop lag, fds). Default true. */
+  processMetrics?: boolean;
+}
+
+/** Reason of an auth-failed log line ("… (rejected)", "… (timeout, may retry)"). */
+export function authFailureReason(msg: string): (typeof AUTH_FAILURE_REASONS)[number] {
+  const m = /\((rejected|timeout|backend-error)[,)]/.exec(msg);
+  return (m?.[1] as 'rejected' | 'timeout' | 'backend-error' | undefined) ?? 'unknown';
+}
+
+/** Builds the registry for `src`. */
+export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {}): ServerMetrics {
+  const registry = new Registry();
+  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'tunppp_' });
+  const totals = new SessionTotals();
+  const authFailures: Record<string, number> = {};
+  let authFailureEvents = 0;
+  const reloads = { ok: 0, failed: 0 };
+  const registers = [registry];
+
+  /** A counter whose value is read from a plain number on scrape. */
+  const mirror = (name: string, help: string, read: () => number): void => {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  };
+
+  new Gauge({
+    name: 'tunppp_sessions',
+    help: 'Live PPP sessions by transport and state (starting: negotiating; up: data flows)',
+    labelNames: ['protocol', 'state'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const protocol of ['pptp', 'l2tp']) for (const state of ['starting', 'up']) this.set({ protocol, state }, 0);
+      for (const l of src.links()) if (l.state !== 'down') this.inc({ protocol: l.transport.proto, state: l.state });
+    },
+  });
+  mirror('tunppp_sessions_started_total', 'PPP sessions started (calls accepted)', () => src.stats.linksStarted);
+  mirror('tunppp_sessions_established_total', 'PPP sessions that reached the up state', () => src.stats.linksUp);
+  mirror('tunppp_sessions_ended_total', 'PPP sessions ended', () => src.stats.linksEnded);
+  mirror('tunppp_auth_successes_total', 'Peers that authenticated', () => src.stats.authOk);
+  new Counter({
+    name: 'tunppp_auth_failures_total',
+    help: 'Failed peer authentications by reason (rejected: wrong user or password; timeout: no answer; backend-error)',
+    labelNames: ['reason'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const r of AUTH_FAILURE_REASONS) this.inc({ reason: r }, authFailures[r] ?? 0);
+      // Failures the log tap did not see (it starts with the process; counters do too) count as unknown.
+      const missing = src.stats.authFailed - authFailureEvents;
+      if (missing > 0) this.inc({ reason: 'unknown' }, missing);
+    },
+  });
+  mirror('tunppp_pmtu_events_total', 'Path-MTU events that lowered a link MTU (ICMP fragmentation needed, EMSGSIZE)', () => src.stats.pmtuEvents);
+  mirror('tunppp_icmp_too_big_sent_total', 'ICMP fragmentation-needed sent toward inner senders', () => src.stats.icmpTooBigSent);
+  mirror('tunppp_fragmented_total', 'IPv4 packets fragmented to fit the tunnel', () => src.stats.fragmented);
+  mirror('tunppp_mss_clamped_total', 'TCP SYNs whose MSS was lowered', () => src.stats.mssClamped);
+
+  let lastTotals = new Map<string, ReturnType<SessionTotals['scrape']> extends Map<string, infer V> ? V : never>();
+  /** Read by each of the byte, packet and drop metrics (O(links), only on scrape). */
+  const refreshTotals = (): void => {
+    lastTotals = totals.scrape(src.links());
+  };
+  new Counter({
+    name: 'tunppp_bytes_total',
+    help: 'IP payload bytes through PPP sessions (in: from clients; out: to clients)',
+    labelNames: ['protocol', 'direction'] as const,
+    registers,
+    collect() {
+      refreshTotals();
+      this.reset();
+      for (const protocol of ['pptp', 'l2tp']) {
+        const t = lastTotals.get(protocol);
+        this.inc({ protocol, direction: 'in' }, t?.bytesIn ?? 0);
+        this.inc({ protocol, direction: 'out' }, t?.bytesOut ?? 0);
+      }
+    },
+  });
+  new Counter({
+    name: 'tunppp_packets_total',
+    help: 'IP packets through PPP sessions (in: from clients; out: to clients)',
+    labelNames: ['protocol', 'direction'] as const,
+    registers,
+    collect() {
+      refreshTotals();
+      this.reset();
+      for (const protocol of ['pptp', 'l2tp']) {
+        const t = lastTotals.get(protocol);
+        this.inc({ protocol, direction: 'in' }, t?.packetsIn ?? 0);
+        this.inc({ protocol, direction: 'out' }, t?.packetsOut ?? 0);
+      }
+    },
+  });
+  new Counter({
+    name: 'tunppp_drops_total',
+    help: 'Packets dropped, by where (server, gre, tun, ppp) and why',
+    labelNames: ['source', 'reason'] as const,
+    registers,
+    collect() {
+      refreshTotals();
+      this.reset();
+      const s = src.stats;
+      this.inc({ source: 'server', reason: 'no-route' }, s.tunNoRoute);
+      this.inc({ source: 'server', reason: 'spoofed-source' }, s.spoofedSource);
+      this.inc({ source: 'server', reason: 'client-isolation' }, s.isolated);
+      this.inc({ source: 'server', reason: 'refused-at-limit' }, s.refusedAtLimit);
+      const g = src.gre();
+      if (g) {
+        this.inc({ source: 'gre', reason: 'malformed' }, g.malformed);
+        this.inc({ source: 'gre', reason: 'unknown-call' }, g.unknownCall);
+        this.inc({ source: 'gre', reason: 'tx-failed' }, g.txFailed);
+      }
+      const t = src.tun();
+      if (t) {
+        this.inc({ source: 'tun', reason: 'no-route' }, t.noRoute);
+        this.inc({ source: 'tun', reason: 'not-ipv4' }, t.notIp);
+        this.inc({ source: 'tun', reason: 'tx-failed' }, t.txFailed);
+      }
+      const ppp: Record<string, number> = {};
+      for (const tt of lastTotals.values()) for (const [k, v] of Object.entries(tt.drops)) ppp[k] = (ppp[k] ?? 0) + v;
+      for (const [reason, v] of Object.entries(ppp)) this.inc({ source: 'ppp', reason }, v);
+    },
+  });
+  new Counter({
+    name: 'tunppp_gre_packets_total',
+    help: 'GRE packets on the raw socket',
+    labelNames: ['direction'] as const,
+    registers,
+    collect() {
+      this.reset();
+      const g = src.gre();
+      this.inc({ direction: 'rx' }, g?.rx ?? 0);
+      this.inc({ direction: 'tx' }, g?.tx ?? 0);
+    },
+  });
+  mirror('tunppp_gre_icmp_errors_total', 'ICMP errors received for GRE (calls are kept)', () => src.gre()?.icmpErrors ?? 0);
+  new Counter({
+    name: 'tunppp_tun_packets_total',
+    help: 'Packets read from (rx) and written to (tx) the TUN device',
+    labelNames: ['direction'] as const,
+    registers,
+    collect() {
+      this.reset();
+      const t = src.tun();
+      this.inc({ direction: 'rx' }, t?.rxPackets ?? 0);
+      this.inc({ direction: 'tx' }, t?.txPackets ?? 0);
+    },
+  });
+  new Counter({
+    name: 'tunppp_reloads_total',
+    help: 'Configuration reloads (SIGHUP, POST /reload) by result',
+    labelNames: ['result'] as const,
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ result: 'ok' }, reloads.ok);
+      this.inc({ result: 'failed' }, reloads.failed);
+    },
+  });
+  const setup = new Histogram({
+    name: 'tunppp_session_setup_seconds',
+    help: 'Time from call start to link up (LCP, authentication, IPCP, CCP)',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30],
+    registers,
+  });
+
+  return {
+    registry,
+    observe(rec) {
+      if (rec.event === 'auth-failed' && /^Peer /.test(rec.msg)) {
+        const r = authFailureReason(rec.msg);
+        authFailures[r] = (authFailures[r] ?? 0) + 1;
+        authFailureEvents++;
+      } else if (rec.event === 'link-up' || rec.event === 'link-down') {
+        const id = rec.fields.link;
+        if (typeof id !== 'number') return;
+        const link = src.links().find((l) => l.id === id);
+        if (!link) return;
+        if (rec.event === 'link-up' && link.upAt !== undefined) setup.observe(Math.max(0, (link.upAt - link.startedAt) / 1000));
+        else if (rec.event === 'link-down') totals.retire(link);
+      }
+    },
+    reloaded(ok) {
+      if (ok) reloads.ok++;
+      else reloads.failed++;
+    },
+    async scrape() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+    authFailuresByReason() {
+      const out: Record<string, number> = { ...authFailures };
+      const missing = src.stats.authFailed - authFailureEvents;
+      if (missing > 0) out.unknown = (out.unknown ?? 0) + missing;
+      return out;
+    },
+  };
+}

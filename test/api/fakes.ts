@@ -1,0 +1,75 @@
+/** Fake links and a fake server for the API and metrics tests. */
+import type { SessionCounters } from '../../src/ppp/session.js';
+import type { LinkView } from '../../src/metrics/source.js';
+import { newServerStats, type ServerStats } from '../../src/server/stats.js';
+import type { OpsServer } from '../../src/api/ops.js';
+import type { CliContext } from '../../src/cli/context.js';
+import { PassThrough } from 'node:stream';
+
+/** A link whose counters and state the test sets. */
+export class FakeLink implements LinkView {
+  state: 'starting' | 'up' | 'down' = 'up';
+  readonly transport: { proto: 'pptp' | 'l2tp'; peerAddress: string };
+  readonly session: { counters: SessionCounters } = { counters: { framesIn: 0, framesOut: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, drops: {} } };
+  username: string | undefined;
+  authProtocol: string | undefined = 'mschap-v2';
+  peerIp: string | undefined;
+  localIp: string | undefined = '192.168.99.1';
+  mppe: string | undefined = '128-bit stateless';
+  mtu = 1400;
+  readonly startedAt: number;
+  upAt: number | undefined;
+  closes: string[] = [];
+  /** Whether close() ends the link at once (the peer acks the Terminate-Request). */
+  endsOnClose = true;
+
+  constructor(
+    readonly id: number,
+    opts: { proto?: 'pptp' | 'l2tp'; peer?: string; user?: string; ip?: string; startedAt?: number; upAfterMs?: number } = {},
+  ) {
+    this.transport = { proto: opts.proto ?? 'pptp', peerAddress: opts.peer ?? `203.0.113.${id}` };
+    this.username = opts.user;
+    this.peerIp = opts.ip;
+    this.startedAt = opts.startedAt ?? Date.now() - 60_000;
+    this.upAt = this.startedAt + (opts.upAfterMs ?? 800);
+  }
+
+  uptimeS(): number {
+    return (Date.now() - (this.upAt ?? this.startedAt)) / 1000;
+  }
+
+  close(reason: string): void {
+    this.closes.push(reason);
+    if (this.endsOnClose) this.state = 'down';
+  }
+}
+
+/** A server holding fake links. */
+export class FakeServer implements OpsServer {
+  readonly ctx: { stats: ServerStats; clock: { now(): number } } = { stats: newServerStats(), clock: { now: () => performance.now() } };
+  readonly listening = [{ proto: 'pptp', address: '10.0.0.1', port: 1723 }];
+  readonly tun = { name: 'tunppp0' };
+  live: FakeLink[] = [];
+  flushes = 0;
+
+  links(): FakeLink[] {
+    return this.live;
+  }
+
+  flush(): void {
+    this.flushes++;
+  }
+}
+
+/** A CLI context whose streams are collected into strings. */
+export function captureContext(env: NodeJS.ProcessEnv = {}): CliContext & { out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const stdin = new PassThrough();
+  stdin.end('');
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return { stdin, stdout, stderr, env, cwd: process.cwd(), out: () => out, err: () => err };
+}
