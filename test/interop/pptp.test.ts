@@ -49,7 +49,10 @@ function sameLcpAsPppd(lines: readonly DriverLine[], log: string): string {
 }
 
 
-describe('interop: PPTP control against real pptpd and pptp-linux', { skip, timeout: 25 * 60_000 }, () => {
+/** Secrets for both directions: pptpd's pppd (server "pptpd") and pptp-linux's pppd toward us (server "tunppp"). */
+const chapSecrets = "printf '%s\\n' 'interop pptpd secret *' 'interop tunppp secret *' >/etc/ppp/chap-secrets";
+
+describe('interop: PPTP against real pptpd and pptp-linux', { skip, timeout: 25 * 60_000 }, () => {
   const suite = guestSuite();
   const runCase = suite.runCase.bind(suite);
 
@@ -77,7 +80,7 @@ describe('interop: PPTP control against real pptpd and pptp-linux', { skip, time
         'debug',
         'logfile /var/log/pppd.log',
         'EOF',
-        'echo "interop pptpd secret *" >/etc/ppp/chap-secrets',
+        chapSecrets,
         'pptpd --debug',
         'for i in $(seq 100); do ss -ltn | grep -q ":1723 " && exit 0; sleep 0.1; done',
         'echo "pptpd is not listening on 1723"; exit 1',
@@ -154,7 +157,7 @@ describe('interop: PPTP control against real pptpd and pptp-linux', { skip, time
     await g.ok(
       [
         'pkill -x pppd; : >/var/log/syslog; rm -f /var/log/pppd-client.log',
-        'echo "interop tunppp secret *" >/etc/ppp/chap-secrets',
+        chapSecrets,
         `pppd pty "pptp ${lab.hostIp} --nolaunchpppd" name interop remotename tunppp require-mppe-128 refuse-eap noauth \\`,
         '  nodefaultroute nobsdcomp nodeflate nodetach maxfail 1 debug logfile /var/log/pppd-client.log >/dev/null 2>&1 &',
       ].join('\n'),
@@ -189,6 +192,45 @@ describe('interop: PPTP control against real pptpd and pptp-linux', { skip, time
       assert.match(logs, /Modem hangup/, 'pppd did not see the pty close');
       sameLcpAsPppd(lines, logs);
       return `${tr} then pptp-linux closes TCP; its pppd hung up`;
+    });
+  });
+
+  test('tunppp PPTP client (PptpControl + GreChannel + PppSession) → pptpd + pppd: MS-CHAPv2, MPPE-128 stateless, IPCP, pings answered', async (t) => {
+    await runCase(t, 'pptp-ppp tunppp→pptpd', async (lab, g) => {
+      await startPptpd(g);
+      await g.ok(': >/var/log/syslog; rm -f /var/log/pppd.log');
+      const d = startDriver(lab.ns, 'pptp-ppp-driver.ts', [lab.guestIp], { PINGS: '3' });
+      let done: DriverLine;
+      try {
+        done = await d.waitFor((l) => l['done'] === true, 'the end of the session', 30_000);
+      } finally {
+        d.kill();
+      }
+      const ev = (type: string): Record<string, unknown>[] => d.lines.filter((l) => (l['event'] as { type?: string } | undefined)?.type === type).map((l) => l['event'] as Record<string, unknown>);
+      const ctl = d.lines.filter((l) => l['ctl'] !== undefined).map((l) => String(l['ctl'])).join(' ');
+      const logs = await g.ok('sleep 0.3; cat /var/log/syslog; echo ---; cat /var/log/pppd.log');
+      assert.equal(done['ok'], true, `session did not complete: ${String(done['error'])}\ncontrol: ${ctl}\ndrops: ${JSON.stringify(d.lines.filter((l) => l['drop']))}\n${d.stderr}`);
+      assert.equal(ctl, '→SCCRQ ←SCCRP →OCRQ ←OCRP →STOPCCRQ ←STOPCCRP');
+      assert.deepEqual(ev('auth-ok').map((e) => [e['protocol'], e['direction']]), [['mschap-v2', 'self']], 'we authenticated to pppd with MS-CHAPv2 (and it proved itself back)');
+      assert.deepEqual(ev('mppe-up').map((e) => [e['strength'], e['stateless']]), [[128, true]]);
+      const ip = ev('ipv4-up')[0];
+      assert.equal(ip?.['localAddress'], '192.168.77.10', 'pptpd remoteip given to us');
+      assert.equal(ip?.['peerAddress'], '192.168.77.1', 'pptpd localip');
+      const pingLines = d.lines.filter((l) => l['ping'] !== undefined).map((l) => l['ping'] as { seq: number; rttMs: number; from: string });
+      assert.equal(pingLines.length, 3, 'three echo requests through MPPE answered by the guest kernel');
+      assert.ok(pingLines.every((p) => p.from === '192.168.77.1'));
+      const pppdLog = logs.split('\n---\n')[1] ?? logs;
+      // pppd 2.4.9 as server logs the Success it sends and "peer from calling number … authorized".
+      assert.match(pppdLog, /sent \[CHAP Success id=0x[0-9a-f]+ "S=[0-9A-F]{40} M=Access granted"\]/, `pppd did not accept our MS-CHAPv2 response:\n${pppdLog}`);
+      assert.match(pppdLog, /peer from calling number \S+ authorized/, `pppd did not authorize us:\n${pppdLog}`);
+      assert.match(logs, /MPPE 128-bit stateless compression enabled/, `pppd did not enable MPPE:\n${pppdLog}`);
+      assert.match(pppdLog, /Sent (\d+) bytes, received \1 bytes/, 'pppd counted as many IP bytes each way (our echo requests and its replies)');
+      assert.match(logs, /remote IP address 192\.168\.77\.10/);
+      // pppd offers IPV6CP (the guest has IPv6); our session runs IPv4 only and Protocol-Rejects it, as it should.
+      const drops = d.lines.filter((l) => l['drop'] !== undefined).map((l) => `${String(l['drop'])}: ${String(l['detail'])}`);
+      assert.deepEqual(drops.filter((x) => x !== 'ppp protocol-unknown: IPV6CP (Protocol-Reject sent)'), [], 'nothing else dropped on our side');
+      const rtt = pingLines.map((p) => p.rttMs).join('/');
+      return `${ctl}; MS-CHAPv2 both ways, MPPE-128 stateless, IPCP 192.168.77.10↔192.168.77.1, 3 pings answered (${rtt} ms), LCP closed cleanly`;
     });
   });
 });
