@@ -11,6 +11,7 @@ test('defaults: no radius section → chap-secrets only, RADIUS off, existing co
   assert.equal(c.radius.timeoutMs, 3000);
   assert.equal(c.radius.retries, 2);
   assert.equal(c.radius.nasIdentifier, 'tunppp');
+  assert.equal(c.radius.requireMessageAuthenticator, false);
   assert.deepEqual(c.radius.disconnect, { enabled: false, address: '0.0.0.0', port: 3799 });
   assert.equal(parseTunpppJson('{"auth": {"chapSecrets": "/x"}}', 't.json').auth.chapSecrets, '/x');
 });

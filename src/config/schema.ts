@@ -98,8 +98,12 @@ export const ConfigSchema = z.strictObject({
     accounting: z.boolean().default(false),
     /** Interim-Update interval in seconds; 0 = only when the server sends Acct-Interim-Interval. */
     interimS: z.number().int().min(0).max(86_400).default(0),
-    /** Drop Access-* replies without a Message-Authenticator (BlastRADIUS mitigation). */
-    requireMessageAuthenticator: z.boolean().default(true),
+    /**
+     * Drop Access-* replies without a Message-Authenticator (BlastRADIUS
+     * mitigation). Off by default: FreeRADIUS before 3.2.5 (Debian 12) does
+     * not sign replies unless configured to; turn it on when the servers do.
+     */
+    requireMessageAuthenticator: z.boolean().default(false),
     /** RFC 5176 Disconnect-Request listener; requests are accepted from the servers above, with their secrets. */
     disconnect: z.strictObject({
       enabled: z.boolean().default(false),

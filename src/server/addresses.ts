@@ -78,6 +78,19 @@ export class AddressBook<T extends AddressOwner = AddressOwner> {
     return undefined;
   }
 
+  /**
+   * A specific address for a link (RADIUS Framed-IP-Address): reserved in the
+   * pool that holds it, or used as is outside every pool when no link owns it.
+   * Undefined when it is taken.
+   */
+  allocateAddress(proto: 'pptp' | 'l2tp', address: string): string | undefined {
+    const a = parseIpv4(address);
+    if (a === undefined) return undefined;
+    const owning = this.pools.filter((p) => p.protocols.includes(proto)).find((p) => p.pool.contains(a));
+    if (owning) return owning.pool.reserve(a) ? address : undefined;
+    return this.owners.has(a) ? undefined : address;
+  }
+
   /** Returns `address` to its pool. */
   release(address: string): void {
     const a = parseIpv4(address);

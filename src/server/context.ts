@@ -14,6 +14,7 @@ import type { Scheduler } from './scheduler.js';
 import type { AddressBook } from './addresses.js';
 import type { TunSide } from './tun-side.js';
 import type { ServerStats } from './stats.js';
+import type { LinkObserver } from './link.js';
 
 /** Shared state of one server (or client) process. */
 export interface ServerContext {
@@ -29,4 +30,6 @@ export interface ServerContext {
   stats: ServerStats;
   /** Next link number (for logs and the API). */
   nextLinkId(): number;
+  /** Watchers of every link's lifecycle (RADIUS accounting). */
+  observers?: LinkObserver[];
 }

@@ -15,7 +15,7 @@
  */
 import type { Millis } from '../core/machine.js';
 import { PppSession, type SessionEvent, type SessionOptions, type SessionOutput } from '../ppp/session.js';
-import type { AuthProtocol, AuthVerdict, VerifyRequest } from '../ppp/auth/types.js';
+import type { AuthBackend, AuthProtocol, AuthVerdict, VerifyRequest } from '../ppp/auth/types.js';
 import { bestTunnelMtu, mssFor, type TunnelOptions } from '../mtu/overhead.js';
 import { clampTcpMss, fragmentIpv4, icmpFragNeeded, ipv4DontFragment, ipv4Src, ipVersion } from '../wire/ip.js';
 import { parseIpv4 } from '../config/ipv4.js';
@@ -70,6 +70,19 @@ export function serverSessionOptions(ctx: ServerContext, proto: 'pptp' | 'l2tp')
   return opts;
 }
 
+/** Watches every link of a server (RADIUS accounting, session limits). */
+export interface LinkObserver {
+  /** The link is up (IPCP opened). */
+  linkUp?(link: PppLink, now: Millis): void;
+  /** The link is down and gone; its counters are final. */
+  linkEnded?(link: PppLink, reason: string, now: Millis): void;
+}
+
+/** A backend that wants the link a request comes from (RADIUS: NAS-Port, Calling-Station-Id, limits). */
+export interface LinkAuthBackend extends AuthBackend {
+  verifyForLink(request: VerifyRequest, link: PppLink): AuthVerdict | Promise<AuthVerdict>;
+}
+
 /** Link lifecycle states, for the API and logs. */
 export type LinkState = 'starting' | 'up' | 'down';
 
@@ -105,6 +118,8 @@ export class PppLink implements TunRoute {
   onEnded: ((reason: string) => void) | undefined;
   /** Client role: called on link-up with the addresses. */
   onUp: (() => void) | undefined;
+  /** An address the auth backend assigned (RADIUS Framed-IP-Address); IPCP offers it instead of a pool address. */
+  framedAddress: string | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -119,7 +134,7 @@ export class PppLink implements TunRoute {
     if (options.role === 'server') {
       sessionOptions.addressPool = {
         allocate: () => {
-          const a = ctx.addresses.allocate(transport.proto, this.username);
+          const a = this.framedAddress !== undefined ? ctx.addresses.allocateAddress(transport.proto, this.framedAddress) : ctx.addresses.allocate(transport.proto, this.username);
           if (a !== undefined) this.reserved = a;
           return a;
         },
@@ -278,7 +293,8 @@ export class PppLink implements TunRoute {
     this.username = req.username;
     let verdict: AuthVerdict | Promise<AuthVerdict>;
     try {
-      verdict = this.ctx.backend.verify(req);
+      const b = this.ctx.backend as Partial<LinkAuthBackend> & AuthBackend;
+      verdict = b.verifyForLink ? b.verifyForLink(req, this) : b.verify(req);
     } catch (err) {
       this.log.error('auth-backend', `authentication backend failed: ${(err as Error).message}`);
       verdict = { ok: false, retryable: false, message: 'authentication backend error' };
@@ -345,6 +361,7 @@ export class PppLink implements TunRoute {
         this.ctx.stats.linksUp++;
         this.log.info('link-up', `link up: user ${this.username ?? '(none)'}, local ${this.localIp ?? '-'}, remote ${this.peerIp ?? '-'}, MTU ${this.mtu}`, { user: this.username, ip: this.peerIp, mtu: this.mtu });
         this.onUp?.();
+        for (const o of this.ctx.observers ?? []) o.linkUp?.(this, now);
         break;
       case 'phase':
         if (e.phase === 'Terminate' && this.session.lcp.fsm.reason.startsWith('peer not responding')) this.peerDead = this.session.lcp.fsm.reason;
@@ -377,6 +394,7 @@ export class PppLink implements TunRoute {
     });
     this.transport.close(this.endReason, now);
     this.onEnded?.(this.endReason);
+    for (const o of this.ctx.observers ?? []) o.linkEnded?.(this, this.endReason, now);
   }
 }
 

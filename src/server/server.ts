@@ -21,6 +21,7 @@ import { AddressBook } from './addresses.js';
 import type { ServerContext } from './context.js';
 import type { PppLink } from './link.js';
 import { PptpService } from './pptp-service.js';
+import { RadiusService, resolveRadiusServers } from './radius-glue.js';
 import { L2tpService } from './l2tp-service.js';
 import { Scheduler } from './scheduler.js';
 import { newServerStats } from './stats.js';
@@ -88,7 +89,10 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
   );
   const scheduler = new Scheduler(clock);
   const addresses = new AddressBook<PppLink>(config, secrets, config.ppp.name);
-  const backend = opts.backend ?? secretBackend((user, server) => lookupSecret(secrets, user, server)?.secret);
+  // RADIUS (auth.backends, accounting, Disconnect-Request) wraps chap-secrets in one chained backend.
+  const radius = !opts.backend && RadiusService.wanted(config) ? new RadiusService(config, secrets, await resolveRadiusServers(config), clock, rng, log) : undefined;
+  await radius?.start();
+  const backend = opts.backend ?? radius ?? secretBackend((user, server) => lookupSecret(secrets, user, server)?.secret);
   let linkIds = 0;
   const tun = openTun({ name: config.tun.name, mtu: tunMtu, address: pool.local, prefix });
   const flushers: (() => void)[] = [];
@@ -110,6 +114,7 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
     stats: newServerStats(),
     nextLinkId: () => ++linkIds,
   };
+  if (radius) ctx.observers = [radius];
   scheduler.afterFire = () => {
     flushAll();
     tunSide.flush();
@@ -135,6 +140,7 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
     await pptp?.stop(0);
     gre?.close();
     tun.close();
+    await radius?.stop();
     throw err;
   }
   log.info('serve-start', `tunppp serving on ${listening.map((l) => `${l.proto} ${l.address}:${l.port}`).join(', ')}; TUN ${tun.name} ${pool.local}/${prefix} MTU ${tunMtu}`, { tun: tun.name });
@@ -152,11 +158,13 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
     reload(next) {
       ctx.config = { ...next.config, listen: ctx.config.listen, pools: ctx.config.pools, tun: ctx.config.tun };
       ctx.secrets = next.secrets;
-      if (!opts.backend) ctx.backend = secretBackend((user, server) => lookupSecret(next.secrets, user, server)?.secret);
+      if (radius) radius.reload(next.config, next.secrets);
+      else if (!opts.backend) ctx.backend = secretBackend((user, server) => lookupSecret(next.secrets, user, server)?.secret);
       addresses.setSecrets(next.secrets, next.config.ppp.name);
     },
     async stop() {
       await Promise.all([pptp?.stop(), l2tp?.stop()]);
+      await radius?.stop();
       scheduler.stop();
       gre?.close();
       tun.close();

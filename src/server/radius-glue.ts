@@ -1,0 +1,536 @@
+/**
+ * The impure side of RADIUS: UDP sockets and timers around the pure client
+ * machine (src/radius/client.ts), the `AuthBackend` the links call,
+ * accounting driven by link events, session limits from the Access-Accept
+ * (Session-Timeout, Idle-Timeout, Acct-Interim-Interval, Framed-IP-Address)
+ * and the RFC 5176 Disconnect-Request listener.
+ *
+ * Backends chain in `auth.backends` order: chap-secrets answers for the users
+ * it knows and passes the others on; RADIUS answers for everyone, and only
+ * when no server answers does the next backend get the request.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import type { Config } from '../config/schema.js';
+import { lookupSecret, type ChapSecret } from '../config/chap-secrets.js';
+import { ConfigError } from '../core/errors.js';
+import type { Millis } from '../core/machine.js';
+import type { Rng } from '../core/rng.js';
+import type { Clock } from '../io/clock.js';
+import type { Logger } from '../log/logger.js';
+import type { AuthBackend, AuthVerdict, VerifyRequest } from '../ppp/auth/types.js';
+import { verifyWithSecret } from '../ppp/auth/verify.js';
+import { accountingAttributes, terminateCauseFor, type AcctSession } from '../radius/accounting.js';
+import { accessRequest, authResultFromResponse, type AcceptInfo, type NasInfo } from '../radius/auth.js';
+import { RadiusClient, type RadiusClientInput, type RadiusClientOutput } from '../radius/client.js';
+import {
+  ATTR,
+  ERROR_CAUSE,
+  RADIUS_CODE,
+  attrIpv4,
+  attrText,
+  encodeRadiusPacket,
+  findAttr,
+  intAttr,
+  messageAuthenticatorPlaceholder,
+  parseRadiusPacket,
+  signResponse,
+  verifyRequest,
+  type RadiusAttribute,
+  type RadiusPacket,
+} from '../radius/codec.js';
+import type { PppLink } from './link.js';
+
+/** A RADIUS server with its secret read and its address resolved. */
+export interface RadiusEndpoint {
+  address: string;
+  port: number;
+  acctPort: number;
+  secret: string;
+}
+
+/** An answer from a server. */
+export interface RadiusAnswer {
+  packet: RadiusPacket;
+  requestAuthenticator: Uint8Array;
+  secret: Uint8Array | string;
+  server: number;
+}
+
+/** Reads secrets (secretFile: first line) and resolves host names. Throws ConfigError. */
+export async function resolveRadiusServers(config: Config): Promise<RadiusEndpoint[]> {
+  const out: RadiusEndpoint[] = [];
+  for (const [i, s] of config.radius.servers.entries()) {
+    let secret = s.secret;
+    if (secret === undefined && s.secretFile !== undefined) {
+      try {
+        secret = (await readFile(s.secretFile, 'utf8')).split(/\r?\n/)[0]!.trim();
+      } catch (err) {
+        throw new ConfigError('CONFIG_VALUE', `cannot read RADIUS secret file: ${(err as Error).message}`, { file: s.secretFile }, `create it with the shared secret on the first line, or set radius.servers[${i}].secret`);
+      }
+      if (secret === '') throw new ConfigError('CONFIG_VALUE', 'RADIUS secret file is empty', { file: s.secretFile }, 'put the shared secret on its first line');
+    }
+    let address = s.address;
+    if (isIP(address) === 0) {
+      try {
+        address = (await lookup(address)).address;
+      } catch (err) {
+        throw new ConfigError('CONFIG_VALUE', `cannot resolve RADIUS server ${s.address}: ${(err as Error).message}`, { file: '(config)' }, `check radius.servers[${i}].address`);
+      }
+    }
+    out.push({ address, port: s.port, acctPort: s.acctPort, secret: secret! });
+  }
+  return out;
+}
+
+/** Timing options of a UDP client. */
+export interface RadiusUdpOptions {
+  timeoutMs: number;
+  retries: number;
+  requireMessageAuthenticator?: boolean;
+}
+
+/**
+ * One RADIUS client machine on one UDP socket, for either the authentication
+ * or the accounting port of each server. `request` resolves with the answer,
+ * or undefined when no server answered.
+ */
+export class RadiusUdpClient {
+  private socket: Socket | undefined;
+  private readonly machine: RadiusClient;
+  private readonly waiters = new Map<number, (a: RadiusAnswer | undefined) => void>();
+  private nextTag = 1;
+  private timer: NodeJS.Timeout | undefined;
+  /** Datagrams dropped, by reason. */
+  readonly drops: Record<string, number> = {};
+
+  constructor(
+    private readonly servers: readonly { address: string; port: number; secret: string }[],
+    opts: RadiusUdpOptions,
+    private readonly clock: Clock,
+    rng: Rng,
+    private readonly log?: Logger,
+  ) {
+    const machineOpts: ConstructorParameters<typeof RadiusClient>[0] = { servers: servers.map((s) => ({ secret: s.secret })), timeoutMs: opts.timeoutMs, retries: opts.retries };
+    if (opts.requireMessageAuthenticator !== undefined) machineOpts.requireMessageAuthenticator = opts.requireMessageAuthenticator;
+    this.machine = new RadiusClient(machineOpts, rng);
+  }
+
+  /** Opens the socket (IPv6 when the first server is IPv6). */
+  async start(): Promise<void> {
+    const v6 = isIP(this.servers[0]?.address ?? '') === 6;
+    const sock = createSocket(v6 ? 'udp6' : 'udp4');
+    sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
+    sock.on('error', (err) => this.log?.warn('radius-socket', `RADIUS socket error: ${err.message}`));
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind(0, () => {
+        sock.off('error', reject);
+        resolve();
+      });
+    });
+    sock.unref();
+    this.socket = sock;
+  }
+
+  /** Requests in flight or queued. */
+  get outstanding(): number {
+    return this.machine.outstanding;
+  }
+
+  /** Sends a request; resolves with the verified answer or undefined after every server timed out. */
+  request(code: typeof RADIUS_CODE.ACCESS_REQUEST | typeof RADIUS_CODE.ACCOUNTING_REQUEST, attributes: RadiusAttribute[], password?: Uint8Array): Promise<RadiusAnswer | undefined> {
+    const tag = this.nextTag++;
+    const input: RadiusClientInput = { type: 'request', tag, code, attributes };
+    if (password !== undefined) input.password = password;
+    return new Promise((resolve) => {
+      this.waiters.set(tag, resolve);
+      this.run(input);
+    });
+  }
+
+  /** Closes the socket; outstanding requests resolve as unanswered. */
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.socket?.close();
+    this.socket = undefined;
+    for (const [tag, w] of this.waiters) {
+      this.machine.handle({ type: 'cancel', tag }, this.clock.now());
+      w(undefined);
+    }
+    this.waiters.clear();
+  }
+
+  private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+    const server = this.servers.findIndex((s) => sameAddress(s.address, rinfo.address) && s.port === rinfo.port);
+    if (server < 0) {
+      this.drops['unknown-source'] = (this.drops['unknown-source'] ?? 0) + 1;
+      return;
+    }
+    this.run({ type: 'response', server, bytes: new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength) });
+  }
+
+  private run(input: RadiusClientInput): void {
+    this.apply(this.machine.handle(input, this.clock.now()));
+  }
+
+  private apply(outs: RadiusClientOutput[]): void {
+    for (const o of outs) {
+      if (o.kind === 'send') {
+        const s = this.servers[o.server]!;
+        this.socket?.send(o.bytes, s.port, s.address, (err) => {
+          if (err) this.log?.debug('radius-send', `RADIUS send to ${s.address}:${s.port} failed: ${err.message}`);
+        });
+      } else if (o.kind === 'drop') {
+        this.drops[o.reason] = (this.drops[o.reason] ?? 0) + 1;
+        this.log?.debug('radius-drop', `RADIUS reply dropped: ${o.reason}${o.detail ? ` (${o.detail})` : ''}`);
+      } else {
+        const e = o.event;
+        if (e.type === 'response') {
+          const w = this.waiters.get(e.tag);
+          this.waiters.delete(e.tag);
+          w?.({ packet: e.packet, requestAuthenticator: e.requestAuthenticator, secret: e.secret, server: e.server });
+        } else if (e.type === 'timeout') {
+          const w = this.waiters.get(e.tag);
+          this.waiters.delete(e.tag);
+          w?.(undefined);
+        } else {
+          const s = this.servers[e.server]!;
+          this.log?.warn('radius-server-down', `RADIUS server ${s.address}:${s.port} does not answer; next requests go to server ${e.next + 1}`);
+        }
+      }
+    }
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const d = this.machine.nextDeadline();
+    if (d === undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.apply(this.machine.handle({ type: 'timeout' }, this.clock.now()));
+    }, Math.max(0, d - this.clock.now()));
+  }
+}
+
+function sameAddress(a: string, b: string): boolean {
+  return a === b || `::ffff:${a}` === b || a === `::ffff:${b}`;
+}
+
+/** A link's RADIUS state, from Access-Accept to Stop. */
+interface Tracked {
+  link: PppLink;
+  sessionId: string;
+  accept: AcceptInfo | undefined;
+  authentic: 'radius' | 'local';
+  upAt: Millis | undefined;
+  nextInterimAt: Millis | undefined;
+  interimMs: number;
+  lastActivityAt: Millis;
+  lastPackets: number;
+  stopSent: boolean;
+}
+
+/** Thrown inside the chain when no RADIUS server answered. */
+class RadiusUnreachable extends Error {}
+
+/**
+ * RADIUS for one server process: the auth backend (chained with
+ * chap-secrets), accounting, session limits and Disconnect-Request.
+ */
+export class RadiusService implements AuthBackend {
+  private auth: RadiusUdpClient | undefined;
+  private acct: RadiusUdpClient | undefined;
+  private dae: Socket | undefined;
+  private tick: NodeJS.Timeout | undefined;
+  private readonly tracked = new Map<PppLink, Tracked>();
+  private readonly acctPending = new Set<Promise<unknown>>();
+  private sessionSeq = 0;
+  private readonly bootId: string;
+  /** Where the Disconnect listener is bound. */
+  disconnectPort: number | undefined;
+
+  constructor(
+    private config: Config,
+    private secrets: readonly ChapSecret[],
+    private readonly endpoints: readonly RadiusEndpoint[],
+    private readonly clock: Clock,
+    private readonly rng: Rng,
+    private readonly log: Logger,
+  ) {
+    this.bootId = [...rng.bytes(4)].map((b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
+  }
+
+  /** True when the configuration uses RADIUS at all. */
+  static wanted(config: Config): boolean {
+    return config.auth.backends.includes('radius') || config.radius.accounting || config.radius.disconnect.enabled;
+  }
+
+  /** Opens the sockets and the Disconnect listener. */
+  async start(): Promise<void> {
+    const r = this.config.radius;
+    const opts = { timeoutMs: r.timeoutMs, retries: r.retries, requireMessageAuthenticator: r.requireMessageAuthenticator };
+    if (this.config.auth.backends.includes('radius')) {
+      this.auth = new RadiusUdpClient(this.endpoints.map((e) => ({ address: e.address, port: e.port, secret: e.secret })), opts, this.clock, this.rng, this.log);
+      await this.auth.start();
+    }
+    if (r.accounting) {
+      this.acct = new RadiusUdpClient(this.endpoints.map((e) => ({ address: e.address, port: e.acctPort, secret: e.secret })), { timeoutMs: r.timeoutMs, retries: r.retries }, this.clock, this.rng, this.log);
+      await this.acct.start();
+    }
+    if (r.disconnect.enabled) await this.listenDisconnect(r.disconnect.address, r.disconnect.port);
+    this.tick = setInterval(() => this.onTick(), 1000);
+    this.tick.unref();
+  }
+
+  /** New configuration and secrets for links that start from now on. */
+  reload(config: Config, secrets: readonly ChapSecret[]): void {
+    this.config = { ...config, radius: this.config.radius };
+    this.secrets = secrets;
+  }
+
+  /** Waits (bounded by the retransmission budget) for Stop records, then closes the sockets. */
+  async stop(): Promise<void> {
+    if (this.tick) clearInterval(this.tick);
+    this.tick = undefined;
+    await Promise.allSettled([...this.acctPending]);
+    this.auth?.close();
+    this.acct?.close();
+    this.dae?.close();
+    this.auth = this.acct = this.dae = undefined;
+  }
+
+  /** AuthBackend without link context. */
+  verify(request: VerifyRequest): Promise<AuthVerdict> {
+    return this.verifyForLink(request, undefined);
+  }
+
+  /** AuthBackend with the link: NAS-Port, Calling-Station-Id and Acct-Session-Id go in the request. */
+  async verifyForLink(request: VerifyRequest, link: PppLink | undefined): Promise<AuthVerdict> {
+    for (const b of this.config.auth.backends) {
+      if (b === 'chap-secrets') {
+        const secret = lookupSecret(this.secrets, request.username, request.authenticatorName)?.secret;
+        if (secret === undefined) continue;
+        const v = verifyWithSecret(request, secret);
+        if (link) this.track(link).authentic = 'local';
+        return v;
+      }
+      try {
+        return await this.radiusVerify(request, link);
+      } catch (err) {
+        if (!(err instanceof RadiusUnreachable)) throw err;
+        this.log.warn('radius-timeout', `no RADIUS server answered for ${request.username}`);
+      }
+    }
+    return { ok: false, retryable: false, message: 'authentication failed' };
+  }
+
+  private async radiusVerify(request: VerifyRequest, link: PppLink | undefined): Promise<AuthVerdict> {
+    if (!this.auth) throw new RadiusUnreachable();
+    const t = link ? this.track(link) : undefined;
+    const parts = accessRequest(request, this.nasInfo(link, t?.sessionId));
+    const answer = await this.auth.request(RADIUS_CODE.ACCESS_REQUEST, parts.attributes, parts.password);
+    if (parts.password) parts.password.fill(0);
+    if (answer === undefined) throw new RadiusUnreachable();
+    const result = authResultFromResponse(request, answer.packet, answer.secret, answer.requestAuthenticator);
+    if (result.problem) this.log.warn('radius-reply', `RADIUS reply for ${request.username}: ${result.problem}`);
+    if (t && result.verdict.ok) {
+      t.accept = result.accept;
+      t.authentic = 'radius';
+      if (result.accept?.framedIpAddress !== undefined && link) link.framedAddress = result.accept.framedIpAddress;
+    }
+    this.log.info('radius-auth', `RADIUS ${result.verdict.ok ? 'accepted' : 'rejected'} ${request.username} (${request.protocol})`, { user: request.username });
+    return result.verdict;
+  }
+
+  private track(link: PppLink): Tracked {
+    let t = this.tracked.get(link);
+    if (!t) {
+      // Acct-Session-Id: boot id and a counter, unique across restarts (RFC 2866 §5.5).
+      t = {
+        link,
+        sessionId: `${this.bootId}-${(++this.sessionSeq).toString(16).toUpperCase().padStart(8, '0')}`,
+        accept: undefined,
+        authentic: 'local',
+        upAt: undefined,
+        nextInterimAt: undefined,
+        interimMs: 0,
+        lastActivityAt: this.clock.now(),
+        lastPackets: 0,
+        stopSent: false,
+      };
+      this.tracked.set(link, t);
+    }
+    return t;
+  }
+
+  private nasInfo(link: PppLink | undefined, sessionId: string | undefined): NasInfo {
+    const nas: NasInfo = { nasIdentifier: this.config.radius.nasIdentifier };
+    if (this.config.radius.nasIpAddress !== undefined) nas.nasIpAddress = this.config.radius.nasIpAddress;
+    if (link) {
+      nas.nasPort = link.id;
+      nas.nasPortId = link.transport.proto;
+      nas.callingStationId = link.transport.peerAddress;
+    }
+    if (sessionId !== undefined) nas.acctSessionId = sessionId;
+    return nas;
+  }
+
+  private acctSession(t: Tracked): AcctSession {
+    const s: AcctSession = {
+      sessionId: t.sessionId,
+      username: t.link.username ?? '',
+      nas: this.nasInfo(t.link, undefined),
+      classes: t.accept?.classes ?? [],
+      authentic: t.authentic,
+    };
+    if (t.link.peerIp !== undefined) s.framedIpAddress = t.link.peerIp;
+    return s;
+  }
+
+  private counters(t: Tracked, now: Millis): { inputOctets: number; outputOctets: number; inputPackets: number; outputPackets: number; sessionTimeS: number } {
+    const c = t.link.session.counters;
+    return { inputOctets: c.bytesIn, outputOctets: c.bytesOut, inputPackets: c.packetsIn, outputPackets: c.packetsOut, sessionTimeS: t.upAt === undefined ? 0 : (now - t.upAt) / 1000 };
+  }
+
+  private sendAcct(attrs: RadiusAttribute[], what: string): void {
+    const client = this.acct;
+    if (!client) return;
+    const p = client.request(RADIUS_CODE.ACCOUNTING_REQUEST, attrs).then((a) => {
+      if (!a) this.log.warn('radius-acct', `no RADIUS server acknowledged accounting ${what}`);
+    });
+    this.acctPending.add(p);
+    void p.finally(() => this.acctPending.delete(p));
+  }
+
+  /** Link observer: IPCP is up. */
+  linkUp(link: PppLink, now: Millis): void {
+    const t = this.track(link);
+    t.upAt = now;
+    t.lastActivityAt = now;
+    const interimS = t.accept?.acctInterimIntervalS ?? this.config.radius.interimS;
+    // RFC 2869 §5.16: not more often than every 60 s.
+    t.interimMs = interimS > 0 ? Math.max(60, interimS) * 1000 : 0;
+    if (t.interimMs > 0) t.nextInterimAt = now + t.interimMs;
+    if (this.acct) this.sendAcct(accountingAttributes('start', this.acctSession(t)), `Start for ${link.username ?? '?'}`);
+  }
+
+  /** Link observer: the link is down and gone. */
+  linkEnded(link: PppLink, reason: string, now: Millis): void {
+    const t = this.tracked.get(link);
+    if (!t) return;
+    this.tracked.delete(link);
+    if (t.upAt === undefined || t.stopSent || !this.acct) return;
+    t.stopSent = true;
+    this.sendAcct(accountingAttributes('stop', this.acctSession(t), this.counters(t, now), terminateCauseFor(reason)), `Stop for ${link.username ?? '?'}`);
+  }
+
+  /** Once a second: Session-Timeout, Idle-Timeout and Interim-Update. */
+  private onTick(): void {
+    const now = this.clock.now();
+    for (const t of [...this.tracked.values()]) {
+      if (t.upAt === undefined) continue;
+      const a = t.accept;
+      if (a?.sessionTimeoutS !== undefined && now - t.upAt >= a.sessionTimeoutS * 1000) {
+        t.link.close(`Session-Timeout (${a.sessionTimeoutS} s)`, now);
+        continue;
+      }
+      const c = t.link.session.counters;
+      const packets = c.packetsIn + c.packetsOut;
+      if (packets !== t.lastPackets) {
+        t.lastPackets = packets;
+        t.lastActivityAt = now;
+      }
+      if (a?.idleTimeoutS !== undefined && now - t.lastActivityAt >= a.idleTimeoutS * 1000) {
+        t.link.close(`Idle-Timeout (${a.idleTimeoutS} s)`, now);
+        continue;
+      }
+      if (t.nextInterimAt !== undefined && now >= t.nextInterimAt && this.acct) {
+        t.nextInterimAt = now + t.interimMs;
+        this.sendAcct(accountingAttributes('interim-update', this.acctSession(t), this.counters(t, now)), `Interim-Update for ${t.link.username ?? '?'}`);
+      }
+    }
+  }
+
+  private async listenDisconnect(address: string, port: number): Promise<void> {
+    const sock = createSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
+    sock.on('message', (msg, rinfo) => this.onDisconnect(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), rinfo));
+    sock.on('error', (err) => this.log.warn('radius-dae', `Disconnect listener error: ${err.message}`));
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind(port, address, () => {
+        sock.off('error', reject);
+        resolve();
+      });
+    });
+    sock.unref();
+    this.dae = sock;
+    this.disconnectPort = sock.address().port;
+    this.log.info('radius-dae', `RADIUS Disconnect-Request listener on ${address}:${this.disconnectPort}`);
+  }
+
+  /**
+   * RFC 5176 §3: a Disconnect-Request from a configured server, signed with
+   * its secret, naming a session by Acct-Session-Id, User-Name or
+   * Framed-IP-Address. ACK after the links are told to close; NAK 503 when
+   * nothing matches. CoA-Request gets CoA-NAK 405 (no CoA support).
+   */
+  private onDisconnect(bytes: Uint8Array, rinfo: RemoteInfo): void {
+    const server = this.endpoints.find((e) => sameAddress(e.address, rinfo.address));
+    if (!server) {
+      this.log.warn('radius-dae', `Disconnect-Request from unknown client ${rinfo.address} dropped`);
+      return;
+    }
+    const r = parseRadiusPacket(bytes);
+    if (!r.ok) return;
+    const req = r.value;
+    if (req.code !== RADIUS_CODE.DISCONNECT_REQUEST && req.code !== RADIUS_CODE.COA_REQUEST) return;
+    const check = verifyRequest(bytes, server.secret);
+    if (!check.ok) {
+      this.log.warn('radius-dae', `Disconnect-Request from ${rinfo.address} dropped: ${check.reason}`);
+      return;
+    }
+    const reply = (code: number, attrs: RadiusAttribute[]): void => {
+      const out = encodeRadiusPacket({ code, identifier: req.identifier, authenticator: new Uint8Array(16), attributes: [...attrs, messageAuthenticatorPlaceholder()] });
+      signResponse(out, req.authenticator, server.secret);
+      this.dae?.send(out, rinfo.port, rinfo.address);
+    };
+    if (req.code === RADIUS_CODE.COA_REQUEST) {
+      reply(RADIUS_CODE.COA_NAK, [intAttr(ATTR.ERROR_CAUSE, ERROR_CAUSE.UNSUPPORTED_SERVICE)]);
+      return;
+    }
+    const sid = findAttr(req, ATTR.ACCT_SESSION_ID);
+    const user = findAttr(req, ATTR.USER_NAME);
+    const ip = attrIpv4(findAttr(req, ATTR.FRAMED_IP_ADDRESS));
+    if (sid === undefined && user === undefined && ip === undefined) {
+      reply(RADIUS_CODE.DISCONNECT_NAK, [intAttr(ATTR.ERROR_CAUSE, ERROR_CAUSE.MISSING_ATTRIBUTE)]);
+      return;
+    }
+    const matches = [...this.tracked.values()].filter(
+      (t) =>
+        (sid === undefined || attrText(sid) === t.sessionId) &&
+        (user === undefined || attrText(user) === t.link.username) &&
+        (ip === undefined || ip === t.link.peerIp),
+    );
+    if (matches.length === 0) {
+      reply(RADIUS_CODE.DISCONNECT_NAK, [intAttr(ATTR.ERROR_CAUSE, ERROR_CAUSE.SESSION_CONTEXT_NOT_FOUND)]);
+      return;
+    }
+    const now = this.clock.now();
+    for (const t of matches) {
+      this.log.info('radius-dae', `Disconnect-Request from ${rinfo.address}: closing session ${t.sessionId} of ${t.link.username ?? '?'}`);
+      t.link.close('Disconnect-Request (admin reset)', now);
+    }
+    reply(RADIUS_CODE.DISCONNECT_ACK, []);
+  }
+
+  /** The Acct-Session-Id of a link, if RADIUS tracks it. */
+  sessionIdOf(link: PppLink): string | undefined {
+    return this.tracked.get(link)?.sessionId;
+  }
+}
