@@ -152,7 +152,9 @@ async function sessionsRun(s: string, c: string): Promise<{ rate: number; up: nu
     users: [['load', 'pw-load']],
     extra: { connections: { max: 5000 } },
   });
-  const server = new Proc(s, ['serve', '--config', cfg.config]);
+  const profDir = PROFILE_DIR ? join(PROFILE_DIR, 'sessions') : undefined;
+  if (profDir) mkdirSync(profDir, { recursive: true });
+  const server = new NodeProc(s, profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [], ['serve', '--config', cfg.config]);
   let lg: ChildProcess | undefined;
   try {
     await server.waitFor(new RegExp(`serving on pptp ${SERVER.replace(/\./g, '\\.')}:1723`));
@@ -185,6 +187,12 @@ async function sessionsRun(s: string, c: string): Promise<{ rate: number; up: nu
     lg?.kill('SIGKILL');
     await server.stop('SIGTERM', 15_000);
     cfg.cleanup();
+    const f = profDir ? readdirSync(profDir).find((n) => n.endsWith('.cpuprofile')) : undefined;
+    if (profDir && f) {
+      const md = profileMarkdown(summariseCpuProfile(join(profDir, f), 25));
+      writeFileSync(join(profDir, 'summary.md'), md);
+      process.stderr.write(`\nserver profile during session setup:\n${md}\n`);
+    }
   }
 }
 
