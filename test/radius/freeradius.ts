@@ -42,6 +42,8 @@ export interface FreeRadiusOptions {
   requireMessageAuthenticator?: boolean;
   /** How long to wait for "Ready to process requests". */
   timeoutMs?: number;
+  /** Run inside this network namespace (`ip netns exec`); loopback there must be up. */
+  netns?: string;
 }
 
 const SITE = (authPort: number, acctPort: number): string => `
@@ -125,7 +127,10 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
   unlinkSync(users);
   writeFileSync(users, opts.users);
   spawnSync('mkdir', ['-p', `${dir}/log/radacct`, `${dir}/run`]);
-  const child: ChildProcess = spawn('freeradius', ['-X', '-d', dir, '-n', 'radiusd'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = ['-X', '-d', dir, '-n', 'radiusd'];
+  const child: ChildProcess = opts.netns
+    ? spawn('ip', ['netns', 'exec', opts.netns, 'freeradius', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('freeradius', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
