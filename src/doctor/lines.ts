@@ -6,6 +6,9 @@
  * (`utf8Text`).
  */
 
+/** Bytes decoded at a time. */
+const WINDOW = 64 * 1024;
+
 /** Receives each complete line with its 1-based number. */
 export type LineSink = (text: string, lineNo: number) => void;
 
@@ -42,9 +45,19 @@ export class LineSplitter {
       if (from < chunk.length) this.carry = Buffer.from(chunk.subarray(from));
       return;
     }
-    const text = chunk.toString('latin1', from, last + 1);
+    // Decode in windows of about 64 KiB: strings that size are ordinary
+    // young-generation objects, while a 1 MiB decode becomes an external
+    // string whose memory makes V8 run full collections far more often.
+    while (from <= last) {
+      let end = Math.min(from + WINDOW, last + 1);
+      if (end <= last) {
+        const nl = chunk.lastIndexOf(10, end - 1);
+        end = nl >= from ? nl + 1 : chunk.indexOf(10, end) + 1;
+      }
+      this.emitAll(chunk.toString('latin1', from, end));
+      from = end;
+    }
     if (last + 1 < chunk.length) this.carry = Buffer.from(chunk.subarray(last + 1));
-    this.emitAll(text);
   }
 
   private emitAll(text: string): void {
