@@ -7,48 +7,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
 import { Proc, tcpTransfer, writeServerConfig } from './harness.js';
+import { Capture, tcpdumpMissing } from './capture.js';
 import { dissect, fields, tsharkSkipReason, type TsharkLayers } from '../helpers/tshark.js';
 import { parseCapture } from '../../src/wire/pcap.js';
 
 const skip = netnsSkipReason();
-const tcpdumpMissing = spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status !== 0;
-
-/** A tcpdump writing UDP 1701 on `dev` in `ns` to a file. */
-class Capture {
-  readonly file: string;
-  private readonly child: ChildProcess;
-  private err = '';
-
-  constructor(ns: string, dev: string, dir: string, name: string) {
-    this.file = join(dir, name);
-    this.child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-U', '-n', '-s', '0', '-w', this.file, 'udp port 1701'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child.stderr!.on('data', (d: Buffer) => (this.err += d.toString()));
-  }
-
-  async started(): Promise<void> {
-    const t0 = Date.now();
-    while (!/listening on/.test(this.err)) {
-      if (Date.now() - t0 > 10_000) throw new Error(`tcpdump did not start: ${this.err}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    await new Promise((r) => setTimeout(r, 200));
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.kill('SIGINT');
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
-  }
-}
 
 /** Dissects a capture file; returns the frames, after checking there are no problems. */
 function checkCapture(file: string, limit: number): TsharkLayers[] {
@@ -94,7 +62,7 @@ for (const k of cases) {
       const s = lab.ns();
       const c = lab.ns();
       lab.link(s, 'veth-s', `${net}.1/24`, c, 'veth-c', `${net}.2/24`);
-      const setupCap = tcpdumpMissing ? undefined : new Capture(s, 'veth-s', dir, 'setup.pcap');
+      const setupCap = tcpdumpMissing ? undefined : new Capture(s, 'veth-s', join(dir, 'setup.pcap'));
       if (setupCap) {
         captures.push(setupCap);
         await setupCap.started();
@@ -123,7 +91,7 @@ for (const k of cases) {
       assert.equal(down.received, 5_000_000);
       const rates = `${k.name}: up ${((5e6 * 8) / up.ms / 1000).toFixed(1)} Mbit/s, down ${((5e6 * 8) / down.ms / 1000).toFixed(1)} Mbit/s`;
       console.log(`# ${rates}`);
-      const endCap = tcpdumpMissing ? undefined : new Capture(s, 'veth-s', dir, 'end.pcap');
+      const endCap = tcpdumpMissing ? undefined : new Capture(s, 'veth-s', join(dir, 'end.pcap'));
       if (endCap) {
         captures.push(endCap);
         await endCap.started();
