@@ -6,7 +6,7 @@
  * password, mode 0600) when nothing is configured.
  */
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, existsSync } from 'node:fs';
 import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
@@ -144,6 +144,8 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     throw new ConfigError('CONFIG_MISSING', 'no configuration given', { file: cwd }, 'pass --config tunppp.json, or --pptpd-conf/--xl2tpd-conf, or use the embedded default');
   }
   if (opts.chapSecrets) config = { ...config, auth: { ...config.auth, chapSecrets: abs(opts.chapSecrets) } };
+  // With RADIUS as the only backend a missing chap-secrets is fine (it would only add fixed addresses).
+  if (!config.auth.backends.includes('chap-secrets') && !existsSync(abs(config.auth.chapSecrets))) return { config, secrets: [], warnings, sources };
   const s = await loadSecrets(abs(config.auth.chapSecrets));
   sources.push(...s.sources);
   warnings.push(...s.warnings);

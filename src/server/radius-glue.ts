@@ -284,7 +284,7 @@ export class RadiusService implements AuthBackend {
       await this.acct.start();
     }
     if (r.disconnect.enabled) await this.listenDisconnect(r.disconnect.address, r.disconnect.port);
-    this.tick = setInterval(() => this.onTick(), 1000);
+    this.tick = setInterval(() => this.poll(this.clock.now()), 1000);
     this.tick.unref();
   }
 
@@ -430,9 +430,8 @@ export class RadiusService implements AuthBackend {
     this.sendAcct(accountingAttributes('stop', this.acctSession(t), this.counters(t, now), terminateCauseFor(reason)), `Stop for ${link.username ?? '?'}`);
   }
 
-  /** Once a second: Session-Timeout, Idle-Timeout and Interim-Update. */
-  private onTick(): void {
-    const now = this.clock.now();
+  /** Session-Timeout, Idle-Timeout and Interim-Update at `now`; the service calls it once a second. */
+  poll(now: Millis): void {
     for (const t of [...this.tracked.values()]) {
       if (t.upAt === undefined) continue;
       const a = t.accept;

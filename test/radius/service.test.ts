@@ -1,0 +1,199 @@
+/**
+ * RadiusService (src/server/radius-glue.ts) against a small RADIUS server made
+ * from our own codec on loopback: backend chaining, Session-Timeout,
+ * Idle-Timeout and Interim-Update driven by `poll(now)`. FreeRADIUS itself is
+ * covered by freeradius.test.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import { cryptoRng } from '../../src/io/rng.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { defaultConfig, type Config } from '../../src/config/schema.js';
+import type { ChapSecret } from '../../src/config/chap-secrets.js';
+import type { VerifyRequest } from '../../src/ppp/auth/types.js';
+import { utf8 } from '../../src/ppp/auth/mschap.js';
+import {
+  ATTR,
+  RADIUS_CODE,
+  attrInt,
+  attrText,
+  encodeRadiusPacket,
+  findAttr,
+  intAttr,
+  parseRadiusPacket,
+  signResponse,
+  unhidePassword,
+  type RadiusAttribute,
+  type RadiusPacket,
+} from '../../src/radius/codec.js';
+import { RadiusService } from '../../src/server/radius-glue.js';
+import type { PppLink } from '../../src/server/link.js';
+
+const SECRET = 'svc-secret';
+
+/** A RADIUS server for tests: PAP users with reply attributes; records accounting. */
+async function fakeServer(users: Record<string, { password: string; reply: RadiusAttribute[] }>): Promise<{ sock: Socket; port: number; acct: RadiusPacket[]; close(): void }> {
+  const sock = createSocket('udp4');
+  const acct: RadiusPacket[] = [];
+  sock.on('message', (m, rinfo) => {
+    const bytes = new Uint8Array(m);
+    const r = parseRadiusPacket(bytes);
+    if (!r.ok) return;
+    const p = r.value;
+    let code: number;
+    let attrs: RadiusAttribute[] = [];
+    if (p.code === RADIUS_CODE.ACCOUNTING_REQUEST) {
+      acct.push(p);
+      code = RADIUS_CODE.ACCOUNTING_RESPONSE;
+    } else {
+      const user = attrText(findAttr(p, ATTR.USER_NAME) ?? new Uint8Array());
+      const pw = unhidePassword(findAttr(p, ATTR.USER_PASSWORD) ?? new Uint8Array(), SECRET, p.authenticator);
+      const u = users[user];
+      const good = u !== undefined && pw.ok && new TextDecoder().decode(pw.value) === u.password;
+      code = good ? RADIUS_CODE.ACCESS_ACCEPT : RADIUS_CODE.ACCESS_REJECT;
+      if (good) attrs = u.reply;
+    }
+    const out = signResponse(encodeRadiusPacket({ code, identifier: p.identifier, authenticator: new Uint8Array(16), attributes: attrs }), p.authenticator, SECRET);
+    sock.send(out, rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  return { sock, port: sock.address().port, acct, close: () => sock.close() };
+}
+
+function pap(user: string, password: string): VerifyRequest {
+  return { requestId: 1, protocol: 'pap', username: user, usernameBytes: utf8(user), authenticatorName: 'tunppp', proof: { protocol: 'pap', password: utf8(password) } };
+}
+
+function fakeLink(id: number) {
+  return {
+    id,
+    username: undefined as string | undefined,
+    peerIp: undefined as string | undefined,
+    framedAddress: undefined as string | undefined,
+    transport: { proto: 'pptp' as const, peerAddress: '198.51.100.9' },
+    session: { counters: { bytesIn: 0, bytesOut: 0, packetsIn: 0, packetsOut: 0 } },
+    closed: [] as string[],
+    close(reason: string) {
+      this.closed.push(reason);
+    },
+  };
+}
+
+function config(port: number, backends: Config['auth']['backends'], accounting = false): Config {
+  const d = defaultConfig();
+  return {
+    ...d,
+    auth: { ...d.auth, backends },
+    radius: { ...d.radius, servers: [{ address: '127.0.0.1', port, acctPort: port, secret: SECRET }], timeoutMs: 200, retries: 1, accounting },
+  };
+}
+
+const LOCAL: ChapSecret[] = [{ client: 'dave', server: '*', secret: 'dave-local', secretFile: undefined, addresses: [], extraOptions: [], line: 1 } as unknown as ChapSecret];
+
+/** A clock that runs with real time plus a manual offset. */
+function offsetClock() {
+  let offset = 0;
+  return { now: () => performance.now() + offset, advance: (ms: number) => (offset += ms) };
+}
+
+test('backends ["radius", "chap-secrets"]: RADIUS silent → chap-secrets answers; RADIUS rejects → rejected even if chap-secrets knows the user', async () => {
+  const silent = createSocket('udp4');
+  await new Promise<void>((r) => silent.bind(0, '127.0.0.1', () => r()));
+  const clock = offsetClock();
+  const a = new RadiusService(config(silent.address().port, ['radius', 'chap-secrets']), LOCAL, [{ address: '127.0.0.1', port: silent.address().port, acctPort: silent.address().port, secret: SECRET }], clock, cryptoRng, silentLogger);
+  await a.start();
+  const srv = await fakeServer({ dave: { password: 'radius-pw', reply: [] } });
+  const b = new RadiusService(config(srv.port, ['radius', 'chap-secrets']), LOCAL, [{ address: '127.0.0.1', port: srv.port, acctPort: srv.port, secret: SECRET }], clock, cryptoRng, silentLogger);
+  await b.start();
+  try {
+    assert.equal((await a.verify(pap('dave', 'dave-local'))).ok, true, 'fell through to chap-secrets');
+    assert.equal((await a.verify(pap('erin', 'x'))).ok, false);
+    assert.equal((await b.verify(pap('dave', 'dave-local'))).ok, false, 'RADIUS said no');
+    assert.equal((await b.verify(pap('dave', 'radius-pw'))).ok, true);
+  } finally {
+    await a.stop();
+    await b.stop();
+    silent.close();
+    srv.close();
+  }
+});
+
+test('link up with Session-Timeout 5 s → closed at 5 s, not at 4 s', async () => {
+  const srv = await fakeServer({ s: { password: 'p', reply: [intAttr(ATTR.SESSION_TIMEOUT, 5)] } });
+  const clock = offsetClock();
+  const svc = new RadiusService(config(srv.port, ['radius']), [], [{ address: '127.0.0.1', port: srv.port, acctPort: srv.port, secret: SECRET }], clock, cryptoRng, silentLogger);
+  await svc.start();
+  try {
+    const link = fakeLink(1);
+    assert.equal((await svc.verifyForLink(pap('s', 'p'), link as unknown as PppLink)).ok, true);
+    const t0 = clock.now();
+    svc.linkUp(link as unknown as PppLink, t0);
+    svc.poll(t0 + 4000);
+    assert.deepEqual(link.closed, []);
+    svc.poll(t0 + 5000);
+    assert.deepEqual(link.closed, ['Session-Timeout (5 s)']);
+  } finally {
+    await svc.stop();
+    srv.close();
+  }
+});
+
+test('link up with Idle-Timeout 3 s → traffic keeps it open; 3 s without packets → closed', async () => {
+  const srv = await fakeServer({ i: { password: 'p', reply: [intAttr(ATTR.IDLE_TIMEOUT, 3)] } });
+  const clock = offsetClock();
+  const svc = new RadiusService(config(srv.port, ['radius']), [], [{ address: '127.0.0.1', port: srv.port, acctPort: srv.port, secret: SECRET }], clock, cryptoRng, silentLogger);
+  await svc.start();
+  try {
+    const link = fakeLink(2);
+    await svc.verifyForLink(pap('i', 'p'), link as unknown as PppLink);
+    const t0 = clock.now();
+    svc.linkUp(link as unknown as PppLink, t0);
+    link.session.counters.packetsIn = 10;
+    svc.poll(t0 + 2000);
+    svc.poll(t0 + 4000);
+    assert.deepEqual(link.closed, [], 'last activity at 2 s');
+    svc.poll(t0 + 5000);
+    assert.deepEqual(link.closed, ['Idle-Timeout (3 s)']);
+  } finally {
+    await svc.stop();
+    srv.close();
+  }
+});
+
+test('accounting with Acct-Interim-Interval 60 → Start, Interim-Update at 60 s with counters, Stop with cause Session-Timeout', async () => {
+  const srv = await fakeServer({ acc: { password: 'p', reply: [intAttr(ATTR.ACCT_INTERIM_INTERVAL, 60)] } });
+  const clock = offsetClock();
+  const svc = new RadiusService(config(srv.port, ['radius'], true), [], [{ address: '127.0.0.1', port: srv.port, acctPort: srv.port, secret: SECRET }], clock, cryptoRng, silentLogger);
+  await svc.start();
+  try {
+    const link = fakeLink(3);
+    await svc.verifyForLink(pap('acc', 'p'), link as unknown as PppLink);
+    link.username = 'acc';
+    link.peerIp = '192.168.1.50';
+    const t0 = clock.now();
+    svc.linkUp(link as unknown as PppLink, t0);
+    svc.poll(t0 + 59_000);
+    link.session.counters = { bytesIn: 1000, bytesOut: 2000, packetsIn: 10, packetsOut: 20 };
+    svc.poll(t0 + 60_000);
+    svc.poll(t0 + 61_000);
+    link.session.counters = { bytesIn: 5000, bytesOut: 6000, packetsIn: 50, packetsOut: 60 };
+    svc.linkEnded(link as unknown as PppLink, 'Session-Timeout (100 s)', t0 + 100_000);
+    await svc.stop();
+    const status = srv.acct.map((p) => attrInt(findAttr(p, ATTR.ACCT_STATUS_TYPE)));
+    assert.deepEqual(status, [1, 3, 2]);
+    const [start, interim, stop] = srv.acct as [RadiusPacket, RadiusPacket, RadiusPacket];
+    const sid = attrText(findAttr(start, ATTR.ACCT_SESSION_ID)!);
+    assert.equal(attrText(findAttr(stop, ATTR.ACCT_SESSION_ID)!), sid);
+    assert.equal(attrInt(findAttr(interim, ATTR.ACCT_INPUT_OCTETS)), 1000);
+    assert.equal(attrInt(findAttr(interim, ATTR.ACCT_OUTPUT_PACKETS)), 20);
+    assert.equal(attrInt(findAttr(interim, ATTR.ACCT_SESSION_TIME)), 60);
+    assert.equal(attrInt(findAttr(stop, ATTR.ACCT_OUTPUT_OCTETS)), 6000);
+    assert.equal(attrInt(findAttr(stop, ATTR.ACCT_SESSION_TIME)), 100);
+    assert.equal(attrInt(findAttr(stop, ATTR.ACCT_TERMINATE_CAUSE)), 5);
+  } finally {
+    await svc.stop();
+    srv.close();
+  }
+});
