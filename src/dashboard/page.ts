@@ -61,6 +61,7 @@ var POLL_MS = 2000, WINDOW_S = 300, COLORS = ['#0969da','#bf3989','#bc4c00','#1a
 var hist = [];          // {t, total: {in, out}, per: {id: bitsPerSecond}}
 var prev = null;        // {t, bytes: {id: {in, out}}}
 var names = {};
+var shown = [];         // the sessions last drawn (for redraws on resize)
 function $(id){ return document.getElementById(id); }
 function el(tag, text, cls){ var e = document.createElement(tag); if (text !== undefined && text !== null) e.textContent = String(text); if (cls) e.className = cls; return e; }
 function api(path, opts){ opts = opts || {}; opts.credentials = 'same-origin'; opts.headers = { 'X-Tunppp-Request': '1' }; return fetch(path, opts).then(function(r){ if (r.status === 401) { location.href = '/'; throw new Error('token'); } return r.json(); }); }
@@ -119,6 +120,7 @@ function renderSessions(list){
 }
 
 function drawGraph(list){
+  shown = list;
   var c = $('graph'), dpr = window.devicePixelRatio || 1, w = c.clientWidth, h = c.clientHeight;
   c.width = w * dpr; c.height = h * dpr;
   var g = c.getContext('2d'); g.scale(dpr, dpr); g.clearRect(0, 0, w, h);
@@ -128,8 +130,10 @@ function drawGraph(list){
   var step = Math.pow(10, Math.floor(Math.log10(max))); var top = Math.ceil(max / step) * step;
   g.font = '11px system-ui, sans-serif'; g.fillStyle = '#6a7785'; g.strokeStyle = '#e1e6eb'; g.lineWidth = 1;
   for (var k = 0; k <= 4; k++) { var y = 8 + ph - ph * k / 4; g.beginPath(); g.moveTo(padL, y); g.lineTo(padL + pw, y); g.stroke(); g.fillText(rate(top * k / 4), 4, y + 4); }
-  for (var m = 0; m <= 5; m++) { var x = padL + pw * m / 5; g.fillText(m === 5 ? 'now' : '-' + (5 - m) + ' min', x - 14, h - 4); }
-  function X(t){ return padL + pw * (1 - (now - t) / WINDOW_S); }
+  // The window grows with the history: from 30 s up to 5 minutes.
+  var span = Math.min(WINDOW_S, Math.max(30, hist.length ? now - hist[0].t : 0));
+  for (var m = 0; m <= 5; m++) { var x = padL + pw * m / 5, ago = span * (5 - m) / 5; g.fillText(m === 5 ? 'now' : '-' + (span >= 120 ? (ago / 60).toFixed(ago % 60 ? 1 : 0) + ' min' : Math.round(ago) + ' s'), x - 14, h - 4); }
+  function X(t){ return padL + pw * (1 - (now - t) / span); }
   function Y(v){ return 8 + ph - ph * v / top; }
   function line(pick, col, width, dash){
     g.beginPath(); g.strokeStyle = col; g.lineWidth = width; g.setLineDash(dash || []); var started = false;
@@ -137,8 +141,9 @@ function drawGraph(list){
     g.stroke(); g.setLineDash([]);
   }
   list.forEach(function(s){ line(function(p){ return p.per[s.id]; }, color(s.id), 1.2, [4, 3]); });
-  line(function(p){ return p.total.in; }, '#1f883d', 2.2);
-  line(function(p){ return p.total.out; }, '#8250df', 2.2);
+  // "from clients" wider underneath, so equal totals (pings, echoes) still show both lines.
+  line(function(p){ return p.total.in; }, '#1f883d', 4);
+  line(function(p){ return p.total.out; }, '#8250df', 1.8);
   var lg = $('legend'); lg.textContent = '';
   function key(text, col){ var s = el('span'); var i = el('i'); i.style.background = col; s.appendChild(i); s.appendChild(document.createTextNode(text)); lg.appendChild(s); }
   key('total from clients', '#1f883d'); key('total to clients', '#8250df');
@@ -183,7 +188,7 @@ function poll(){
   }).catch(function(e){ $('dot').className = 'dot off'; $('updated').textContent = 'server not answering (' + e.message + ')'; });
 }
 poll(); setInterval(poll, POLL_MS);
-window.addEventListener('resize', function(){ drawGraph([]); });
+window.addEventListener('resize', function(){ drawGraph(shown); });
 `;
 
 /** The dashboard page; `nonce` must match the response's Content-Security-Policy. */
@@ -202,7 +207,7 @@ export function renderDashboard(nonce: string): string {
 <div class="tiles" id="tiles"></div>
 <section class="graph"><h2>Throughput</h2><canvas id="graph"></canvas><div class="legend" id="legend"></div></section>
 <section class="sessions"><h2>Sessions</h2>
-<table><thead><tr><th></th><th class="num">ID</th><th>User</th><th>Client</th><th>Address</th><th>Proto</th><th>State</th><th class="num">Uptime</th><th class="num">From client</th><th class="num">To client</th><th class="num">Rate</th><th class="num">MTU</th><th>MPPE</th><th></th></tr></thead>
+<table><thead><tr><th></th><th class="num">ID</th><th>User</th><th>Client</th><th>Address</th><th>Proto</th><th>State</th><th class="num">Uptime</th><th class="num">From client</th><th class="num">To client</th><th class="num">Rate (both ways)</th><th class="num">MTU</th><th>MPPE</th><th></th></tr></thead>
 <tbody id="sessions-body"></tbody></table><div class="empty" id="sessions-empty">No sessions.</div></section>
 <section class="auth"><h2>Recent authentication failures</h2>
 <table><thead><tr><th>Time</th><th>User</th><th>Client</th><th>Method</th><th>Reason</th></tr></thead><tbody id="auth-body"></tbody></table>
