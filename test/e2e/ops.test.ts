@@ -161,8 +161,9 @@ test('ops e2e: serve --api → sessions, metrics, SIGHUP adds a user, dashboard 
         await page.goto(`http://127.0.0.1:${fwd.port}/?token=${target.token}`);
         assert.equal(new URL(page.url()).search, '', 'token removed from the address bar');
         await page.waitForSelector('#sessions-body tr:nth-child(2)', { timeout: 15_000 });
-        await page.waitForFunction(() => (document.getElementById('auth-body')?.children.length ?? 0) >= 2, undefined, { timeout: 15_000 });
-        await page.waitForFunction(() => (document.getElementById('doctor-meta')?.textContent ?? '').includes('recent log lines'), undefined, { timeout: 15_000 });
+        // (strings: the page's DOM types are not in this project's lib)
+        await page.waitForFunction("document.getElementById('auth-body').children.length >= 2", undefined, { timeout: 15_000 });
+        await page.waitForFunction("document.getElementById('doctor-meta').textContent.includes('recent log lines')", undefined, { timeout: 15_000 });
         await new Promise((r) => setTimeout(r, 9000));
         const table = await page.locator('#sessions-body').innerText();
         assert.match(table, /alice/);
