@@ -25,6 +25,7 @@
  * Timers are deadlines: call `handle({ type: 'timeout' }, now)` once
  * `now >= nextDeadline()`.
  */
+import { LocalUsageError } from '../core/errors.js';
 import type { Millis } from '../core/machine.js';
 import type { Rng } from '../core/rng.js';
 import {
@@ -150,7 +151,7 @@ export class RadiusClient {
     private readonly opts: RadiusClientOptions,
     private readonly rng: Rng,
   ) {
-    if (opts.servers.length === 0) throw new RangeError('RadiusClient needs at least one server');
+    if (opts.servers.length === 0) throw new LocalUsageError('RadiusClient needs at least one server');
     this.ids = opts.servers.map(() => new Map());
     this.nextId = opts.servers.map(() => rng.bytes(1)[0]!);
   }
@@ -165,7 +166,7 @@ export class RadiusClient {
     const out: RadiusClientOutput[] = [];
     switch (input.type) {
       case 'request':
-        if (this.inFlight.has(input.tag) || this.queue.some((q) => q.tag === input.tag)) throw new RangeError(`RADIUS request tag ${input.tag} is in use`);
+        if (this.inFlight.has(input.tag) || this.queue.some((q) => q.tag === input.tag)) throw new LocalUsageError(`RADIUS request tag ${input.tag} is in use`);
         this.dispatch({ tag: input.tag, code: input.code, attributes: input.attributes, password: input.password, tried: 0, server: this.preferred }, now, out);
         break;
       case 'response':

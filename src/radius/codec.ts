@@ -19,6 +19,7 @@
  * (RFC 3579), RFC 6929 extended attributes (parsed as raw attributes only).
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { LocalUsageError } from '../core/errors.js';
 import { fail, ok, type Parsed } from '../wire/parsed.js';
 
 /** RADIUS Codes (RFC 2865 §3, RFC 2866 §3, RFC 5176 §2). */
@@ -190,13 +191,13 @@ export function radiusPacketLength(p: RadiusPacket): number {
 
 /**
  * Encodes `p` as is (the authenticator is copied, not computed; see
- * `signRequest`/`signResponse`). Throws RangeError for an attribute value over
+ * `signRequest`/`signResponse`). Throws LocalUsageError for an attribute value over
  * 253 octets or a packet over 4096 octets: both are our own bugs.
  */
 export function encodeRadiusPacket(p: RadiusPacket): Uint8Array {
   const length = radiusPacketLength(p);
-  if (length > RADIUS_MAX_LENGTH) throw new RangeError(`RADIUS packet of ${length} octets exceeds 4096`);
-  if (p.authenticator.length !== 16) throw new RangeError('RADIUS authenticator must be 16 octets');
+  if (length > RADIUS_MAX_LENGTH) throw new LocalUsageError(`RADIUS packet of ${length} octets exceeds 4096`);
+  if (p.authenticator.length !== 16) throw new LocalUsageError('RADIUS authenticator must be 16 octets');
   const out = new Uint8Array(length);
   out[0] = p.code;
   out[1] = p.identifier;
@@ -205,7 +206,7 @@ export function encodeRadiusPacket(p: RadiusPacket): Uint8Array {
   out.set(p.authenticator, 4);
   let pos = RADIUS_MIN_LENGTH;
   for (const a of p.attributes) {
-    if (a.value.length > 253) throw new RangeError(`RADIUS attribute ${a.type} value of ${a.value.length} octets exceeds 253`);
+    if (a.value.length > 253) throw new LocalUsageError(`RADIUS attribute ${a.type} value of ${a.value.length} octets exceeds 253`);
     out[pos] = a.type;
     out[pos + 1] = a.value.length + 2;
     out.set(a.value, pos + 2);
@@ -289,7 +290,7 @@ export function parseVendorSpecific(value: Uint8Array): Parsed<VendorAttribute[]
 
 /** A Vendor-Specific attribute holding one sub-attribute. */
 export function encodeVendorSpecific(v: VendorAttribute): RadiusAttribute {
-  if (v.value.length > 247) throw new RangeError(`vendor attribute ${v.vendorId}:${v.vendorType} value exceeds 247 octets`);
+  if (v.value.length > 247) throw new LocalUsageError(`vendor attribute ${v.vendorId}:${v.vendorType} value exceeds 247 octets`);
   const b = new Uint8Array(6 + v.value.length);
   b[0] = (v.vendorId >>> 24) & 0xff;
   b[1] = (v.vendorId >>> 16) & 0xff;
@@ -340,7 +341,7 @@ function equal16(a: Uint8Array, b: Uint8Array): boolean {
  * Authenticator. RFC 2548 §2.4.1 uses the same method for MS-CHAP-MPPE-Keys.
  */
 export function hidePassword(password: Uint8Array, secret: Uint8Array | string, requestAuthenticator: Uint8Array): Uint8Array {
-  if (password.length > 128) throw new RangeError('RADIUS User-Password is at most 128 octets');
+  if (password.length > 128) throw new LocalUsageError('RADIUS User-Password is at most 128 octets');
   const s = secretBytes(secret);
   const len = Math.max(16, Math.ceil(password.length / 16) * 16);
   const out = new Uint8Array(len);
