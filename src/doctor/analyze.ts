@@ -11,7 +11,7 @@
 import { BENIGN, matchBenign } from './benign.js';
 import { cause } from './causes.js';
 import { extractAny, extractFor, familyOf } from './extract/index.js';
-import { headHost, headMessage, headTime, newHead, parseHead, type YearContext } from './line-head.js';
+import { headHost, headMessage, headTime, newHead, parseHead, syslogProgramSpan, type YearContext } from './line-head.js';
 import { LineSplitter, utf8Text } from './lines.js';
 import { diagnose, type RuleHit } from './rules/index.js';
 import type { Session } from './session.js';
@@ -41,6 +41,8 @@ export interface AnalyzeOptions {
   maxSessions?: number;
   /** Evidence lines kept per finding. Default 12. */
   maxEvidence?: number;
+  /** Count syslog lines of other programs without cutting strings (default true; tests compare both). */
+  fastPath?: boolean;
 }
 
 interface Aggregate {
@@ -87,8 +89,11 @@ export class Analyzer {
   private lastStampMs = NaN;
   private lastStampFile = -1;
 
+  private readonly fast: boolean;
+
   constructor(opts: AnalyzeOptions = {}) {
     this.year = opts.year ?? 1970;
+    this.fast = opts.fastPath ?? true;
     this.maxSessions = opts.maxSessions ?? 2000;
     this.maxEvidence = opts.maxEvidence ?? 12;
     this.builder = new SessionBuilder((s) => this.finalSession(s));
@@ -111,7 +116,28 @@ export class Analyzer {
 
   /** A line splitter feeding this analyzer for input `file`. */
   splitter(file: number): LineSplitter {
-    return new LineSplitter((text, n) => this.line(file, n, text));
+    return new LineSplitter(
+      (text, n) => this.line(file, n, text),
+      this.fast ? (text, start, end) => this.skipOther(text, start, end) : undefined,
+    );
+  }
+
+  private readonly span = [0, 0];
+
+  /**
+   * The cheap path for syslog lines from programs doctor ignores (kernel,
+   * sshd, cron...): counted without cutting a string out of the input.
+   * Same counts as `line()` would make.
+   */
+  private skipOther(text: string, start: number, end: number): boolean {
+    const kind = syslogProgramSpan(text, start, end, this.span);
+    if (kind === 0) return false;
+    if (this.programFamily(text, this.span[0]!, this.span[1]!) !== null) return false;
+    this.lines++;
+    this.otherLines++;
+    if (kind === 1) this.formatCounts.rfc3164++;
+    else this.formatCounts.iso++;
+    return true;
   }
 
   /** Analyses one line (without its newline). */

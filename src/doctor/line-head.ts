@@ -200,6 +200,52 @@ function hostThenProgram(line: string, p: number, h: LineHead, hasHost: boolean)
   if (!programAt(line, p, h, false)) h.msgStart = p;
 }
 
+/**
+ * Fast path for the many lines that do not matter: for an RFC 3164 or ISO
+ * syslog line at [start, end) inside a larger string, finds the program
+ * token without cutting any string. Returns 1 (RFC 3164) or 2 (ISO) and sets
+ * `span[0..1]` to the token, or 0 when the line needs the full parser.
+ */
+export function syslogProgramSpan(s: string, start: number, end: number, span: number[]): number {
+  let kind = 1;
+  let e = bsdStampEnd(s, start);
+  if (e < 0) {
+    e = isoStampEnd(s, start);
+    if (e < 0) return 0;
+    kind = 2;
+  }
+  if (e >= end || s.charCodeAt(e) !== 32) return 0;
+  let q = e + 1;
+  // A year after the time, or more padding: leave it to the full parser.
+  const c0 = s.charCodeAt(q);
+  if (c0 === 32 || isDigit(c0)) return 0;
+  while (q < end && s.charCodeAt(q) !== 32) q++;
+  if (q >= end) return 0;
+  const ps = q + 1;
+  let r = ps;
+  while (r < end) {
+    const c = s.charCodeAt(r);
+    if (c === 91 || c === 58) break;
+    if (c === 32 || c === 9) return 0;
+    r++;
+  }
+  if (r >= end || r === ps) return 0;
+  const pe = r;
+  // Same acceptance as programAt: `prog[digits]:` or `prog:`, then a blank or the end.
+  if (s.charCodeAt(r) === 91) {
+    r++;
+    const d0 = r;
+    while (r < end && isDigit(s.charCodeAt(r))) r++;
+    if (r === d0 || s.charCodeAt(r) !== 93) return 0;
+    r++;
+  }
+  if (r >= end || s.charCodeAt(r) !== 58) return 0;
+  if (r + 1 < end && s.charCodeAt(r + 1) !== 32 && s.charCodeAt(r + 1) !== 9) return 0;
+  span[0] = ps;
+  span[1] = pe;
+  return kind;
+}
+
 /** Fills `h` for `line`. Never throws. */
 export function parseHead(line: string, h: LineHead): void {
   h.format = 'bare';

@@ -12,6 +12,12 @@ const WINDOW = 64 * 1024;
 /** Receives each complete line with its 1-based number. */
 export type LineSink = (text: string, lineNo: number) => void;
 
+/**
+ * Optional fast filter: sees the line as [start, end) of a larger string and
+ * returns true when it has dealt with it (counted it), so no line string is cut.
+ */
+export type LineSkip = (text: string, start: number, end: number, lineNo: number) => boolean;
+
 /** Splits a stream of chunks into lines. */
 export class LineSplitter {
   private carry: Buffer | null = null;
@@ -20,7 +26,10 @@ export class LineSplitter {
   /** Bytes fed so far. */
   bytes = 0;
 
-  constructor(private readonly sink: LineSink) {}
+  constructor(
+    private readonly sink: LineSink,
+    private readonly skip?: LineSkip,
+  ) {}
 
   /** Feeds one chunk. */
   push(chunk: Buffer): void {
@@ -63,12 +72,14 @@ export class LineSplitter {
   private emitAll(text: string): void {
     let start = 0;
     const sink = this.sink;
+    const skip = this.skip;
     let n = this.lines;
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl < 0) break;
       const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      sink(text.slice(start, end), ++n);
+      ++n;
+      if (!skip || !skip(text, start, end, n)) sink(text.slice(start, end), n);
       start = nl + 1;
     }
     this.lines = n;
