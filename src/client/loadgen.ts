@@ -53,6 +53,11 @@ export interface LoadgenOptions {
   log: Logger;
   clock?: Clock;
   rng?: Rng;
+  /**
+   * First Call ID to hand out (default random). Several load generators in one
+   * namespace each see all GRE (raw sockets); distinct ranges keep their calls apart.
+   */
+  callIdBase?: number;
   /** Opens the GRE socket (tests may pass a fake); default a raw socket with PMTU discovery on. */
   greSocket?: GreSocket;
 }
@@ -188,7 +193,8 @@ export class PptpLoadgen {
     this.clock = opts.clock ?? monotonicClock;
     const rng = opts.rng ?? cryptoRng;
     this.log = opts.log.child({ proto: 'pptp' });
-    this.callIds = new CallIdPool(rng);
+    const base = opts.callIdBase;
+    this.callIds = new CallIdPool(base === undefined ? rng : { bytes: () => Uint8Array.of((base >> 8) & 0xff, base & 0xff) });
     const config = defaultConfig();
     config.clientIsolation = false;
     const scheduler = new Scheduler(this.clock);
@@ -431,6 +437,7 @@ async function main(argv: string[]): Promise<number> {
       hold: { type: 'string' },
       ping: { type: 'string' },
       steps: { type: 'string', default: '1' },
+      'call-id-base': { type: 'string' },
       'pause-ms': { type: 'string', default: '3000' },
       'timeout-ms': { type: 'string', default: '30000' },
       'log-level': { type: 'string', default: 'warn' },
@@ -438,12 +445,12 @@ async function main(argv: string[]): Promise<number> {
   });
   const password = process.env.TUNPPP_PASSWORD;
   if (!values.host || !values.user || password === undefined) {
-    process.stderr.write('usage: TUNPPP_PASSWORD=pw loadgen --host IPV4 --user NAME [--sessions N] [--concurrency N] [--mppe require|allow|refuse] [--keepalive S] [--ping BYTES] [--hold S]\n');
+    process.stderr.write('usage: TUNPPP_PASSWORD=pw loadgen --host IPV4 --user NAME [--sessions N] [--concurrency N] [--mppe require|allow|refuse] [--keepalive S] [--ping BYTES] [--hold S] [--steps K --pause-ms MS] [--call-id-base N]\n');
     return 2;
   }
   const mppe = values.mppe as 'require' | 'allow' | 'refuse';
   const log = createLogger({ format: 'text', level: values['log-level'] as 'warn', stream: process.stderr });
-  const lg = new PptpLoadgen({ host: values.host, ...(values.port ? { port: Number(values.port) } : {}), username: values.user, password, mppe, keepaliveS: Number(values.keepalive), log });
+  const lg = new PptpLoadgen({ host: values.host, ...(values.port ? { port: Number(values.port) } : {}), username: values.user, password, mppe, keepaliveS: Number(values.keepalive), log, ...(values['call-id-base'] ? { callIdBase: Number(values['call-id-base']) } : {}) });
   let stopping = false;
   const stop = async (why: string): Promise<void> => {
     if (stopping) return;

@@ -114,7 +114,7 @@ test('pptp scale: 200 concurrent sessions from one namespace; frozen client reap
     const lgArgs = ['--host', '10.203.0.1', '--user', 'scale', '--keepalive', '30', '--timeout-ms', '30000'];
 
     // 200 sessions at once, then one echo through each
-    const big = new Loadgen(c, [...lgArgs, '--sessions', '200', '--concurrency', '200', '--ping', '64']);
+    const big = new Loadgen(c, [...lgArgs, '--sessions', '200', '--concurrency', '200', '--ping', '64', '--call-id-base', '1000']);
     gens.push(big);
     const r = await big.result(90_000);
     t.diagnostic(`200 sessions up in ${r.ms.toFixed(0)} ms (${r.rate.toFixed(0)} sessions/s, p50 ${r.p50Ms.toFixed(0)} ms, p99 ${r.p99Ms.toFixed(0)} ms)`);
@@ -127,7 +127,7 @@ test('pptp scale: 200 concurrent sessions from one namespace; frozen client reap
     run('ip', ['netns', 'exec', s, 'ping', '-c', '2', '-i', '0.2', '-W', '2', r.addresses[199]!], 15_000);
 
     // a frozen client: TCP stays open, echoes go unanswered → keepalive reaps it
-    const frozen = new Loadgen(c, [...lgArgs, '--sessions', '5']);
+    const frozen = new Loadgen(c, [...lgArgs, '--sessions', '5', '--call-id-base', '20000']);
     gens.push(frozen);
     const fr = await frozen.result(30_000);
     assert.equal(fr.up, 5, `failures: ${fr.errors.join('; ')}`);
@@ -150,13 +150,13 @@ test('pptp scale: 200 concurrent sessions from one namespace; frozen client reap
     assert.equal(count(/link down: .*Connect time/, server.err), 205);
 
     // every address is back: a new client gets the whole pool
-    const again = new Loadgen(c, [...lgArgs, '--sessions', String(POOL), '--concurrency', '100']);
+    const again = new Loadgen(c, [...lgArgs, '--sessions', String(POOL), '--concurrency', '100', '--call-id-base', '30000']);
     gens.push(again);
     const ra = await again.result(90_000);
     assert.equal(ra.up, POOL, `failures: ${ra.errors.join('; ')}`);
     assert.equal(new Set(ra.addresses).size, POOL);
     // the pool is exhausted now: one more session is refused
-    const extra = new Loadgen(c, [...lgArgs, '--sessions', '1', '--timeout-ms', '15000']);
+    const extra = new Loadgen(c, [...lgArgs, '--sessions', '1', '--timeout-ms', '15000', '--call-id-base', '40000']);
     gens.push(extra);
     const rx = await extra.result(30_000);
     assert.equal(rx.up, 0);
