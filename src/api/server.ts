@@ -100,7 +100,7 @@ const UNAUTHORIZED_PAGE = `<!doctype html><meta charset="utf-8"><title>tunppp</t
 <body style="font:15px system-ui,sans-serif;margin:3em;max-width:40em">
 <h1>tunppp: token needed</h1>
 <p>Open this page as <code>/?token=TOKEN</code>. The token is in the server's token file
-(default <code>/etc/tunppp/api-token</code>, readable by root only).</p>`;
+(default <code>/var/lib/tunppp/api-token</code>, readable by the server's user only).</p>`;
 
 /** Starts the API. */
 export async function startApi(opts: ApiOptions): Promise<ApiServer> {
@@ -124,7 +124,7 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
       return;
     }
     if (!viaBearer && !viaCookie) {
-      json(res, 401, { error: 'missing or wrong token', hint: 'send Authorization: Bearer TOKEN (the token file is /etc/tunppp/api-token by default)' });
+      json(res, 401, { error: 'missing or wrong token', hint: 'send Authorization: Bearer TOKEN (the token file is /var/lib/tunppp/api-token by default)' });
       return;
     }
     if (viaCookie && method !== 'GET' && method !== 'HEAD' && req.headers['x-tunppp-request'] !== '1') {

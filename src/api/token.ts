@@ -8,8 +8,8 @@ import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 
-/** Default token file (next to chap-secrets: persists across reboots, root only). */
-export const DEFAULT_TOKEN_FILE = '/etc/tunppp/api-token';
+/** Default token file: state, not configuration (systemd StateDirectory=tunppp); persists across reboots. */
+export const DEFAULT_TOKEN_FILE = '/var/lib/tunppp/api-token';
 
 const TOKEN_RE = /^[0-9a-f]{32,128}$/;
 

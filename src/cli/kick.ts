@@ -12,7 +12,7 @@ CDN). The client is told; other sessions are not touched.
 
 Options:
   --api PATH|HOST:PORT  where the API listens (default /run/tunppp/api.sock, or $TUNPPP_API)
-  --token-file FILE     API token (default /etc/tunppp/api-token, or $TUNPPP_API_TOKEN_FILE)
+  --token-file FILE     API token (default /var/lib/tunppp/api-token, or $TUNPPP_API_TOKEN_FILE)
 
 Exit codes: 0 disconnected, 1 no such session or the server could not be asked, 2 usage error.
 `;

@@ -12,7 +12,7 @@ MTU and MPPE. Disconnect one with 'tunppp kick ID'.
 
 Options:
   --api PATH|HOST:PORT  where the API listens (default /run/tunppp/api.sock, or $TUNPPP_API)
-  --token-file FILE     API token (default /etc/tunppp/api-token, or $TUNPPP_API_TOKEN_FILE)
+  --token-file FILE     API token (default /var/lib/tunppp/api-token, or $TUNPPP_API_TOKEN_FILE)
   --json                print the API's JSON
 
 Exit codes: 0 ok, 1 the server could not be asked, 2 usage error.
