@@ -173,7 +173,8 @@ export class L2tpPort {
 
   /** Binds a node:dgram socket on `address:port` and starts receiving; resolves with the bound port. */
   async bind(address: string, port: number): Promise<number> {
-    const sock: Socket = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
+    const v6 = isIPv6(address);
+    const sock: Socket = createSocket({ type: v6 ? 'udp6' : 'udp4' });
     await new Promise<void>((resolve, reject) => {
       sock.once('error', reject);
       sock.bind({ address, port, exclusive: true }, () => {
@@ -184,7 +185,8 @@ export class L2tpPort {
     sock.on('error', (err) => this.log.warn('udp-error', `L2TP socket error (ignored, tunnels kept): ${err.message}`));
     sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.receive(msg, rinfo.address, rinfo.port));
     this.attach({
-      send: (msg, p, a) => sock.send(msg, p, a, (err) => {
+      // Peers are kept as plain IPv4 strings; a dual-stack socket sends to their mapped form.
+      send: (msg, p, a) => sock.send(msg, p, v6 && !isIPv6(a) ? `::ffff:${a}` : a, (err) => {
         if (err) {
           this.stats.txFailed++;
           this.log.debug('udp-send', `L2TP send to ${a}:${p} failed: ${err.message} (packet dropped, tunnel kept)`);

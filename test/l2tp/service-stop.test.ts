@@ -34,3 +34,25 @@ test('LNS running with 3 clients: stop → each client learns the server is shut
     lns?.ctx.scheduler.stop();
   }
 });
+
+test('LNS listening on :: (dual-stack): an IPv4 LAC connects, logs and limits see the plain IPv4 address, answers reach it', { timeout: 30_000 }, async (t) => {
+  let lns: TestLns | undefined;
+  let client: RunningClient | undefined;
+  try {
+    try {
+      lns = await startTestLns({ users: [['fay', 'pw-fay']], config: { listen: { l2tp: { addresses: ['::'] } } } });
+    } catch (err) {
+      t.skip(`no IPv6 socket here: ${(err as Error).message}`);
+      return;
+    }
+    client = await connectL2tp({ host: '127.0.0.1', port: lns.port, localPort: 0, username: 'fay', password: 'pw-fay', tun: false, log: silentLogger, rng: seededRng(300), connectTimeoutS: 20 });
+    const [link] = lns.service.links();
+    assert.equal(link?.transport.peerAddress, '127.0.0.1');
+    assert.equal(client.info.peerAddress, '10.99.0.1');
+    await client.stop();
+    assert.equal(await client.closed, 'user request');
+  } finally {
+    await client?.stop().catch(() => {});
+    await lns?.stop();
+  }
+});
