@@ -46,6 +46,21 @@ export interface AcctCounters {
 /** Acct-Status-Type names. */
 export type AcctStatus = 'start' | 'interim-update' | 'stop';
 
+/**
+ * Accounting-On / Accounting-Off (RFC 2866 §5.1): the NAS starts or stops
+ * accounting, so the server can close sessions a crashed NAS left open.
+ * `sessionId` is the NAS's boot id (Acct-Session-Id is in every record).
+ */
+export function accountingOnOffAttributes(on: boolean, nas: NasInfo, sessionId: string): RadiusAttribute[] {
+  return [
+    intAttr(ATTR.ACCT_STATUS_TYPE, on ? ACCT_STATUS.ACCOUNTING_ON : ACCT_STATUS.ACCOUNTING_OFF),
+    textAttr(ATTR.NAS_IDENTIFIER, nas.nasIdentifier),
+    ...(nas.nasIpAddress !== undefined ? [ipv4Attr(ATTR.NAS_IP_ADDRESS, nas.nasIpAddress)] : []),
+    textAttr(ATTR.ACCT_SESSION_ID, sessionId),
+    intAttr(ATTR.ACCT_DELAY_TIME, 0),
+  ];
+}
+
 const STATUS_VALUE: Record<AcctStatus, number> = {
   start: ACCT_STATUS.START,
   'interim-update': ACCT_STATUS.INTERIM_UPDATE,

@@ -22,7 +22,7 @@ import type { Clock } from '../io/clock.js';
 import type { Logger } from '../log/logger.js';
 import type { AuthBackend, AuthVerdict, VerifyRequest } from '../ppp/auth/types.js';
 import { verifyWithSecret } from '../ppp/auth/verify.js';
-import { accountingAttributes, terminateCauseFor, type AcctSession } from '../radius/accounting.js';
+import { accountingAttributes, accountingOnOffAttributes, terminateCauseFor, type AcctSession } from '../radius/accounting.js';
 import { accessRequest, authResultFromResponse, type AcceptInfo, type NasInfo } from '../radius/auth.js';
 import { RadiusClient, type RadiusClientInput, type RadiusClientOutput } from '../radius/client.js';
 import {
@@ -282,6 +282,7 @@ export class RadiusService implements AuthBackend {
     if (r.accounting) {
       this.acct = new RadiusUdpClient(this.endpoints.map((e) => ({ address: e.address, port: e.acctPort, secret: e.secret })), { timeoutMs: r.timeoutMs, retries: r.retries }, this.clock, this.rng, this.log);
       await this.acct.start();
+      this.sendAcct(accountingOnOffAttributes(true, this.nasInfo(undefined, undefined), this.bootId), 'Accounting-On');
     }
     if (r.disconnect.enabled) await this.listenDisconnect(r.disconnect.address, r.disconnect.port);
     this.tick = setInterval(() => this.poll(this.clock.now()), 1000);
@@ -299,6 +300,10 @@ export class RadiusService implements AuthBackend {
     if (this.tick) clearInterval(this.tick);
     this.tick = undefined;
     await Promise.allSettled([...this.acctPending]);
+    if (this.acct) {
+      this.sendAcct(accountingOnOffAttributes(false, this.nasInfo(undefined, undefined), this.bootId), 'Accounting-Off');
+      await Promise.allSettled([...this.acctPending]);
+    }
     this.auth?.close();
     this.acct?.close();
     this.dae?.close();
@@ -494,8 +499,10 @@ export class RadiusService implements AuthBackend {
       this.log.warn('radius-dae', `Disconnect-Request from ${rinfo.address} dropped: ${check.reason}`);
       return;
     }
+    // RFC 5176 §3.1: Proxy-State attributes are echoed in the reply, in order.
+    const proxyState = req.attributes.filter((a) => a.type === ATTR.PROXY_STATE);
     const reply = (code: number, attrs: RadiusAttribute[]): void => {
-      const out = encodeRadiusPacket({ code, identifier: req.identifier, authenticator: new Uint8Array(16), attributes: [...attrs, messageAuthenticatorPlaceholder()] });
+      const out = encodeRadiusPacket({ code, identifier: req.identifier, authenticator: new Uint8Array(16), attributes: [...attrs, ...proxyState, messageAuthenticatorPlaceholder()] });
       signResponse(out, req.authenticator, server.secret);
       this.dae?.send(out, rinfo.port, rinfo.address);
     };

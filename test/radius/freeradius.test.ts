@@ -232,9 +232,10 @@ describe('FreeRADIUS', { skip }, () => {
       svc.linkUp(link as unknown as PppLink, monotonicClock.now());
       const sessionId = svc.sessionIdOf(link as unknown as PppLink)!;
       // Disconnect-Request for an unknown session → NAK 503; for alice's → ACK and the link is closed.
-      const nak = await disconnect(svc.disconnectPort!, fr.secret, [textAttr(ATTR.ACCT_SESSION_ID, 'nope')]);
+      const nak = await disconnect(svc.disconnectPort!, fr.secret, [textAttr(ATTR.ACCT_SESSION_ID, 'nope'), textAttr(ATTR.PROXY_STATE, 'hop-1')]);
       assert.equal(nak.code, RADIUS_CODE.DISCONNECT_NAK);
       assert.equal(attrInt(findAttr(nak, ATTR.ERROR_CAUSE)), 503);
+      assert.equal(new TextDecoder().decode(findAttr(nak, ATTR.PROXY_STATE)), 'hop-1', 'Proxy-State echoed (RFC 5176 §3.1)');
       const bad = await disconnect(svc.disconnectPort!, 'wrong-secret', [textAttr(ATTR.ACCT_SESSION_ID, sessionId)], 300);
       assert.equal(bad, undefined, 'a request signed with the wrong secret is dropped');
       const ack = await disconnect(svc.disconnectPort!, fr.secret, [textAttr(ATTR.ACCT_SESSION_ID, sessionId), textAttr(ATTR.USER_NAME, 'alice')]);

@@ -162,7 +162,7 @@ test('link up with Idle-Timeout 3 s → traffic keeps it open; 3 s without packe
   }
 });
 
-test('accounting with Acct-Interim-Interval 60 → Start, Interim-Update at 60 s with counters, Stop with cause Session-Timeout', async () => {
+test('accounting with Acct-Interim-Interval 60 → Accounting-On, Start, Interim-Update at 60 s with counters, Stop with cause Session-Timeout, Accounting-Off', async () => {
   const srv = await fakeServer({ acc: { password: 'p', reply: [intAttr(ATTR.ACCT_INTERIM_INTERVAL, 60)] } });
   const clock = offsetClock();
   const svc = new RadiusService(config(srv.port, ['radius'], true), [], [{ address: '127.0.0.1', port: srv.port, acctPort: srv.port, secret: SECRET }], clock, cryptoRng, silentLogger);
@@ -182,8 +182,10 @@ test('accounting with Acct-Interim-Interval 60 → Start, Interim-Update at 60 s
     svc.linkEnded(link as unknown as PppLink, 'Session-Timeout (100 s)', t0 + 100_000);
     await svc.stop();
     const status = srv.acct.map((p) => attrInt(findAttr(p, ATTR.ACCT_STATUS_TYPE)));
-    assert.deepEqual(status, [1, 3, 2]);
-    const [start, interim, stop] = srv.acct as [RadiusPacket, RadiusPacket, RadiusPacket];
+    // Accounting-On at start, Start, Interim-Update, Stop, Accounting-Off at stop.
+    assert.deepEqual(status, [7, 1, 3, 2, 8]);
+    const [on, start, interim, stop, off] = srv.acct as [RadiusPacket, RadiusPacket, RadiusPacket, RadiusPacket, RadiusPacket];
+    assert.equal(attrText(findAttr(on, ATTR.ACCT_SESSION_ID)!), attrText(findAttr(off, ATTR.ACCT_SESSION_ID)!));
     const sid = attrText(findAttr(start, ATTR.ACCT_SESSION_ID)!);
     assert.equal(attrText(findAttr(stop, ATTR.ACCT_SESSION_ID)!), sid);
     assert.equal(attrInt(findAttr(interim, ATTR.ACCT_INPUT_OCTETS)), 1000);
