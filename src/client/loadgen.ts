@@ -467,11 +467,13 @@ async function main(argv: string[]): Promise<number> {
   const total = Number(values.sessions);
   const openOpts = { concurrency: Number(values.concurrency), timeoutMs: Number(values['timeout-ms']) };
   let r = await lg.open(Math.ceil(total / steps), openOpts);
+  const rounds = [{ up: r.up, ms: r.ms, rate: r.rate }];
   for (let k = 1; k < steps; k++) {
     process.stdout.write(`STEP ${k} ${JSON.stringify({ up: lg.upCount })}\n`);
     await sleep(Number(values['pause-ms']));
     const n = Math.ceil(total / steps);
     const rk = await lg.open(Math.min(n, total - k * n), openOpts);
+    rounds.push({ up: rk.up, ms: rk.ms, rate: rk.rate });
     const ms = r.ms + rk.ms;
     r = { ...rk, requested: r.requested + rk.requested, up: r.up + rk.up, failed: r.failed + rk.failed, ms, rate: (r.up + rk.up) / (ms / 1000), errors: [...r.errors, ...rk.errors].slice(0, 5) };
   }
@@ -479,7 +481,7 @@ async function main(argv: string[]): Promise<number> {
   const addrs = lg.sessions.filter((s) => s.state === 'up').map((s) => s.localIp!);
   let ping: { sent: number; replies: number } | undefined;
   if (values.ping !== undefined) ping = await lg.pingAll(Number(values.ping), 1, 5000);
-  process.stdout.write(`RESULT ${JSON.stringify({ ...r, addresses: addrs, mppe: lg.sessions.find((s) => s.mppe)?.mppe, ping, gre: lg.greStats })}\n`);
+  process.stdout.write(`RESULT ${JSON.stringify({ ...r, rounds, addresses: addrs, mppe: lg.sessions.find((s) => s.mppe)?.mppe, ping, gre: lg.greStats })}\n`);
   if (values.hold !== undefined) {
     await sleep(Number(values.hold) * 1000);
     await stop('hold elapsed');
