@@ -161,9 +161,9 @@ export class Analyzer {
       }
     }
     // From here on every string cut from the line (message, regex captures
-    // kept in sessions, evidence) must not point into the input chunk, or the
-    // chunk (1 MiB) stays alive as long as the session or report does. A copy
-    // of the line makes everything derived from it small.
+    // kept in sessions, evidence) must not point into the decoded input window
+    // (64 KiB), or the window stays alive as long as the session or report
+    // does. A copy of the line makes everything derived from it small.
     text = (text + ' ').slice(0, -1);
     let msg = headMessage(text, h);
     if (!msg) {
@@ -178,7 +178,7 @@ export class Analyzer {
       if (k > 0 && k < 40 && DUP_PREFIX.test(msg.slice(0, k))) msg = msg.slice(k + 3);
     }
     // tunppp's own lines (src/log/logger.ts): `[level: ]message key=value… event=id`;
-    // `session=N` keys the session, the message reads like pppd's.
+    // TunpppRouter keys the session, tunpppEvent reads the event id and fields.
     let sub: string | undefined;
     let kv: Record<string, string> | null = null;
     if (family === 'tunppp') {
