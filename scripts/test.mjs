@@ -15,7 +15,7 @@ const flags = new Set(args.filter((a) => a.startsWith('--')));
 const filters = args.filter((a) => !a.startsWith('--'));
 
 /** Debian packages the tests use: "package:command". */
-const DEBIAN_TEST_TOOLS = ['tshark', 'tcpdump', 'chromium', 'iproute2:ip', 'iputils-ping:ping', 'freeradius:freeradius', 'nftables:nft'];
+const DEBIAN_TEST_TOOLS = ['tshark', 'tcpdump', 'chromium', 'iproute2:ip', 'iputils-ping:ping', 'freeradius:freeradius', 'freeradius-utils:radclient', 'nftables:nft'];
 
 function run(cmd, argv, opts = {}) {
   const r = spawnSync(cmd, argv, { stdio: 'inherit', cwd: root, ...opts });

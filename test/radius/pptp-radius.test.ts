@@ -4,17 +4,22 @@
  * loopback, `tunppp connect` in another. MS-CHAPv2 goes through FreeRADIUS,
  * MPPE-128 runs on the keys from MS-MPPE-Send/Recv-Key, the address comes
  * from Framed-IP-Address, and the Stop record holds the byte counts the
- * server logged.
+ * server logged. A second session is ended by radclient's Disconnect-Request
+ * and its Stop says Admin-Reset.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
 import { Proc, tcpTransfer, writeServerConfig } from '../e2e/harness.js';
 import { freeradiusMissing, startFreeRadius, type FreeRadius } from './freeradius.js';
 
-const skip = netnsSkipReason() ?? freeradiusMissing();
+const skip =
+  netnsSkipReason() ??
+  freeradiusMissing() ??
+  (spawnSync('radclient', ['-v'], { stdio: 'ignore' }).error ? 'radclient is not installed (apt-get install freeradius-utils)' : undefined);
 
-test('pptp + RADIUS e2e: MS-CHAPv2 via FreeRADIUS, MPPE-128 on RADIUS keys, Framed-IP, accounting Start/Stop with the byte counts', { skip, timeout: 150_000 }, async () => {
+test('pptp + RADIUS e2e: MS-CHAPv2 via FreeRADIUS, MPPE-128 on RADIUS keys, Framed-IP, accounting Start/Stop with the byte counts, radclient Disconnect-Request', { skip, timeout: 150_000 }, async () => {
   const lab = new NetnsLab();
   const procs: Proc[] = [];
   let fr: FreeRadius | undefined;
@@ -41,6 +46,7 @@ test('pptp + RADIUS e2e: MS-CHAPv2 via FreeRADIUS, MPPE-128 on RADIUS keys, Fram
           nasIdentifier: 'tunppp-e2e',
           timeoutMs: 1000,
           retries: 2,
+          disconnect: { enabled: true, address: '127.0.0.1' },
         },
       },
     });
@@ -90,6 +96,30 @@ test('pptp + RADIUS e2e: MS-CHAPv2 via FreeRADIUS, MPPE-128 on RADIUS keys, Fram
     assert.match(stop, /NAS-Identifier = "tunppp-e2e"/);
     assert.match(stop, /Class = 0x653265/);
     assert.match(stop, /Acct-Terminate-Cause = User-Request/);
+
+    // Second session, kicked by FreeRADIUS's radclient with a Disconnect-Request (RFC 5176).
+    const client2 = new Proc(c, ['connect', 'pptp://alice@10.201.0.1', '--tun', 'tpr1'], { TUNPPP_PASSWORD: 'radius horse' });
+    procs.push(client2);
+    await client2.waitFor(/connected: address 192\.168\.78\.15/);
+    run('ip', ['netns', 'exec', c, 'ping', '-c', '2', '-i', '0.2', '-W', '2', '192.168.78.1'], 20_000);
+    const rc = spawnSync('ip', ['netns', 'exec', s, 'radclient', '-x', '-r', '2', '-t', '3', '127.0.0.1:3799', 'disconnect', fr.secret], {
+      input: 'User-Name = "alice"\nFramed-IP-Address = 192.168.78.15\n',
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(rc.status, 0, `radclient: ${rc.stdout}\n${rc.stderr}`);
+    assert.match(rc.stdout, /Received Disconnect-ACK/);
+    await client2.waitFor(/disconnected: /);
+    await server.waitFor(/link down: Disconnect-Request/);
+    const stopDeadline2 = Date.now() + 10_000;
+    let stop2: string | undefined;
+    while (stop2 === undefined) {
+      stop2 = fr.detail().split(/\n\n+/).filter((r) => /Acct-Status-Type = Stop/.test(r))[1];
+      if (stop2 === undefined && Date.now() > stopDeadline2) throw new Error(`no second Stop record:\n${fr.detail()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(stop2, /Acct-Terminate-Cause = Admin-Reset/);
+    assert.match(stop2, /Acct-Input-Octets = [1-9]\d*\n/);
   } catch (err) {
     for (const p of procs) (err as Error).message += `\n--- ${p.child.spawnargs.slice(5).join(' ')}\n${p.out}\n${p.err}`;
     if (fr) (err as Error).message += `\n--- freeradius\n${fr.output().slice(-4000)}`;
