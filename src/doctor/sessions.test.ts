@@ -124,3 +124,16 @@ test('pid-less excerpts in two files → never mixed', () => {
   const r = analyzeTexts([{ name: 'a.log', text: 'Using interface ppp0\nLCP: timeout sending Config-Requests\n' }, { name: 'b.log', text: 'Using interface ppp1\nNo response to 5 echo-requests\n' }]);
   assert.equal(r.sessions.length, 2);
 });
+
+test('a failed auth attempt followed by a working link, and mutual CHAP on an up link → no findings', () => {
+  const text = [
+    S('10:00:00', 'pppd[5]', 'sent [LCP ConfReq id=0x1 <auth chap MS-v2> <magic 0x1>]'),
+    S('10:00:00', 'pppd[5]', 'rcvd [LCP ConfReq id=0x1 <auth chap MS-v2> <magic 0x2>]'),
+    S('10:00:01', 'pppd[5]', 'Peer alice failed CHAP authentication'),
+    S('10:00:05', 'pppd[5]', 'CHAP peer authentication succeeded for alice'),
+    S('10:00:06', 'pppd[5]', 'local  IP address 10.0.0.1'),
+    S('10:00:06', 'pppd[5]', 'remote IP address 10.0.0.2'),
+  ].join('\n');
+  const r = analyzeTexts([{ name: 'retry.log', text }], { year: 2024 });
+  assert.equal(r.findings.length, 0);
+});

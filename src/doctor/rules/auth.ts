@@ -4,15 +4,17 @@
  * the response and rejects it (MS-CHAP E=691, CHAP Failure, PAP Nak: wrong
  * password). pppd also ends with exit status 19 when we failed to
  * authenticate to the peer. A refusal to authenticate at all, or a rejected
- * auth protocol, is a protocol mismatch instead.
+ * auth protocol, is a protocol mismatch instead. A failed attempt followed
+ * by a link that came up (clients retry, e.g. after a typo) is not a cause.
  */
-import { evidence, type Rule, type RuleHit } from './rule.js';
+import { evidence, ipUp, type Rule, type RuleHit } from './rule.js';
 
 /** Rule `auth`: the mechanism in this file's header. */
 export const auth: Rule = {
   name: 'auth',
   needs: ['no-secret', 'auth-fail', 'exit-code', 'peer-refused-auth', 'auth-rejected', 'auth-required-nosecret'],
   check(s) {
+    if (ipUp(s)) return [];
     const out: RuleHit[] = [];
     const noSecret = s.all('no-secret').filter((e) => e.dir !== 'local');
     const fails = s.all('auth-fail');

@@ -5,8 +5,9 @@
  * the received ConfReq both carry it, the client is configured to require the
  * server to authenticate (pppd `auth`/`require-*`, xl2tpd `require
  * authentication = yes` in [lac]) and the server has nothing to answer with.
+ * A link that came up anyway (site-to-site links with mutual CHAP) is fine.
  */
-import { evidence, type Rule } from './rule.js';
+import { evidence, ipUp, type Rule } from './rule.js';
 
 /** Rule `mutualAuth`: the mechanism in this file's header. */
 export const mutualAuth: Rule = {
@@ -15,7 +16,7 @@ export const mutualAuth: Rule = {
   check(s) {
     const sent = s.find('lcp-confreq', (e) => e.dir === 'sent');
     const rcvd = s.find('lcp-confreq', (e) => e.dir === 'rcvd');
-    if (!sent || !rcvd) return [];
+    if (!sent || !rcvd || ipUp(s)) return [];
     return [{ cause: 'auth-client-requires-server-auth', confidence: s.role === 'client' ? 'high' : 'medium', evidence: evidence(sent, rcvd) }];
   },
 };
