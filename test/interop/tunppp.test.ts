@@ -1,0 +1,279 @@
+/**
+ * `tunppp serve` and `tunppp connect` against the real peers in the UML guest
+ * (issue 8, docs/interop.md): the first cells of the matrix.
+ *
+ *  - client direction: pptp-linux + pppd and xl2tpd + pppd in the guest dial
+ *    `tunppp serve` running in the namespace; MS-CHAPv2 + MPPE-128; the guest
+ *    pings the server's tunnel address, the namespace pings the guest's, and
+ *    1 MB goes over TCP from the guest to a sink behind the server's TUN.
+ *    A wrong password ends in a clean E=691 on both sides.
+ *  - server direction: `tunppp connect` against stock pptpd + pppd and
+ *    xl2tpd + pppd in the guest; the namespace pings the guest's tunnel
+ *    address and sends 1 MB over TCP to a listener in the guest.
+ *
+ * Each case prints one line; a failure carries the tunppp output and the
+ * guest's syslog/pppd lines.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { nativeCandidates } from '../../src/io/native.js';
+import { Proc, writeServerConfig } from '../e2e/harness.js';
+import { umlSkipReason, type Guest, type UmlLab } from './uml.js';
+import { guestSuite } from './suite.js';
+
+const skip =
+  umlSkipReason() ?? (nativeCandidates().some((p) => existsSync(p)) ? undefined : 'the native addon is not built (npm rebuild): tunppp needs its TUN and GRE sockets');
+
+const USER = 'interop';
+const PASSWORD = 'interop secret';
+/** Secrets for the guest's pppd in both roles: toward tunppp (server name "tunppp") and as pptpd/xl2tpd's server. */
+const GUEST_SECRETS = `printf '%s\\n' '${USER} * "${PASSWORD}" *' >/etc/ppp/chap-secrets`;
+
+/** A TCP sink inside `ns` on addr:port; resolves with the byte count when the sender closes. */
+function tcpSink(ns: string, addr: string, port: number, timeoutMs = 30_000): { listening: Promise<void>; received: Promise<number> } {
+  const js = `const n=require('net');let c=0;const s=n.createServer(k=>{k.on('data',d=>c+=d.length);k.on('end',()=>{console.log('RECEIVED '+c);process.exit(0)})});s.listen(${port},'${addr}',()=>console.log('LISTENING'));setTimeout(()=>{console.log('RECEIVED '+c);process.exit(1)},${timeoutMs});`;
+  const p = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', js], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let onListen: () => void = () => {};
+  const listening = new Promise<void>((r) => (onListen = r));
+  p.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.includes('LISTENING')) onListen();
+  });
+  const received = new Promise<number>((resolve, reject) =>
+    p.on('exit', () => {
+      const m = /RECEIVED (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+      else reject(new Error(`tcp sink: ${out}`));
+    }),
+  );
+  return { listening, received };
+}
+
+/** Sends `bytes` from `ns` to addr:port over TCP. */
+function tcpSend(ns: string, addr: string, port: number, bytes: number): Promise<void> {
+  const js = `const n=require('net');const c=n.connect(${port},'${addr}',()=>{const b=Buffer.alloc(65536,7);let left=${bytes};const pump=()=>{while(left>0){const k=Math.min(left,b.length);left-=k;if(!c.write(k===b.length?b:b.subarray(0,k))){c.once('drain',pump);return}}c.end()};pump()});c.on('close',()=>process.exit(0));c.on('error',e=>{console.error(e.message);process.exit(1)});`;
+  const p = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', js], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tcp send to ${addr}:${port}: ${err}`)))));
+}
+
+/**
+ * Pings from the namespace until 3 replies came (10 s at most): pppd
+ * configures its interface in ip-pre-up/ip-up a moment after IPCP opens, so
+ * the first requests after tunppp says "connected" may go unanswered.
+ */
+function nsPing(lab: UmlLab, dst: string): void {
+  lab.exec('ping', ['-n', '-c', '3', '-i', '0.2', '-w', '10', dst], 20_000);
+}
+
+describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd, xl2tpd', { skip, timeout: 25 * 60_000 }, () => {
+  const suite = guestSuite('cat /var/log/syslog /var/log/ppp*.log 2>/dev/null');
+  const procs: Proc[] = [];
+  const cleanups: (() => void)[] = [];
+  after(async () => {
+    for (const p of procs) await p.stop('SIGKILL');
+    for (const c of cleanups.splice(0)) c();
+  });
+
+  /** Runs one case with tunppp processes stopped and their output attached on failure. */
+  async function runCase(t: Parameters<typeof suite.runCase>[0], name: string, body: (lab: UmlLab, g: Guest, start: (args: string[], env?: Record<string, string>) => Proc) => Promise<string>): Promise<void> {
+    await suite.runCase(t, name, async (lab, g) => {
+      const mine: Proc[] = [];
+      const start = (args: string[], env: Record<string, string> = {}): Proc => {
+        const p = new Proc(lab.ns, args, env);
+        mine.push(p);
+        procs.push(p);
+        return p;
+      };
+      try {
+        return await body(lab, g, start);
+      } catch (e) {
+        for (const p of mine) if (e instanceof Error) e.message += `\n--- tunppp ${p.child.spawnargs.slice(6).join(' ')}\n${p.out}${p.err}`.slice(0, 6000);
+        throw e;
+      } finally {
+        for (const p of mine) await p.stop('SIGTERM');
+        await g.run('pkill -x pppd; pkill -x xl2tpd; pkill -x pptpd; sleep 0.3; pkill -9 -x pppd; true').catch(() => undefined);
+      }
+    });
+  }
+
+  /** `tunppp serve` on the host side of the TAP for PPTP and L2TP, pool 192.168.77.10-20. */
+  function serve(lab: UmlLab, start: (args: string[]) => Proc): Proc {
+    const cfg = writeServerConfig({
+      listen: lab.hostIp,
+      local: '192.168.77.1',
+      ranges: ['192.168.77.10-192.168.77.20'],
+      users: [[USER, PASSWORD]],
+      extra: { listen: { pptp: { addresses: [lab.hostIp] }, l2tp: { addresses: [lab.hostIp] } } },
+    });
+    cleanups.push(cfg.cleanup);
+    return start(['serve', '--config', cfg.config, '--debug']);
+  }
+
+  /** Guest → server over TCP through the tunnel: 1 MB from the guest's nc to a sink on the server's TUN address. */
+  async function guestUpload(lab: UmlLab, g: Guest, to: string, port: number): Promise<number> {
+    const sink = tcpSink(lab.ns, to, port);
+    await sink.listening;
+    await g.ok(`head -c 1000000 /dev/zero | nc -N -w 10 ${to} ${port}`, 30_000);
+    return sink.received;
+  }
+
+  test('pptp-linux + pppd → tunppp serve: MS-CHAPv2, MPPE-128 stateless, IPCP, ping both ways, 1 MB TCP', async (t) => {
+    await runCase(t, 'serve pptp ← pptp-linux', async (lab, g, start) => {
+      const server = serve(lab, start);
+      await server.waitFor(/serving on .*pptp/);
+      await g.ok(
+        [
+          ': >/var/log/syslog; rm -f /var/log/ppp*.log',
+          GUEST_SECRETS,
+          `pppd pty "pptp ${lab.hostIp} --nolaunchpppd" name ${USER} remotename tunppp require-mppe-128 refuse-eap noauth \\`,
+          '  nodefaultroute nobsdcomp nodeflate maxfail 1 debug logfile /var/log/pppd-client.log',
+          'for i in $(seq 150); do grep -q "local  IP address" /var/log/pppd-client.log 2>/dev/null && break; sleep 0.1; done',
+          'sleep 0.5; ip -br addr show | grep ppp',
+        ].join('\n'),
+        30_000,
+      );
+      await server.waitFor(/MS-CHAP-v2 peer interop authenticated/);
+      const log = await g.ok('cat /var/log/pppd-client.log');
+      assert.match(log, /MPPE 128-bit stateless compression enabled/);
+      assert.match(log, /local {2}IP address 192\.168\.77\.10/);
+      assert.match(log, /remote IP address 192\.168\.77\.1\b/);
+      const ping = await g.ok('ping -n -c 3 -i 0.2 -w 10 192.168.77.1');
+      assert.match(ping, /3 received/);
+      nsPing(lab, '192.168.77.10');
+      const got = await guestUpload(lab, g, '192.168.77.1', 5001);
+      assert.equal(got, 1_000_000);
+      await g.ok('pkill -x pppd; for i in $(seq 50); do pgrep -x pppd >/dev/null || break; sleep 0.1; done');
+      await server.waitFor(/link down: .*Connect time/);
+      return 'pppd got 192.168.77.10, MPPE-128 stateless; 3+3 pings; 1 MB guest→server; pppd hang-up logged by tunppp';
+    });
+  });
+
+  test('pptp-linux + pppd with a wrong password → tunppp serve: E=691 on both sides, clean end', async (t) => {
+    await runCase(t, 'serve pptp ← pptp-linux, wrong password', async (lab, g, start) => {
+      const server = serve(lab, start);
+      await server.waitFor(/serving on .*pptp/);
+      await g.ok(
+        [
+          ': >/var/log/syslog; rm -f /var/log/ppp*.log',
+          `printf '%s\\n' '${USER} * "wrong password" *' >/etc/ppp/chap-secrets`,
+          `pppd pty "pptp ${lab.hostIp} --nolaunchpppd" name ${USER} remotename tunppp require-mppe-128 refuse-eap noauth \\`,
+          '  nodefaultroute nobsdcomp nodeflate maxfail 1 nodetach debug logfile /var/log/pppd-client.log >/dev/null 2>&1',
+          'true',
+        ].join('\n'),
+        40_000,
+      );
+      const log = await g.ok('cat /var/log/pppd-client.log');
+      // RFC 2759 §6 Failure packet, as pppd decodes it: E=691 R=1 C=<32 hex> V=3 M=<text>.
+      assert.match(log, /rcvd \[CHAP Failure id=0x[0-9a-f]+ "E=691 R=1 C=[0-9A-F]{32} V=3 M=[^"]*"\]/, `pppd did not get a well-formed E=691:\n${log}`);
+      assert.match(log, /MS-CHAP authentication failed/);
+      await server.waitFor(/Peer interop failed MS-CHAP-v2 authentication: E=691/);
+      await server.waitFor(/link down: /);
+      return 'tunppp sends Failure "E=691 R=1 C=… V=3", pppd gives up and hangs up, tunppp logs the failure and the link end';
+    });
+  });
+
+  test('xl2tpd + pppd → tunppp serve (L2TP): MS-CHAPv2, IPCP, ping both ways, 1 MB TCP', async (t) => {
+    await runCase(t, 'serve l2tp ← xl2tpd', async (lab, g, start) => {
+      const server = serve(lab, start);
+      await server.waitFor(/serving on .*l2tp/);
+      await g.ok(
+        [
+          ': >/var/log/syslog; rm -f /var/log/ppp*.log',
+          GUEST_SECRETS,
+          'mkdir -p /etc/xl2tpd /run/xl2tpd',
+          `printf '%s\\n' '[global]' 'port = 1701' '[lac tunppp]' 'lns = ${lab.hostIp}' 'name = ${USER}' 'ppp debug = yes' 'pppoptfile = /etc/ppp/options.l2tp-client' 'length bit = yes' 'redial = no' 'autodial = yes' >/etc/xl2tpd/xl2tpd.conf`,
+          `printf '%s\\n' 'name ${USER}' 'remotename tunppp' 'noauth' 'refuse-eap' 'nodefaultroute' 'nobsdcomp' 'nodeflate' 'debug' 'logfile /var/log/pppd-client.log' >/etc/ppp/options.l2tp-client`,
+          'xl2tpd -c /etc/xl2tpd/xl2tpd.conf -p /run/xl2tpd.pid',
+          'for i in $(seq 150); do grep -q "local  IP address" /var/log/pppd-client.log 2>/dev/null && break; sleep 0.1; done',
+          'sleep 0.5; ip -br addr show | grep ppp',
+        ].join('\n'),
+        30_000,
+      );
+      await server.waitFor(/MS-CHAP-v2 peer interop authenticated/);
+      const log = await g.ok('cat /var/log/pppd-client.log');
+      assert.match(log, /local {2}IP address 192\.168\.77\.1\d/);
+      const ping = await g.ok('ping -n -c 3 -i 0.2 -w 10 192.168.77.1');
+      assert.match(ping, /3 received/);
+      const mine = /local {2}IP address (\S+)/.exec(log)![1]!;
+      nsPing(lab, mine);
+      const got = await guestUpload(lab, g, '192.168.77.1', 5002);
+      assert.equal(got, 1_000_000);
+      const mppe = /MPPE (\d+)-bit (\w+) compression enabled/.exec(log);
+      return `pppd got ${mine}${mppe ? `, MPPE-${mppe[1]} ${mppe[2]}` : ', no MPPE'}; 3+3 pings; 1 MB guest→server`;
+    });
+  });
+
+  /** pptpd in the guest: MS-CHAPv2 + MPPE-128 required, as shipped configurations do. */
+  async function startPptpd(g: Guest): Promise<void> {
+    await g.ok(
+      [
+        ': >/var/log/syslog; rm -f /var/log/ppp*.log',
+        GUEST_SECRETS,
+        "printf '%s\\n' 'option /etc/ppp/pptpd-options' 'localip 192.168.78.1' 'remoteip 192.168.78.10-20' >/etc/pptpd.conf",
+        "printf '%s\\n' 'name pptpd' 'refuse-pap' 'refuse-chap' 'refuse-mschap' 'require-mschap-v2' 'require-mppe-128' 'nodefaultroute' 'nobsdcomp' 'nodeflate' 'debug' 'logfile /var/log/pppd.log' >/etc/ppp/pptpd-options",
+        'pptpd --debug',
+        'for i in $(seq 100); do ss -ltn | grep -q ":1723 " && exit 0; sleep 0.1; done; exit 1',
+      ].join('\n'),
+    );
+  }
+
+  /** A TCP listener in the guest that counts what arrives; returns a reader of the count. */
+  async function guestSink(g: Guest, port: number): Promise<() => Promise<number>> {
+    await g.ok(`(nc -d -l ${port} | wc -c >/tmp/sink-${port}) >/dev/null 2>&1 & sleep 0.3`);
+    return async () => Number((await g.ok(`for i in $(seq 100); do [ -s /tmp/sink-${port} ] && break; sleep 0.1; done; cat /tmp/sink-${port}`)).trim());
+  }
+
+  test('tunppp connect pptp:// → pptpd + pppd: MS-CHAPv2, MPPE-128, IPCP, ping, 1 MB TCP, clean disconnect', async (t) => {
+    await runCase(t, 'connect pptp → pptpd', async (lab, g, start) => {
+      await startPptpd(g);
+      const client = start(['connect', `pptp://${USER}@${lab.guestIp}`, '--tun', `tpi${process.pid % 10000}`], { TUNPPP_PASSWORD: PASSWORD });
+      const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\) on (\S+), MTU (\d+), MPPE (128-bit \w+)/, 30_000);
+      assert.equal(m[1], '192.168.78.10');
+      assert.equal(m[2], '192.168.78.1');
+      nsPing(lab, '192.168.78.1');
+      const count = await guestSink(g, 5003);
+      await tcpSend(lab.ns, '192.168.78.1', 5003, 1_000_000);
+      assert.equal(await count(), 1_000_000);
+      assert.equal(await client.stop('SIGINT'), 0);
+      const log = await g.ok('sleep 0.5; cat /var/log/pppd.log');
+      assert.match(log, /MPPE 128-bit stateless compression enabled/);
+      assert.match(log, /sent \[CHAP Success id=0x[0-9a-f]+ "S=[0-9A-F]{40} M=Access granted"\]/, 'pptpd\'s pppd accepted our MS-CHAPv2 response');
+      assert.match(log, /LCP terminated by peer|Modem hangup/);
+      return `connected as ${m[1]}, MTU ${m[4]}, MPPE ${m[5]}; 3 pings; 1 MB to the guest; Ctrl-C ends the call`;
+    });
+  });
+
+  test('tunppp connect l2tp:// → xl2tpd + pppd: MS-CHAPv2, IPCP, ping, 1 MB TCP, clean disconnect', async (t) => {
+    await runCase(t, 'connect l2tp → xl2tpd', async (lab, g, start) => {
+      await g.ok(
+        [
+          ': >/var/log/syslog; rm -f /var/log/ppp*.log',
+          GUEST_SECRETS,
+          'mkdir -p /etc/xl2tpd /run/xl2tpd',
+          "printf '%s\\n' '[global]' 'port = 1701' '[lns default]' 'ip range = 192.168.79.10-192.168.79.20' 'local ip = 192.168.79.1' 'require authentication = no' 'name = xl2tpd' 'ppp debug = yes' 'pppoptfile = /etc/ppp/options.xl2tpd' 'length bit = yes' >/etc/xl2tpd/xl2tpd.conf",
+          "printf '%s\\n' 'name xl2tpd' 'require-mschap-v2' 'nodefaultroute' 'nobsdcomp' 'nodeflate' 'debug' 'logfile /var/log/pppd.log' >/etc/ppp/options.xl2tpd",
+          'xl2tpd -c /etc/xl2tpd/xl2tpd.conf -p /run/xl2tpd.pid',
+          'for i in $(seq 100); do ss -lun | grep -q ":1701 " && exit 0; sleep 0.1; done; exit 1',
+        ].join('\n'),
+      );
+      const client = start(['connect', `l2tp://${USER}@${lab.guestIp}`, '--tun', `tpj${process.pid % 10000}`], { TUNPPP_PASSWORD: PASSWORD });
+      const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\) on (\S+), MTU (\d+)/, 30_000);
+      assert.equal(m[1], '192.168.79.10');
+      assert.equal(m[2], '192.168.79.1');
+      nsPing(lab, '192.168.79.1');
+      const count = await guestSink(g, 5004);
+      await tcpSend(lab.ns, '192.168.79.1', 5004, 1_000_000);
+      assert.equal(await count(), 1_000_000);
+      assert.equal(await client.stop('SIGINT'), 0);
+      const log = await g.ok('sleep 0.5; cat /var/log/syslog | grep xl2tpd | tail -5; cat /var/log/pppd.log');
+      assert.match(log, /sent \[CHAP Success id=0x[0-9a-f]+ "S=[0-9A-F]{40} M=Access granted"\]/, 'xl2tpd\'s pppd accepted our MS-CHAPv2 response');
+      return `connected as ${m[1]}, MTU ${m[4]}; 3 pings; 1 MB to the guest; Ctrl-C ends the session`;
+    });
+  });
+
+});
