@@ -197,6 +197,19 @@ export const CAUSES: readonly Cause[] = [
     ],
   }),
   c({
+    id: 'ipsec-dpd-timeout',
+    category: 'keepalive',
+    severity: 'error',
+    priority: 48,
+    title: 'IPsec dead peer detection: the peer stopped answering',
+    explanation:
+      'The IKE daemon checks an idle peer with dead peer detection (IKEv1 R-U-THERE, IKEv2 empty INFORMATIONAL) and deletes the SAs when no answer comes within the timeout. Everything carried inside — the L2TP tunnel and PPP — dies with them. The client lost connectivity, or a NAT between the peers dropped the UDP 4500 mapping while the tunnel was idle.',
+    fix: [
+      { target: 'libreswan', lines: ['dpddelay=30', 'dpdtimeout=120', 'dpdaction=clear', 'nat-keepalive=yes'] },
+      { target: 'strongSwan', lines: ['dpddelay=30s', 'dpdtimeout=150s', 'dpdaction=clear', '# strongswan.conf: charon { keep_alive = 20s }'] },
+    ],
+  }),
+  c({
     id: 'pptp-keepalive-timeout',
     category: 'keepalive',
     severity: 'error',

@@ -128,7 +128,8 @@ export type EvKind =
   | 'ras-error' // Windows RAS error code (n)
   | 'options-error' // pppd refused its options or a plugin
   | 'ipsec-kernel-fail' // the IKE daemon could not install SAs/policies in the kernel
-  | 'ike-cert-fail'; // certificate or identity constraint rejected
+  | 'ike-cert-fail' // certificate or identity constraint rejected
+  | 'dpd-timeout'; // IKE dead peer detection declared the peer dead
 
 /** What an extractor returns: the kind plus the fields it could read. */
 export interface EvFields {

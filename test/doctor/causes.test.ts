@@ -43,6 +43,7 @@ const LOGS: Record<string, string[]> = {
   'auth-client-requires-server-auth': [S('pppd[7]', 'The remote system is required to authenticate itself'), S('pppd[7]', 'but I couldn\'t find any suitable secret (password) for it to use to do so.')],
   'auth-protocol-mismatch': [S('pppd[7]', 'Connect: ppp0 <--> /dev/pts/1'), S('pppd[7]', 'peer refused to authenticate: terminating link')],
   'lcp-echo-timeout': [S('pppd[7]', 'local  IP address 10.0.0.1'), S('pppd[7]', 'No response to 4 echo-requests', '11:00:00'), S('pppd[7]', 'Serial link appears to be disconnected.', '11:00:00')],
+  'ipsec-dpd-timeout': [S('pluto[2]', '"l2tp-psk"[4] 198.51.100.7 #9: DPD: No response from peer - declaring peer dead')],
   'pptp-keepalive-timeout': [S('pptpd[5]', 'CTRL: Client 198.51.100.7 control connection started'), S('pptpd[5]', 'CTRL: Session timed out, ending call')],
   'ip-pool-exhausted': [S('xl2tpd[900]', 'check_control: Out of IP addresses on tunnel 3!')],
   'ip-address-conflict': [S('pppd[7]', 'Connect: ppp0 <--> /dev/pts/1'), S('pppd[7]', 'Peer alice is not authorized to use remote address 10.0.0.9')],

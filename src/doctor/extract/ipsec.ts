@@ -43,6 +43,8 @@ const TABLE: Entry[] = [
     re: /NO_PROPOSAL_CHOSEN|NO-PROPOSAL-CHOSEN|no acceptable (?:Oakley Transform|proposal|transform)|no suitable proposal|failed to get valid proposal|no matching proposal|no proposal chosen|proposal mismatch|no acceptable [\w ]*proposal|didn't accept DH group|requested (?:DH group|MODP_\d+)|INVALID_KE_PAYLOAD|invalid DH group/i,
     ev: (m, msg) => ({ kind: 'ike-no-proposal', reason: m[0], phase: phaseOf(msg) }),
   },
+  // Dead peer detection: R-U-THERE (IKEv1) / liveness INFORMATIONAL (IKEv2) unanswered.
+  { re: /DPD: No response from peer|declaring peer dead|dead peer detected|DPD (?:timed out|timeout)|liveness check failed|peer not responding, deleting/i, ev: (m) => ({ kind: 'dpd-timeout', reason: m[0] }) },
   {
     re: /giving up after \d+ retransmits|negotiation failed due to time up|max number of retransmissions|second timeout exceeded|No response \(or no acceptable response\)|retransmit(?:ted)? [^\n]*timeout|IKE Phase ?1 timed? ?out/i,
     ev: (m, msg) => ({ kind: 'ike-timeout', reason: m[0], phase: phaseOf(msg) ?? 1 }),
@@ -59,7 +61,7 @@ const TABLE: Entry[] = [
 ];
 
 /** Cheap literals: a line containing none of these cannot match the table. */
-const PREFILTER = /trusted|issuer|constraint|certificate|signature|private key|uthentication|malformed|payload|EAP|XAUTH|install|SAD|XFRM|kernel|NAT|key|KEY|HASH|MAC|AUTH|auth|PROPOSAL|roposal|ransform|config|connection|ID_INFO|ID-INFO|TS_|selector|retransmi|time|establish|complete|DELETE|delet|decrypt|Hash|DH group|MODP|KE_PAYLOAD|sainfo|policy/;
+const PREFILTER = /DPD|dead|liveness|responding|trusted|issuer|constraint|certificate|signature|private key|uthentication|malformed|payload|EAP|XAUTH|install|SAD|XFRM|kernel|NAT|key|KEY|HASH|MAC|AUTH|auth|PROPOSAL|roposal|ransform|config|connection|ID_INFO|ID-INFO|TS_|selector|retransmi|time|establish|complete|DELETE|delet|decrypt|Hash|DH group|MODP|KE_PAYLOAD|sainfo|policy/;
 
 /** IKE daemon message → event. */
 export function extractIpsec(msg: string): EvFields | null {
