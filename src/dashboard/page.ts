@@ -57,7 +57,7 @@ footer{color:var(--muted);font-size:12px;padding:0 24px 16px}
 // Plain ES2020, no template literals (this file embeds it in one).
 const SCRIPT = `
 'use strict';
-var POLL_MS = 2000, WINDOW_S = 300, COLORS = ['#0969da','#bf3989','#bc4c00','#1a7f37','#6639ba','#953800','#0550ae','#7d4e00'];
+var POLL_MS = 2000, WINDOW_S = 300, COLORS = ['#0969da','#cf222e','#bf8700','#0598bc','#d63384','#e16f24','#6e7781','#7d8c00'];
 var hist = [];          // {t, total: {in, out}, per: {id: bitsPerSecond}}
 var prev = null;        // {t, bytes: {id: {in, out}}}
 var names = {};

@@ -63,7 +63,13 @@ async function until<T>(what: string, fn: () => Promise<T | undefined> | T | und
 
 test('ops e2e: serve --api → sessions, metrics, SIGHUP adds a user, dashboard in Chromium, kick', { skip, timeout: 180_000 }, async (t) => {
   const lab = new NetnsLab();
-  const cfg = writeServerConfig({ listen: '10.201.0.1', local: '192.168.78.1', ranges: ['192.168.78.10-192.168.78.20'], users: [['alice', 'correct horse']] });
+  const cfg = writeServerConfig({
+    listen: '10.201.0.1',
+    local: '192.168.78.1',
+    ranges: ['192.168.78.10-192.168.78.20'],
+    users: [['alice', 'correct horse'], ['carol', 'l2tp pass']],
+    extra: { listen: { pptp: { addresses: ['10.201.0.1'] }, l2tp: { addresses: ['10.201.0.1'] } } },
+  });
   const sock = join(cfg.dir, 'run', 'api.sock');
   const tokenFile = join(cfg.dir, 'api-token');
   const env = { TUNPPP_API: sock, TUNPPP_API_TOKEN_FILE: tokenFile };
@@ -75,7 +81,7 @@ test('ops e2e: serve --api → sessions, metrics, SIGHUP adds a user, dashboard 
     lab.link(s, 'veth-s', '10.201.0.1/24', c, 'veth-c', '10.201.0.2/24');
     const server = new Proc(s, ['serve', '--config', cfg.config, '--api-listen', sock, '--api-token-file', tokenFile]);
     procs.push(server);
-    await server.waitFor(/serving on pptp 10\.201\.0\.1:1723/);
+    await server.waitFor(/serving on pptp 10\.201\.0\.1:1723, l2tp 10\.201\.0\.1:1701/);
     await server.waitFor(/API listening on /);
     assert.match(server.out, /created the API token/);
     assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
@@ -89,6 +95,9 @@ test('ops e2e: serve --api → sessions, metrics, SIGHUP adds a user, dashboard 
     const alice = new Proc(c, ['connect', 'pptp://alice@10.201.0.1', '--tun', 'tpa0'], { TUNPPP_PASSWORD: 'correct horse' });
     procs.push(alice);
     await alice.waitFor(/connected: address 192\.168\.78\.10/);
+    const carol = new Proc(c, ['connect', 'l2tp://carol@10.201.0.1', '--tun', 'tpl0'], { TUNPPP_PASSWORD: 'l2tp pass' });
+    procs.push(carol);
+    await carol.waitFor(/connected: address 192\.168\.78\.11/);
 
     // A wrong password, and a user not yet in chap-secrets: both refused.
     const wrong = new Proc(c, ['connect', 'pptp://alice@10.201.0.1', '--tun', 'tpw0'], { TUNPPP_PASSWORD: 'wrong' });
@@ -105,31 +114,35 @@ test('ops e2e: serve --api → sessions, metrics, SIGHUP adds a user, dashboard 
     const listed = cli(['sessions'], env);
     assert.equal(listed.code, 0, listed.err);
     assert.match(listed.out, /^\s*\d+\s+alice\s+10\.201\.0\.2\s+192\.168\.78\.10\s+pptp\s+up\s+\S+\s+.+\s+\d+\s+128-bit (stateless|stateful)$/m);
+    assert.match(listed.out, /^\s*\d+\s+carol\s+10\.201\.0\.2\s+192\.168\.78\.11\s+l2tp\s+up\s/m);
     const sessions = (await apiRequest(target, 'GET', '/sessions')).json<SessionInfo[]>();
-    assert.equal(sessions.length, 1);
+    assert.deepEqual(sessions.map((x) => `${x.user}/${x.protocol}`), ['alice/pptp', 'carol/l2tp']);
     const aliceId = sessions[0]!.id;
 
     // Traffic, so the counters and the graph move.
     spawnSync('ip', ['netns', 'exec', c, 'ping', '-c', '5', '-i', '0.2', '-s', '1000', '192.168.78.1'], { timeout: 20_000 });
     const metrics = (await apiRequest(target, 'GET', '/metrics')).body;
     assert.match(metrics, /^tunppp_sessions\{protocol="pptp",state="up"\} 1$/m);
-    assert.match(metrics, /^tunppp_auth_successes_total 1$/m);
+    assert.match(metrics, /^tunppp_sessions\{protocol="l2tp",state="up"\} 1$/m);
+    assert.match(metrics, /^tunppp_auth_successes_total 2$/m);
     const rejected = Number(/^tunppp_auth_failures_total\{reason="rejected"\} (\d+)$/m.exec(metrics)?.[1]);
     assert.ok(rejected >= 2, `rejected failures: ${rejected}\n${metrics}`);
     const bytesIn = Number(/^tunppp_bytes_total\{protocol="pptp",direction="in"\} (\d+)$/m.exec(metrics)?.[1]);
     assert.ok(bytesIn >= 5 * 1028, `bytes in ${bytesIn}`);
-    assert.match(metrics, /^tunppp_session_setup_seconds_count 1$/m);
+    assert.match(metrics, /^tunppp_session_setup_seconds_count 2$/m);
+    const doctor = (await apiRequest(target, 'GET', '/doctor')).json<{ findings: { cause: string }[] }>();
+    assert.ok(doctor.findings.some((f) => f.cause === 'auth-bad-credentials'), JSON.stringify(doctor.findings.map((f) => f.cause)));
 
     // SIGHUP after adding bob: bob can log in, alice's session stays.
     appendFileSync(join(cfg.dir, 'chap-secrets'), `${formatSecretLine('bob', '*', 'battery staple', '*')}\n`);
     server.child.kill('SIGHUP');
-    await server.waitFor(/reloaded .*chap-secrets: 2 users/);
+    await server.waitFor(/reloaded .*chap-secrets: 3 users/);
     const bob = new Proc(c, ['connect', 'pptp://bob@10.201.0.1', '--tun', 'tpb1'], { TUNPPP_PASSWORD: 'battery staple' });
     procs.push(bob);
-    await bob.waitFor(/connected: address 192\.168\.78\.11/);
+    await bob.waitFor(/connected: address 192\.168\.78\.12/);
     assert.equal(alice.exitCode, undefined, 'alice still connected');
     const two = (await apiRequest(target, 'GET', '/sessions')).json<SessionInfo[]>();
-    assert.deepEqual(two.map((x) => x.user).sort(), ['alice', 'bob']);
+    assert.deepEqual(two.map((x) => x.user).sort(), ['alice', 'bob', 'carol']);
     assert.equal(two.find((x) => x.user === 'alice')!.id, aliceId);
     spawnSync('ip', ['netns', 'exec', c, 'ping', '-c', '2', '-i', '0.2', '-W', '2', '-I', 'tpa0', '192.168.78.1'], { timeout: 20_000 });
 
@@ -160,7 +173,7 @@ test('ops e2e: serve --api → sessions, metrics, SIGHUP adds a user, dashboard 
         const flood2 = spawn('ip', ['netns', 'exec', c, 'ping', '-q', '-c', '60', '-i', '0.2', '-s', '600', '-I', 'tpb1', '192.168.78.1'], { stdio: 'ignore' });
         await page.goto(`http://127.0.0.1:${fwd.port}/?token=${target.token}`);
         assert.equal(new URL(page.url()).search, '', 'token removed from the address bar');
-        await page.waitForSelector('#sessions-body tr:nth-child(2)', { timeout: 15_000 });
+        await page.waitForSelector('#sessions-body tr:nth-child(3)', { timeout: 15_000 });
         // (strings: the page's DOM types are not in this project's lib)
         await page.waitForFunction("document.getElementById('auth-body').children.length >= 2", undefined, { timeout: 15_000 });
         await page.waitForFunction("document.getElementById('doctor-meta').textContent.includes('recent log lines')", undefined, { timeout: 15_000 });
@@ -168,13 +181,14 @@ test('ops e2e: serve --api → sessions, metrics, SIGHUP adds a user, dashboard 
         const table = await page.locator('#sessions-body').innerText();
         assert.match(table, /alice/);
         assert.match(table, /bob/);
+        assert.match(table, /carol\s+10\.201\.0\.2\s+192\.168\.78\.11\s+L2TP/);
         assert.match(table, /192\.168\.78\.10/);
         const auth = await page.locator('#auth-body').innerText();
         assert.match(auth, /alice/);
         assert.match(auth, /bob/);
         assert.match(auth, /rejected/);
         const tiles = await page.locator('#tiles').innerText();
-        assert.match(tiles, /2\s*sessions up/);
+        assert.match(tiles, /3\s*sessions up/);
         const shot = join(testOutputDir(), 'ops-dashboard.png');
         await page.screenshot({ path: shot, fullPage: true });
         t.diagnostic(`dashboard screenshot: ${shot}`);
@@ -183,6 +197,12 @@ test('ops e2e: serve --api → sessions, metrics, SIGHUP adds a user, dashboard 
         assert.deepEqual(external, [], 'the page loads nothing from elsewhere');
         flood.kill();
         flood2.kill();
+        // The Disconnect button (cookie + X-Tunppp-Request) ends carol's L2TP session: LCP Terminate, then CDN.
+        page.on('dialog', (d) => void d.accept());
+        await page.locator('#sessions-body tr', { hasText: 'carol' }).getByRole('button', { name: 'Disconnect' }).click();
+        await carol.waitFor(/disconnected: /, 15_000);
+        await page.waitForFunction("!document.getElementById('sessions-body').innerText.includes('carol')", undefined, { timeout: 10_000 });
+        assert.match(server.err, /link down: disconnected by the administrator.*user=carol/);
       } finally {
         await browser.close();
       }
@@ -196,13 +216,13 @@ test('ops e2e: serve --api → sessions, metrics, SIGHUP adds a user, dashboard 
     await until('alice to exit', () => (alice.exitCode !== undefined ? true : undefined));
     assert.match(server.err, /link down: disconnected by the administrator/);
     const after = (await apiRequest(target, 'GET', '/sessions')).json<SessionInfo[]>();
-    assert.deepEqual(after.map((x) => x.user), ['bob']);
+    assert.deepEqual(after.map((x) => x.user), existsSync(CHROMIUM) ? ['bob'] : ['bob', 'carol']);
     assert.equal(bob.exitCode, undefined);
     const m2 = (await apiRequest(target, 'GET', '/metrics')).body;
-    // four calls: alice, the two refused ones, bob; three ended (the refused two and alice)
-    assert.match(m2, /^tunppp_sessions_started_total 4$/m);
-    assert.match(m2, /^tunppp_sessions_established_total 2$/m);
-    assert.match(m2, /^tunppp_sessions_ended_total 3$/m);
+    // five calls: alice, carol, the two refused ones, bob; ended: the refused two, alice (and carol from the dashboard)
+    assert.match(m2, /^tunppp_sessions_started_total 5$/m);
+    assert.match(m2, /^tunppp_sessions_established_total 3$/m);
+    assert.match(m2, new RegExp(`^tunppp_sessions_ended_total ${existsSync(CHROMIUM) ? 4 : 3}$`, 'm'));
     assert.equal(cli(['kick', String(aliceId)], env).code, 1);
   } catch (err) {
     for (const p of procs) (err as Error).message += `\n--- ${p.child.spawnargs.slice(5).join(' ')}\n${p.out}\n${p.err}`;
