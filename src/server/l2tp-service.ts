@@ -68,7 +68,13 @@ export interface L2tpPortStats {
   staleSequence: number;
   /** Control-plane drops reported by the endpoint. */
   controlDrops: number;
+  /** Data messages held for a session whose ICCN had not arrived yet, delivered when it did. */
+  heldEarly: number;
 }
+
+/** Frames held per session waiting for its ICCN, and in all. */
+const EARLY_PER_SESSION = 4;
+const EARLY_TOTAL = 1024;
 
 function sessionKey(tunnelId: number, sessionId: number): number {
   return tunnelId * 65536 + sessionId;
@@ -146,13 +152,21 @@ export interface L2tpPortHooks {
  * (L2tpService) and the LAC (src/client/l2tp-client.ts).
  */
 export class L2tpPort {
-  readonly stats: L2tpPortStats = { rx: 0, tx: 0, txFailed: 0, malformed: 0, unknownSession: 0, wrongSource: 0, staleSequence: 0, controlDrops: 0 };
+  readonly stats: L2tpPortStats = { rx: 0, tx: 0, txFailed: 0, malformed: 0, unknownSession: 0, wrongSource: 0, staleSequence: 0, controlDrops: 0, heldEarly: 0 };
   readonly endpoint: L2tpEndpoint;
   /** Live sessions by (our Tunnel ID, our Session ID). */
   readonly sessions = new Map<number, L2tpSessionTransport>();
   private readonly log: Logger;
   private socket: UdpSocketLike | undefined;
   private closedSocket = false;
+  /**
+   * PPP frames that arrived for a session between our ICRP and the peer's
+   * ICCN. A LAC starts LCP as soon as it sends ICCN; when the ICCN waits in
+   * its control window, or is lost and retransmitted, the first LCP
+   * Configure-Request overtakes it, and dropping it costs a 3 s restart timer.
+   */
+  private readonly early = new Map<number, Uint8Array[]>();
+  private earlyCount = 0;
 
   constructor(
     readonly ctx: ServerContext,
@@ -227,8 +241,10 @@ export class L2tpPort {
       return;
     }
     const h = f.value.header;
-    const s = this.sessions.get(sessionKey(h.tunnelId, h.sessionId));
+    const key = sessionKey(h.tunnelId, h.sessionId);
+    const s = this.sessions.get(key);
     if (!s || s.closed) {
+      if (!s && this.holdEarly(key, h.tunnelId, h.sessionId, address, bytes.subarray(f.value.payloadStart, f.value.payloadEnd))) return;
       this.stats.unknownSession++;
       return;
     }
@@ -246,6 +262,29 @@ export class L2tpPort {
       s.nr = (h.ns + 1) & 0xffff;
     }
     s.link.fromTransport(bytes.subarray(f.value.payloadStart, f.value.payloadEnd), now);
+  }
+
+  private holdEarly(key: number, tunnelId: number, sessionId: number, address: string, frame: Uint8Array): boolean {
+    if (this.earlyCount >= EARLY_TOTAL) return false;
+    if (this.endpoint.tunnel(tunnelId)?.sessions.get(sessionId)?.state !== 'wait-connect') return false;
+    if (this.endpoint.peerOf(tunnelId)?.address !== address) return false;
+    let q = this.early.get(key);
+    if (!q) this.early.set(key, (q = []));
+    if (q.length >= EARLY_PER_SESSION) return false;
+    q.push(frame.slice());
+    this.earlyCount++;
+    this.stats.heldEarly++;
+    return true;
+  }
+
+  /** Frames held for session (tunnelId, sessionId) before it came up; the owner feeds them to the new link. */
+  takeEarly(tunnelId: number, sessionId: number): Uint8Array[] {
+    const key = sessionKey(tunnelId, sessionId);
+    const q = this.early.get(key);
+    if (!q) return [];
+    this.early.delete(key);
+    this.earlyCount -= q.length;
+    return q;
   }
 
   /** Sends a finished data message for tunnel `tunnelId` to its current peer. */
@@ -320,6 +359,7 @@ export class L2tpPort {
 
   private onEvent(tunnelId: number, peer: UdpPeer, e: L2tpTunnelEvent, now: Millis): void {
     if (e.type === 'session-down') {
+      this.takeEarly(tunnelId, e.sessionId);
       const s = this.sessions.get(sessionKey(tunnelId, e.sessionId));
       if (s) {
         s.closed = true;
@@ -490,6 +530,7 @@ export class L2tpService {
     this.stats.sessionsUp++;
     this.log.info('call-start', `Call established with ${peer.address}, Local: ${e.sessionId}, Remote: ${e.peerSessionId}, Serial: ${e.info.callSerialNumber ?? 0}, link ${link.id}${e.sequencingRequired ? ', sequencing' : ''}`, { link: link.id, tunnel: tunnelId });
     link.start(now);
+    for (const frame of port.takeEarly(tunnelId, e.sessionId)) link.fromTransport(frame, now);
   }
 
   /**

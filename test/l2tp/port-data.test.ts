@@ -180,3 +180,26 @@ test('config: listen.l2tp.secret is optional, a non-empty string, and absent by 
   assert.equal(ConfigSchema.safeParse({ listen: { l2tp: { secret: '' } } }).success, false);
   assert.equal(ConfigSchema.safeParse({ listen: { l2tp: { secret: 5 } } }).success, false);
 });
+
+test('LNS in wait-connect: LCP that overtakes the ICCN is held, then delivered when the ICCN arrives', () => {
+  const r = rig();
+  const c = r.lac.connect(LNS_ADDR, 0);
+  r.fromLac(c.out);
+  r.pump();
+  r.fromLac(r.lac.command(c.tunnelId!, { type: 'open-session' }, 0)); // ICRQ → the LNS answers ICRP
+  const icrp = r.toLac.shift()!;
+  const afterIcrp = r.lac.receive(LNS_ADDR, icrp, 0); // the LAC sends ICCN: hold it back
+  const [s] = [...r.lac.tunnel(c.tunnelId!)!.sessions.values()];
+  assert.ok(s && s.state === 'established');
+  const [lnsTunnel] = r.port.endpoint.tunnelIds();
+  const data = encodeL2tp({ isControl: false, tunnelId: lnsTunnel!, sessionId: s.peerSessionId, priority: false }, LCP_ECHO_REQ);
+  r.port.receive(data, LAC_ADDR.address, LAC_ADDR.port);
+  r.port.receive(data, '198.51.100.9', LAC_ADDR.port); // from elsewhere: not held
+  assert.equal(r.port.stats.heldEarly, 1);
+  assert.equal(r.port.stats.unknownSession, 1);
+  assert.equal(r.service.linkCount, 0);
+  r.fromLac(afterIcrp); // now the ICCN
+  assert.equal(r.service.linkCount, 1);
+  assert.equal(r.service.links()[0]!.session.counters.framesIn, 1, 'the held frame reached the new link');
+  assert.deepEqual(r.port.takeEarly(lnsTunnel!, s.peerSessionId), []);
+});
