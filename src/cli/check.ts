@@ -29,20 +29,21 @@ export interface ConfigFlags {
 
 /**
  * Loads what the flags name, as `serve` does. With no file given, the
- * embedded default; `createSecrets: false` (check, reload) never creates
- * its chap-secrets.
+ * embedded default, whose missing chap-secrets `serve` creates ('create'),
+ * `check` reports ('report') and a reload treats as an error ('fail': a
+ * reload must not leave the server with no users).
  */
-export async function loadForServe(values: ConfigFlags, cwd: string, createSecrets: boolean): Promise<LoadedConfig & { created?: { path: string; user: string; password: string }; wouldCreate?: string }> {
+export async function loadForServe(values: ConfigFlags, cwd: string, missingSecrets: 'create' | 'report' | 'fail'): Promise<LoadedConfig & { created?: { path: string; user: string; password: string }; wouldCreate?: string }> {
   const anyConfig = values.config ?? values['pptpd-conf'] ?? values['xl2tpd-conf'];
   if (anyConfig === undefined) {
     const chap = values['chap-secrets'] ?? DEFAULT_SECRETS;
     const path = isAbsolute(chap) ? chap : resolve(cwd, chap);
-    if (createSecrets) return loadEmbeddedDefault(path);
+    if (missingSecrets === 'create') return loadEmbeddedDefault(path);
     const exists = await stat(path).then(
       () => true,
       () => false,
     );
-    if (!exists) return { config: embeddedDefaultConfig(path), secrets: [], warnings: [], sources: [], wouldCreate: path };
+    if (!exists && missingSecrets === 'report') return { config: embeddedDefaultConfig(path), secrets: [], warnings: [], sources: [], wouldCreate: path };
     const s = await loadSecrets(path);
     return { config: embeddedDefaultConfig(path), secrets: s.secrets, warnings: s.warnings, sources: s.sources };
   }
@@ -131,7 +132,7 @@ export const checkCommand: Subcommand = {
       ctx.stdout.write(HELP);
       return EXIT.OK;
     }
-    const loaded = await loadForServe(values, ctx.cwd, false);
+    const loaded = await loadForServe(values, ctx.cwd, 'report');
     if (values.json) {
       ctx.stdout.write(`${JSON.stringify({ sources: loaded.sources, users: loaded.secrets.length, warnings: loaded.warnings.map(formatWarning), config: loaded.config }, null, 2)}\n`);
       return EXIT.OK;

@@ -110,7 +110,7 @@ export const serveCommand: Subcommand = {
       ops = await startOps(server, {
         log,
         ring,
-        load: () => loadForServe(values, ctx.cwd, false),
+        load: () => loadForServe(values, ctx.cwd, 'fail'),
         api: apiListen ? { listen: apiListen, tokenFile: values['api-token-file'] ?? DEFAULT_TOKEN_FILE } : undefined,
         masquerade: values.masquerade,
         user: values.user,

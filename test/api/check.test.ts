@@ -102,3 +102,13 @@ test('check: --json → the validated configuration', async () => {
     cleanup();
   }
 });
+
+test('reload loader: embedded default whose chap-secrets vanished → an error naming the file, not an empty user list', async () => {
+  const { loadForServe } = await import('../../src/cli/check.js');
+  const { dir, cleanup } = tempDir();
+  try {
+    await assert.rejects(loadForServe({ 'chap-secrets': join(dir, 'gone') }, dir, 'fail'), (err: Error) => err.message.includes(`${join(dir, 'gone')}: chap-secrets not found`));
+  } finally {
+    cleanup();
+  }
+});
