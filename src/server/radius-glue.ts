@@ -93,12 +93,12 @@ export interface RadiusUdpOptions {
 }
 
 /**
- * One RADIUS client machine on one UDP socket, for either the authentication
+ * One RADIUS client machine on one UDP socket per address family, for either the authentication
  * or the accounting port of each server. `request` resolves with the answer,
  * or undefined when no server answered.
  */
 export class RadiusUdpClient {
-  private socket: Socket | undefined;
+  private readonly sockets = new Map<4 | 6, Socket>();
   private readonly machine: RadiusClient;
   private readonly waiters = new Map<number, (a: RadiusAnswer | undefined) => void>();
   private nextTag = 1;
@@ -118,21 +118,23 @@ export class RadiusUdpClient {
     this.machine = new RadiusClient(machineOpts, rng);
   }
 
-  /** Opens the socket (IPv6 when the first server is IPv6). */
+  /** Opens one socket per address family the servers use. */
   async start(): Promise<void> {
-    const v6 = isIP(this.servers[0]?.address ?? '') === 6;
-    const sock = createSocket(v6 ? 'udp6' : 'udp4');
-    sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
-    sock.on('error', (err) => this.log?.warn('radius-socket', `RADIUS socket error: ${err.message}`));
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      sock.bind(0, () => {
-        sock.off('error', reject);
-        resolve();
+    for (const family of [4, 6] as const) {
+      if (!this.servers.some((s) => isIP(s.address) === family)) continue;
+      const sock = createSocket(family === 6 ? 'udp6' : 'udp4');
+      sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
+      sock.on('error', (err) => this.log?.warn('radius-socket', `RADIUS socket error: ${err.message}`));
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind(0, () => {
+          sock.off('error', reject);
+          resolve();
+        });
       });
-    });
-    sock.unref();
-    this.socket = sock;
+      sock.unref();
+      this.sockets.set(family, sock);
+    }
   }
 
   /** Requests in flight or queued. */
@@ -155,8 +157,8 @@ export class RadiusUdpClient {
   close(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.socket?.close();
-    this.socket = undefined;
+    for (const sock of this.sockets.values()) sock.close();
+    this.sockets.clear();
     for (const [tag, w] of this.waiters) {
       this.machine.handle({ type: 'cancel', tag }, this.clock.now());
       w(undefined);
@@ -181,7 +183,7 @@ export class RadiusUdpClient {
     for (const o of outs) {
       if (o.kind === 'send') {
         const s = this.servers[o.server]!;
-        this.socket?.send(o.bytes, s.port, s.address, (err) => {
+        this.sockets.get(isIP(s.address) === 6 ? 6 : 4)?.send(o.bytes, s.port, s.address, (err) => {
           if (err) this.log?.debug('radius-send', `RADIUS send to ${s.address}:${s.port} failed: ${err.message}`);
         });
       } else if (o.kind === 'drop') {

@@ -34,8 +34,8 @@ import type { PppLink } from '../../src/server/link.js';
 const SECRET = 'svc-secret';
 
 /** A RADIUS server for tests: PAP users with reply attributes; records accounting. */
-async function fakeServer(users: Record<string, { password: string; reply: RadiusAttribute[] }>): Promise<{ sock: Socket; port: number; acct: RadiusPacket[]; close(): void }> {
-  const sock = createSocket('udp4');
+async function fakeServer(users: Record<string, { password: string; reply: RadiusAttribute[] }>, address = '127.0.0.1'): Promise<{ sock: Socket; port: number; acct: RadiusPacket[]; close(): void }> {
+  const sock = createSocket(address.includes(':') ? 'udp6' : 'udp4');
   const acct: RadiusPacket[] = [];
   sock.on('message', (m, rinfo) => {
     const bytes = new Uint8Array(m);
@@ -58,7 +58,7 @@ async function fakeServer(users: Record<string, { password: string; reply: Radiu
     const out = signResponse(encodeRadiusPacket({ code, identifier: p.identifier, authenticator: new Uint8Array(16), attributes: attrs }), p.authenticator, SECRET);
     sock.send(out, rinfo.port, rinfo.address);
   });
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => sock.bind(0, address, () => r()));
   return { sock, port: sock.address().port, acct, close: () => sock.close() };
 }
 
@@ -197,5 +197,27 @@ test('accounting with Acct-Interim-Interval 60 → Accounting-On, Start, Interim
   } finally {
     await svc.stop();
     srv.close();
+  }
+});
+
+test('servers of both families: silent IPv4 server → failover to an IPv6 server on ::1 → accepted', async () => {
+  const silent = createSocket('udp4');
+  await new Promise<void>((r) => silent.bind(0, '127.0.0.1', () => r()));
+  const v6 = await fakeServer({ frank: { password: 'p6', reply: [] } }, '::1');
+  const clock = offsetClock();
+  const endpoints = [
+    { address: '127.0.0.1', port: silent.address().port, acctPort: silent.address().port, secret: SECRET },
+    { address: '::1', port: v6.port, acctPort: v6.port, secret: SECRET },
+  ];
+  const cfg = config(v6.port, ['radius']);
+  const svc = new RadiusService({ ...cfg, radius: { ...cfg.radius, servers: endpoints } }, [], endpoints, clock, cryptoRng, silentLogger);
+  await svc.start();
+  try {
+    assert.equal((await svc.verify(pap('frank', 'p6'))).ok, true);
+    assert.equal((await svc.verify(pap('frank', 'wrong'))).ok, false, 'later requests go straight to the IPv6 server');
+  } finally {
+    await svc.stop();
+    silent.close();
+    v6.close();
   }
 });
