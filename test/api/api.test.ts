@@ -285,3 +285,22 @@ test('listen: loopback TCP and socket paths accepted; other addresses refused', 
   assert.throws(() => parseApiListen('0.0.0.0:8723'), /not a loopback address/);
   assert.throws(() => parseApiListen('8723'), /expected a socket path/);
 });
+
+test('api: loopback TCP on port 0 → the bound port is reported and answers; close → socket file removed', async () => {
+  const tcp = await startApi({ listen: { kind: 'tcp', host: '127.0.0.1', port: 0 }, token: target.token, backend: { sessions: () => [] } as never, log: silentLogger });
+  try {
+    assert.equal(tcp.listen.kind, 'tcp');
+    const port = tcp.listen.kind === 'tcp' ? tcp.listen.port : 0;
+    assert.ok(port > 0);
+    const r = await apiRequest({ listen: tcp.listen, token: target.token }, 'GET', '/sessions');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json(), []);
+  } finally {
+    await tcp.close();
+  }
+  const path = join(dir, 'other.sock');
+  const u = await startApi({ listen: { kind: 'unix', path }, token: target.token, backend: {} as never, log: silentLogger });
+  assert.equal(statSync(path).isSocket(), true);
+  await u.close();
+  assert.throws(() => statSync(path), /ENOENT/);
+});
