@@ -444,6 +444,10 @@ export class L2tpService {
   /** Binds every configured address; resolves with what it bound. */
   async listen(): Promise<{ address: string; port: number }[]> {
     const { addresses, port } = this.ctx.config.listen.l2tp;
+    if (this.ctx.config.ppp.mppe.l2tpMode !== 'require') {
+      // node:dgram cannot see whether IPsec protects the socket; say what the policy means once.
+      this.log.warn('l2tp-cleartext', `L2TP: MPPE is ${this.ctx.config.ppp.mppe.l2tpMode === 'refuse' ? 'refused' : 'not required'} (ppp.mppe.l2tpMode); sessions are unencrypted unless IPsec protects UDP ${port} (docs/l2tp.md)`);
+    }
     const bound: { address: string; port: number }[] = [];
     try {
       for (const address of addresses) {
