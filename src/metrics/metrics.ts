@@ -12,7 +12,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LogRecord } from '../ops/log-ring.js';
 import type { MetricsSource } from './source.js';
-import { SessionTotals } from './totals.js';
+import { SessionTotals, type ProtoTotals } from './totals.js';
 
 /** Auth failure reasons the metrics label with (from PPP's auth machines). */
 export const AUTH_FAILURE_REASONS = ['rejected', 'timeout', 'backend-error', 'unknown'] as const;
@@ -98,7 +98,7 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
   mirror('tunppp_fragmented_total', 'IPv4 packets fragmented to fit the tunnel', () => src.stats.fragmented);
   mirror('tunppp_mss_clamped_total', 'TCP SYNs whose MSS was lowered', () => src.stats.mssClamped);
 
-  let lastTotals = new Map<string, ReturnType<SessionTotals['scrape']> extends Map<string, infer V> ? V : never>();
+  let lastTotals = new Map<string, ProtoTotals>();
   /** Read by each of the byte, packet and drop metrics (O(links), only on scrape). */
   const refreshTotals = (): void => {
     lastTotals = totals.scrape(src.links());
