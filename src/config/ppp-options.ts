@@ -220,7 +220,8 @@ export function parsePppOptions(text: string, file: string): PppOptions {
     const w = words[i]!;
     const option = w.text;
     const at = { file, line: w.line, option };
-    const applied = APPLIED[option];
+    // Own keys only: an option word like 'toString' must not find Object.prototype members.
+    const applied = Object.hasOwn(APPLIED, option) ? APPLIED[option] : undefined;
     const take = (n: number): Word[] => {
       const args = words.slice(i + 1, i + 1 + n);
       if (args.length < n) {
@@ -234,7 +235,7 @@ export function parsePppOptions(text: string, file: string): PppOptions {
       applied.run(o, take(applied.args), at);
       continue;
     }
-    const ignoredArgs = IGNORED_PPP_OPTIONS[option];
+    const ignoredArgs = Object.hasOwn(IGNORED_PPP_OPTIONS, option) ? IGNORED_PPP_OPTIONS[option] : undefined;
     if (ignoredArgs !== undefined) {
       o.ignored.push({ option, args: take(ignoredArgs).map((a) => a.text), line: w.line });
       continue;

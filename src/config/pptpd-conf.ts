@@ -104,9 +104,9 @@ export function parsePptpdConf(text: string, file: string): PptpdConf {
     const m = /^(\S+)(?:[ \t]+(.*))?$/.exec(raw)!;
     const key = m[1]!;
     const value = m[2] ?? '';
-    const kind = KEYWORDS[key];
+    const kind = Object.hasOwn(KEYWORDS, key) ? KEYWORDS[key] : undefined;
     if (kind === undefined) {
-      const lower = KEYWORDS[key.toLowerCase()] ? ` (keywords are lower case: ${key.toLowerCase()})` : '';
+      const lower = Object.hasOwn(KEYWORDS, key.toLowerCase()) ? ` (keywords are lower case: ${key.toLowerCase()})` : '';
       conf.warnings.push({ file, line, message: `unknown keyword '${key}'; pptpd ignores it${lower}`, hint: `known keywords: ${Object.keys(KEYWORDS).join(', ')}` });
       continue;
     }

@@ -158,7 +158,7 @@ function closest(key: string, section: Section): string {
 
 /** Parses xl2tpd.conf. Throws `ConfigError` with file:line and a fix. */
 export function parseXl2tpdConf(text: string, file: string): Xl2tpdConf {
-  const conf: Xl2tpdConf = { file, global: { other: {} }, lns: [], lac: [], warnings: [] };
+  const conf: Xl2tpdConf = { file, global: { other: Object.create(null) as Record<string, Located<string>> }, lns: [], lac: [], warnings: [] };
   let section: Section | undefined;
   let lns: Xl2tpdLns | undefined;
   let lac: Xl2tpdLac | undefined;
@@ -188,10 +188,10 @@ export function parseXl2tpdConf(text: string, file: string): Xl2tpdConf {
         const list = kind === 'lns' ? conf.lns : conf.lac;
         const existing = (list as { name: string }[]).find((x) => x.name.toLowerCase() === name.toLowerCase());
         if (kind === 'lns') {
-          lns = (existing as Xl2tpdLns | undefined) ?? { name, line, ipRanges: [], lacs: [], other: {} };
+          lns = (existing as Xl2tpdLns | undefined) ?? { name, line, ipRanges: [], lacs: [], other: Object.create(null) as Record<string, Located<string>> };
           if (!existing) conf.lns.push(lns);
         } else {
-          lac = (existing as Xl2tpdLac | undefined) ?? { name, line, lns: [], other: {} };
+          lac = (existing as Xl2tpdLac | undefined) ?? { name, line, lns: [], other: Object.create(null) as Record<string, Located<string>> };
           if (!existing) conf.lac.push(lac);
         }
       } else {
@@ -204,7 +204,7 @@ export function parseXl2tpdConf(text: string, file: string): Xl2tpdConf {
     if (eq < 0) throw new ConfigError('CONFIG_SYNTAX', `no '=' in '${s}'`, { file, line }, 'write key = value, e.g. ip range = 192.168.1.128-192.168.1.254');
     const key = s.slice(0, eq).trim().toLowerCase().replace(/\s+/g, ' ');
     const value = s.slice(eq + 1).trim();
-    const spec = KEYS[key];
+    const spec = Object.hasOwn(KEYS, key) ? KEYS[key] : undefined;
     if (!spec) throw new ConfigError('CONFIG_SYNTAX', `unknown key '${key}' in [${section}]`, { file, line }, closest(key, section));
     if (!spec.in.includes(section)) {
       throw new ConfigError('CONFIG_SYNTAX', `'${key}' is not valid in [${section}]`, { file, line }, `move it to [${spec.in.join('] or [')}]`);
