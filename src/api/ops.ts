@@ -70,6 +70,8 @@ export function createOps(o: OpsOptions): Ops {
   let reloads = 0;
   let lastReload: string | null = null;
   let reloading: Promise<ReloadReport> | undefined;
+  // The doctor reads up to the ring's capacity of lines: run it again only when lines were added.
+  let doctorCache: { total: number; info: DoctorInfo } | undefined;
   const liveLinks = (): LinkView[] => o.server.links().filter((l) => l.state !== 'down');
 
   const ops: Ops = {
@@ -150,9 +152,11 @@ export function createOps(o: OpsOptions): Ops {
         });
     },
     doctor(): DoctorInfo {
+      if (doctorCache && doctorCache.total === o.ring.total) return doctorCache.info;
+      const total = o.ring.total;
       const lines = o.ring.recentLines();
       const report = analyzeTexts([{ name: 'tunppp', text: lines.join('\n') }], { year: new Date().getFullYear(), maxEvidence: 6 });
-      return {
+      const info: DoctorInfo = {
         lines: lines.length,
         findings: report.findings.map((f) => ({
           cause: f.cause,
@@ -165,6 +169,8 @@ export function createOps(o: OpsOptions): Ops {
         })),
         sessions: { total: report.summary.sessions, ok: report.summary.ok, failed: report.summary.failed, dropped: report.summary.dropped, open: report.summary.open },
       };
+      doctorCache = { total, info };
+      return info;
     },
     log() {
       return o.ring.recentLines();

@@ -304,3 +304,12 @@ test('api: loopback TCP on port 0 → the bound port is reported and answers; cl
   await u.close();
   assert.throws(() => statSync(path), /ENOENT/);
 });
+
+test('api: GET /doctor → cached while the log is unchanged, rerun after a new line', async () => {
+  const a = (await apiRequest(target, 'GET', '/doctor')).json<{ lines: number }>();
+  const b = (await apiRequest(target, 'GET', '/doctor')).json<{ lines: number }>();
+  assert.equal(b.lines, a.lines);
+  log.info('test-line', 'one more line');
+  const c = (await apiRequest(target, 'GET', '/doctor')).json<{ lines: number }>();
+  assert.equal(c.lines, a.lines + 1);
+});
