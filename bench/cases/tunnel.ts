@@ -11,7 +11,7 @@
  *
  * Needs root; installs iperf3 and openvpn with apt-get when missing.
  * TUNPPP_BENCH_SECONDS sets the iperf3 duration (default 5);
- * TUNPPP_BENCH_SESSIONS the load size (default 500); TUNPPP_BENCH_PARTS=throughput
+ * TUNPPP_BENCH_SESSIONS the load size (default 1000); TUNPPP_BENCH_PARTS=throughput
  * or =sessions runs one part; TUNPPP_BENCH_PROFILE=DIR
  * writes a CPU profile of the server during the MPPE-128 transfer to DIR and
  * prints its summary.
@@ -29,7 +29,7 @@ import type { BenchCase, BenchRow } from '../types.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const SECONDS = Number(process.env.TUNPPP_BENCH_SECONDS ?? 5);
-const SESSIONS = Number(process.env.TUNPPP_BENCH_SESSIONS ?? 500);
+const SESSIONS = Number(process.env.TUNPPP_BENCH_SESSIONS ?? 1000);
 const PROFILE_DIR = process.env.TUNPPP_BENCH_PROFILE;
 /** Which parts run: throughput, sessions (default both). */
 const PARTS = (process.env.TUNPPP_BENCH_PARTS ?? 'throughput,sessions').split(',');
@@ -196,10 +196,17 @@ async function sessionsRun(s: string, c: string): Promise<{ rate: number; rounds
   }
 }
 
-/** A short load generator run to completion (graceful stop). */
+/**
+ * A short load generator run to completion (graceful stop). Asynchronous on
+ * purpose: the server's log goes to a pipe this process drains, and a
+ * synchronous wait here would let the pipe fill and stall the server.
+ */
 async function loadgen(ns: string, n: number, concurrency: number, stop: boolean): Promise<void> {
   const args = [join(root, 'src/client/loadgen.ts'), '--host', SERVER, '--user', 'load', '--sessions', String(n), '--concurrency', String(concurrency), ...(stop ? ['--hold', '0'] : [])];
-  spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', ...args], { cwd: root, env: { ...process.env, TUNPPP_PASSWORD: 'pw-load' }, timeout: 60_000, stdio: 'ignore' });
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', ...args], { cwd: root, env: { ...process.env, TUNPPP_PASSWORD: 'pw-load' }, stdio: 'ignore' });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  await new Promise((r) => child.on('exit', r));
+  clearTimeout(timer);
 }
 
 async function run(): Promise<BenchRow[]> {
