@@ -313,3 +313,20 @@ test('api: GET /doctor → cached while the log is unchanged, rerun after a new 
   const c = (await apiRequest(target, 'GET', '/doctor')).json<{ lines: number }>();
   assert.equal(c.lines, a.lines + 1);
 });
+
+test('cli: tunppp kick --user NAME → every session of NAME, others untouched; no session → exit 1', async () => {
+  const env = { TUNPPP_API: sock, TUNPPP_API_TOKEN_FILE: tokenFile };
+  const f1 = new FakeLink(20, { user: 'frank' });
+  const f2 = new FakeLink(21, { user: 'frank', proto: 'l2tp' });
+  const g = new FakeLink(22, { user: 'grace' });
+  server.live.push(f1, f2, g);
+  const ctx = captureContext(env);
+  assert.equal(await runCli(['kick', '--user', 'frank'], ctx), 0, ctx.err());
+  assert.equal(ctx.out(), 'session 20 disconnected\nsession 21 disconnected\n');
+  assert.equal(g.closes.length, 0);
+  server.live = server.live.filter((l) => ![f1, f2, g].includes(l));
+  const none = captureContext(env);
+  assert.equal(await runCli(['kick', '--user', 'frank'], none), 1);
+  assert.match(none.err(), /user frank has no session/);
+  assert.equal(await runCli(['kick', '--user', 'x', '3'], captureContext(env)), 2);
+});
