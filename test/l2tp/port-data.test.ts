@@ -203,3 +203,28 @@ test('LNS in wait-connect: LCP that overtakes the ICCN is held, then delivered w
   assert.equal(r.service.links()[0]!.session.counters.framesIn, 1, 'the held frame reached the new link');
   assert.deepEqual(r.port.takeEarly(lnsTunnel!, s.peerSessionId), []);
 });
+
+test('LNS port with a live session: random datagrams, and random bytes behind a valid data or control header, never throw and never bring a link or tunnel down', async () => {
+  const fc = await import('fast-check');
+  const r = rig();
+  const ids = establish(r);
+  const link = r.service.links()[0]!;
+  // Control: a valid header whose Ns (3, the LAC's ICCN) the LNS already has, so the channel must drop and re-ack it.
+  const expectedNs = r.port.endpoint.tunnel(ids.lnsTunnel)!.channel.expectedNs;
+  const stale = (expectedNs - 1) & 0xffff;
+  const hdr = (control: boolean, tailBytes: number): number[] =>
+    control
+      ? [0xc8, 0x02, (12 + tailBytes) >> 8, (12 + tailBytes) & 0xff, ids.lnsTunnel >> 8, ids.lnsTunnel & 0xff, 0, 0, stale >> 8, stale & 0xff, 0, 0]
+      : [0x00, 0x02, ids.lnsTunnel >> 8, ids.lnsTunnel & 0xff, ids.lnsSession >> 8, ids.lnsSession & 0xff];
+  fc.assert(
+    fc.property(fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.tuple(fc.boolean(), fc.uint8Array({ maxLength: 64 })).map(([c, tail]) => Uint8Array.from([...hdr(c, tail.length), ...tail]))), fc.boolean(), (bytes, fromPeer) => {
+      r.port.receive(bytes, fromPeer ? LAC_ADDR.address : '203.0.113.5', 1701);
+    }),
+    { numRuns: 2000, seed: 42 },
+  );
+  assert.equal(r.service.linkCount, 1, 'the session survived');
+  assert.notEqual(link.state, 'down');
+  assert.equal(r.port.endpoint.tunnel(ids.lnsTunnel)?.state, 'established');
+  assert.ok(r.port.stats.malformed > 0 && r.port.stats.wrongSource > 0, 'garbage data was counted');
+  assert.ok(r.port.stats.controlDrops > 100, 'stale control messages and bad headers were dropped by the endpoint');
+});
