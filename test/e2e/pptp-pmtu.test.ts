@@ -59,16 +59,20 @@ test('pptp pmtu: router link at MTU 1400 → ICMP frag-needed to the server; cal
     assert.equal(pathMtu, 1400);
     assert.ok(mtu1 < mtu0 && mtu1 >= 1400 - 60, `lowered to ${mtu1}`);
 
-    // the tunnel MTU passes, one byte more is refused with the MTU (both directions)
-    const okDown = ping(s, clientIp, mtu1 - 28);
-    assert.ok(okDown.ok, okDown.out);
+    // sizes up to the tunnel MTU pass, one byte more is refused with the MTU (both directions)
+    for (const size of [56, 1000, 1300, mtu1 - 28]) {
+      const okDown = ping(s, clientIp, size);
+      assert.ok(okDown.ok, okDown.out);
+    }
     const tooBig = ping(s, clientIp, mtu1 - 27);
     assert.ok(!tooBig.ok);
     assert.match(tooBig.out, new RegExp(`mtu ?= ?${mtu1}`), tooBig.out);
     // the client learns it too (EMSGSIZE on its own 1400-byte link, or the first oversize send)
     ping(c, serverIp, mtu0 - 28, 2);
-    const okUp = ping(c, serverIp, mtu1 - 28);
-    assert.ok(okUp.ok, okUp.out);
+    for (const size of [56, 1000, 1300, mtu1 - 28]) {
+      const okUp = ping(c, serverIp, size);
+      assert.ok(okUp.ok, okUp.out);
+    }
     const cev = await client.waitFor(/path MTU to 10\.205\.2\.1 is 1400 \(([^)]*)\); link MTU lowered from \d+ to (\d+)/, 10_000);
     t.diagnostic(`client: ${cev[0]}`);
     const tooBigUp = ping(c, serverIp, Number(cev[2]) - 27);
