@@ -11,7 +11,7 @@
 import { BENIGN, matchBenign } from './benign.js';
 import { cause } from './causes.js';
 import { extractAny, extractFor, familyOf } from './extract/index.js';
-import { headHost, headMessage, headTime, newHead, parseHead, syslogProgramSpan, type YearContext } from './line-head.js';
+import { headHost, headMessage, headTime, newHead, parseHead, syslogProgramSpan, type LineHead, type YearContext } from './line-head.js';
 import { LineSplitter, utf8Text } from './lines.js';
 import { diagnose, type RuleHit } from './rules/index.js';
 import type { Session } from './session.js';
@@ -55,7 +55,32 @@ interface Aggregate {
   detail: string | null;
 }
 
-const DUP_PREFIX = /^[\w.-]+\[\d+$/;
+/**
+ * `name[digits]: ` at the start of a message (daemons that prefix their own
+ * name, within the first 40 characters): the offset after it, else 0.
+ */
+function dupPrefixEnd(msg: string): number {
+  const n = Math.min(msg.length, 43);
+  let i = 0;
+  for (; i < n; i++) {
+    const c = msg.charCodeAt(i);
+    // [\w.-]
+    if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45)) break;
+  }
+  if (i === 0 || msg.charCodeAt(i) !== 91) return 0;
+  const d0 = ++i;
+  while (i < n && msg.charCodeAt(i) >= 48 && msg.charCodeAt(i) <= 57) i++;
+  if (i === d0 || i >= 40 || msg.charCodeAt(i) !== 93 || msg.charCodeAt(i + 1) !== 58 || msg.charCodeAt(i + 2) !== 32) return 0;
+  return i + 3;
+}
+
+/** True when `text` holds `s` at offset `at` (a plain loop: faster than startsWith for short s). */
+function sameAt(text: string, at: number, s: string): boolean {
+  const n = s.length;
+  if (at + n > text.length) return false;
+  for (let i = 0; i < n; i++) if (text.charCodeAt(at + i) !== s.charCodeAt(i)) return false;
+  return true;
+}
 /** Event kinds whose wording overlaps a benign pattern. */
 const BENIGN_OVERLAP = new Set<string>(['no-kernel-ppp', 'gre-read-fail', 'gre-write-fail', 'ccp-protrej', 'l2tp-avp-error', 'ip-set-fail']);
 
@@ -122,17 +147,27 @@ export class Analyzer {
     );
   }
 
-  private readonly span = [0, 0];
+  /** Offsets found by the fast path: [progStart, progEnd, tsEnd, hostStart, hostEnd, pid, msgStart]. */
+  private readonly span = [0, 0, 0, 0, 0, 0, 0];
+  /** The fast path parsed the next line's head already (a VPN daemon's syslog line). */
+  private preKind = 0;
+  private preStart = 0;
 
   /**
    * The cheap path for syslog lines from programs doctor ignores (kernel,
    * sshd, cron...): counted without cutting a string out of the input.
-   * Same counts as `line()` would make.
+   * Same counts as `line()` would make. For a VPN daemon's line the offsets
+   * it found are handed to `line()`, which then skips the head parser.
    */
   private skipOther(text: string, start: number, end: number): boolean {
-    const kind = syslogProgramSpan(text, start, end, this.span);
+    const span = this.span;
+    const kind = syslogProgramSpan(text, start, end, span);
     if (kind === 0) return false;
-    if (this.programFamily(text, this.span[0]!, this.span[1]!) !== null) return false;
+    if (this.programFamily(text, span[0]!, span[1]!) !== null) {
+      this.preKind = kind;
+      this.preStart = start;
+      return false;
+    }
     this.lines++;
     this.otherLines++;
     if (kind === 1) this.formatCounts.rfc3164++;
@@ -140,11 +175,30 @@ export class Analyzer {
     return true;
   }
 
+  /** Fills the head from the fast path's offsets (same values parseHead sets for these lines). */
+  private headFromSpan(h: LineHead): void {
+    const span = this.span;
+    const o = this.preStart;
+    h.format = this.preKind === 1 ? 'rfc3164' : 'iso';
+    h.json = null;
+    h.tsStart = 0;
+    h.tsEnd = span[2]! - o;
+    h.hostStart = span[3]! - o;
+    h.hostEnd = span[4]! - o;
+    h.progStart = span[0]! - o;
+    h.progEnd = span[1]! - o;
+    h.pid = span[5]!;
+    h.msgStart = span[6]! - o;
+  }
+
   /** Analyses one line (without its newline). */
   line(file: number, lineNo: number, text: string): void {
     this.lines++;
     const h = this.head;
-    parseHead(text, h);
+    if (this.preKind !== 0) {
+      this.headFromSpan(h);
+      this.preKind = 0;
+    } else parseHead(text, h);
     this.formatCounts[h.format]++;
     let family: Family | null = null;
     if (h.json) {
@@ -174,8 +228,8 @@ export class Analyzer {
     if (family) {
       this.daemonCounts[family]++;
       // `xl2tpd[1]: xl2tpd[1]: msg` (daemons that prefix their own name)
-      const k = msg.indexOf(']: ');
-      if (k > 0 && k < 40 && DUP_PREFIX.test(msg.slice(0, k))) msg = msg.slice(k + 3);
+      const k = dupPrefixEnd(msg);
+      if (k > 0) msg = msg.slice(k);
     }
     // tunppp's own lines (src/log/logger.ts): `[level: ]message key=value… event=id`;
     // TunpppRouter keys the session, tunpppEvent reads the event id and fields.
@@ -218,7 +272,7 @@ export class Analyzer {
     const ev = makeEv(fields, file, lineNo);
     // Same stamp as the previous event line (common in bursts): reuse its value.
     const h2 = h;
-    if (h2.tsStart >= 0 && !h2.json && this.lastStamp && h2.tsEnd - h2.tsStart === this.lastStamp.length && text.startsWith(this.lastStamp, h2.tsStart) && this.lastStampFile === file) ev.tsMs = this.lastStampMs;
+    if (h2.tsStart >= 0 && !h2.json && this.lastStamp && h2.tsEnd - h2.tsStart === this.lastStamp.length && sameAt(text, h2.tsStart, this.lastStamp) && this.lastStampFile === file) ev.tsMs = this.lastStampMs;
     else {
       ev.tsMs = headTime(text, h, this.years[file]!);
       if (h2.tsStart >= 0 && !h2.json) {
@@ -238,7 +292,7 @@ export class Analyzer {
   private host(text: string, h: typeof this.head): string | null {
     if (h.json || h.hostStart < 0) return headHost(text, h);
     const last = this.lastHost;
-    if (last !== null && last.length === h.hostEnd - h.hostStart && text.startsWith(last, h.hostStart)) return last;
+    if (last !== null && last.length === h.hostEnd - h.hostStart && sameAt(text, h.hostStart, last)) return last;
     return (this.lastHost = text.slice(h.hostStart, h.hostEnd));
   }
 
@@ -253,7 +307,7 @@ export class Analyzer {
     const cache = this.progCache;
     for (let i = 0; i < cache.length; i++) {
       const c = cache[i]!;
-      if (c.name.length === len && text.startsWith(c.name, ps)) {
+      if (c.name.length === len && sameAt(text, ps, c.name)) {
         // Keep hot names in front.
         if (i > 0) {
           cache[i] = cache[i - 1]!;

@@ -204,7 +204,9 @@ function hostThenProgram(line: string, p: number, h: LineHead, hasHost: boolean)
  * Fast path for the many lines that do not matter: for an RFC 3164 or ISO
  * syslog line at [start, end) inside a larger string, finds the program
  * token without cutting any string. Returns 1 (RFC 3164) or 2 (ISO) and sets
- * `span[0..1]` to the token, or 0 when the line needs the full parser.
+ * `span` to [progStart, progEnd, tsEnd, hostStart, hostEnd, pid, msgStart]
+ * (offsets into `s`; the stamp starts at `start`) — the values `parseHead`
+ * finds for the same line — or returns 0 when the line needs the full parser.
  */
 export function syslogProgramSpan(s: string, start: number, end: number, span: number[]): number {
   let kind = 1;
@@ -219,6 +221,7 @@ export function syslogProgramSpan(s: string, start: number, end: number, span: n
   // A year after the time, or more padding: leave it to the full parser.
   const c0 = s.charCodeAt(q);
   if (c0 === 32 || isDigit(c0)) return 0;
+  const hs = q;
   while (q < end && s.charCodeAt(q) !== 32) q++;
   if (q >= end) return 0;
   const ps = q + 1;
@@ -231,18 +234,28 @@ export function syslogProgramSpan(s: string, start: number, end: number, span: n
   }
   if (r >= end || r === ps) return 0;
   const pe = r;
+  let pid = -1;
   // Same acceptance as programAt: `prog[digits]:` or `prog:`, then a blank or the end.
   if (s.charCodeAt(r) === 91) {
     r++;
     const d0 = r;
-    while (r < end && isDigit(s.charCodeAt(r))) r++;
+    let v = 0;
+    while (r < end && isDigit(s.charCodeAt(r))) v = v * 10 + s.charCodeAt(r++) - 48;
     if (r === d0 || s.charCodeAt(r) !== 93) return 0;
+    pid = v;
     r++;
   }
   if (r >= end || s.charCodeAt(r) !== 58) return 0;
   if (r + 1 < end && s.charCodeAt(r + 1) !== 32 && s.charCodeAt(r + 1) !== 9) return 0;
+  r++;
+  while (r < end && s.charCodeAt(r) === 32) r++;
   span[0] = ps;
   span[1] = pe;
+  span[2] = e;
+  span[3] = hs;
+  span[4] = q;
+  span[5] = pid;
+  span[6] = r;
   return kind;
 }
 
