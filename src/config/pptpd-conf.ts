@@ -97,11 +97,14 @@ export function parsePptpdConf(text: string, file: string): PptpdConf {
     const line = i + 1;
     const raw = lines[i]!.replace(/\r$/, '').replace(/[ \t]+$/, '');
     if (raw === '' || raw.startsWith('#')) continue;
-    if (raw.startsWith(' ') || raw.startsWith('\t')) {
+    // Any leading white space (also \v, \f, U+00A0 from copy-paste): the keyword regex below needs \S first.
+    if (/^\s/.test(raw)) {
       conf.warnings.push({ file, line, message: 'line starts with white space; pptpd ignores it', hint: 'remove the leading spaces' });
       continue;
     }
-    const m = /^(\S+)(?:[ \t]+(.*))?$/.exec(raw)!;
+    // \s and [\s\S]: a stray \f, \v or U+2028 inside the line must not make the match fail.
+    const m = /^(\S+)(?:\s+([\s\S]*))?$/.exec(raw);
+    if (!m) continue;
     const key = m[1]!;
     const value = m[2] ?? '';
     const kind = Object.hasOwn(KEYWORDS, key) ? KEYWORDS[key] : undefined;

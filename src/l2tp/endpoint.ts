@@ -155,6 +155,13 @@ export class L2tpEndpoint {
     }
     const before = out.length;
     this.apply(e, { type: 'packet', ns: h.ns!, nr: h.nr!, sessionId: h.sessionId, body }, now, out);
+    // An SCCRQ the new tunnel did not take (out of window, malformed) leaves it idle with no
+    // timer: free it now, or a flood of such SCCRQs fills the tunnel table for good.
+    if (h.tunnelId === 0 && e.fsm.state === 'idle' && this.tunnels.get(e.fsm.localTunnelId) === e) {
+      this.tunnels.delete(e.fsm.localTunnelId);
+      if (e.peerKey) this.byPeerKey.delete(e.peerKey);
+      return out;
+    }
     // Track the peer's address only when the tunnel accepted the message (no drop).
     if (!out.slice(before).some((o) => o.kind === 'drop') && (e.peer.address !== from.address || e.peer.port !== from.port)) {
       e.peer = { address: from.address, port: from.port };

@@ -149,6 +149,8 @@ export type SessionEvent =
 export type SessionDropReason =
   /** PPP header invalid (bad address/control, even protocol, too short). */
   | 'frame-malformed'
+  /** An MPPE frame longer than our MRU allows (a hostile or broken peer): dropped before decryption. */
+  | 'frame-too-long'
   /** Unknown or disabled protocol; a Protocol-Reject went out when LCP was Opened. */
   | 'protocol-unknown'
   /** A known protocol outside its phase (NCP before Network, auth before LCP Opened). */
@@ -405,6 +407,8 @@ export class PppSession {
   private receiveMppe(bytes: Uint8Array, off: number, now: Millis): SessionOutput[] {
     const dec = this.decrypter;
     if (dec === undefined) return this.dropNow('mppe-not-running');
+    // RFC 1661 §6.1 lets us drop frames beyond the MRU; the decrypt buffer holds MRU + slack only.
+    if (bytes.length - off - 2 > this.rxBuf.length) return this.dropNow('frame-too-long');
     const r = dec.decrypt(bytes.subarray(off), this.rxBuf, 0);
     if (isMppeDrop(r)) {
       this.count(`mppe-${r.reason}`);

@@ -495,6 +495,11 @@ export function signResponse(bytes: Uint8Array, requestAuthenticator: Uint8Array
   return bytes;
 }
 
+/** True when the Length field fits the datagram and the RADIUS bounds (RFC 2865 §3). */
+function lengthFits(bytes: Uint8Array, length: number): boolean {
+  return bytes.length >= RADIUS_MIN_LENGTH && length >= RADIUS_MIN_LENGTH && length <= bytes.length && length <= RADIUS_MAX_LENGTH;
+}
+
 /** Result of checking a received packet's authenticators. */
 export type AuthenticatorCheck =
   | { ok: true; messageAuthenticator: boolean }
@@ -508,6 +513,8 @@ export type AuthenticatorCheck =
 export function verifyResponse(bytes: Uint8Array, requestAuthenticator: Uint8Array, secret: Uint8Array | string): AuthenticatorCheck {
   const s = secretBytes(secret);
   const length = (bytes[2]! << 8) | bytes[3]!;
+  // Never throw on network input, even unparsed: a short or over-long Length fails the check.
+  if (!lengthFits(bytes, length)) return { ok: false, reason: 'bad-authenticator' };
   const copy = bytes.slice(0, length);
   copy.set(requestAuthenticator, 4);
   if (!equal16(md5(copy, s), bytes.subarray(4, 20))) return { ok: false, reason: 'bad-authenticator' };
@@ -525,6 +532,7 @@ export function verifyResponse(bytes: Uint8Array, requestAuthenticator: Uint8Arr
 export function verifyRequest(bytes: Uint8Array, secret: Uint8Array | string): AuthenticatorCheck {
   const s = secretBytes(secret);
   const length = (bytes[2]! << 8) | bytes[3]!;
+  if (!lengthFits(bytes, length)) return { ok: false, reason: 'bad-authenticator' };
   const ma = messageAuthenticatorOffset(bytes);
   const zero = new Uint8Array(16);
   if (hashedRequest(bytes[0]!)) {

@@ -60,10 +60,11 @@ export function parseMsChapFailure(text: string): MsChapFailure {
     if (eq !== 1) continue;
     const key = tok[0]!.toUpperCase();
     const val = tok.slice(2);
-    if (key === 'E' && /^\d+$/.test(val)) out.code = Number(val);
+    // At most 9 digits: a hostile peer's E=999…9 would otherwise read as Infinity.
+    if (key === 'E' && /^\d{1,9}$/.test(val)) out.code = Number(val);
     else if (key === 'R') out.retry = val === '1';
     else if (key === 'C') out.challenge = parseHex(val);
-    else if (key === 'V' && /^\d+$/.test(val)) out.version = Number(val);
+    else if (key === 'V' && /^\d{1,9}$/.test(val)) out.version = Number(val);
   }
   return out;
 }
