@@ -364,7 +364,7 @@ export class PppLink implements TunRoute {
         for (const o of this.ctx.observers ?? []) o.linkUp?.(this, now);
         break;
       case 'phase':
-        if (e.phase === 'Terminate' && this.session.lcp.fsm.reason.startsWith('peer not responding')) this.peerDead = this.session.lcp.fsm.reason;
+        if (e.phase === 'Terminate' && this.session.lcp.keepaliveFailed) this.peerDead = this.session.lcp.fsm.reason;
         break;
       case 'protocol-rejected':
         this.log.debug('protocol-reject', `Protocol-Reject sent for ${e.name} (0x${e.protocol.toString(16)})`);

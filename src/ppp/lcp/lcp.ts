@@ -142,9 +142,15 @@ export class Lcp implements NegotiationHandler {
   /** Lower layer gone. */
   lowerDown(now: Millis, out: LcpOutput[]): void { this.run(out, () => this.fsm.lowerDown(now, out as FsmOutput[])); }
   /** Administrative Open. */
-  open(now: Millis, out: LcpOutput[]): void { this.run(out, () => this.fsm.open(now, out as FsmOutput[])); }
+  open(now: Millis, out: LcpOutput[]): void {
+    this.keepaliveFailed = false;
+    this.run(out, () => this.fsm.open(now, out as FsmOutput[]));
+  }
   /** Administrative Close with a reason (sends Terminate-Request when negotiating or open). */
   close(reason: string, now: Millis, out: LcpOutput[]): void { this.run(out, () => this.fsm.close(reason, now, out as FsmOutput[])); }
+
+  /** True once the keepalive gave up on the peer (Echo-Requests unanswered): no Terminate-Ack will come. */
+  keepaliveFailed = false;
 
   /** Restart timer and keepalive. */
   timeout(now: Millis, out: LcpOutput[]): void {
@@ -152,6 +158,7 @@ export class Lcp implements NegotiationHandler {
       this.fsm.timeout(now, out as FsmOutput[]);
       if (this.echoAt !== undefined && now >= this.echoAt && this.fsm.isOpened) {
         if (this.echoPending >= this.config.echoFailures) {
+          this.keepaliveFailed = true;
           this.fsm.close(`peer not responding: ${this.echoPending} Echo-Requests unanswered`, now, out as FsmOutput[]);
           return;
         }
