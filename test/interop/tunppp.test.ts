@@ -307,7 +307,7 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
 
   /** A TCP listener in the guest that counts what arrives; returns a reader of the count. */
   async function guestSink(g: Guest, port: number): Promise<() => Promise<number>> {
-    await g.ok(`(nc -d -l ${port} | wc -c >/tmp/sink-${port}) >/dev/null 2>&1 & sleep 0.3`);
+    await g.ok(`rm -f /tmp/sink-${port}; (nc -d -l ${port} | wc -c >/tmp/sink-${port}) >/dev/null 2>&1 &\nfor i in $(seq 50); do ss -ltn | grep -q ":${port} " && exit 0; sleep 0.1; done; echo "nc is not listening on ${port}"; exit 1`);
     return async () => Number((await g.ok(`for i in $(seq 100); do [ -s /tmp/sink-${port} ] && break; sleep 0.1; done; cat /tmp/sink-${port}`)).trim());
   }
 
