@@ -97,6 +97,24 @@ export class SessionBuilder {
    * hash it once instead of building and hashing a new string per event.
    */
   private key(prefix: string, tag: string, id: number | string): string {
+    // The last few keys asked for (a burst of lines from one pid asks for the same ones).
+    const m = this.memo;
+    for (let i = 0; i < 8; i += 4) if (m[i + 1] === tag && m[i + 2] === id && m[i] === prefix) return m[i + 3] as string;
+    const k = this.keySlow(prefix, tag, id);
+    m[4] = m[0]!;
+    m[5] = m[1]!;
+    m[6] = m[2]!;
+    m[7] = m[3]!;
+    m[0] = prefix;
+    m[1] = tag;
+    m[2] = id;
+    m[3] = k;
+    return k;
+  }
+
+  private readonly memo: (string | number | null)[] = [null, null, null, null, null, null, null, null];
+
+  private keySlow(prefix: string, tag: string, id: number | string): string {
     let a = this.keyCache.get(prefix);
     if (!a) {
       if (this.keyCache.size > 50_000) this.keyCache.clear();

@@ -168,7 +168,15 @@ for (const e of TABLE) {
 }
 /** One pass over the message for all literals that may occur anywhere. */
 const FLOATING = new RegExp(TABLE.filter((e) => !e.at0).map((e) => escapeRe(e.lit)).join('|'));
-const AT0 = TABLE.filter((e) => e.at0);
+/** Anchored entries by the first character of their literal (table order kept within each). */
+const AT0_BY_CHAR = new Map<number, Entry[]>();
+for (const e of TABLE) {
+  if (!e.at0) continue;
+  const c = e.lit.charCodeAt(0);
+  let l = AT0_BY_CHAR.get(c);
+  if (!l) AT0_BY_CHAR.set(c, (l = []));
+  l.push(e);
+}
 const FLOAT = TABLE.filter((e) => !e.at0);
 
 /** The event for a pppd message, or null when the message is not one doctor uses. */
@@ -180,7 +188,8 @@ export function extractPppd(msg: string): EvFields | null {
   }
   // Entries keep their table order within each group; the anchored ones and
   // the floating ones never match the same message shape.
-  for (const e of AT0) {
+  const at0 = AT0_BY_CHAR.get(msg.charCodeAt(0));
+  if (at0) for (const e of at0) {
     if (!msg.startsWith(e.lit)) continue;
     const m = e.re.exec(msg);
     if (m) {

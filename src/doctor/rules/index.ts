@@ -5,6 +5,7 @@
  */
 import { causeOrder } from '../causes.js';
 import type { Session } from '../session.js';
+import type { EvKind } from '../types.js';
 import { auth } from './auth.js';
 import { ipPool } from './ip-pool.js';
 import { ipsec } from './ipsec.js';
@@ -40,10 +41,18 @@ const SUPPRESS: Record<string, string[]> = {
   'l2tp-ipsec-secret-missing': ['l2tp-tunnel-timeout'],
 };
 
+const SUPPRESS_LIST = Object.entries(SUPPRESS);
+
+/** True when the session has an event of one of these kinds. */
+function hasAny(s: Session, kinds: readonly EvKind[]): boolean {
+  for (let i = 0; i < kinds.length; i++) if (s.has(kinds[i]!)) return true;
+  return false;
+}
+
 /** Runs every rule on a finished session; findings most important first. */
 export function diagnose(s: Session): RuleHit[] {
   let hits: RuleHit[] = [];
-  for (const r of RULES) if (r.needs.some((k) => s.has(k))) hits.push(...r.check(s));
+  for (const r of RULES) if (hasAny(s, r.needs)) for (const h of r.check(s)) hits.push(h);
   if (!hits.length) hits = peerTerminated(s);
   const seen = new Map<string, RuleHit>();
   for (const h of hits) {
@@ -51,7 +60,10 @@ export function diagnose(s: Session): RuleHit[] {
     if (prev) prev.evidence = [...new Set([...prev.evidence, ...h.evidence])].sort((a, b) => a.line - b.line);
     else seen.set(h.cause, h);
   }
-  const present = new Set(seen.keys());
-  for (const [c, list] of Object.entries(SUPPRESS)) if (present.has(c)) for (const x of list) seen.delete(x);
-  return [...seen.values()].sort((a, b) => causeOrder(a.cause, b.cause));
+  if (seen.size > 1) {
+    const present = new Set(seen.keys());
+    for (const [c, list] of SUPPRESS_LIST) if (present.has(c)) for (const x of list) seen.delete(x);
+  }
+  const out = [...seen.values()];
+  return out.length > 1 ? out.sort((a, b) => causeOrder(a.cause, b.cause)) : out;
 }
