@@ -16,11 +16,11 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { nativeCandidates } from '../../src/io/native.js';
 import { Proc, writeServerConfig } from '../e2e/harness.js';
-import { umlSkipReason, type Guest, type UmlLab } from './uml.js';
+import { sh, umlSkipReason, type Guest, type UmlLab } from './uml.js';
 import { guestSuite } from './suite.js';
 
 const skip =
@@ -359,4 +359,78 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
     });
   });
 
+
+  /**
+   * The seed scenario of issue 8: guest — router — tunppp, the router's link
+   * toward the client (the TAP, and the guest's eth0) at MTU 1300. The real
+   * pppd client negotiates MRU 1500, so tunppp's full-size GRE packets (DF)
+   * draw ICMP fragmentation-needed from the router: the event that made
+   * pptpd hang up. tunppp must keep the call, lower the link MTU, and a
+   * 5 MB TCP transfer toward the client must complete.
+   */
+  test('seed scenario: pptp-linux + pppd (MRU 1500) → router (link toward the client at MTU 1300) → tunppp serve: call kept, pmtu event, 5 MB toward the client', async (t) => {
+    await runCase(t, 'serve pptp ← pptp-linux via a 1300-MTU router', async (lab, g, _start) => {
+      // lab.ns becomes the router: it keeps the TAP (host side lab.hostIp) and gets a veth to tunppp's namespace.
+      const srv = `${lab.ns}-s`;
+      const vr = `tpr${process.pid % 100000}`;
+      const vs = `tps${process.pid % 100000}`;
+      sh('ip', ['netns', 'add', srv]);
+      try {
+        sh('ip', ['-n', srv, 'link', 'set', 'lo', 'up']);
+        sh('ip', ['link', 'add', vr, 'netns', lab.ns, 'type', 'veth', 'peer', 'name', vs, 'netns', srv]);
+        sh('ip', ['-n', lab.ns, 'addr', 'add', '10.213.0.1/24', 'dev', vr]);
+        sh('ip', ['-n', srv, 'addr', 'add', '10.213.0.2/24', 'dev', vs]);
+        sh('ip', ['-n', lab.ns, 'link', 'set', vr, 'up']);
+        sh('ip', ['-n', srv, 'link', 'set', vs, 'up']);
+        sh('ip', ['-n', srv, 'route', 'add', 'default', 'via', '10.213.0.1']);
+        lab.exec('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
+        sh('ip', ['-n', lab.ns, 'link', 'set', lab.tap, 'mtu', '1300']);
+        await g.ok('ip link set eth0 mtu 1300');
+
+        const cfg = writeServerConfig({ listen: '10.213.0.2', local: '192.168.77.1', ranges: ['192.168.77.10-192.168.77.20'], users: [[USER, PASSWORD]] });
+        cleanups.push(cfg.cleanup);
+        const server = new Proc(srv, ['serve', '--config', cfg.config, '--debug']);
+        procs.push(server);
+        try {
+          await server.waitFor(/serving on .*pptp/);
+          await g.ok(
+            [
+              ': >/var/log/syslog; rm -f /var/log/ppp*.log',
+              GUEST_SECRETS,
+              'pppd pty "pptp 10.213.0.2 --nolaunchpppd" name interop remotename tunppp require-mppe-128 refuse-eap noauth mru 1500 mtu 1500 \\',
+              '  nodefaultroute nobsdcomp nodeflate maxfail 1 debug logfile /var/log/pppd-client.log',
+              'for i in $(seq 150); do grep -q "local  IP address" /var/log/pppd-client.log 2>/dev/null && break; pgrep -x pppd >/dev/null || break; sleep 0.1; done',
+            ].join('\n'),
+            30_000,
+          );
+          const log = await g.ok('cat /var/log/pppd-client.log');
+          assert.match(log, /local {2}IP address 192\.168\.77\.10/, `no IPCP:\n${log}`);
+          assert.match(log, /rcvd \[LCP ConfAck id=0x1 [^\]]*\]|sent \[LCP ConfAck/, 'LCP opened');
+          // 5 MB from tunppp's side toward the client, through the 1300-MTU hop.
+          const count = await guestSink(g, 5020);
+          const t0 = Date.now();
+          await tcpSend(srv, '192.168.77.10', 5020, 5_000_000);
+          const got = await count();
+          const secs = (Date.now() - t0) / 1000;
+          assert.equal(got, 5_000_000, 'the whole transfer arrived');
+          const pmtu = await server.waitFor(/path MTU to \S+ is (\d+) \(([^)]*)\); link MTU lowered from (\d+) to (\d+), TCP MSS clamped to (\d+); call kept/, 10_000);
+          assert.equal(Number(pmtu[1]), 1300, 'the router\'s MTU reached tunppp');
+          assert.ok(Number(pmtu[4]) < Number(pmtu[3]));
+          const ping = await g.ok('ping -n -c 3 -i 0.2 -w 10 192.168.77.1');
+          assert.match(ping, /3 received/, 'the call is still up');
+          assert.doesNotMatch(server.err, /link down/, 'tunppp kept the call');
+          return `pmtu ${pmtu[1]} (${pmtu[2]}): link MTU ${pmtu[3]} → ${pmtu[4]}, MSS ${pmtu[5]}; 5 MB toward the client in ${secs.toFixed(1)} s; call kept`;
+        } catch (e) {
+          if (e instanceof Error) e.message += `\n--- tunppp serve (router scenario)\n${server.out}${server.err}`.slice(0, 6000);
+          throw e;
+        } finally {
+          await server.stop('SIGTERM');
+        }
+      } finally {
+        await g.run('pkill -x pppd; sleep 0.3; ip link set eth0 mtu 1500').catch(() => undefined);
+        spawnSync('ip', ['-n', lab.ns, 'link', 'set', lab.tap, 'mtu', '1500'], { timeout: 5000 });
+        spawnSync('ip', ['netns', 'del', srv], { timeout: 10_000 });
+      }
+    });
+  });
 });
