@@ -179,6 +179,9 @@ for (const e of TABLE) {
 }
 const FLOAT = TABLE.filter((e) => !e.at0);
 
+/** Stands in for the match of a builder that reads none. */
+const NO_MATCH = Object.assign([''], { index: 0, input: '' }) as RegExpExecArray;
+
 /** The event for a pppd message, or null when the message is not one doctor uses. */
 export function extractPppd(msg: string): EvFields | null {
   // debug packet dumps first: with `debug` they are most of pppd's lines.
@@ -191,6 +194,11 @@ export function extractPppd(msg: string): EvFields | null {
   const at0 = AT0_BY_CHAR.get(msg.charCodeAt(0));
   if (at0) for (const e of at0) {
     if (!msg.startsWith(e.lit)) continue;
+    // A builder that reads no capture: test() allocates no match array.
+    if (e.ev.length === 0) {
+      if (e.re.test(msg)) return e.ev(NO_MATCH, msg);
+      continue;
+    }
     const m = e.re.exec(msg);
     if (m) {
       const ev = e.ev(m, msg);
@@ -200,6 +208,10 @@ export function extractPppd(msg: string): EvFields | null {
   if (!FLOATING.test(msg)) return null;
   for (const e of FLOAT) {
     if (!msg.includes(e.lit)) continue;
+    if (e.ev.length === 0) {
+      if (e.re.test(msg)) return e.ev(NO_MATCH, msg);
+      continue;
+    }
     const m = e.re.exec(msg);
     if (m) {
       const ev = e.ev(m, msg);

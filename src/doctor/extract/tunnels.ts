@@ -12,9 +12,17 @@ interface Entry {
   ev: (m: RegExpExecArray) => EvFields;
 }
 
+/** Stands in for the match of a builder that reads none. */
+const NO_MATCH = Object.assign([''], { index: 0, input: '' }) as RegExpExecArray;
+
 function run(table: readonly Entry[], msg: string): EvFields | null {
   for (const e of table) {
     if (!msg.includes(e.lit)) continue;
+    // A builder that reads no capture: test() allocates no match array.
+    if (e.ev.length === 0) {
+      if (e.re.test(msg)) return e.ev(NO_MATCH);
+      continue;
+    }
     const m = e.re.exec(msg);
     if (m) return e.ev(m);
   }
