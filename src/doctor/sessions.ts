@@ -90,17 +90,17 @@ export class SessionBuilder {
     return b;
   }
 
-  private readonly keyCache = new Map<string, Map<string, Map<number | string, string>>>();
-
   /**
-   * `prefix|tag|id` as one string object per distinct key, so map lookups
-   * hash it once instead of building and hashing a new string per event.
+   * `prefix|tag|id`. The last two keys asked for are remembered (a burst of
+   * lines from one pid asks for the same ones, and map lookups then hash a
+   * string object that already has its hash). No cache beyond that: a cache
+   * of every pid or peer seen grows with the input and keeps its strings
+   * alive long enough to be promoted to the old generation.
    */
   private key(prefix: string, tag: string, id: number | string): string {
-    // The last few keys asked for (a burst of lines from one pid asks for the same ones).
     const m = this.memo;
     for (let i = 0; i < 8; i += 4) if (m[i + 1] === tag && m[i + 2] === id && m[i] === prefix) return m[i + 3] as string;
-    const k = this.keySlow(prefix, tag, id);
+    const k = `${prefix}|${tag}|${id}`;
     m[4] = m[0]!;
     m[5] = m[1]!;
     m[6] = m[2]!;
@@ -113,23 +113,6 @@ export class SessionBuilder {
   }
 
   private readonly memo: (string | number | null)[] = [null, null, null, null, null, null, null, null];
-
-  private keySlow(prefix: string, tag: string, id: number | string): string {
-    let a = this.keyCache.get(prefix);
-    if (!a) {
-      if (this.keyCache.size > 50_000) this.keyCache.clear();
-      this.keyCache.set(prefix, (a = new Map()));
-    }
-    let b = a.get(tag);
-    if (!b) a.set(tag, (b = new Map()));
-    let k = b.get(id);
-    if (k === undefined) {
-      k = `${prefix}|${tag}|${id}`;
-      if (b.size > 20_000) b.clear();
-      b.set(id, k);
-    }
-    return k;
-  }
 
   /** Routes one event. */
   add(ev: Ev, family: Family, host: string | null, pid: number, sub?: string): void {
