@@ -147,6 +147,35 @@ export const ConfigSchema = z.strictObject({
     z.strictObject({ ipv4: z.number().int().min(88).max(65495), ipv6: z.number().int().min(1220).max(65475).optional() }),
   ]).default('auto'),
   connections: z.strictObject({ max: z.number().int().min(1).max(65535).default(100) }).prefault({}),
+  /**
+   * Limits against hostile or broken peers (docs/server.md, "Hostile peers"),
+   * in the spirit of accel-ppp's max-starting and connlimit. Defaults are safe
+   * for the internet and leave room for many clients behind one NAT.
+   */
+  limits: z.strictObject({
+    /** Control connections (PPTP TCP, L2TP tunnels) still in their handshake, server-wide. */
+    maxStarting: z.number().int().min(1).max(65535).default(64),
+    /** The same, per source address. */
+    maxStartingPerSource: z.number().int().min(1).max(65535).default(8),
+    /** Open PPTP control connections per source address (any state). */
+    maxConnectionsPerSource: z.number().int().min(1).max(65535).default(64),
+    /** Calls one PPTP control connection may open (clients open one). */
+    maxCallsPerConnection: z.number().int().min(1).max(65535).default(4),
+    /** New control connections (PPTP TCP accepts, L2TP SCCRQs) per source address within `rateWindowS`. */
+    connectRatePerSource: z.number().int().min(1).max(100_000).default(30),
+    rateWindowS: z.number().int().min(1).max(3600).default(10),
+    /** Seconds a PPP link may take from its first LCP packet to up (LCP, auth, NCPs); then it is closed. */
+    setupTimeoutS: z.number().int().min(5).max(3600).default(60),
+    authFailures: z.strictObject({
+      /** Failed logins of one user name within `windowS` before it is locked out. */
+      perUser: z.number().int().min(1).max(10_000).default(5),
+      /** Failed logins from one source address within `windowS` before it is locked out. */
+      perSource: z.number().int().min(1).max(10_000).default(20),
+      windowS: z.number().int().min(1).max(86_400).default(300),
+      /** How long a locked-out user or address is refused (every login fails at once, not checked). */
+      lockoutS: z.number().int().min(1).max(86_400).default(600),
+    }).prefault({}),
+  }).prefault({}),
   /** Drop traffic between two clients of this server. */
   clientIsolation: z.boolean().default(true),
   tun: z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'a Linux interface name: 1-15 letters, digits, _ . -').default('tunppp0') }).prefault({}),

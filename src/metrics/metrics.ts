@@ -93,6 +93,7 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
       if (missing > 0) this.inc({ reason: 'unknown' }, missing);
     },
   });
+  mirror('tunppp_auth_lockouts_total', 'Brute-force lockouts started (a user or source address crossed limits.authFailures)', () => src.stats.authLockoutsUser + src.stats.authLockoutsSource);
   mirror('tunppp_pmtu_events_total', 'Path-MTU events that lowered a link MTU (ICMP fragmentation needed, EMSGSIZE)', () => src.stats.pmtuEvents);
   mirror('tunppp_icmp_too_big_sent_total', 'ICMP fragmentation-needed sent toward inner senders', () => src.stats.icmpTooBigSent);
   mirror('tunppp_fragmented_total', 'IPv4 packets fragmented to fit the tunnel', () => src.stats.fragmented);
@@ -146,6 +147,12 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
       this.inc({ source: 'server', reason: 'spoofed-source' }, s.spoofedSource);
       this.inc({ source: 'server', reason: 'client-isolation' }, s.isolated);
       this.inc({ source: 'server', reason: 'refused-at-limit' }, s.refusedAtLimit);
+      // Hostile-peer limits (src/server/guard.ts): connections and SCCRQs refused, logins refused while locked out.
+      this.inc({ source: 'guard', reason: 'too-many-starting' }, s.refusedStarting);
+      this.inc({ source: 'guard', reason: 'too-many-starting-from-source' }, s.refusedStartingPerSource);
+      this.inc({ source: 'guard', reason: 'too-many-from-source' }, s.refusedPerSource);
+      this.inc({ source: 'guard', reason: 'connect-rate' }, s.refusedConnectRate);
+      this.inc({ source: 'guard', reason: 'auth-locked-out' }, s.authRefusedLocked);
       const g = src.gre();
       if (g) {
         this.inc({ source: 'gre', reason: 'malformed' }, g.malformed);

@@ -46,6 +46,7 @@ import type { TunnelOptions } from '../mtu/overhead.js';
 import type { Logger } from '../log/logger.js';
 import type { ServerContext } from './context.js';
 import { PppLink, serverSessionOptions, type LinkTransport } from './link.js';
+import { guardOf } from './guard.js';
 
 /** The part of a dgram socket the port uses (a fake or a relay in tests). */
 export interface UdpSocketLike {
@@ -230,8 +231,30 @@ export class L2tpPort {
     this.stats.rx++;
     const address = fromAddress.startsWith('::ffff:') ? fromAddress.slice(7) : fromAddress;
     if (bytes.length >= 2 && (bytes[0]! & 0x80) === 0) this.receiveData(bytes, address, now);
-    else this.apply(this.endpoint.receive({ address, port: fromPort }, bytes, now), now);
+    else if (!this.sccrqRefused(bytes, address, now)) this.apply(this.endpoint.receive({ address, port: fromPort }, bytes, now), now);
     this.ctx.tun.flush();
+  }
+
+  /**
+   * Hostile-peer limits (guard.ts) for a new tunnel: an SCCRQ (control, Tunnel
+   * ID 0) over the per-source rate, or while too many tunnels are in setup, is
+   * dropped and counted before the endpoint allocates anything.
+   */
+  private sccrqRefused(bytes: Uint8Array, address: string, now: Millis): boolean {
+    const f = parseL2tpHeader(bytes);
+    if (!f.ok || !f.value.header.isControl || f.value.header.tunnelId !== 0) return false;
+    let total = 0;
+    let fromSource = 0;
+    for (const id of this.endpoint.tunnelIds()) {
+      const st = this.endpoint.tunnel(id)?.state;
+      if (st !== 'idle' && st !== 'wait-ctl-conn') continue;
+      total++;
+      if (this.endpoint.peerOf(id)?.address === address) fromSource++;
+    }
+    const why = guardOf(this.ctx).admitTunnel(address, now, total, fromSource);
+    if (why === undefined) return false;
+    this.log.debug('limit', `SCCRQ from ${address} dropped: ${why}`);
+    return true;
   }
 
   private receiveData(bytes: Uint8Array, address: string, now: Millis): void {

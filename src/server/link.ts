@@ -22,6 +22,7 @@ import { parseIpv4 } from '../config/ipv4.js';
 import { effectivePppSizes } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { ServerContext } from './context.js';
+import { guardOf } from './guard.js';
 import type { TunRoute } from './tun-side.js';
 
 /** What a link needs from its transport (a PPTP call or an L2TP session). */
@@ -112,6 +113,8 @@ export class PppLink implements TunRoute {
   private readonly pendingVerdicts: { requestId: number; verdict: AuthVerdict }[] = [];
   private reserved: string | undefined;
   private readonly role: 'server' | 'client';
+  /** Scheduler key of the setup deadline (limits.setupTimeoutS). */
+  private readonly setupTimer = {};
   /** Set when LCP keepalive declared the peer dead (the link ends without waiting for Terminate-Ack). */
   private peerDead: string | undefined;
   /** Called once when the link is down and gone (the transport forgets it). */
@@ -153,6 +156,16 @@ export class PppLink implements TunRoute {
 
   /** Starts LCP. */
   start(now: Millis): void {
+    if (this.role === 'server') {
+      // Hostile-peer limit: a peer that keeps renegotiating (LCP option storms, endless Naks) or
+      // stalls authentication must not hold a call slot for ever.
+      const ms = guardOf(this.ctx).limits.setupTimeoutS * 1000;
+      this.ctx.scheduler.set(this.setupTimer, now + ms, (t) => {
+        if (this.state !== 'starting') return;
+        this.log.warn('setup-timeout', `link not up after ${ms / 1000} s: closing it`);
+        this.close('setup timeout', t);
+      });
+    }
     this.apply(this.session.start(now), now);
   }
 
@@ -292,12 +305,29 @@ export class PppLink implements TunRoute {
   private verify(req: VerifyRequest): void {
     this.username = req.username;
     let verdict: AuthVerdict | Promise<AuthVerdict>;
+    const guard = guardOf(this.ctx);
+    const source = this.transport.peerAddress;
+    if (this.role === 'server' && guard.authLocked(req.username, source, this.ctx.clock.now())) {
+      // Brute-force lockout (guard.ts): refuse at once, without asking the backend.
+      this.log.warn('auth-locked', `login of ${req.username} from ${source} refused: too many failures, locked out`, { user: req.username });
+      this.pendingVerdicts.push({ requestId: req.requestId, verdict: { ok: false, retryable: false, message: 'too many failures; try again later' } });
+      return;
+    }
     try {
       const b = this.ctx.backend as Partial<LinkAuthBackend> & AuthBackend;
       verdict = b.verifyForLink ? b.verifyForLink(req, this) : b.verify(req);
     } catch (err) {
       this.log.error('auth-backend', `authentication backend failed: ${(err as Error).message}`);
       verdict = { ok: false, retryable: false, message: 'authentication backend error' };
+    }
+    if (this.role === 'server') {
+      const record = (v: AuthVerdict): AuthVerdict => {
+        const r = guard.authResult(req.username, source, v.ok, this.ctx.clock.now());
+        if (r.lockedUser) this.log.warn('auth-lockout', `user ${req.username} locked out for ${guard.limits.authFailures.lockoutS} s after repeated failures`, { user: req.username });
+        if (r.lockedSource) this.log.warn('auth-lockout', `address ${source} locked out for ${guard.limits.authFailures.lockoutS} s after repeated failures`);
+        return v;
+      };
+      verdict = verdict instanceof Promise ? verdict.then(record) : record(verdict);
     }
     if (verdict instanceof Promise) {
       verdict.then(
@@ -356,6 +386,7 @@ export class PppLink implements TunRoute {
         break;
       case 'link-up':
         this.state = 'up';
+        this.ctx.scheduler.delete(this.setupTimer);
         this.upAt = Date.now();
         this.updateMtu();
         this.ctx.stats.linksUp++;
@@ -382,6 +413,7 @@ export class PppLink implements TunRoute {
     this.state = 'down';
     this.endReason ??= reason;
     this.ctx.scheduler.delete(this);
+    this.ctx.scheduler.delete(this.setupTimer);
     if (this.peerIp !== undefined) this.ctx.addresses.unclaim(this.peerIp, this);
     this.ctx.stats.linksEnded++;
     const c = this.session.counters;

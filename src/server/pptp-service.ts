@@ -19,6 +19,7 @@ import { GreEndpoint, type GreSocketLike, type PptpCallTransport } from './gre-e
 import type { Logger } from '../log/logger.js';
 import type { ServerContext } from './context.js';
 import { PppLink, serverSessionOptions } from './link.js';
+import { guardOf } from './guard.js';
 
 /** One TCP control connection. */
 class PptpConnection {
@@ -28,6 +29,9 @@ class PptpConnection {
   readonly calls = new Map<number, PptpCallTransport>();
   private readonly log: Logger;
   private ended = false;
+  /** Holds a guard "starting" slot until the handshake ends, and an "open" slot until closed. */
+  private guardStarting = true;
+  private guardOpen = true;
 
   constructor(
     private readonly service: PptpService,
@@ -45,11 +49,15 @@ class PptpConnection {
       vendorName: 'tunppp',
       callIds,
       handshakeTimeoutMs: ctx.config.listen.pptp.startTimeoutS * 1000,
+      maxCalls: guardOf(ctx).limits.maxCallsPerConnection,
     });
     socket.setNoDelay(true);
     socket.on('data', (b: Buffer) => this.handle({ type: 'data', bytes: b }, ctx.clock.now()));
     socket.on('error', (err) => this.log.debug('tcp-error', `control connection error: ${err.message}`));
-    socket.on('close', () => this.handle({ type: 'tcp-closed' }, ctx.clock.now()));
+    socket.on('close', () => {
+      this.handle({ type: 'tcp-closed' }, ctx.clock.now());
+      this.releaseGuard();
+    });
     this.log.info('control-start', `CTRL: Client ${this.peerAddress} control connection started`);
     this.handle({ type: 'tcp-open' }, ctx.clock.now());
   }
@@ -70,6 +78,10 @@ class PptpConnection {
     switch (e.type) {
       case 'control-up':
         this.service.stats.controlConnections++;
+        if (this.guardStarting) {
+          this.guardStarting = false;
+          guardOf(this.service.ctx).handshakeDone(this.peerAddress);
+        }
         break;
       case 'call-up':
         this.callUp(e, now);
@@ -92,10 +104,24 @@ class PptpConnection {
         }
         this.log.info('control-end', `CTRL: Client ${this.peerAddress} control connection finished (${e.reason}${e.detail ? `: ${e.detail}` : ''})`);
         this.service.connectionEnded(this);
+        this.releaseGuard();
         if (!this.socket.destroyed) this.socket.end();
         break;
       default:
         break;
+    }
+  }
+
+  /** Gives back the guard slots (idempotent). */
+  private releaseGuard(): void {
+    const g = guardOf(this.service.ctx);
+    if (this.guardStarting) {
+      this.guardStarting = false;
+      g.handshakeDone(this.peerAddress);
+    }
+    if (this.guardOpen) {
+      this.guardOpen = false;
+      g.closed(this.peerAddress);
     }
   }
 
@@ -156,7 +182,9 @@ export class PptpService {
     const { addresses, port } = this.ctx.config.listen.pptp;
     const bound: { address: string; port: number }[] = [];
     for (const address of addresses) {
-      const server = createServer((socket) => this.conns.add(new PptpConnection(this, socket, this.callIds)));
+      const server = createServer((socket) => {
+        if (!this.refused(socket)) this.conns.add(new PptpConnection(this, socket, this.callIds));
+      });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen({ host: address, port }, () => {
@@ -170,6 +198,17 @@ export class PptpService {
       this.servers.push(server);
     }
     return bound;
+  }
+
+  /** Hostile-peer limits (guard.ts): true when the connection was refused and reset. */
+  private refused(socket: Socket): boolean {
+    const address = (socket.remoteAddress ?? '0.0.0.0').replace(/^::ffff:/, '');
+    const why = guardOf(this.ctx).admit(address, this.ctx.clock.now());
+    if (why === undefined) return false;
+    this.log.debug('limit', `control connection from ${address} refused: ${why}`);
+    socket.on('error', () => undefined);
+    socket.destroy();
+    return true;
   }
 
   /** @internal */

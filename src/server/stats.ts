@@ -23,6 +23,16 @@ export interface ServerStats {
   mssClamped: number;
   /** Calls refused because the connection limit was reached. */
   refusedAtLimit: number;
+  /** Hostile-peer limits (guard.ts): control connections / SCCRQs refused, by limit. */
+  refusedStarting: number;
+  refusedStartingPerSource: number;
+  refusedPerSource: number;
+  refusedConnectRate: number;
+  /** Brute-force lockouts started, of a user name and of a source address. */
+  authLockoutsUser: number;
+  authLockoutsSource: number;
+  /** Logins refused unchecked while the user or address was locked out. */
+  authRefusedLocked: number;
 }
 
 /** Fresh zeroed counters. */
@@ -30,5 +40,7 @@ export function newServerStats(): ServerStats {
   return {
     linksStarted: 0, linksUp: 0, linksEnded: 0, authOk: 0, authFailed: 0, pmtuEvents: 0, tunNoRoute: 0,
     spoofedSource: 0, isolated: 0, icmpTooBigSent: 0, fragmented: 0, mssClamped: 0, refusedAtLimit: 0,
+    refusedStarting: 0, refusedStartingPerSource: 0, refusedPerSource: 0, refusedConnectRate: 0,
+    authLockoutsUser: 0, authLockoutsSource: 0, authRefusedLocked: 0,
   };
 }

@@ -1,0 +1,61 @@
+/**
+ * SCCRQ floods against the real L2TP service port (in-memory socket): new
+ * tunnels from one address are limited by limits.maxStartingPerSource and
+ * limits.connectRatePerSource, dropped before the endpoint allocates a
+ * tunnel, counted; other addresses still get in.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { seededRng } from '../../src/core/rng.js';
+import { L2tpEndpoint, type UdpPeer } from '../../src/l2tp/endpoint.js';
+import { L2tpService } from '../../src/server/l2tp-service.js';
+import type { ConfigInput } from '../../src/config/schema.js';
+import { testContext } from '../l2tp/lns-harness.js';
+
+const LNS: UdpPeer = { address: '192.0.2.1', port: 1701 };
+const contexts: ReturnType<typeof testContext>[] = [];
+after(() => {
+  for (const c of contexts) c.scheduler.stop();
+});
+
+function rig(limits: NonNullable<ConfigInput['limits']>) {
+  const ctx = testContext({ pools: [{ name: 't', local: '10.94.0.1', ranges: ['10.94.0.10-10.94.0.20'] }], listen: { pptp: { enabled: false } }, limits }, { rng: seededRng(5) });
+  contexts.push(ctx);
+  const service = new L2tpService(ctx);
+  const port = service.createPort();
+  const out: Uint8Array[] = [];
+  port.attach({ send: (b) => void out.push(b), close: () => {} });
+  return { ctx, port, out };
+}
+
+/** `n` SCCRQs from `from`, each a new tunnel (a fresh LAC tunnel ID). */
+function flood(r: ReturnType<typeof rig>, from: string, n: number): void {
+  const lac = new L2tpEndpoint({ tunnel: { role: 'lac', hostName: 'flood' }, maxTunnels: 100_000 }, seededRng(from.length));
+  for (let i = 0; i < n; i++) {
+    const c = lac.connect(LNS, 0);
+    for (const o of c.out) if (o.kind === 'send') r.port.receive(o.bytes, from, 1701);
+  }
+}
+
+test('SCCRQ flood from one address: maxStartingPerSource 3 → 3 tunnels in setup, the other 97 dropped and counted; another address still gets a tunnel', () => {
+  const r = rig({ maxStartingPerSource: 3, connectRatePerSource: 1000 });
+  flood(r, '198.51.100.66', 100);
+  assert.equal(r.port.tunnelCount, 3);
+  assert.equal(r.ctx.stats.refusedStartingPerSource, 97);
+  flood(r, '198.51.100.67', 1);
+  assert.equal(r.port.tunnelCount, 4);
+});
+
+test('SCCRQ rate: connectRatePerSource 5 per window → the 6th and later SCCRQs are dropped as connect-rate', () => {
+  const r = rig({ maxStartingPerSource: 1000, connectRatePerSource: 5, rateWindowS: 60 });
+  flood(r, '198.51.100.70', 50);
+  assert.equal(r.port.tunnelCount, 5);
+  assert.equal(r.ctx.stats.refusedConnectRate, 45);
+});
+
+test('SCCRQ flood across many addresses: maxStarting 10 server-wide → at most 10 tunnels in setup', () => {
+  const r = rig({ maxStarting: 10 });
+  for (let i = 0; i < 40; i++) flood(r, `203.0.113.${i}`, 1);
+  assert.equal(r.port.tunnelCount, 10);
+  assert.equal(r.ctx.stats.refusedStarting, 30);
+});
