@@ -150,7 +150,7 @@ async function sessionsRun(s: string, c: string): Promise<{ rate: number; rounds
     local: '10.250.0.1',
     ranges: ['10.250.0.10-10.250.7.250'],
     users: [['load', 'pw-load']],
-    extra: { connections: { max: 5000 } },
+    extra: { connections: { max: 5000 }, limits: { maxStarting: 10_000, maxStartingPerSource: 10_000, maxConnectionsPerSource: 10_000, connectRatePerSource: 100_000 } }, // one source opens thousands
   });
   const profDir = PROFILE_DIR ? join(PROFILE_DIR, 'sessions') : undefined;
   if (profDir) mkdirSync(profDir, { recursive: true });
