@@ -372,8 +372,8 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
     await runCase(t, 'serve pptp ← pptp-linux via a 1300-MTU router', async (lab, g, _start) => {
       // lab.ns becomes the router: it keeps the TAP (host side lab.hostIp) and gets a veth to tunppp's namespace.
       const srv = `${lab.ns}-s`;
-      const vr = `tpr${process.pid % 100000}`;
-      const vs = `tps${process.pid % 100000}`;
+      const vr = `tpvr${process.pid % 100000}`;
+      const vs = `tpvs${process.pid % 100000}`; // not tps…: the e2e harness names its TUN that
       sh('ip', ['netns', 'add', srv]);
       try {
         sh('ip', ['-n', srv, 'link', 'set', 'lo', 'up']);
