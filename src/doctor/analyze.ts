@@ -242,9 +242,14 @@ export class Analyzer {
       sub = this.tunppp.route(h.pid, kv);
     }
     let fields: EvFields | null = null;
+    /** matchBenign(msg) when already known, else -2. */
+    let benign = -2;
     if (kv && matchBenign(msg) < 0) fields = tunpppEvent(kv, msg);
-    else if (family && family !== 'tunppp') fields = extractFor(family, msg);
-    else {
+    else if (family && family !== 'tunppp') {
+      const r = this.extracted(family, msg);
+      fields = r.fields;
+      benign = r.benign;
+    } else {
       const any = extractAny(msg);
       if (any) {
         fields = any.ev;
@@ -255,7 +260,7 @@ export class Analyzer {
     // with a benign pattern, so the check runs for those and for lines
     // nothing understood (which is where benign lines land).
     if (!fields || BENIGN_OVERLAP.has(fields.kind)) {
-      const b = matchBenign(msg);
+      const b = benign !== -2 ? benign : matchBenign(msg);
       if (b >= 0) {
         this.benignLines++;
         const slot = this.benign[b]!;
@@ -283,6 +288,28 @@ export class Analyzer {
     }
     ev.text = text;
     this.builder.add(ev, family, this.host(text, h), h.pid, sub);
+  }
+
+  /**
+   * Daemons repeat the same messages verbatim ("Exit.", "Connection
+   * terminated.", "CTRL: Starting call ...", the benign ones) in every
+   * session: the event fields and the benign verdict of a message are
+   * remembered per family. Extractors are pure functions of the message and
+   * the fields object is only read (makeEv copies it), so sharing is safe.
+   * Bounded: short messages only, and a family's table is cleared when full.
+   */
+  private readonly memo: Record<Family, Map<string, MsgMemo>> = { pppd: new Map(), pptpd: new Map(), pptp: new Map(), xl2tpd: new Map(), ipsec: new Map(), tunppp: new Map() };
+
+  private extracted(family: Family, msg: string): MsgMemo {
+    if (msg.length > MEMO_MAX_LEN) return extractMsg(family, msg);
+    const m = this.memo[family];
+    let r = m.get(msg);
+    if (r === undefined) {
+      r = extractMsg(family, msg);
+      if (m.size >= MEMO_MAX_ENTRIES) m.clear();
+      m.set(msg, r);
+    }
+    return r;
   }
 
   private readonly tunppp = new TunpppRouter();
@@ -421,6 +448,20 @@ export class Analyzer {
     };
     return this.finished;
   }
+}
+
+/** A message's event fields and benign pattern index (-1: none; -2: not checked, the event kind never overlaps). */
+interface MsgMemo {
+  fields: EvFields | null;
+  benign: number;
+}
+
+const MEMO_MAX_LEN = 160;
+const MEMO_MAX_ENTRIES = 4096;
+
+function extractMsg(family: Family, msg: string): MsgMemo {
+  const fields = extractFor(family, msg);
+  return { fields, benign: !fields || BENIGN_OVERLAP.has(fields.kind) ? matchBenign(msg) : -2 };
 }
 
 /**
