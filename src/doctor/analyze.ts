@@ -296,20 +296,32 @@ export class Analyzer {
    * session: the event fields and the benign verdict of a message are
    * remembered per family. Extractors are pure functions of the message and
    * the fields object is only read (makeEv copies it), so sharing is safe.
-   * Bounded: short messages only, and a family's table is cleared when full.
+   * Bounded: short messages only, in a fixed table.
    */
-  private readonly memo: Record<Family, Map<string, MsgMemo>> = { pppd: new Map(), pptpd: new Map(), pptp: new Map(), xl2tpd: new Map(), ipsec: new Map(), tunppp: new Map() };
+  private readonly memoMsg: (string | null)[] = new Array<string | null>(MEMO_SLOTS).fill(null);
+  private readonly memoFamily: (Family | null)[] = new Array<Family | null>(MEMO_SLOTS).fill(null);
+  private readonly memoResult: (MsgMemo | null)[] = new Array<MsgMemo | null>(MEMO_SLOTS).fill(null);
 
   private extracted(family: Family, msg: string): MsgMemo {
-    if (msg.length > MEMO_MAX_LEN) return extractMsg(family, msg);
-    const m = this.memo[family];
-    let r = m.get(msg);
-    if (r === undefined) {
-      r = extractMsg(family, msg);
-      if (m.size >= MEMO_MAX_ENTRIES) m.clear();
-      m.set(msg, r);
-    }
-    return r;
+    const n = msg.length;
+    if (n > MEMO_MAX_LEN || n === 0) return extractMsg(family, msg);
+    // Direct-mapped table indexed by a hash of the length and five characters
+    // (hashing the whole string is what a Map would do, and costs more than
+    // the lookup saves); a slot is used only when the text is equal.
+    let x = Math.imul(n, 0x9e3779b1) ^ FAMILY_SALT[family];
+    x = Math.imul(x ^ msg.charCodeAt(0), 0x85ebca6b);
+    x = Math.imul(x ^ msg.charCodeAt(n >> 2), 0xc2b2ae35);
+    x = Math.imul(x ^ msg.charCodeAt(n >> 1), 0x27d4eb2f);
+    x = Math.imul(x ^ msg.charCodeAt((3 * n) >> 2), 0x165667b1);
+    x = Math.imul(x ^ msg.charCodeAt(n - 1), 0x9e3779b1);
+    const i = (x ^ (x >>> 15)) & (MEMO_SLOTS - 1);
+    const r = this.memoResult[i];
+    if (r && this.memoFamily[i] === family && this.memoMsg[i] === msg) return r;
+    const fresh = extractMsg(family, msg);
+    this.memoMsg[i] = msg;
+    this.memoFamily[i] = family;
+    this.memoResult[i] = fresh;
+    return fresh;
   }
 
   private readonly tunppp = new TunpppRouter();
@@ -457,7 +469,8 @@ interface MsgMemo {
 }
 
 const MEMO_MAX_LEN = 160;
-const MEMO_MAX_ENTRIES = 4096;
+const MEMO_SLOTS = 4096;
+const FAMILY_SALT: Record<Family, number> = { pppd: 0x1000193, pptpd: 0x2000327, pptp: 0x30004bb, xl2tpd: 0x400064f, ipsec: 0x50007e3, tunppp: 0x6000977 };
 
 function extractMsg(family: Family, msg: string): MsgMemo {
   const fields = extractFor(family, msg);
