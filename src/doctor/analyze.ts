@@ -41,7 +41,11 @@ export interface AnalyzeOptions {
   maxSessions?: number;
   /** Evidence lines kept per finding. Default 12. */
   maxEvidence?: number;
-  /** Count syslog lines of other programs without cutting strings (default true; tests compare both). */
+  /**
+   * The hot-path shortcuts (default true; tests compare both): syslog lines of
+   * other programs counted without cutting strings, and the message memo.
+   * False runs the plain reference path.
+   */
   fastPath?: boolean;
 }
 
@@ -304,7 +308,7 @@ export class Analyzer {
 
   private extracted(family: Family, msg: string): MsgMemo {
     const n = msg.length;
-    if (n > MEMO_MAX_LEN || n === 0) return extractMsg(family, msg);
+    if (n > MEMO_MAX_LEN || n === 0 || !this.fast) return extractMsg(family, msg);
     // Direct-mapped table indexed by a hash of the length and five characters
     // (hashing the whole string is what a Map would do, and costs more than
     // the lookup saves); a slot is used only when the text is equal.
