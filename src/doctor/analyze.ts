@@ -146,7 +146,7 @@ export class Analyzer {
   /** A line splitter feeding this analyzer for input `file`. */
   splitter(file: number): LineSplitter {
     return new LineSplitter(
-      (text, n) => this.line(file, n, text),
+      (text, n) => this.line(file, n, text, true),
       this.fast ? (text, start, end) => this.skipOther(text, start, end) : undefined,
     );
   }
@@ -195,8 +195,12 @@ export class Analyzer {
     h.msgStart = span[6]! - o;
   }
 
-  /** Analyses one line (without its newline). */
-  line(file: number, lineNo: number, text: string): void {
+  /**
+   * Analyses one line (without its newline). `owned`: the text is a string
+   * of its own, not a slice of a larger one (the splitter's lines), so
+   * strings cut from it keep nothing else alive.
+   */
+  line(file: number, lineNo: number, text: string, owned = false): void {
     this.lines++;
     const h = this.head;
     if (this.preKind !== 0) {
@@ -219,10 +223,11 @@ export class Analyzer {
       }
     }
     // From here on every string cut from the line (message, regex captures
-    // kept in sessions, evidence) must not point into the decoded input window
-    // (64 KiB), or the window stays alive as long as the session or report
-    // does. A copy of the line makes everything derived from it small.
-    text = (text + ' ').slice(0, -1);
+    // kept in sessions, evidence) must not point into a larger string (the
+    // splitter's 64 KiB decoded window), or that stays alive as long as the
+    // session or report does. The splitter hands over lines decoded on their
+    // own; any other caller's text is copied.
+    if (!owned) text = (text + ' ').slice(0, -1);
     let msg = headMessage(text, h);
     if (!msg) {
       if (family) this.unknownLines++;

@@ -9,7 +9,20 @@
 /** Bytes decoded at a time. */
 const WINDOW = 64 * 1024;
 
-/** Receives each complete line with its 1-based number. */
+const NL = Buffer.from('\n');
+
+declare global {
+  interface Buffer {
+    /** Node's latin1 decoder without toString's argument handling (present since Node 0.x, untyped). */
+    latin1Slice(start: number, end: number): string;
+  }
+}
+
+/**
+ * Receives each complete line with its 1-based number. The text is a string
+ * of its own (decoded from the input bytes for that line), never a slice of
+ * a larger decoded window, so keeping it keeps only the line alive.
+ */
 export type LineSink = (text: string, lineNo: number) => void;
 
 /**
@@ -46,7 +59,7 @@ export class LineSplitter {
       }
       const head = Buffer.concat([this.carry, chunk.subarray(0, nl + 1)]);
       this.carry = null;
-      this.emitAll(head.toString('latin1'));
+      this.emitAll(head.toString('latin1'), head, 0);
       from = nl + 1;
     }
     const last = chunk.lastIndexOf(10);
@@ -63,13 +76,14 @@ export class LineSplitter {
         const nl = chunk.lastIndexOf(10, end - 1);
         end = nl >= from ? nl + 1 : chunk.indexOf(10, end) + 1;
       }
-      this.emitAll(chunk.toString('latin1', from, end));
+      this.emitAll(chunk.toString('latin1', from, end), chunk, from);
       from = end;
     }
     if (last + 1 < chunk.length) this.carry = Buffer.from(chunk.subarray(last + 1));
   }
 
-  private emitAll(text: string): void {
+  /** `text` is `bytes` [base, base + text.length) decoded as latin1. */
+  private emitAll(text: string, bytes: Buffer, base: number): void {
     let start = 0;
     const sink = this.sink;
     const skip = this.skip;
@@ -79,7 +93,9 @@ export class LineSplitter {
       if (nl < 0) break;
       const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
       ++n;
-      if (!skip || !skip(text, start, end, n)) sink(text.slice(start, end), n);
+      // The line's own string straight from the bytes: one allocation, and it
+      // does not keep the 64 KiB window alive the way a slice of it would.
+      if (!skip || !skip(text, start, end, n)) sink(bytes.latin1Slice(base + start, base + end), n);
       start = nl + 1;
     }
     this.lines = n;
@@ -88,9 +104,9 @@ export class LineSplitter {
   /** Flushes a last line without a newline. */
   end(): void {
     if (this.carry && this.carry.length) {
-      const t = this.carry.toString('latin1');
+      const b = Buffer.concat([this.carry, NL]);
       this.carry = null;
-      this.emitAll(`${t}\n`);
+      this.emitAll(b.toString('latin1'), b, 0);
     }
   }
 }
