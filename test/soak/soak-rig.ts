@@ -25,8 +25,20 @@ import { testContext } from '../l2tp/lns-harness.js';
 const LOOPBACK = 0x7f000001;
 
 /** One end of an in-memory GRE wire: what one side sends, the other receives (from LOOPBACK), a turn later. */
+/** Faults of the GRE wire, in percent of packets (seeded). */
+export interface WireFaults {
+  lossPct: number;
+  dupPct: number;
+  /** Packets held back and delivered after the next ones. */
+  reorderPct: number;
+  seed: number;
+}
+
 class WireEnd {
   peer: WireEnd | undefined;
+  faults: WireFaults | undefined;
+  private rngState = 1;
+  private late: Uint8Array[] = [];
   private cb: ((b: RxBatch) => void) | undefined;
   private queue: Uint8Array[] = [];
   private scheduled = false;
@@ -57,8 +69,19 @@ class WireEnd {
       const len = batch.length(i);
       // TxBatch meta: offset, length, destination, status, source (see packet-batch.ts).
       const off = batch.meta[i * META_FIELDS]!;
-      p.queue.push(batch.data.slice(off, off + len));
+      const bytes = batch.data.slice(off, off + len);
       this.sent++;
+      const f = this.faults;
+      if (f) {
+        const r = this.random() * 100;
+        if (r < f.lossPct) continue;
+        if (r < f.lossPct + f.dupPct) p.queue.push(bytes);
+        else if (r < f.lossPct + f.dupPct + f.reorderPct) {
+          p.late.push(bytes);
+          continue;
+        }
+      }
+      p.queue.push(bytes);
     }
     if (!p.scheduled) {
       p.scheduled = true;
@@ -66,8 +89,24 @@ class WireEnd {
     }
   }
 
+  /** xorshift32, seeded from faults.seed: the same faults on every run. */
+  private random(): number {
+    if (this.rngState === 1 && this.faults) this.rngState = this.faults.seed | 1;
+    let x = this.rngState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rngState = x >>> 0;
+    return this.rngState / 2 ** 32;
+  }
+
   private flush(): void {
     this.scheduled = false;
+    // Held-back packets go after this turn's packets: reordered, not lost.
+    if (this.late.length > 0) {
+      this.queue.push(...this.late);
+      this.late = [];
+    }
     while (this.queue.length > 0 && !this.closed) {
       const n = Math.min(64, this.queue.length);
       const rx = this.rx;
@@ -126,6 +165,14 @@ export function forceGc(): void {
   gcFn();
 }
 
+/** How a round runs. */
+export interface RoundOptions {
+  /** Loss, duplication and reordering on the GRE wire, both directions. */
+  faults?: WireFaults;
+  /** End the round by closing every client socket at once (clients vanish, no goodbyes). */
+  vanish?: boolean;
+}
+
 /** Sessions held open by `SoakRig.hold`. */
 export interface HeldLoad {
   up: number;
@@ -138,7 +185,7 @@ export interface HeldLoad {
 /** A running soak rig. */
 export interface SoakRig {
   /** Opens `perRound` sessions through the load generator, then stops them; resolves with setup latencies. */
-  round(perRound: number, concurrency: number): Promise<{ up: number; setupMs: number[]; errors: string[] }>;
+  round(perRound: number, concurrency: number, opts?: RoundOptions): Promise<{ up: number; setupMs: number[]; errors: string[] }>;
   /** Opens `count` sessions and keeps them, for load measurements. */
   hold(count: number, concurrency: number): Promise<HeldLoad>;
   leaks(): SoakLeaks;
@@ -166,10 +213,12 @@ export async function startSoak(seed = 1): Promise<SoakRig> {
   const [bound] = await service.listen();
   const poolSize = ctx.addresses.available('pptp');
   let round = 0;
-  const newLoadgen = (): PptpLoadgen => {
+  const newLoadgen = (faults?: WireFaults): PptpLoadgen => {
     const clientEnd = new WireEnd();
     clientEnd.peer = serverEnd;
     serverEnd.peer = clientEnd;
+    clientEnd.faults = faults;
+    serverEnd.faults = faults ? { ...faults, seed: faults.seed * 7 + 1 } : undefined;
     return new PptpLoadgen({
       host: '127.0.0.1',
       port: bound!.port,
@@ -206,11 +255,12 @@ export async function startSoak(seed = 1): Promise<SoakRig> {
         stop: () => lg.stop(10_000),
       };
     },
-    async round(perRound, concurrency) {
-      const lg = newLoadgen();
-      const r = await lg.open(perRound, { concurrency, timeoutMs: 20_000 });
+    async round(perRound, concurrency, opts = {}) {
+      const lg = newLoadgen(opts.faults);
+      const r = await lg.open(perRound, { concurrency, timeoutMs: 30_000 });
       const setupMs = lg.sessions.filter((s) => s.state === 'up').map((s) => s.setupMs!);
-      await lg.stop(5000);
+      if (opts.vanish) lg.destroy();
+      else await lg.stop(5000);
       // The server sees TCP close / Stop-Control-Connection and reaps; wait until it has.
       const t0 = Date.now();
       while ((service.linkCount > 0 || guardOf(ctx).openCount > 0) && Date.now() - t0 < 5000) await new Promise((res) => setTimeout(res, 10));

@@ -32,3 +32,29 @@ test('soak: 400 connect/disconnect cycles (20 rounds of 20) → every session up
     await rig.stop();
   }
 });
+
+test('faults: 3% loss, 5% duplication, 10% reordering on GRE both ways → every session still comes up (retransmissions), and nothing leaks after the stop', { timeout: 120_000 }, async () => {
+  const rig = await startSoak(4);
+  try {
+    for (let i = 0; i < 1; i++) {
+      const r = await rig.round(10, 10, { faults: { lossPct: 3, dupPct: 5, reorderPct: 10, seed: 100 + i } });
+      assert.equal(r.up, 10, `round ${i}: ${r.errors.join('; ')}`);
+      assert.deepEqual(rig.leaks(), { links: 0, guardOpen: 0, guardStarting: 0, callIds: 0, addressesInUse: 0, timers: 0 }, `round ${i}`);
+    }
+  } finally {
+    await rig.stop();
+  }
+});
+
+test('clients vanish: every client socket closed at once, no Terminate, no Call-Clear → the server reaps all sessions at once, nothing leaks', { timeout: 60_000 }, async () => {
+  const rig = await startSoak(6);
+  try {
+    for (let i = 0; i < 3; i++) {
+      const r = await rig.round(30, 30, { vanish: true });
+      assert.equal(r.up, 30);
+      assert.deepEqual(rig.leaks(), { links: 0, guardOpen: 0, guardStarting: 0, callIds: 0, addressesInUse: 0, timers: 0 }, `round ${i}`);
+    }
+  } finally {
+    await rig.stop();
+  }
+});
