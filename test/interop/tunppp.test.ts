@@ -175,10 +175,8 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
       pppd: 'require-mppe-128 mppe-stateful',
       auth: 'MS-CHAP-v2',
       mppe: '128-bit stateful',
-      // pppd tries stateless first even with mppe-stateful (+H); src/ppp/ccp/ccp.ts Acks that +H but asks
-      // for stateful itself (-H), pppd Acks, and up() then fails "MPPE directions disagree" → CCP TermReq,
-      // "MPPE disabled", link down. It should Nak the +H with -H (pppd then agrees to stateful).
-      todo: 'tunppp CCP: stateful allowed + pppd mppe-stateful → directions disagree, link down (see comment)',
+      // pppd asks +H first even with mppe-stateful; our CCP Naks it with the mode of its own request (-H)
+      // and pppd agrees: both directions stateful (src/ppp/ccp/ccp.ts reqci).
     },
     { name: 'CHAP-MD5 without MPPE', server: { authProtocols: ['chap'], mppe: { mode: 'refuse' } }, pppd: 'refuse-mschap refuse-mschap-v2 nomppe', auth: 'CHAP' },
     { name: 'PAP without MPPE', server: { authProtocols: ['pap'], mppe: { mode: 'refuse' } }, pppd: 'refuse-chap refuse-mschap refuse-mschap-v2 nomppe', auth: 'PAP' },

@@ -57,7 +57,8 @@ test('Req-Sent: Stac LZS (17) → Reject; MPPE with MPPC and obsolete D bits →
   const p = parseCpPacket(n.bytes);
   assert.ok(p.ok);
   assert.equal(p.value.code, CP_CODE.CONFIGURE_NAK);
-  assert.equal(toHex(p.value.data), '120601000040');
+  // ALL allows stateful, so our request is stateful and the Nak asks the peer for the same mode.
+  assert.equal(toHex(p.value.data), '120600000040');
 });
 
 test('Opened: Reset-Request → event only (RFC 3078 §8.2: no Reset-Ack); resetRequest() sends one', () => {

@@ -138,8 +138,11 @@ export class Ccp extends ControlProtocol<CcpEvent> {
       if (strength === undefined) {
         return { close: `MPPE strength mismatch: peer offers ${describe(o.bits)}, policy allows ${describe(this.allowedStrengthBits() | MPPE_BITS.STATELESS)}` };
       }
-      const stateless = (o.bits & MPPE_BITS.STATELESS) !== 0;
-      if (!stateless && !this.cfg.mppe.allowStateful) return { close: 'peer requires stateful MPPE; policy refuses it (nomppe-stateful)' };
+      // A Nak toward stateful that our policy refuses keeps our stateless request:
+      // the peer answers our own Nak of its request by moving to stateless (both
+      // sides answer with their request's mode, see reqci), and the FSM's Nak
+      // limit ends a peer that never does.
+      const stateless = (o.bits & MPPE_BITS.STATELESS) !== 0 || !this.cfg.mppe.allowStateful;
       this.want = mppeBits(strength, stateless);
     }
     return true;
@@ -170,7 +173,12 @@ export class Ccp extends ControlProtocol<CcpEvent> {
       const common = o.bits & this.allowedStrengthBits();
       const strength = strongestMppeStrength(common) ?? this.cfg.mppe.strengths.reduce<MppeStrength>((a, s) => (s > a ? s : a), 40);
       const statelessAsked = (o.bits & MPPE_BITS.STATELESS) !== 0;
-      const stateless = statelessAsked || !this.cfg.mppe.allowStateful;
+      // Both directions must use one mode (up() checks). Answer with the mode of
+      // our own request: pppd with mppe-stateful asks +H first and agrees to -H
+      // when Nak'd; had we Acked its +H while asking -H ourselves, pppd would Ack
+      // ours too and the directions would disagree (test/interop, MPPE-128 stateful).
+      // When the peer cannot do our mode it Naks our request and nakci moves `want`.
+      const stateless = this.want !== undefined ? (this.want & MPPE_BITS.STATELESS) !== 0 : statelessAsked || !this.cfg.mppe.allowStateful;
       const answer = mppeBits(strength, stateless);
       if (o.bits === answer) his = answer;
       else if (rejectIfDisagree) rej.push(o);
