@@ -179,6 +179,8 @@ export interface HeldLoad {
   setupMs: number[];
   /** Sends `rounds` ICMP echoes from every session (MPPE + GRE to the server); counts what the server received. */
   traffic(rounds: number): Promise<{ rounds: number; sent: number; deliveredToServer: number; pps: number; cpuS: number }>;
+  /** Sessions up now (from the client side). */
+  upNow(): number;
   stop(): Promise<void>;
 }
 
@@ -190,6 +192,8 @@ export interface SoakRig {
   hold(count: number, concurrency: number): Promise<HeldLoad>;
   leaks(): SoakLeaks;
   sample(cycles: number): SoakSample;
+  /** Stops the server gracefully and starts a new one on the same port. */
+  restart(): Promise<void>;
   /** The server objects, for diagnosing a leak. */
   internals(): { service: PptpService; ctx: ReturnType<typeof testContext> };
   stop(): Promise<void>;
@@ -208,8 +212,8 @@ export async function startSoak(seed = 1): Promise<SoakRig> {
     { users: [['soak', 'pw-soak']], rng: seededRng(seed) },
   );
   ctx.config.listen.pptp.port = 0;
-  const serverEnd = new WireEnd();
-  const service = new PptpService(ctx, serverEnd.socket());
+  let serverEnd = new WireEnd();
+  let service = new PptpService(ctx, serverEnd.socket());
   const [bound] = await service.listen();
   const poolSize = ctx.addresses.available('pptp');
   let round = 0;
@@ -252,6 +256,7 @@ export async function startSoak(seed = 1): Promise<SoakRig> {
           const got = serverPacketsIn() - before;
           return { rounds, sent: p.sent, deliveredToServer: got, pps: got / secs, cpuS: (cpu.user + cpu.system) / 1e6 };
         },
+        upNow: () => lg.upCount,
         stop: () => lg.stop(10_000),
       };
     },
@@ -283,6 +288,15 @@ export async function startSoak(seed = 1): Promise<SoakRig> {
       return { cycles, heapMB: m.heapUsed / 2 ** 20, rssMB: m.rss / 2 ** 20, fds: fdCount() };
     },
     internals: () => ({ service, ctx }),
+    async restart() {
+      // A new server process on the same port: the old one says goodbye, the new one knows nobody.
+      await service.stop(500);
+      serverEnd.closed = true;
+      serverEnd = new WireEnd();
+      service = new PptpService(ctx, serverEnd.socket());
+      ctx.config.listen.pptp.port = bound!.port;
+      await service.listen();
+    },
     async stop() {
       await service.stop(100);
       ctx.scheduler.stop();

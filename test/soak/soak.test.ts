@@ -58,3 +58,21 @@ test('clients vanish: every client socket closed at once, no Terminate, no Call-
     await rig.stop();
   }
 });
+
+test('server restarted under clients: 20 sessions up, graceful restart → every client sees its session end; reconnecting to the new server → all up again, nothing leaked', { timeout: 60_000 }, async () => {
+  const rig = await startSoak(8);
+  try {
+    const held = await rig.hold(20, 20);
+    assert.equal(held.up, 20);
+    await rig.restart();
+    const t0 = Date.now();
+    while (held.upNow() > 0 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(held.upNow(), 0, 'every client noticed the restart');
+    await held.stop();
+    const again = await rig.round(20, 20);
+    assert.equal(again.up, 20, again.errors.join('; '));
+    assert.deepEqual(rig.leaks(), { links: 0, guardOpen: 0, guardStarting: 0, callIds: 0, addressesInUse: 0, timers: 0 });
+  } finally {
+    await rig.stop();
+  }
+});
