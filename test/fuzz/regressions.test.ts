@@ -77,3 +77,48 @@ test('ppp/session: MPPE up, a 1590-octet compressed-protocol frame → dropped a
   assert.doesNotThrow(() => s.receiveFrame(big, 0));
   assert.equal(s.counters.drops['frame-too-long'], 1);
 });
+
+test('ppp/mppe: stateless peer jumping the coherency count by ~2000 per packet → dropped as rekey-budget once the budget is spent; CPU per packet bounded', async () => {
+  const { MppeDecrypter } = await import('../../src/ppp/mppe/mppe.js');
+  const d = new MppeDecrypter(new Uint8Array(16).fill(7), { strength: 128, stateless: true });
+  const out = new Uint8Array(200);
+  const p = new Uint8Array(100);
+  let c = 0;
+  let budgetDrops = 0;
+  let decrypted = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < 400; i++) {
+    c = (c + 2047) & 0xfff;
+    p[0] = 0x90 | (c >> 8);
+    p[1] = c & 0xff;
+    const r = d.decrypt(p, out, 0);
+    if (typeof r !== 'number' && r.reason === 'rekey-budget') budgetDrops++;
+    if (typeof r === 'number') decrypted++;
+  }
+  const msPerPacket = (performance.now() - t0) / 400;
+  // The rest are 'stale' (a jump of 4094 from the last good count is behind, mod 4096).
+  assert.ok(budgetDrops > 200, `${budgetDrops} budget drops`);
+  assert.ok(decrypted < 10, `${decrypted} packets made us re-key ~2000 times each`);
+  assert.ok(msPerPacket < 1, `${msPerPacket.toFixed(2)} ms per packet`);
+});
+
+test('ppp/mppe: stateless with 75% loss, and a burst of 3000 lost packets → every delivered packet still decrypts', async () => {
+  const { MppeDecrypter, MppeEncrypter } = await import('../../src/ppp/mppe/mppe.js');
+  const key = new Uint8Array(16).fill(9);
+  const enc = new MppeEncrypter(key, { strength: 128, stateless: true });
+  const dec = new MppeDecrypter(key, { strength: 128, stateless: true });
+  const buf = new Uint8Array(200);
+  const out = new Uint8Array(200);
+  const plain = Uint8Array.of(0x00, 0x21, 0x45, 0, 0, 20);
+  let delivered = 0;
+  let ok = 0;
+  for (let i = 0; i < 12_000; i++) {
+    const n = enc.encrypt(plain, buf, 0);
+    const lost = i < 2000 ? i % 4 !== 0 : i < 5000; // 75% loss, then a 3000-packet burst (a 12-bit count covers < 4096)
+    if (lost) continue;
+    delivered++;
+    const r = dec.decrypt(buf.subarray(0, n), out, 0);
+    if (typeof r === 'number' && out[0] === 0x00 && out[1] === 0x21 && out[2] === 0x45) ok++;
+  }
+  assert.equal(ok, delivered);
+});

@@ -94,7 +94,13 @@ export type MppeDropReason =
   /** Stateful: discarding after a gap until a packet with the FLUSHED bit arrives. */
   | 'awaiting-flush'
   /** The count repeats or is behind the last one (reordered or duplicated packet). */
-  | 'stale';
+  | 'stale'
+  /**
+   * Stateless: the count jumps further ahead than the key-change budget
+   * allows (a peer cycling the count to make us re-key thousands of times
+   * per packet). Legitimate loss never gets here: see REKEY_BUDGET_MAX.
+   */
+  | 'rekey-budget';
 
 /** A dropped packet: `decrypt` returns this instead of a length. */
 export interface MppeDrop {
@@ -109,7 +115,19 @@ const DROPS: { readonly [R in MppeDropReason]: MppeDrop } = {
   'coherency-gap': Object.freeze({ kind: 'drop', reason: 'coherency-gap' }),
   'awaiting-flush': Object.freeze({ kind: 'drop', reason: 'awaiting-flush' }),
   stale: Object.freeze({ kind: 'drop', reason: 'stale' }),
+  'rekey-budget': Object.freeze({ kind: 'drop', reason: 'rekey-budget' }),
 };
+
+/**
+ * Stateless key changes are bounded per received packet: every packet earns
+ * REKEY_PER_PACKET changes, up to REKEY_BUDGET_MAX saved. A sender cannot
+ * advance its count faster than it sends, so honest traffic needs one change
+ * per packet plus one per lost packet (covered up to 75% sustained loss, and
+ * bursts of ~8000 lost packets). A hostile peer that jumps the count by ~3800
+ * on every packet would otherwise cost ~13 ms of CPU per packet.
+ */
+const REKEY_PER_PACKET = 4;
+const REKEY_BUDGET_MAX = 8192;
 
 /** Counters of one MPPE direction, for metrics and the doctor. */
 export interface MppeStats {
@@ -293,6 +311,8 @@ export class MppeDecrypter {
   private packets = 0;
   private octets = 0;
   private resyncs = 0;
+  /** Stateless key changes this decrypter may still make (see REKEY_BUDGET_MAX). */
+  private rekeyBudget = REKEY_BUDGET_MAX;
 
   /** `startKey` is this end's receive start key (`mppeStartKeys(...).recv`). */
   constructor(startKey: Uint8Array, opts: MppeOptions) {
@@ -325,6 +345,9 @@ export class MppeDecrypter {
     if (this.stateless) {
       // §8.1: N = C1 - C2 key changes before decrypting.
       if (ahead === 0 || ahead > MAX_FORWARD) return DROPS.stale;
+      this.rekeyBudget = Math.min(REKEY_BUDGET_MAX, this.rekeyBudget + REKEY_PER_PACKET);
+      if (ahead > this.rekeyBudget) return DROPS['rekey-budget'];
+      this.rekeyBudget -= ahead;
       for (let n = 0; n < ahead; n++) keys.changeKey();
       this.keyedThrough = count;
     } else if (!this.discard && count === this.expected && !(flushed && !isFlagPacket(count))) {
