@@ -14,6 +14,7 @@ test('config: limits default to safe values and are validated', () => {
     maxStartingPerSource: 8,
     maxConnectionsPerSource: 64,
     maxCallsPerConnection: 4,
+    maxSessionsPerTunnel: 16,
     connectRatePerSource: 30,
     rateWindowS: 10,
     setupTimeoutS: 60,

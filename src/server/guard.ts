@@ -246,6 +246,7 @@ const DEFAULT_LIMITS: Config['limits'] = {
   maxStartingPerSource: 8,
   maxConnectionsPerSource: 64,
   maxCallsPerConnection: 4,
+  maxSessionsPerTunnel: 16,
   connectRatePerSource: 30,
   rateWindowS: 10,
   setupTimeoutS: 60,

@@ -451,7 +451,8 @@ export class L2tpService {
           hostName: c.ppp.name,
           vendorName: 'tunppp',
           ...(secret !== undefined ? { secret: new TextEncoder().encode(secret), challengePeer: true } : {}),
-          maxSessions: c.connections.max,
+          // Hostile-peer limit: one tunnel must not take every connection slot.
+          maxSessions: Math.min(c.connections.max, c.limits?.maxSessionsPerTunnel ?? 16),
         },
         maxTunnels: Math.max(16, c.connections.max * 2),
       },

@@ -59,3 +59,24 @@ test('SCCRQ flood across many addresses: maxStarting 10 server-wide → at most 
   assert.equal(r.port.tunnelCount, 10);
   assert.equal(r.ctx.stats.refusedStarting, 30);
 });
+
+test('ICRQ flood in one tunnel: maxSessionsPerTunnel 3, 10 incoming calls → 3 sessions, the rest refused; other tunnels still have room', () => {
+  const r = rig({ maxSessionsPerTunnel: 3 });
+  const from: UdpPeer = { address: '198.51.100.80', port: 1701 };
+  const lac = new L2tpEndpoint({ tunnel: { role: 'lac', hostName: 'lac' } }, seededRng(8));
+  const pump = (outs: ReturnType<L2tpEndpoint['receive']>): void => {
+    const queue = [...outs];
+    for (let i = 0; i < 2000 && (queue.length || r.out.length); i++) {
+      const o = queue.shift();
+      if (o?.kind === 'send') r.port.receive(o.bytes, from.address, from.port);
+      for (const b of r.out.splice(0)) if ((b[0]! & 0x80) !== 0) queue.push(...lac.receive(LNS, b, 0));
+    }
+  };
+  const c = lac.connect(LNS, 0);
+  pump(c.out);
+  for (let i = 0; i < 10; i++) pump(lac.command(c.tunnelId!, { type: 'open-session' }, 0));
+  const t = lac.tunnel(c.tunnelId!)!;
+  const up = [...t.sessions.values()].filter((s) => s.state === 'established').length;
+  assert.equal(up, 3);
+  assert.equal(r.port.sessions.size, 3);
+});
