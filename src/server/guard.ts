@@ -92,10 +92,16 @@ export class ConnectionGuard {
   private readonly userFailures = new Map<string, Failures>();
   private readonly sourceFailures = new Map<string, Failures>();
 
+  /** `limits` may be a function so a configuration reload takes effect at once. */
   constructor(
-    readonly limits: Config['limits'],
+    private readonly limitsSource: Config['limits'] | (() => Config['limits']),
     readonly stats: GuardStats = newGuardStats(),
   ) {}
+
+  /** The limits in force. */
+  get limits(): Config['limits'] {
+    return typeof this.limitsSource === 'function' ? this.limitsSource() : this.limitsSource;
+  }
 
   /** Handshakes in progress (for tests and the API). */
   get startingCount(): number {
@@ -234,7 +240,7 @@ export function guardOf(ctx: ServerContext): ConnectionGuard {
   let g = guards.get(ctx);
   if (!g) {
     // The counters live in ctx.stats so the metrics layer exports them with the others.
-    g = new ConnectionGuard(ctx.config.limits ?? DEFAULT_LIMITS, ctx.stats);
+    g = new ConnectionGuard(() => ctx.config.limits ?? DEFAULT_LIMITS, ctx.stats);
     guards.set(ctx, g);
   }
   return g;
