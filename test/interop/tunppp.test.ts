@@ -258,34 +258,55 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
     });
   });
 
-  test('xl2tpd + pppd → tunppp serve (L2TP): MS-CHAPv2, IPCP, ping both ways, 1 MB TCP', async (t) => {
-    await runCase(t, 'serve l2tp ← xl2tpd', async (lab, g, start) => {
+  /** xl2tpd (autodial LAC) + pppd in the guest toward `tunppp serve`, with extra pppd options and secret. */
+  function xl2tpdLac(lab: UmlLab, pppdOptions: string[], secret = PASSWORD): string {
+    return [
+      ': >/var/log/syslog; rm -f /var/log/ppp*.log',
+      `printf '%s\\n' '${USER} * "${secret}" *' >/etc/ppp/chap-secrets`,
+      'mkdir -p /etc/xl2tpd /run/xl2tpd',
+      `printf '%s\\n' '[global]' 'port = 1701' '[lac tunppp]' 'lns = ${lab.hostIp}' 'name = ${USER}' 'ppp debug = yes' 'pppoptfile = /etc/ppp/options.l2tp-client' 'length bit = yes' 'redial = no' 'autodial = yes' >/etc/xl2tpd/xl2tpd.conf`,
+      `printf '%s\\n' ${['name ' + USER, 'remotename tunppp', 'noauth', 'refuse-eap', 'nodefaultroute', 'nobsdcomp', 'nodeflate', 'maxfail 1', ...pppdOptions, 'debug', 'logfile /var/log/pppd-client.log'].map((o) => `'${o}'`).join(' ')} >/etc/ppp/options.l2tp-client`,
+      'xl2tpd -c /etc/xl2tpd/xl2tpd.conf -p /run/xl2tpd.pid',
+    ].join('\n');
+  }
+  const waitIpcpOrExit = 'for i in $(seq 150); do grep -q "local  IP address" /var/log/pppd-client.log 2>/dev/null && break; grep -q "Exit\\.\\|authentication failed" /var/log/pppd-client.log 2>/dev/null && break; sleep 0.1; done';
+
+  const l2tpMatrix: { name: string; server?: Record<string, unknown>; pppd: string[]; mppe?: string }[] = [
+    { name: 'MS-CHAPv2, MPPE allowed (L2TP default) and not asked for', pppd: [] },
+    { name: 'MS-CHAPv2, MPPE-128 required by both', server: { mppe: { l2tpMode: 'require' } }, pppd: ['require-mppe-128'], mppe: '128-bit stateless' },
+  ];
+  for (const [i, k] of l2tpMatrix.entries()) {
+    test(`xl2tpd + pppd → tunppp serve (L2TP), ${k.name}: IPCP, ping both ways, 1 MB TCP`, async (t) => {
+      await runCase(t, `serve l2tp ← xl2tpd, ${k.name}`, async (lab, g, start) => {
+        const server = serve(lab, start, k.server);
+        await server.waitFor(/serving on .*l2tp/);
+        await g.ok(`${xl2tpdLac(lab, k.pppd)}\n${waitIpcpOrExit}`, 30_000);
+        await server.waitFor(/MS-CHAP-v2 peer interop authenticated/);
+        const log = await g.ok('cat /var/log/pppd-client.log');
+        assert.match(log, /local {2}IP address 192\.168\.77\.1\d/, `no IPCP:\n${log}`);
+        const mppe = /MPPE (\d+-bit \w+) compression enabled/.exec(log)?.[1];
+        assert.equal(mppe, k.mppe, `MPPE as pppd reports it:\n${log}`);
+        const ping = await g.ok('ping -n -c 3 -i 0.2 -w 10 192.168.77.1');
+        assert.match(ping, /3 received/);
+        const mine = /local {2}IP address (\S+)/.exec(log)![1]!;
+        nsPing(lab, mine);
+        const got = await guestUpload(lab, g, '192.168.77.1', 5030 + i);
+        assert.equal(got, 1_000_000);
+        return `pppd got ${mine}, ${mppe ? `MPPE ${mppe}` : 'no MPPE'}; 3+3 pings; 1 MB guest→server`;
+      });
+    });
+  }
+
+  test('xl2tpd + pppd with a wrong password → tunppp serve (L2TP): E=691 on both sides', async (t) => {
+    await runCase(t, 'serve l2tp ← xl2tpd, wrong password', async (lab, g, start) => {
       const server = serve(lab, start);
       await server.waitFor(/serving on .*l2tp/);
-      await g.ok(
-        [
-          ': >/var/log/syslog; rm -f /var/log/ppp*.log',
-          GUEST_SECRETS,
-          'mkdir -p /etc/xl2tpd /run/xl2tpd',
-          `printf '%s\\n' '[global]' 'port = 1701' '[lac tunppp]' 'lns = ${lab.hostIp}' 'name = ${USER}' 'ppp debug = yes' 'pppoptfile = /etc/ppp/options.l2tp-client' 'length bit = yes' 'redial = no' 'autodial = yes' >/etc/xl2tpd/xl2tpd.conf`,
-          `printf '%s\\n' 'name ${USER}' 'remotename tunppp' 'noauth' 'refuse-eap' 'nodefaultroute' 'nobsdcomp' 'nodeflate' 'debug' 'logfile /var/log/pppd-client.log' >/etc/ppp/options.l2tp-client`,
-          'xl2tpd -c /etc/xl2tpd/xl2tpd.conf -p /run/xl2tpd.pid',
-          'for i in $(seq 150); do grep -q "local  IP address" /var/log/pppd-client.log 2>/dev/null && break; sleep 0.1; done',
-          'sleep 0.5; ip -br addr show | grep ppp',
-        ].join('\n'),
-        30_000,
-      );
-      await server.waitFor(/MS-CHAP-v2 peer interop authenticated/);
-      const log = await g.ok('cat /var/log/pppd-client.log');
-      assert.match(log, /local {2}IP address 192\.168\.77\.1\d/);
-      const ping = await g.ok('ping -n -c 3 -i 0.2 -w 10 192.168.77.1');
-      assert.match(ping, /3 received/);
-      const mine = /local {2}IP address (\S+)/.exec(log)![1]!;
-      nsPing(lab, mine);
-      const got = await guestUpload(lab, g, '192.168.77.1', 5002);
-      assert.equal(got, 1_000_000);
-      const mppe = /MPPE (\d+)-bit (\w+) compression enabled/.exec(log);
-      return `pppd got ${mine}${mppe ? `, MPPE-${mppe[1]} ${mppe[2]}` : ', no MPPE'}; 3+3 pings; 1 MB guest→server`;
+      await g.ok(`${xl2tpdLac(lab, [], 'wrong password')}\n${waitIpcpOrExit}`, 30_000);
+      await server.waitFor(/Peer interop failed MS-CHAP-v2 authentication: E=691/);
+      const log = await g.ok('sleep 0.5; cat /var/log/pppd-client.log');
+      assert.match(log, /rcvd \[CHAP Failure id=0x[0-9a-f]+ "E=691 R=1 C=[0-9A-F]{32} V=3 M=[^"]*"\]/, `pppd did not get a well-formed E=691:\n${log}`);
+      assert.doesNotMatch(log, /local {2}IP address/);
+      return 'tunppp sends E=691 over L2TP, pppd gives up, no IPCP';
     });
   });
 
