@@ -318,10 +318,12 @@ export class PppLink implements TunRoute {
       verdict = b.verifyForLink ? b.verifyForLink(req, this) : b.verify(req);
     } catch (err) {
       this.log.error('auth-backend', `authentication backend failed: ${(err as Error).message}`);
-      verdict = { ok: false, retryable: false, message: 'authentication backend error' };
+      verdict = { ok: false, retryable: false, message: 'authentication backend error', unavailable: true };
     }
     if (this.role === 'server') {
       const record = (v: AuthVerdict): AuthVerdict => {
+        // A backend that could not decide says nothing about the password: no lockout counting.
+        if (!v.ok && v.unavailable) return v;
         const r = guard.authResult(req.username, source, v.ok, this.ctx.clock.now());
         if (r.lockedUser) this.log.warn('auth-lockout', `user ${req.username} locked out for ${guard.limits.authFailures.lockoutS} s after repeated failures`, { user: req.username });
         if (r.lockedSource) this.log.warn('auth-lockout', `address ${source} locked out for ${guard.limits.authFailures.lockoutS} s after repeated failures`);
@@ -335,7 +337,7 @@ export class PppLink implements TunRoute {
         (err: Error) => {
           this.log.error('auth-backend', `authentication backend failed: ${err.message}`);
           const now = this.ctx.clock.now();
-          this.apply(this.session.verdict(req.requestId, { ok: false, retryable: false, message: 'authentication backend error' }, now), now);
+          this.apply(this.session.verdict(req.requestId, { ok: false, retryable: false, message: 'authentication backend error', unavailable: true }, now), now);
         },
       );
     } else this.pendingVerdicts.push({ requestId: req.requestId, verdict });

@@ -250,6 +250,8 @@ export class RadiusService implements AuthBackend {
   private acct: RadiusUdpClient | undefined;
   private dae: Socket | undefined;
   private tick: NodeJS.Timeout | undefined;
+  /** How often timeouts and interim updates are checked; 0 leaves polling to the caller (tests drive `poll`). */
+  pollIntervalMs = 1000;
   private readonly tracked = new Map<PppLink, Tracked>();
   private readonly acctPending = new Set<Promise<unknown>>();
   private sessionSeq = 0;
@@ -287,8 +289,10 @@ export class RadiusService implements AuthBackend {
       this.sendAcct(accountingOnOffAttributes(true, this.nasInfo(undefined, undefined), this.bootId), 'Accounting-On');
     }
     if (r.disconnect.enabled) await this.listenDisconnect(r.disconnect.address, r.disconnect.port);
-    this.tick = setInterval(() => this.poll(this.clock.now()), 1000);
-    this.tick.unref();
+    if (this.pollIntervalMs > 0) {
+      this.tick = setInterval(() => this.poll(this.clock.now()), this.pollIntervalMs);
+      this.tick.unref();
+    }
   }
 
   /** New configuration and secrets for links that start from now on. */
@@ -319,6 +323,7 @@ export class RadiusService implements AuthBackend {
 
   /** AuthBackend with the link: NAS-Port, Calling-Station-Id and Acct-Session-Id go in the request. */
   async verifyForLink(request: VerifyRequest, link: PppLink | undefined): Promise<AuthVerdict> {
+    let unreachable = false;
     for (const b of this.config.auth.backends) {
       if (b === 'chap-secrets') {
         const secret = lookupSecret(this.secrets, request.username, request.authenticatorName)?.secret;
@@ -331,10 +336,11 @@ export class RadiusService implements AuthBackend {
         return await this.radiusVerify(request, link);
       } catch (err) {
         if (!(err instanceof RadiusUnreachable)) throw err;
+        unreachable = true;
         this.log.warn('radius-timeout', `no RADIUS server answered for ${request.username}`);
       }
     }
-    return { ok: false, retryable: false, message: 'authentication failed' };
+    return unreachable ? { ok: false, retryable: false, message: 'authentication server unavailable', unavailable: true } : { ok: false, retryable: false, message: 'authentication failed' };
   }
 
   private async radiusVerify(request: VerifyRequest, link: PppLink | undefined): Promise<AuthVerdict> {

@@ -124,6 +124,7 @@ test('link up with Session-Timeout 5 s → closed at 5 s, not at 4 s', async () 
   const srv = await fakeServer({ s: { password: 'p', reply: [intAttr(ATTR.SESSION_TIMEOUT, 5)] } });
   const clock = offsetClock();
   const svc = new RadiusService(config(srv.port, ['radius']), [], [{ address: '127.0.0.1', port: srv.port, acctPort: srv.port, secret: SECRET }], clock, cryptoRng, silentLogger);
+  svc.pollIntervalMs = 0; // the test drives poll() with its own times
   await svc.start();
   try {
     const link = fakeLink(1);
@@ -144,6 +145,7 @@ test('link up with Idle-Timeout 3 s → traffic keeps it open; 3 s without packe
   const srv = await fakeServer({ i: { password: 'p', reply: [intAttr(ATTR.IDLE_TIMEOUT, 3)] } });
   const clock = offsetClock();
   const svc = new RadiusService(config(srv.port, ['radius']), [], [{ address: '127.0.0.1', port: srv.port, acctPort: srv.port, secret: SECRET }], clock, cryptoRng, silentLogger);
+  svc.pollIntervalMs = 0; // the test drives poll() with its own times
   await svc.start();
   try {
     const link = fakeLink(2);
@@ -166,6 +168,7 @@ test('accounting with Acct-Interim-Interval 60 → Accounting-On, Start, Interim
   const srv = await fakeServer({ acc: { password: 'p', reply: [intAttr(ATTR.ACCT_INTERIM_INTERVAL, 60)] } });
   const clock = offsetClock();
   const svc = new RadiusService(config(srv.port, ['radius'], true), [], [{ address: '127.0.0.1', port: srv.port, acctPort: srv.port, secret: SECRET }], clock, cryptoRng, silentLogger);
+  svc.pollIntervalMs = 0; // the test drives poll() with its own times
   await svc.start();
   try {
     const link = fakeLink(3);
@@ -211,6 +214,7 @@ test('servers of both families: silent IPv4 server → failover to an IPv6 serve
   ];
   const cfg = config(v6.port, ['radius']);
   const svc = new RadiusService({ ...cfg, radius: { ...cfg.radius, servers: endpoints } }, [], endpoints, clock, cryptoRng, silentLogger);
+  svc.pollIntervalMs = 0; // the test drives poll() with its own times
   await svc.start();
   try {
     assert.equal((await svc.verify(pap('frank', 'p6'))).ok, true);

@@ -160,6 +160,11 @@ export type AuthVerdict =
       retryable?: boolean;
       /** Text for the Failure/Authenticate-Nak message (M= for MS-CHAP). */
       message?: string;
+      /**
+       * The backend could not decide (no RADIUS server answered, or it failed):
+       * the credentials were not judged, so brute-force counting skips it.
+       */
+      unavailable?: boolean;
     };
 
 /**
