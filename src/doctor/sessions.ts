@@ -27,6 +27,8 @@ const GRACE_LINES = 256;
  * (an IKE SA or tunnel whose end never reached the log), so memory stays flat.
  */
 const IDLE_LINES = 200_000;
+/** Session keys remembered by SessionBuilder.key. */
+const MEMO_KEYS = 4;
 /** A pppd is linked to a launcher only if it starts within this time (ms). */
 const LAUNCH_WINDOW_MS = 120_000;
 
@@ -91,20 +93,18 @@ export class SessionBuilder {
   }
 
   /**
-   * `prefix|tag|id`. The last two keys asked for are remembered (a burst of
-   * lines from one pid asks for the same ones, and map lookups then hash a
-   * string object that already has its hash). No cache beyond that: a cache
+   * `prefix|tag|id`. The last few keys asked for are remembered (a PPTP call
+   * interleaves pptpd and pppd lines, which ask for the same three keys, and
+   * map lookups then hash a string object that already has its hash). No cache beyond that: a cache
    * of every pid or peer seen grows with the input and keeps its strings
    * alive long enough to be promoted to the old generation.
    */
   private key(prefix: string, tag: string, id: number | string): string {
     const m = this.memo;
-    for (let i = 0; i < 8; i += 4) if (m[i + 1] === tag && m[i + 2] === id && m[i] === prefix) return m[i + 3] as string;
+    for (let i = 0; i < MEMO_KEYS * 4; i += 4) if (m[i + 1] === tag && m[i + 2] === id && m[i] === prefix) return m[i + 3] as string;
     const k = `${prefix}|${tag}|${id}`;
-    m[4] = m[0]!;
-    m[5] = m[1]!;
-    m[6] = m[2]!;
-    m[7] = m[3]!;
+    // Oldest out: shift the entries down by one.
+    for (let i = MEMO_KEYS * 4 - 1; i >= 4; i--) m[i] = m[i - 4]!;
     m[0] = prefix;
     m[1] = tag;
     m[2] = id;
@@ -112,7 +112,7 @@ export class SessionBuilder {
     return k;
   }
 
-  private readonly memo: (string | number | null)[] = [null, null, null, null, null, null, null, null];
+  private readonly memo: (string | number | null)[] = new Array<string | number | null>(MEMO_KEYS * 4).fill(null);
 
   /** Routes one event. */
   add(ev: Ev, family: Family, host: string | null, pid: number, sub?: string): void {
