@@ -93,15 +93,19 @@ function rssKiB(pid: number): number {
 }
 
 /** tunppp serve + tunppp connect with the MPPE `mode`; throughput both ways. */
-async function tunpppRun(s: string, c: string, mode: 'require' | 'refuse', profile: boolean): Promise<{ up: number; down: number; profile?: string }> {
-  const cfg = writeServerConfig({ listen: SERVER, local: '192.168.90.1', ranges: ['192.168.90.10-192.168.90.20'], users: [['bench', 'pw-bench']], extra: { ppp: { mppe: { mode } } } });
+async function tunpppRun(s: string, c: string, mode: 'require' | 'refuse', profile: boolean, proto: 'pptp' | 'l2tp' = 'pptp'): Promise<{ up: number; down: number; profile?: string }> {
+  const extra: Record<string, unknown> =
+    proto === 'pptp'
+      ? { ppp: { mppe: { mode } } }
+      : { listen: { pptp: { enabled: false }, l2tp: { addresses: [SERVER] } }, ppp: { mppe: { mode, l2tpMode: mode } } };
+  const cfg = writeServerConfig({ listen: SERVER, local: '192.168.90.1', ranges: ['192.168.90.10-192.168.90.20'], users: [['bench', 'pw-bench']], extra });
   const profDir = profile && PROFILE_DIR ? PROFILE_DIR : undefined;
   if (profDir) mkdirSync(profDir, { recursive: true });
   const server = new NodeProc(s, profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [], ['serve', '--config', cfg.config]);
   let client: Proc | undefined;
   try {
-    await server.waitFor(new RegExp(`serving on pptp ${SERVER.replace(/\./g, '\\.')}:1723`));
-    client = new Proc(c, ['connect', 'pptp://bench@' + SERVER, '--tun', 'tpb0', '--mppe', mode], { TUNPPP_PASSWORD: 'pw-bench' });
+    await server.waitFor(new RegExp(`serving on ${proto} ${SERVER.replace(/\./g, '\\.')}:${proto === 'pptp' ? 1723 : 1701}`));
+    client = new Proc(c, ['connect', `${proto}://bench@${SERVER}`, '--tun', 'tpb0', '--mppe', mode], { TUNPPP_PASSWORD: 'pw-bench' });
     const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\)/);
     const before = profDir ? new Set(readdirSync(profDir)) : undefined;
     const up = await iperf(s, c, m[2]!);
@@ -232,6 +236,10 @@ async function run(): Promise<BenchRow[]> {
       rows.push({ bench: 'tunnel', metric: 'TCP tunppp PPTP MPPE-128', value: mppe.up, unit: 'Gbit/s', goal: '>= 1', note: `${ratio(mppe.up)}; server→client ${mppe.down.toFixed(3)} Gbit/s` });
       const clear = await tunpppRun(s, c, 'refuse', false);
       rows.push({ bench: 'tunnel', metric: 'TCP tunppp PPTP no MPPE', value: clear.up, unit: 'Gbit/s', note: `${ratio(clear.up)}; server→client ${clear.down.toFixed(3)} Gbit/s` });
+      const l2tpMppe = await tunpppRun(s, c, 'require', false, 'l2tp');
+      rows.push({ bench: 'tunnel', metric: 'TCP tunppp L2TP MPPE-128', value: l2tpMppe.up, unit: 'Gbit/s', note: `${ratio(l2tpMppe.up)}; server→client ${l2tpMppe.down.toFixed(3)} Gbit/s` });
+      const l2tpClear = await tunpppRun(s, c, 'refuse', false, 'l2tp');
+      rows.push({ bench: 'tunnel', metric: 'TCP tunppp L2TP no MPPE', value: l2tpClear.up, unit: 'Gbit/s', note: `${ratio(l2tpClear.up)}; server→client ${l2tpClear.down.toFixed(3)} Gbit/s` });
       if (haveOvpn) {
         const aes = await openvpnRun(s, c, dir, 'AES-128-CBC');
         rows.push({ bench: 'tunnel', metric: 'TCP OpenVPN static AES-128-CBC/SHA1', value: aes, unit: 'Gbit/s', note: `${ratio(aes)}; tunppp MPPE-128 is ${(mppe.up / aes).toFixed(2)}x` });
