@@ -274,6 +274,9 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
   const l2tpMatrix: { name: string; server?: Record<string, unknown>; pppd: string[]; mppe?: string }[] = [
     { name: 'MS-CHAPv2, MPPE allowed (L2TP default) and not asked for', pppd: [] },
     { name: 'MS-CHAPv2, MPPE-128 required by both', server: { mppe: { l2tpMode: 'require' } }, pppd: ['require-mppe-128'], mppe: '128-bit stateless' },
+    { name: 'MS-CHAPv2, MPPE-40', server: { mppe: { l2tpMode: 'require', keyBits: [40] } }, pppd: ['require-mppe-40'], mppe: '40-bit stateless' },
+    { name: 'MS-CHAPv2, MPPE-128 stateful', server: { mppe: { l2tpMode: 'require', keyBits: [128], stateful: 'allow' } }, pppd: ['require-mppe-128', 'mppe-stateful'], mppe: '128-bit stateful' },
+    { name: 'MS-CHAPv2, mtu/mru 1400', pppd: ['mtu 1400', 'mru 1400'] },
   ];
   for (const [i, k] of l2tpMatrix.entries()) {
     test(`xl2tpd + pppd → tunppp serve (L2TP), ${k.name}: IPCP, ping both ways, 1 MB TCP`, async (t) => {
