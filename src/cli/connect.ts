@@ -5,6 +5,8 @@ import { assertPrivileges } from '../io/privileges.js';
 import { createLogger } from '../log/logger.js';
 import { connectPptp } from '../client/pptp-client.js';
 import { connectL2tp } from '../client/l2tp-client.js';
+import { explainAuthFailures, isFatalReason, ReconnectLoop, watchAuthFailures } from '../client/reconnect.js';
+import type { RunningClient } from '../client/common.js';
 import type { AuthProtocol } from '../ppp/auth/types.js';
 import { logFormat, logLevel, parseCommandArgs } from './args.js';
 import { EXIT, type CliContext, type Subcommand } from './context.js';
@@ -15,7 +17,10 @@ const HELP = `Usage: tunppp connect pptp://USER@HOST[:PORT] [options]
 Connects to a PPTP or L2TP server as a client (MS-CHAPv2; MPPE required for
 PPTP, allowed for L2TP), sets up a TUN device with the address the server
 assigns, prints the address and DNS servers, and stays connected until Ctrl-C
-(which tells the server).
+(which tells the server). With --reconnect it connects again when the link
+drops (server restart, keepalive failure, call or tunnel closed) or the first
+attempt cannot reach the server: waits 1 s doubling to 30 s (±20 % jitter),
+one line per attempt. A failed authentication is never retried.
 
 L2TP runs over UDP 1701 without IPsec; for L2TP/IPsec bring up the IPsec
 transport-mode SA first (strongSwan, see docs/l2tp.md): the kernel then
@@ -35,11 +40,15 @@ Options:
   --local-port N         L2TP: our UDP port (default 1701, ephemeral if taken)
   --allow-pap            also accept PAP (the password then crosses in clear)
   --tun NAME             TUN interface name (default tunppp-c0, tunppp-c1, ...)
+  --reconnect            connect again after a drop or an unreachable server
+  --max-retries N        with --reconnect: give up after N failed retries in a row
+                         (default unlimited)
   --log-format F         text (default) or json
   --log-level L          debug, info, warn, error
   --debug                same as --log-level debug
 
-Exit codes: 0 disconnected on request, 1 connection failed or dropped, 2 bad arguments.
+Exit codes: 0 disconnected on request, 1 connection failed or dropped (with
+--reconnect: authentication failed or retries used up), 2 bad arguments.
 `;
 
 async function readPassword(values: { 'password-file'?: string; 'password-env'?: string }, ctx: CliContext): Promise<string> {
@@ -99,6 +108,8 @@ export const connectCommand: Subcommand = {
         tun: { type: 'string' },
         'l2tp-secret-file': { type: 'string' },
         'local-port': { type: 'string' },
+        reconnect: { type: 'boolean' },
+        'max-retries': { type: 'string' },
         'log-format': { type: 'string' },
         'log-level': { type: 'string' },
         debug: { type: 'boolean' },
@@ -136,9 +147,17 @@ export const connectCommand: Subcommand = {
       }
       if (secret === '') throw new UsageError(`--l2tp-secret-file ${values['l2tp-secret-file']} has an empty first line`, 'put the tunnel secret on the first line');
     }
+    let maxRetries: number | undefined;
+    if (values['max-retries'] !== undefined) {
+      if (!values.reconnect) throw new UsageError('--max-retries needs --reconnect', 'e.g. --reconnect --max-retries 10');
+      maxRetries = Number(values['max-retries']);
+      if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new UsageError(`--max-retries must be a whole number >= 0, got '${values['max-retries']}'`, 'e.g. --max-retries 10');
+    }
+    const reconnect = values.reconnect ?? false;
     const password = await readPassword(values, ctx);
     const log = createLogger({ format: logFormat(values['log-format'], ctx.stderr.isTTY), level: logLevel(values['log-level'], values.debug), stream: ctx.stderr });
     assertPrivileges({ gre: target.proto === 'pptp', tun: true });
+    const auth = watchAuthFailures(log);
     const accept: AuthProtocol[] = values['allow-pap'] ? ['mschap-v2', 'mschap-v1', 'chap-md5', 'pap'] : ['mschap-v2', 'mschap-v1', 'chap-md5'];
     const common = {
       host: target.host,
@@ -151,30 +170,54 @@ export const connectCommand: Subcommand = {
       routes: values.route ?? [],
       ...(mtu !== undefined ? { mtu } : {}),
       ...(values.tun ? { tunName: values.tun } : {}),
-      log,
+      log: auth.log,
     };
-    const connecting =
+    const connectOnce = explainAuthFailures((): Promise<RunningClient> =>
       target.proto === 'l2tp'
         ? connectL2tp({ ...common, ...(secret !== undefined ? { secret } : {}), ...(localPort !== undefined ? { localPort } : {}) })
-        : connectPptp(common);
-    const client = await connecting.catch((err: Error) => {
-      ctx.stderr.write(`tunppp connect: ${err.message}\n`);
-      return undefined;
+        : connectPptp(common), auth);
+    const loop = new ReconnectLoop({
+      connect: connectOnce,
+      reconnect,
+      ...(maxRetries !== undefined ? { maxRetries } : {}),
+      random: Math.random,
+      now: () => performance.now(),
+      onConnected(i) {
+        ctx.stdout.write(`connected: address ${i.localAddress} (server ${i.peerAddress}) on ${i.tun}, MTU ${i.mtu}${i.mppe ? `, MPPE ${i.mppe}` : ''}\nDNS: ${i.dns.join(' ') || '(none offered)'}\n`);
+        // Without --reconnect, Ctrl-C before this point ends the process the default way, as before.
+        if (!reconnect) listen();
+      },
+      onDisconnected: (reason) => ctx.stderr.write(`disconnected: ${reason}\n`),
+      onConnectFailed: (reason) => ctx.stderr.write(`tunppp connect: ${reason}\n`),
+      onRetry(n, delayMs, _reason, max) {
+        ctx.stderr.write(`reconnecting in ${(delayMs / 1000).toFixed(1)} s (attempt ${n}${max !== undefined ? ` of ${max}` : ''})\n`);
+      },
     });
-    if (!client) return EXIT.FINDINGS;
-    const i = client.info;
-    ctx.stdout.write(`connected: address ${i.localAddress} (server ${i.peerAddress}) on ${i.tun}, MTU ${i.mtu}${i.mppe ? `, MPPE ${i.mppe}` : ''}\nDNS: ${i.dns.join(' ') || '(none offered)'}\n`);
-    let requested = false;
-    const stop = (): void => {
-      requested = true;
-      void client.stop('user request');
+    const stop = (): void => loop.stop();
+    // once: a second Ctrl-C (say, while an attempt hangs in its connect timeout) ends the process.
+    const listen = (): void => {
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    const reason = await client.closed;
+    if (reconnect) listen();
+    const outcome = await loop.run();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    ctx.stderr.write(`disconnected: ${reason}\n`);
-    return requested ? EXIT.OK : EXIT.FINDINGS;
+    switch (outcome.kind) {
+      case 'stopped':
+        return EXIT.OK;
+      case 'failed':
+        return EXIT.FINDINGS;
+      case 'fatal':
+        ctx.stderr.write(
+          isFatalReason(outcome.reason)
+            ? 'tunppp connect: not reconnecting: another attempt cannot fix this (credentials or settings)\n'
+            : 'tunppp connect: not reconnecting: the first attempt failed for a reason other than the network\n',
+        );
+        return EXIT.FINDINGS;
+      case 'gave-up':
+        ctx.stderr.write(`tunppp connect: giving up after ${outcome.retries} ${outcome.retries === 1 ? 'retry' : 'retries'}: ${outcome.reason}\n`);
+        return EXIT.FINDINGS;
+    }
   },
 };
