@@ -75,7 +75,7 @@ export async function connectL2tp(opts: L2tpClientOptions): Promise<RunningClien
             break;
           case 'session-up': {
             const t = p.openSession(id, peer, e);
-            const l = new PppLink(ctx, t, clientSessionOptions(opts, mppeMode));
+            const l = new PppLink(ctx, t, clientSessionOptions(opts, mppeMode, 'l2tp'));
             t.link = l;
             rt.link = l;
             l.onUp = () => void onLinkUp(l);

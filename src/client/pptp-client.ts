@@ -79,7 +79,7 @@ export async function connectPptp(opts: PptpClientOptions): Promise<RunningClien
         } else if (e.type === 'call-up') {
           const call = endpoint.open(serverU32, e.callId, e.peerCallId, e.peerRecvWindow);
           call.onClose = (t) => handle({ type: 'close-call', callId: e.callId }, t);
-          const l = new PppLink(ctx, call, clientSessionOptions(opts, opts.mppe ?? 'require'));
+          const l = new PppLink(ctx, call, clientSessionOptions(opts, opts.mppe ?? 'require', 'pptp'));
           call.link = l;
           rt.link = l;
           l.onUp = () => void onLinkUp(l);

@@ -314,13 +314,13 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
   });
 
   /** pptpd in the guest: MS-CHAPv2 + MPPE-128 required, as shipped configurations do. */
-  async function startPptpd(g: Guest): Promise<void> {
+  async function startPptpd(g: Guest, mppe: string[] = ['require-mppe-128']): Promise<void> {
     await g.ok(
       [
         ': >/var/log/syslog; rm -f /var/log/ppp*.log',
         GUEST_SECRETS,
         "printf '%s\\n' 'option /etc/ppp/pptpd-options' 'localip 192.168.78.1' 'remoteip 192.168.78.10-20' >/etc/pptpd.conf",
-        "printf '%s\\n' 'name pptpd' 'refuse-pap' 'refuse-chap' 'refuse-mschap' 'require-mschap-v2' 'require-mppe-128' 'nodefaultroute' 'nobsdcomp' 'nodeflate' 'debug' 'logfile /var/log/pppd.log' >/etc/ppp/pptpd-options",
+        `printf '%s\\n' 'name pptpd' 'refuse-pap' 'refuse-chap' 'refuse-mschap' 'require-mschap-v2' ${mppe.map((o) => `'${o}'`).join(' ')} 'nodefaultroute' 'nobsdcomp' 'nodeflate' 'debug' 'logfile /var/log/pppd.log' >/etc/ppp/pptpd-options`,
         'pptpd --debug',
         'for i in $(seq 100); do ss -ltn | grep -q ":1723 " && exit 0; sleep 0.1; done; exit 1',
       ].join('\n'),
@@ -350,6 +350,34 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
       assert.match(log, /sent \[CHAP Success id=0x[0-9a-f]+ "S=[0-9A-F]{40} M=Access granted"\]/, 'pptpd\'s pppd accepted our MS-CHAPv2 response');
       assert.match(log, /LCP terminated by peer|Modem hangup/);
       return `connected as ${m[1]}, MTU ${m[4]}, MPPE ${m[5]}; 3 pings; 1 MB to the guest; Ctrl-C ends the call`;
+    });
+  });
+
+  test('tunppp connect pptp:// → pptpd + pppd with require-mppe-40: MPPE 40-bit, ping, clean disconnect', async (t) => {
+    await runCase(t, 'connect pptp → pptpd, MPPE-40', async (lab, g, start) => {
+      await startPptpd(g, ['require-mppe-40']);
+      const client = start(['connect', `pptp://${USER}@${lab.guestIp}`, '--tun', `tpj${process.pid % 10000}`], { TUNPPP_PASSWORD: PASSWORD });
+      const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\) on (\S+), MTU (\d+), MPPE (40-bit \w+)/, 30_000);
+      nsPing(lab, '192.168.78.1');
+      assert.equal(await client.stop('SIGINT'), 0);
+      const log = await g.ok('sleep 0.5; cat /var/log/pppd.log');
+      assert.match(log, /MPPE 40-bit stateless compression enabled/);
+      return `connected as ${m[1]}, MPPE ${m[5]}; 3 pings; Ctrl-C ends the call`;
+    });
+  });
+
+  test('tunppp connect pptp:// → pptpd + pppd with a wrong password: E=691, connect exits 1 naming it', async (t) => {
+    await runCase(t, 'connect pptp → pptpd, wrong password', async (lab, g, start) => {
+      await startPptpd(g);
+      const client = start(['connect', `pptp://${USER}@${lab.guestIp}`, '--tun', `tpk${process.pid % 10000}`], { TUNPPP_PASSWORD: 'not-the-password' });
+      await client.waitFor(/authentication failed: E=691/, 30_000);
+      const t0 = Date.now();
+      while (client.exitCode === undefined && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(client.exitCode, 1, `connect exit code\n${client.out}${client.err}`);
+      const log = await g.ok('cat /var/log/pppd.log');
+      assert.match(log, /MS-CHAP-v2|CHAP/);
+      assert.match(log, /sent \[CHAP Failure/);
+      return 'pptpd\'s pppd sent CHAP Failure; tunppp connect logged E=691 and exited 1';
     });
   });
 
