@@ -80,7 +80,7 @@ function mb(n: number): string {
 /** The `tunppp doctor` subcommand. */
 export const doctorCommand: Subcommand = {
   name: 'doctor',
-  summary: 'read pptpd/pppd/xl2tpd/IPsec/macOS logs, name the cause and the fix',
+  summary: 'Read pptpd/pppd/xl2tpd/IPsec/macOS logs, name the cause and the fix',
   help: HELP,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const args = parseArgs(argv);
