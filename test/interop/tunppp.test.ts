@@ -263,6 +263,7 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
     return [
       ': >/var/log/syslog; rm -f /var/log/ppp*.log',
       `printf '%s\\n' '${USER} * "${secret}" *' >/etc/ppp/chap-secrets`,
+      `printf '%s\\n' '${USER} * "${secret}" *' >/etc/ppp/pap-secrets`,
       'mkdir -p /etc/xl2tpd /run/xl2tpd',
       `printf '%s\\n' '[global]' 'port = 1701' '[lac tunppp]' 'lns = ${lab.hostIp}' 'name = ${USER}' 'ppp debug = yes' 'pppoptfile = /etc/ppp/options.l2tp-client' 'length bit = yes' 'redial = no' 'autodial = yes' >/etc/xl2tpd/xl2tpd.conf`,
       `printf '%s\\n' ${['name ' + USER, 'remotename tunppp', 'noauth', 'refuse-eap', 'nodefaultroute', 'nobsdcomp', 'nodeflate', 'maxfail 1', ...pppdOptions, 'debug', 'logfile /var/log/pppd-client.log'].map((o) => `'${o}'`).join(' ')} >/etc/ppp/options.l2tp-client`,
@@ -271,12 +272,16 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
   }
   const waitIpcpOrExit = 'for i in $(seq 150); do grep -q "local  IP address" /var/log/pppd-client.log 2>/dev/null && break; grep -q "Exit\\.\\|authentication failed" /var/log/pppd-client.log 2>/dev/null && break; sleep 0.1; done';
 
-  const l2tpMatrix: { name: string; server?: Record<string, unknown>; pppd: string[]; mppe?: string }[] = [
+  const l2tpMatrix: { name: string; server?: Record<string, unknown>; pppd: string[]; mppe?: string; auth?: string; ipv6?: boolean }[] = [
     { name: 'MS-CHAPv2, MPPE allowed (L2TP default) and not asked for', pppd: [] },
     { name: 'MS-CHAPv2, MPPE-128 required by both', server: { mppe: { l2tpMode: 'require' } }, pppd: ['require-mppe-128'], mppe: '128-bit stateless' },
     { name: 'MS-CHAPv2, MPPE-40', server: { mppe: { l2tpMode: 'require', keyBits: [40] } }, pppd: ['require-mppe-40'], mppe: '40-bit stateless' },
     { name: 'MS-CHAPv2, MPPE-128 stateful', server: { mppe: { l2tpMode: 'require', keyBits: [128], stateful: 'allow' } }, pppd: ['require-mppe-128', 'mppe-stateful'], mppe: '128-bit stateful' },
     { name: 'MS-CHAPv2, mtu/mru 1400', pppd: ['mtu 1400', 'mru 1400'] },
+    { name: 'MS-CHAPv2, mtu/mru 1200', pppd: ['mtu 1200', 'mru 1200'] },
+    { name: 'CHAP-MD5 without MPPE', server: { authProtocols: ['chap'], mppe: { mode: 'refuse', l2tpMode: 'refuse' } }, pppd: ['refuse-mschap', 'refuse-mschap-v2', 'nomppe'], auth: 'CHAP' },
+    { name: 'PAP without MPPE', server: { authProtocols: ['pap'], mppe: { mode: 'refuse', l2tpMode: 'refuse' } }, pppd: ['refuse-chap', 'refuse-mschap', 'refuse-mschap-v2', 'nomppe'], auth: 'PAP' },
+    { name: 'MS-CHAPv2, IPV6CP on', server: { ipv6: true }, pppd: ['+ipv6'], ipv6: true },
   ];
   for (const [i, k] of l2tpMatrix.entries()) {
     test(`xl2tpd + pppd → tunppp serve (L2TP), ${k.name}: IPCP, ping both ways, 1 MB TCP`, async (t) => {
@@ -284,9 +289,10 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
         const server = serve(lab, start, k.server);
         await server.waitFor(/serving on .*l2tp/);
         await g.ok(`${xl2tpdLac(lab, k.pppd)}\n${waitIpcpOrExit}`, 30_000);
-        await server.waitFor(/MS-CHAP-v2 peer interop authenticated/);
+        await server.waitFor(new RegExp(`${k.auth ?? 'MS-CHAP-v2'} peer interop authenticated`));
         const log = await g.ok('cat /var/log/pppd-client.log');
         assert.match(log, /local {2}IP address 192\.168\.77\.1\d/, `no IPCP:\n${log}`);
+        if (k.ipv6) assert.match(log, /local {2}LL address/, `no IPV6CP:\n${log}`);
         const mppe = /MPPE (\d+-bit \w+) compression enabled/.exec(log)?.[1];
         assert.equal(mppe, k.mppe, `MPPE as pppd reports it:\n${log}`);
         const ping = await g.ok('ping -n -c 3 -i 0.2 -w 10 192.168.77.1');
