@@ -24,7 +24,6 @@ import { fileURLToPath } from 'node:url';
 import { NetnsLab, netnsSkipReason } from '../../test/io/netns.js';
 import { Proc, writeServerConfig } from '../../test/e2e/harness.js';
 import { profileMarkdown, summariseCpuProfile } from '../lib/cpuprofile.js';
-import { NodeProc } from '../lib/proc.js';
 import type { BenchCase, BenchRow } from '../types.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -101,7 +100,7 @@ async function tunpppRun(s: string, c: string, mode: 'require' | 'refuse', profi
   const cfg = writeServerConfig({ listen: SERVER, local: '192.168.90.1', ranges: ['192.168.90.10-192.168.90.20'], users: [['bench', 'pw-bench']], extra });
   const profDir = profile && PROFILE_DIR ? PROFILE_DIR : undefined;
   if (profDir) mkdirSync(profDir, { recursive: true });
-  const server = new NodeProc(s, profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [], ['serve', '--config', cfg.config]);
+  const server = new Proc(s, ['serve', '--config', cfg.config], {}, profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []);
   let client: Proc | undefined;
   try {
     await server.waitFor(new RegExp(`serving on ${proto} ${SERVER.replace(/\./g, '\\.')}:${proto === 'pptp' ? 1723 : 1701}`));
@@ -158,7 +157,7 @@ async function sessionsRun(s: string, c: string): Promise<{ rate: number; rounds
   });
   const profDir = PROFILE_DIR ? join(PROFILE_DIR, 'sessions') : undefined;
   if (profDir) mkdirSync(profDir, { recursive: true });
-  const server = new NodeProc(s, profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [], ['serve', '--config', cfg.config]);
+  const server = new Proc(s, ['serve', '--config', cfg.config], {}, profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []);
   let lg: ChildProcess | undefined;
   try {
     await server.waitFor(new RegExp(`serving on pptp ${SERVER.replace(/\./g, '\\.')}:1723`));

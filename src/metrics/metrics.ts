@@ -104,36 +104,26 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
   const refreshTotals = (): void => {
     lastTotals = totals.scrape(src.links());
   };
-  new Counter({
-    name: 'tunppp_bytes_total',
-    help: 'IP payload bytes through PPP sessions (in: from clients; out: to clients)',
-    labelNames: ['protocol', 'direction'] as const,
-    registers,
-    collect() {
-      refreshTotals();
-      this.reset();
-      for (const protocol of ['pptp', 'l2tp']) {
-        const t = lastTotals.get(protocol);
-        this.inc({ protocol, direction: 'in' }, t?.bytesIn ?? 0);
-        this.inc({ protocol, direction: 'out' }, t?.bytesOut ?? 0);
-      }
-    },
-  });
-  new Counter({
-    name: 'tunppp_packets_total',
-    help: 'IP packets through PPP sessions (in: from clients; out: to clients)',
-    labelNames: ['protocol', 'direction'] as const,
-    registers,
-    collect() {
-      refreshTotals();
-      this.reset();
-      for (const protocol of ['pptp', 'l2tp']) {
-        const t = lastTotals.get(protocol);
-        this.inc({ protocol, direction: 'in' }, t?.packetsIn ?? 0);
-        this.inc({ protocol, direction: 'out' }, t?.packetsOut ?? 0);
-      }
-    },
-  });
+  /** One in/out counter per protocol from the scrape-time totals. */
+  const directionCounter = (name: string, help: string, pick: (t: ProtoTotals | undefined, dir: 'in' | 'out') => number): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: ['protocol', 'direction'] as const,
+      registers,
+      collect() {
+        refreshTotals();
+        this.reset();
+        for (const protocol of ['pptp', 'l2tp']) {
+          const t = lastTotals.get(protocol);
+          this.inc({ protocol, direction: 'in' }, pick(t, 'in'));
+          this.inc({ protocol, direction: 'out' }, pick(t, 'out'));
+        }
+      },
+    });
+  };
+  directionCounter('tunppp_bytes_total', 'IP payload bytes through PPP sessions (in: from clients; out: to clients)', (t, d) => (d === 'in' ? t?.bytesIn : t?.bytesOut) ?? 0);
+  directionCounter('tunppp_packets_total', 'IP packets through PPP sessions (in: from clients; out: to clients)', (t, d) => (d === 'in' ? t?.packetsIn : t?.packetsOut) ?? 0);
   new Counter({
     name: 'tunppp_drops_total',
     help: 'Packets dropped, by where (server, gre, tun, ppp) and why',

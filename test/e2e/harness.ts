@@ -20,8 +20,9 @@ export class Proc {
   readonly child: ChildProcess;
   private exited: Promise<number | null>;
 
-  constructor(ns: string, args: string[], env: Record<string, string> = {}) {
-    this.child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(root, 'src/cli/run.ts'), ...args], {
+  /** `nodeArgs` go before the script (e.g. --cpu-prof, which NODE_OPTIONS does not allow). */
+  constructor(ns: string, args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []) {
+    this.child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...nodeArgs, '--import', 'tsx', join(root, 'src/cli/run.ts'), ...args], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -29,6 +30,11 @@ export class Proc {
     this.child.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
     this.child.stderr!.on('data', (d: Buffer) => (this.err += d.toString()));
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve((this.exitCode = code))));
+  }
+
+  /** The command line and everything it printed, for a failure message. */
+  describe(): string {
+    return `--- ${this.child.spawnargs.slice(5).join(' ')}\n${this.out}\n${this.err}`;
   }
 
   /** Resolves when stdout or stderr matches `re`; rejects on exit or timeout. */
@@ -98,4 +104,9 @@ export async function tcpTransfer(serverNs: string, clientNs: string, addr: stri
   const m = /RECEIVED (\d+)/.exec(out);
   if (code !== 0 || !m) throw new Error(`transfer failed (sink exit ${code}): ${out} ${srcErr}`);
   return { received: Number(m[1]), ms: Date.now() - t1 };
+}
+
+/** Appends every process's command line and output to a failing test's error. */
+export function appendProcLogs(err: unknown, procs: readonly Proc[]): void {
+  if (err instanceof Error) for (const p of procs) err.message += `\n${p.describe()}`;
 }

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
-import { Proc, tcpTransfer, writeServerConfig } from './harness.js';
+import { appendProcLogs, Proc, tcpTransfer, writeServerConfig } from './harness.js';
 import { Capture, tcpdumpMissing } from './capture.js';
 import { parseCapture } from '../../src/wire/pcap.js';
 
@@ -117,7 +117,7 @@ test('l2tp/ipsec e2e: ESP transport-mode SAs on UDP 1701 (static xfrm, as strong
       assert.ok(parseCapture(new Uint8Array(readFileSync(esp.file)))!.length > 1000, 'ESP on the wire');
     }
   } catch (err) {
-    for (const p of procs) (err as Error).message += `\n--- ${p.child.spawnargs.slice(5).join(' ')}\n${p.out}\n${p.err}`;
+    appendProcLogs(err, procs);
     throw err;
   } finally {
     for (const p of procs) await p.stop('SIGTERM');

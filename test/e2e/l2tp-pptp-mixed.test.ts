@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
-import { Proc, writeServerConfig } from './harness.js';
+import { appendProcLogs, Proc, writeServerConfig } from './harness.js';
 
 const skip = netnsSkipReason();
 
@@ -58,7 +58,7 @@ test('pptp + l2tp on one server: one pool, one TUN, both clients up, pings both 
     assert.match(pptp.err, /disconnected: user request/);
     assert.match(l2tp.err, /disconnected: user request/);
   } catch (err) {
-    for (const p of procs) (err as Error).message += `\n--- ${p.child.spawnargs.slice(5).join(' ')}\n${p.out}\n${p.err}`;
+    appendProcLogs(err, procs);
     throw err;
   } finally {
     for (const p of procs) await p.stop('SIGTERM');

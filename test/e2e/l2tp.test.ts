@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
-import { Proc, tcpTransfer, writeServerConfig } from './harness.js';
+import { appendProcLogs, Proc, tcpTransfer, writeServerConfig } from './harness.js';
 import { Capture, tcpdumpMissing } from './capture.js';
 import { dissect, fields, tsharkSkipReason, type TsharkLayers } from '../helpers/tshark.js';
 import { parseCapture } from '../../src/wire/pcap.js';
@@ -115,7 +115,7 @@ for (const k of cases) {
         assert.ok(endTypes.includes(14) && endTypes.includes(4), `CDN and StopCCN on disconnect (${endTypes.join(',')})`);
       }
     } catch (err) {
-      for (const p of procs) (err as Error).message += `\n--- ${p.child.spawnargs.slice(5).join(' ')}\n${p.out}\n${p.err}`;
+      appendProcLogs(err, procs);
       throw err;
     } finally {
       for (const p of procs) await p.stop('SIGTERM');

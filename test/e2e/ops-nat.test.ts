@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
-import { Proc, writeServerConfig } from './harness.js';
+import { appendProcLogs, Proc, writeServerConfig } from './harness.js';
 
 function nftSkipReason(): string | undefined {
   const r = spawnSync('nft', ['--version'], { encoding: 'utf8', timeout: 5000 });
@@ -86,7 +86,7 @@ test('nat e2e: --masquerade out of the server\'s uplink, --user nobody; table re
     assert.equal(bad.exitCode, 2);
     assert.match(bad.err, /not an interface name/);
   } catch (err) {
-    for (const p of procs) (err as Error).message += `\n--- ${p.child.spawnargs.slice(5).join(' ')}\n${p.out}\n${p.err}`;
+    appendProcLogs(err, procs);
     throw err;
   } finally {
     for (const p of procs) await p.stop('SIGTERM');

@@ -19,7 +19,7 @@ import { apiRequest } from '../../src/api/client.js';
 import { readToken } from '../../src/api/token.js';
 import type { SessionInfo } from '../../src/api/types.js';
 import { NetnsLab, netnsSkipReason } from '../io/netns.js';
-import { Proc, writeServerConfig } from './harness.js';
+import { appendProcLogs, Proc, writeServerConfig } from './harness.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const skip = netnsSkipReason();
@@ -225,7 +225,7 @@ test('ops e2e: serve --api → sessions, metrics, SIGHUP adds a user, dashboard 
     assert.match(m2, new RegExp(`^tunppp_sessions_ended_total ${existsSync(CHROMIUM) ? 4 : 3}$`, 'm'));
     assert.equal(cli(['kick', String(aliceId)], env).code, 1);
   } catch (err) {
-    for (const p of procs) (err as Error).message += `\n--- ${p.child.spawnargs.slice(5).join(' ')}\n${p.out}\n${p.err}`;
+    appendProcLogs(err, procs);
     throw err;
   } finally {
     proxy?.close();

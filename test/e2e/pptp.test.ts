@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
-import { Proc, tcpTransfer, writeServerConfig } from './harness.js';
+import { appendProcLogs, Proc, tcpTransfer, writeServerConfig } from './harness.js';
 
 const skip = netnsSkipReason();
 
@@ -40,7 +40,7 @@ test('pptp e2e: our client and server, MS-CHAPv2 + MPPE-128, ping and TCP both w
     await server.waitFor(/link down: .*Connect time/);
     assert.match(client.err, /disconnected: user request/);
   } catch (err) {
-    for (const p of procs) (err as Error).message += `\n--- ${p.child.spawnargs.slice(5).join(' ')}\n${p.out}\n${p.err}`;
+    appendProcLogs(err, procs);
     throw err;
   } finally {
     for (const p of procs) await p.stop('SIGTERM');

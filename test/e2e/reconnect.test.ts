@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
-import { Proc, writeServerConfig } from './harness.js';
+import { appendProcLogs, Proc, writeServerConfig } from './harness.js';
 
 const skip = netnsSkipReason();
 
@@ -56,7 +56,7 @@ test('pptp --reconnect: server killed and restarted → client retries, connects
     assert.match(client.err, /disconnected: user request/);
     await server2.waitFor(/link down: /);
   } catch (err) {
-    for (const p of procs) (err as Error).message += `\n--- ${p.child.spawnargs.slice(5).join(' ')}\n${p.out}\n${p.err}`;
+    appendProcLogs(err, procs);
     throw err;
   } finally {
     for (const p of procs) await p.stop('SIGTERM');
@@ -85,7 +85,7 @@ test('--reconnect: wrong password → not retried, exit 1', { skip, timeout: 60_
     assert.match(client.err, /not reconnecting/);
     assert.doesNotMatch(client.err, /reconnecting in/);
   } catch (err) {
-    for (const p of procs) (err as Error).message += `\n--- ${p.child.spawnargs.slice(5).join(' ')}\n${p.out}\n${p.err}`;
+    appendProcLogs(err, procs);
     throw err;
   } finally {
     for (const p of procs) await p.stop('SIGTERM');

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
-import { Proc, tcpTransfer, writeServerConfig } from '../e2e/harness.js';
+import { appendProcLogs, Proc, tcpTransfer, writeServerConfig } from '../e2e/harness.js';
 import { freeradiusMissing, startFreeRadius, type FreeRadius } from './freeradius.js';
 
 const skip = netnsSkipReason() ?? freeradiusMissing();
@@ -71,7 +71,7 @@ test('l2tp + RADIUS e2e: MS-CHAPv2 via FreeRADIUS, MPPE-128 on RADIUS keys, Fram
     assert.match(stop, new RegExp(`Acct-Input-Octets = ${received}\\n`));
     assert.match(stop, /Framed-IP-Address = 192\.168\.81\.17/);
   } catch (err) {
-    for (const p of procs) (err as Error).message += `\n--- ${p.child.spawnargs.slice(5).join(' ')}\n${p.out}\n${p.err}`;
+    appendProcLogs(err, procs);
     if (fr) (err as Error).message += `\n--- freeradius\n${fr.output().slice(-3000)}`;
     throw err;
   } finally {

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
-import { Proc, tcpTransfer, writeServerConfig } from '../e2e/harness.js';
+import { appendProcLogs, Proc, tcpTransfer, writeServerConfig } from '../e2e/harness.js';
 import { freeradiusMissing, startFreeRadius, type FreeRadius } from './freeradius.js';
 
 const skip =
@@ -121,7 +121,7 @@ test('pptp + RADIUS e2e: MS-CHAPv2 via FreeRADIUS, MPPE-128 on RADIUS keys, Fram
     assert.match(stop2, /Acct-Terminate-Cause = Admin-Reset/);
     assert.match(stop2, /Acct-Input-Octets = [1-9]\d*\n/);
   } catch (err) {
-    for (const p of procs) (err as Error).message += `\n--- ${p.child.spawnargs.slice(5).join(' ')}\n${p.out}\n${p.err}`;
+    appendProcLogs(err, procs);
     if (fr) (err as Error).message += `\n--- freeradius\n${fr.output().slice(-4000)}`;
     throw err;
   } finally {
