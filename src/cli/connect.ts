@@ -5,7 +5,7 @@ import { assertPrivileges } from '../io/privileges.js';
 import { createLogger } from '../log/logger.js';
 import { connectPptp } from '../client/pptp-client.js';
 import { connectL2tp } from '../client/l2tp-client.js';
-import { explainAuthFailures, isFatalReason, ReconnectLoop, watchAuthFailures } from '../client/reconnect.js';
+import { isFatalReason, ReconnectLoop } from '../client/reconnect.js';
 import type { RunningClient } from '../client/common.js';
 import type { AuthProtocol } from '../ppp/auth/types.js';
 import { logFormat, logLevel, parseCommandArgs } from './args.js';
@@ -157,7 +157,6 @@ export const connectCommand: Subcommand = {
     const password = await readPassword(values, ctx);
     const log = createLogger({ format: logFormat(values['log-format'], ctx.stderr.isTTY), level: logLevel(values['log-level'], values.debug), stream: ctx.stderr });
     assertPrivileges({ gre: target.proto === 'pptp', tun: true });
-    const auth = watchAuthFailures(log);
     const accept: AuthProtocol[] = values['allow-pap'] ? ['mschap-v2', 'mschap-v1', 'chap-md5', 'pap'] : ['mschap-v2', 'mschap-v1', 'chap-md5'];
     const common = {
       host: target.host,
@@ -170,12 +169,12 @@ export const connectCommand: Subcommand = {
       routes: values.route ?? [],
       ...(mtu !== undefined ? { mtu } : {}),
       ...(values.tun ? { tunName: values.tun } : {}),
-      log: auth.log,
+      log,
     };
-    const connectOnce = explainAuthFailures((): Promise<RunningClient> =>
+    const connectOnce = (): Promise<RunningClient> =>
       target.proto === 'l2tp'
         ? connectL2tp({ ...common, ...(secret !== undefined ? { secret } : {}), ...(localPort !== undefined ? { localPort } : {}) })
-        : connectPptp(common), auth);
+        : connectPptp(common);
     const loop = new ReconnectLoop({
       connect: connectOnce,
       reconnect,

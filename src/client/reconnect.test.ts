@@ -2,17 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { seededRng } from '../core/rng.js';
-import type { Logger } from '../log/logger.js';
 import type { ClientInfo, RunningClient } from './common.js';
 import {
   backoffDelayMs,
-  explainAuthFailures,
   isFatalReason,
   ReconnectLoop,
   shouldRetry,
   STABLE_LINK_MS,
   unitFromRng,
-  watchAuthFailures,
   type ReconnectOptions,
 } from './reconnect.js';
 
@@ -205,32 +202,9 @@ test('loop: real timer sleep → is cancelled by stop at once', async () => {
   assert.ok(Date.now() - t0 < 900);
 });
 
-const silent: Logger = { log() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
-test('explainAuthFailures: server clears the call before our final MS-CHAP failure ends the link → reason names the auth failure (fatal)', async () => {
-  const watch = watchAuthFailures(silent);
-  const connect = explainAuthFailures(async () => {
-    watch.log.child({ proto: 'pptp' }).warn('auth-failed', 'MS-CHAP-v2 authentication failed: E=691 (rejected): Authentication failed', { code: 691, final: true });
-    throw new Error('call cleared by the server (peer-disconnect, result 3)');
-  }, watch);
-  await assert.rejects(connect(), (err: Error) => {
-    assert.match(err.message, /^MS-CHAP-v2 authentication failed: E=691.*\(then: call cleared by the server/);
-    assert.equal(isFatalReason(err.message), true);
-    return true;
-  });
-});
-
-test('explainAuthFailures: a non-final failure (may retry) → reason unchanged', async () => {
-  const watch = watchAuthFailures(silent);
-  const connect = explainAuthFailures(async () => {
-    watch.log.warn('auth-failed', 'MS-CHAP-v2 authentication failed: E=691', { final: false });
-    throw new Error(REFUSED);
-  }, watch);
-  await assert.rejects(connect(), { message: REFUSED });
-  // and a later attempt does not inherit an earlier attempt's failure
-  const f = fakeClient();
-  watch.log.warn('auth-failed', 'x authentication failed', { final: true });
-  const c = await explainAuthFailures(async () => f.client, watch)();
-  f.drop('control connection closed (peer-closed)');
-  assert.equal(await c.closed, 'control connection closed (peer-closed)');
+test('isFatalReason: the end reason PppLink gives our final auth failure is fatal; a cleared call alone is not', () => {
+  // src/server/link.ts keeps this reason even when the server clears the call before LCP closes.
+  assert.equal(isFatalReason('MS-CHAP-v2 authentication failed: E=691 (rejected): Authentication failed'), true);
+  assert.equal(isFatalReason('call cleared by the server (peer-disconnect, result 3)'), false);
 });

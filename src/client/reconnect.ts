@@ -8,7 +8,6 @@
  * TUN device and routes, so nothing carries over between attempts.
  */
 import { randomU32, type Rng } from '../core/rng.js';
-import type { Logger, LogFields } from '../log/logger.js';
 import type { ClientInfo, RunningClient } from './common.js';
 
 /** First retry delay. */
@@ -79,65 +78,6 @@ export function unitFromRng(rng: Rng): number {
 export function backoffDelayMs(n: number, u: number): number {
   const base = Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** Math.max(0, Math.min(n - 1, 30)));
   return Math.round(base * (1 - BACKOFF_JITTER + 2 * BACKOFF_JITTER * u));
-}
-
-/**
- * A logger that passes everything to `inner` and remembers our side's final
- * authentication failure. Needed because a PPTP server may clear the call
- * (TCP) before its MS-CHAP Failure (GRE) is processed, and the link then ends
- * with "call cleared by the server": the reason alone would look retryable.
- */
-export function watchAuthFailures(inner: Logger): { log: Logger; take(): string | undefined } {
-  let failure: string | undefined;
-  const wrap = (l: Logger): Logger => ({
-    log: (level, event, msg, fields) => {
-      note(event, msg, fields);
-      l.log(level, event, msg, fields);
-    },
-    debug: (event, msg, fields) => l.debug(event, msg, fields),
-    info: (event, msg, fields) => l.info(event, msg, fields),
-    warn: (event, msg, fields) => {
-      note(event, msg, fields);
-      l.warn(event, msg, fields);
-    },
-    error: (event, msg, fields) => {
-      note(event, msg, fields);
-      l.error(event, msg, fields);
-    },
-    child: (fields) => wrap(l.child(fields)),
-  });
-  const note = (event: string, msg: string, fields: LogFields | undefined): void => {
-    // The client authenticates itself only; a failure there is ours.
-    if (event === 'auth-failed' && fields?.final === true) failure = /authentication failed/i.test(msg) ? msg : `authentication failed: ${msg}`;
-  };
-  return {
-    log: wrap(inner),
-    take() {
-      const f = failure;
-      failure = undefined;
-      return f;
-    },
-  };
-}
-
-/** Wraps one connect so its failure or end reason names an authentication failure seen in the log. */
-export function explainAuthFailures(connect: () => Promise<RunningClient>, watch: { take(): string | undefined }): () => Promise<RunningClient> {
-  const explain = (reason: string): string => {
-    const auth = watch.take();
-    return auth !== undefined && !isFatalReason(reason) ? `${auth} (then: ${reason})` : reason;
-  };
-  return async () => {
-    watch.take();
-    let client: RunningClient;
-    try {
-      client = await connect();
-    } catch (err) {
-      const msg = explain((err as Error).message);
-      if (msg === (err as Error).message) throw err;
-      throw new Error(msg, { cause: err });
-    }
-    return { ...client, closed: client.closed.then(explain) };
-  };
 }
 
 /** How a reconnect loop ended. */

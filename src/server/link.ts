@@ -368,6 +368,11 @@ export class PppLink implements TunRoute {
             : `${protoText(e.protocol)} authentication failed${e.code ? `: E=${e.code}` : ''} (${e.reason})${e.message ? `: ${e.message}` : ''}`,
           { user: this.username, code: e.code, final: e.final },
         );
+        // Our own final failure is why this link ends, even when the server clears
+        // the call (TCP) before LCP closes (GRE): the end reason must say so.
+        if (e.direction === 'self' && e.final) {
+          this.endReason ??= `${protoText(e.protocol)} authentication failed${e.code ? `: E=${e.code}` : ''} (${e.reason})${e.message ? `: ${e.message}` : ''}`;
+        }
         break;
       case 'ipv4-up':
         this.peerIp = e.peerAddress;
