@@ -11,6 +11,8 @@ static napi_value tp_constants(napi_env env) {
   tp_set_u32(env, c, "MAX_SLOTS", TP_MAX_SLOTS);
   tp_set_u32(env, c, "FLAG_TRUNCATED", TP_FLAG_TRUNCATED);
   tp_set_u32(env, c, "ERR_QUOTE_BYTES", TP_ERR_QUOTE);
+  tp_set_u32(env, c, "RC4_STATE_BYTES", TP_RC4_STATE);
+  tp_set_u32(env, c, "CRYPTO_AVAILABLE", (uint32_t)tp_crypto_available());
   return c;
 }
 
@@ -22,6 +24,9 @@ NAPI_MODULE_INIT() {
       {"tunOpen", NULL, tp_tun_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"tunWrite", NULL, tp_tun_write, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ifConfigure", NULL, tp_if_configure, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"rc4SetKey", NULL, tp_rc4_set_key, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"rc4", NULL, tp_rc4_process, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sha1", NULL, tp_sha1, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, tp_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"constants", NULL, NULL, NULL, NULL, tp_constants(env), napi_enumerable, NULL},
   };

@@ -71,6 +71,15 @@ typedef struct tp_handle {
 /* Control-message room for one struct in_pktinfo (a multiple of the cmsg alignment). */
 #define TP_PKTINFO_SPACE 32
 
+/* Bytes of an RC4 state array (>= sizeof(RC4_KEY) on every architecture). */
+#define TP_RC4_STATE 1032
+
+/* ---- crypto.c ---- */
+int tp_crypto_available(void);
+napi_value tp_rc4_set_key(napi_env env, napi_callback_info info);
+napi_value tp_rc4_process(napi_env env, napi_callback_info info);
+napi_value tp_sha1(napi_env env, napi_callback_info info);
+
 /* ---- util.c ---- */
 napi_status tp_throw_errno(napi_env env, int err, const char *syscall, const char *detail);
 napi_status tp_throw_usage(napi_env env, const char *msg);

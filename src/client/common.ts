@@ -23,6 +23,7 @@ import { Scheduler } from '../server/scheduler.js';
 import { newServerStats } from '../server/stats.js';
 import { TunSide } from '../server/tun-side.js';
 import { addRoutes, type RouteHandle } from './routes.js';
+import { nativeMppePrimitives } from '../io/native-crypto.js';
 
 /** Options every client protocol takes. */
 export interface CommonClientOptions {
@@ -32,6 +33,8 @@ export interface CommonClientOptions {
   mppeStrengths?: MppeStrength[];
   /** Accept stateful MPPE if the server insists (default false, like pppd's nomppe-stateful). */
   mppeStateful?: boolean;
+  /** Negotiate IPV6CP too (default false: IPV6CP is Protocol-Rejected). */
+  ipv6?: boolean;
   /** Auth protocols we agree to, most preferred first. */
   accept?: AuthProtocol[];
   /** Route everything through the tunnel (0.0.0.0/1 + 128.0.0.0/1, keeping a host route to the server). */
@@ -109,6 +112,8 @@ export function clientRuntime(opts: { log: Logger; clock?: Clock; rng?: Rng }, f
     stats: newServerStats(),
     nextLinkId: () => 1,
   };
+  const primitives = nativeMppePrimitives();
+  if (primitives) rt.ctx.mppePrimitives = primitives;
   scheduler.afterFire = () => {
     flush();
     rt.tunSide.flush();
@@ -129,7 +134,7 @@ export function clientSessionOptions(opts: CommonClientOptions, mppe: 'require' 
     auth: { accept: opts.accept ?? ['mschap-v2', 'mschap-v1', 'chap-md5'], username: opts.username, password: opts.password },
     mppe: { strengths, required: mppe === 'require', allowStateful: opts.mppeStateful ?? false },
     ipv4: true,
-    ipv6: false,
+    ipv6: opts.ipv6 ?? false,
     requestDns: true,
     echoIntervalMs: (opts.keepaliveS ?? 30) * 1000,
     mtu: size,

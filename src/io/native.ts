@@ -83,7 +83,22 @@ export interface NativeBinding {
   tunWrite(h: NativeHandle, data: Uint8Array, meta: Uint32Array, count: number): number;
   ifConfigure(o: NativeIfOptions): void;
   close(h: NativeHandle): void;
-  readonly constants: { META_FIELDS: number; MAX_SLOTS: number; FLAG_TRUNCATED: number; ERR_QUOTE_BYTES: number };
+  /** RC4 key schedule into `state` (RC4_STATE_BYTES, 4-byte aligned); only when CRYPTO_AVAILABLE. */
+  rc4SetKey?(state: Uint8Array, key: Uint8Array, keyLength: number): void;
+  /** dst[dstOffset, +len) = src[srcOffset, +len) XOR keystream. */
+  rc4?(state: Uint8Array, src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number, len: number): void;
+  /** out[outOffset, +20) = SHA-1(data[0, len)). */
+  sha1?(data: Uint8Array, len: number, out: Uint8Array, outOffset: number): void;
+  readonly constants: {
+    META_FIELDS: number;
+    MAX_SLOTS: number;
+    FLAG_TRUNCATED: number;
+    ERR_QUOTE_BYTES: number;
+    /** Absent in an addon built before native/crypto.c. */
+    RC4_STATE_BYTES?: number;
+    /** 1 when the node executable exports OpenSSL's RC4_set_key, RC4 and SHA1. */
+    CRYPTO_AVAILABLE?: number;
+  };
 }
 
 /**

@@ -51,7 +51,8 @@ import { AuthServer } from './auth/server.js';
 import { AuthClient } from './auth/client.js';
 import type { AuthEvent, AuthOutput, AuthProtocol, AuthVerdict, VerifyRequest, MppeKeyMaterial } from './auth/types.js';
 import { mppeStartKeys } from './mppe/keys.js';
-import { MppeDecrypter, MppeEncrypter, isMppeDrop, type MppeDropReason } from './mppe/mppe.js';
+import { MppeDecrypter, MppeEncrypter, isMppeDrop, type MppeDropReason, type MppeOptions } from './mppe/mppe.js';
+import type { MppePrimitives } from './mppe/primitives.js';
 
 /** RFC 1661 §3.2 link phases. */
 export type SessionPhase = 'Dead' | 'Establish' | 'Authenticate' | 'Network' | 'Terminate';
@@ -87,6 +88,8 @@ export interface SessionOptions {
   auth?: SessionAuthOptions;
   /** MPPE policy; default pptpd's require-mppe-128, stateless. */
   mppe?: MppePolicy;
+  /** RC4 and SHA-1 for the MPPE data path (default: TypeScript; the I/O edge passes native ones). */
+  mppePrimitives?: MppePrimitives;
   /** Run IPCP (default true). */
   ipv4?: boolean;
   /** Run IPV6CP (default false): when off, IPV6CP is Protocol-Rejected. */
@@ -750,7 +753,8 @@ export class PppSession {
       this.closeLink(`MPPE keys unavailable: ${(err as Error).message}`, now);
       return;
     }
-    const mode = { strength: neg.strength, stateless: neg.stateless };
+    const mode: MppeOptions = { strength: neg.strength, stateless: neg.stateless };
+    if (this.opts.mppePrimitives) mode.primitives = this.opts.mppePrimitives;
     this.encrypter = new MppeEncrypter(keys.send, mode);
     this.decrypter = new MppeDecrypter(keys.recv, mode);
     this.emit({ type: 'mppe-up', strength: neg.strength, stateless: neg.stateless });

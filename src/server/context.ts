@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../io/clock.js';
 import type { Rng } from '../core/rng.js';
+import type { MppePrimitives } from '../ppp/mppe/primitives.js';
 import type { Config } from '../config/schema.js';
 import type { ChapSecret } from '../config/chap-secrets.js';
 import type { AuthBackend } from '../ppp/auth/types.js';
@@ -30,6 +31,8 @@ export interface ServerContext {
   stats: ServerStats;
   /** Next link number (for logs and the API). */
   nextLinkId(): number;
+  /** RC4/SHA-1 for every link's MPPE (native when the addon has them; TypeScript otherwise). */
+  mppePrimitives?: MppePrimitives;
   /** Watchers of every link's lifecycle (RADIUS accounting). */
   observers?: LinkObserver[];
 }

@@ -134,6 +134,8 @@ export class PppLink implements TunRoute {
     this.log = ctx.log.child({ link: this.id, proto: transport.proto, peer: transport.peerAddress });
     this.role = options.role;
     const sessionOptions: SessionOptions = { ...options, ipSink: (p) => this.fromPeer(p) };
+    const primitives = options.mppePrimitives ?? ctx.mppePrimitives;
+    if (primitives) sessionOptions.mppePrimitives = primitives;
     if (options.role === 'server') {
       sessionOptions.addressPool = {
         allocate: () => {

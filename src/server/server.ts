@@ -26,6 +26,7 @@ import { L2tpService } from './l2tp-service.js';
 import { Scheduler } from './scheduler.js';
 import { newServerStats } from './stats.js';
 import { TunSide } from './tun-side.js';
+import { nativeMppePrimitives } from '../io/native-crypto.js';
 
 /** Options beyond the configuration. */
 export interface StartOptions {
@@ -114,6 +115,8 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
     stats: newServerStats(),
     nextLinkId: () => ++linkIds,
   };
+  const primitives = nativeMppePrimitives();
+  if (primitives) ctx.mppePrimitives = primitives;
   if (radius) ctx.observers = [radius];
   scheduler.afterFire = () => {
     flushAll();

@@ -38,9 +38,8 @@
  *
  * Left out: MPPC compression (C bit), self-describing padding.
  */
-import { Rc4 } from '../crypto/rc4.js';
 import { LocalUsageError } from '../../core/errors.js';
-import { sha1Into } from '../crypto/sha1.js';
+import { TYPESCRIPT_MPPE_PRIMITIVES, type MppePrimitives, type Rc4Stream } from './primitives.js';
 import { initialSessionKey, saltSessionKey } from './keys.js';
 import { mppeKeyLength, type MppeStrength } from './options.js';
 
@@ -79,6 +78,8 @@ export interface MppeOptions {
    * The receiver accepts both (see MppeDecrypter).
    */
   resetMode?: 'key-change' | 'rfc';
+  /** RC4 and SHA-1 (default: the TypeScript ones; the I/O edge may pass native ones). */
+  primitives?: MppePrimitives;
 }
 
 /** Why `MppeDecrypter.decrypt` dropped a packet. */
@@ -169,7 +170,8 @@ class MppeKeyState {
   readonly keyLength: 8 | 16;
   readonly startKey: Uint8Array;
   readonly sessionKey: Uint8Array;
-  readonly rc4 = new Rc4();
+  readonly rc4: Rc4Stream;
+  private readonly sha1Into: MppePrimitives['sha1Into'];
   /** StartKey | SHApad1 | SessionKey | SHApad2, the GetNewKeyFromSHA input; only SessionKey changes. */
   private readonly shaInput: Uint8Array;
   private readonly digest = new Uint8Array(20);
@@ -179,7 +181,10 @@ class MppeKeyState {
   constructor(
     startKey: Uint8Array,
     readonly strength: MppeStrength,
+    primitives: MppePrimitives = TYPESCRIPT_MPPE_PRIMITIVES,
   ) {
+    this.rc4 = primitives.createRc4();
+    this.sha1Into = primitives.sha1Into;
     const n = mppeKeyLength(strength);
     this.keyLength = n;
     this.startKey = startKey.slice(0, n);
@@ -198,7 +203,7 @@ class MppeKeyState {
     this.keyChanges++;
     const n = this.keyLength;
     this.shaInput.set(this.sessionKey, n + 40);
-    sha1Into(this.shaInput, this.shaInput.length, this.digest);
+    this.sha1Into(this.shaInput, this.shaInput.length, this.digest);
     // The interim key is digest[0, n): key RC4 with it, then encrypt it into the new session key.
     this.rc4.setKey(this.digest, n);
     this.rc4.process(this.digest, 0, this.sessionKey, 0, n);
@@ -227,7 +232,7 @@ export class MppeEncrypter {
 
   /** `startKey` is this end's send start key (`mppeStartKeys(...).send`). */
   constructor(startKey: Uint8Array, opts: MppeOptions) {
-    this.keys = new MppeKeyState(startKey, opts.strength);
+    this.keys = new MppeKeyState(startKey, opts.strength, opts.primitives);
     this.stateless = opts.stateless;
     this.resetMode = opts.resetMode ?? 'key-change';
   }
@@ -316,7 +321,7 @@ export class MppeDecrypter {
 
   /** `startKey` is this end's receive start key (`mppeStartKeys(...).recv`). */
   constructor(startKey: Uint8Array, opts: MppeOptions) {
-    this.keys = new MppeKeyState(startKey, opts.strength);
+    this.keys = new MppeKeyState(startKey, opts.strength, opts.primitives);
     this.stateless = opts.stateless;
   }
 
