@@ -12,6 +12,10 @@
  *
  *   TUNPPP_PASSWORD=pw node --import tsx src/client/loadgen.ts --host 10.0.0.1 --user u --sessions 200
  *
+ * `--proto l2tp` runs the L2TP load generator (l2tp-loadgen.ts) with the same
+ * options and output instead: one UDP socket, `--sessions-per-tunnel N`
+ * (default 100) sessions per tunnel.
+ *
  * It prints `loadgen: up N/M in T ms (R sessions/s)` and a `RESULT {json}`
  * line, then holds the sessions until SIGTERM/SIGINT (graceful stop) or
  * `--hold S` seconds.
@@ -29,15 +33,14 @@ import { cryptoRng } from '../io/rng.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { PptpControl, type ControlInput } from '../pptp/control-fsm.js';
 import { CallIdPool } from '../pptp/call-fsm.js';
-import { internetChecksum } from '../wire/checksum.js';
-import { ipv4Dst, ipv4Src, ipVersion } from '../wire/ip.js';
 import { AddressBook } from '../server/addresses.js';
 import type { ServerContext } from '../server/context.js';
 import { GreEndpoint } from '../server/gre-endpoint.js';
 import { PppLink } from '../server/link.js';
 import { Scheduler } from '../server/scheduler.js';
 import { newServerStats } from '../server/stats.js';
-import { TunSide } from '../server/tun-side.js';
+import { L2tpLoadgen } from './l2tp-loadgen.js';
+import { LoadgenIpSide, newLoadgenStats, openInPool, pingSessions, sleep, type LoadSession, type LoadgenStats, type OpenResult } from './loadgen-common.js';
 
 /** What to connect to and how. */
 export interface LoadgenOptions {
@@ -62,119 +65,12 @@ export interface LoadgenOptions {
   greSocket?: GreSocket;
 }
 
-/** One load session. */
-export interface LoadSession {
-  readonly index: number;
-  state: 'connecting' | 'up' | 'failed' | 'down';
-  /** Our tunnel address (from IPCP). */
-  localIp?: string;
-  /** The server's tunnel address. */
-  peerIp?: string;
-  mppe?: string;
-  /** Milliseconds from TCP connect to link up. */
-  setupMs?: number;
-  /** Why it failed or went down. */
-  reason?: string;
-  link?: PppLink;
-}
-
-/** What `open` reports. */
-export interface OpenResult {
-  requested: number;
-  up: number;
-  failed: number;
-  ms: number;
-  /** Sessions per second (up / seconds). */
-  rate: number;
-  /** Median and 99th percentile of per-session setup time. */
-  p50Ms: number;
-  p99Ms: number;
-  /** The first few failure reasons. */
-  errors: string[];
-}
-
-/** Counters of the IP side. */
-export interface LoadgenStats {
-  echoRequestsAnswered: number;
-  pingsSent: number;
-  pingReplies: number;
-  ipPacketsIn: number;
-}
-
-const ICMP_ECHO_REPLY = 0;
-const ICMP_ECHO_REQUEST = 8;
-
-/** An ICMP echo (request or reply) IPv4 packet. */
-export function icmpEcho(type: 0 | 8, src: number, dst: number, id: number, seq: number, payloadBytes: number, payload?: Uint8Array): Uint8Array {
-  const len = 20 + 8 + payloadBytes;
-  const p = new Uint8Array(len);
-  const v = new DataView(p.buffer);
-  p[0] = 0x45;
-  v.setUint16(2, len);
-  v.setUint16(6, 0x4000); // DF
-  p[8] = 64;
-  p[9] = 1;
-  v.setUint32(12, src);
-  v.setUint32(16, dst);
-  v.setUint16(10, internetChecksum(p, 0, 20));
-  p[20] = type;
-  v.setUint16(24, id);
-  v.setUint16(26, seq);
-  if (payload) p.set(payload.subarray(0, payloadBytes), 28);
-  else for (let i = 0; i < payloadBytes; i++) p[28 + i] = i & 0xff;
-  v.setUint16(22, internetChecksum(p, 20, len));
-  return p;
-}
-
-/**
- * The sessions' IP side: packets the links deliver land here instead of a
- * TUN. Echo requests to a session's address are answered through that
- * session's link after the current batch (never from inside the receive path).
- */
-class LoadgenIpSide extends TunSide {
-  readonly byAddr = new Map<number, PppLink>();
-  private readonly replies: { link: PppLink; packet: Uint8Array }[] = [];
-
-  constructor(
-    private readonly ipClock: Clock,
-    private readonly counters: LoadgenStats,
-    private readonly afterReplies: () => void,
-  ) {
-    super({ ownerOf: () => undefined }, ipClock);
-  }
-
-  override write(packet: Uint8Array): void {
-    this.counters.ipPacketsIn++;
-    if (ipVersion(packet) !== 4 || packet.length < 28 || packet[9] !== 1) return;
-    const ihl = (packet[0]! & 0x0f) * 4;
-    if (packet.length < ihl + 8) return;
-    const dst = ipv4Dst(packet);
-    const link = this.byAddr.get(dst);
-    if (!link) return;
-    const type = packet[ihl];
-    if (type === ICMP_ECHO_REPLY) this.counters.pingReplies++;
-    else if (type === ICMP_ECHO_REQUEST) {
-      const v = new DataView(packet.buffer, packet.byteOffset, packet.length);
-      const payload = packet.subarray(ihl + 8);
-      this.replies.push({ link, packet: icmpEcho(0, dst, ipv4Src(packet), v.getUint16(ihl + 4), v.getUint16(ihl + 6), payload.length, payload) });
-    }
-  }
-
-  override flush(): void {
-    if (this.replies.length === 0) return;
-    const now = this.ipClock.now();
-    for (const r of this.replies.splice(0)) {
-      r.link.fromTun(r.packet, now);
-      this.counters.echoRequestsAnswered++;
-    }
-    this.afterReplies();
-  }
-}
+export { icmpEcho, type LoadSession, type LoadgenStats, type OpenResult } from './loadgen-common.js';
 
 /** Many PPTP client sessions over one GRE socket. */
 export class PptpLoadgen {
   readonly sessions: LoadSession[] = [];
-  readonly stats: LoadgenStats = { echoRequestsAnswered: 0, pingsSent: 0, pingReplies: 0, ipPacketsIn: 0 };
+  readonly stats: LoadgenStats = newLoadgenStats();
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly ctx: ServerContext;
@@ -237,35 +133,8 @@ export class PptpLoadgen {
    * Opens `count` sessions, at most `concurrency` in setup at once, each
    * bounded by `timeoutMs`; resolves when every one is up or failed.
    */
-  async open(count: number, o: { concurrency?: number; timeoutMs?: number } = {}): Promise<OpenResult> {
-    const concurrency = Math.max(1, o.concurrency ?? 64);
-    const timeoutMs = o.timeoutMs ?? 30_000;
-    const first = this.sessions.length;
-    for (let i = 0; i < count; i++) this.sessions.push({ index: first + i, state: 'connecting' });
-    let next = first;
-    const t0 = performance.now();
-    const worker = async (): Promise<void> => {
-      while (next < first + count && !this.closed) {
-        const s = this.sessions[next++]!;
-        await this.startOne(s, timeoutMs);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-    const ms = performance.now() - t0;
-    const mine = this.sessions.slice(first);
-    const up = mine.filter((s) => s.state === 'up');
-    const times = up.map((s) => s.setupMs!).sort((a, b) => a - b);
-    const pct = (p: number): number => (times.length ? times[Math.min(times.length - 1, Math.floor(p * times.length))]! : 0);
-    return {
-      requested: count,
-      up: up.length,
-      failed: count - up.length,
-      ms,
-      rate: up.length / (ms / 1000),
-      p50Ms: pct(0.5),
-      p99Ms: pct(0.99),
-      errors: [...new Set(mine.filter((s) => s.state !== 'up').map((s) => s.reason ?? '?'))].slice(0, 5),
-    };
+  open(count: number, o: { concurrency?: number; timeoutMs?: number } = {}): Promise<OpenResult> {
+    return openInPool(this.sessions, count, o, (s, timeoutMs) => this.startOne(s, timeoutMs), () => this.closed);
   }
 
   /**
@@ -273,23 +142,8 @@ export class PptpLoadgen {
    * every up session to the server's tunnel address; resolves with the replies
    * that came back within `waitMs`.
    */
-  async pingAll(payloadBytes = 56, count = 1, waitMs = 2000): Promise<{ sent: number; replies: number }> {
-    const before = this.stats.pingReplies;
-    let sent = 0;
-    for (let seq = 0; seq < count; seq++) {
-      const now = this.clock.now();
-      for (const s of this.sessions) {
-        if (s.state !== 'up' || !s.link || !s.localIp || !s.peerIp) continue;
-        s.link.fromTun(icmpEcho(8, parseIpv4(s.localIp)!, parseIpv4(s.peerIp)!, s.index & 0xffff, seq, payloadBytes), now);
-        sent++;
-      }
-      this.gre.flush();
-      if (seq + 1 < count) await sleep(10);
-    }
-    this.stats.pingsSent += sent;
-    const t0 = Date.now();
-    while (this.stats.pingReplies - before < sent && Date.now() - t0 < waitMs) await sleep(20);
-    return { sent, replies: this.stats.pingReplies - before };
+  pingAll(payloadBytes = 56, count = 1, waitMs = 2000): Promise<{ sent: number; replies: number }> {
+    return pingSessions(this.sessions, { clock: this.clock, stats: this.stats, flush: () => this.gre.flush() }, payloadBytes, count, waitMs);
   }
 
   /** Graceful stop: LCP Terminate, Call-Clear, Stop-Control-Connection on every session (bounded). */
@@ -418,10 +272,6 @@ export class PptpLoadgen {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 /** Command line: see the file comment. */
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -438,19 +288,28 @@ async function main(argv: string[]): Promise<number> {
       ping: { type: 'string' },
       steps: { type: 'string', default: '1' },
       'call-id-base': { type: 'string' },
+      proto: { type: 'string', default: 'pptp' },
+      'sessions-per-tunnel': { type: 'string', default: '100' },
+      'local-port': { type: 'string' },
       'pause-ms': { type: 'string', default: '3000' },
       'timeout-ms': { type: 'string', default: '30000' },
       'log-level': { type: 'string', default: 'warn' },
     },
   });
   const password = process.env.TUNPPP_PASSWORD;
-  if (!values.host || !values.user || password === undefined) {
-    process.stderr.write('usage: TUNPPP_PASSWORD=pw loadgen --host IPV4 --user NAME [--sessions N] [--concurrency N] [--mppe require|allow|refuse] [--keepalive S] [--ping BYTES] [--hold S] [--steps K --pause-ms MS] [--call-id-base N]\n');
+  if (!values.host || !values.user || password === undefined || (values.proto !== 'pptp' && values.proto !== 'l2tp')) {
+    process.stderr.write(
+      'usage: TUNPPP_PASSWORD=pw loadgen --host IPV4 --user NAME [--proto pptp|l2tp] [--sessions N] [--concurrency N] [--mppe require|allow|refuse] [--keepalive S] [--ping BYTES] [--hold S] [--steps K --pause-ms MS] [--call-id-base N (pptp)] [--sessions-per-tunnel N --local-port P (l2tp)]\n',
+    );
     return 2;
   }
   const mppe = values.mppe as 'require' | 'allow' | 'refuse';
   const log = createLogger({ format: 'text', level: values['log-level'] as 'warn', stream: process.stderr });
-  const lg = new PptpLoadgen({ host: values.host, ...(values.port ? { port: Number(values.port) } : {}), username: values.user, password, mppe, keepaliveS: Number(values.keepalive), log, ...(values['call-id-base'] ? { callIdBase: Number(values['call-id-base']) } : {}) });
+  const common = { host: values.host, ...(values.port ? { port: Number(values.port) } : {}), username: values.user, password, mppe, keepaliveS: Number(values.keepalive), log };
+  const lg =
+    values.proto === 'l2tp'
+      ? new L2tpLoadgen({ ...common, sessionsPerTunnel: Number(values['sessions-per-tunnel']), ...(values['local-port'] ? { localPort: Number(values['local-port']) } : {}) })
+      : new PptpLoadgen({ ...common, ...(values['call-id-base'] ? { callIdBase: Number(values['call-id-base']) } : {}) });
   let stopping = false;
   const stop = async (why: string): Promise<void> => {
     if (stopping) return;
@@ -481,7 +340,7 @@ async function main(argv: string[]): Promise<number> {
   const addrs = lg.sessions.filter((s) => s.state === 'up').map((s) => s.localIp!);
   let ping: { sent: number; replies: number } | undefined;
   if (values.ping !== undefined) ping = await lg.pingAll(Number(values.ping), 1, 5000);
-  process.stdout.write(`RESULT ${JSON.stringify({ ...r, rounds, addresses: addrs, mppe: lg.sessions.find((s) => s.mppe)?.mppe, ping, gre: lg.greStats })}\n`);
+  process.stdout.write(`RESULT ${JSON.stringify({ ...r, rounds, addresses: addrs, mppe: lg.sessions.find((s) => s.mppe)?.mppe, ping, ...(lg instanceof L2tpLoadgen ? { l2tp: lg.counters } : { gre: lg.greStats }) })}\n`);
   if (values.hold !== undefined) {
     await sleep(Number(values.hold) * 1000);
     await stop('hold elapsed');
