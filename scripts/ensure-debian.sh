@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Installs the named Debian packages when they are missing (each name may be
-# "package:command", checked by the command). Only as root with apt-get;
-# otherwise it says what is missing and exits 0, and the tests that need the
-# tool skip themselves with a message. TUNPPP_NO_APT=1 turns installing off.
+# "package:command", checked by the command, or "package:/path", checked by
+# the file). Only as root with apt-get; otherwise it says what is missing and
+# exits 0, and the tests that need the tool skip themselves with a message. TUNPPP_NO_APT=1 turns installing off.
 set -u
 missing=()
 for spec in "$@"; do
   pkg=${spec%%:*}; cmd=${spec#*:}
   [ "$cmd" = "$spec" ] && cmd=$pkg
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  case $cmd in
+    # An absolute path is checked as a file (a plugin .so is no command).
+    /*) [ -e "$cmd" ] || missing+=("$pkg") ;;
+    *) command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg") ;;
+  esac
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "${TUNPPP_NO_APT:-0}" = 1 ] || [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
