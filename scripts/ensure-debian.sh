@@ -2,7 +2,8 @@
 # Installs the named Debian packages when they are missing (each name may be
 # "package:command", checked by the command, or "package:/path", checked by
 # the file). Only as root with apt-get; otherwise it says what is missing and
-# exits 0, and the tests that need the tool skip themselves with a message. TUNPPP_NO_APT=1 turns installing off.
+# exits 0, and the tests that need the tool skip themselves with a message.
+# TUNPPP_NO_APT=1 turns installing off.
 set -u
 missing=()
 for spec in "$@"; do
