@@ -6,8 +6,11 @@
  *   tunnel, through tunppp with MPPE-128 and without encryption, and through
  *   OpenVPN static-key tunnels (AES-128-CBC/SHA1, and no cipher/no auth) —
  *   the same namespaces, the same run, so the ratios mean something;
- * - session setup rate with the load generator (src/client/loadgen.ts);
- * - server RSS per idle session (RSS delta / sessions).
+ * - session setup rate with the load generator (src/client/loadgen.ts), for
+ *   PPTP and for L2TP (src/client/l2tp-loadgen.ts: one UDP socket, the
+ *   sessions spread over SESSIONS / TUNPPP_BENCH_L2TP_PER_TUNNEL tunnels, by
+ *   default 10 × 100, all started with the first batch);
+ * - server RSS per idle session (RSS delta / sessions), for both.
  *
  * Needs root; installs iperf3 and openvpn with apt-get when missing.
  * TUNPPP_BENCH_SECONDS sets the iperf3 duration (default 5);
@@ -30,6 +33,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const SECONDS = Number(process.env.TUNPPP_BENCH_SECONDS ?? 5);
 const SESSIONS = Number(process.env.TUNPPP_BENCH_SESSIONS ?? 1000);
 const PROFILE_DIR = process.env.TUNPPP_BENCH_PROFILE;
+/** L2TP sessions per tunnel in the sessions part (a LAC concentrator's shape). */
+const L2TP_PER_TUNNEL = Number(process.env.TUNPPP_BENCH_L2TP_PER_TUNNEL ?? 100);
 /** Which parts run: throughput, sessions (default both). */
 const PARTS = (process.env.TUNPPP_BENCH_PARTS ?? 'throughput,sessions').split(',');
 const SERVER = '10.206.0.1';
@@ -146,29 +151,49 @@ async function openvpnRun(s: string, c: string, dir: string, cipher: 'AES-128-CB
   }
 }
 
-/** Setup rate and idle RSS with the load generator. */
-async function sessionsRun(s: string, c: string): Promise<{ rate: number; rounds: number[]; up: number; ms: number; p50: number; p99: number; rssPerSessionKiB: number; rssAllKiB: number; rssBaseKiB: number }> {
+/** What one sessions run measured. */
+interface SessionsResult {
+  rate: number;
+  rounds: number[];
+  up: number;
+  ms: number;
+  p50: number;
+  p99: number;
+  rssPerSessionKiB: number;
+  rssAllKiB: number;
+  rssBaseKiB: number;
+  mppe: string | undefined;
+  /** L2TP: tunnels the load generator opened. */
+  tunnels: number | undefined;
+}
+
+/** Setup rate and idle RSS with the load generator, against a server of its own for `proto`. */
+async function sessionsRun(s: string, c: string, proto: 'pptp' | 'l2tp'): Promise<SessionsResult> {
+  const limits = { maxStarting: 10_000, maxStartingPerSource: 10_000, maxConnectionsPerSource: 10_000, connectRatePerSource: 100_000, maxSessionsPerTunnel: L2TP_PER_TUNNEL }; // one source opens thousands
   const cfg = writeServerConfig({
     listen: SERVER,
     local: '10.250.0.1',
     ranges: ['10.250.0.10-10.250.7.250'],
     users: [['load', 'pw-load']],
-    extra: { connections: { max: 5000 }, limits: { maxStarting: 10_000, maxStartingPerSource: 10_000, maxConnectionsPerSource: 10_000, connectRatePerSource: 100_000 } }, // one source opens thousands
+    extra:
+      proto === 'pptp'
+        ? { connections: { max: 5000 }, limits }
+        : { connections: { max: 5000 }, limits, listen: { pptp: { enabled: false }, l2tp: { addresses: [SERVER] } }, ppp: { mppe: { l2tpMode: 'require' } } },
   });
-  const profDir = PROFILE_DIR ? join(PROFILE_DIR, 'sessions') : undefined;
+  const profDir = PROFILE_DIR ? join(PROFILE_DIR, proto === 'pptp' ? 'sessions' : 'sessions-l2tp') : undefined;
   if (profDir) mkdirSync(profDir, { recursive: true });
   const server = new Proc(s, ['serve', '--config', cfg.config], {}, profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []);
   let lg: ChildProcess | undefined;
   try {
-    await server.waitFor(new RegExp(`serving on pptp ${SERVER.replace(/\./g, '\\.')}:1723`));
+    await server.waitFor(new RegExp(`serving on ${proto} ${SERVER.replace(/\./g, '\\.')}:${proto === 'pptp' ? 1723 : 1701}`));
     await sleep(1000); // let the server settle (JIT, first GC) before the baseline
     const pid = server.child.pid!;
     // warm-up: 200 sessions up and down so the server's code paths are optimised, then the baseline
-    await loadgen(c, 200, 64, true);
+    await loadgen(c, proto, 200, 64, true);
     await sleep(1500);
     const base = rssKiB(pid);
     let out = '';
-    lg = spawn('ip', ['netns', 'exec', c, process.execPath, '--import', 'tsx', join(root, 'src/client/loadgen.ts'), '--host', SERVER, '--user', 'load', '--sessions', String(SESSIONS), '--concurrency', '64', '--timeout-ms', '60000', '--steps', '2', '--pause-ms', '5000'], {
+    lg = spawn('ip', ['netns', 'exec', c, process.execPath, '--import', 'tsx', join(root, 'src/client/loadgen.ts'), ...protoArgs(proto), '--host', SERVER, '--user', 'load', '--sessions', String(SESSIONS), '--concurrency', '64', '--timeout-ms', '60000', '--steps', '2', '--pause-ms', '5000'], {
       cwd: root,
       env: { ...process.env, TUNPPP_PASSWORD: 'pw-load' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -182,10 +207,22 @@ async function sessionsRun(s: string, c: string): Promise<{ rate: number; rounds
     await sleep(3000);
     const mid = rssKiB(pid);
     const m = await waitText(() => out, /^RESULT (.*)$/m, 'loadgen result', 180_000);
-    const r = JSON.parse(m[1]!) as { up: number; ms: number; rate: number; p50Ms: number; p99Ms: number; rounds: { rate: number }[] };
+    const r = JSON.parse(m[1]!) as { up: number; ms: number; rate: number; p50Ms: number; p99Ms: number; rounds: { rate: number }[]; mppe?: string; l2tp?: { tunnelsOpened: number } };
     await sleep(3000);
     const after = rssKiB(pid);
-    return { rate: r.rate, rounds: r.rounds.map((x) => x.rate), up: r.up, ms: r.ms, p50: r.p50Ms, p99: r.p99Ms, rssPerSessionKiB: r.up > half ? (after - mid) / (r.up - half) : NaN, rssAllKiB: r.up ? (after - base) / r.up : NaN, rssBaseKiB: base };
+    return {
+      rate: r.rate,
+      rounds: r.rounds.map((x) => x.rate),
+      up: r.up,
+      ms: r.ms,
+      p50: r.p50Ms,
+      p99: r.p99Ms,
+      rssPerSessionKiB: r.up > half ? (after - mid) / (r.up - half) : NaN,
+      rssAllKiB: r.up ? (after - base) / r.up : NaN,
+      rssBaseKiB: base,
+      mppe: r.mppe,
+      tunnels: r.l2tp?.tunnelsOpened,
+    };
   } finally {
     lg?.kill('SIGKILL');
     await server.stop('SIGTERM', 15_000);
@@ -204,12 +241,18 @@ async function sessionsRun(s: string, c: string): Promise<{ rate: number; rounds
  * purpose: the server's log goes to a pipe this process drains, and a
  * synchronous wait here would let the pipe fill and stall the server.
  */
-async function loadgen(ns: string, n: number, concurrency: number, stop: boolean): Promise<void> {
-  const args = [join(root, 'src/client/loadgen.ts'), '--host', SERVER, '--user', 'load', '--sessions', String(n), '--concurrency', String(concurrency), ...(stop ? ['--hold', '0'] : [])];
+async function loadgen(ns: string, proto: 'pptp' | 'l2tp', n: number, concurrency: number, stop: boolean): Promise<void> {
+  const args = [join(root, 'src/client/loadgen.ts'), ...protoArgs(proto), '--host', SERVER, '--user', 'load', '--sessions', String(n), '--concurrency', String(concurrency), ...(stop ? ['--hold', '0'] : [])];
   const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', ...args], { cwd: root, env: { ...process.env, TUNPPP_PASSWORD: 'pw-load' }, stdio: 'ignore' });
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   await new Promise((r) => child.on('exit', r));
   clearTimeout(timer);
+}
+
+/** The load generator's protocol flags. */
+function protoArgs(proto: 'pptp' | 'l2tp'): string[] {
+  // Every tunnel the full load needs is started with the first batch, so both halves spread over all of them.
+  return proto === 'pptp' ? [] : ['--proto', 'l2tp', '--sessions-per-tunnel', String(L2TP_PER_TUNNEL), '--tunnels', String(Math.ceil(SESSIONS / L2TP_PER_TUNNEL))];
 }
 
 async function run(): Promise<BenchRow[]> {
@@ -252,9 +295,12 @@ async function run(): Promise<BenchRow[]> {
       }
     } else rows.push({ bench: 'tunnel', metric: 'iperf3', value: 'skipped', unit: '', note: 'iperf3 not installable' });
     if (!PARTS.includes('sessions')) return rows;
-    const ss = await sessionsRun(s, c);
+    const ss = await sessionsRun(s, c, 'pptp');
     rows.push({ bench: 'tunnel', metric: 'session setup rate (loadgen)', value: ss.rate, unit: 'sessions/s', goal: '>= 200', note: `${ss.up}/${SESSIONS} up in ${ss.ms.toFixed(0)} ms; rounds ${ss.rounds.map((x) => x.toFixed(0)).join(' and ')}/s; concurrency 64, p50 ${ss.p50.toFixed(0)} ms, p99 ${ss.p99.toFixed(0)} ms (second round)` });
     rows.push({ bench: 'tunnel', metric: 'server RSS per idle session', value: ss.rssPerSessionKiB, unit: 'KiB', goal: '<= 64', note: `marginal (second half of ${ss.up} sessions); all ${ss.up} over the ${(ss.rssBaseKiB / 1024).toFixed(0)} MiB baseline: ${ss.rssAllKiB.toFixed(1)} KiB each` });
+    const ls = await sessionsRun(s, c, 'l2tp');
+    rows.push({ bench: 'tunnel', metric: 'L2TP session setup rate (loadgen)', value: ls.rate, unit: 'sessions/s', goal: '>= 200', note: `${ls.up}/${SESSIONS} up in ${ls.ms.toFixed(0)} ms over ${ls.tunnels ?? '?'} tunnels (at most ${L2TP_PER_TUNNEL} sessions each); ${ls.mppe ?? 'no MPPE'}; rounds ${ls.rounds.map((x) => x.toFixed(0)).join(' and ')}/s; concurrency 64, p50 ${ls.p50.toFixed(0)} ms, p99 ${ls.p99.toFixed(0)} ms (second round)` });
+    rows.push({ bench: 'tunnel', metric: 'L2TP server RSS per idle session', value: ls.rssPerSessionKiB, unit: 'KiB', goal: '<= 64', note: `marginal (second half of ${ls.up} sessions, in the same tunnels); all ${ls.up} over the ${(ls.rssBaseKiB / 1024).toFixed(0)} MiB baseline: ${ls.rssAllKiB.toFixed(1)} KiB each` });
   } finally {
     lab.cleanup();
     rmSync(dir, { recursive: true, force: true });

@@ -7,11 +7,12 @@
  * MPPE-128, then IPCP. No TUN: the IP side is the shared in-process
  * responder (loadgen-common.ts).
  *
- * Tunnels. Sessions fill tunnels of `sessionsPerTunnel` calls (default 100):
- * before a batch is opened, enough new tunnels are started (SCCRQ → SCCRP →
- * SCCCN) to hold it, and each session goes to the tunnel with the most room
- * left, so a batch is spread evenly and the calls in setup share the
- * tunnels' control windows. A session's setup time runs from the moment it
+ * Tunnels. A tunnel carries at most `sessionsPerTunnel` calls (default 100).
+ * Before a batch is opened, enough new tunnels are started (SCCRQ → SCCRP →
+ * SCCCN) to hold it, and at least `minTunnels`; each session goes to the
+ * tunnel with the most room left, so a batch is spread evenly and the calls
+ * in setup share the tunnels' control windows (8 messages in flight each, so
+ * the number of tunnels bounds the setup rate). A session's setup time runs from the moment it
  * is started, so the first calls of a new tunnel include the tunnel's own
  * setup. The LNS must allow that many sessions per tunnel
  * (limits.maxSessionsPerTunnel, 16 by default) or the extra ICRQs get a CDN.
@@ -50,8 +51,10 @@ export interface L2tpLoadgenOptions {
   password: string;
   /** MPPE policy of every session: require (default), allow, refuse. */
   mppe?: 'require' | 'allow' | 'refuse';
-  /** Sessions per tunnel (default 100). */
+  /** Sessions per tunnel at most (default 100). */
   sessionsPerTunnel?: number;
+  /** Tunnels to keep at least, started with the first batch (default 0: as many as the sessions need). */
+  minTunnels?: number;
   /** Shared tunnel secret, when the LNS demands tunnel authentication. */
   secret?: string;
   /** LCP echo interval of our side (default 30 s; the server's keepalive is what reaps). */
@@ -223,16 +226,22 @@ export class L2tpLoadgen {
     this.port.close();
   }
 
-  /** Starts as many tunnels as `count` more sessions need beyond the room the live ones have. */
+  /** Starts as many tunnels as `count` more sessions need beyond the room the live ones have, and at least `minTunnels`. */
   private reserveTunnels(count: number): void {
     let room = 0;
-    for (const t of this.tunnels.values()) if (t.state !== 'down') room += this.perTunnel - t.assigned;
-    while (room < count && !this.closed) {
+    let live = 0;
+    for (const t of this.tunnels.values()) {
+      if (t.state === 'down') continue;
+      room += this.perTunnel - t.assigned;
+      live++;
+    }
+    while ((room < count || live < (this.opts.minTunnels ?? 0)) && !this.closed) {
       const id = this.port.connect(this.peer);
       if (id === undefined) break; // our endpoint's tunnel limit: the sessions without a tunnel fail
       this.tunnels.set(id, { id, state: 'connecting', assigned: 0, waiting: [], bySession: new Map() });
       this.tunnelCounts.opened++;
       room += this.perTunnel;
+      live++;
     }
   }
 

@@ -13,8 +13,8 @@
  *   TUNPPP_PASSWORD=pw node --import tsx src/client/loadgen.ts --host 10.0.0.1 --user u --sessions 200
  *
  * `--proto l2tp` runs the L2TP load generator (l2tp-loadgen.ts) with the same
- * options and output instead: one UDP socket, `--sessions-per-tunnel N`
- * (default 100) sessions per tunnel.
+ * options and output instead: one UDP socket, at most `--sessions-per-tunnel N`
+ * (default 100) sessions per tunnel, at least `--tunnels M` tunnels.
  *
  * It prints `loadgen: up N/M in T ms (R sessions/s)` and a `RESULT {json}`
  * line, then holds the sessions until SIGTERM/SIGINT (graceful stop) or
@@ -290,6 +290,7 @@ async function main(argv: string[]): Promise<number> {
       'call-id-base': { type: 'string' },
       proto: { type: 'string', default: 'pptp' },
       'sessions-per-tunnel': { type: 'string', default: '100' },
+      tunnels: { type: 'string', default: '0' },
       'local-port': { type: 'string' },
       'pause-ms': { type: 'string', default: '3000' },
       'timeout-ms': { type: 'string', default: '30000' },
@@ -299,7 +300,7 @@ async function main(argv: string[]): Promise<number> {
   const password = process.env.TUNPPP_PASSWORD;
   if (!values.host || !values.user || password === undefined || (values.proto !== 'pptp' && values.proto !== 'l2tp')) {
     process.stderr.write(
-      'usage: TUNPPP_PASSWORD=pw loadgen --host IPV4 --user NAME [--proto pptp|l2tp] [--sessions N] [--concurrency N] [--mppe require|allow|refuse] [--keepalive S] [--ping BYTES] [--hold S] [--steps K --pause-ms MS] [--call-id-base N (pptp)] [--sessions-per-tunnel N --local-port P (l2tp)]\n',
+      'usage: TUNPPP_PASSWORD=pw loadgen --host IPV4 --user NAME [--proto pptp|l2tp] [--sessions N] [--concurrency N] [--mppe require|allow|refuse] [--keepalive S] [--ping BYTES] [--hold S] [--steps K --pause-ms MS] [--call-id-base N (pptp)] [--sessions-per-tunnel N --tunnels MIN --local-port P (l2tp)]\n',
     );
     return 2;
   }
@@ -308,7 +309,7 @@ async function main(argv: string[]): Promise<number> {
   const common = { host: values.host, ...(values.port ? { port: Number(values.port) } : {}), username: values.user, password, mppe, keepaliveS: Number(values.keepalive), log };
   const lg =
     values.proto === 'l2tp'
-      ? new L2tpLoadgen({ ...common, sessionsPerTunnel: Number(values['sessions-per-tunnel']), ...(values['local-port'] ? { localPort: Number(values['local-port']) } : {}) })
+      ? new L2tpLoadgen({ ...common, sessionsPerTunnel: Number(values['sessions-per-tunnel']), minTunnels: Number(values.tunnels), ...(values['local-port'] ? { localPort: Number(values['local-port']) } : {}) })
       : new PptpLoadgen({ ...common, ...(values['call-id-base'] ? { callIdBase: Number(values['call-id-base']) } : {}) });
   let stopping = false;
   const stop = async (why: string): Promise<void> => {

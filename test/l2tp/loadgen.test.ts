@@ -16,8 +16,8 @@ import { waitFor } from '../io/netns.js';
 
 const USERS: [string, string][] = [['load', 'pw-load']];
 
-function loadgen(port: number, sessionsPerTunnel: number, seed: number): L2tpLoadgen {
-  return new L2tpLoadgen({ host: '127.0.0.1', port, localAddress: '127.0.0.1', username: 'load', password: 'pw-load', sessionsPerTunnel, log: silentLogger, rng: seededRng(seed) });
+function loadgen(port: number, sessionsPerTunnel: number, seed: number, minTunnels = 0): L2tpLoadgen {
+  return new L2tpLoadgen({ host: '127.0.0.1', port, localAddress: '127.0.0.1', username: 'load', password: 'pw-load', sessionsPerTunnel, minTunnels, log: silentLogger, rng: seededRng(seed) });
 }
 
 test('idle LNS: 20 sessions at 10 per tunnel → 2 tunnels, all up with MPPE-128; 5 more → one more tunnel; stop → LNS without sessions, its tunnels closing', { timeout: 60_000 }, async () => {
@@ -60,6 +60,31 @@ test('idle LNS: 20 sessions at 10 per tunnel → 2 tunnels, all up with MPPE-128
       assert.notEqual(serverPort.endpoint.tunnel(id)?.state, 'established', `server tunnel ${id} got our StopCCN`);
     }
     assert.ok(lg.sessions.every((s) => s.state === 'down'), 'every session ended after being up');
+  } finally {
+    lg?.destroy();
+    await lns?.stop();
+  }
+});
+
+test('idle LNS, at least 3 tunnels: 6 sessions → 3 tunnels of 2; 3 more → the same tunnels, 3 each', { timeout: 30_000 }, async () => {
+  let lns: TestLns | undefined;
+  let lg: L2tpLoadgen | undefined;
+  try {
+    lns = await startTestLns({ users: USERS });
+    lg = loadgen(lns.port, 10, 24, 3);
+    const r = await lg.open(6, { concurrency: 6, timeoutMs: 20_000 });
+    assert.equal(r.up, 6);
+    const count = (): number[] => {
+      const m = new Map<number, number>();
+      for (const s of lg!.sessions) if (s.state === 'up') m.set(s.tunnelId!, (m.get(s.tunnelId!) ?? 0) + 1);
+      return [...m.values()];
+    };
+    assert.deepEqual(count(), [2, 2, 2]);
+    const r2 = await lg.open(3, { concurrency: 3, timeoutMs: 20_000 });
+    assert.equal(r2.up, 3);
+    assert.deepEqual(count(), [3, 3, 3]);
+    assert.equal(lg.counters.tunnelsOpened, 3);
+    assert.equal(lns.service.stats.tunnelsUp, 3);
   } finally {
     lg?.destroy();
     await lns?.stop();
