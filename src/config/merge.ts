@@ -7,6 +7,7 @@
  * PPP name, MTU, auth), the pptpd side wins and a warning names both places.
  */
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { ConfigError } from '../core/errors.js';
 import type { ChapSecrets } from './chap-secrets.js';
 import { formatIpv4, formatRange, parseRangeSpec, rangeSize, type Ipv4Range } from './ipv4.js';
@@ -15,6 +16,9 @@ import type { PptpdConf } from './pptpd-conf.js';
 import { validateConfig, type Config, type ConfigInput } from './schema.js';
 import type { ConfigWarning } from './warnings.js';
 import { lnsRanges, type Xl2tpdConf } from './xl2tpd-conf.js';
+
+/** xl2tpd's default `auth file` (file.h DEFAULT_AUTH_FILE). */
+export const XL2TPD_AUTH_FILE = '/etc/xl2tpd/l2tp-secrets';
 
 /** Parsed legacy files to merge. */
 export interface LegacySources {
@@ -178,6 +182,21 @@ export function mergeLegacy(src: LegacySources): MergeResult {
     for (const other of c.lns) {
       if (other !== lns) warnings.push({ file: c.file, line: other.line, message: `[lns ${other.name}] is ignored; tunppp serves one LNS (${lns.name})`, hint: 'merge its settings into [lns default]' });
     }
+    // Tunnel authentication as xl2tpd does it (aaa.c get_secret, control.c SCCRQ):
+    // `auth file` holds "us them secret" lines (default /etc/xl2tpd/l2tp-secrets),
+    // `challenge = yes` makes the LNS challenge every LAC, `hostname` is "us".
+    const authFile = c.global.authFile?.value ?? (lns.challenge?.value ? XL2TPD_AUTH_FILE : undefined);
+    if (authFile !== undefined) {
+      l2tp.secretsFile = authFile;
+      // xl2tpd's "us" without `hostname` is the system host name, which it also sends as Host Name.
+      l2tp.hostName = lns.hostname?.value ?? hostname();
+      if (c.global.authFile && /chap-secrets$/.test(authFile)) {
+        warnings.push({ file: c.file, line: c.global.authFile.line, message: `auth file ${authFile} is read as L2TP tunnel secrets ("us them secret" lines), not as PPP users: a chap-secrets line gives the secret "password plus the address column"`, hint: 'point auth file at /etc/xl2tpd/l2tp-secrets' });
+      }
+    } else if (lns.hostname) {
+      l2tp.hostName = lns.hostname.value;
+    }
+    if (lns.challenge?.value) l2tp.challenge = true;
     if (c.lac.length) warnings.push({ file: c.file, line: c.lac[0]!.line, message: '[lac] sections (client side) are not used by tunppp serve', hint: 'use tunppp connect for client connections' });
     if (c.global.ipsecSaref?.value) warnings.push({ file: c.file, line: c.global.ipsecSaref.line, message: 'ipsec saref has no meaning for tunppp' });
     if (lns.assignIp?.value !== false) {

@@ -46,6 +46,21 @@ export const ConfigSchema = z.strictObject({
        * no such setting; leave it unset for them (IPsec authenticates instead).
        */
       secret: z.string().min(1).max(255).optional(),
+      /**
+       * Tunnel secrets per peer in xl2tpd's l2tp-secrets format (its `auth
+       * file`): `us them secret` lines, picked by `hostName` and the peer's
+       * Host Name AVP, `*` for any. Used to answer a peer's Challenge and, with
+       * `challenge`, to challenge the peer. Read on each new tunnel, as xl2tpd does.
+       */
+      secretsFile: z.string().min(1).optional(),
+      /**
+       * Require tunnel authentication (xl2tpd `challenge = yes`): challenge every
+       * LAC and refuse one without the right Challenge Response (StopCCN result 4).
+       * Default: on when `secret` is set, off otherwise.
+       */
+      challenge: z.boolean().optional(),
+      /** Our Host Name AVP and the `us` column of `secretsFile` (xl2tpd `hostname`); default `ppp.name`. */
+      hostName: z.string().min(1).max(255).optional(),
     }).prefault({}),
   }).prefault({}),
   pools: z.array(z.strictObject({
@@ -184,6 +199,13 @@ export const ConfigSchema = z.strictObject({
 }).superRefine((c, ctx) => {
   if ((c.auth.backends.includes('radius') || c.radius.accounting || c.radius.disconnect.enabled) && c.radius.servers.length === 0) {
     ctx.addIssue({ code: 'custom', path: ['radius', 'servers'], message: 'RADIUS is in use (auth.backends, radius.accounting or radius.disconnect) but no server is configured; add "servers": [{"address": "127.0.0.1", "secret": "..."}]' });
+  }
+  const l2tp = c.listen.l2tp;
+  if (l2tp.secret !== undefined && l2tp.secretsFile !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['listen', 'l2tp', 'secretsFile'], message: 'give either "secret" (one secret for every LAC) or "secretsFile" (per peer), not both' });
+  }
+  if (l2tp.challenge === true && l2tp.secret === undefined && l2tp.secretsFile === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['listen', 'l2tp', 'challenge'], message: 'tunnel authentication needs a secret; add "secret" or "secretsFile"' });
   }
   for (const key of ['mode', 'l2tpMode'] as const) {
     if (c.ppp.mppe[key] === 'require' && !c.ppp.authProtocols.some((p) => p === 'mschap-v2' || p === 'mschap')) {

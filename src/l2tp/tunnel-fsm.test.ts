@@ -4,7 +4,7 @@ import { seededRng, type Rng } from '../core/rng.js';
 import { AVP, MSG, STOPCCN_RESULT } from './constants.js';
 import { encodeAvps } from './avp.js';
 import { parseL2tpHeader } from './header.js';
-import { parseL2tpMessage } from './message.js';
+import { encodeL2tpMessage, parseL2tpMessage } from './message.js';
 import { L2tpTunnelFsm, tunnelChallengeResponse, type L2tpTunnelEvent, type L2tpTunnelInput, type L2tpTunnelOptions, type L2tpTunnelOutput } from './tunnel-fsm.js';
 
 const enc = new TextEncoder();
@@ -125,6 +125,79 @@ test('tunnel auth: a peer that challenges an LNS without a secret is refused wit
   l.run(1000);
   const down = l.events.get(l.lns)!.find((e) => e.type === 'tunnel-down');
   assert.ok(down && down.type === 'tunnel-down' && down.result?.result === STOPCCN_RESULT.NOT_AUTHORIZED);
+});
+
+/** An LNS that picks the secret by the peer's Host Name (xl2tpd l2tp-secrets) and must challenge. */
+function perPeerLns(table: Record<string, string>): Partial<L2tpTunnelOptions> {
+  return { secretFor: (name) => (table[name] !== undefined ? enc.encode(table[name]) : undefined), challengePeer: true };
+}
+
+/** The StopCCN bodies an FSM sent, decoded. */
+function stopccns(outs: L2tpTunnelOutput[]): { result: number; message?: string | undefined }[] {
+  const r: { result: number; message?: string | undefined }[] = [];
+  for (const o of outs) {
+    if (o.kind !== 'send') continue;
+    const f = parseL2tpHeader(o.bytes);
+    assert.ok(f.ok);
+    const m = parseL2tpMessage(o.bytes.subarray(f.value.payloadStart, f.value.payloadEnd));
+    if (m.ok && m.value.messageType === MSG.STOPCCN) r.push({ result: m.value.resultCode!.result, message: m.value.resultCode!.message });
+  }
+  return r;
+}
+
+test('wait-ctl-conn: per-peer secret (secretFor by Host Name) and the right answer → up', () => {
+  const l = pair({ hostName: 'lac-1', secret: enc.encode('k1'), challengePeer: false }, perPeerLns({ 'lac-1': 'k1', 'lac-2': 'k2' }));
+  l.input(l.lac, { type: 'open' });
+  l.run(1000);
+  assert.equal(l.lns.state, 'established');
+  assert.equal(l.lac.state, 'established');
+});
+
+test('wait-ctl-conn: per-peer secret, SCCCN with a wrong Challenge Response → StopCCN result 4 from the LNS', () => {
+  const l = pair({ hostName: 'lac-1', secret: enc.encode('k2'), challengePeer: false }, perPeerLns({ 'lac-1': 'k1', 'lac-2': 'k2' }));
+  l.input(l.lac, { type: 'open' });
+  l.run(1000);
+  const down = l.events.get(l.lns)!.find((e) => e.type === 'tunnel-down');
+  assert.ok(down && down.type === 'tunnel-down');
+  assert.equal(down.result?.result, STOPCCN_RESULT.NOT_AUTHORIZED);
+  assert.match(down.reason, /wrong Challenge Response/);
+  const lacDown = l.events.get(l.lac)!.find((e) => e.type === 'tunnel-down');
+  assert.ok(lacDown && lacDown.type === 'tunnel-down' && lacDown.result?.result === STOPCCN_RESULT.NOT_AUTHORIZED, 'the LAC reads result 4 in the StopCCN');
+});
+
+test('wait-ctl-conn: SCCCN without a Challenge Response → StopCCN result 4', () => {
+  const lns = new L2tpTunnelFsm({ role: 'lns', localTunnelId: 22, hostName: 'server', ...perPeerLns({ 'lac-1': 'k1' }) }, seededRng(2));
+  const sccrq = encodeL2tpMessage({ messageType: MSG.SCCRQ, protocolVersion: { version: 1, revision: 0 }, framingCapabilities: 3, hostName: 'lac-1', assignedTunnelId: 11 });
+  const first = lns.handle({ type: 'packet', ns: 0, nr: 0, sessionId: 0, body: sccrq }, 0);
+  assert.equal(lns.state, 'wait-ctl-conn');
+  assert.deepEqual(stopccns(first), []);
+  const out = lns.handle({ type: 'packet', ns: 1, nr: 1, sessionId: 0, body: encodeL2tpMessage({ messageType: MSG.SCCCN }) }, 10);
+  assert.deepEqual(stopccns(out).map((x) => x.result), [STOPCCN_RESULT.NOT_AUTHORIZED]);
+  assert.match(stopccns(out)[0]!.message ?? '', /no Challenge Response/);
+  assert.equal(lns.state, 'closing');
+});
+
+test('idle: SCCRQ from a host name with no secret while challenge is required → StopCCN result 4, no SCCRP', () => {
+  const lns = new L2tpTunnelFsm({ role: 'lns', localTunnelId: 22, hostName: 'server', ...perPeerLns({ 'lac-1': 'k1' }) }, seededRng(2));
+  const sccrq = encodeL2tpMessage({ messageType: MSG.SCCRQ, protocolVersion: { version: 1, revision: 0 }, framingCapabilities: 3, hostName: 'stranger', assignedTunnelId: 11 });
+  const out = lns.handle({ type: 'packet', ns: 0, nr: 0, sessionId: 0, body: sccrq }, 0);
+  assert.deepEqual(stopccns(out).map((x) => x.result), [STOPCCN_RESULT.NOT_AUTHORIZED]);
+  const down = out.find((o) => o.kind === 'event' && o.event.type === 'tunnel-down');
+  assert.ok(down && down.kind === 'event' && down.event.type === 'tunnel-down');
+  assert.match(down.event.reason, /no tunnel secret for host name 'stranger'/);
+});
+
+test('idle: per-peer secrets without challenge → unlisted peers up unchallenged; a listed peer that challenges gets its answer', () => {
+  const table = { 'lac-1': 'k1' };
+  const open = pair({ hostName: 'stranger' }, { secretFor: perPeerLns(table).secretFor! });
+  open.input(open.lac, { type: 'open' });
+  open.run(1000);
+  assert.equal(open.lns.state, 'established');
+  const asks = pair({ hostName: 'lac-1', secret: enc.encode('k1') }, { secretFor: perPeerLns(table).secretFor! });
+  asks.input(asks.lac, { type: 'open' });
+  asks.run(1000);
+  assert.equal(asks.lac.state, 'established', 'the LAC checked our Challenge Response');
+  assert.equal(asks.lns.state, 'established');
 });
 
 test('challenge response: MD5(type ‖ secret ‖ challenge) per RFC 2661 §4.4.3', () => {

@@ -18,7 +18,10 @@
  * Tunnel authentication (§5.1.1): with a shared secret, a Challenge AVP in
  * SCCRQ/SCCRP must be answered in SCCRP/SCCCN with
  * MD5(message type ‖ secret ‖ challenge); a wrong answer ends the tunnel with
- * StopCCN result 4 (not authorized). An unknown AVP with the M bit ends the
+ * StopCCN result 4 (not authorized). An LNS may pick the secret per peer
+ * from the Host Name AVP of the SCCRQ (`secretFor`, xl2tpd's l2tp-secrets);
+ * AVPs hidden in that SCCRQ cannot be read then, since the secret is not yet
+ * known (xl2tpd has the same order). An unknown AVP with the M bit ends the
  * session (CDN) or the tunnel (StopCCN) with result 2, error 8 (§4.2).
  * Keepalive: a HELLO goes out after `helloIntervalMs` without any message
  * from the peer (§6.5); if it is never acked the channel fails and the
@@ -47,7 +50,15 @@ export interface L2tpTunnelOptions {
   vendorName?: string;
   /** Shared tunnel secret: enables tunnel authentication and hidden AVPs. */
   secret?: Uint8Array;
-  /** With a secret: challenge the peer and refuse it unless it answers right. Default true when a secret is set. */
+  /**
+   * LNS without `secret`: the secret for the peer named by the SCCRQ's Host
+   * Name AVP, or undefined when there is none for it.
+   */
+  secretFor?: (peerHostName: string) => Uint8Array | undefined;
+  /**
+   * Challenge the peer and refuse it unless it answers right. Default true
+   * when `secret` is set. With `secretFor`, a peer without a secret is refused.
+   */
   challengePeer?: boolean;
   helloIntervalMs?: number;
   /** How long a tunnel may take to reach established. */
@@ -118,7 +129,9 @@ export class L2tpTunnelFsm {
   peerTunnelId = 0;
   peerHostName = '';
   readonly sessions = new Map<number, L2tpSessionFsm>();
-  private readonly opts: Required<Omit<L2tpTunnelOptions, 'secret' | 'vendorName' | 'reliable'>> & L2tpTunnelOptions;
+  private readonly opts: Required<Omit<L2tpTunnelOptions, 'secret' | 'secretFor' | 'vendorName' | 'reliable'>> & L2tpTunnelOptions;
+  /** The tunnel secret: `opts.secret`, or what `secretFor` gave for the peer. */
+  private secret: Uint8Array | undefined;
   private ourChallenge: Uint8Array | undefined;
   private lastHeardAt: Millis | undefined;
   private setupDeadline: Millis | undefined;
@@ -137,6 +150,7 @@ export class L2tpTunnelFsm {
       challengePeer: opts.secret !== undefined,
       ...opts,
     };
+    this.secret = opts.secret;
     this.channel = new ReliableChannel(opts.reliable);
   }
 
@@ -205,7 +219,7 @@ export class L2tpTunnelFsm {
 
   private onMessage(sessionId: number, body: Uint8Array, now: Millis, out: L2tpTunnelOutput[]): void {
     if (this.state === 'closing') return; // acked by the channel; nothing else to do (§5.7)
-    const parsed = parseL2tpMessage(body, this.opts.secret);
+    const parsed = parseL2tpMessage(body, this.secret);
     if (!parsed.ok) {
       const e = parsed.error;
       const unknownMandatory = e.code === 'UNSUPPORTED' && e.field?.startsWith('mandatory-avp') === true;
@@ -269,7 +283,14 @@ export class L2tpTunnelFsm {
       return;
     }
     if (!this.acceptPeer(msg, now, out)) return;
-    if (msg.challenge && !this.opts.secret) {
+    if (!this.secret && this.opts.secretFor) this.secret = this.opts.secretFor(this.peerHostName);
+    if (this.opts.challengePeer && !this.secret) {
+      // xl2tpd refuses a peer it must challenge but has no secret for ("No secret on our side").
+      const why = `tunnel authentication required; no tunnel secret for host name '${this.peerHostName}'`;
+      this.stop({ result: STOPCCN_RESULT.NOT_AUTHORIZED, message: 'no tunnel secret for your host name' }, why, now, out);
+      return;
+    }
+    if (msg.challenge && !this.secret) {
       this.stop({ result: STOPCCN_RESULT.NOT_AUTHORIZED, error: 0, message: 'peer asked for tunnel authentication; no secret configured' }, 'peer challenged us but no tunnel secret is configured', now, out);
       return;
     }
@@ -285,12 +306,12 @@ export class L2tpTunnelFsm {
     }
     if (!this.acceptPeer(msg, now, out)) return;
     if (!this.checkResponse(msg, MSG.SCCRP, now, out)) return;
-    if (msg.challenge && !this.opts.secret) {
+    if (msg.challenge && !this.secret) {
       this.stop({ result: STOPCCN_RESULT.NOT_AUTHORIZED, message: 'peer asked for tunnel authentication; no secret configured' }, 'peer challenged us but no tunnel secret is configured', now, out);
       return;
     }
     const scccn: L2tpMessage = { messageType: MSG.SCCCN };
-    if (msg.challenge) scccn.challengeResponse = tunnelChallengeResponse(MSG.SCCCN, this.opts.secret!, msg.challenge);
+    if (msg.challenge) scccn.challengeResponse = tunnelChallengeResponse(MSG.SCCCN, this.secret!, msg.challenge);
     this.send(scccn, 0, now, out);
     this.up(out);
   }
@@ -334,7 +355,7 @@ export class L2tpTunnelFsm {
   /** Verifies the Challenge Response to our challenge, when we sent one. */
   private checkResponse(msg: L2tpMessage, type: number, now: Millis, out: L2tpTunnelOutput[]): boolean {
     if (!this.ourChallenge) return true;
-    const expected = tunnelChallengeResponse(type, this.opts.secret!, this.ourChallenge);
+    const expected = tunnelChallengeResponse(type, this.secret!, this.ourChallenge);
     if (msg.challengeResponse && equalBytes(msg.challengeResponse, expected)) return true;
     const why = msg.challengeResponse ? 'tunnel authentication failed: wrong Challenge Response (shared secrets differ)' : 'tunnel authentication failed: peer sent no Challenge Response';
     this.stop({ result: STOPCCN_RESULT.NOT_AUTHORIZED, message: why }, why, now, out);
@@ -353,11 +374,11 @@ export class L2tpTunnelFsm {
       assignedTunnelId: this.opts.localTunnelId,
       receiveWindowSize: this.channel.opts.receiveWindow,
     };
-    if (this.opts.secret && this.opts.challengePeer) {
+    if (this.secret && this.opts.challengePeer) {
       this.ourChallenge = this.rng.bytes(16);
       m.challenge = this.ourChallenge;
     }
-    if (peerChallenge && this.opts.secret) m.challengeResponse = tunnelChallengeResponse(type, this.opts.secret, peerChallenge);
+    if (peerChallenge && this.secret) m.challengeResponse = tunnelChallengeResponse(type, this.secret, peerChallenge);
     return m;
   }
 

@@ -35,8 +35,11 @@
  *    `use-ipsec=yes`; without it, plain L2TP as here.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import type { Millis } from '../core/machine.js';
+import { ConfigError } from '../core/errors.js';
+import { findL2tpSecret, parseL2tpSecrets } from '../config/l2tp-secrets.js';
 import { CDN_RESULT, STOPCCN_RESULT } from '../l2tp/constants.js';
 import { encodeL2tpHeaderInto, parseL2tpHeader, type L2tpHeader } from '../l2tp/header.js';
 import { L2tpEndpoint, type L2tpEndpointOptions, type L2tpEndpointOutput, type UdpPeer } from '../l2tp/endpoint.js';
@@ -441,16 +444,22 @@ export class L2tpService {
   /** A port that is not bound to a socket (tests attach their own). */
   createPort(): L2tpPort {
     const c = this.ctx.config;
-    const secret = c.listen.l2tp.secret;
+    const { secret, secretsFile, challenge } = c.listen.l2tp;
     const mode = c.ppp.mppe.l2tpMode;
+    // Tunnel authentication (RFC 2661 §5.1.1): one secret for every LAC, or per peer from an l2tp-secrets file.
+    const auth = secret !== undefined
+      ? { secret: new TextEncoder().encode(secret), challengePeer: challenge ?? true }
+      : secretsFile !== undefined
+        ? { secretFor: (peer: string) => this.tunnelSecret(peer), challengePeer: challenge ?? false }
+        : {};
     const port = new L2tpPort(
       this.ctx,
       {
         tunnel: {
           role: 'lns',
-          hostName: c.ppp.name,
+          hostName: c.listen.l2tp.hostName ?? c.ppp.name,
           vendorName: 'tunppp',
-          ...(secret !== undefined ? { secret: new TextEncoder().encode(secret), challengePeer: true } : {}),
+          ...auth,
           // Hostile-peer limit: one tunnel must not take every connection slot.
           maxSessions: Math.min(c.connections.max, c.limits?.maxSessionsPerTunnel ?? 16),
         },
@@ -465,9 +474,45 @@ export class L2tpService {
     return port;
   }
 
+  /**
+   * The secret for a new tunnel from `peerHostName`, from listen.l2tp.secretsFile
+   * as the configuration names it now. Like xl2tpd, the file is read for each
+   * lookup, so an edited file takes effect without a reload.
+   */
+  private tunnelSecret(peerHostName: string): Uint8Array | undefined {
+    const c = this.ctx.config;
+    const file = c.listen.l2tp.secretsFile;
+    if (file === undefined) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      this.log.warn('l2tp-secrets-unreadable', `cannot read the L2TP tunnel secrets ${file}: ${(err as Error).message}; no secret for '${peerHostName}'`);
+      return undefined;
+    }
+    const us = c.listen.l2tp.hostName ?? c.ppp.name;
+    const found = findL2tpSecret(parseL2tpSecrets(text, file).entries, us, peerHostName);
+    if (!found) {
+      this.log.info('l2tp-no-secret', `no tunnel secret for us '${us}' and peer '${peerHostName}' in ${file}`);
+      return undefined;
+    }
+    this.log.debug('l2tp-secret', `tunnel secret for peer '${peerHostName}' from ${file}:${found.line}`);
+    return new TextEncoder().encode(found.secret);
+  }
+
   /** Binds every configured address; resolves with what it bound. */
   async listen(): Promise<{ address: string; port: number }[]> {
-    const { addresses, port } = this.ctx.config.listen.l2tp;
+    const { addresses, port, secretsFile, challenge } = this.ctx.config.listen.l2tp;
+    if (secretsFile !== undefined) {
+      try {
+        readFileSync(secretsFile, 'utf8');
+      } catch (err) {
+        // Required tunnel authentication without its secrets refuses every LAC: fail at start.
+        // Otherwise the file only answers peers that challenge us, and xl2tpd starts without it too.
+        if (challenge) throw new ConfigError('CONFIG_READ', `cannot read the L2TP tunnel secrets: ${(err as Error).message}`, { file: secretsFile }, 'create it (lines: our-hostname peer-hostname secret, mode 0600) or turn challenge off');
+        this.log.warn('l2tp-secrets-unreadable', `cannot read the L2TP tunnel secrets ${secretsFile}: ${(err as Error).message}; a LAC that challenges us is refused`);
+      }
+    }
     if (this.ctx.config.ppp.mppe.l2tpMode !== 'require') {
       // node:dgram cannot see whether IPsec protects the socket; say what the policy means once.
       this.log.warn('l2tp-cleartext', `L2TP: MPPE is ${this.ctx.config.ppp.mppe.l2tpMode === 'refuse' ? 'refused' : 'not required'} (ppp.mppe.l2tpMode); sessions are unencrypted unless IPsec protects UDP ${port} (docs/l2tp.md)`);
