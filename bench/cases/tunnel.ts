@@ -91,6 +91,14 @@ async function iperf(serverNs: string, clientNs: string, addr: string, reverse =
   }
 }
 
+/** UDP datagrams the kernel dropped for a full socket receive buffer in namespace `ns` (Udp RcvbufErrors). */
+function udpRcvbufErrors(ns: string): number {
+  const text = spawnSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/snmp'], { encoding: 'utf8', timeout: 5000 }).stdout ?? '';
+  const [names, values] = text.split('\n').filter((l) => l.startsWith('Udp: '));
+  const i = names?.split(/\s+/).indexOf('RcvbufErrors') ?? -1;
+  return i > 0 ? Number(values?.split(/\s+/)[i]) : NaN;
+}
+
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : NaN;
@@ -163,8 +171,11 @@ interface SessionsResult {
   rssAllKiB: number;
   rssBaseKiB: number;
   mppe: string | undefined;
-  /** L2TP: tunnels the load generator opened. */
+  /** L2TP: tunnels the load generator opened, its control retransmissions. */
   tunnels: number | undefined;
+  retransmitted: number | undefined;
+  /** UDP receive-buffer drops during the run: server namespace, load generator namespace. */
+  udpDrops: [number, number];
 }
 
 /** Setup rate and idle RSS with the load generator, against a server of its own for `proto`. */
@@ -184,6 +195,7 @@ async function sessionsRun(s: string, c: string, proto: 'pptp' | 'l2tp'): Promis
   if (profDir) mkdirSync(profDir, { recursive: true });
   const server = new Proc(s, ['serve', '--config', cfg.config], {}, profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []);
   let lg: ChildProcess | undefined;
+  const drops0 = [udpRcvbufErrors(s), udpRcvbufErrors(c)] as const;
   try {
     await server.waitFor(new RegExp(`serving on ${proto} ${SERVER.replace(/\./g, '\\.')}:${proto === 'pptp' ? 1723 : 1701}`));
     await sleep(1000); // let the server settle (JIT, first GC) before the baseline
@@ -207,7 +219,7 @@ async function sessionsRun(s: string, c: string, proto: 'pptp' | 'l2tp'): Promis
     await sleep(3000);
     const mid = rssKiB(pid);
     const m = await waitText(() => out, /^RESULT (.*)$/m, 'loadgen result', 180_000);
-    const r = JSON.parse(m[1]!) as { up: number; ms: number; rate: number; p50Ms: number; p99Ms: number; rounds: { rate: number }[]; mppe?: string; l2tp?: { tunnelsOpened: number } };
+    const r = JSON.parse(m[1]!) as { up: number; ms: number; rate: number; p50Ms: number; p99Ms: number; rounds: { rate: number }[]; mppe?: string; l2tp?: { tunnelsOpened: number; retransmitted: number } };
     await sleep(3000);
     const after = rssKiB(pid);
     return {
@@ -222,6 +234,8 @@ async function sessionsRun(s: string, c: string, proto: 'pptp' | 'l2tp'): Promis
       rssBaseKiB: base,
       mppe: r.mppe,
       tunnels: r.l2tp?.tunnelsOpened,
+      retransmitted: r.l2tp?.retransmitted,
+      udpDrops: [udpRcvbufErrors(s) - drops0[0], udpRcvbufErrors(c) - drops0[1]],
     };
   } finally {
     lg?.kill('SIGKILL');
@@ -299,7 +313,7 @@ async function run(): Promise<BenchRow[]> {
     rows.push({ bench: 'tunnel', metric: 'session setup rate (loadgen)', value: ss.rate, unit: 'sessions/s', goal: '>= 200', note: `${ss.up}/${SESSIONS} up in ${ss.ms.toFixed(0)} ms; rounds ${ss.rounds.map((x) => x.toFixed(0)).join(' and ')}/s; concurrency 64, p50 ${ss.p50.toFixed(0)} ms, p99 ${ss.p99.toFixed(0)} ms (second round)` });
     rows.push({ bench: 'tunnel', metric: 'server RSS per idle session', value: ss.rssPerSessionKiB, unit: 'KiB', goal: '<= 64', note: `marginal (second half of ${ss.up} sessions); all ${ss.up} over the ${(ss.rssBaseKiB / 1024).toFixed(0)} MiB baseline: ${ss.rssAllKiB.toFixed(1)} KiB each` });
     const ls = await sessionsRun(s, c, 'l2tp');
-    rows.push({ bench: 'tunnel', metric: 'L2TP session setup rate (loadgen)', value: ls.rate, unit: 'sessions/s', goal: '>= 200', note: `${ls.up}/${SESSIONS} up in ${ls.ms.toFixed(0)} ms over ${ls.tunnels ?? '?'} tunnels (at most ${L2TP_PER_TUNNEL} sessions each); ${ls.mppe ?? 'no MPPE'}; rounds ${ls.rounds.map((x) => x.toFixed(0)).join(' and ')}/s; concurrency 64, p50 ${ls.p50.toFixed(0)} ms, p99 ${ls.p99.toFixed(0)} ms (second round)` });
+    rows.push({ bench: 'tunnel', metric: 'L2TP session setup rate (loadgen)', value: ls.rate, unit: 'sessions/s', goal: '>= 200', note: `${ls.up}/${SESSIONS} up in ${ls.ms.toFixed(0)} ms over ${ls.tunnels ?? '?'} tunnels (at most ${L2TP_PER_TUNNEL} sessions each); ${ls.mppe ?? 'no MPPE'}; rounds ${ls.rounds.map((x) => x.toFixed(0)).join(' and ')}/s; concurrency 64, p50 ${ls.p50.toFixed(0)} ms, p99 ${ls.p99.toFixed(0)} ms (second round); control retransmissions ${ls.retransmitted ?? '?'}, UDP receive-buffer drops server ${ls.udpDrops[0]}, loadgen ${ls.udpDrops[1]}` });
     rows.push({ bench: 'tunnel', metric: 'L2TP server RSS per idle session', value: ls.rssPerSessionKiB, unit: 'KiB', goal: '<= 64', note: `marginal (second half of ${ls.up} sessions, in the same tunnels); all ${ls.up} over the ${(ls.rssBaseKiB / 1024).toFixed(0)} MiB baseline: ${ls.rssAllKiB.toFixed(1)} KiB each` });
   } finally {
     lab.cleanup();

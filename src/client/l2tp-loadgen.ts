@@ -91,6 +91,9 @@ export interface L2tpLoadgenCounters {
   tunnelsOpened: number;
   tunnelsUp: number;
   tunnelsFailed: number;
+  /** Control messages we retransmitted and ZLB acks we sent, over the live tunnels. */
+  retransmitted: number;
+  zlbSent: number;
   port: L2tpPortStats;
 }
 
@@ -172,7 +175,14 @@ export class L2tpLoadgen {
 
   /** Tunnel and UDP counters. */
   get counters(): L2tpLoadgenCounters {
-    return { tunnelsOpened: this.tunnelCounts.opened, tunnelsUp: this.tunnelCounts.up, tunnelsFailed: this.tunnelCounts.failed, port: { ...this.port.stats } };
+    let retransmitted = 0;
+    let zlbSent = 0;
+    for (const id of this.port.endpoint.tunnelIds()) {
+      const st = this.port.endpoint.tunnel(id)?.channel.stats;
+      retransmitted += st?.retransmitted ?? 0;
+      zlbSent += st?.zlbSent ?? 0;
+    }
+    return { tunnelsOpened: this.tunnelCounts.opened, tunnelsUp: this.tunnelCounts.up, tunnelsFailed: this.tunnelCounts.failed, retransmitted, zlbSent, port: { ...this.port.stats } };
   }
 
   /** Tunnels not yet down. */
