@@ -20,7 +20,9 @@
  * send, and the link MTU comes from the configuration (pathMtu or ppp.mtu),
  * not from ICMP. With IPsec the kernel decrypts ESP before the socket sees
  * anything, so L2TP/IPsec arrives here like plain L2TP and answers go back
- * through the same SA; nothing special is needed (docs/l2tp.md).
+ * through the same SA; nothing special is needed (docs/l2tp.md). The same
+ * holds for strongSwan's userspace kernel-libipsec, whose decrypted packets
+ * enter through its TUN device (test/e2e/l2tp-ipsec.test.ts).
  *
  * Peer notes:
  *  - Windows (RasMan): refuses L2TP without IPsec unless the registry value
