@@ -10,7 +10,7 @@ import { defaultConfig } from '../config/schema.js';
 import { parseIpv4 } from '../config/ipv4.js';
 import { monotonicClock, type Clock } from '../io/clock.js';
 import { cryptoRng } from '../io/rng.js';
-import { openTun, type Tun } from '../io/tun.js';
+import { openDataPlaneTun, type Tun } from '../io/tun.js';
 import type { Logger } from '../log/logger.js';
 import type { AuthProtocol } from '../ppp/auth/types.js';
 import type { MppeStrength } from '../ppp/mppe/options.js';
@@ -153,7 +153,7 @@ export async function bringUpTun(
   let tun: Tun | undefined;
   let routes: RouteHandle | undefined;
   if (withTun) {
-    tun = openTun({ name: opts.tunName ?? 'tunppp-c%d', mtu: l.mtu, address: l.localIp!, peer: l.peerIp! });
+    tun = openDataPlaneTun({ name: opts.tunName ?? 'tunppp-c%d', mtu: l.mtu, address: l.localIp!, peer: l.peerIp! });
     rt.tunSide.attach(tun);
     try {
       routes = await addRoutes({ tun: tun.name, server: serverAddr, defaultRoute: opts.defaultRoute ?? false, prefixes: opts.routes ?? [] });

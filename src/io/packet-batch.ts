@@ -107,6 +107,18 @@ export class TxBatch {
     return true;
   }
 
+  /** Grows the last packet by `extra` bytes (written in place by the caller); false when the arena has no room. */
+  extendLast(extra: number): boolean {
+    if (this.count === 0 || extra < 0) return false;
+    const m = (this.count - 1) * META_FIELDS;
+    const off = this.meta[m]!;
+    const len = this.meta[m + 1]! + extra;
+    if (off + len > this.data.length) return false;
+    this.meta[m + 1] = len;
+    this.usedBytes = (off + len + 3) & ~3;
+    return true;
+  }
+
   /** Errno number of packet i after a send (0: sent). */
   status(i: number): number {
     return this.meta[i * META_FIELDS + 3]!;

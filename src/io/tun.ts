@@ -260,3 +260,20 @@ export function openTun(opts: TunOptions = {}): Tun {
     },
   };
 }
+
+/**
+ * The data plane's TUN: with checksum and TCPv4 segmentation offloads
+ * (TUN_F_CSUM | TUN_F_TSO4) so the kernel hands over TCP super-packets and
+ * takes merged ones (src/server/tun-side.ts does the cutting and merging).
+ * Falls back to a plain TUN when the kernel refuses TUNSETOFFLOAD, or when
+ * TUNPPP_TUN_OFFLOADS=0 (for comparisons and for kernels that misbehave).
+ */
+export function openDataPlaneTun(opts: Omit<TunOptions, 'offloads' | 'vnetHdr' | 'maxPacketBytes'>): Tun {
+  if (process.env['TUNPPP_TUN_OFFLOADS'] === '0') return openTun(opts);
+  try {
+    return openTun({ ...opts, offloads: { csum: true, tso4: true } });
+  } catch (err) {
+    if (!/TUNSETOFFLOAD|TUNSETIFF/.test((err as Error).message)) throw err;
+    return openTun(opts);
+  }
+}

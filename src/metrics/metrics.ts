@@ -154,6 +154,7 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
         this.inc({ source: 'tun', reason: 'no-route' }, t.noRoute);
         this.inc({ source: 'tun', reason: 'not-ipv4' }, t.notIp);
         this.inc({ source: 'tun', reason: 'tx-failed' }, t.txFailed);
+        this.inc({ source: 'tun', reason: 'offload-malformed' }, t.offloadMalformed ?? 0);
       }
       const ppp: Record<string, number> = {};
       for (const tt of lastTotals.values()) for (const [k, v] of Object.entries(tt.drops)) ppp[k] = (ppp[k] ?? 0) + v;
@@ -183,6 +184,19 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
       const t = src.tun();
       this.inc({ direction: 'rx' }, t?.rxPackets ?? 0);
       this.inc({ direction: 'tx' }, t?.txPackets ?? 0);
+    },
+  });
+  new Counter({
+    name: 'tunppp_tun_offload_total',
+    help: 'TUN offloads: TCP super-packets read (gso-read) and the segments cut from them (gso-segments); segments merged before a TUN write (gro-merged)',
+    labelNames: ['kind'] as const,
+    registers,
+    collect() {
+      this.reset();
+      const t = src.tun();
+      this.inc({ kind: 'gso-read' }, t?.gsoPackets ?? 0);
+      this.inc({ kind: 'gso-segments' }, t?.gsoSegments ?? 0);
+      this.inc({ kind: 'gro-merged' }, t?.groMerged ?? 0);
     },
   });
   new Counter({

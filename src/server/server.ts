@@ -13,7 +13,7 @@ import type { Rng } from '../core/rng.js';
 import { monotonicClock, type Clock } from '../io/clock.js';
 import { openGreSocket, type GreSocket } from '../io/gre-socket.js';
 import { cryptoRng } from '../io/rng.js';
-import { openTun, type Tun } from '../io/tun.js';
+import { openDataPlaneTun, type Tun } from '../io/tun.js';
 import type { Logger } from '../log/logger.js';
 import { secretBackend } from '../ppp/auth/verify.js';
 import type { AuthBackend } from '../ppp/auth/types.js';
@@ -95,7 +95,7 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
   await radius?.start();
   const backend = opts.backend ?? radius ?? secretBackend((user, server) => lookupSecret(secrets, user, server)?.secret);
   let linkIds = 0;
-  const tun = openTun({ name: config.tun.name, mtu: tunMtu, address: pool.local, prefix });
+  const tun = openDataPlaneTun({ name: config.tun.name, mtu: tunMtu, address: pool.local, prefix });
   const flushers: (() => void)[] = [];
   const flushAll = (): void => {
     for (const f of flushers) f();

@@ -1,10 +1,15 @@
 /**
  * PPTP end to end: `tunppp serve` and `tunppp connect` as real processes in
  * two network namespaces, MS-CHAPv2 + MPPE-128 (the default policy), ping and
- * TCP through the tunnel both ways, then a clean disconnect.
+ * TCP through the tunnel both ways, then a clean disconnect. The server's
+ * TUN runs with offloads (TSO super-packets cut to the link, segments merged
+ * before the write): /metrics shows both happened on the TCP transfers.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { apiRequest } from '../../src/api/client.js';
+import { readToken } from '../../src/api/token.js';
 import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
 import { appendProcLogs, Proc, tcpTransfer, writeServerConfig } from './harness.js';
 
@@ -18,9 +23,12 @@ test('pptp e2e: our client and server, MS-CHAPv2 + MPPE-128, ping and TCP both w
     const s = lab.ns();
     const c = lab.ns();
     lab.link(s, 'veth-s', '10.200.0.1/24', c, 'veth-c', '10.200.0.2/24');
-    const server = new Proc(s, ['serve', '--config', cfg.config]);
+    const sock = join(cfg.dir, 'api.sock');
+    const tokenFile = join(cfg.dir, 'api-token');
+    const server = new Proc(s, ['serve', '--config', cfg.config, '--api-listen', sock, '--api-token-file', tokenFile]);
     procs.push(server);
     await server.waitFor(/serving on pptp 10\.200\.0\.1:1723/);
+    await server.waitFor(/API listening on /);
     const client = new Proc(c, ['connect', 'pptp://alice@10.200.0.1', '--tun', 'tpc0'], { TUNPPP_PASSWORD: 'correct horse' });
     procs.push(client);
     const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\) on (\S+), MTU (\d+), MPPE (128-bit \w+)/);
@@ -35,6 +43,14 @@ test('pptp e2e: our client and server, MS-CHAPv2 + MPPE-128, ping and TCP both w
     assert.equal(up.received, 5_000_000);
     const down = await tcpTransfer(c, s, '192.168.77.10', 5002, 5_000_000);
     assert.equal(down.received, 5_000_000);
+    // TUN offloads were used both ways (TUNPPP_TUN_OFFLOADS=0 would turn them off).
+    if (process.env['TUNPPP_TUN_OFFLOADS'] !== '0') {
+      const metrics = (await apiRequest({ listen: { kind: 'unix', path: sock }, token: await readToken(tokenFile) }, 'GET', '/metrics')).body;
+      const count = (kind: string): number => Number(new RegExp(`^tunppp_tun_offload_total\\{kind="${kind}"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
+      assert.ok(count('gso-read') > 0 && count('gso-segments') > count('gso-read'), `TSO reads: ${count('gso-read')}, segments ${count('gso-segments')}`);
+      assert.ok(count('gro-merged') > 0, `GRO merges: ${count('gro-merged')}`);
+      assert.match(metrics, /^tunppp_drops_total\{source="tun",reason="offload-malformed"\} 0$/m);
+    }
     // Ctrl-C on the client tells the server
     assert.equal(await client.stop('SIGINT'), 0);
     await server.waitFor(/link down: .*Connect time/);
