@@ -23,6 +23,9 @@ Options:
   --pppoe            the path crosses PPPoE (8 bytes: 1500 becomes 1492)
   --ipv6             outer header is IPv6 (40 bytes) instead of IPv4 (20)
   --nat-t            l2tp-ipsec behind NAT: ESP in UDP 4500 (8 bytes)
+  --esp-tunnel       l2tp-ipsec in ESP tunnel mode: an inner IP header (20 or 40
+                     bytes). For strongSwan kernel-libipsec use --proto l2tp
+                     --path-mtu 1400 instead: its ipsec0 TUN (MTU 1400) is the limit
   --cipher NAME      ESP suite for l2tp-ipsec (default aes-cbc-sha1), e.g.
                      ${espSuiteExamples().join(', ')}
   --acfc, --pfc      PPP address/control and protocol field compression negotiated
@@ -37,7 +40,7 @@ Options:
 Exit codes: 0 ok, 2 usage error.
 `;
 
-const FLAGS = new Set(['--pppoe', '--ipv6', '--nat-t', '--acfc', '--pfc', '--no-gre-ack', '--no-length', '--no-sequence', '--mppe', '--no-mppe', '--typical', '--json']);
+const FLAGS = new Set(['--pppoe', '--ipv6', '--nat-t', '--esp-tunnel', '--acfc', '--pfc', '--no-gre-ack', '--no-length', '--no-sequence', '--mppe', '--no-mppe', '--typical', '--json']);
 const VALUED = new Set(['--proto', '--path-mtu', '--cipher', '--offset']);
 
 /** Parsed `tunppp mtu` arguments. */
@@ -88,6 +91,7 @@ export function parseMtuArgs(argv: string[]): MtuArgs {
   }
   const ipsec = proto === 'l2tp-ipsec';
   if (flags.has('--nat-t') && !ipsec) throw new UsageError('--nat-t applies only to L2TP/IPsec', 'use --proto l2tp-ipsec --nat-t, or drop --nat-t');
+  if (flags.has('--esp-tunnel') && !ipsec) throw new UsageError('--esp-tunnel applies only to L2TP/IPsec', 'use --proto l2tp-ipsec --esp-tunnel, or drop --esp-tunnel');
   const cipherArg = values.get('--cipher');
   if (cipherArg !== undefined && !ipsec) throw new UsageError('--cipher applies only to L2TP/IPsec', 'use --proto l2tp-ipsec --cipher NAME, or drop --cipher');
   let esp;
@@ -102,6 +106,7 @@ export function parseMtuArgs(argv: string[]): MtuArgs {
   if (proto !== 'pptp' && flags.has('--no-gre-ack')) throw new UsageError('--no-gre-ack is a PPTP option', 'drop it for L2TP');
   const typical = flags.has('--typical');
   let options: TunnelOptions = { proto, outerIpv6: ipv6, pppoe: flags.has('--pppoe'), natT: flags.has('--nat-t') };
+  if (flags.has('--esp-tunnel')) options.espTunnel = true;
   if (esp) options.esp = esp;
   if (typical) options = typicalOptions(options);
   if (flags.has('--acfc')) options.acfc = true;

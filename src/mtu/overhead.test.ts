@@ -141,11 +141,26 @@ test('bestTunnelMtu: a path MTU too small for the headers → LocalUsageError', 
   assert.throws(() => bestTunnelMtu(1500, { proto: 'pptp', natT: true }), /NAT-T applies only/);
 });
 
+test('l2tp-ipsec in ESP tunnel mode → 20 more bytes (inner IPv4 header) than transport mode, up to ESP block rounding', () => {
+  const transport = bestTunnelMtu(1500, { proto: 'l2tp-ipsec', natT: true, esp: parseEspSuite('aes256-sha256')! });
+  const tunnel = bestTunnelMtu(1500, { proto: 'l2tp-ipsec', natT: true, esp: parseEspSuite('aes256-sha256')!, espTunnel: true });
+  // 1500 − 20 − 8 (NAT-T) − 8 − 16 (IV) − 16 (ICV) = 1432 → 1424 of ciphertext → 1422 of payload.
+  assert.equal(transport.pppFrameBytes, 1422 - 8 - 12);
+  // Tunnel mode: 20 of those 1422 go to the inner IPv4 header.
+  assert.equal(tunnel.pppFrameBytes, 1422 - 20 - 8 - 12);
+  assert.ok(tunnel.rows.some((r) => r.name === 'ESP tunnel-mode IPv4 header' && r.bytes === 20));
+  const opts = { proto: 'l2tp-ipsec' as const, natT: true, esp: parseEspSuite('aes256-sha256')!, espTunnel: true };
+  assert.ok(encapsulatedSize(tunnel.ipMtu, opts) <= 1500);
+  assert.ok(encapsulatedSize(tunnel.ipMtu + 1, opts) > 1500);
+  assert.throws(() => bestTunnelMtu(1500, { proto: 'l2tp', espTunnel: true }), /tunnel mode applies only/);
+});
+
 const optionsArb: fc.Arbitrary<TunnelOptions> = fc.record({
   proto: fc.constantFrom('pptp' as const, 'l2tp' as const, 'l2tp-ipsec' as const),
   outerIpv6: fc.boolean(),
   pppoe: fc.boolean(),
   natT: fc.boolean(),
+  espTunnel: fc.boolean(),
   cipher: fc.constantFrom('aes-cbc-sha1', 'aes256-sha256', 'aes-gcm', '3des-md5', 'null-sha512', 'chacha20-poly1305'),
   greAck: fc.boolean(),
   l2tpLength: fc.boolean(),
@@ -161,6 +176,7 @@ const optionsArb: fc.Arbitrary<TunnelOptions> = fc.record({
     l2tpLength: r.l2tpLength, l2tpSequence: r.l2tpSequence, acfc: r.acfc, pfc: r.pfc, mppe: r.mppe,
   };
   if (ipsec) o.esp = parseEspSuite(r.cipher)!;
+  if (ipsec && r.espTunnel) o.espTunnel = true;
   if (r.offset !== undefined && r.proto !== 'pptp') o.l2tpOffsetPadBytes = r.offset;
   return o;
 });

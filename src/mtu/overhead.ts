@@ -54,6 +54,11 @@ export interface TunnelOptions {
   natT?: boolean;
   /** ESP suite for l2tp-ipsec; default aes-cbc with HMAC-SHA1-96. */
   esp?: EspSuite;
+  /**
+   * l2tp-ipsec in ESP tunnel mode (RFC 4303 §3.1.2): an inner IP header of the
+   * outer family inside ESP. Default false: transport mode (RFC 3193).
+   */
+  espTunnel?: boolean;
   /** PPTP: GRE acknowledgment number present (default true). */
   greAck?: boolean;
   /** L2TP: Length field present, L bit (default true). */
@@ -77,6 +82,7 @@ export interface ResolvedTunnelOptions {
   pppoe: boolean;
   natT: boolean;
   esp: EspSuite | undefined;
+  espTunnel: boolean;
   greAck: boolean;
   l2tpLength: boolean;
   l2tpSequence: boolean;
@@ -136,6 +142,7 @@ export function resolveTunnelOptions(o: TunnelOptions): ResolvedTunnelOptions {
   const ipsec = o.proto === 'l2tp-ipsec';
   if (!ipsec && o.natT) throw new LocalUsageError('NAT-T applies only to l2tp-ipsec');
   if (!ipsec && o.esp) throw new LocalUsageError('an ESP suite applies only to l2tp-ipsec');
+  if (!ipsec && o.espTunnel) throw new LocalUsageError('ESP tunnel mode applies only to l2tp-ipsec');
   const pad = o.l2tpOffsetPadBytes;
   if (pad !== undefined && (!Number.isInteger(pad) || pad < 0 || pad > 65535)) {
     throw new LocalUsageError(`L2TP offset pad must be 0..65535 bytes, got ${pad}`);
@@ -146,6 +153,7 @@ export function resolveTunnelOptions(o: TunnelOptions): ResolvedTunnelOptions {
     pppoe: o.pppoe ?? false,
     natT: ipsec && (o.natT ?? false),
     esp: ipsec ? (o.esp ?? parseEspSuite(DEFAULT_ESP_SUITE)!) : undefined,
+    espTunnel: ipsec && (o.espTunnel ?? false),
     greAck: o.greAck ?? true,
     l2tpLength: o.l2tpLength ?? true,
     l2tpSequence: o.l2tpSequence ?? true,
@@ -175,6 +183,11 @@ function mppeBytes(o: ResolvedTunnelOptions): number {
   return o.mppe ? 4 : 0;
 }
 
+/** Bytes of the inner IP header ESP tunnel mode adds (same family as the outer one). */
+function espInnerIpBytes(o: ResolvedTunnelOptions): number {
+  return o.espTunnel ? (o.outerIpv6 ? 40 : 20) : 0;
+}
+
 /** Bytes of the L2TP data header. */
 function l2tpHeaderBytes(o: ResolvedTunnelOptions): number {
   let n = 6;
@@ -196,8 +209,9 @@ function leadingRows(o: ResolvedTunnelOptions): HeaderRow[] {
   if (o.proto === 'l2tp-ipsec') {
     const esp = o.esp!;
     if (o.natT) rows.push({ place: 'outer', name: 'NAT-T UDP header', bytes: 8, ref: 'RFC 3948 §2.1', note: 'ESP inside UDP 4500 when a NAT is detected' });
-    rows.push({ place: 'outer', name: 'ESP SPI + sequence number', bytes: 8, ref: 'RFC 4303 §2', note: 'transport mode (RFC 3193): no inner IP header' });
+    rows.push({ place: 'outer', name: 'ESP SPI + sequence number', bytes: 8, ref: 'RFC 4303 §2', note: o.espTunnel ? 'tunnel mode: an inner IP header follows the IV' : 'transport mode (RFC 3193): no inner IP header' });
     rows.push({ place: 'outer', name: `ESP IV (${esp.cipher.name})`, bytes: esp.cipher.ivBytes, ref: 'RFC 4303 §2.3', note: esp.cipher.ivBytes === 0 ? 'NULL encryption carries no IV' : 'explicit IV in every packet' });
+    if (o.espTunnel) rows.push({ place: 'outer', name: `ESP tunnel-mode ${o.outerIpv6 ? 'IPv6' : 'IPv4'} header`, bytes: espInnerIpBytes(o), ref: 'RFC 4303 §3.1.2', note: 'host-to-host tunnel, e.g. strongSwan kernel-libipsec' });
   }
   if (o.proto === 'pptp') {
     rows.push({ place: 'tunnel', name: 'GRE flags/version + protocol type', bytes: 4, ref: 'RFC 2637 §4.1', note: 'version 1, protocol 0x880B' });
@@ -236,7 +250,7 @@ export function encapsulatedSize(ipBytes: number, opts: TunnelOptions): number {
   const esp = o.esp!;
   const block = esp.cipher.blockBytes;
   // RFC 4303 §2.4: payload + padding + pad length + next header is a multiple of the block.
-  const cipherText = Math.ceil((udpL2tp + 2) / block) * block;
+  const cipherText = Math.ceil((espInnerIpBytes(o) + udpL2tp + 2) / block) * block;
   return path + (o.natT ? 8 : 0) + 8 + esp.cipher.ivBytes + cipherText + esp.icvBytes;
 }
 
@@ -278,7 +292,7 @@ export function bestTunnelMtu(pathMtu: number, opts: TunnelOptions): TunnelMtu {
     const room = linkMtu - before - esp.icvBytes;
     const cipherText = Math.floor(room / block) * block;
     const espPayload = cipherText - 2;
-    pppFrameBytes = espPayload - 8 - l2tpHeaderBytes(o);
+    pppFrameBytes = espPayload - espInnerIpBytes(o) - 8 - l2tpHeaderBytes(o);
     rows.push({ place: 'trailer', name: 'ESP padding', bytes: 0, ref: 'RFC 4303 §2.4', note: `0 at this size: payload + 2 is a multiple of ${block}; other sizes need 0..${block - 1}` });
     rows.push({ place: 'trailer', name: 'ESP pad length + next header', bytes: 2, ref: 'RFC 4303 §2.5, §2.6', note: 'next header 17 (UDP)' });
     rows.push({ place: 'trailer', name: `ESP ICV (${esp.integrity})`, bytes: esp.icvBytes, ref: 'RFC 4303 §2.8', note: 'integrity check value' });
