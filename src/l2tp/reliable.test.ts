@@ -75,6 +75,53 @@ test('Receiving: in-order delivery, ack owed as a ZLB after the ack delay, or pi
   assert.equal(ch.nextDeadline(), 1310, 'only the retransmit deadline is left');
 });
 
+test('Receiving: half the receive window delivered unacked → ZLB at once, not after the ack delay', () => {
+  const ch = new ReliableChannel({ receiveWindow: 8, ackDelayMs: 200 });
+  for (let i = 0; i < 3; i++) assert.equal(sends(ch.receive(i, 0, 0, body(i), 10 * i)).length, 0, `message ${i}: ack still delayed`);
+  assert.equal(ch.nextDeadline(), 200, 'the delayed ack of the first message');
+  const out = ch.receive(3, 0, 0, body(3), 30);
+  assert.deepEqual(delivered(out), [3]);
+  assert.deepEqual(sends(out).map(hdr), [{ ns: 0, nr: 4, zlb: true }]);
+  assert.equal(ch.nextDeadline(), undefined, 'nothing owed after the ZLB');
+  // the count starts again after the ack
+  assert.equal(sends(ch.receive(4, 0, 0, body(4), 40)).length, 0);
+  assert.equal(ch.nextDeadline(), 240);
+});
+
+test('Receiving: an ack riding on our message resets the count toward the early ZLB', () => {
+  const ch = new ReliableChannel({ receiveWindow: 4, ackDelayMs: 200 });
+  ch.receive(0, 0, 0, body(0), 0);
+  assert.deepEqual(sends(ch.send(body(9), 0, 1)).map(hdr), [{ ns: 0, nr: 1, zlb: false }]);
+  assert.equal(sends(ch.receive(1, 1, 0, body(1), 2)).length, 0, 'one delivered since the ack: below half of 4');
+  assert.deepEqual(sends(ch.receive(2, 1, 0, body(2), 3)).map(hdr), [{ ns: 1, nr: 3, zlb: true }]);
+});
+
+test('Receiving: held messages released together reach half the window → ZLB at once', () => {
+  const ch = new ReliableChannel({ receiveWindow: 4, ackDelayMs: 200 });
+  assert.equal(sends(ch.receive(1, 0, 0, body(1), 0)).length, 0, 'held, not delivered: no early ack');
+  const out = ch.receive(0, 0, 0, body(0), 5);
+  assert.deepEqual(delivered(out), [0, 1]);
+  assert.deepEqual(sends(out).map(hdr), [{ ns: 0, nr: 2, zlb: true }]);
+});
+
+test('Back-to-back: a sender with window 8 sending 40 reply-less messages never waits for the ack delay', () => {
+  const a = new ReliableChannel({ peerReceiveWindow: 8 });
+  const b = new ReliableChannel({ receiveWindow: 8, ackDelayMs: 200 });
+  const queue: Uint8Array[] = [];
+  for (let i = 0; i < 40; i++) queue.push(...sends(a.send(body(i), 0, 0)));
+  let got = 0;
+  while (queue.length > 0) {
+    const toB = queue.splice(0);
+    for (const f of toB) {
+      const out = deliver(b, f, 0);
+      got += delivered(out).length;
+      for (const z of sends(out)) queue.push(...sends(deliver(a, z, 0)));
+    }
+  }
+  assert.equal(got, 40, 'all 40 delivered at time 0, without any timeout');
+  assert.equal(b.stats.zlbSent, 10);
+});
+
 test('Receiving: a duplicate is dropped and acked at once', () => {
   const ch = new ReliableChannel();
   ch.receive(0, 0, 0, body(1), 0);

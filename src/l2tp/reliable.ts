@@ -15,7 +15,12 @@
  * retransmission of something we already have, so it is dropped and acked at
  * once (the peer lost our ack); a later Ns within our window is held, beyond
  * it dropped. An ack is owed after each accepted message: it rides on the next
- * message we send, or goes out as a ZLB when `ackDelayMs` passes first.
+ * message we send, or goes out as a ZLB when `ackDelayMs` passes first. Once
+ * half of our receive window (the most the peer may have in flight toward us)
+ * has been delivered without an ack, the ZLB goes out at once (§5.8 lets the
+ * receiver ack at any time): a peer that sends messages with no reply, such as
+ * a LAC sending ICCNs back to back, would otherwise stall on a full window for
+ * the ack delay.
  *
  * Sequence numbers wrap at 2^16; comparisons use serial arithmetic.
  * Read RFC 2661 §5.8 before editing.
@@ -90,6 +95,8 @@ export class ReliableChannel {
   private timeoutMs: number;
   private retries = 0;
   private ackAt: Millis | undefined;
+  /** Messages delivered in order since the last ack we sent. */
+  private unackedDelivered = 0;
   private failed = false;
   /** Counters for metrics and tests. */
   readonly stats = { sent: 0, retransmitted: 0, received: 0, zlbSent: 0, dropped: 0 };
@@ -138,12 +145,16 @@ export class ReliableChannel {
       if (ns === this.nr) {
         out.push({ kind: 'deliver', sessionId, ns, body });
         this.nr = (this.nr + 1) & 0xffff;
+        this.unackedDelivered++;
         for (let next = this.held.get(this.nr); next; next = this.held.get(this.nr)) {
           this.held.delete(this.nr);
           out.push({ kind: 'deliver', sessionId: next.sessionId, ns: this.nr, body: next.body });
           this.nr = (this.nr + 1) & 0xffff;
+          this.unackedDelivered++;
         }
         this.ackAt ??= now + this.opts.ackDelayMs;
+        // Half the peer's sending room (our window) is used up: ack now, not after the delay.
+        if (this.unackedDelivered >= Math.max(1, this.opts.receiveWindow >> 1)) this.ackAt = now;
       } else if (seqBefore(ns, this.nr)) {
         this.stats.dropped++;
         out.push({ kind: 'drop', reason: 'duplicate', detail: `Ns ${ns} < expected ${this.nr}` });
@@ -183,6 +194,7 @@ export class ReliableChannel {
         out.push({ kind: 'send', bytes: this.frame(m) });
       }
       this.ackAt = undefined;
+      this.unackedDelivered = 0;
       this.retransmitAt = now + this.timeoutMs;
     }
     if (this.ackAt !== undefined && now >= this.ackAt) this.sendZlb(out);
@@ -217,6 +229,7 @@ export class ReliableChannel {
       this.stats.sent++;
       out.push({ kind: 'send', bytes: this.frame(m) });
       this.ackAt = undefined; // the ack rides on this message
+      this.unackedDelivered = 0;
       this.retransmitAt ??= now + this.timeoutMs;
     }
   }
@@ -230,6 +243,7 @@ export class ReliableChannel {
 
   private sendZlb(out: ReliableOutput[]): void {
     this.ackAt = undefined;
+    this.unackedDelivered = 0;
     this.stats.zlbSent++;
     // §5.8: a ZLB does not take a slot in the Ns space; it carries the Ns the
     // next new message will take (Appendix B.2 shows Ns 2 after an unacked Ns 1).
