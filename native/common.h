@@ -37,10 +37,13 @@
  * from IP_PKTINFO; tx: the source to send from, 0 = the kernel's choice). */
 #define TP_META 5
 
-enum tp_kind { TP_GRE = 1, TP_TUN = 2 };
+enum tp_kind { TP_GRE = 1, TP_TUN = 2, TP_UDP = 3 };
 
 /* Meta flag bits (rx): the datagram did not fit its slot. */
 #define TP_FLAG_TRUNCATED 1u
+/* UDP: the peer's port sits in the upper 16 bits of the flags/status word
+ * (rx: source port; tx: destination port, before the status replaces it). */
+#define TP_PORT_SHIFT 16
 
 /* One open fd polled by libuv. Lives from open until uv_close completes. */
 typedef struct tp_handle {
@@ -79,6 +82,7 @@ int tp_crypto_available(void);
 napi_value tp_rc4_set_key(napi_env env, napi_callback_info info);
 napi_value tp_rc4_process(napi_env env, napi_callback_info info);
 napi_value tp_sha1(napi_env env, napi_callback_info info);
+napi_value tp_rc4_key_change(napi_env env, napi_callback_info info);
 
 /* ---- util.c ---- */
 napi_status tp_throw_errno(napi_env env, int err, const char *syscall, const char *detail);
@@ -117,5 +121,11 @@ napi_value tp_tun_open(napi_env env, napi_callback_info info);
 napi_value tp_tun_write(napi_env env, napi_callback_info info);
 napi_value tp_if_configure(napi_env env, napi_callback_info info);
 void tp_tun_on_poll(tp_handle *h, int status, int events);
+
+/* ---- udp.c ---- */
+napi_value tp_udp_open(napi_env env, napi_callback_info info);
+napi_value tp_udp_send(napi_env env, napi_callback_info info);
+napi_value tp_udp_path_mtu(napi_env env, napi_callback_info info);
+void tp_udp_on_poll(tp_handle *h, int status, int events);
 
 #endif

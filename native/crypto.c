@@ -147,3 +147,42 @@ napi_value tp_sha1(napi_env env, napi_callback_info info) {
   p_sha1(data, len, out);
   return NULL;
 }
+
+/*
+ * rc4KeyChange(state, shaInput, shaLength, sessionKey, keyLength, saltLength):
+ * the MPPE key change of RFC 3078 section 7.3 in one call (stateless MPPE
+ * does it before every packet; four calls across N-API cost about as much as
+ * the hashing). With n = keyLength:
+ *   interim = SHA-1(shaInput[0, shaLength))[0, n)
+ *   sessionKey[0, n) = RC4(key = interim, data = interim)
+ *   sessionKey[0, saltLength) = D1 26 9E (the 40/56-bit salt, RFC 3079 3.1)
+ *   state = the RC4 key schedule of sessionKey[0, n)
+ * The caller keeps shaInput = StartKey | pad1 | SessionKey | pad2 current.
+ * src/ppp/mppe/mppe.ts has the same steps in TypeScript (the reference).
+ */
+napi_value tp_rc4_key_change(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  uint8_t *sha_in, *key;
+  size_t sha_n, key_n;
+  uint32_t sha_len, n, salt;
+  if (argc < 6 || !tp_crypto_available() || tp_get_u8(env, argv[1], &sha_in, &sha_n) != 0 ||
+      napi_get_value_uint32(env, argv[2], &sha_len) != napi_ok || sha_len > sha_n ||
+      tp_get_u8(env, argv[3], &key, &key_n) != 0 || napi_get_value_uint32(env, argv[4], &n) != napi_ok ||
+      napi_get_value_uint32(env, argv[5], &salt) != napi_ok || n < 1 || n > 20 || n > key_n || salt > 3 ||
+      salt > n) {
+    tp_throw_usage(env, "rc4KeyChange(state, shaInput, shaLength, sessionKey, keyLength 1-20, saltLength 0-3)");
+    return NULL;
+  }
+  void *st = state_of(env, argv[0]);
+  if (st == NULL) return NULL;
+  static const uint8_t salt_bytes[3] = {0xd1, 0x26, 0x9e};
+  uint8_t digest[20];
+  p_sha1(sha_in, sha_len, digest);
+  p_rc4_set_key(st, (int)n, digest);
+  p_rc4(st, n, digest, key);
+  memcpy(key, salt_bytes, salt);
+  p_rc4_set_key(st, (int)n, key);
+  return NULL;
+}

@@ -77,6 +77,28 @@ test('native rc4: bad arguments → a thrown usage error, not a crash', { skip }
   assert.throws(() => b.rc4!(st, same, 0, same, 2, 10), /overlaps/);
   assert.throws(() => b.sha1!(new Uint8Array(4), 5, new Uint8Array(20), 0), /sha1/);
   assert.throws(() => b.sha1!(new Uint8Array(4), 4, new Uint8Array(20), 1), /outside/);
+  assert.throws(() => b.rc4KeyChange!(st, new Uint8Array(72), 72, new Uint8Array(8), 16, 0), /rc4KeyChange/);
+  assert.throws(() => b.rc4KeyChange!(st, new Uint8Array(72), 73, new Uint8Array(16), 16, 0), /rc4KeyChange/);
+  assert.throws(() => b.rc4KeyChange!(st, new Uint8Array(56), 56, new Uint8Array(8), 8, 4), /rc4KeyChange/);
+});
+
+test('MPPE stateless with native primitives, fused key change and composed → identical packets', { skip }, () => {
+  const composed: MppePrimitives = { name: 'composed', createRc4: N.createRc4, sha1Into: N.sha1Into };
+  assert.ok(N.keyChange, 'the addon offers the fused key change');
+  for (const strength of [40, 56, 128] as const) {
+    const keys = mppeStartKeys({ kind: 'mschap-v2', masterKey: new Uint8Array(16).fill(0x11) }, strength, 'server');
+    const a = new MppeEncrypter(keys.send, { strength, stateless: true, primitives: N });
+    const b = new MppeEncrypter(keys.send, { strength, stateless: true, primitives: composed });
+    for (let k = 0; k < 300; k++) {
+      const p = Uint8Array.from({ length: 60 }, (_, i) => i ^ k);
+      const wa = new Uint8Array(62);
+      const wb = new Uint8Array(62);
+      a.encrypt(p, wa, 0);
+      b.encrypt(p, wb, 0);
+      assert.equal(toHex(wa), toHex(wb), `MPPE-${strength} packet ${k}`);
+    }
+    assert.equal(toHex(a.sessionKey), toHex(b.sessionKey));
+  }
 });
 
 for (const strength of [40, 56, 128] as const) {

@@ -15,10 +15,12 @@ interface NativeCrypto {
   rc4SetKey: NonNullable<NativeBinding['rc4SetKey']>;
   rc4: NonNullable<NativeBinding['rc4']>;
   sha1: NonNullable<NativeBinding['sha1']>;
+  rc4KeyChange: NativeBinding['rc4KeyChange'];
 }
 
 class NativeRc4 implements Rc4Stream {
-  private readonly state: Uint8Array;
+  /** The OpenSSL RC4_KEY, owned here. */
+  readonly state: Uint8Array;
 
   constructor(
     private readonly b: NativeCrypto,
@@ -55,14 +57,21 @@ function probe(): MppePrimitives | null {
     return null;
   }
   const stateBytes = b.constants.RC4_STATE_BYTES;
-  const { rc4SetKey, rc4, sha1 } = b;
+  const { rc4SetKey, rc4, sha1, rc4KeyChange } = b;
   if (b.constants.CRYPTO_AVAILABLE !== 1 || stateBytes === undefined || !rc4SetKey || !rc4 || !sha1) return null;
-  const fns: NativeCrypto = { rc4SetKey, rc4, sha1 };
-  return Object.freeze({
+  const fns: NativeCrypto = { rc4SetKey, rc4, sha1, rc4KeyChange };
+  const suite: MppePrimitives = {
     name: 'openssl (native)',
     createRc4: (): Rc4Stream => new NativeRc4(fns, stateBytes),
     sha1Into: (data: Uint8Array, len: number, out: Uint8Array, outOffset = 0): void => sha1(data, len, out, outOffset),
-  });
+  };
+  if (rc4KeyChange) {
+    suite.keyChange = (s: Rc4Stream, shaInput: Uint8Array, sessionKey: Uint8Array, keyLength: number, saltLength: number): void => {
+      if (!(s instanceof NativeRc4)) throw new TypeError('keyChange: the RC4 stream is not a native one');
+      rc4KeyChange(s.state, shaInput, shaInput.length, sessionKey, keyLength, saltLength);
+    };
+  }
+  return Object.freeze(suite);
 }
 
 /** Forgets the probe result (tests that change TUNPPP_MPPE_NATIVE or the binding). */

@@ -172,6 +172,9 @@ class MppeKeyState {
   readonly sessionKey: Uint8Array;
   readonly rc4: Rc4Stream;
   private readonly sha1Into: MppePrimitives['sha1Into'];
+  private readonly fusedKeyChange: MppePrimitives['keyChange'];
+  /** Octets of the 40/56-bit salt (saltSessionKey). */
+  private readonly saltLength: number;
   /** StartKey | SHApad1 | SessionKey | SHApad2, the GetNewKeyFromSHA input; only SessionKey changes. */
   private readonly shaInput: Uint8Array;
   private readonly digest = new Uint8Array(20);
@@ -185,6 +188,8 @@ class MppeKeyState {
   ) {
     this.rc4 = primitives.createRc4();
     this.sha1Into = primitives.sha1Into;
+    this.fusedKeyChange = primitives.keyChange;
+    this.saltLength = strength === 40 ? 3 : strength === 56 ? 1 : 0;
     const n = mppeKeyLength(strength);
     this.keyLength = n;
     this.startKey = startKey.slice(0, n);
@@ -203,6 +208,10 @@ class MppeKeyState {
     this.keyChanges++;
     const n = this.keyLength;
     this.shaInput.set(this.sessionKey, n + 40);
+    if (this.fusedKeyChange) {
+      this.fusedKeyChange(this.rc4, this.shaInput, this.sessionKey, n, this.saltLength);
+      return;
+    }
     this.sha1Into(this.shaInput, this.shaInput.length, this.digest);
     // The interim key is digest[0, n): key RC4 with it, then encrypt it into the new session key.
     this.rc4.setKey(this.digest, n);

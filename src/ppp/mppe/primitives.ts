@@ -33,6 +33,14 @@ export interface MppePrimitives {
   createRc4(): Rc4Stream;
   /** `out[outOffset, +20) = SHA-1(data[0, len))`. */
   sha1Into(data: Uint8Array, len: number, out: Uint8Array, outOffset?: number): void;
+  /**
+   * Optional: the whole RFC 3078 §7.3 key change in one step, on a stream
+   * this suite created — interim = SHA-1(shaInput)[0, keyLength);
+   * sessionKey = RC4(interim, interim); the first `saltLength` octets become
+   * D1 26 9E; `rc4` is keyed with sessionKey. Without it, MPPE composes the
+   * same steps from the functions above.
+   */
+  keyChange?(rc4: Rc4Stream, shaInput: Uint8Array, sessionKey: Uint8Array, keyLength: number, saltLength: number): void;
 }
 
 /** The TypeScript implementations: always available, the reference. */
