@@ -33,11 +33,15 @@ const skip = netnsSkipReason() ?? (tcpdumpMissing ? 'tcpdump is not installed (D
 const SERVER = '10.206.0.1';
 const CLIENT = '10.206.0.2';
 
-/** Every L2TP control message in an Ethernet capture, with its source address. */
+/**
+ * Every L2TP control message in an Ethernet capture, with its source address;
+ * retransmissions (same source, same bytes) counted once.
+ */
 function controlMessages(file: string): { from: string; msg: L2tpMessage }[] {
   const packets = parseCapture(new Uint8Array(readFileSync(file)));
   assert.ok(packets, `cannot read ${file}`);
   const out: { from: string; msg: L2tpMessage }[] = [];
+  const seen = new Set<string>();
   for (const p of packets) {
     const ip = p.bytes.subarray(14);
     if (ip.length < 28 || ip[9] !== 17) continue;
@@ -47,8 +51,12 @@ function controlMessages(file: string): { from: string; msg: L2tpMessage }[] {
     if (!h.ok || !h.value.header.isControl) continue;
     const body = udpPayload.subarray(h.value.payloadStart, h.value.payloadEnd);
     if (body.length === 0) continue; // ZLB
+    const from = `${ip[12]}.${ip[13]}.${ip[14]}.${ip[15]}`;
+    const key = `${from} ${Buffer.from(udpPayload).toString('hex')}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
     const m = parseL2tpMessage(body);
-    if (m.ok) out.push({ from: `${ip[12]}.${ip[13]}.${ip[14]}.${ip[15]}`, msg: m.value });
+    if (m.ok) out.push({ from, msg: m.value });
   }
   return out;
 }
@@ -114,6 +122,9 @@ test('l2tp tunnel auth e2e: xl2tpd.conf auth file + challenge = yes → right se
     assert.match(unlisted, /peer sent StopCCN \(result 4.*no tunnel secret for your host name/);
     await server.waitFor(/no tunnel secret for host name 'tunppp'/);
 
+    // tcpdump without --immediate-mode hands packets over in blocks, at the latest
+    // after its 1 s timeout; a stop right away can lose the last exchange.
+    await new Promise((r) => setTimeout(r, 1500));
     await cap.stop();
     const msgs = controlMessages(cap.file);
     const stops = msgs.filter((x) => x.msg.messageType === MSG.STOPCCN).map((x) => `${x.from} ${x.msg.resultCode?.result}`);
