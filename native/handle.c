@@ -60,11 +60,12 @@ static void on_poll(uv_poll_t *p, int status, int events) {
   if (napi_open_handle_scope(h->env, &scope) != napi_ok) return;
   if (status < 0) h->polling = 0; /* libuv has stopped the handle */
   if (h->kind == TP_GRE) tp_gre_on_poll(h, status, events);
+  else if (h->kind == TP_UDP) tp_udp_on_poll(h, status, events);
   else tp_tun_on_poll(h, status, events);
   /* libuv stops a poll handle after a bare POLLERR. On the GRE socket that
    * only means "error queue has news" (already drained): restart. On a TUN
    * fd it means the device is gone: stay stopped instead of spinning. */
-  if (!h->closing && status < 0 && h->kind == TP_GRE && !h->rx_dead) {
+  if (!h->closing && status < 0 && (h->kind == TP_GRE || h->kind == TP_UDP) && !h->rx_dead) {
     int r = uv_poll_start(&h->poll, UV_READABLE | UV_PRIORITIZED, on_poll);
     if (r == 0) h->polling = 1;
     else {

@@ -56,6 +56,17 @@ export class RawSocketError extends IoError implements SyscallFailure {
   }
 }
 
+/** A UDP socket (native/udp.c) could not be opened or bound. */
+export class UdpSocketError extends IoError implements SyscallFailure {
+  readonly errno: string | undefined;
+  readonly syscall: string | undefined;
+  constructor(message: string, f: SyscallFailure, hint?: string, options?: { cause?: unknown }) {
+    super('UDP_SOCKET', message, hint, options);
+    this.errno = f.errno;
+    this.syscall = f.syscall;
+  }
+}
+
 /** The TUN device could not be opened or attached. */
 export class TunOpenError extends IoError implements SyscallFailure {
   readonly errno: string | undefined;
@@ -103,7 +114,7 @@ export function errnoNumber(name: string): number | undefined {
 }
 
 /** Which operation failed, for choosing the error class and hint. */
-export type NativeOp = 'gre-open' | 'tun-open' | 'if-configure';
+export type NativeOp = 'gre-open' | 'udp-open' | 'tun-open' | 'if-configure';
 
 function failure(err: unknown): SyscallFailure & { message: string; code: string | undefined } {
   const e = err as { code?: unknown; syscall?: unknown; message?: unknown };
@@ -136,6 +147,10 @@ export function fromNativeError(op: NativeOp, err: unknown, what: string): VpnEr
   if (op === 'gre-open') {
     const hint = perm ? HINT_NET_RAW : f.errno === 'EADDRNOTAVAIL' ? 'the bind address is not configured on any interface' : undefined;
     return new RawSocketError(msg, f, hint, { cause: err });
+  }
+  if (op === 'udp-open') {
+    const hint = f.errno === 'EADDRINUSE' ? 'another socket holds this address and port' : f.errno === 'EADDRNOTAVAIL' ? 'the bind address is not configured on any interface' : perm ? 'ports below 1024 need CAP_NET_BIND_SERVICE: run as root' : undefined;
+    return new UdpSocketError(msg, f, hint, { cause: err });
   }
   if (op === 'tun-open') {
     let hint: string | undefined;

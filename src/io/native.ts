@@ -32,6 +32,21 @@ export interface NativeErrQueueEntry {
   offender?: number;
   /** The start of the datagram the error is about, as the ICMP quoted it (GRE header onwards). */
   quoted: Uint8Array;
+  /** UDP only: the original destination port. */
+  dstPort?: number;
+}
+
+/** Options the addon's udpOpen reads. */
+export interface NativeUdpOptions {
+  netns?: string;
+  bind?: number;
+  port?: number;
+  reuseAddr?: boolean;
+  pmtuProbe?: boolean;
+  rcvbufBytes?: number;
+  sndbufBytes?: number;
+  slots: number;
+  slotBytes: number;
 }
 
 /** Options the addon's greOpen reads. */
@@ -79,6 +94,11 @@ export interface NativeBinding {
   /** Sends meta[i*4..] = [offset, length, dst, status] for i < count; writes status; returns the number sent. */
   greSend(h: NativeHandle, data: Uint8Array, meta: Uint32Array, count: number): number;
   pathMtu(h: NativeHandle, dst: number): number;
+  /** IPv4 UDP socket (native/udp.c); absent in an addon built before it. The handle has `port`, the bound port. */
+  udpOpen?(o: NativeUdpOptions, rx: Uint8Array, meta: Uint32Array, onRead: NativeReadCallback, onError: NativeErrorCallback): NativeHandle & { readonly port?: number };
+  /** Sends meta[i*5..] = [offset, length, dst, port << PORT_SHIFT, src]; the fourth word becomes the status. */
+  udpSend?(h: NativeHandle, data: Uint8Array, meta: Uint32Array, count: number): number;
+  udpPathMtu?(h: NativeHandle, dst: number): number;
   tunOpen(o: NativeTunOptions, rx: Uint8Array, meta: Uint32Array, onRead: NativeReadCallback, onError: NativeErrorCallback): NativeHandle;
   tunWrite(h: NativeHandle, data: Uint8Array, meta: Uint32Array, count: number): number;
   ifConfigure(o: NativeIfOptions): void;
@@ -95,6 +115,8 @@ export interface NativeBinding {
     META_FIELDS: number;
     MAX_SLOTS: number;
     FLAG_TRUNCATED: number;
+    /** UDP: the port's place in the flags/status word (absent before native/udp.c). */
+    PORT_SHIFT?: number;
     ERR_QUOTE_BYTES: number;
     /** Absent in an addon built before native/crypto.c. */
     RC4_STATE_BYTES?: number;
@@ -111,6 +133,8 @@ export interface NativeBinding {
 export const META_FIELDS = 5;
 /** Meta flag: the datagram did not fit its slot. */
 export const FLAG_TRUNCATED = 1;
+/** UDP: the peer's port is the flags/status word's upper 16 bits (rx: source; tx: destination, set before the send). */
+export const PORT_SHIFT = 16;
 
 let override: NativeBinding | undefined;
 let cached: NativeBinding | undefined;

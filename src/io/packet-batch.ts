@@ -7,7 +7,7 @@
  * RxBatch and sends from a TxBatch; nothing is copied on the way.
  */
 import { LocalUsageError } from '../core/errors.js';
-import { META_FIELDS } from './native.js';
+import { META_FIELDS, PORT_SHIFT } from './native.js';
 
 /**
  * Packets received in one readable event. The object and its buffer are
@@ -44,6 +44,10 @@ export class RxBatch {
    */
   local(i: number): number {
     return this.meta[i * META_FIELDS + 4]!;
+  }
+  /** Source UDP port of packet i (UDP sockets only; 0 otherwise). */
+  port(i: number): number {
+    return this.meta[i * META_FIELDS + 3]! >>> PORT_SHIFT;
   }
   /** Packet i as a view (allocates a view object; for tests and slow paths). */
   packet(i: number): Uint8Array {
@@ -82,16 +86,17 @@ export class TxBatch {
   /**
    * Appends a packet of `length` bytes to `dst` and returns its offset in
    * `data` for the caller to fill, or -1 when the batch is full. `src` picks
-   * the local source address (GRE only; 0: the kernel's choice).
+   * the local source address (GRE and UDP; 0: the kernel's choice), `port`
+   * the destination port (UDP only; GRE and TUN leave it 0).
    */
-  reserve(dst: number, length: number, src = 0): number {
+  reserve(dst: number, length: number, src = 0, port = 0): number {
     if (!this.fits(length)) return -1;
     const off = this.usedBytes;
     const m = this.count * META_FIELDS;
     this.meta[m] = off;
     this.meta[m + 1] = length;
     this.meta[m + 2] = dst >>> 0;
-    this.meta[m + 3] = 0;
+    this.meta[m + 3] = (port << PORT_SHIFT) >>> 0;
     this.meta[m + 4] = src >>> 0;
     this.count++;
     // keep every packet 4-byte aligned for cheap header access
@@ -99,9 +104,9 @@ export class TxBatch {
     return off;
   }
 
-  /** Copies `bytes` in as a packet to `dst` (from `src`, 0: any); false when the batch is full. */
-  push(dst: number, bytes: Uint8Array, src = 0): boolean {
-    const off = this.reserve(dst, bytes.length, src);
+  /** Copies `bytes` in as a packet to `dst` (from `src`, 0: any; UDP: to `port`); false when the batch is full. */
+  push(dst: number, bytes: Uint8Array, src = 0, port = 0): boolean {
+    const off = this.reserve(dst, bytes.length, src, port);
     if (off < 0) return false;
     this.data.set(bytes, off);
     return true;
