@@ -4,11 +4,20 @@
  * demultiplexes every tunnel on it, and one PppLink per session, on the same
  * pool, TUN, MTU and MSS rules as PPTP.
  *
+ * Sockets. An IPv4 listen address gets the addon's UDP socket
+ * (src/io/udp-socket.ts): recvmmsg batches, sendmmsg batches, a 4 MiB receive
+ * buffer, DF set, ICMP errors from the error queue, and IP_PKTINFO so a
+ * wildcard socket answers each peer from the address it used. Sends of one
+ * event-loop turn (a receive batch, a TUN batch, fired timers) are queued in
+ * one TxBatch and flushed at the end of the batch or in a microtask. IPv6
+ * addresses, an addon without the UDP socket, and TUNPPP_L2TP_DGRAM=1 use
+ * node:dgram, one send per datagram and no path-MTU signals.
+ *
  * Data path. Control messages (T bit) go through the endpoint's tunnel FSMs.
  * Data messages are read here without the FSMs: header parsed in place,
  * session found by one map lookup on (Tunnel ID, Session ID), PPP frame
- * handed to the link as a view. On send the PPP frame is copied once into a
- * fresh datagram buffer behind a data header written in place. Data headers
+ * handed to the link as a view. On send the PPP frame is copied once, behind
+ * a data header written in place, into the send batch. Data headers
  * carry no Length field and carry Ns/Nr only when the peer asked for
  * sequencing (Sequencing Required AVP, §5.4) — what Linux's kernel L2TP
  * sends, and what Windows, macOS, xl2tpd and RouterOS accept. Received data
@@ -16,9 +25,9 @@
  * the newest seen are dropped (§5.4: the receiver may discard out-of-order
  * data), which MPPE stateless mode tolerates.
  *
- * node:dgram has no sendmmsg and no path-MTU errors: each datagram is one
- * send, and the link MTU comes from the configuration (pathMtu or ppp.mtu),
- * not from ICMP. With IPsec the kernel decrypts ESP before the socket sees
+ * Path MTU: ICMP fragmentation-needed toward a peer, and EMSGSIZE on send,
+ * lower the MTU and MSS clamp of every session to that peer address (as
+ * PPTP's GRE endpoint does); the call is kept. With IPsec the kernel decrypts ESP before the socket sees
  * anything, so L2TP/IPsec arrives here like plain L2TP and answers go back
  * through the same SA; nothing special is needed (docs/l2tp.md). The same
  * holds for strongSwan's userspace kernel-libipsec, whose decrypted packets
@@ -52,6 +61,10 @@ import type { Logger } from '../log/logger.js';
 import type { ServerContext } from './context.js';
 import { PppLink, serverSessionOptions, type LinkTransport } from './link.js';
 import { guardOf } from './guard.js';
+import { nativeUdpAvailable, openUdpSocket, type UdpIcmpErrorEvent, type UdpSendErrorEvent, type UdpSocket } from '../io/udp-socket.js';
+import { UdpSocketError } from '../io/errors.js';
+import { TxBatch, type RxBatch } from '../io/packet-batch.js';
+import { formatIpv4, parseIpv4 } from '../io/ipv4-addr.js';
 
 /** The part of a dgram socket the port uses (a fake or a relay in tests). */
 export interface UdpSocketLike {
@@ -76,6 +89,8 @@ export interface L2tpPortStats {
   controlDrops: number;
   /** Data messages held for a session whose ICCN had not arrived yet, delivered when it did. */
   heldEarly: number;
+  /** ICMP errors for datagrams we sent (fragmentation-needed, unreachable ...); native socket only. */
+  icmpErrors: number;
 }
 
 /** Frames held per session waiting for its ICCN, and in all. */
@@ -98,7 +113,12 @@ export class L2tpSessionTransport implements LinkTransport {
   /** The peer has sent sequenced data at least once. */
   sawSequence = false;
   private readonly header: L2tpHeader;
-  private readonly headerBytes: number;
+  readonly headerBytes: number;
+  /** Batched sends: the tunnel's peer these were computed for (replaced on NAT rebinding). */
+  sendPeer: UdpPeer | undefined;
+  sendPeerU32 = 0;
+  /** Our address the peer talks to (IP_PKTINFO source of our datagrams; 0: the kernel's choice). */
+  sendLocal = 0;
 
   constructor(
     private readonly port: L2tpPort,
@@ -120,17 +140,26 @@ export class L2tpSessionTransport implements LinkTransport {
 
   sendFrame(frame: Uint8Array, _now: Millis): void {
     if (this.closed) return;
+    if (this.port.batched) {
+      this.port.sendFrameBatched(this, frame);
+      return;
+    }
     // One copy: the frame goes behind a header written in place in a fresh datagram
     // (dgram may send asynchronously, so the buffer cannot be a reused arena).
     const buf = Buffer.allocUnsafe(this.headerBytes + frame.length);
+    this.writeDatagram(frame, buf, 0);
+    this.port.sendData(this.tunnelId, buf);
+  }
+
+  /** Writes the data header and `frame` at `out[offset]` (headerBytes + frame.length bytes); takes the next Ns. */
+  writeDatagram(frame: Uint8Array, out: Uint8Array, offset: number): void {
     if (this.sequencing) {
       this.header.ns = this.ns;
       this.header.nr = this.nr;
       this.ns = (this.ns + 1) & 0xffff;
     }
-    encodeL2tpHeaderInto(this.header, frame.length, buf, 0);
-    buf.set(frame, this.headerBytes);
-    this.port.sendData(this.tunnelId, buf);
+    encodeL2tpHeaderInto(this.header, frame.length, out, offset);
+    out.set(frame, offset + this.headerBytes);
   }
 
   close(reason: string, now: Millis): void {
@@ -158,12 +187,24 @@ export interface L2tpPortHooks {
  * (L2tpService) and the LAC (src/client/l2tp-client.ts).
  */
 export class L2tpPort {
-  readonly stats: L2tpPortStats = { rx: 0, tx: 0, txFailed: 0, malformed: 0, unknownSession: 0, wrongSource: 0, staleSequence: 0, controlDrops: 0, heldEarly: 0 };
+  readonly stats: L2tpPortStats = { rx: 0, tx: 0, txFailed: 0, malformed: 0, unknownSession: 0, wrongSource: 0, staleSequence: 0, controlDrops: 0, heldEarly: 0, icmpErrors: 0 };
   readonly endpoint: L2tpEndpoint;
   /** Live sessions by (our Tunnel ID, our Session ID). */
   readonly sessions = new Map<number, L2tpSessionTransport>();
   private readonly log: Logger;
   private socket: UdpSocketLike | undefined;
+  /** The addon's UDP socket, when bound through it: sends go through `tx`. */
+  private udp: UdpSocket | undefined;
+  private readonly tx = new TxBatch(256, 256 * 2048);
+  private flushQueued = false;
+  private readonly flushTask = (): void => {
+    this.flushQueued = false;
+    this.flush();
+  };
+  /** Text form of peer addresses seen on the native socket (u32 → string without a new string per packet). */
+  private readonly addrText = new Map<number, string>();
+  /** Per peer address: our address it sent its last control message to (the source of our answers). */
+  private readonly localFor = new Map<string, number>();
   private closedSocket = false;
   /**
    * PPP frames that arrived for a session between our ICRP and the peer's
@@ -191,8 +232,44 @@ export class L2tpPort {
     this.socket = socket;
   }
 
-  /** Binds a node:dgram socket on `address:port` and starts receiving; resolves with the bound port. */
+  /** Sends are batched through the addon's UDP socket. */
+  get batched(): boolean {
+    return this.udp !== undefined;
+  }
+
+  /** The bound UDP socket of the addon, when this port uses one (metrics, tests). */
+  get nativeSocket(): UdpSocket | undefined {
+    return this.udp;
+  }
+
+  /**
+   * Binds a UDP socket on `address:port` and starts receiving; resolves with
+   * the bound port. A failure rejects with an error whose `code` is the errno
+   * name ('EADDRINUSE' ...), as node:dgram's do.
+   */
   async bind(address: string, port: number): Promise<number> {
+    const v4 = parseIpv4(address);
+    if (v4 !== undefined && process.env['TUNPPP_L2TP_DGRAM'] !== '1' && nativeUdpAvailable()) return this.bindNative(address, port);
+    return this.bindDgram(address, port);
+  }
+
+  private bindNative(address: string, port: number): number {
+    let udp: UdpSocket;
+    try {
+      udp = openUdpSocket({ bind: address, port });
+    } catch (err) {
+      if (err instanceof UdpSocketError) throw Object.assign(new Error(err.message, { cause: err }), { code: err.errno, errno: err.errno, syscall: err.syscall });
+      throw err;
+    }
+    this.udp = udp;
+    udp.onPackets((b) => this.receiveBatch(b));
+    udp.onIcmpError((e) => this.onIcmp(e));
+    udp.onSendError((e) => this.onSendError(e));
+    udp.onError((err) => this.log.warn('udp-error', `L2TP socket receive error (ignored, tunnels kept): ${err.message}`));
+    return udp.port;
+  }
+
+  private async bindDgram(address: string, port: number): Promise<number> {
     const v6 = isIPv6(address);
     const sock: Socket = createSocket({ type: v6 ? 'udp6' : 'udp4' });
     await new Promise<void>((resolve, reject) => {
@@ -220,9 +297,110 @@ export class L2tpPort {
   /** Closes the socket. */
   close(): void {
     if (this.closedSocket) return;
+    this.flush();
     this.closedSocket = true;
     this.ctx.scheduler.delete(this);
     this.socket?.close();
+    this.udp?.close();
+  }
+
+  /** Sends the queued datagrams (native socket). */
+  flush(): void {
+    const tx = this.tx;
+    if (tx.count === 0) return;
+    if (this.udp && !this.udp.closed) {
+      const n = this.udp.send(tx);
+      this.stats.txFailed += tx.count - n;
+    } else this.stats.txFailed += tx.count;
+    tx.clear();
+  }
+
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(this.flushTask);
+  }
+
+  /** Queues one finished datagram to `peer` (native socket). */
+  private queueDatagram(bytes: Uint8Array, peer: UdpPeer): void {
+    const dst = parseIpv4(peer.address);
+    if (dst === undefined) {
+      this.stats.txFailed++;
+      return;
+    }
+    if (!this.tx.fits(bytes.length)) this.flush();
+    if (!this.tx.push(dst, bytes, this.localFor.get(peer.address) ?? 0, peer.port)) {
+      this.stats.txFailed++;
+      return;
+    }
+    this.queueFlush();
+  }
+
+  /** Encapsulates a PPP frame of `t` into the send batch: one copy, header written in place. */
+  sendFrameBatched(t: L2tpSessionTransport, frame: Uint8Array): void {
+    const peer = this.endpoint.peerOf(t.tunnelId);
+    if (!peer) {
+      this.stats.txFailed++;
+      return;
+    }
+    if (peer !== t.sendPeer) {
+      t.sendPeer = peer;
+      t.sendPeerU32 = parseIpv4(peer.address) ?? 0;
+      t.sendLocal = this.localFor.get(peer.address) ?? 0;
+    }
+    const len = t.headerBytes + frame.length;
+    if (!this.tx.fits(len)) this.flush();
+    const off = this.tx.reserve(t.sendPeerU32, len, t.sendLocal, peer.port);
+    if (off < 0) {
+      this.stats.txFailed++;
+      return;
+    }
+    t.writeDatagram(frame, this.tx.data, off);
+    this.stats.tx++;
+    this.queueFlush();
+  }
+
+  /** One recvmmsg batch from the native socket. */
+  private receiveBatch(b: RxBatch): void {
+    const now = this.ctx.clock.now();
+    for (let i = 0; i < b.count; i++) {
+      const src = b.source(i);
+      let address = this.addrText.get(src);
+      if (address === undefined) {
+        if (this.addrText.size >= 4096) this.addrText.clear();
+        address = formatIpv4(src);
+        this.addrText.set(src, address);
+      }
+      const off = b.offset(i);
+      const bytes = b.data.subarray(off, off + b.length(i));
+      if (bytes.length >= 2 && (bytes[0]! & 0x80) !== 0) {
+        // Control: remember which of our addresses this peer talks to, for the answers.
+        const local = b.local(i);
+        if (this.localFor.get(address) !== local) {
+          if (this.localFor.size >= 65536) this.localFor.clear();
+          this.localFor.set(address, local);
+        }
+      }
+      this.receiveOne(bytes, address, b.port(i), now);
+    }
+    this.flush();
+    this.ctx.tun.flush();
+  }
+
+  private onIcmp(e: UdpIcmpErrorEvent): void {
+    this.stats.icmpErrors++;
+    if (e.kind === 'frag-needed' && e.mtu !== undefined) this.pathMtu(e.dst, e.mtu, `ICMP fragmentation needed from ${e.offender ?? 'a router'}`);
+    else this.log.debug('icmp', `ICMP ${e.kind} (type ${e.icmpType} code ${e.icmpCode}) for UDP to ${e.dst}:${e.dstPort} from ${e.offender ?? '?'}: noted, tunnels kept`);
+  }
+
+  private onSendError(e: UdpSendErrorEvent): void {
+    if (e.errno === 'EMSGSIZE' && e.mtu !== undefined) this.pathMtu(e.dst, e.mtu, 'EMSGSIZE on send');
+    else this.log.debug('udp-send', `L2TP send to ${e.dst} failed: ${e.errno} (packet dropped, tunnel kept)`);
+  }
+
+  /** The path toward `peerAddress` has MTU `mtu`: every session to that address lowers its MTU (the call is kept). */
+  private pathMtu(peerAddress: string, mtu: number, source: string): void {
+    for (const s of this.sessions.values()) if (s.peerAddress === peerAddress && !s.closed) s.link.onPathMtu(mtu, source);
   }
 
   /** Tunnels on this port. */
@@ -232,12 +410,16 @@ export class L2tpPort {
 
   /** One received datagram. */
   receive(bytes: Uint8Array, fromAddress: string, fromPort: number): void {
-    const now = this.ctx.clock.now();
-    this.stats.rx++;
     const address = fromAddress.startsWith('::ffff:') ? fromAddress.slice(7) : fromAddress;
+    this.receiveOne(bytes, address, fromPort, this.ctx.clock.now());
+    this.flush();
+    this.ctx.tun.flush();
+  }
+
+  private receiveOne(bytes: Uint8Array, address: string, fromPort: number, now: Millis): void {
+    this.stats.rx++;
     if (bytes.length >= 2 && (bytes[0]! & 0x80) === 0) this.receiveData(bytes, address, now);
     else if (!this.sccrqRefused(bytes, address, now)) this.apply(this.endpoint.receive({ address, port: fromPort }, bytes, now), now);
-    this.ctx.tun.flush();
   }
 
   /**
@@ -318,12 +500,13 @@ export class L2tpPort {
   /** Sends a finished data message for tunnel `tunnelId` to its current peer. */
   sendData(tunnelId: number, datagram: Uint8Array): void {
     const peer = this.endpoint.peerOf(tunnelId);
-    if (!peer || !this.socket) {
+    if (!peer || (!this.socket && !this.udp)) {
       this.stats.txFailed++;
       return;
     }
     this.stats.tx++;
-    this.socket.send(datagram, peer.port, peer.address);
+    if (this.udp) this.queueDatagram(datagram, peer);
+    else this.socket!.send(datagram, peer.port, peer.address);
   }
 
   /** LAC: opens a tunnel toward `peer`. */
@@ -364,7 +547,11 @@ export class L2tpPort {
   apply(outs: L2tpEndpointOutput[], now: Millis): void {
     for (const o of outs) {
       if (o.kind === 'send') {
-        if (this.socket && !this.closedSocket) {
+        if (this.closedSocket) continue;
+        if (this.udp) {
+          this.stats.tx++;
+          this.queueDatagram(o.bytes, o.to);
+        } else if (this.socket) {
           this.stats.tx++;
           this.socket.send(o.bytes, o.to.port, o.to.address);
         }
