@@ -1,0 +1,105 @@
+/**
+ * L2TP through a router whose link toward the client has MTU 1400: the
+ * server's full-size L2TP datagrams (DF set by the addon's UDP socket) draw
+ * an ICMP fragmentation-needed from the router; the server lowers the link
+ * MTU and MSS clamp (event=pmtu, once), keeps the call, and answers oversize
+ * inner DF packets with ICMP fragmentation-needed into its TUN. The client
+ * learns the same from EMSGSIZE or the ICMP toward the server. Pings at the
+ * tunnel MTU pass, one byte more is refused with the MTU, TCP moves each way.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
+import { nativeUdpAvailable } from '../../src/io/udp-socket.js';
+import { Proc, tcpTransfer, writeServerConfig } from './harness.js';
+
+const skip = netnsSkipReason() ?? (nativeUdpAvailable() ? undefined : 'the native addon has no UDP socket (npm rebuild)');
+
+/** `ping -M do -s size` from `ns`; the exit status and output (never throws). */
+function ping(ns: string, dst: string, size: number, count = 2): { ok: boolean; out: string } {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'ping', '-M', 'do', '-s', String(size), '-c', String(count), '-i', '0.2', '-W', '2', dst], { encoding: 'utf8', timeout: 20_000 });
+  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
+}
+
+function count(re: RegExp, text: string): number {
+  return text.match(new RegExp(re.source, 'g'))?.length ?? 0;
+}
+
+test('l2tp pmtu: router link at MTU 1400 → ICMP frag-needed to the server; call kept, event=pmtu logged once, ping at the tunnel MTU and 10 MB TCP each way', { skip, timeout: 180_000 }, async (t) => {
+  const lab = new NetnsLab();
+  const cfg = writeServerConfig({
+    listen: '10.206.2.1',
+    local: '192.168.81.1',
+    ranges: ['192.168.81.10-192.168.81.20'],
+    users: [['pmtu', 'pw-pmtu']],
+    extra: { listen: { pptp: { enabled: false }, l2tp: { addresses: ['10.206.2.1'] } }, ppp: { mppe: { l2tpMode: 'allow' } } },
+  });
+  const procs: Proc[] = [];
+  try {
+    const s = lab.ns();
+    const r = lab.ns();
+    const c = lab.ns();
+    lab.link(c, 'veth-c', '10.206.1.2/24', r, 'veth-rc', '10.206.1.1/24', { a: 1400, b: 1400 });
+    lab.link(r, 'veth-rs', '10.206.2.2/24', s, 'veth-s', '10.206.2.1/24');
+    lab.exec(r, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
+    lab.ip(c, 'route', 'add', 'default', 'via', '10.206.1.1');
+    lab.ip(s, 'route', 'add', 'default', 'via', '10.206.2.2');
+    run('ip', ['netns', 'exec', c, 'ping', '-c', '1', '-W', '2', '10.206.2.1'], 10_000);
+
+    const server = new Proc(s, ['serve', '--config', cfg.config]);
+    procs.push(server);
+    await server.waitFor(/serving on l2tp 10\.206\.2\.1:1701/);
+    const client = new Proc(c, ['connect', 'l2tp://pmtu@10.206.2.1', '--tun', 'tpl0'], { TUNPPP_PASSWORD: 'pw-pmtu' });
+    procs.push(client);
+    const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\) on (\S+), MTU (\d+)/);
+    const [clientIp, serverIp, , mtuText] = [m[1]!, m[2]!, m[3]!, m[4]!];
+    const mtu0 = Number(mtuText);
+    t.diagnostic(`link MTU at setup: ${mtu0}`);
+
+    // a full-size packet from the server: its L2TP datagram no longer fits the router's link
+    ping(s, clientIp, mtu0 - 28, 3);
+    const ev = await server.waitFor(/path MTU to 10\.206\.1\.2 is (\d+) \(([^)]*)\); link MTU lowered from (\d+) to (\d+), TCP MSS clamped to (\d+); call kept/, 10_000);
+    const [pathMtu, mtu1] = [Number(ev[1]), Number(ev[4])];
+    t.diagnostic(`server: ${ev[0]}`);
+    assert.equal(pathMtu, 1400);
+    assert.ok(mtu1 < mtu0 && mtu1 >= 1400 - 60, `lowered to ${mtu1}`);
+
+    for (const size of [56, 1000, 1300, mtu1 - 28]) {
+      const okDown = ping(s, clientIp, size);
+      assert.ok(okDown.ok, okDown.out);
+    }
+    const tooBig = ping(s, clientIp, mtu1 - 27);
+    assert.ok(!tooBig.ok);
+    assert.match(tooBig.out, new RegExp(`mtu ?= ?${mtu1}`), tooBig.out);
+    // the client learns it too (EMSGSIZE on its own 1400-byte link)
+    ping(c, serverIp, mtu0 - 28, 2);
+    const cev = await client.waitFor(/path MTU to 10\.206\.2\.1 is 1400 \(([^)]*)\); link MTU lowered from \d+ to (\d+)/, 10_000);
+    t.diagnostic(`client: ${cev[0]}`);
+    for (const size of [56, 1000, Number(cev[2]) - 28]) {
+      const okUp = ping(c, serverIp, size);
+      assert.ok(okUp.ok, okUp.out);
+    }
+
+    const MB10 = 10 * 1024 * 1024;
+    const up = await tcpTransfer(s, c, serverIp, 5111, MB10, 90_000);
+    assert.equal(up.received, MB10);
+    const down = await tcpTransfer(c, s, clientIp, 5112, MB10, 90_000);
+    assert.equal(down.received, MB10);
+    t.diagnostic(`10 MB client→server in ${up.ms} ms, server→client in ${down.ms} ms`);
+
+    assert.equal(count(/event=pmtu/, server.err), 1, 'the PMTU event is logged once');
+    assert.equal(count(/link down/, server.err), 0);
+    assert.equal(count(/Call established/, server.err), 1);
+    assert.equal(client.exitCode, undefined, 'the client is still connected');
+    assert.equal(await client.stop('SIGINT'), 0);
+    await server.waitFor(/link down: .*Connect time/);
+  } catch (err) {
+    for (const p of procs) (err as Error).message += `\n--- ${p.child.spawnargs.slice(5).join(' ')}\n${p.out.slice(-4000)}\n${p.err.slice(-8000)}`;
+    throw err;
+  } finally {
+    for (const p of procs) await p.stop('SIGTERM');
+    lab.cleanup();
+    cfg.cleanup();
+  }
+});
