@@ -12,6 +12,11 @@
  *   default 10 × 100, all started with the first batch);
  * - server RSS per idle session (RSS delta / sessions), for both.
  *
+ * Each throughput row also gives the CPU time (user + system) both tunnel
+ * processes spent per GB delivered, and the server's share with the Gbit/s
+ * one core would carry at that cost: on shared cores Gbit/s moves by ±40 %
+ * between runs, CPU per GB by far less. Kernel softirq work is not in it.
+ *
  * Needs root; installs iperf3 and openvpn with apt-get when missing.
  * TUNPPP_BENCH_SECONDS sets the iperf3 duration (default 5);
  * TUNPPP_BENCH_SESSIONS the load size (default 1000); TUNPPP_BENCH_PARTS=throughput
@@ -75,6 +80,34 @@ async function waitText(get: () => string, re: RegExp, what: string, timeoutMs =
   }
 }
 
+/** Bytes the last `iperf` run delivered (for CPU per gigabyte). */
+let lastIperfBytes = 0;
+
+/** CPU time (user + system) of process `pid` so far, in ms (Linux: 100 clock ticks a second). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * An iperf3 run's cost to the tunnel's own processes: CPU ms of `pids`
+ * (both tunnel ends) per GB delivered. Unlike Gbit/s on shared cores, this
+ * barely moves with other load, so it compares implementations fairly.
+ */
+async function iperfWithCpu(pids: (number | undefined)[], serverNs: string, clientNs: string, addr: string, reverse = false): Promise<{ gbps: number; cpuMsPerGB: number; perPid: number[] }> {
+  const before = pids.map(cpuMs);
+  const gbps = await iperf(serverNs, clientNs, addr, reverse);
+  const gb = lastIperfBytes / 1e9;
+  const perPid = pids.map((p, i) => (cpuMs(p) - before[i]!) / gb);
+  return { gbps, cpuMsPerGB: perPid.reduce((a, v) => a + v, 0), perPid };
+}
+
 /** One iperf3 TCP run from `clientNs` to `addr` in `serverNs`; Gbit/s received. */
 async function iperf(serverNs: string, clientNs: string, addr: string, reverse = false): Promise<number> {
   const port = String(5300 + Math.floor(Math.random() * 500));
@@ -82,9 +115,10 @@ async function iperf(serverNs: string, clientNs: string, addr: string, reverse =
   try {
     await waitText(srv.out, /Server listening/, 'iperf3 -s', 10_000);
     const r = spawnSync('ip', ['netns', 'exec', clientNs, 'iperf3', '-c', addr, '-p', port, '-t', String(SECONDS), '-J', ...(reverse ? ['-R'] : [])], { encoding: 'utf8', timeout: (SECONDS + 30) * 1000 });
-    const j = JSON.parse(r.stdout || '{}') as { end?: { sum_received?: { bits_per_second?: number } }; error?: string };
+    const j = JSON.parse(r.stdout || '{}') as { end?: { sum_received?: { bits_per_second?: number; bytes?: number } }; error?: string };
     const bps = j.end?.sum_received?.bits_per_second;
     if (!bps) throw new Error(`iperf3 to ${addr}: ${j.error ?? r.stderr ?? 'no result'}`);
+    lastIperfBytes = j.end?.sum_received?.bytes ?? (bps / 8) * SECONDS;
     return bps / 1e9;
   } finally {
     srv.child.kill('SIGKILL');
@@ -105,7 +139,7 @@ function rssKiB(pid: number): number {
 }
 
 /** tunppp serve + tunppp connect with the MPPE `mode`; throughput both ways. */
-async function tunpppRun(s: string, c: string, mode: 'require' | 'refuse', profile: boolean, proto: 'pptp' | 'l2tp' = 'pptp'): Promise<{ up: number; down: number; profile?: string }> {
+async function tunpppRun(s: string, c: string, mode: 'require' | 'refuse', profile: boolean, proto: 'pptp' | 'l2tp' = 'pptp'): Promise<{ up: number; down: number; cpuUp: number; cpuDown: number; serverCpuUp: number; serverCpuDown: number; profile?: string }> {
   const extra: Record<string, unknown> =
     proto === 'pptp'
       ? { ppp: { mppe: { mode } } }
@@ -120,8 +154,11 @@ async function tunpppRun(s: string, c: string, mode: 'require' | 'refuse', profi
     client = new Proc(c, ['connect', `${proto}://bench@${SERVER}`, '--tun', 'tpb0', '--mppe', mode], { TUNPPP_PASSWORD: 'pw-bench' });
     const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\)/);
     const before = profDir ? new Set(readdirSync(profDir)) : undefined;
-    const up = await iperf(s, c, m[2]!);
-    const down = await iperf(s, c, m[2]!, true);
+    const pids = [server.child.pid, client.child.pid];
+    const { gbps: up, cpuMsPerGB: cpuUp, perPid: pu } = await iperfWithCpu(pids, s, c, m[2]!);
+    const { gbps: down, cpuMsPerGB: cpuDown, perPid: pd } = await iperfWithCpu(pids, s, c, m[2]!, true);
+    const serverCpuUp = pu[0]!;
+    const serverCpuDown = pd[0]!;
     await client.stop('SIGINT');
     await server.stop('SIGINT');
     let summary: string | undefined;
@@ -129,7 +166,7 @@ async function tunpppRun(s: string, c: string, mode: 'require' | 'refuse', profi
       const f = readdirSync(profDir).find((n) => n.endsWith('.cpuprofile') && !before.has(n));
       if (f) summary = profileMarkdown(summariseCpuProfile(join(profDir, f), 25));
     }
-    return { up, down, ...(summary ? { profile: summary } : {}) };
+    return { up, down, cpuUp, cpuDown, serverCpuUp, serverCpuDown, ...(summary ? { profile: summary } : {}) };
   } finally {
     await client?.stop('SIGTERM');
     await server.stop('SIGTERM');
@@ -138,7 +175,7 @@ async function tunpppRun(s: string, c: string, mode: 'require' | 'refuse', profi
 }
 
 /** An OpenVPN static-key point-to-point tunnel over UDP; throughput client → server. */
-async function openvpnRun(s: string, c: string, dir: string, cipher: 'AES-128-CBC' | 'none'): Promise<number> {
+async function openvpnRun(s: string, c: string, dir: string, cipher: 'AES-128-CBC' | 'none'): Promise<{ gbps: number; cpuMsPerGB: number }> {
   const key = join(dir, 'static.key');
   spawnSync('openvpn', ['--genkey', 'secret', key], { timeout: 10_000 });
   const crypto = cipher === 'none' ? ['--cipher', 'none', '--auth', 'none'] : ['--cipher', 'AES-128-CBC', '--auth', 'SHA1'];
@@ -149,7 +186,7 @@ async function openvpnRun(s: string, c: string, dir: string, cipher: 'AES-128-CB
     await waitText(srv.out, /Initialization Sequence Completed/, 'openvpn server');
     await waitText(cli.out, /Initialization Sequence Completed/, 'openvpn client');
     await sleep(500);
-    return await iperf(s, c, '10.207.0.1');
+    return await iperfWithCpu([srv.child.pid, cli.child.pid], s, c, '10.207.0.1');
   } finally {
     srv.child.kill('SIGTERM');
     cli.child.kill('SIGTERM');
@@ -288,19 +325,22 @@ async function run(): Promise<BenchRow[]> {
       const rawR = await iperf(s, c, SERVER, true);
       rows.push({ bench: 'tunnel', metric: 'TCP no tunnel (veth)', value: raw, unit: 'Gbit/s', note: `reverse ${rawR.toFixed(2)} Gbit/s; baseline` });
       const ratio = (g: number): string => `${((100 * g) / raw).toFixed(1)} % of no tunnel`;
+      const cpu = (ms: number): string => `${ms.toFixed(0)} ms CPU/GB`;
+      /** The server's own CPU per GB, and the Gbit/s one core would carry at that cost. */
+      const srv = (ms: number): string => `server ${ms.toFixed(0)} ms/GB (one core: ${(8000 / ms).toFixed(2)} Gbit/s)`;
       const mppe = await tunpppRun(s, c, 'require', true);
-      rows.push({ bench: 'tunnel', metric: 'TCP tunppp PPTP MPPE-128', value: mppe.up, unit: 'Gbit/s', goal: '>= 1', note: `${ratio(mppe.up)}; server→client ${mppe.down.toFixed(3)} Gbit/s` });
+      rows.push({ bench: 'tunnel', metric: 'TCP tunppp PPTP MPPE-128', value: mppe.up, unit: 'Gbit/s', goal: '>= 1', note: `${ratio(mppe.up)}; ${cpu(mppe.cpuUp)}, ${srv(mppe.serverCpuUp)}; server→client ${mppe.down.toFixed(3)} Gbit/s, ${cpu(mppe.cpuDown)}, ${srv(mppe.serverCpuDown)}` });
       const clear = await tunpppRun(s, c, 'refuse', false);
-      rows.push({ bench: 'tunnel', metric: 'TCP tunppp PPTP no MPPE', value: clear.up, unit: 'Gbit/s', note: `${ratio(clear.up)}; server→client ${clear.down.toFixed(3)} Gbit/s` });
+      rows.push({ bench: 'tunnel', metric: 'TCP tunppp PPTP no MPPE', value: clear.up, unit: 'Gbit/s', note: `${ratio(clear.up)}; ${cpu(clear.cpuUp)}, ${srv(clear.serverCpuUp)}; server→client ${clear.down.toFixed(3)} Gbit/s, ${cpu(clear.cpuDown)}, ${srv(clear.serverCpuDown)}` });
       const l2tpMppe = await tunpppRun(s, c, 'require', false, 'l2tp');
-      rows.push({ bench: 'tunnel', metric: 'TCP tunppp L2TP MPPE-128', value: l2tpMppe.up, unit: 'Gbit/s', note: `${ratio(l2tpMppe.up)}; server→client ${l2tpMppe.down.toFixed(3)} Gbit/s` });
+      rows.push({ bench: 'tunnel', metric: 'TCP tunppp L2TP MPPE-128', value: l2tpMppe.up, unit: 'Gbit/s', note: `${ratio(l2tpMppe.up)}; ${cpu(l2tpMppe.cpuUp)}, ${srv(l2tpMppe.serverCpuUp)}; server→client ${l2tpMppe.down.toFixed(3)} Gbit/s, ${cpu(l2tpMppe.cpuDown)}, ${srv(l2tpMppe.serverCpuDown)}` });
       const l2tpClear = await tunpppRun(s, c, 'refuse', false, 'l2tp');
-      rows.push({ bench: 'tunnel', metric: 'TCP tunppp L2TP no MPPE', value: l2tpClear.up, unit: 'Gbit/s', note: `${ratio(l2tpClear.up)}; server→client ${l2tpClear.down.toFixed(3)} Gbit/s` });
+      rows.push({ bench: 'tunnel', metric: 'TCP tunppp L2TP no MPPE', value: l2tpClear.up, unit: 'Gbit/s', note: `${ratio(l2tpClear.up)}; ${cpu(l2tpClear.cpuUp)}, ${srv(l2tpClear.serverCpuUp)}; server→client ${l2tpClear.down.toFixed(3)} Gbit/s, ${cpu(l2tpClear.cpuDown)}, ${srv(l2tpClear.serverCpuDown)}` });
       if (haveOvpn) {
         const aes = await openvpnRun(s, c, dir, 'AES-128-CBC');
-        rows.push({ bench: 'tunnel', metric: 'TCP OpenVPN static AES-128-CBC/SHA1', value: aes, unit: 'Gbit/s', note: `${ratio(aes)}; tunppp MPPE-128 is ${(mppe.up / aes).toFixed(2)}x` });
+        rows.push({ bench: 'tunnel', metric: 'TCP OpenVPN static AES-128-CBC/SHA1', value: aes.gbps, unit: 'Gbit/s', note: `${ratio(aes.gbps)}; ${cpu(aes.cpuMsPerGB)}; tunppp MPPE-128 is ${(mppe.up / aes.gbps).toFixed(2)}x, CPU/GB ${(mppe.cpuUp / aes.cpuMsPerGB).toFixed(2)}x` });
         const none = await openvpnRun(s, c, dir, 'none');
-        rows.push({ bench: 'tunnel', metric: 'TCP OpenVPN static no cipher', value: none, unit: 'Gbit/s', note: `${ratio(none)}; tunppp no MPPE is ${(clear.up / none).toFixed(2)}x` });
+        rows.push({ bench: 'tunnel', metric: 'TCP OpenVPN static no cipher', value: none.gbps, unit: 'Gbit/s', note: `${ratio(none.gbps)}; ${cpu(none.cpuMsPerGB)}; tunppp no MPPE is ${(clear.up / none.gbps).toFixed(2)}x, CPU/GB ${(clear.cpuUp / none.cpuMsPerGB).toFixed(2)}x` });
       } else rows.push({ bench: 'tunnel', metric: 'OpenVPN', value: 'skipped', unit: '', note: 'openvpn not installable' });
       if (mppe.profile) {
         const f = join(PROFILE_DIR!, 'summary.md');
