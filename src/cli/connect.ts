@@ -36,6 +36,8 @@ Options:
   --route CIDR           route CIDR through the tunnel (repeatable)
   --mtu N                cap the link MTU
   --mppe MODE            require, allow or refuse (default: require for pptp, allow for l2tp)
+  --mppe-stateful        accept stateful MPPE when the server asks for it (pppd's mppe-stateful)
+  --ipv6                 also negotiate IPV6CP: link-local addresses on the TUN, IPv6 through the link
   --l2tp-secret-file F   L2TP tunnel secret (first line of F), when the server demands one
   --local-port N         L2TP: our UDP port (default 1701, ephemeral if taken)
   --allow-pap            also accept PAP (the password then crosses in clear)
@@ -104,6 +106,8 @@ export const connectCommand: Subcommand = {
         route: { type: 'string', multiple: true },
         mtu: { type: 'string' },
         mppe: { type: 'string' },
+        'mppe-stateful': { type: 'boolean' },
+        ipv6: { type: 'boolean' },
         'allow-pap': { type: 'boolean' },
         tun: { type: 'string' },
         'l2tp-secret-file': { type: 'string' },
@@ -164,6 +168,8 @@ export const connectCommand: Subcommand = {
       username: target.user,
       password,
       mppe: mppe as 'require' | 'allow' | 'refuse',
+      mppeStateful: values['mppe-stateful'] ?? false,
+      ipv6: values.ipv6 ?? false,
       accept,
       defaultRoute: values['default-route'] ?? false,
       routes: values.route ?? [],

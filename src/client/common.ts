@@ -23,6 +23,7 @@ import { Scheduler } from '../server/scheduler.js';
 import { newServerStats } from '../server/stats.js';
 import { TunSide } from '../server/tun-side.js';
 import { addRoutes, type RouteHandle } from './routes.js';
+import { linkLocalAddresser } from '../io/ip6-address.js';
 import { nativeMppePrimitives } from '../io/native-crypto.js';
 
 /** Options every client protocol takes. */
@@ -82,6 +83,20 @@ export async function resolveServer(host: string): Promise<string> {
   }
 }
 
+/**
+ * Waits for `p`, `ms` at most. The timer is cleared when `p` settles first: a
+ * pending one holds the process open, and `tunppp connect` would linger that
+ * long after Ctrl-C.
+ */
+export async function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The process context of a client: one link, everything from the TUN goes to it. */
 export interface ClientRuntime {
   ctx: ServerContext;
@@ -99,6 +114,7 @@ export function clientRuntime(opts: { log: Logger; clock?: Clock; rng?: Rng }, f
   const scheduler = new Scheduler(clock);
   const rt: ClientRuntime = { ctx: undefined as unknown as ServerContext, scheduler, tunSide: undefined as unknown as TunSide, link: undefined };
   rt.tunSide = new TunSide({ ownerOf: () => rt.link }, clock, flush);
+  rt.tunSide.onLinkLocal = linkLocalAddresser(opts.log);
   rt.ctx = {
     config,
     secrets: [],

@@ -15,7 +15,7 @@ import { STOPCCN_RESULT } from '../l2tp/constants.js';
 import type { Tun } from '../io/tun.js';
 import { L2tpPort } from '../server/l2tp-service.js';
 import { PppLink } from '../server/link.js';
-import { bringUpTun, clientRuntime, clientSessionOptions, resolveServer, type ClientInfo, type CommonClientOptions, type RunningClient } from './common.js';
+import { bringUpTun, clientRuntime, clientSessionOptions, resolveServer, waitAtMost, type ClientInfo, type CommonClientOptions, type RunningClient } from './common.js';
 import type { RouteHandle } from './routes.js';
 
 /** What to connect to and how. */
@@ -170,7 +170,7 @@ export async function connectL2tp(opts: L2tpClientOptions): Promise<RunningClien
       if (finished) return;
       endReason ??= reason;
       rt.link?.close(reason, clock.now());
-      await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
+      await waitAtMost(closed, 5000);
       await cleanup(reason);
     },
   };

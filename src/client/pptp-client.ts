@@ -14,7 +14,7 @@ import type { Tun } from '../io/tun.js';
 import { PptpControl, type ControlInput } from '../pptp/control-fsm.js';
 import { GreEndpoint } from '../server/gre-endpoint.js';
 import { PppLink } from '../server/link.js';
-import { bringUpTun, clientRuntime, clientSessionOptions, resolveServer, type ClientInfo, type CommonClientOptions, type RunningClient } from './common.js';
+import { bringUpTun, clientRuntime, clientSessionOptions, resolveServer, waitAtMost, type ClientInfo, type CommonClientOptions, type RunningClient } from './common.js';
 import type { RouteHandle } from './routes.js';
 
 export type { ClientInfo, RunningClient } from './common.js';
@@ -133,7 +133,7 @@ export async function connectPptp(opts: PptpClientOptions): Promise<RunningClien
       if (finished) return;
       rt.link?.close(reason, clock.now());
       endpoint.flush();
-      await Promise.race([closed, new Promise((r) => setTimeout(r, 3000))]);
+      await waitAtMost(closed, 3000);
       await cleanup(reason);
     },
   };

@@ -119,8 +119,15 @@ export class PppLink implements TunRoute {
   private peerDead: string | undefined;
   /** Called once when the link is down and gone (the transport forgets it). */
   onEnded: ((reason: string) => void) | undefined;
-  /** Client role: called on link-up with the addresses. */
+  /**
+   * Client role: called once, when the link is up and IPCP gave the addresses
+   * (IPV6CP may open first and bring the link up without them).
+   */
   onUp: (() => void) | undefined;
+  private upNotified = false;
+  /** Link-local addresses once IPV6CP is up. */
+  localIp6: string | undefined;
+  peerIp6: string | undefined;
   /** An address the auth backend assigned (RADIUS Framed-IP-Address); IPCP offers it instead of a pool address. */
   framedAddress: string | undefined;
 
@@ -385,6 +392,13 @@ export class PppLink implements TunRoute {
           this.ctx.addresses.claim(e.peerAddress, this);
         }
         this.log.info('ipcp-up', `local  IP address ${e.localAddress}, remote IP address ${e.peerAddress}`, { local: e.localAddress, remote: e.peerAddress, user: this.username });
+        this.notifyUp();
+        break;
+      case 'ipv6-up':
+        this.localIp6 = e.localAddress;
+        this.peerIp6 = e.peerAddress;
+        this.ctx.tun.claimLinkLocal(e.localAddress, e.peerIdentifier, this);
+        this.log.info('ipv6cp-up', `local  LL address ${e.localAddress}, remote LL address ${e.peerAddress}`, { local: e.localAddress, remote: e.peerAddress, user: this.username });
         break;
       case 'mppe-up':
         this.mppe = `${e.strength}-bit ${e.stateless ? 'stateless' : 'stateful'}`;
@@ -400,7 +414,7 @@ export class PppLink implements TunRoute {
         this.updateMtu();
         this.ctx.stats.linksUp++;
         this.log.info('link-up', `link up: user ${this.username ?? '(none)'}, local ${this.localIp ?? '-'}, remote ${this.peerIp ?? '-'}, MTU ${this.mtu}`, { user: this.username, ip: this.peerIp, mtu: this.mtu });
-        this.onUp?.();
+        this.notifyUp();
         for (const o of this.ctx.observers ?? []) o.linkUp?.(this, now);
         break;
       case 'phase':
@@ -417,6 +431,13 @@ export class PppLink implements TunRoute {
     }
   }
 
+  /** Calls onUp once the link is up with its IPv4 addresses. */
+  private notifyUp(): void {
+    if (this.upNotified || this.state !== 'up' || this.localIp === undefined) return;
+    this.upNotified = true;
+    this.onUp?.();
+  }
+
   private ended(reason: string, now: Millis): void {
     if (this.state === 'down') return;
     this.state = 'down';
@@ -424,6 +445,7 @@ export class PppLink implements TunRoute {
     this.ctx.scheduler.delete(this);
     this.ctx.scheduler.delete(this.setupTimer);
     if (this.peerIp !== undefined) this.ctx.addresses.unclaim(this.peerIp, this);
+    if (this.peerIp6 !== undefined) this.ctx.tun.releaseLinkLocal(this);
     this.ctx.stats.linksEnded++;
     const c = this.session.counters;
     const minutes = ((Date.now() - this.startedAt) / 60000).toFixed(1);

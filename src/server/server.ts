@@ -26,6 +26,7 @@ import { L2tpService } from './l2tp-service.js';
 import { Scheduler } from './scheduler.js';
 import { newServerStats } from './stats.js';
 import { TunSide } from './tun-side.js';
+import { linkLocalAddresser } from '../io/ip6-address.js';
 import { nativeMppePrimitives } from '../io/native-crypto.js';
 
 /** Options beyond the configuration. */
@@ -101,6 +102,7 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
     for (const f of flushers) f();
   };
   const tunSide = new TunSide(addresses, clock, flushAll);
+  tunSide.onLinkLocal = linkLocalAddresser(log);
   tunSide.attach(tun);
   const ctx: ServerContext = {
     config,

@@ -1,0 +1,128 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PppLink, serverSessionOptions, type LinkTransport } from './link.js';
+import { clientRuntime, clientSessionOptions } from '../client/common.js';
+import { seededRng } from '../core/rng.js';
+import { silentLogger } from '../log/logger.js';
+import { PPP_PROTO } from '../ppp/protocols.js';
+import type { TunRoute } from './tun-side.js';
+import { testContext } from '../../test/l2tp/lns-harness.js';
+
+const stops: (() => void)[] = [];
+after(() => {
+  for (const s of stops) s();
+});
+
+/** The PPP protocol of a frame, with or without address/control and protocol-field compression. */
+function protoOf(f: Uint8Array): number {
+  const o = f[0] === 0xff && f[1] === 0x03 ? 2 : 0;
+  return (f[o]! & 1) === 1 ? f[o]! : (f[o]! << 8) | f[o + 1]!;
+}
+
+/**
+ * A client link and a server link back to back, both with IPV6CP, CHAP-MD5
+ * and no MPPE. Frames from the server for which `hold` is true wait until
+ * `release()`: the order in which pppd's IPCP and IPV6CP opened in the interop run.
+ */
+function pair(hold: (proto: number) => boolean) {
+  const server = testContext(
+    { pools: [{ name: 't', local: '10.96.0.1', ranges: ['10.96.0.10-10.96.0.20'] }], listen: { pptp: { enabled: false }, l2tp: { enabled: false } }, ppp: { authProtocols: ['chap'], mppe: { mode: 'refuse' }, ipv6: true } },
+    { users: [['alice', 'pw']], rng: seededRng(1) },
+  );
+  const client = clientRuntime({ log: silentLogger, rng: seededRng(2) });
+  stops.push(() => server.scheduler.stop(), () => client.scheduler.stop());
+  const toClient: Uint8Array[] = [];
+  const toServer: Uint8Array[] = [];
+  const held: Uint8Array[] = [];
+  let released = false;
+  const transport = (q: Uint8Array[]): LinkTransport => ({ proto: 'pptp', peerAddress: '203.0.113.7', sendFrame: (f) => void q.push(f.slice()), close: () => {}, tunnelOptions: () => ({ proto: 'pptp' }) });
+  const s = new PppLink(server, transport(toClient), serverSessionOptions(server, 'pptp'));
+  const c = new PppLink(client.ctx, transport(toServer), clientSessionOptions({ host: 'x', username: 'alice', password: 'pw', accept: ['chap-md5'], ipv6: true, log: silentLogger }, 'refuse', 'pptp'));
+  client.link = c;
+  const pump = (): void => {
+    for (let n = 0; n < 200 && (toClient.length > 0 || toServer.length > 0); n++) {
+      const f = toClient.shift();
+      if (f) {
+        if (!released && hold(protoOf(f))) held.push(f);
+        else c.fromTransport(f, 0);
+      }
+      const g = toServer.shift();
+      if (g) s.fromTransport(g, 0);
+    }
+  };
+  return {
+    s,
+    c,
+    client,
+    start(): void {
+      s.start(0);
+      c.start(0);
+      pump();
+    },
+    release(): void {
+      released = true;
+      for (const f of held.splice(0)) c.fromTransport(f, 0);
+      pump();
+    },
+  };
+}
+
+test('client link, IPV6CP opens before IPCP: link-up → onUp waits for the IPv4 addresses (it opened the TUN with none)', () => {
+  const p = pair((proto) => proto === PPP_PROTO.IPCP);
+  const seen: (string | undefined)[] = [];
+  p.c.onUp = () => void seen.push(p.c.localIp);
+  p.start();
+  assert.equal(p.c.state, 'up', 'IPV6CP alone brings the link up');
+  assert.ok(p.c.peerIp6?.startsWith('fe80::'));
+  assert.deepEqual(seen, [], 'no onUp without IPCP');
+  p.release();
+  assert.deepEqual(seen, ['10.96.0.10'], 'onUp once, with the address');
+});
+
+test('client link, IPCP opens first: onUp once, with the address', () => {
+  const p = pair(() => false);
+  const seen: (string | undefined)[] = [];
+  p.c.onUp = () => void seen.push(p.c.localIp);
+  p.start();
+  assert.deepEqual(seen, ['10.96.0.10']);
+});
+
+test('Network, IPV6CP up: fe80::<peer identifier> from the TUN → that link, other identifiers and global addresses → no route; our address on the device while claimed', () => {
+  const p = pair(() => false);
+  const ops: string[] = [];
+  p.client.tunSide.onLinkLocal = (op, address, dev) => void ops.push(`${op} ${address} ${dev}`);
+  p.start();
+  const routed: Uint8Array[] = [];
+  const tun = { name: 'tun-test', write: () => 0, onPackets: () => {} };
+  p.client.tunSide.attach(tun);
+  assert.deepEqual(ops, [`add ${p.c.localIp6} tun-test`], 'the address claimed before the TUN existed is added on attach');
+  // The link's own claim routes to the link; a spy owner takes it over to observe the routing.
+  const peerId = p.c.peerIp6!.replace(/^fe80::/, '').split(':').map((h) => h.padStart(4, '0')).join('');
+  p.client.tunSide.releaseLinkLocal(p.c);
+  assert.equal(ops.at(-1), `del ${p.c.localIp6} tun-test`, 'the link gone: its address comes off');
+  const spy: TunRoute = { fromTun: (pkt) => void routed.push(pkt.slice()) };
+  p.client.tunSide.claimLinkLocal(p.c.localIp6!, peerId, spy);
+  assert.equal(ops.at(-1), `add ${p.c.localIp6} tun-test`);
+  const v6 = (dst: number[]): Uint8Array => {
+    const b = new Uint8Array(48);
+    b[0] = 0x60;
+    b[5] = 8;
+    b[6] = 59;
+    b.set(dst, 24);
+    return b;
+  };
+  const idBytes = peerId.match(/../g)!.map((h) => parseInt(h, 16));
+  const batch = (pkts: Uint8Array[]) => {
+    const data = new Uint8Array(pkts.length * 64);
+    pkts.forEach((q, i) => data.set(q, i * 64));
+    return { count: pkts.length, data, offset: (i: number) => i * 64, length: (i: number) => pkts[i]!.length };
+  };
+  const before = p.client.tunSide.stats.noRoute;
+  p.client.tunSide.onBatch(batch([v6([0xfe, 0x80, 0, 0, 0, 0, 0, 0, ...idBytes]), v6([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]), v6([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, ...idBytes])]) as never);
+  assert.equal(routed.length, 1, 'only the packet for fe80::<peer identifier>');
+  assert.equal(p.client.tunSide.stats.noRoute - before, 2, 'another identifier and a global address have no route');
+  p.client.tunSide.releaseLinkLocal(spy);
+  assert.equal(ops.at(-1), `del ${p.c.localIp6} tun-test`);
+  p.client.tunSide.onBatch(batch([v6([0xfe, 0x80, 0, 0, 0, 0, 0, 0, ...idBytes])]) as never);
+  assert.equal(routed.length, 1, 'released: no longer routed');
+});
