@@ -273,7 +273,9 @@ export function openDataPlaneTun(opts: Omit<TunOptions, 'offloads' | 'vnetHdr' |
   try {
     return openTun({ ...opts, offloads: { csum: true, tso4: true } });
   } catch (err) {
-    if (!/TUNSETOFFLOAD|TUNSETIFF/.test((err as Error).message)) throw err;
+    // A kernel without the offload or vnet-header flags refuses one of these two ioctls; anything else is real.
+    const syscall = (err as { syscall?: string }).syscall;
+    if (syscall !== 'ioctl(TUNSETOFFLOAD)' && syscall !== 'ioctl(TUNSETIFF)') throw err;
     return openTun(opts);
   }
 }

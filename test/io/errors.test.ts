@@ -15,7 +15,7 @@ import { IoError, LocalUsageError } from '../../src/core/errors.js';
 import { NativeAddonError, NetnsError, RawSocketError, TunConfigError, TunOpenError } from '../../src/io/errors.js';
 import { openGreSocket } from '../../src/io/gre-socket.js';
 import { loadNativeFrom, setNativeForTesting, type NativeBinding, type NativeHandle } from '../../src/io/native.js';
-import { openTun } from '../../src/io/tun.js';
+import { openDataPlaneTun, openTun } from '../../src/io/tun.js';
 import { netnsSkipReason, withLab } from './netns.js';
 
 function sysError(code: string, syscall: string, message: string): Error {
@@ -219,4 +219,26 @@ test('real: as an unprivileged user → RAW_SOCKET EPERM and TUN_OPEN EACCES/EPE
   assert.ok(['EACCES', 'EPERM'].includes(out.tun[1]), out.tun[1]);
   assert.match(out.tun[2], /CAP_NET_ADMIN/);
   if (out.tun[1] === 'EACCES') assert.match(out.tun[2], /chmod 0666 \/dev\/net\/tun/);
+});
+
+test('data-plane TUN: the kernel refuses TUNSETOFFLOAD (EINVAL) → opened again without offloads; other failures stand', () => {
+  const opens: { vnetHdr?: boolean; offloads?: number }[] = [];
+  const fake = fakeNative({
+    tunOpen: (o) => {
+      opens.push({ vnetHdr: o.vnetHdr, offloads: o.offloads });
+      if (o.vnetHdr) throw sysError('EINVAL', 'ioctl(TUNSETOFFLOAD)', 'ioctl(TUNSETOFFLOAD): Invalid argument');
+      return { name: 'tunx0' };
+    },
+  });
+  const tun = withFake(fake, () => openDataPlaneTun({ name: 'tunx0', up: false }));
+  assert.equal(tun.vnetHdr, false);
+  assert.deepEqual(opens.map((o) => o.vnetHdr), [true, false]);
+  assert.equal(opens[0]!.offloads, 0x01 | 0x02, 'TUN_F_CSUM | TUN_F_TSO4 asked first');
+  const perm = fakeNative({ tunOpen: () => { throw sysError('EPERM', 'ioctl(TUNSETIFF)', 'ioctl(TUNSETIFF): Operation not permitted'); } });
+  let calls = 0;
+  const counting = { ...perm, tunOpen: (...a: Parameters<NativeBinding['tunOpen']>) => { calls++; return perm.tunOpen(...a); } };
+  withFake(counting, () => assert.throws(() => openDataPlaneTun({ name: 'tunx1', up: false }), TunOpenError));
+  assert.equal(calls, 2, 'TUNSETIFF is retried once without the vnet header, then the error stands');
+  const busy = fakeNative({ tunOpen: () => { throw sysError('EBUSY', 'open', 'open: busy'); } });
+  withFake(busy, () => assert.throws(() => openDataPlaneTun({ name: 'tunx2', up: false }), TunOpenError));
 });
