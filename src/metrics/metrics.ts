@@ -210,6 +210,7 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
       this.inc({ result: 'failed' }, reloads.failed);
     },
   });
+  addRadiusMetrics(src, registers);
   const setup = new Histogram({
     name: 'tunppp_session_setup_seconds',
     help: 'Time from call start to link up (LCP, authentication, IPCP, CCP)',
@@ -247,4 +248,120 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
       return out;
     },
   };
+}
+
+/**
+ * RADIUS: per server and type (auth: Access-Requests; acct: Accounting-Requests)
+ * from the client machines' counters, the response-time histogram fed by the
+ * glue's hook, and the Disconnect-Request listener (RFC 5176).
+ */
+function addRadiusMetrics(src: MetricsSource, registers: Registry[]): void {
+  const clients = () => src.radius?.()?.clients() ?? [];
+  /** One counter per (server, type) from a client view. */
+  const perServer = (name: string, help: string, read: (c: ReturnType<typeof clients>[number], i: number) => number): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: ['server', 'type'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const c of clients()) for (const [i, server] of c.servers.entries()) this.inc({ server, type: c.type }, read(c, i));
+      },
+    });
+  };
+  new Counter({
+    name: 'tunppp_radius_requests_total',
+    help: 'RADIUS requests a server finished, by result (accept, reject, challenge: Access-*; ack: Accounting-Response; timeout: no answer after 1 + retries transmissions, the request moved to the next server or failed)',
+    labelNames: ['server', 'type', 'result'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const c of clients()) {
+        for (const [i, server] of c.servers.entries()) {
+          const k = c.counters[i];
+          if (!k) continue;
+          const type = c.type;
+          if (type === 'auth') {
+            this.inc({ server, type, result: 'accept' }, k.accepts);
+            this.inc({ server, type, result: 'reject' }, k.rejects);
+            this.inc({ server, type, result: 'challenge' }, k.challenges);
+          } else this.inc({ server, type, result: 'ack' }, k.accountingResponses);
+          this.inc({ server, type, result: 'timeout' }, k.timeouts);
+        }
+      }
+    },
+  });
+  perServer('tunppp_radius_sent_total', 'RADIUS requests sent to a server (first transmissions; a failover to it counts here too)', (c, i) => c.counters[i]?.requests ?? 0);
+  perServer('tunppp_radius_retransmissions_total', 'RADIUS requests sent again after timeoutMs (same Identifier and authenticator)', (c, i) => c.counters[i]?.retransmissions ?? 0);
+  perServer('tunppp_radius_failovers_total', 'Times a silent RADIUS server stopped being the first choice', (c, i) => c.counters[i]?.failovers ?? 0);
+  perServer('tunppp_radius_send_errors_total', 'RADIUS datagrams the UDP socket could not send', (c, i) => c.sendErrors[i] ?? 0);
+  new Counter({
+    name: 'tunppp_radius_reply_drops_total',
+    help: 'RADIUS replies dropped, by reason (bad-authenticator: wrong secret or forged; unknown-identifier: late duplicate; unknown-source: not from a configured server)',
+    labelNames: ['server', 'type', 'reason'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const c of clients()) {
+        for (const [i, server] of c.servers.entries()) for (const [reason, v] of Object.entries(c.counters[i]?.drops ?? {})) this.inc({ server, type: c.type, reason }, v ?? 0);
+        if (c.unknownSource > 0) this.inc({ server: 'unknown', type: c.type, reason: 'unknown-source' }, c.unknownSource);
+      }
+    },
+  });
+  new Counter({
+    name: 'tunppp_radius_unanswered_total',
+    help: 'RADIUS requests no server answered (auth: the next backend decides or the login fails; acct: the record is lost)',
+    labelNames: ['type'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const c of clients()) this.inc({ type: c.type }, c.unanswered);
+    },
+  });
+  new Gauge({
+    name: 'tunppp_radius_outstanding',
+    help: 'RADIUS requests in flight or waiting for a free Identifier (acct: the accounting backlog)',
+    labelNames: ['type'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const c of clients()) this.set({ type: c.type }, c.outstanding);
+    },
+  });
+  const rtt = new Histogram({
+    name: 'tunppp_radius_response_seconds',
+    help: 'Time from the first transmission to a RADIUS server until its verified answer (includes retransmission waits)',
+    labelNames: ['server', 'type'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  src.radius?.()?.onResponseTime((type, server, seconds) => rtt.observe({ server, type }, seconds));
+  new Counter({
+    name: 'tunppp_radius_disconnect_requests_total',
+    help: 'RFC 5176 requests on the Disconnect listener by result (ack, nak-not-found, nak-missing-attribute, coa-nak; dropped: unknown-client, malformed, bad-authenticator)',
+    labelNames: ['result'] as const,
+    registers,
+    collect() {
+      this.reset();
+      const d = src.radius?.()?.disconnect;
+      if (!d) return;
+      this.inc({ result: 'ack' }, d.ack);
+      this.inc({ result: 'nak-not-found' }, d.nakNotFound);
+      this.inc({ result: 'nak-missing-attribute' }, d.nakMissingAttribute);
+      this.inc({ result: 'coa-nak' }, d.coaNak);
+      this.inc({ result: 'unknown-client' }, d.unknownClient);
+      this.inc({ result: 'malformed' }, d.malformed);
+      this.inc({ result: 'bad-authenticator' }, d.badAuthenticator);
+    },
+  });
+  new Counter({
+    name: 'tunppp_radius_disconnect_sessions_closed_total',
+    help: 'Sessions closed because a Disconnect-Request named them',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(src.radius?.()?.disconnect.sessionsClosed ?? 0);
+    },
+  });
 }

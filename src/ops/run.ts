@@ -19,6 +19,7 @@ import type { MetricsSource } from '../metrics/source.js';
 import type { ServerStats } from '../server/stats.js';
 import type { GreEndpointStats } from '../server/gre-endpoint.js';
 import type { TunSideStats } from '../server/tun-side.js';
+import type { RadiusStatsView } from '../server/radius-glue.js';
 import { dropPrivileges, lookupAccount } from './drop-privileges.js';
 import type { LogRing } from './log-ring.js';
 import { startMasquerade, type Masquerade } from './masquerade.js';
@@ -28,6 +29,7 @@ import { reloadServer } from './reload.js';
 export interface OpsTarget extends OpsServer {
   ctx: OpsServer['ctx'] & { config: Config; stats: ServerStats; tun: { stats: TunSideStats } };
   pptp: { gre: { stats: GreEndpointStats } } | undefined;
+  radius?: { stats: RadiusStatsView } | undefined;
   reload(next: LoadedConfig): void;
 }
 
@@ -70,6 +72,7 @@ export async function startOps(server: OpsTarget, settings: OpsSettings): Promis
     stats: server.ctx.stats,
     gre: () => server.pptp?.gre.stats,
     tun: () => server.ctx.tun.stats,
+    radius: () => server.radius?.stats,
   };
   const metrics = createServerMetrics(source);
   ring.onRecord((r) => metrics.observe(r));

@@ -171,3 +171,67 @@ test('property: random datagrams from any server never throw and never complete 
     }),
   );
 });
+
+test('counters: retransmissions, failover, a late-server answer and a drop → counted per server; elapsedMs spans retransmissions', () => {
+  const c = client();
+  const first = sends(c.handle(pap, 0))[0]!;
+  c.handle({ type: 'timeout' }, 1000);
+  c.handle({ type: 'timeout' }, 2000);
+  const fo = sends(c.handle({ type: 'timeout' }, 3000))[0]!;
+  c.handle({ type: 'response', server: 0, bytes: answer(first.bytes, RADIUS_CODE.ACCESS_ACCEPT, 'one') }, 3001);
+  c.handle({ type: 'timeout' }, 4000);
+  const out = c.handle({ type: 'response', server: 1, bytes: answer(fo.bytes, RADIUS_CODE.ACCESS_REJECT, 'two') }, 4250);
+  const e = out.find((o) => o.kind === 'event');
+  assert.ok(e?.kind === 'event' && e.event.type === 'response');
+  assert.equal(e.event.elapsedMs, 1250);
+  assert.deepEqual(c.counters[0], { requests: 1, retransmissions: 2, accepts: 0, rejects: 0, challenges: 0, accountingResponses: 0, timeouts: 1, failovers: 1, drops: { 'unknown-identifier': 1 } });
+  assert.deepEqual(c.counters[1], { requests: 1, retransmissions: 1, accepts: 0, rejects: 1, challenges: 0, accountingResponses: 0, timeouts: 0, failovers: 0, drops: {} });
+  assert.equal(c.unanswered, 0);
+});
+
+test('counters: one server never answers → timeouts, failovers and unanswered count once each', () => {
+  const c = client(1);
+  c.handle(pap, 0);
+  for (let t = 1000; t <= 3000; t += 1000) c.handle({ type: 'timeout' }, t);
+  assert.equal(c.outstanding, 0);
+  assert.equal(c.counters[0]!.requests, 1);
+  assert.equal(c.counters[0]!.retransmissions, 2);
+  assert.equal(c.counters[0]!.timeouts, 1);
+  assert.equal(c.unanswered, 1);
+  c.handle({ type: 'response', server: 5, bytes: new Uint8Array(20) }, 3001);
+  assert.equal(c.unknownServerDrops, 1);
+});
+
+test('property: every request ends in exactly one outcome counter (answers, timeouts) or is still outstanding', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.constantFrom('req', 'tick', 'acc', 'rej'), fc.integer({ min: 0, max: 1 })), { maxLength: 60 }), (steps) => {
+      const c = client();
+      const live = new Map<number, { server: number; bytes: Uint8Array }>();
+      let tag = 0;
+      let now = 0;
+      const seen = (out: RadiusClientOutput[], t?: number): void => {
+        for (const o of out) if (o.kind === 'send' && t !== undefined) live.set(t, { server: o.server, bytes: o.bytes });
+      };
+      for (const [kind, pick] of steps) {
+        if (kind === 'req') {
+          tag++;
+          seen(c.handle({ ...pap, tag }, now), tag);
+        } else if (kind === 'tick') {
+          // Failover sends are not tracked: answers to a tag's old bytes are then dropped, which the invariant allows.
+          now += 1000;
+          c.handle({ type: 'timeout' }, now);
+        } else {
+          const entry = [...live.entries()][pick % Math.max(1, live.size)];
+          if (!entry) continue;
+          const [t, v] = entry;
+          const out = c.handle({ type: 'response', server: v.server, bytes: answer(v.bytes, kind === 'acc' ? RADIUS_CODE.ACCESS_ACCEPT : RADIUS_CODE.ACCESS_REJECT, SECRETS[v.server]!) }, now);
+          if (out.some((o) => o.kind === 'event')) live.delete(t);
+        }
+      }
+      const sum = (k: 'requests' | 'accepts' | 'rejects' | 'timeouts'): number => c.counters.reduce((a, x) => a + x[k], 0);
+      // Each request to a server ends as accept, reject or timeout at that server, or is outstanding there.
+      assert.equal(sum('requests'), sum('accepts') + sum('rejects') + sum('timeouts') + c.outstanding);
+      assert.ok(c.unanswered <= sum('timeouts'));
+    }),
+  );
+});

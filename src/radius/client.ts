@@ -21,6 +21,10 @@
  *   Message-Authenticator when present, and required for Access-* replies
  *   when `requireMessageAuthenticator`). Anything else is a `drop`.
  * - Up to 256 requests per server are in flight; more wait in a queue.
+ * - `counters` count per server what happened (first transmissions,
+ *   retransmissions, each kind of answer, timeouts, failovers, drops by
+ *   reason); the response event carries the time since the first
+ *   transmission to the answering server. The metrics read both.
  *
  * Timers are deadlines: call `handle({ type: 'timeout' }, now)` once
  * `now >= nextDeadline()`.
@@ -84,6 +88,8 @@ export type RadiusClientEvent =
       requestAuthenticator: Uint8Array;
       /** The secret of the answering server. */
       secret: Uint8Array | string;
+      /** From the first transmission to this server until this answer (includes retransmission waits). */
+      elapsedMs: Millis;
     }
   /** No server answered: every server got 1 + retries transmissions. */
   | { type: 'timeout'; tag: number }
@@ -107,6 +113,38 @@ export type RadiusClientDropReason =
   /** A datagram from a server index we do not know. */
   | 'unknown-server';
 
+/**
+ * What happened with one server's requests, counted by the machine (the
+ * metrics read these on scrape). Every request sent to the server ends in
+ * exactly one of accepts, rejects, challenges, accountingResponses or
+ * timeouts, or is still in flight, or was cancelled.
+ */
+export interface RadiusServerCounters {
+  /** First transmissions to this server (a failover to it counts here too). */
+  requests: number;
+  /** Retransmissions of the same bytes after `timeoutMs` (RFC 5080 §2.2.1). */
+  retransmissions: number;
+  /** Verified Access-Accepts. */
+  accepts: number;
+  /** Verified Access-Rejects. */
+  rejects: number;
+  /** Verified Access-Challenges. */
+  challenges: number;
+  /** Verified Accounting-Responses. */
+  accountingResponses: number;
+  /** Requests this server never answered after 1 + retries transmissions. */
+  timeouts: number;
+  /** Times this server stopped being the first choice because it did not answer. */
+  failovers: number;
+  /** Datagrams from this server dropped, by reason. */
+  drops: Partial<Record<RadiusClientDropReason, number>>;
+}
+
+/** Zeroed counters. */
+export function newRadiusServerCounters(): RadiusServerCounters {
+  return { requests: 0, retransmissions: 0, accepts: 0, rejects: 0, challenges: 0, accountingResponses: 0, timeouts: 0, failovers: 0, drops: {} };
+}
+
 /** Output of the client machine. */
 export type RadiusClientOutput =
   | { kind: 'send'; server: number; bytes: Uint8Array }
@@ -126,6 +164,8 @@ interface Pending {
   bytes: Uint8Array;
   transmissions: number;
   deadline: Millis;
+  /** When the first transmission to `server` went out. */
+  sentAt: Millis;
 }
 
 interface Queued {
@@ -146,6 +186,12 @@ export class RadiusClient {
   private readonly queue: Queued[] = [];
   /** The server new requests go to first. */
   preferred = 0;
+  /** Per server, in `servers` order. */
+  readonly counters: RadiusServerCounters[];
+  /** Requests that ended with a `timeout` event (no server answered). */
+  unanswered = 0;
+  /** Datagrams from a server index outside `servers`. */
+  unknownServerDrops = 0;
 
   constructor(
     private readonly opts: RadiusClientOptions,
@@ -154,6 +200,7 @@ export class RadiusClient {
     if (opts.servers.length === 0) throw new LocalUsageError('RadiusClient needs at least one server');
     this.ids = opts.servers.map(() => new Map());
     this.nextId = opts.servers.map(() => rng.bytes(1)[0]!);
+    this.counters = opts.servers.map(() => newRadiusServerCounters());
   }
 
   /** Requests outstanding or queued. */
@@ -227,28 +274,36 @@ export class RadiusClient {
       bytes,
       transmissions: 1,
       deadline: now + this.opts.timeoutMs,
+      sentAt: now,
     };
     this.inFlight.set(q.tag, p);
+    this.counters[q.server]!.requests++;
     out.push({ kind: 'send', server: q.server, bytes });
   }
 
   private response(server: number, bytes: Uint8Array, now: Millis, out: RadiusClientOutput[]): void {
     const ids = this.ids[server];
     const serverSpec = this.opts.servers[server];
-    if (ids === undefined || serverSpec === undefined) {
+    const counters = this.counters[server];
+    if (ids === undefined || serverSpec === undefined || counters === undefined) {
+      this.unknownServerDrops++;
       out.push({ kind: 'drop', reason: 'unknown-server', detail: `server ${server}` });
       return;
     }
+    const drop = (reason: RadiusClientDropReason, detail: string): void => {
+      counters.drops[reason] = (counters.drops[reason] ?? 0) + 1;
+      out.push({ kind: 'drop', reason, detail });
+    };
     const r = parseRadiusPacket(bytes);
     if (!r.ok) {
-      out.push({ kind: 'drop', reason: 'malformed', detail: `${r.error.code} at ${r.error.offset}${r.error.field ? ` (${r.error.field})` : ''}` });
+      drop('malformed', `${r.error.code} at ${r.error.offset}${r.error.field ? ` (${r.error.field})` : ''}`);
       return;
     }
     const packet = r.value;
     const tag = ids.get(packet.identifier);
     const p = tag === undefined ? undefined : this.inFlight.get(tag);
     if (p === undefined || p.server !== server) {
-      out.push({ kind: 'drop', reason: 'unknown-identifier', detail: `id ${packet.identifier}` });
+      drop('unknown-identifier', `id ${packet.identifier}`);
       return;
     }
     const isAccess = p.code === RADIUS_CODE.ACCESS_REQUEST;
@@ -256,20 +311,24 @@ export class RadiusClient {
       ? packet.code === RADIUS_CODE.ACCESS_ACCEPT || packet.code === RADIUS_CODE.ACCESS_REJECT || packet.code === RADIUS_CODE.ACCESS_CHALLENGE
       : packet.code === RADIUS_CODE.ACCOUNTING_RESPONSE;
     if (!expected) {
-      out.push({ kind: 'drop', reason: 'unexpected-code', detail: `code ${packet.code} for request code ${p.code}` });
+      drop('unexpected-code', `code ${packet.code} for request code ${p.code}`);
       return;
     }
     const check = verifyResponse(bytes, p.authenticator, serverSpec.secret);
     if (!check.ok) {
-      out.push({ kind: 'drop', reason: check.reason, detail: `id ${packet.identifier}` });
+      drop(check.reason, `id ${packet.identifier}`);
       return;
     }
     if (isAccess && this.opts.requireMessageAuthenticator === true && !check.messageAuthenticator) {
-      out.push({ kind: 'drop', reason: 'missing-message-authenticator', detail: `id ${packet.identifier}` });
+      drop('missing-message-authenticator', `id ${packet.identifier}`);
       return;
     }
+    if (packet.code === RADIUS_CODE.ACCESS_ACCEPT) counters.accepts++;
+    else if (packet.code === RADIUS_CODE.ACCESS_REJECT) counters.rejects++;
+    else if (packet.code === RADIUS_CODE.ACCESS_CHALLENGE) counters.challenges++;
+    else counters.accountingResponses++;
     this.finish(p.tag, now, out);
-    out.push({ kind: 'event', event: { type: 'response', tag: p.tag, server, packet, requestAuthenticator: p.authenticator, secret: serverSpec.secret } });
+    out.push({ kind: 'event', event: { type: 'response', tag: p.tag, server, packet, requestAuthenticator: p.authenticator, secret: serverSpec.secret, elapsedMs: now - p.sentAt } });
   }
 
   /** Forgets an in-flight request and lets a queued one use the freed Identifier. */
@@ -289,20 +348,24 @@ export class RadiusClient {
       if (p.transmissions <= this.opts.retries) {
         p.transmissions++;
         p.deadline = now + this.opts.timeoutMs;
+        this.counters[p.server]!.retransmissions++;
         out.push({ kind: 'send', server: p.server, bytes: p.bytes });
         continue;
       }
       // This server gave no answer: fail over.
       const n = this.opts.servers.length;
       const next = (p.server + 1) % n;
+      this.counters[p.server]!.timeouts++;
       if (this.preferred === p.server && n > 1) {
         this.preferred = next;
+        this.counters[p.server]!.failovers++;
         out.push({ kind: 'event', event: { type: 'server-failed', server: p.server, next } });
       } else if (n === 1) {
         out.push({ kind: 'event', event: { type: 'server-failed', server: p.server, next: p.server } });
       }
       this.finish(p.tag, now, out);
       if (p.tried + 1 >= n) {
+        this.unanswered++;
         out.push({ kind: 'event', event: { type: 'timeout', tag: p.tag } });
         continue;
       }

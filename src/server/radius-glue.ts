@@ -24,7 +24,7 @@ import type { AuthBackend, AuthVerdict, VerifyRequest } from '../ppp/auth/types.
 import { verifyWithSecret } from '../ppp/auth/verify.js';
 import { accountingAttributes, accountingOnOffAttributes, terminateCauseFor, type AcctSession } from '../radius/accounting.js';
 import { accessRequest, authResultFromResponse, type AcceptInfo, type NasInfo } from '../radius/auth.js';
-import { RadiusClient, type RadiusClientInput, type RadiusClientOutput } from '../radius/client.js';
+import { RadiusClient, type RadiusClientInput, type RadiusClientOutput, type RadiusServerCounters } from '../radius/client.js';
 import {
   ATTR,
   ERROR_CAUSE,
@@ -85,6 +85,51 @@ export async function resolveRadiusServers(config: Config): Promise<RadiusEndpoi
   return out;
 }
 
+/** One RADIUS client (auth or accounting port) as the metrics read it on scrape. */
+export interface RadiusClientView {
+  type: 'auth' | 'acct';
+  /** "address:port" per server, in failover order. */
+  servers: readonly string[];
+  /** The machine's counters per server. */
+  counters: readonly RadiusServerCounters[];
+  /** Datagrams the socket could not send, per server. */
+  sendErrors: readonly number[];
+  /** Requests no server answered (auth: the next backend gets them; accounting: the record is lost). */
+  unanswered: number;
+  /** Requests in flight or waiting for a free Identifier. */
+  outstanding: number;
+  /** Datagrams from an address and port that is no configured server. */
+  unknownSource: number;
+}
+
+/** What became of Disconnect-Requests and CoA-Requests (RFC 5176) on the listener. */
+export interface DisconnectCounters {
+  /** Disconnect-ACK sent: the named sessions were told to close. */
+  ack: number;
+  /** Disconnect-NAK, Error-Cause 503: no session matched. */
+  nakNotFound: number;
+  /** Disconnect-NAK, Error-Cause 402: no Acct-Session-Id, User-Name or Framed-IP-Address. */
+  nakMissingAttribute: number;
+  /** CoA-NAK, Error-Cause 405: CoA is not supported. */
+  coaNak: number;
+  /** Dropped: the source address is no configured server. */
+  unknownClient: number;
+  /** Dropped: not a RADIUS packet, or neither Disconnect- nor CoA-Request. */
+  malformed: number;
+  /** Dropped: Request Authenticator or Message-Authenticator wrong for the server's secret. */
+  badAuthenticator: number;
+  /** Sessions closed by Disconnect-Requests. */
+  sessionsClosed: number;
+}
+
+/** RADIUS as the metrics see it: read on scrape, plus a hook for response times. */
+export interface RadiusStatsView {
+  clients(): RadiusClientView[];
+  disconnect: DisconnectCounters;
+  /** Calls `fn` for each verified answer with the seconds since the first transmission to that server. Returns an unsubscribe. */
+  onResponseTime(fn: (type: 'auth' | 'acct', server: string, seconds: number) => void): () => void;
+}
+
 /** Timing options of a UDP client. */
 export interface RadiusUdpOptions {
   timeoutMs: number;
@@ -105,6 +150,10 @@ export class RadiusUdpClient {
   private timer: NodeJS.Timeout | undefined;
   /** Datagrams dropped, by reason. */
   readonly drops: Record<string, number> = {};
+  /** Datagrams the socket could not send, per server. */
+  readonly sendErrors: number[];
+  /** Called with (server index, seconds) for each verified answer. */
+  onResponseTime: ((server: number, seconds: number) => void) | undefined;
 
   constructor(
     private readonly servers: readonly { address: string; port: number; secret: string }[],
@@ -116,6 +165,20 @@ export class RadiusUdpClient {
     const machineOpts: ConstructorParameters<typeof RadiusClient>[0] = { servers: servers.map((s) => ({ secret: s.secret })), timeoutMs: opts.timeoutMs, retries: opts.retries };
     if (opts.requireMessageAuthenticator !== undefined) machineOpts.requireMessageAuthenticator = opts.requireMessageAuthenticator;
     this.machine = new RadiusClient(machineOpts, rng);
+    this.sendErrors = servers.map(() => 0);
+  }
+
+  /** The counters for the metrics. */
+  view(type: 'auth' | 'acct'): RadiusClientView {
+    return {
+      type,
+      servers: this.servers.map((s) => (isIP(s.address) === 6 ? `[${s.address}]:${s.port}` : `${s.address}:${s.port}`)),
+      counters: this.machine.counters,
+      sendErrors: this.sendErrors,
+      unanswered: this.machine.unanswered,
+      outstanding: this.machine.outstanding,
+      unknownSource: this.drops['unknown-source'] ?? 0,
+    };
   }
 
   /** Opens one socket per address family the servers use. */
@@ -183,8 +246,11 @@ export class RadiusUdpClient {
     for (const o of outs) {
       if (o.kind === 'send') {
         const s = this.servers[o.server]!;
+        const server = o.server;
         this.sockets.get(isIP(s.address) === 6 ? 6 : 4)?.send(o.bytes, s.port, s.address, (err) => {
-          if (err) this.log?.debug('radius-send', `RADIUS send to ${s.address}:${s.port} failed: ${err.message}`);
+          if (!err) return;
+          this.sendErrors[server] = (this.sendErrors[server] ?? 0) + 1;
+          this.log?.debug('radius-send', `RADIUS send to ${s.address}:${s.port} failed: ${err.message}`);
         });
       } else if (o.kind === 'drop') {
         this.drops[o.reason] = (this.drops[o.reason] ?? 0) + 1;
@@ -194,6 +260,7 @@ export class RadiusUdpClient {
         if (e.type === 'response') {
           const w = this.waiters.get(e.tag);
           this.waiters.delete(e.tag);
+          this.onResponseTime?.(e.server, e.elapsedMs / 1000);
           w?.({ packet: e.packet, requestAuthenticator: e.requestAuthenticator, secret: e.secret, server: e.server });
         } else if (e.type === 'timeout') {
           const w = this.waiters.get(e.tag);
@@ -258,6 +325,17 @@ export class RadiusService implements AuthBackend {
   private readonly bootId: string;
   /** Where the Disconnect listener is bound. */
   disconnectPort: number | undefined;
+  private readonly disconnectCounts: DisconnectCounters = { ack: 0, nakNotFound: 0, nakMissingAttribute: 0, coaNak: 0, unknownClient: 0, malformed: 0, badAuthenticator: 0, sessionsClosed: 0 };
+  private readonly responseTimeObservers = new Set<(type: 'auth' | 'acct', server: string, seconds: number) => void>();
+  /** The counters the metrics read (src/metrics/metrics.ts). */
+  readonly stats: RadiusStatsView = {
+    clients: () => [...(this.auth ? [this.auth.view('auth')] : []), ...(this.acct ? [this.acct.view('acct')] : [])],
+    disconnect: this.disconnectCounts,
+    onResponseTime: (fn) => {
+      this.responseTimeObservers.add(fn);
+      return () => this.responseTimeObservers.delete(fn);
+    },
+  };
 
   constructor(
     private config: Config,
@@ -281,10 +359,12 @@ export class RadiusService implements AuthBackend {
     const opts = { timeoutMs: r.timeoutMs, retries: r.retries, requireMessageAuthenticator: r.requireMessageAuthenticator };
     if (this.config.auth.backends.includes('radius')) {
       this.auth = new RadiusUdpClient(this.endpoints.map((e) => ({ address: e.address, port: e.port, secret: e.secret })), opts, this.clock, this.rng, this.log);
+      this.observeTimes(this.auth, 'auth');
       await this.auth.start();
     }
     if (r.accounting) {
       this.acct = new RadiusUdpClient(this.endpoints.map((e) => ({ address: e.address, port: e.acctPort, secret: e.secret })), { timeoutMs: r.timeoutMs, retries: r.retries }, this.clock, this.rng, this.log);
+      this.observeTimes(this.acct, 'acct');
       await this.acct.start();
       this.sendAcct(accountingOnOffAttributes(true, this.nasInfo(undefined, undefined), this.bootId), 'Accounting-On');
     }
@@ -293,6 +373,13 @@ export class RadiusService implements AuthBackend {
       this.tick = setInterval(() => this.poll(this.clock.now()), this.pollIntervalMs);
       this.tick.unref();
     }
+  }
+
+  private observeTimes(client: RadiusUdpClient, type: 'auth' | 'acct'): void {
+    const names = client.view(type).servers;
+    client.onResponseTime = (server, seconds) => {
+      for (const fn of this.responseTimeObservers) fn(type, names[server] ?? '?', seconds);
+    };
   }
 
   /** New configuration and secrets for links that start from now on. */
@@ -494,16 +581,21 @@ export class RadiusService implements AuthBackend {
    */
   private onDisconnect(bytes: Uint8Array, rinfo: RemoteInfo): void {
     const server = this.endpoints.find((e) => sameAddress(e.address, rinfo.address));
+    const counts = this.disconnectCounts;
     if (!server) {
+      counts.unknownClient++;
       this.log.warn('radius-dae', `Disconnect-Request from unknown client ${rinfo.address} dropped`);
       return;
     }
     const r = parseRadiusPacket(bytes);
-    if (!r.ok) return;
+    if (!r.ok || (r.value.code !== RADIUS_CODE.DISCONNECT_REQUEST && r.value.code !== RADIUS_CODE.COA_REQUEST)) {
+      counts.malformed++;
+      return;
+    }
     const req = r.value;
-    if (req.code !== RADIUS_CODE.DISCONNECT_REQUEST && req.code !== RADIUS_CODE.COA_REQUEST) return;
     const check = verifyRequest(bytes, server.secret);
     if (!check.ok) {
+      counts.badAuthenticator++;
       this.log.warn('radius-dae', `Disconnect-Request from ${rinfo.address} dropped: ${check.reason}`);
       return;
     }
@@ -515,6 +607,7 @@ export class RadiusService implements AuthBackend {
       this.dae?.send(out, rinfo.port, rinfo.address);
     };
     if (req.code === RADIUS_CODE.COA_REQUEST) {
+      counts.coaNak++;
       reply(RADIUS_CODE.COA_NAK, [intAttr(ATTR.ERROR_CAUSE, ERROR_CAUSE.UNSUPPORTED_SERVICE)]);
       return;
     }
@@ -522,6 +615,7 @@ export class RadiusService implements AuthBackend {
     const user = findAttr(req, ATTR.USER_NAME);
     const ip = attrIpv4(findAttr(req, ATTR.FRAMED_IP_ADDRESS));
     if (sid === undefined && user === undefined && ip === undefined) {
+      counts.nakMissingAttribute++;
       reply(RADIUS_CODE.DISCONNECT_NAK, [intAttr(ATTR.ERROR_CAUSE, ERROR_CAUSE.MISSING_ATTRIBUTE)]);
       return;
     }
@@ -532,6 +626,7 @@ export class RadiusService implements AuthBackend {
         (ip === undefined || ip === t.link.peerIp),
     );
     if (matches.length === 0) {
+      counts.nakNotFound++;
       reply(RADIUS_CODE.DISCONNECT_NAK, [intAttr(ATTR.ERROR_CAUSE, ERROR_CAUSE.SESSION_CONTEXT_NOT_FOUND)]);
       return;
     }
@@ -539,7 +634,9 @@ export class RadiusService implements AuthBackend {
     for (const t of matches) {
       this.log.info('radius-dae', `Disconnect-Request from ${rinfo.address}: closing session ${t.sessionId} of ${t.link.username ?? '?'}`);
       t.link.close('Disconnect-Request (admin reset)', now);
+      counts.sessionsClosed++;
     }
+    counts.ack++;
     reply(RADIUS_CODE.DISCONNECT_ACK, []);
   }
 

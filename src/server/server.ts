@@ -44,6 +44,8 @@ export interface RunningServer {
   pptp: PptpService | undefined;
   l2tp: L2tpService | undefined;
   tun: Tun;
+  /** RADIUS (auth, accounting, Disconnect-Request) when the configuration uses it. */
+  radius: RadiusService | undefined;
   /** Where each service listens. */
   listening: { proto: 'pptp' | 'l2tp'; address: string; port: number }[];
   /** Every live link. */
@@ -154,6 +156,7 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
     pptp,
     l2tp,
     tun,
+    radius,
     listening,
     links: () => [...(pptp?.links() ?? []), ...(l2tp?.links() ?? [])],
     flush() {
