@@ -150,6 +150,36 @@ test('stateful: the lost packet is the flag packet and the next flag packet arri
   assert.deepEqual(open(dec, seal(enc, payload(512))), payload(512));
 });
 
+test('stateful: Reset-Requests whose FLUSHED packets are lost → each answer jumps to the next flag packet, so key changes = flag packets sent (what a Linux ppp_mppe receiver counts in its discard state)', () => {
+  // drivers/net/ppp/ppp_mppe.c (mppe_decompress, discard state): one key change per flag-packet block
+  // passed, plus one for the FLUSHED packet. A reset answered with an extra key change whose packet is
+  // lost leaves such a receiver one key behind for good (pppd kept asking for resets, TCP toward it
+  // stalled: the pptpd stateful case of test/interop/tunppp.test.ts).
+  const { enc, dec } = pair({ strength: 128, stateless: false });
+  const counts: number[] = [];
+  const send = (n: number): Uint8Array => {
+    const pkt = seal(enc, payload(n));
+    counts.push(((pkt[0]! & 0x0f) << 8) | pkt[1]!);
+    return pkt;
+  };
+  for (let n = 0; n < 20; n++) open(dec, send(n));
+  send(20); // lost
+  assert.deepEqual(open(dec, send(21)), { kind: 'drop', reason: 'coherency-gap' });
+  enc.onResetRequest();
+  const first = send(22); // the answer, lost
+  assert.equal(counts.at(-1), 0x0ff, 'the next flag packet');
+  assert.ok(first[0]! & 0x80, 'FLUSHED');
+  enc.onResetRequest(); // the receiver asks again
+  const second = send(23);
+  assert.equal(counts.at(-1), 0x1ff);
+  const flags = counts.filter((c) => (c & 0xff) === 0xff).length;
+  assert.equal(enc.stats.keyChanges, flags, 'one key change per flag packet, none besides');
+  assert.deepEqual(open(dec, second), payload(23));
+  for (let n = 24; n < 600; n++) assert.deepEqual(open(dec, send(n)), payload(n));
+  assert.equal(enc.stats.keyChanges, counts.filter((c) => (c & 0xff) === 0xff).length);
+  assert.deepEqual(dec.stats.keyChanges, enc.stats.keyChanges);
+});
+
 test('stateful: Reset-Request with no loss → next packet FLUSHED and still decrypts', () => {
   const { enc, dec } = pair({ strength: 128, stateless: false });
   open(dec, seal(enc, payload(0)));

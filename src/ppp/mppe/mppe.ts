@@ -15,8 +15,8 @@
  *   key changes before decrypting (§7.1, §8.1), so loss needs no signalling.
  * - Stateful: the RC4 stream runs across packets. The sender changes key
  *   before each "flag" packet (count low octet 0xFF, §7.2). On a CCP
- *   Reset-Request it re-keys RC4 from the current session key and sets
- *   FLUSHED on its next packet (§8.2). The receiver expects consecutive
+ *   Reset-Request its next packet is FLUSHED (§8.2); see the interop notes
+ *   for how it is keyed. The receiver expects consecutive
  *   counts; on a gap it drops the packet, asks for a CCP Reset-Request
  *   (`takeResetRequest()`), discards until a FLUSHED packet arrives, then does
  *   one key change per flag packet it missed and re-keys RC4 (§8.2).
@@ -31,10 +31,19 @@
  * session key (FreeBSD's ng_mppc does that); the Linux driver — the far end of
  * most pptpd and pptp-linux links — performs a full key change instead, when
  * sending a FLUSHED packet and when receiving one (drivers/net/ppp/ppp_mppe.c,
- * mppe_compress and mppe_decompress). We send the Linux way by default
- * (`resetMode`), and on receive try both readings of a FLUSHED non-flag packet,
- * keeping the one whose plaintext is an IP packet. Stateless mode, which
- * Windows, macOS and pppd negotiate by default, is unaffected.
+ * mppe_compress and mppe_decompress). A Linux receiver in its discard state
+ * does one key change per flag packet passed plus one for the FLUSHED packet,
+ * so a sender that changes key for a reset and whose FLUSHED packet is lost is
+ * one key change ahead for good: every later packet fails and pppd keeps
+ * sending Reset-Requests (seen against pptpd: the TCP stream toward pppd
+ * stalled, test/interop/tunppp.test.ts). So by default (`resetMode:
+ * 'key-change'`) we answer a Reset-Request by jumping the count to the next
+ * flag packet: FLUSHED with the flag packet's key change, which every receiver
+ * keys the same way and which stays in step however many are lost. 'rfc'
+ * re-initialises RC4 on the next packet instead. On receive we try both
+ * readings of a FLUSHED non-flag packet, keeping the one whose plaintext is an
+ * IP packet. Stateless mode, which Windows, macOS and pppd negotiate by
+ * default, is unaffected.
  *
  * Left out: MPPC compression (C bit), self-describing padding.
  */
@@ -73,9 +82,10 @@ export interface MppeOptions {
   stateless: boolean;
   /**
    * Sender, stateful mode: what a Reset-Request triggers before the FLUSHED
-   * packet. 'key-change' (default) as the Linux ppp_mppe driver does and
-   * expects; 'rfc' re-initialises RC4 only (RFC 3078 §8.2, FreeBSD ng_mppc).
-   * The receiver accepts both (see MppeDecrypter).
+   * packet. 'key-change' (default), for peers that change key on FLUSHED like
+   * the Linux ppp_mppe driver: the count jumps to the next flag packet (see the
+   * interop notes above); 'rfc' re-initialises RC4 only (RFC 3078 §8.2,
+   * FreeBSD ng_mppc). The receiver accepts both (see MppeDecrypter).
    */
   resetMode?: 'key-change' | 'rfc';
   /** RC4 and SHA-1 (default: the TypeScript ones; the I/O edge may pass native ones). */
@@ -258,19 +268,22 @@ export class MppeEncrypter {
     if (outOffset < 0 || out.length - outOffset < len + MPPE_HEADER_LENGTH) {
       throw new LocalUsageError(`MPPE output buffer too small: need ${len + MPPE_HEADER_LENGTH} octets at offset ${outOffset}`);
     }
-    const count = (this.ccount + 1) & CCOUNT_MASK;
+    let count = (this.ccount + 1) & CCOUNT_MASK;
+    const jump = !this.stateless && this.resetPending && this.resetMode === 'key-change';
+    // After a Reset-Request, for a receiver that changes key on FLUSHED (Linux
+    // ppp_mppe): the next flag packet's count, so our key changes stay one per
+    // flag packet whatever was lost (header, interop notes).
+    if (jump) count = (count | 0xff) & CCOUNT_MASK;
     this.ccount = count;
     let flushed = false;
     if (this.stateless || isFlagPacket(count)) {
       // §7.1 stateless: new key before every packet; §7.2 stateful: before each flag packet.
       this.keys.changeKey();
       flushed = true;
+      if (jump) this.resyncs++;
     } else if (this.resetPending) {
-      // After a Reset-Request: a key change, then FLUSHED, as the Linux ppp_mppe
-      // driver does (mppe_compress rekeys whenever FLUSHED is due); RFC 3078 §8.2
-      // only re-initialises RC4, which `resetMode: 'rfc'` selects.
-      if (this.resetMode === 'rfc') this.keys.flush();
-      else this.keys.changeKey();
+      // 'rfc': RFC 3078 §8.2, RC4 re-initialised from the current session key.
+      this.keys.flush();
       flushed = true;
       this.resyncs++;
     }
