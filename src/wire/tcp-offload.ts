@@ -15,7 +15,7 @@
  *
  * Writing: `Coalescer` merges consecutive in-order segments of one TCP flow
  * (each with a verified checksum, the same ACK, options and IP header
- * fields, all but the last exactly one MSS long) into one super-packet with a
+ * fields, all but the last exactly one MSS long; the newest window wins) into one super-packet with a
  * gso_type TCPV4 header and a partial checksum: one write(2) and one trip
  * through the receiving kernel's stack instead of dozens, as GRO does for a
  * NIC. It never merges what Linux's GRO would not (tcp_gro_receive).
@@ -343,6 +343,7 @@ export class Coalescer {
     if (p[t] !== b[ht] || p[t + 1] !== b[ht + 1] || p[t + 2] !== b[ht + 2] || p[t + 3] !== b[ht + 3] || p[t + 12] !== b[ht + 12]) return false;
     if (u32(p, t + 4) !== this.nextSeq) return false;
     for (let i = 8; i < 12; i++) if (p[t + i] !== b[ht + i]) return false;
+    if (p[t + 18] !== b[ht + 18] || p[t + 19] !== b[ht + 19]) return false; // urgent pointer (meaningless without URG, but kept exact)
     const f = p[t + 13]!;
     if ((f & ~TCP_PSH) !== TCP_ACK) return false;
     for (let i = 20; i < thl; i++) if (p[t + i] !== b[ht + i]) return false;
@@ -361,6 +362,9 @@ export class Coalescer {
     put16(b, ip + 2, newTotal);
     fixIpChecksum(b, ip, ihl);
     if ((f & TCP_PSH) !== 0) b[ht + 13] = b[ht + 13]! | TCP_PSH;
+    // The window is not a merge condition; keep the newest advertisement (as FreeBSD's LRO does).
+    b[ht + 14] = p[t + 14]!;
+    b[ht + 15] = p[t + 15]!;
     // Partial checksum: the pseudo-header sum for the whole TCP length, not inverted.
     put16(b, ht + 16, pseudoSumV4(b, ip, 6, newTotal - ihl));
     const vh = this.head;
