@@ -279,3 +279,33 @@ test('Coalescer: merging stops below 64 KiB of IP packet', () => {
   }
   assert.equal(arena.count, 2);
 });
+
+test('forEachSegment: IPv6 TCP with NEEDS_CSUM (csum_start 40) → checksum completed over the IPv6 pseudo-header sum', () => {
+  const payload = bytes(200, 5);
+  const tcpLen = 20 + payload.length;
+  const p = new Uint8Array(40 + tcpLen);
+  const d = new DataView(p.buffer);
+  p[0] = 0x60;
+  d.setUint16(4, tcpLen);
+  p[6] = 6;
+  p[7] = 64;
+  p.set([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8], 8);
+  p.set([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 8, 7, 6, 5, 4, 3, 2, 1], 24);
+  d.setUint16(40, 40000);
+  d.setUint16(42, 22);
+  d.setUint32(44, 1);
+  p[52] = 5 << 4;
+  p[53] = 0x18;
+  d.setUint16(54, 100);
+  p.set(payload, 60);
+  // RFC 8200 §8.1 pseudo-header: addresses, upper-layer length, next header.
+  const pseudo = onesSum(p, 8, 40, tcpLen + 6);
+  d.setUint16(56, pseudo); // partial, as the kernel leaves it
+  const read = new Uint8Array(VNET_HDR_LEN + p.length);
+  read.set([VNET_NEEDS_CSUM, 0, 0, 0, 0, 0, 40, 0, 16, 0]);
+  read.set(p, VNET_HDR_LEN);
+  const out: Uint8Array[] = [];
+  assert.equal(forEachSegment(read, 0, read.length, 1500, (x) => out.push(x.slice())), 'single');
+  assert.equal(out.length, 1);
+  assert.equal(onesSum(out[0]!, 40, out[0]!.length, onesSum(out[0]!, 8, 40, tcpLen + 6)), 0xffff, 'TCP checksum over the IPv6 pseudo-header');
+});
