@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { fromHex } from '../wire/hex.js';
 import type { VerifyRequest } from '../ppp/auth/types.js';
 import { verifyWithSecret } from '../ppp/auth/verify.js';
-import { msChapV1Responses, utf8 } from '../ppp/auth/mschap.js';
+import { challengeResponse, hashNtPasswordHash, lmPasswordHash, msChapV1Responses, ntPasswordHash, utf8 } from '../ppp/auth/mschap.js';
 import { mppeStartKeys } from '../ppp/mppe/keys.js';
 import {
   ATTR,
@@ -139,6 +139,28 @@ test('MS-CHAPv1 Access-Accept with MS-CHAP-MPPE-Keys (LM key | NtPasswordHashHas
   const r = authResultFromResponse(req, accept, 'sec', REQ_AUTH);
   assert.ok(r.verdict.ok && r.verdict.keyMaterial);
   for (const bits of [40, 128] as const) assert.deepEqual(mppeStartKeys(r.verdict.keyMaterial, bits, 'server'), mppeStartKeys(local.keyMaterial, bits, 'server'));
+});
+
+test('MS-CHAPv1 Access-Accept with MS-CHAP-MPPE-Keys → LM key used for 40-bit only when the peer sent an LM response', () => {
+  const challenge = fromHex('102DB5DF085D3041');
+  const { ntResponse } = msChapV1Responses(challenge, PASSWORD);
+  const lmHash = lmPasswordHash(PASSWORD)!;
+  const keysField = new Uint8Array(24);
+  keysField.set(lmHash.subarray(0, 8));
+  keysField.set(hashNtPasswordHash(ntPasswordHash(PASSWORD)), 8);
+  const accept = packet(RADIUS_CODE.ACCESS_ACCEPT, [ms(MS_ATTR.MS_CHAP_MPPE_KEYS, hidePassword(keysField, 'sec', REQ_AUTH))]);
+  for (const lmResponse of [new Uint8Array(24), challengeResponse(challenge, lmHash)]) {
+    const req: VerifyRequest = {
+      requestId: 1, protocol: 'mschap-v1', username: USER, usernameBytes: utf8(USER), authenticatorName: 't',
+      proof: { protocol: 'mschap-v1', challenge, lmResponse, ntResponse, useNtResponse: true },
+    };
+    const r = authResultFromResponse(req, accept, 'sec', REQ_AUTH);
+    const local = verifyWithSecret(req, PASSWORD);
+    assert.ok(r.verdict.ok && r.verdict.keyMaterial && local.ok && local.keyMaterial);
+    const sentLm = lmResponse.some((b) => b !== 0);
+    assert.equal(r.verdict.keyMaterial.kind === 'mschap-v1' && r.verdict.keyMaterial.lmKey !== undefined, sentLm);
+    for (const bits of [40, 56, 128] as const) assert.deepEqual(mppeStartKeys(r.verdict.keyMaterial, bits, 'server'), mppeStartKeys(local.keyMaterial, bits, 'server'));
+  }
 });
 
 test('accounting Stop: octets over 2^32 → Gigawords; session time, packets, terminate cause, Class echoed', () => {

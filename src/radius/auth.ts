@@ -21,6 +21,7 @@
  */
 import type { AuthVerdict, MppeKeyMaterial, VerifyRequest } from '../ppp/auth/types.js';
 import { MSCHAP_ERROR } from '../ppp/auth/types.js';
+import { hasLmResponse } from '../ppp/auth/mschap.js';
 import {
   ATTR,
   FRAMED_PROTOCOL_PPP,
@@ -251,7 +252,8 @@ export function authResultFromResponse(req: VerifyRequest, p: RadiusPacket, secr
           full.set(plain.value.subarray(0, 24));
           const lmKey = full.slice(0, 8);
           const material: MppeKeyMaterial = { kind: 'mschap-v1', challenge: req.proof.challenge.slice(), ntPasswordHashHash: full.slice(8, 24) };
-          if (lmKey.some((b) => b !== 0)) material.lmKey = lmKey;
+          // The LM key serves 40/56-bit only for a peer that sent an LM response (see msChapV1KeyMaterial).
+          if (lmKey.some((b) => b !== 0) && hasLmResponse(req.proof.lmResponse)) material.lmKey = lmKey;
           verdict.keyMaterial = material;
         }
       }

@@ -220,7 +220,8 @@ export class AuthClient implements AuthMachine<AuthClientInput> {
         value.set(lmResponse, 0);
         value.set(ntResponse, 24);
         value[48] = 1;
-        this.keyMaterial = msChapV1KeyMaterial(challenge, this.password);
+        // No LM response sent, so NT-derived keys at every strength, as pppd clients and servers use.
+        this.keyMaterial = msChapV1KeyMaterial(challenge, this.password, false);
         break;
       }
       case 'mschap-v2': {

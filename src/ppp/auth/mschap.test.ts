@@ -99,13 +99,19 @@ test('verify: PAP and CHAP-MD5 → right secret accepted, wrong refused', () => 
   assert.equal(verifyWithSecret(md5, 'Secret').ok, false);
 });
 
-test('verify: MS-CHAPv1 with NT flag and with LM-only flag → both checked; material carries the LM key', () => {
+test('verify: MS-CHAPv1 with NT flag and with LM-only flag → both checked; LM key only when the peer sent an LM response', () => {
   const v = loadVector<MsChapV1Vectors>('rfc2433-mschapv1.json');
   const ch = fromHex(v.Challenge);
   const base = { requestId: 1, protocol: 'mschap-v1' as const, username: 'u', usernameBytes: utf8('u'), authenticatorName: '' };
   const nt: VerifyRequest = { ...base, proof: { protocol: 'mschap-v1', challenge: ch, lmResponse: new Uint8Array(24), ntResponse: fromHex(v.NtChallengeResponse), useNtResponse: true } };
   const ok = verifyWithSecret(nt, 'MyPw');
-  assert.ok(ok.ok && ok.keyMaterial?.kind === 'mschap-v1' && ok.keyMaterial.lmKey?.length === 8);
+  // Zero LM-Response (pppd, our client) → 40/56-bit keys from the NT hash, as pppd derives them.
+  assert.ok(ok.ok && ok.keyMaterial?.kind === 'mschap-v1' && ok.keyMaterial.lmKey === undefined);
+  // Windows sends both responses with flag 1 → RFC 3079 §2.1 LM-derived 40/56-bit keys.
+  const both: VerifyRequest = { ...base, proof: { ...nt.proof, lmResponse: challengeResponse(ch, lmPasswordHash('MyPw')!) } as typeof nt.proof };
+  const win = verifyWithSecret(both, 'MyPw');
+  assert.ok(win.ok && win.keyMaterial?.kind === 'mschap-v1');
+  assert.deepEqual(win.keyMaterial.lmKey, lmPasswordHash('MyPw')!.subarray(0, 8));
   assert.equal(verifyWithSecret(nt, 'mypw').ok, false);
   const lm: VerifyRequest = { ...base, proof: { protocol: 'mschap-v1', challenge: ch, lmResponse: challengeResponse(ch, lmPasswordHash('MyPw')!), ntResponse: new Uint8Array(24), useNtResponse: false } };
   assert.equal(verifyWithSecret(lm, 'mypw').ok, true, 'LM is case-insensitive');

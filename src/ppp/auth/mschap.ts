@@ -150,10 +150,32 @@ export function msChapV1Responses(challenge: Uint8Array, password: string): { lm
   return { lmResponse: new Uint8Array(24), ntResponse: challengeResponse(challenge, ntPasswordHash(password)) };
 }
 
-/** MS-CHAPv1 MPPE key material (RFC 3079 §2) for a password and the authenticator challenge. */
-export function msChapV1KeyMaterial(challenge: Uint8Array, password: string): MppeKeyMaterial {
-  const lm = lmPasswordHash(password);
+/**
+ * True when an MS-CHAPv1 Response carries a LAN Manager response (any
+ * non-zero octet). pppd as Debian and most distributions build it (without
+ * MSLANMAN) and our client zero-fill the field; Windows fills it whenever the
+ * password has an LM form (RFC 2433 §6).
+ */
+export function hasLmResponse(lmResponse: Uint8Array): boolean {
+  return lmResponse.some((b) => b !== 0);
+}
+
+/**
+ * MS-CHAPv1 MPPE key material for a password and the authenticator challenge.
+ * `lmKeys` picks the source of 40/56-bit keys:
+ * - false: the first 8 octets of Get_Start_Key(Challenge, NtPasswordHashHash)
+ *   for every strength. pppd derives MS-CHAPv1 keys this way in both roles
+ *   (pppd/mppe.c mppe_set_chapv1, called from chap_ms.c Set_Start_Key whether
+ *   or not MSLANMAN is built in), and so do accel-ppp (auth_mschap_v1.c
+ *   set_mppe_keys) and the pppd RADIUS plugin.
+ * - true: the first 8 octets of LmPasswordHash, as RFC 3079 §2.1–2.2 specify
+ *   for Windows. Passwords without an LM form (over 14 characters) fall back
+ *   to the NT-derived key.
+ * 128-bit keys always come from Get_Start_Key (RFC 3079 §2.3).
+ */
+export function msChapV1KeyMaterial(challenge: Uint8Array, password: string, lmKeys = false): MppeKeyMaterial {
   const base = { kind: 'mschap-v1' as const, challenge: challenge.slice(0, 8), ntPasswordHashHash: hashNtPasswordHash(ntPasswordHash(password)) };
+  const lm = lmKeys ? lmPasswordHash(password) : undefined;
   return lm ? { ...base, lmKey: lm.slice(0, 8) } : base;
 }
 

@@ -19,6 +19,7 @@ import {
   generateNtResponseFromHash,
   hashNtPasswordHash,
   lmPasswordHash,
+  hasLmResponse,
   msChapV1KeyMaterial,
   msChapV2KeyMaterial,
   ntPasswordHash,
@@ -51,7 +52,9 @@ export function verifyWithSecret(request: VerifyRequest, secret: string): AuthVe
         const lm = lmPasswordHash(secret);
         good = lm !== undefined && constantTimeEqual(p.lmResponse, challengeResponse(p.challenge, lm));
       }
-      return good ? { ok: true, keyMaterial: msChapV1KeyMaterial(p.challenge, secret) } : REJECT;
+      // 40/56-bit MPPE keys: from the LM hash only for a peer that sent an LM response (Windows, RFC 3079 §2.1);
+      // pppd zero-fills it and derives them from the NT hash (pppd/mppe.c mppe_set_chapv1).
+      return good ? { ok: true, keyMaterial: msChapV1KeyMaterial(p.challenge, secret, hasLmResponse(p.lmResponse)) } : REJECT;
     }
     case 'mschap-v2': {
       if (p.authenticatorChallenge.length !== 16 || p.peerChallenge.length !== 16 || p.ntResponse.length !== 24) return REJECT;

@@ -18,8 +18,10 @@ import { mppeKeyLength, type MppeStrength } from './options.js';
 /**
  * What authentication hands to MPPE, tagged by origin:
  * - `mschap-v1`: RFC 3079 §2. 128-bit keys come from GetStartKey(Challenge,
- *   NtPasswordHashHash); 40/56-bit keys from the first 8 octets of the LAN
- *   Manager hash (`lmKey`). Both directions use the same key.
+ *   NtPasswordHashHash). 40/56-bit keys come from the first 8 octets of the
+ *   LAN Manager hash when `lmKey` is present (RFC 3079 §2.1–2.2, Windows),
+ *   else from the first 8 octets of GetStartKey (pppd, accel-ppp). Both
+ *   directions use the same key.
  * - `mschap-v2`: RFC 3079 §3. The 16-octet MasterKey =
  *   GetMasterKey(PasswordHashHash, NT-Response); directions differ.
  * - `start-keys`: keys a RADIUS server returned in MS-MPPE-Send-Key and
@@ -34,9 +36,10 @@ export type MppeKeyMaterial =
       /** MD4(MD4(UTF-16LE password)), 16 octets. */
       ntPasswordHashHash: Uint8Array;
       /**
-       * First 8 octets of LmPasswordHash (RFC 3079 §2.1–2.2). Absent when the
-       * password has no LM form (longer than 14 characters); 40/56-bit keys
-       * then fall back to the NT-derived key (what pppd does for every strength).
+       * First 8 octets of LmPasswordHash (RFC 3079 §2.1–2.2), present only
+       * when 40/56-bit keys follow Windows (the peer sent an LM response; see
+       * msChapV1KeyMaterial). Absent: 40/56-bit keys are the NT-derived key
+       * truncated, as pppd derives them for every strength.
        */
       lmKey?: Uint8Array;
     }
