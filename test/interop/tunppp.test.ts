@@ -1,15 +1,17 @@
 /**
  * `tunppp serve` and `tunppp connect` against the real peers in the UML guest
- * (issue 8, docs/interop.md): the first cells of the matrix.
+ * (issue 8, docs/interop.md): the matrix in both directions.
  *
  *  - client direction: pptp-linux + pppd and xl2tpd + pppd in the guest dial
- *    `tunppp serve` running in the namespace; MS-CHAPv2 + MPPE-128; the guest
- *    pings the server's tunnel address, the namespace pings the guest's, and
- *    1 MB goes over TCP from the guest to a sink behind the server's TUN.
- *    A wrong password ends in a clean E=691 on both sides.
+ *    `tunppp serve` running in the namespace (MS-CHAPv2 with MPPE-128,
+ *    MPPE-40, stateful; CHAP-MD5 and PAP without MPPE; IPV6CP; mtu/mru 1400,
+ *    1200); the guest pings the server's tunnel address, the namespace pings
+ *    the guest's, and 1 MB goes over TCP each way. With IPV6CP, ping6 runs
+ *    both ways between the negotiated link-local addresses.
  *  - server direction: `tunppp connect` against stock pptpd + pppd and
- *    xl2tpd + pppd in the guest; the namespace pings the guest's tunnel
- *    address and sends 1 MB over TCP to a listener in the guest.
+ *    xl2tpd + pppd in the guest, the same matrix plus mtu/mru 1500; pings,
+ *    DF pings of the link MTU, ping6, 1 MB over TCP each way, Ctrl-C.
+ *  - a wrong password ends in a clean E=691 on both sides, in both directions.
  *
  * Each case prints one line; a failure carries the tunppp output and the
  * guest's syslog/pppd lines.
@@ -52,13 +54,23 @@ function tcpSink(ns: string, addr: string, port: number, timeoutMs = 30_000): { 
   return { listening, received };
 }
 
-/** Sends `bytes` from `ns` to addr:port over TCP. */
-function tcpSend(ns: string, addr: string, port: number, bytes: number): Promise<void> {
+/** Sends `bytes` from `ns` to addr:port over TCP; fails after `timeoutMs`. */
+function tcpSend(ns: string, addr: string, port: number, bytes: number, timeoutMs = 30_000): Promise<void> {
   const js = `const n=require('net');const c=n.connect(${port},'${addr}',()=>{const b=Buffer.alloc(65536,7);let left=${bytes};const pump=()=>{while(left>0){const k=Math.min(left,b.length);left-=k;if(!c.write(k===b.length?b:b.subarray(0,k))){c.once('drain',pump);return}}c.end()};pump()});c.on('close',()=>process.exit(0));c.on('error',e=>{console.error(e.message);process.exit(1)});`;
   const p = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', js], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tcp send to ${addr}:${port}: ${err}`)))));
+  const timer = setTimeout(() => {
+    err += `no end after ${timeoutMs} ms`;
+    p.kill('SIGKILL');
+  }, timeoutMs);
+  return new Promise((resolve, reject) =>
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`tcp send to ${addr}:${port}: ${err}`));
+    }),
+  );
 }
 
 /**
@@ -79,8 +91,15 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
     for (const c of cleanups.splice(0)) c();
   });
 
-  /** Runs one case with tunppp processes stopped and their output attached on failure. */
-  async function runCase(t: Parameters<typeof suite.runCase>[0], name: string, body: (lab: UmlLab, g: Guest, start: (args: string[], env?: Record<string, string>) => Proc) => Promise<string>): Promise<void> {
+  /**
+   * Runs one case with tunppp processes stopped and their output attached on
+   * failure.
+   */
+  async function runCase(
+    t: Parameters<typeof suite.runCase>[0],
+    name: string,
+    body: (lab: UmlLab, g: Guest, start: (args: string[], env?: Record<string, string>) => Proc) => Promise<string>,
+  ): Promise<void> {
     await suite.runCase(t, name, async (lab, g) => {
       const mine: Proc[] = [];
       const start = (args: string[], env: Record<string, string> = {}): Proc => {
@@ -96,7 +115,7 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
         throw e;
       } finally {
         for (const p of mine) await p.stop('SIGTERM');
-        await g.run('pkill -x pppd; pkill -x xl2tpd; pkill -x pptpd; sleep 0.3; pkill -9 -x pppd; true').catch(() => undefined);
+        await g.run("pkill -x pppd; pkill -x xl2tpd; pkill -x pptpd; pkill -x pptp; for i in $(seq 30); do pgrep -x 'pppd|pptpd|xl2tpd|pptp' >/dev/null || break; sleep 0.1; done; pkill -9 -x 'pppd|pptpd|xl2tpd|pptp'; true").catch(() => undefined);
       }
     });
   }
@@ -120,6 +139,36 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
     await sink.listening;
     await g.ok(`head -c 1000000 /dev/zero | nc -N -w 10 ${to} ${port}`, 30_000);
     return sink.received;
+  }
+
+  /** Server → guest over TCP through the tunnel: 1 MB from a sender on the server's side to `nc` on the guest's tunnel address. */
+  async function guestDownload(lab: UmlLab, g: Guest, to: string, port: number): Promise<number> {
+    const count = await guestSink(g, port);
+    await tcpSend(lab.ns, to, port, 1_000_000);
+    return count();
+  }
+
+  /**
+   * IPv6 through the tunnel between the link-local addresses IPV6CP gave
+   * (pppd logs both): 3 ping6 from the guest to tunppp's end over its ppp unit
+   * and 3 from the namespace to the guest's over tunppp's TUN.
+   */
+  async function ping6Both(lab: UmlLab, g: Guest, pppdLog: string, tunName: string, guestIsLocal: boolean): Promise<string> {
+    const mine = /local {2}LL address (fe80::\S+)/.exec(pppdLog)?.[1];
+    const theirs = /remote LL address (fe80::\S+)/.exec(pppdLog)?.[1];
+    assert.ok(mine && theirs, `IPV6CP did not open in pppd:\n${pppdLog}`);
+    const guestLl = guestIsLocal ? mine : theirs;
+    const tunpppLl = guestIsLocal ? theirs : mine;
+    const dev = /Using interface (ppp\d+)/.exec(pppdLog)?.[1] ?? 'ppp0';
+    const p6 = await g.ok(`ping -6 -n -c 3 -i 0.2 -w 10 ${tunpppLl}%${dev}`);
+    assert.match(p6, /3 received/);
+    lab.exec('ping', ['-6', '-n', '-c', '3', '-i', '0.2', '-w', '10', `${guestLl}%${tunName}`], 20_000);
+    return `3+3 ping6 between ${guestLl} (guest) and ${tunpppLl} (tunppp)`;
+  }
+
+  /** The TUN device name of `tunppp serve` (from its start line). */
+  async function serverTun(server: Proc): Promise<string> {
+    return (await server.waitFor(/serving on .*; TUN (\S+)/))[1]!;
   }
 
   test('pptp-linux + pppd → tunppp serve: MS-CHAPv2, MPPE-128 stateless, IPCP, ping both ways, 1 MB TCP', async (t) => {
@@ -147,9 +196,10 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
       nsPing(lab, '192.168.77.10');
       const got = await guestUpload(lab, g, '192.168.77.1', 5001);
       assert.equal(got, 1_000_000);
+      assert.equal(await guestDownload(lab, g, '192.168.77.10', 5002), 1_000_000, 'server → guest');
       await g.ok('pkill -x pppd; for i in $(seq 50); do pgrep -x pppd >/dev/null || break; sleep 0.1; done');
       await server.waitFor(/link down: .*Connect time/);
-      return 'pppd got 192.168.77.10, MPPE-128 stateless; 3+3 pings; 1 MB guest→server; pppd hang-up logged by tunppp';
+      return 'pppd got 192.168.77.10, MPPE-128 stateless; 3+3 pings; 1 MB each way; pppd hang-up logged by tunppp';
     });
   });
 
@@ -207,11 +257,7 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
         const mppe = /MPPE (\d+-bit \w+) compression enabled/.exec(log)?.[1];
         assert.equal(mppe, k.mppe, `MPPE as pppd reports it:\n${log}`);
         const notes: string[] = [];
-        if (k.ipv6) {
-          assert.match(log, /local {2}LL address fe80::/, `IPV6CP did not open:\n${log}`);
-          assert.match(log, /remote LL address fe80::/);
-          notes.push('IPV6CP up');
-        }
+        if (k.ipv6) notes.push(`IPV6CP up, ${await ping6Both(lab, g, log, await serverTun(server), true)}`);
         const ping = await g.ok('ping -n -c 3 -i 0.2 -w 10 192.168.77.1');
         assert.match(ping, /3 received/);
         nsPing(lab, '192.168.77.10');
@@ -227,9 +273,10 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
         }
         const got = await guestUpload(lab, g, '192.168.77.1', 5010);
         assert.equal(got, 1_000_000);
+        assert.equal(await guestDownload(lab, g, '192.168.77.10', 5011), 1_000_000, 'server → guest');
         await g.ok('pkill -x pppd; for i in $(seq 50); do pgrep -x pppd >/dev/null || break; sleep 0.1; done');
         await server.waitFor(/link down: .*Connect time/);
-        return `${k.auth}, ${k.mppe ? `MPPE ${k.mppe}` : 'no MPPE'}${notes.length ? `, ${notes.join(', ')}` : ''}; 3+3 pings; 1 MB guest→server`;
+        return `${k.auth}, ${k.mppe ? `MPPE ${k.mppe}` : 'no MPPE'}${notes.length ? `, ${notes.join(', ')}` : ''}; 3+3 pings; 1 MB each way`;
       });
     });
   }
@@ -292,16 +339,18 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
         await server.waitFor(new RegExp(`${k.auth ?? 'MS-CHAP-v2'} peer interop authenticated`));
         const log = await g.ok('cat /var/log/pppd-client.log');
         assert.match(log, /local {2}IP address 192\.168\.77\.1\d/, `no IPCP:\n${log}`);
-        if (k.ipv6) assert.match(log, /local {2}LL address/, `no IPV6CP:\n${log}`);
+        const notes: string[] = [];
         const mppe = /MPPE (\d+-bit \w+) compression enabled/.exec(log)?.[1];
         assert.equal(mppe, k.mppe, `MPPE as pppd reports it:\n${log}`);
         const ping = await g.ok('ping -n -c 3 -i 0.2 -w 10 192.168.77.1');
         assert.match(ping, /3 received/);
         const mine = /local {2}IP address (\S+)/.exec(log)![1]!;
         nsPing(lab, mine);
+        if (k.ipv6) notes.push(`IPV6CP up, ${await ping6Both(lab, g, log, await serverTun(server), true)}`);
         const got = await guestUpload(lab, g, '192.168.77.1', 5030 + i);
         assert.equal(got, 1_000_000);
-        return `pppd got ${mine}, ${mppe ? `MPPE ${mppe}` : 'no MPPE'}; 3+3 pings; 1 MB guest→server`;
+        assert.equal(await guestDownload(lab, g, mine, 5050 + i), 1_000_000, 'server → guest');
+        return `pppd got ${mine}, ${mppe ? `MPPE ${mppe}` : 'no MPPE'}${notes.length ? `, ${notes.join(', ')}` : ''}; 3+3 pings; 1 MB each way`;
       });
     });
   }
@@ -319,18 +368,48 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
     });
   });
 
-  /** pptpd in the guest: MS-CHAPv2 + MPPE-128 required, as shipped configurations do. */
-  async function startPptpd(g: Guest, mppe: string[] = ['require-mppe-128']): Promise<void> {
-    await g.ok(
-      [
-        ': >/var/log/syslog; rm -f /var/log/ppp*.log',
-        GUEST_SECRETS,
+  /** The guest pppd's authentication options in the server role (pptpd's or xl2tpd's pppd). */
+  const PPPD_AUTH = {
+    'MS-CHAP-v2': ['refuse-pap', 'refuse-chap', 'refuse-mschap', 'require-mschap-v2'],
+    CHAP: ['refuse-pap', 'refuse-mschap', 'refuse-mschap-v2', 'require-chap'],
+    PAP: ['refuse-chap', 'refuse-mschap', 'refuse-mschap-v2', 'require-pap'],
+  } as const;
+
+  /** What pppd logs when it accepted our credentials, per protocol. */
+  const PPPD_AUTH_OK = {
+    'MS-CHAP-v2': /sent \[CHAP Success id=0x[0-9a-f]+ "S=[0-9A-F]{40} M=Access granted"\]/,
+    CHAP: /sent \[CHAP Success id=0x[0-9a-f]+ "Access granted"\]/,
+    PAP: /sent \[PAP AuthAck id=0x[0-9a-f]+ "Login ok"\]/,
+  } as const;
+
+  /**
+   * pptpd (`localip 192.168.78.1`, pool .10–20) or xl2tpd as LNS (192.168.79.1,
+   * pool .10–20) in the guest, both launching pppd with `options` (auth,
+   * MPPE, mtu, +ipv6) and the user's secret in chap-secrets and pap-secrets.
+   */
+  async function startGuestServer(g: Guest, proto: 'pptp' | 'l2tp', options: readonly string[]): Promise<void> {
+    const opts = ['nodefaultroute', 'nobsdcomp', 'nodeflate', 'debug', 'logfile /var/log/pppd.log', ...options].map((o) => `'${o}'`).join(' ');
+    const lines = [
+      ': >/var/log/syslog; rm -f /var/log/ppp*.log',
+      `printf '%s\\n' '${USER} * "${PASSWORD}" *' | tee /etc/ppp/pap-secrets >/etc/ppp/chap-secrets`,
+    ];
+    if (proto === 'pptp') {
+      lines.push(
         "printf '%s\\n' 'option /etc/ppp/pptpd-options' 'localip 192.168.78.1' 'remoteip 192.168.78.10-20' >/etc/pptpd.conf",
-        `printf '%s\\n' 'name pptpd' 'refuse-pap' 'refuse-chap' 'refuse-mschap' 'require-mschap-v2' ${mppe.map((o) => `'${o}'`).join(' ')} 'nodefaultroute' 'nobsdcomp' 'nodeflate' 'debug' 'logfile /var/log/pppd.log' >/etc/ppp/pptpd-options`,
+        `printf '%s\\n' 'name pptpd' ${opts} >/etc/ppp/pptpd-options`,
         'pptpd --debug',
         'for i in $(seq 100); do ss -ltn | grep -q ":1723 " && exit 0; sleep 0.1; done; exit 1',
-      ].join('\n'),
-    );
+      );
+    } else {
+      lines.push(
+        'mkdir -p /etc/xl2tpd /run/xl2tpd',
+        "printf '%s\\n' '[global]' 'port = 1701' '[lns default]' 'ip range = 192.168.79.10-192.168.79.20' 'local ip = 192.168.79.1' 'require authentication = no' 'name = xl2tpd' 'ppp debug = yes' 'pppoptfile = /etc/ppp/options.xl2tpd' 'length bit = yes' >/etc/xl2tpd/xl2tpd.conf",
+        `printf '%s\\n' 'name xl2tpd' ${opts} >/etc/ppp/options.xl2tpd`,
+        'xl2tpd -c /etc/xl2tpd/xl2tpd.conf -p /run/xl2tpd.pid',
+        'for i in $(seq 100); do ss -lun | grep -q ":1701 " && exit 0; sleep 0.1; done; exit 1',
+      );
+    }
+    await g.ok(lines.join('\n'));
   }
 
   /** A TCP listener in the guest that counts what arrives; returns a reader of the count. */
@@ -339,82 +418,124 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
     return async () => Number((await g.ok(`for i in $(seq 100); do [ -s /tmp/sink-${port} ] && break; sleep 0.1; done; cat /tmp/sink-${port}`)).trim());
   }
 
-  test('tunppp connect pptp:// → pptpd + pppd: MS-CHAPv2, MPPE-128, IPCP, ping, 1 MB TCP, clean disconnect', async (t) => {
-    await runCase(t, 'connect pptp → pptpd', async (lab, g, start) => {
-      await startPptpd(g);
-      const client = start(['connect', `pptp://${USER}@${lab.guestIp}`, '--tun', `tpi${process.pid % 10000}`], { TUNPPP_PASSWORD: PASSWORD });
-      const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\) on (\S+), MTU (\d+), MPPE (128-bit \w+)/, 30_000);
-      assert.equal(m[1], '192.168.78.10');
-      assert.equal(m[2], '192.168.78.1');
-      nsPing(lab, '192.168.78.1');
-      const count = await guestSink(g, 5003);
-      await tcpSend(lab.ns, '192.168.78.1', 5003, 1_000_000);
-      assert.equal(await count(), 1_000_000);
-      assert.equal(await client.stop('SIGINT'), 0);
-      const log = await g.ok('sleep 0.5; cat /var/log/pppd.log');
-      assert.match(log, /MPPE 128-bit stateless compression enabled/);
-      assert.match(log, /sent \[CHAP Success id=0x[0-9a-f]+ "S=[0-9A-F]{40} M=Access granted"\]/, 'pptpd\'s pppd accepted our MS-CHAPv2 response');
-      assert.match(log, /LCP terminated by peer|Modem hangup/);
-      return `connected as ${m[1]}, MTU ${m[4]}, MPPE ${m[5]}; 3 pings; 1 MB to the guest; Ctrl-C ends the call`;
-    });
-  });
+  /**
+   * The server-direction matrix of issue 8: `tunppp connect` against pptpd +
+   * pppd and xl2tpd + pppd with the guest pppd's options, tunppp's options,
+   * and what must come out. Dimensions are combined (MPPE-40 with mtu 1200,
+   * IPV6CP with mtu 1400, CHAP-MD5 with mtu 1500) to keep the run short.
+   */
+  const connectMatrix: {
+    name: string;
+    proto: 'pptp' | 'l2tp';
+    auth: keyof typeof PPPD_AUTH;
+    /** The guest pppd's options beyond authentication. */
+    pppd: string[];
+    /** tunppp connect's options. */
+    args?: string[];
+    /** MPPE both sides must report, e.g. '128-bit stateless'. */
+    mppe?: string;
+    mtu?: number;
+    ipv6?: boolean;
+    /**
+     * The negotiated MTU does not fit the outer path: a 1500-byte packet is 1538
+     * bytes with PPP, GRE and IP (1540 with PPP, L2TP, UDP and IP), and the TAP
+     * and UML's eth0 stop at 1500 (the UML device maximum). tunppp sends with DF,
+     * gets EMSGSIZE, must lower the link MTU and keep the call.
+     */
+    pmtuLowers?: boolean;
+    /** tunppp gives a wrong password: E=691, exit 1. */
+    wrongPassword?: boolean;
+  }[] = [
+    { name: 'MPPE-128', proto: 'pptp', auth: 'MS-CHAP-v2', pppd: ['require-mppe-128'], mppe: '128-bit stateless' },
+    { name: 'MPPE-40, mtu/mru 1200', proto: 'pptp', auth: 'MS-CHAP-v2', pppd: ['require-mppe-40', 'mtu 1200', 'mru 1200'], args: ['--mtu', '1200'], mppe: '40-bit stateless', mtu: 1200 },
+    { name: 'MPPE-128 stateful', proto: 'pptp', auth: 'MS-CHAP-v2', pppd: ['require-mppe-128', 'mppe-stateful'], args: ['--mppe-stateful'], mppe: '128-bit stateful' },
+    { name: 'CHAP-MD5 without MPPE, mtu/mru 1500', proto: 'pptp', auth: 'CHAP', pppd: ['nomppe', 'mtu 1500', 'mru 1500'], args: ['--mppe', 'refuse', '--mtu', '1500'], mtu: 1500, pmtuLowers: true },
+    { name: 'PAP without MPPE', proto: 'pptp', auth: 'PAP', pppd: ['nomppe'], args: ['--mppe', 'refuse', '--allow-pap'] },
+    { name: 'IPV6CP on, mtu/mru 1400', proto: 'pptp', auth: 'MS-CHAP-v2', pppd: ['require-mppe-128', '+ipv6', 'mtu 1400', 'mru 1400'], args: ['--ipv6', '--mtu', '1400'], mppe: '128-bit stateless', mtu: 1400, ipv6: true },
+    { name: 'wrong password', proto: 'pptp', auth: 'MS-CHAP-v2', pppd: ['require-mppe-128'], wrongPassword: true },
+    { name: 'MPPE not asked for', proto: 'l2tp', auth: 'MS-CHAP-v2', pppd: [] },
+    { name: 'MPPE-128', proto: 'l2tp', auth: 'MS-CHAP-v2', pppd: ['require-mppe-128'], args: ['--mppe', 'require'], mppe: '128-bit stateless' },
+    { name: 'MPPE-40, mtu/mru 1200', proto: 'l2tp', auth: 'MS-CHAP-v2', pppd: ['require-mppe-40', 'mtu 1200', 'mru 1200'], args: ['--mppe', 'require', '--mtu', '1200'], mppe: '40-bit stateless', mtu: 1200 },
+    { name: 'MPPE-128 stateful', proto: 'l2tp', auth: 'MS-CHAP-v2', pppd: ['require-mppe-128', 'mppe-stateful'], args: ['--mppe', 'require', '--mppe-stateful'], mppe: '128-bit stateful' },
+    { name: 'CHAP-MD5 without MPPE, mtu/mru 1500', proto: 'l2tp', auth: 'CHAP', pppd: ['nomppe', 'mtu 1500', 'mru 1500'], args: ['--mppe', 'refuse', '--mtu', '1500'], mtu: 1500, pmtuLowers: true },
+    { name: 'PAP without MPPE', proto: 'l2tp', auth: 'PAP', pppd: ['nomppe'], args: ['--mppe', 'refuse', '--allow-pap'] },
+    { name: 'IPV6CP on, mtu/mru 1400', proto: 'l2tp', auth: 'MS-CHAP-v2', pppd: ['+ipv6', 'mtu 1400', 'mru 1400'], args: ['--ipv6', '--mtu', '1400'], mtu: 1400, ipv6: true },
+    { name: 'wrong password', proto: 'l2tp', auth: 'MS-CHAP-v2', pppd: [], wrongPassword: true },
+  ];
 
-  test('tunppp connect pptp:// → pptpd + pppd with require-mppe-40: MPPE 40-bit, ping, clean disconnect', async (t) => {
-    await runCase(t, 'connect pptp → pptpd, MPPE-40', async (lab, g, start) => {
-      await startPptpd(g, ['require-mppe-40']);
-      const client = start(['connect', `pptp://${USER}@${lab.guestIp}`, '--tun', `tpj${process.pid % 10000}`], { TUNPPP_PASSWORD: PASSWORD });
-      const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\) on (\S+), MTU (\d+), MPPE (40-bit \w+)/, 30_000);
-      nsPing(lab, '192.168.78.1');
-      assert.equal(await client.stop('SIGINT'), 0);
-      const log = await g.ok('sleep 0.5; cat /var/log/pppd.log');
-      assert.match(log, /MPPE 40-bit stateless compression enabled/);
-      return `connected as ${m[1]}, MPPE ${m[5]}; 3 pings; Ctrl-C ends the call`;
+  for (const [i, k] of connectMatrix.entries()) {
+    const peer = k.proto === 'pptp' ? 'pptpd' : 'xl2tpd';
+    const what = k.wrongPassword
+      ? 'E=691, connect exits 1 naming it'
+      : `${k.auth}, ${k.mppe ? `MPPE ${k.mppe}` : 'no MPPE'}, IPCP, ping, 1 MB TCP each way${k.ipv6 ? ', ping6 each way' : ''}, clean disconnect`;
+    test(`tunppp connect ${k.proto}:// → ${peer} + pppd, ${k.name}: ${what}`, async (t) => {
+      await runCase(t, `connect ${k.proto} → ${peer}, ${k.name}`, async (lab, g, start) => {
+        const net = k.proto === 'pptp' ? '192.168.78' : '192.168.79';
+        await startGuestServer(g, k.proto, [...PPPD_AUTH[k.auth], ...k.pppd]);
+        const tunName = `tpc${i}-${process.pid % 10000}`;
+        const client = start(['connect', `${k.proto}://${USER}@${lab.guestIp}`, '--tun', tunName, ...(k.args ?? [])], { TUNPPP_PASSWORD: k.wrongPassword ? 'not-the-password' : PASSWORD });
+        if (k.wrongPassword) {
+          await client.waitFor(/authentication failed: E=691/, 30_000);
+          const t0 = Date.now();
+          while (client.exitCode === undefined && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 100));
+          assert.equal(client.exitCode, 1, `connect exit code\n${client.out}${client.err}`);
+          const log = await g.ok('sleep 0.3; cat /var/log/pppd.log');
+          assert.match(log, /sent \[CHAP Failure id=0x[0-9a-f]+ "E=691/, `${peer}'s pppd did not refuse us with E=691:\n${log}`);
+          assert.doesNotMatch(log, /local {2}IP address/);
+          return `${peer}'s pppd sent CHAP Failure E=691; tunppp connect logged it and exited 1`;
+        }
+        const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\) on (\S+), MTU (\d+)(?:, MPPE (\d+-bit \w+))?/, 30_000);
+        assert.equal(m[1], `${net}.10`);
+        assert.equal(m[2], `${net}.1`);
+        assert.equal(m[5], k.mppe, 'MPPE as tunppp reports it');
+        await client.waitFor(new RegExp(`${k.auth} authentication succeeded`));
+        const log = await g.ok('for i in $(seq 30); do grep -q "local  IP address" /var/log/pppd.log && break; sleep 0.1; done; cat /var/log/pppd.log');
+        assert.match(log, PPPD_AUTH_OK[k.auth], `${peer}'s pppd did not accept our ${k.auth}:\n${log}`);
+        assert.equal(/MPPE (\d+-bit \w+) compression enabled/.exec(log)?.[1], k.mppe, `MPPE as pppd reports it:\n${log}`);
+        const dev = /Using interface (ppp\d+)/.exec(log)?.[1] ?? 'ppp0';
+        nsPing(lab, `${net}.1`);
+        const notes: string[] = [];
+        if (k.mtu) {
+          const ours = Number(m[4]);
+          const theirs = Number(/ mtu (\d+)/.exec(await g.ok(`ip -o link show ${dev}`))?.[1]);
+          assert.ok(ours <= k.mtu && ours >= k.mtu - 8, `tunppp MTU ${ours} for mtu/mru ${k.mtu}`);
+          assert.ok(theirs <= k.mtu && theirs >= k.mtu - 8, `guest ${dev} MTU ${theirs} for mtu/mru ${k.mtu}`);
+          let size = Math.min(ours, theirs);
+          if (k.pmtuLowers) {
+            // The first full-size packet does not fit the outer path: EMSGSIZE, the link MTU comes down, the call stays.
+            spawnSync('ip', ['netns', 'exec', lab.ns, 'ping', '-n', '-c', '1', '-w', '2', '-M', 'do', '-s', String(size - 28), `${net}.1`], { timeout: 10_000 });
+            const pmtu = await client.waitFor(/path MTU to \S+ is (\d+) \(([^)]*)\); link MTU lowered from (\d+) to (\d+), TCP MSS clamped to (\d+); call kept/, 10_000);
+            assert.equal(Number(pmtu[3]), ours);
+            notes.push(`pmtu ${pmtu[1]} (${pmtu[2]}): link MTU ${pmtu[3]} → ${pmtu[4]}, MSS ${pmtu[5]}`);
+            size = Number(pmtu[4]);
+          }
+          // A full-size packet with DF passes both ways: the largest both interfaces take.
+          lab.exec('ping', ['-n', '-c', '2', '-i', '0.2', '-w', '10', '-M', 'do', '-s', String(size - 28), `${net}.1`], 20_000);
+          const big = await g.ok(`ping -n -c 2 -i 0.2 -w 10 -M do -s ${size - 28} ${net}.10`);
+          assert.match(big, /2 received/);
+          notes.push(`MTU ${ours} (guest ${theirs}), DF pings of ${size} bytes both ways`);
+        }
+        if (k.ipv6) notes.push(`IPV6CP up, ${await ping6Both(lab, g, log, tunName, false)}`);
+        const count = await guestSink(g, 5100 + i);
+        await tcpSend(lab.ns, `${net}.1`, 5100 + i, 1_000_000);
+        assert.equal(await count(), 1_000_000, 'client → server');
+        const sink = tcpSink(lab.ns, `${net}.10`, 5200 + i);
+        await sink.listening;
+        await g.ok(`head -c 1000000 /dev/zero | nc -N -w 10 ${net}.10 ${5200 + i}`, 30_000);
+        assert.equal(await sink.received, 1_000_000, 'server → client');
+        const t0 = Date.now();
+        assert.equal(await client.stop('SIGINT'), 0);
+        const stopMs = Date.now() - t0;
+        // The peer acks our LCP Terminate-Request at once; connect then exits (it lingered 3–5 s on a pending
+        // timer before). Over L2TP it also waits up to 3 s for the ack of its StopCCN, which xl2tpd does not
+        // give (docs/interop.md, findings).
+        assert.ok(stopMs < (k.proto === 'pptp' ? 2500 : 4500), `connect took ${stopMs} ms to exit after Ctrl-C`);
+        const end = await g.ok('for i in $(seq 30); do pgrep -x pppd >/dev/null || break; sleep 0.1; done; cat /var/log/pppd.log');
+        assert.match(end, /LCP terminated by peer|Modem hangup|Connection terminated/, `${peer}'s pppd did not see the call end:\n${end}`);
+        return `connected as ${m[1]}, ${k.auth}, ${m[5] ? `MPPE ${m[5]}` : 'no MPPE'}, MTU ${m[4]}${notes.length ? `; ${notes.join('; ')}` : ''}; 3 pings; 1 MB each way; Ctrl-C ends the call, exit in ${(stopMs / 1000).toFixed(1)} s`;
+      });
     });
-  });
-
-  test('tunppp connect pptp:// → pptpd + pppd with a wrong password: E=691, connect exits 1 naming it', async (t) => {
-    await runCase(t, 'connect pptp → pptpd, wrong password', async (lab, g, start) => {
-      await startPptpd(g);
-      const client = start(['connect', `pptp://${USER}@${lab.guestIp}`, '--tun', `tpk${process.pid % 10000}`], { TUNPPP_PASSWORD: 'not-the-password' });
-      await client.waitFor(/authentication failed: E=691/, 30_000);
-      const t0 = Date.now();
-      while (client.exitCode === undefined && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 100));
-      assert.equal(client.exitCode, 1, `connect exit code\n${client.out}${client.err}`);
-      const log = await g.ok('cat /var/log/pppd.log');
-      assert.match(log, /MS-CHAP-v2|CHAP/);
-      assert.match(log, /sent \[CHAP Failure/);
-      return 'pptpd\'s pppd sent CHAP Failure; tunppp connect logged E=691 and exited 1';
-    });
-  });
-
-  test('tunppp connect l2tp:// → xl2tpd + pppd: MS-CHAPv2, IPCP, ping, 1 MB TCP, clean disconnect', async (t) => {
-    await runCase(t, 'connect l2tp → xl2tpd', async (lab, g, start) => {
-      await g.ok(
-        [
-          ': >/var/log/syslog; rm -f /var/log/ppp*.log',
-          GUEST_SECRETS,
-          'mkdir -p /etc/xl2tpd /run/xl2tpd',
-          "printf '%s\\n' '[global]' 'port = 1701' '[lns default]' 'ip range = 192.168.79.10-192.168.79.20' 'local ip = 192.168.79.1' 'require authentication = no' 'name = xl2tpd' 'ppp debug = yes' 'pppoptfile = /etc/ppp/options.xl2tpd' 'length bit = yes' >/etc/xl2tpd/xl2tpd.conf",
-          "printf '%s\\n' 'name xl2tpd' 'require-mschap-v2' 'nodefaultroute' 'nobsdcomp' 'nodeflate' 'debug' 'logfile /var/log/pppd.log' >/etc/ppp/options.xl2tpd",
-          'xl2tpd -c /etc/xl2tpd/xl2tpd.conf -p /run/xl2tpd.pid',
-          'for i in $(seq 100); do ss -lun | grep -q ":1701 " && exit 0; sleep 0.1; done; exit 1',
-        ].join('\n'),
-      );
-      const client = start(['connect', `l2tp://${USER}@${lab.guestIp}`, '--tun', `tpj${process.pid % 10000}`], { TUNPPP_PASSWORD: PASSWORD });
-      const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\) on (\S+), MTU (\d+)/, 30_000);
-      assert.equal(m[1], '192.168.79.10');
-      assert.equal(m[2], '192.168.79.1');
-      nsPing(lab, '192.168.79.1');
-      const count = await guestSink(g, 5004);
-      await tcpSend(lab.ns, '192.168.79.1', 5004, 1_000_000);
-      assert.equal(await count(), 1_000_000);
-      assert.equal(await client.stop('SIGINT'), 0);
-      const log = await g.ok('sleep 0.5; cat /var/log/syslog | grep xl2tpd | tail -5; cat /var/log/pppd.log');
-      assert.match(log, /sent \[CHAP Success id=0x[0-9a-f]+ "S=[0-9A-F]{40} M=Access granted"\]/, 'xl2tpd\'s pppd accepted our MS-CHAPv2 response');
-      return `connected as ${m[1]}, MTU ${m[4]}; 3 pings; 1 MB to the guest; Ctrl-C ends the session`;
-    });
-  });
-
+  }
 
   /**
    * The seed scenario of issue 8: guest — router — tunppp, the router's link
