@@ -64,7 +64,7 @@ typedef struct tp_handle {
   napi_async_cleanup_hook_handle cleanup;
   uint32_t slots;
   uint32_t slot_bytes;
-  /* recvmmsg scratch (GRE), allocated once for `slots` entries */
+  /* recvmmsg scratch (GRE, UDP), allocated once for `slots` entries */
   struct mmsghdr *msgs;
   struct iovec *iov;
   struct sockaddr_in *addrs;
@@ -111,12 +111,31 @@ int tp_handle_rx(tp_handle *h, napi_env env, uint8_t **rx, uint32_t **meta);
 void tp_handle_emit_read(tp_handle *h, uint32_t count);
 void tp_handle_emit_error(tp_handle *h, napi_value event);
 napi_value tp_close(napi_env env, napi_callback_info info);
+void tp_handle_stop_reading(tp_handle *h);
+void tp_handle_read_loop(tp_handle *h, uint32_t (*read_batch)(tp_handle *));
+tp_handle *tp_handle_batch_args(napi_env env, napi_callback_info info, enum tp_kind kind, const char *usage,
+                                uint8_t **data, size_t *dlen, uint32_t **meta, uint32_t *count);
+
+/* ---- sock.c: what the GRE and UDP sockets share ---- */
+/* Options greOpen and udpOpen both read. */
+typedef struct {
+  char netns[512];
+  int has_ns, has_bind, has_rcv, has_snd, probe;
+  uint32_t bind_addr, rcv, snd, slots, slot_bytes;
+} tp_sock_opts;
+int tp_sock_opts_parse(napi_env env, napi_value obj, tp_sock_opts *o);
+tp_handle *tp_sock_handle_new(napi_env env, enum tp_kind kind, const tp_sock_opts *o);
+int tp_sock_setup(int fd, const tp_sock_opts *o, int reuse_addr, const char **what);
+napi_value tp_sock_open(napi_env env, napi_value *argv, enum tp_kind kind, const tp_sock_opts *o, int reuse_addr,
+                        uint16_t port, const char *resource, uint16_t *bound_port);
+napi_value tp_sock_send(napi_env env, napi_callback_info info, enum tp_kind kind, const char *usage);
+napi_value tp_sock_path_mtu(napi_env env, napi_callback_info info, enum tp_kind kind, const char *usage);
+void tp_sock_on_poll(tp_handle *h, int status, int events);
 
 /* ---- gre.c / tun.c ---- */
 napi_value tp_gre_open(napi_env env, napi_callback_info info);
 napi_value tp_gre_send(napi_env env, napi_callback_info info);
 napi_value tp_gre_path_mtu(napi_env env, napi_callback_info info);
-void tp_gre_on_poll(tp_handle *h, int status, int events);
 napi_value tp_tun_open(napi_env env, napi_callback_info info);
 napi_value tp_tun_write(napi_env env, napi_callback_info info);
 napi_value tp_if_configure(napi_env env, napi_callback_info info);
@@ -126,6 +145,5 @@ void tp_tun_on_poll(tp_handle *h, int status, int events);
 napi_value tp_udp_open(napi_env env, napi_callback_info info);
 napi_value tp_udp_send(napi_env env, napi_callback_info info);
 napi_value tp_udp_path_mtu(napi_env env, napi_callback_info info);
-void tp_udp_on_poll(tp_handle *h, int status, int events);
 
 #endif

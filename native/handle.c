@@ -1,10 +1,12 @@
 /*
- * Lifetime of a polled fd (GRE socket or TUN queue).
+ * Lifetime of a polled fd (GRE or UDP socket, TUN queue), and what every
+ * kind shares around it: the read loop with its event budget, the arguments
+ * of a batch send.
  *
  * open  → the fd is watched by a uv_poll_t (level-triggered, readable +
  *         prioritized); the JS handle object is held by a strong reference so
  *         it cannot be collected while the fd is open.
- * event → gre.c/tun.c read a batch into the JS-owned buffer and call
+ * event → sock.c/tun.c read a batch into the JS-owned buffer and call
  *         onRead(count) once through napi_make_callback.
  * close → uv_close, then the fd is closed at once (it is out of epoll); the
  *         references and scratch memory are released in the close callback,
@@ -59,9 +61,8 @@ static void on_poll(uv_poll_t *p, int status, int events) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(h->env, &scope) != napi_ok) return;
   if (status < 0) h->polling = 0; /* libuv has stopped the handle */
-  if (h->kind == TP_GRE) tp_gre_on_poll(h, status, events);
-  else if (h->kind == TP_UDP) tp_udp_on_poll(h, status, events);
-  else tp_tun_on_poll(h, status, events);
+  if (h->kind == TP_TUN) tp_tun_on_poll(h, status, events);
+  else tp_sock_on_poll(h, status, events);
   /* libuv stops a poll handle after a bare POLLERR. On the GRE socket that
    * only means "error queue has news" (already drained): restart. On a TUN
    * fd it means the device is gone: stay stopped instead of spinning. */
@@ -177,6 +178,43 @@ int tp_handle_rx(tp_handle *h, napi_env env, uint8_t **rx, uint32_t **meta) {
   if (napi_get_reference_value(env, h->meta_ref, &v) != napi_ok || v == NULL) return -1;
   if (tp_get_u32arr(env, v, meta, &n) != 0 || (uint64_t)h->slots * TP_META > n) return -1;
   return 0;
+}
+
+/* Stops reading for good (rx buffer detached, device gone): no restart after POLLERR. */
+void tp_handle_stop_reading(tp_handle *h) {
+  uv_poll_stop(&h->poll);
+  h->polling = 0;
+  h->rx_dead = 1;
+}
+
+/* Reads batches until the queue is empty (a short batch) or the event budget is spent. */
+void tp_handle_read_loop(tp_handle *h, uint32_t (*read_batch)(tp_handle *)) {
+  uint32_t total = 0;
+  while (!h->closing && !h->rx_dead && total < TP_EVENT_BUDGET) {
+    uint32_t n = read_batch(h);
+    total += n;
+    if (n < h->slots) break;
+  }
+}
+
+/*
+ * Arguments of a batch send (greSend, udpSend, tunWrite):
+ * (handle, data: Uint8Array, meta: Uint32Array, count ≤ meta.length / TP_META).
+ * Returns the open handle of `kind`, or NULL with an exception pending
+ * (`usage` for bad arguments).
+ */
+tp_handle *tp_handle_batch_args(napi_env env, napi_callback_info info, enum tp_kind kind, const char *usage,
+                                uint8_t **data, size_t *dlen, uint32_t **meta, uint32_t *count) {
+  size_t argc = 4;
+  napi_value argv[4];
+  size_t mlen;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 4 || tp_get_u8(env, argv[1], data, dlen) != 0 || tp_get_u32arr(env, argv[2], meta, &mlen) != 0 ||
+      tp_arg_u32(env, argv[3], count) != 0 || (uint64_t)*count * TP_META > mlen) {
+    tp_throw_usage(env, usage);
+    return NULL;
+  }
+  return tp_handle_get(env, argv[0], kind);
 }
 
 static void call_js(tp_handle *h, napi_ref fn_ref, size_t argc, napi_value *argv) {

@@ -26,9 +26,7 @@ static uint32_t tun_read_batch(tp_handle *h) {
   uint8_t *rx;
   uint32_t *meta;
   if (tp_handle_rx(h, env, &rx, &meta) != 0) {
-    uv_poll_stop(&h->poll);
-    h->polling = 0;
-    h->rx_dead = 1;
+    tp_handle_stop_reading(h);
     tp_handle_emit_error(h, tp_make_errno_error(env, EFAULT, "read (rx buffer detached; reading stopped)"));
     return 0;
   }
@@ -43,11 +41,7 @@ static uint32_t tun_read_batch(tp_handle *h) {
         if (n > 0) break; /* deliver what we have; the error repeats on the next event */
         tp_handle_emit_error(h, tp_make_errno_error(env, e, "read(tun)"));
         /* A device that went away (EBADFD after unregister) would spin the loop. */
-        if (e == EBADFD || e == EIO) {
-          uv_poll_stop(&h->poll);
-          h->polling = 0;
-          h->rx_dead = 1;
-        }
+        if (e == EBADFD || e == EIO) tp_handle_stop_reading(h);
         return 0;
       }
       break;
@@ -65,16 +59,6 @@ static uint32_t tun_read_batch(tp_handle *h) {
   return n;
 }
 
-/* Batches until the queue is empty (a short batch) or the event budget is spent. */
-static void tun_read(tp_handle *h) {
-  uint32_t total = 0;
-  while (!h->closing && !h->rx_dead && total < TP_EVENT_BUDGET) {
-    uint32_t n = tun_read_batch(h);
-    total += n;
-    if (n < h->slots) break;
-  }
-}
-
 void tp_tun_on_poll(tp_handle *h, int status, int events) {
   (void)events;
   if (status < 0) {
@@ -83,7 +67,7 @@ void tp_tun_on_poll(tp_handle *h, int status, int events) {
     tp_handle_emit_error(h, tp_make_errno_error(h->env, -status, "poll(tun)"));
     return;
   }
-  tun_read(h);
+  tp_handle_read_loop(h, tun_read_batch);
 }
 
 /*
@@ -170,19 +154,13 @@ out:
  * (the address field is ignored); status 0 or the errno of that packet.
  */
 napi_value tp_tun_write(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   uint8_t *data;
   uint32_t *meta;
-  size_t dlen, mlen;
+  size_t dlen;
   uint32_t count;
-  if (argc < 4 || tp_get_u8(env, argv[1], &data, &dlen) != 0 || tp_get_u32arr(env, argv[2], &meta, &mlen) != 0 ||
-      tp_arg_u32(env, argv[3], &count) != 0 || (uint64_t)count * TP_META > mlen) {
-    tp_throw_usage(env, "tunWrite(handle, data: Uint8Array, meta: Uint32Array, count ≤ meta.length / 4)");
-    return NULL;
-  }
-  tp_handle *h = tp_handle_get(env, argv[0], TP_TUN);
+  tp_handle *h = tp_handle_batch_args(env, info, TP_TUN,
+                                      "tunWrite(handle, data: Uint8Array, meta: Uint32Array, count ≤ meta.length / 4)",
+                                      &data, &dlen, &meta, &count);
   if (h == NULL) return NULL;
   uint32_t written = 0;
   for (uint32_t i = 0; i < count; i++) {
