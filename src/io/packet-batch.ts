@@ -7,7 +7,7 @@
  * RxBatch and sends from a TxBatch; nothing is copied on the way.
  */
 import { LocalUsageError } from '../core/errors.js';
-import { META_FIELDS, PORT_SHIFT } from './native.js';
+import { FLAG_TRUNCATED, META_FIELDS, PORT_SHIFT } from './native.js';
 
 /**
  * Packets received in one readable event. The object and its buffer are
@@ -142,4 +142,27 @@ export class TxBatch {
     this.count = 0;
     this.usedBytes = 0;
   }
+}
+
+/**
+ * Drops the truncated packets of the first `n` in `meta` (counting them in
+ * `stats.rxTruncated`) and moves the rest to the front. Returns how many are
+ * left. Truncation is rare: without one nothing moves.
+ */
+export function dropTruncated(meta: Uint32Array, n: number, stats: { rxTruncated: number }): number {
+  for (let i = 0; i < n; i++) {
+    if ((meta[i * META_FIELDS + 3]! & FLAG_TRUNCATED) === 0) continue;
+    let out = 0;
+    for (let j = 0; j < n; j++) {
+      const m = j * META_FIELDS;
+      if ((meta[m + 3]! & FLAG_TRUNCATED) !== 0) {
+        stats.rxTruncated++;
+        continue;
+      }
+      if (out !== j) meta.copyWithin(out * META_FIELDS, m, m + META_FIELDS);
+      out++;
+    }
+    return out;
+  }
+  return n;
 }

@@ -11,8 +11,8 @@
 import { LocalUsageError } from '../core/errors.js';
 import { fromNativeError } from './errors.js';
 import { parseIpv4 } from './ipv4-addr.js';
-import { FLAG_TRUNCATED, META_FIELDS, loadNative, netnsPath, type NativeErrQueueEntry, type NativeHandle } from './native.js';
-import { RxBatch, TxBatch } from './packet-batch.js';
+import { loadNative, netnsPath, type NativeErrQueueEntry, type NativeHandle } from './native.js';
+import { RxBatch, TxBatch, dropTruncated } from './packet-batch.js';
 
 /** TUNSETOFFLOAD bits (linux/if_tun.h). */
 export const TUN_F = { CSUM: 0x01, TSO4: 0x02, TSO6: 0x04, TSO_ECN: 0x08, UFO: 0x10, USO4: 0x20, USO6: 0x40 } as const;
@@ -166,21 +166,7 @@ export function openTun(opts: TunOptions = {}): Tun {
 
   const onRead = (n: number): void => {
     stats.rxBatches++;
-    let out = n;
-    // Truncated reads are rare; compact only when one is present.
-    for (let i = 0; i < n; i++) {
-      if ((meta[i * META_FIELDS + 3]! & FLAG_TRUNCATED) === 0) continue;
-      out = 0;
-      for (let j = 0; j < n; j++) {
-        if ((meta[j * META_FIELDS + 3]! & FLAG_TRUNCATED) !== 0) {
-          stats.rxTruncated++;
-          continue;
-        }
-        meta.copyWithin(out * META_FIELDS, j * META_FIELDS, j * META_FIELDS + META_FIELDS);
-        out++;
-      }
-      break;
-    }
+    const out = dropTruncated(meta, n, stats);
     rx.count = out;
     stats.rxPackets += out;
     if (out > 0 && onPackets) onPackets(rx);
