@@ -12,7 +12,7 @@
 import { LocalUsageError } from '../core/errors.js';
 import { errnoName } from './errors.js';
 import { formatIpv4, parseIpv4 } from './ipv4-addr.js';
-import type { NativeErrQueueEntry } from './native.js';
+import { netnsPath, type NativeErrQueueEntry } from './native.js';
 import type { RxBatch, TxBatch } from './packet-batch.js';
 
 /** Default SO_RCVBUF/SO_SNDBUF. Without CAP_NET_ADMIN the kernel caps it at net.core.{r,w}mem_max. */
@@ -25,6 +25,49 @@ export type IcmpErrorKind = 'frag-needed' | 'unreachable' | 'time-exceeded' | 'p
 const ORIGIN_LOCAL = 1;
 /** SO_EE_ORIGIN_ICMP. */
 const ORIGIN_ICMP = 2;
+
+/** Options both sockets take. */
+export interface BatchedSocketOptions {
+  /** Network namespace to open the socket in: a name from `ip netns` or a path. Needs CAP_SYS_ADMIN. */
+  netns?: string;
+  /** 'do' (default): DF set, learnt path MTU enforced with EMSGSIZE. 'probe': DF set, only the device MTU enforced. */
+  pmtuDiscovery?: 'do' | 'probe';
+  /** Most datagrams read per readable event (recvmmsg vlen); default 64. */
+  batchSize?: number;
+  /** Largest datagram kept whole (GRE: IP header included); longer ones are dropped as truncated. Default 16384. */
+  maxDatagramBytes?: number;
+  /** SO_RCVBUF(FORCE) in bytes; default 4 MiB (the kernel's 208 KiB default drops bursts from many sessions). */
+  rcvbufBytes?: number;
+  /** SO_SNDBUF(FORCE) in bytes; default 4 MiB. */
+  sndbufBytes?: number;
+}
+
+/** The addon options both greOpen and udpOpen read. */
+export interface NativeBatchedOptions {
+  netns: string | undefined;
+  pmtuProbe: boolean;
+  rcvbufBytes: number;
+  sndbufBytes: number;
+  slots: number;
+  slotBytes: number;
+}
+
+/** Checks `opts` (LocalUsageError naming `fn`) and gives the addon's options for it. */
+export function nativeBatchedOptions(fn: string, opts: BatchedSocketOptions, maxSlots: number): NativeBatchedOptions {
+  const slots = opts.batchSize ?? 64;
+  const slotBytes = opts.maxDatagramBytes ?? 16384;
+  if (!Number.isInteger(slots) || slots < 1 || slots > maxSlots) throw new LocalUsageError(`${fn}: batchSize ${slots} is not 1..${maxSlots}`);
+  if (!Number.isInteger(slotBytes) || slotBytes < 64 || slotBytes > 65535)
+    throw new LocalUsageError(`${fn}: maxDatagramBytes ${slotBytes} is not 64..65535`);
+  return {
+    netns: netnsPath(opts.netns),
+    pmtuProbe: opts.pmtuDiscovery === 'probe',
+    rcvbufBytes: opts.rcvbufBytes ?? DEFAULT_SOCKET_BUFFER_BYTES,
+    sndbufBytes: opts.sndbufBytes ?? DEFAULT_SOCKET_BUFFER_BYTES,
+    slots,
+    slotBytes,
+  };
+}
 
 /** A u32 IPv4 address from a number or dotted text; throws LocalUsageError naming `what`. */
 export function addrOf(v: number | string, what: string): number {

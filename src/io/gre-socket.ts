@@ -10,38 +10,17 @@
  * default.
  */
 import { LocalUsageError } from '../core/errors.js';
-import {
-  BatchedSocketCore,
-  DEFAULT_SOCKET_BUFFER_BYTES,
-  addrOf,
-  batchedSocketStats,
-  type BatchedSocketApi,
-  type BatchedSocketStats,
-  type DatagramSendError,
-  type IcmpErrorFields,
-} from './batched-socket.js';
+import { BatchedSocketCore, addrOf, batchedSocketStats, nativeBatchedOptions, type BatchedSocketApi, type BatchedSocketOptions, type BatchedSocketStats, type DatagramSendError, type IcmpErrorFields } from './batched-socket.js';
 import { fromNativeError } from './errors.js';
-import { FLAG_TRUNCATED, META_FIELDS, loadNative, netnsPath, type NativeHandle } from './native.js';
+import { FLAG_TRUNCATED, META_FIELDS, loadNative, type NativeHandle } from './native.js';
 import { RxBatch, TxBatch } from './packet-batch.js';
 
 export { DEFAULT_SOCKET_BUFFER_BYTES, type IcmpErrorKind } from './batched-socket.js';
 
 /** How to open the socket. */
-export interface GreSocketOptions {
-  /** Network namespace to open the socket in: a name from `ip netns` or a path. Needs CAP_SYS_ADMIN. */
-  netns?: string;
+export interface GreSocketOptions extends BatchedSocketOptions {
   /** Local IPv4 address to bind to (receive only what is sent to it; send from it). */
   bind?: string;
-  /** 'do' (default): DF set, learnt path MTU enforced with EMSGSIZE. 'probe': DF set, only the device MTU enforced. */
-  pmtuDiscovery?: 'do' | 'probe';
-  /** Most datagrams read per readable event (recvmmsg vlen); default 64. */
-  batchSize?: number;
-  /** Largest datagram kept whole, IP header included; longer ones are dropped as truncated. Default 16384. */
-  maxDatagramBytes?: number;
-  /** SO_RCVBUF(FORCE) in bytes; default 4 MiB (the kernel's 208 KiB default drops bursts from many sessions). */
-  rcvbufBytes?: number;
-  /** SO_SNDBUF(FORCE) in bytes; default 4 MiB. */
-  sndbufBytes?: number;
 }
 
 /** An ICMP error the kernel matched to a datagram we sent; `quoted` starts at the GRE header (call id inside). */
@@ -75,14 +54,9 @@ export interface GreSocket extends BatchedSocketApi<IcmpErrorEvent, GreSocketSta
 /** Opens a raw GRE socket. Throws RawSocketError (with a hint) or NetnsError. */
 export function openGreSocket(opts: GreSocketOptions = {}): GreSocket {
   const native = loadNative();
-  const slots = opts.batchSize ?? 64;
-  const slotBytes = opts.maxDatagramBytes ?? 16384;
-  if (!Number.isInteger(slots) || slots < 1 || slots > native.constants.MAX_SLOTS)
-    throw new LocalUsageError(`openGreSocket: batchSize ${slots} is not 1..${native.constants.MAX_SLOTS}`);
-  if (!Number.isInteger(slotBytes) || slotBytes < 64 || slotBytes > 65535)
-    throw new LocalUsageError(`openGreSocket: maxDatagramBytes ${slotBytes} is not 64..65535`);
+  const o = nativeBatchedOptions('openGreSocket', opts, native.constants.MAX_SLOTS);
   const bind = opts.bind === undefined ? undefined : addrOf(opts.bind, 'openGreSocket bind');
-  const rx = new RxBatch(slots, slotBytes);
+  const rx = new RxBatch(o.slots, o.slotBytes);
   const single = new TxBatch(1, 65536);
   const stats: GreSocketStats = { ...batchedSocketStats(), rxMalformed: 0 };
   const core = new BatchedSocketCore<IcmpErrorEvent, GreSocketStats>(stats, rx);
@@ -121,15 +95,7 @@ export function openGreSocket(opts: GreSocketOptions = {}): GreSocket {
   const where = `GRE socket${opts.netns ? ` in netns ${opts.netns}` : ''}`;
   try {
     handle = native.greOpen(
-      {
-        netns: netnsPath(opts.netns),
-        bind,
-        pmtuProbe: opts.pmtuDiscovery === 'probe',
-        rcvbufBytes: opts.rcvbufBytes ?? DEFAULT_SOCKET_BUFFER_BYTES,
-        sndbufBytes: opts.sndbufBytes ?? DEFAULT_SOCKET_BUFFER_BYTES,
-        slots,
-        slotBytes,
-      },
+      { ...o, bind },
       rx.data,
       rx.meta,
       core.onRead(skipIpHeaders),

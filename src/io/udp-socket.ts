@@ -12,41 +12,20 @@
  * already decrypted, like any other datagram.
  */
 import { LocalUsageError } from '../core/errors.js';
-import {
-  BatchedSocketCore,
-  DEFAULT_SOCKET_BUFFER_BYTES,
-  addrOf,
-  batchedSocketStats,
-  type BatchedSocketApi,
-  type BatchedSocketStats,
-  type DatagramSendError,
-  type IcmpErrorFields,
-} from './batched-socket.js';
+import { BatchedSocketCore, addrOf, batchedSocketStats, nativeBatchedOptions, type BatchedSocketApi, type BatchedSocketOptions, type BatchedSocketStats, type DatagramSendError, type IcmpErrorFields } from './batched-socket.js';
 import { fromNativeError } from './errors.js';
 import { formatIpv4 } from './ipv4-addr.js';
-import { loadNative, netnsPath, type NativeBinding, type NativeHandle } from './native.js';
+import { loadNative, type NativeBinding, type NativeHandle } from './native.js';
 import { RxBatch, TxBatch, dropTruncated } from './packet-batch.js';
 
 /** How to open the socket. */
-export interface UdpSocketOptions {
-  /** Network namespace to open the socket in: a name from `ip netns` or a path. Needs CAP_SYS_ADMIN. */
-  netns?: string;
+export interface UdpSocketOptions extends BatchedSocketOptions {
   /** Local IPv4 address to bind to; default 0.0.0.0 (every address, replies from the address each peer used). */
   bind?: string;
   /** Local port; 0 (default) picks an ephemeral one. */
   port?: number;
   /** SO_REUSEADDR (default off: a port another socket holds fails with EADDRINUSE). */
   reuseAddr?: boolean;
-  /** 'do' (default): DF set, learnt path MTU enforced with EMSGSIZE. 'probe': DF set, only the device MTU enforced. */
-  pmtuDiscovery?: 'do' | 'probe';
-  /** Most datagrams read per readable event (recvmmsg vlen); default 64. */
-  batchSize?: number;
-  /** Largest datagram kept whole; longer ones are dropped as truncated. Default 16384. */
-  maxDatagramBytes?: number;
-  /** SO_RCVBUF(FORCE) in bytes; default 4 MiB (the kernel's 208 KiB default drops bursts of many sessions). */
-  rcvbufBytes?: number;
-  /** SO_SNDBUF(FORCE) in bytes; default 4 MiB. */
-  sndbufBytes?: number;
 }
 
 /** An ICMP error the kernel matched to a datagram we sent; `quoted` starts at our UDP payload. */
@@ -94,16 +73,11 @@ export function openUdpSocket(opts: UdpSocketOptions = {}): UdpSocket {
   if (typeof native.udpOpen !== 'function' || typeof native.udpSend !== 'function' || typeof native.udpPathMtu !== 'function')
     throw new LocalUsageError('openUdpSocket: the native addon has no UDP socket (built before native/udp.c: npm rebuild)');
   const nb = native as UdpBinding;
-  const slots = opts.batchSize ?? 64;
-  const slotBytes = opts.maxDatagramBytes ?? 16384;
+  const o = nativeBatchedOptions('openUdpSocket', opts, native.constants.MAX_SLOTS);
   const port = opts.port ?? 0;
-  if (!Number.isInteger(slots) || slots < 1 || slots > native.constants.MAX_SLOTS)
-    throw new LocalUsageError(`openUdpSocket: batchSize ${slots} is not 1..${native.constants.MAX_SLOTS}`);
-  if (!Number.isInteger(slotBytes) || slotBytes < 64 || slotBytes > 65535)
-    throw new LocalUsageError(`openUdpSocket: maxDatagramBytes ${slotBytes} is not 64..65535`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LocalUsageError(`openUdpSocket: port ${port} is not 0..65535`);
   const bind = opts.bind === undefined ? 0 : addrOf(opts.bind, 'openUdpSocket bind');
-  const rx = new RxBatch(slots, slotBytes);
+  const rx = new RxBatch(o.slots, o.slotBytes);
   const single = new TxBatch(1, 65536);
   const stats: UdpSocketStats = batchedSocketStats();
   const core = new BatchedSocketCore<UdpIcmpErrorEvent, UdpSocketStats>(stats, rx);
@@ -113,17 +87,7 @@ export function openUdpSocket(opts: UdpSocketOptions = {}): UdpSocket {
   const where = `UDP socket ${formatIpv4(bind)}:${port}${opts.netns ? ` in netns ${opts.netns}` : ''}`;
   try {
     handle = nb.udpOpen(
-      {
-        netns: netnsPath(opts.netns),
-        bind,
-        port,
-        reuseAddr: opts.reuseAddr === true,
-        pmtuProbe: opts.pmtuDiscovery === 'probe',
-        rcvbufBytes: opts.rcvbufBytes ?? DEFAULT_SOCKET_BUFFER_BYTES,
-        sndbufBytes: opts.sndbufBytes ?? DEFAULT_SOCKET_BUFFER_BYTES,
-        slots,
-        slotBytes,
-      },
+      { ...o, bind, port, reuseAddr: opts.reuseAddr === true },
       rx.data,
       rx.meta,
       // Compacts away truncated datagrams so the callback sees packets 0..count-1.
