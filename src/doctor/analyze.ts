@@ -147,7 +147,7 @@ export class Analyzer {
   splitter(file: number): LineSplitter {
     return new LineSplitter(
       (text, n) => this.line(file, n, text, true),
-      this.fast ? (text, start, end) => this.skipOther(text, start, end) : undefined,
+      this.fast ? (bytes, start, end) => this.skipOther(bytes, start, end) : undefined,
     );
   }
 
@@ -159,15 +159,15 @@ export class Analyzer {
 
   /**
    * The cheap path for syslog lines from programs doctor ignores (kernel,
-   * sshd, cron...): counted without cutting a string out of the input.
+   * sshd, cron...): counted from the input bytes without making a string.
    * Same counts as `line()` would make. For a VPN daemon's line the offsets
    * it found are handed to `line()`, which then skips the head parser.
    */
-  private skipOther(text: string, start: number, end: number): boolean {
+  private skipOther(bytes: Buffer, start: number, end: number): boolean {
     const span = this.span;
-    const kind = syslogProgramSpan(text, start, end, span);
+    const kind = syslogProgramSpan(bytes, start, end, span);
     if (kind === 0) return false;
-    if (this.programFamily(text, span[0]!, span[1]!) !== null) {
+    if (this.programFamilyBytes(bytes, span[0]!, span[1]!) !== null) {
       this.preKind = kind;
       this.preStart = start;
       return false;
@@ -223,9 +223,9 @@ export class Analyzer {
       }
     }
     // From here on every string cut from the line (message, regex captures
-    // kept in sessions, evidence) must not point into a larger string (the
-    // splitter's 64 KiB decoded window), or that stays alive as long as the
-    // session or report does. The splitter hands over lines decoded on their
+    // kept in sessions, evidence) must not point into a larger string (a
+    // caller's whole text), or that stays alive as long as the session or
+    // report does. The splitter hands over lines decoded on their
     // own; any other caller's text is copied.
     if (!owned) text = (text + ' ').slice(0, -1);
     let msg = headMessage(text, h);
@@ -365,6 +365,31 @@ export class Analyzer {
       }
     }
     const name = text.slice(ps, pe);
+    const family = familyOf(name);
+    if (cache.length < 64) cache.push({ name, family });
+    else cache[cache.length - 1] = { name, family };
+    return family;
+  }
+
+  /** programFamily for the program token at bytes [ps, pe) (the same table; a string is cut only for a new name). */
+  private programFamilyBytes(b: Buffer, ps: number, pe: number): Family | null {
+    const len = pe - ps;
+    const cache = this.progCache;
+    for (let i = 0; i < cache.length; i++) {
+      const c = cache[i]!;
+      const name = c.name;
+      if (name.length !== len) continue;
+      let k = 0;
+      while (k < len && name.charCodeAt(k) === b[ps + k]) k++;
+      if (k === len) {
+        if (i > 0) {
+          cache[i] = cache[i - 1]!;
+          cache[i - 1] = c;
+        }
+        return c.family;
+      }
+    }
+    const name = b.latin1Slice(ps, pe);
     const family = familyOf(name);
     if (cache.length < 64) cache.push({ name, family });
     else cache[cache.length - 1] = { name, family };

@@ -200,34 +200,104 @@ function hostThenProgram(line: string, p: number, h: LineHead, hasHost: boolean)
   if (!programAt(line, p, h, false)) h.msgStart = p;
 }
 
+/*
+ * Byte versions of the stamp checks, for the splitter's bytes (the fast path
+ * makes no string for a line it skips). They mirror the string versions
+ * above step by step; a byte past the buffer reads as undefined, which fails
+ * every check as NaN does.
+ */
+
+function monthAtB(b: Uint8Array, p: number): number {
+  switch ((b[p]! << 16) | (b[p + 1]! << 8) | b[p + 2]!) {
+    case 0x4a616e: return 0; // Jan
+    case 0x466562: return 1; // Feb
+    case 0x4d6172: return 2; // Mar
+    case 0x417072: return 3; // Apr
+    case 0x4d6179: return 4; // May
+    case 0x4a756e: return 5; // Jun
+    case 0x4a756c: return 6; // Jul
+    case 0x417567: return 7; // Aug
+    case 0x536570: return 8; // Sep
+    case 0x4f6374: return 9; // Oct
+    case 0x4e6f76: return 10; // Nov
+    case 0x446563: return 11; // Dec
+    default: return -1;
+  }
+}
+
+function timeLenB(b: Uint8Array, p: number): number {
+  if (!(isDigit(b[p]!) && isDigit(b[p + 1]!) && b[p + 2] === 58)) return 0;
+  if (!(isDigit(b[p + 3]!) && isDigit(b[p + 4]!) && b[p + 5] === 58)) return 0;
+  if (!(isDigit(b[p + 6]!) && isDigit(b[p + 7]!))) return 0;
+  let q = p + 8;
+  if (b[q] === 46 || b[q] === 44) {
+    q++;
+    while (isDigit(b[q]!)) q++;
+  }
+  return q - p;
+}
+
+function bsdStampEndB(b: Uint8Array, p: number): number {
+  if (monthAtB(b, p) < 0 || b[p + 3] !== 32) return -1;
+  let q = p + 4;
+  while (b[q] === 32) q++;
+  if (!isDigit(b[q]!)) return -1;
+  q++;
+  if (isDigit(b[q]!)) q++;
+  if (b[q] !== 32) return -1;
+  q++;
+  const t = timeLenB(b, q);
+  return t ? q + t : -1;
+}
+
+function isoStampEndB(b: Uint8Array, p: number): number {
+  for (let i = 0; i < 4; i++) if (!isDigit(b[p + i]!)) return -1;
+  if (b[p + 4] !== 45 || b[p + 7] !== 45) return -1;
+  if (!isDigit(b[p + 5]!) || !isDigit(b[p + 8]!) || !isDigit(b[p + 9]!)) return -1;
+  const sep = b[p + 10];
+  if (sep !== 84 && sep !== 32) return -1;
+  const t = timeLenB(b, p + 11);
+  if (!t) return -1;
+  let q = p + 11 + t;
+  const z = b[q];
+  if (z === 90) q++;
+  else if ((z === 43 || z === 45) && isDigit(b[q + 1]!)) {
+    q += 3;
+    if (b[q] === 58) q++;
+    if (isDigit(b[q]!)) q += 2;
+  }
+  return q;
+}
+
 /**
  * Fast path for the many lines that do not matter: for an RFC 3164 or ISO
- * syslog line at [start, end) inside a larger string, finds the program
- * token without cutting any string. Returns 1 (RFC 3164) or 2 (ISO) and sets
+ * syslog line at bytes [start, end) of a larger buffer, finds the program
+ * token without making any string. Returns 1 (RFC 3164) or 2 (ISO) and sets
  * `span` to [progStart, progEnd, tsEnd, hostStart, hostEnd, pid, msgStart]
- * (offsets into `s`; the stamp starts at `start`) — the values `parseHead`
- * finds for the same line — or returns 0 when the line needs the full parser.
+ * (offsets into `b`; the stamp starts at `start`) — the values `parseHead`
+ * finds for the same line decoded as latin1 — or returns 0 when the line
+ * needs the full parser.
  */
-export function syslogProgramSpan(s: string, start: number, end: number, span: number[]): number {
+export function syslogProgramSpan(b: Uint8Array, start: number, end: number, span: number[]): number {
   let kind = 1;
-  let e = bsdStampEnd(s, start);
+  let e = bsdStampEndB(b, start);
   if (e < 0) {
-    e = isoStampEnd(s, start);
+    e = isoStampEndB(b, start);
     if (e < 0) return 0;
     kind = 2;
   }
-  if (e >= end || s.charCodeAt(e) !== 32) return 0;
+  if (e >= end || b[e] !== 32) return 0;
   let q = e + 1;
   // A year after the time, or more padding: leave it to the full parser.
-  const c0 = s.charCodeAt(q);
+  const c0 = b[q]!;
   if (c0 === 32 || isDigit(c0)) return 0;
   const hs = q;
-  while (q < end && s.charCodeAt(q) !== 32) q++;
+  while (q < end && b[q] !== 32) q++;
   if (q >= end) return 0;
   const ps = q + 1;
   let r = ps;
   while (r < end) {
-    const c = s.charCodeAt(r);
+    const c = b[r];
     if (c === 91 || c === 58) break;
     if (c === 32 || c === 9) return 0;
     r++;
@@ -236,19 +306,19 @@ export function syslogProgramSpan(s: string, start: number, end: number, span: n
   const pe = r;
   let pid = -1;
   // Same acceptance as programAt: `prog[digits]:` or `prog:`, then a blank or the end.
-  if (s.charCodeAt(r) === 91) {
+  if (b[r] === 91) {
     r++;
     const d0 = r;
     let v = 0;
-    while (r < end && isDigit(s.charCodeAt(r))) v = v * 10 + s.charCodeAt(r++) - 48;
-    if (r === d0 || s.charCodeAt(r) !== 93) return 0;
+    while (r < end && isDigit(b[r]!)) v = v * 10 + b[r++]! - 48;
+    if (r === d0 || b[r] !== 93) return 0;
     pid = v;
     r++;
   }
-  if (r >= end || s.charCodeAt(r) !== 58) return 0;
-  if (r + 1 < end && s.charCodeAt(r + 1) !== 32 && s.charCodeAt(r + 1) !== 9) return 0;
+  if (r >= end || b[r] !== 58) return 0;
+  if (r + 1 < end && b[r + 1] !== 32 && b[r + 1] !== 9) return 0;
   r++;
-  while (r < end && s.charCodeAt(r) === 32) r++;
+  while (r < end && b[r] === 32) r++;
   span[0] = ps;
   span[1] = pe;
   span[2] = e;

@@ -1,13 +1,12 @@
 /**
- * Byte chunks → lines. Splits on '\n' with `indexOf` over a latin1 string
- * (one byte per char, so any byte sequence decodes and offsets are cheap),
+ * Byte chunks → lines. Splits on '\n' with `Buffer#indexOf` over the bytes,
  * strips a trailing '\r', and carries the partial last line into the next
- * chunk. Evidence text is re-decoded as UTF-8 when the report is written
- * (`utf8Text`).
+ * chunk. A line the optional skip filter does not take is decoded as latin1
+ * (one byte per char, so any byte sequence decodes and offsets stay byte
+ * offsets); evidence text is re-decoded as UTF-8 when the report is written
+ * (`utf8Text`). No string is made for a line the filter takes: an earlier
+ * version decoded 64 KiB windows, as much string allocation as input.
  */
-
-/** Bytes decoded at a time. */
-const WINDOW = 64 * 1024;
 
 const NL = Buffer.from('\n');
 
@@ -21,15 +20,16 @@ declare global {
 /**
  * Receives each complete line with its 1-based number. The text is a string
  * of its own (decoded from the input bytes for that line), never a slice of
- * a larger decoded window, so keeping it keeps only the line alive.
+ * a larger string, so keeping it keeps only the line alive.
  */
 export type LineSink = (text: string, lineNo: number) => void;
 
 /**
- * Optional fast filter: sees the line as [start, end) of a larger string and
- * returns true when it has dealt with it (counted it), so no line string is cut.
+ * Optional fast filter: sees the line as bytes [start, end) of a larger
+ * buffer and returns true when it has dealt with it (counted it), so no line
+ * string is made.
  */
-export type LineSkip = (text: string, start: number, end: number, lineNo: number) => boolean;
+export type LineSkip = (bytes: Buffer, start: number, end: number, lineNo: number) => boolean;
 
 /** Splits a stream of chunks into lines. */
 export class LineSplitter {
@@ -59,7 +59,7 @@ export class LineSplitter {
       }
       const head = Buffer.concat([this.carry, chunk.subarray(0, nl + 1)]);
       this.carry = null;
-      this.emitAll(head.toString('latin1'), head, 0);
+      this.emitAll(head, 0, head.length);
       from = nl + 1;
     }
     const last = chunk.lastIndexOf(10);
@@ -67,35 +67,23 @@ export class LineSplitter {
       if (from < chunk.length) this.carry = Buffer.from(chunk.subarray(from));
       return;
     }
-    // Decode in windows of about 64 KiB: strings that size are ordinary
-    // young-generation objects, while a 1 MiB decode becomes an external
-    // string whose memory makes V8 run full collections far more often.
-    while (from <= last) {
-      let end = Math.min(from + WINDOW, last + 1);
-      if (end <= last) {
-        const nl = chunk.lastIndexOf(10, end - 1);
-        end = nl >= from ? nl + 1 : chunk.indexOf(10, end) + 1;
-      }
-      this.emitAll(chunk.toString('latin1', from, end), chunk, from);
-      from = end;
-    }
+    this.emitAll(chunk, from, last + 1);
     if (last + 1 < chunk.length) this.carry = Buffer.from(chunk.subarray(last + 1));
   }
 
-  /** `text` is `bytes` [base, base + text.length) decoded as latin1. */
-  private emitAll(text: string, bytes: Buffer, base: number): void {
-    let start = 0;
+  /** Emits the lines of `bytes` [from, to); the byte before `to` is a newline. */
+  private emitAll(bytes: Buffer, from: number, to: number): void {
+    let start = from;
     const sink = this.sink;
     const skip = this.skip;
     let n = this.lines;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    while (start < to) {
+      const nl = bytes.indexOf(10, start);
+      const end = nl > start && bytes[nl - 1] === 13 ? nl - 1 : nl;
       ++n;
-      // The line's own string straight from the bytes: one allocation, and it
-      // does not keep the 64 KiB window alive the way a slice of it would.
-      if (!skip || !skip(text, start, end, n)) sink(bytes.latin1Slice(base + start, base + end), n);
+      // The line's own string straight from the bytes: one allocation that
+      // keeps nothing else alive.
+      if (!skip || !skip(bytes, start, end, n)) sink(bytes.latin1Slice(start, end), n);
       start = nl + 1;
     }
     this.lines = n;
@@ -106,7 +94,7 @@ export class LineSplitter {
     if (this.carry && this.carry.length) {
       const b = Buffer.concat([this.carry, NL]);
       this.carry = null;
-      this.emitAll(b.toString('latin1'), b, 0);
+      this.emitAll(b, 0, b.length);
     }
   }
 }
