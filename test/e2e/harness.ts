@@ -3,7 +3,7 @@
  * real processes inside network namespaces made by the test, collects their
  * output, and kills them at the end. Traffic stays inside the namespaces.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,4 +109,15 @@ export async function tcpTransfer(serverNs: string, clientNs: string, addr: stri
 /** Appends every process's command line and output to a failing test's error. */
 export function appendProcLogs(err: unknown, procs: readonly Proc[]): void {
   if (err instanceof Error) for (const p of procs) err.message += `\n${p.describe()}`;
+}
+
+/** `ping -M do -s size` from `ns` (DF set, no fragmenting): the exit status and output (never throws). */
+export function pingDf(ns: string, dst: string, size: number, count = 2): { ok: boolean; out: string } {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'ping', '-M', 'do', '-s', String(size), '-c', String(count), '-i', '0.2', '-W', '2', dst], { encoding: 'utf8', timeout: 20_000 });
+  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
+}
+
+/** How often `re` matches in `text`. */
+export function countMatches(re: RegExp, text: string): number {
+  return text.match(new RegExp(re.source, 'g'))?.length ?? 0;
 }

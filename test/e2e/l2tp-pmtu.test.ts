@@ -9,22 +9,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
 import { nativeUdpAvailable } from '../../src/io/udp-socket.js';
-import { Proc, tcpTransfer, writeServerConfig } from './harness.js';
+import { Proc, countMatches as count, pingDf as ping, tcpTransfer, writeServerConfig } from './harness.js';
 
 const skip = netnsSkipReason() ?? (nativeUdpAvailable() ? undefined : 'the native addon has no UDP socket (npm rebuild)');
-
-/** `ping -M do -s size` from `ns`; the exit status and output (never throws). */
-function ping(ns: string, dst: string, size: number, count = 2): { ok: boolean; out: string } {
-  const r = spawnSync('ip', ['netns', 'exec', ns, 'ping', '-M', 'do', '-s', String(size), '-c', String(count), '-i', '0.2', '-W', '2', dst], { encoding: 'utf8', timeout: 20_000 });
-  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
-}
-
-function count(re: RegExp, text: string): number {
-  return text.match(new RegExp(re.source, 'g'))?.length ?? 0;
-}
 
 test('l2tp pmtu: router link at MTU 1400 → ICMP frag-needed to the server; call kept, event=pmtu logged once, ping at the tunnel MTU and 10 MB TCP each way', { skip, timeout: 180_000 }, async (t) => {
   const lab = new NetnsLab();
@@ -37,14 +26,7 @@ test('l2tp pmtu: router link at MTU 1400 → ICMP frag-needed to the server; cal
   });
   const procs: Proc[] = [];
   try {
-    const s = lab.ns();
-    const r = lab.ns();
-    const c = lab.ns();
-    lab.link(c, 'veth-c', '10.206.1.2/24', r, 'veth-rc', '10.206.1.1/24', { a: 1400, b: 1400 });
-    lab.link(r, 'veth-rs', '10.206.2.2/24', s, 'veth-s', '10.206.2.1/24');
-    lab.exec(r, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
-    lab.ip(c, 'route', 'add', 'default', 'via', '10.206.1.1');
-    lab.ip(s, 'route', 'add', 'default', 'via', '10.206.2.2');
+    const { c, s } = lab.routed({ client: '10.206.1.2/24', routerClient: '10.206.1.1/24', routerServer: '10.206.2.2/24', server: '10.206.2.1/24' });
     run('ip', ['netns', 'exec', c, 'ping', '-c', '1', '-W', '2', '10.206.2.1'], 10_000);
 
     const server = new Proc(s, ['serve', '--config', cfg.config]);

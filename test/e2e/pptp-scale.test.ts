@@ -14,21 +14,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
-import { Proc, writeServerConfig } from './harness.js';
+import { Proc, countMatches as count, writeServerConfig } from './harness.js';
+import type { OpenResult } from '../../src/client/loadgen-common.js';
 
 const skip = netnsSkipReason();
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** What the load generator prints on its RESULT line. */
-interface LoadResult {
-  requested: number;
-  up: number;
-  failed: number;
-  ms: number;
-  rate: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: string[];
+interface LoadResult extends OpenResult {
   addresses: string[];
   mppe?: string;
   ping?: { sent: number; replies: number };
@@ -75,10 +68,6 @@ class Loadgen {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-function count(re: RegExp, text: string): number {
-  return text.match(new RegExp(re.source, 'g'))?.length ?? 0;
 }
 
 async function until(pred: () => boolean, what: string, timeoutMs: number): Promise<number> {

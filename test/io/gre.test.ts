@@ -106,14 +106,7 @@ test('send batch: one bad destination among good ones → only that one fails, a
 
 test('PMTU: router link toward the client at 1400, server sends 1500 with DF → frag-needed event (mtu 1400), socket keeps working', { skip, timeout: 30_000 }, async () => {
   await withLab(async (lab) => {
-    const c = lab.ns();
-    const r = lab.ns();
-    const s = lab.ns();
-    lab.link(c, 'c0', '10.78.1.2/24', r, 'r0', '10.78.1.1/24', { a: 1400, b: 1400 });
-    lab.link(r, 'r1', '10.78.2.1/24', s, 's0', '10.78.2.2/24');
-    lab.exec(r, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
-    lab.ip(c, 'route', 'add', 'default', 'via', '10.78.1.1');
-    lab.ip(s, 'route', 'add', 'default', 'via', '10.78.2.1');
+    const { c, s } = lab.routed({ client: '10.78.1.2/24', routerClient: '10.78.1.1/24', routerServer: '10.78.2.1/24', server: '10.78.2.2/24' });
     const client = openGreSocket({ netns: c });
     const server = openGreSocket({ netns: s });
     try {
@@ -170,14 +163,8 @@ test('PMTU: router link toward the client at 1400, server sends 1500 with DF →
 
 test("pmtuDiscovery 'probe': learnt path MTU ignored → the big packet is sent again and a second ICMP arrives", { skip, timeout: 30_000 }, async () => {
   await withLab(async (lab) => {
-    const c = lab.ns();
-    const r = lab.ns();
-    const s = lab.ns();
-    lab.link(c, 'c0', '10.78.3.2/24', r, 'r0', '10.78.3.1/24', { a: 1400, b: 1400 });
-    lab.link(r, 'r1', '10.78.4.1/24', s, 's0', '10.78.4.2/24');
-    lab.exec(r, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
+    const { r, s } = lab.routed({ client: '10.78.3.2/24', routerClient: '10.78.3.1/24', routerServer: '10.78.4.1/24', server: '10.78.4.2/24' });
     lab.exec(r, 'sysctl', '-q', '-w', 'net.ipv4.icmp_ratelimit=0');
-    lab.ip(s, 'route', 'add', 'default', 'via', '10.78.4.1');
     const server = openGreSocket({ netns: s, pmtuDiscovery: 'probe' });
     try {
       const icmp: IcmpErrorEvent[] = [];

@@ -27,6 +27,14 @@ export function run(cmd: string, args: readonly string[], timeoutMs = 10_000): s
   return r.stdout;
 }
 
+/** Addresses (CIDR) of `NetnsLab.routed`: client and router on one link, router and server on the other. */
+export interface RoutedLabAddrs {
+  client: string;
+  routerClient: string;
+  routerServer: string;
+  server: string;
+}
+
 /** A set of namespaces created by one test. */
 export class NetnsLab {
   private readonly names: string[] = [];
@@ -62,6 +70,24 @@ export class NetnsLab {
     if (mtu?.b) this.ip(b, 'link', 'set', bIf, 'mtu', String(mtu.b));
     this.ip(a, 'link', 'set', aIf, 'up');
     this.ip(b, 'link', 'set', bIf, 'up');
+  }
+
+  /**
+   * client — router — server in three new namespaces: the router forwards
+   * IPv4, client and server route everything through it, and the client's
+   * link has MTU `clientLinkMtu` at both ends, so the server's full-size
+   * datagrams with DF draw ICMP fragmentation-needed from the router.
+   */
+  routed(a: RoutedLabAddrs, clientLinkMtu = 1400): { c: string; r: string; s: string } {
+    const c = this.ns();
+    const r = this.ns();
+    const s = this.ns();
+    this.link(c, 'c0', a.client, r, 'r0', a.routerClient, { a: clientLinkMtu, b: clientLinkMtu });
+    this.link(r, 'r1', a.routerServer, s, 's0', a.server);
+    this.exec(r, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
+    this.ip(c, 'route', 'add', 'default', 'via', a.routerClient.split('/')[0]!);
+    this.ip(s, 'route', 'add', 'default', 'via', a.routerServer.split('/')[0]!);
+    return { c, r, s };
   }
 
   /** Deletes every namespace (and with it every veth and TUN inside). */

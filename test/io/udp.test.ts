@@ -27,14 +27,7 @@ function collect(sock: UdpSocket, into: Got[]): void {
 
 test('PMTU: router link toward the client at 1400, server sends 1500 with DF → frag-needed event (mtu 1400, dst port), then EMSGSIZE with the path MTU', { skip, timeout: 30_000 }, async () => {
   await withLab(async (lab) => {
-    const c = lab.ns();
-    const r = lab.ns();
-    const s = lab.ns();
-    lab.link(c, 'c0', '10.79.1.2/24', r, 'r0', '10.79.1.1/24', { a: 1400, b: 1400 });
-    lab.link(r, 'r1', '10.79.2.1/24', s, 's0', '10.79.2.2/24');
-    lab.exec(r, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
-    lab.ip(c, 'route', 'add', 'default', 'via', '10.79.1.1');
-    lab.ip(s, 'route', 'add', 'default', 'via', '10.79.2.1');
+    const { c, s } = lab.routed({ client: '10.79.1.2/24', routerClient: '10.79.1.1/24', routerServer: '10.79.2.1/24', server: '10.79.2.2/24' });
     const client = openUdpSocket({ netns: c, port: 1701 });
     const server = openUdpSocket({ netns: s, port: 1701 });
     try {
