@@ -156,6 +156,7 @@ export class Analyzer {
   /** The fast path parsed the next line's head already (a VPN daemon's syslog line). */
   private preKind = 0;
   private preStart = 0;
+  private preFamily: Family = 'pppd';
 
   /**
    * The cheap path for syslog lines from programs doctor ignores (kernel,
@@ -167,9 +168,11 @@ export class Analyzer {
     const span = this.span;
     const kind = syslogProgramSpan(bytes, start, end, span);
     if (kind === 0) return false;
-    if (this.programFamilyBytes(bytes, span[0]!, span[1]!) !== null) {
+    const family = this.programFamilyBytes(bytes, span[0]!, span[1]!);
+    if (family !== null) {
       this.preKind = kind;
       this.preStart = start;
+      this.preFamily = family;
       return false;
     }
     this.lines++;
@@ -177,6 +180,25 @@ export class Analyzer {
     if (kind === 1) this.formatCounts.rfc3164++;
     else this.formatCounts.iso++;
     return true;
+  }
+
+  /** The family of a line parsed by parseHead; 'other' when counted as another program's line. */
+  private headFamily(text: string, h: LineHead): Family | null | 'other' {
+    let family: Family | null = null;
+    if (h.json) {
+      family = h.json.program ? familyOf(h.json.program) : null;
+      if (h.json.program && !family) {
+        this.otherLines++;
+        return 'other';
+      }
+    } else if (h.progStart >= 0) {
+      family = this.programFamily(text, h.progStart, h.progEnd);
+      if (!family) {
+        this.otherLines++;
+        return 'other';
+      }
+    }
+    return family;
   }
 
   /** Fills the head from the fast path's offsets (same values parseHead sets for these lines). */
@@ -203,24 +225,19 @@ export class Analyzer {
   line(file: number, lineNo: number, text: string, owned = false): void {
     this.lines++;
     const h = this.head;
+    let family: Family | null = null;
     if (this.preKind !== 0) {
+      // The fast path found the head and the family already.
       this.headFromSpan(h);
       this.preKind = 0;
-    } else parseHead(text, h);
-    this.formatCounts[h.format]++;
-    let family: Family | null = null;
-    if (h.json) {
-      family = h.json.program ? familyOf(h.json.program) : null;
-      if (h.json.program && !family) {
-        this.otherLines++;
-        return;
-      }
-    } else if (h.progStart >= 0) {
-      family = this.programFamily(text, h.progStart, h.progEnd);
-      if (!family) {
-        this.otherLines++;
-        return;
-      }
+      family = this.preFamily;
+      this.formatCounts[h.format]++;
+    } else {
+      parseHead(text, h);
+      this.formatCounts[h.format]++;
+      const f = this.headFamily(text, h);
+      if (f === 'other') return;
+      family = f;
     }
     // From here on every string cut from the line (message, regex captures
     // kept in sessions, evidence) must not point into a larger string (a
@@ -307,9 +324,8 @@ export class Analyzer {
    * the fields object is only read (makeEv copies it), so sharing is safe.
    * Bounded: short messages only, in a fixed table.
    */
-  private readonly memoMsg: (string | null)[] = new Array<string | null>(MEMO_SLOTS).fill(null);
-  private readonly memoFamily: (Family | null)[] = new Array<Family | null>(MEMO_SLOTS).fill(null);
-  private readonly memoResult: (MsgMemo | null)[] = new Array<MsgMemo | null>(MEMO_SLOTS).fill(null);
+  /** Slot i: the message, its family and its result at 3i, 3i+1, 3i+2 (one array: one cache line per probe). */
+  private readonly memo: (string | MsgMemo | null)[] = new Array<string | MsgMemo | null>(MEMO_SLOTS * 3).fill(null);
 
   private extracted(family: Family, msg: string): MsgMemo {
     const n = msg.length;
@@ -323,13 +339,13 @@ export class Analyzer {
     x = Math.imul(x ^ msg.charCodeAt(n >> 1), 0x27d4eb2f);
     x = Math.imul(x ^ msg.charCodeAt((3 * n) >> 2), 0x165667b1);
     x = Math.imul(x ^ msg.charCodeAt(n - 1), 0x9e3779b1);
-    const i = (x ^ (x >>> 15)) & (MEMO_SLOTS - 1);
-    const r = this.memoResult[i];
-    if (r && this.memoFamily[i] === family && this.memoMsg[i] === msg) return r;
+    const i = ((x ^ (x >>> 15)) & (MEMO_SLOTS - 1)) * 3;
+    const memo = this.memo;
+    if (memo[i] === msg && memo[i + 1] === family) return memo[i + 2] as MsgMemo;
     const fresh = extractMsg(family, msg);
-    this.memoMsg[i] = msg;
-    this.memoFamily[i] = family;
-    this.memoResult[i] = fresh;
+    memo[i] = msg;
+    memo[i + 1] = family;
+    memo[i + 2] = fresh;
     return fresh;
   }
 
