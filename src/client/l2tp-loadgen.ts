@@ -22,7 +22,6 @@
  */
 import type { Millis } from '../core/machine.js';
 import type { Rng } from '../core/rng.js';
-import { defaultConfig } from '../config/schema.js';
 import { parseIpv4 } from '../config/ipv4.js';
 import { monotonicClock, type Clock } from '../io/clock.js';
 import { cryptoRng } from '../io/rng.js';
@@ -30,13 +29,10 @@ import type { Logger } from '../log/logger.js';
 import { STOPCCN_RESULT } from '../l2tp/constants.js';
 import type { UdpPeer } from '../l2tp/endpoint.js';
 import type { L2tpTunnelEvent } from '../l2tp/tunnel-fsm.js';
-import { AddressBook } from '../server/addresses.js';
 import type { ServerContext } from '../server/context.js';
 import { L2tpPort, type L2tpPortStats } from '../server/l2tp-service.js';
 import { PppLink } from '../server/link.js';
-import { Scheduler } from '../server/scheduler.js';
-import { newServerStats } from '../server/stats.js';
-import { LoadgenIpSide, newLoadgenStats, openInPool, pingSessions, sleep, type LoadSession, type LoadgenStats, type OpenResult } from './loadgen-common.js';
+import { LoadgenIpSide, loadgenContext, newLoadgenStats, openInPool, pingSessions, sleep, type LoadSession, type LoadgenStats, type OpenResult } from './loadgen-common.js';
 
 /** What to connect to and how. */
 export interface L2tpLoadgenOptions {
@@ -123,25 +119,9 @@ export class L2tpLoadgen {
     this.perTunnel = Math.max(1, Math.min(65535, opts.sessionsPerTunnel ?? 100));
     this.clock = opts.clock ?? monotonicClock;
     this.log = opts.log.child({ proto: 'l2tp' });
-    const config = defaultConfig();
-    config.clientIsolation = false;
-    const scheduler = new Scheduler(this.clock);
     this.ipSide = new LoadgenIpSide(this.clock, this.stats, () => {});
-    let ids = 0;
-    this.ctx = {
-      config,
-      secrets: [],
-      clock: this.clock,
-      rng: opts.rng ?? cryptoRng,
-      log: this.log,
-      scheduler,
-      backend: { verify: () => ({ ok: false }) },
-      addresses: new AddressBook(config, [], 'loadgen'),
-      tun: this.ipSide,
-      stats: newServerStats(),
-      nextLinkId: () => ++ids,
-    };
-    scheduler.afterFire = () => this.ipSide.flush();
+    this.ctx = loadgenContext({ clock: this.clock, rng: opts.rng ?? cryptoRng, log: this.log, tun: this.ipSide });
+    this.ctx.scheduler.afterFire = () => this.ipSide.flush();
     this.port = new L2tpPort(
       this.ctx,
       {

@@ -3,10 +3,18 @@
  * the per-session record, the bounded worker pool that opens sessions and
  * summarises their setup times, and the sessions' IP side — a small
  * in-process responder in place of a TUN that answers ICMP echo requests
- * sent to a session's address and counts the replies to our own pings.
+ * sent to a session's address and counts the replies to our own pings —
+ * and the server-side context their links run in.
  */
 import { parseIpv4 } from '../config/ipv4.js';
+import { defaultConfig } from '../config/schema.js';
+import type { Rng } from '../core/rng.js';
 import type { Clock } from '../io/clock.js';
+import type { Logger } from '../log/logger.js';
+import { AddressBook } from '../server/addresses.js';
+import type { ServerContext } from '../server/context.js';
+import { Scheduler } from '../server/scheduler.js';
+import { newServerStats } from '../server/stats.js';
 import { internetChecksum } from '../wire/checksum.js';
 import { ipv4Dst, ipv4Src, ipVersion } from '../wire/ip.js';
 import type { PppLink } from '../server/link.js';
@@ -128,6 +136,30 @@ export class LoadgenIpSide extends TunSide {
     }
     this.afterReplies();
   }
+}
+
+/**
+ * The server-side context a load generator's links run in: default config
+ * without client isolation, no secrets or authenticator (we are the client),
+ * a fresh scheduler, `tun` as the IP side.
+ */
+export function loadgenContext(o: { clock: Clock; rng: Rng; log: Logger; tun: LoadgenIpSide }): ServerContext {
+  const config = defaultConfig();
+  config.clientIsolation = false;
+  let ids = 0;
+  return {
+    config,
+    secrets: [],
+    clock: o.clock,
+    rng: o.rng,
+    log: o.log,
+    scheduler: new Scheduler(o.clock),
+    backend: { verify: () => ({ ok: false }) },
+    addresses: new AddressBook(config, [], 'loadgen'),
+    tun: o.tun,
+    stats: newServerStats(),
+    nextLinkId: () => ++ids,
+  };
 }
 
 /**

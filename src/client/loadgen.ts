@@ -25,7 +25,6 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { Millis } from '../core/machine.js';
 import type { Rng } from '../core/rng.js';
-import { defaultConfig } from '../config/schema.js';
 import { parseIpv4 } from '../config/ipv4.js';
 import { monotonicClock, type Clock } from '../io/clock.js';
 import { openGreSocket, type GreSocket } from '../io/gre-socket.js';
@@ -33,14 +32,11 @@ import { cryptoRng } from '../io/rng.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { PptpControl, type ControlInput } from '../pptp/control-fsm.js';
 import { CallIdPool } from '../pptp/call-fsm.js';
-import { AddressBook } from '../server/addresses.js';
 import type { ServerContext } from '../server/context.js';
 import { GreEndpoint } from '../server/gre-endpoint.js';
 import { PppLink } from '../server/link.js';
-import { Scheduler } from '../server/scheduler.js';
-import { newServerStats } from '../server/stats.js';
 import { L2tpLoadgen } from './l2tp-loadgen.js';
-import { LoadgenIpSide, newLoadgenStats, openInPool, pingSessions, sleep, type LoadSession, type LoadgenStats, type OpenResult } from './loadgen-common.js';
+import { LoadgenIpSide, loadgenContext, newLoadgenStats, openInPool, pingSessions, sleep, type LoadSession, type LoadgenStats, type OpenResult } from './loadgen-common.js';
 
 /** What to connect to and how. */
 export interface LoadgenOptions {
@@ -91,27 +87,11 @@ export class PptpLoadgen {
     this.log = opts.log.child({ proto: 'pptp' });
     const base = opts.callIdBase;
     this.callIds = new CallIdPool(base === undefined ? rng : { bytes: () => Uint8Array.of((base >> 8) & 0xff, base & 0xff) });
-    const config = defaultConfig();
-    config.clientIsolation = false;
-    const scheduler = new Scheduler(this.clock);
     this.ipSide = new LoadgenIpSide(this.clock, this.stats, () => this.gre.flush());
-    let ids = 0;
-    this.ctx = {
-      config,
-      secrets: [],
-      clock: this.clock,
-      rng,
-      log: this.log,
-      scheduler,
-      backend: { verify: () => ({ ok: false }) },
-      addresses: new AddressBook(config, [], 'loadgen'),
-      tun: this.ipSide,
-      stats: newServerStats(),
-      nextLinkId: () => ++ids,
-    };
+    this.ctx = loadgenContext({ clock: this.clock, rng, log: this.log, tun: this.ipSide });
     this.socket = opts.greSocket ?? openGreSocket({ pmtuDiscovery: 'do' });
     this.gre = new GreEndpoint(this.ctx, this.socket, this.log);
-    scheduler.afterFire = () => {
+    this.ctx.scheduler.afterFire = () => {
       this.gre.flush();
       this.ipSide.flush();
     };
