@@ -3,6 +3,7 @@
  * real processes inside network namespaces made by the test, collects their
  * output, and kills them at the end. Traffic stays inside the namespaces.
  */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -120,4 +121,30 @@ export function pingDf(ns: string, dst: string, size: number, count = 2): { ok: 
 /** How often `re` matches in `text`. */
 export function countMatches(re: RegExp, text: string): number {
   return text.match(new RegExp(re.source, 'g'))?.length ?? 0;
+}
+
+/**
+ * The server half of the path-MTU scenario behind a router whose link toward
+ * the client is at MTU 1400: a full-size packet from the server (in
+ * `serverNs`) to the client's tunnel address `clientIp` draws an ICMP
+ * fragmentation-needed, the server logs path MTU 1400 toward `clientOuter`
+ * (the client's underlay address) and lowers the link MTU from `mtu0`; then
+ * pings up to the new tunnel MTU pass and one byte more is refused with it.
+ * Returns the server's log line and the lowered MTU.
+ */
+export async function expectServerPmtu(server: Proc, serverNs: string, clientIp: string, clientOuter: string, mtu0: number): Promise<{ line: string; mtu: number }> {
+  pingDf(serverNs, clientIp, mtu0 - 28, 3);
+  const outer = clientOuter.replace(/\./g, '\\.');
+  const ev = await server.waitFor(new RegExp(`path MTU to ${outer} is (\\d+) \\(([^)]*)\\); link MTU lowered from (\\d+) to (\\d+), TCP MSS clamped to (\\d+); call kept`), 10_000);
+  const [pathMtu, mtu1] = [Number(ev[1]), Number(ev[4])];
+  assert.equal(pathMtu, 1400);
+  assert.ok(mtu1 < mtu0 && mtu1 >= 1400 - 60, `lowered to ${mtu1}`);
+  for (const size of [56, 1000, 1300, mtu1 - 28]) {
+    const ok = pingDf(serverNs, clientIp, size);
+    assert.ok(ok.ok, ok.out);
+  }
+  const tooBig = pingDf(serverNs, clientIp, mtu1 - 27);
+  assert.ok(!tooBig.ok);
+  assert.match(tooBig.out, new RegExp(`mtu ?= ?${mtu1}`), tooBig.out);
+  return { line: ev[0], mtu: mtu1 };
 }
