@@ -39,7 +39,7 @@
 import type { Millis, Output } from '../core/machine.js';
 import type { Rng } from '../core/rng.js';
 import { LocalUsageError } from '../core/errors.js';
-import { PPP_PROTO, protocolName } from './protocols.js';
+import { CP_CODE, PPP_PROTO, protocolName } from './protocols.js';
 import { writePppHeader, pppHeaderLength, PPP_ADDRESS, PPP_CONTROL, type PppHeaderOptions } from './frame.js';
 import { Lcp, DEFAULT_LCP_CONFIG, type LcpOutput, type LcpEvent } from './lcp/lcp.js';
 import { Ipcp, type IpcpNegotiated } from './ipcp/ipcp.js';
@@ -231,6 +231,10 @@ export class PppSession {
   private encrypter: MppeEncrypter | undefined;
   private decrypter: MppeDecrypter | undefined;
   private lastResetRequestAt = -Infinity;
+  /** IPCP/IPV6CP whose Configure-Request the peer Terminate-Acked while our CCP was not up (see resendHeld). */
+  private readonly heldByPeer = new Set<number>();
+  /** IPCP/IPV6CP already resent early once (a peer that keeps Terminate-Acking waits for the restart timer). */
+  private readonly resentEarly = new Set<number>();
   private tx: PppHeaderOptions = {};
   private mtu = 0;
   private up = false;
@@ -532,9 +536,36 @@ export class PppSession {
       this.drop('protocol-unexpected', `${protocolName(proto)} in ${this.phase}`);
       return;
     }
+    // pppd with require-mppe keeps IPCP/IPV6CP closed until its CCP is up and so answers our
+    // request with Terminate-Ack (docs/interop.md): resend it once CCP is up, not after 3 s.
+    const held = cp !== ccp && info[0] === CP_CODE.TERMINATE_ACK && this.mppePolicy.required && (cp.fsm.state === 'Req-Sent' || cp.fsm.state === 'Ack-Sent');
     const co: CpOutput<unknown>[] = [];
     cp.receive(info, now, co as never);
     this.ncpOutputs(proto, co, now);
+    if (held) {
+      this.heldByPeer.add(proto);
+      if (this.encrypter !== undefined) this.resendHeld(now);
+    }
+  }
+
+  /**
+   * Our CCP is up: resend at once (once per protocol) the IPCP/IPV6CP requests
+   * the peer discarded with Terminate-Ack, its own CCP not being up then (a
+   * retransmission, RFC 1661 §4.6, brought forward). Only those: a duplicate
+   * of a request the peer may already have acked could make an Opened peer
+   * renegotiate.
+   */
+  private resendHeld(now: Millis): void {
+    for (const proto of this.heldByPeer) {
+      const cp = proto === PPP_PROTO.IPCP ? this.ipcp : this.ipv6cp;
+      if (!cp || this.resentEarly.has(proto) || (cp.fsm.state !== 'Req-Sent' && cp.fsm.state !== 'Ack-Sent')) continue;
+      this.resentEarly.add(proto);
+      cp.fsm.restartAt = now;
+      const co: CpOutput<unknown>[] = [];
+      cp.timeout(now, co as never);
+      this.ncpOutputs(proto, co, now);
+    }
+    this.heldByPeer.clear();
   }
 
   private lcpOutputs(o: LcpOutput[], now: Millis): void {
@@ -759,6 +790,7 @@ export class PppSession {
     this.decrypter = new MppeDecrypter(keys.recv, mode);
     this.emit({ type: 'mppe-up', strength: neg.strength, stateless: neg.stateless });
     this.setMtu(Math.min(this.opts.mtu ?? 1500, this.lcp.negotiated?.peerMru ?? 1500) - MPPE_OVERHEAD);
+    this.resendHeld(now);
   }
 
   private stopData(): void {

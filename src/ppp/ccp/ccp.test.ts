@@ -61,11 +61,16 @@ test('Req-Sent: Stac LZS (17) → Reject; MPPE with MPPC and obsolete D bits →
   assert.equal(toHex(p.value.data), '120600000040');
 });
 
-test('Opened: Reset-Request → event only (RFC 3078 §8.2: no Reset-Ack); resetRequest() sends one', () => {
+test('Opened: Reset-Request → event and a Reset-Ack with its Identifier (Linux needs it to decompress again); resetRequest() sends one', () => {
   const { A } = negotiate(ALL, ALL);
   const o: CpOutput<CcpEvent>[] = [];
   A.receive(encodeCpPacket({ code: CP_CODE.RESET_REQUEST, identifier: 7, data: new Uint8Array(0) }), 0, o);
-  assert.deepEqual(o, [{ kind: 'event', event: { type: 'ccp-reset-request', identifier: 7 } }]);
+  assert.deepEqual(o.filter((x) => x.kind === 'event'), [{ kind: 'event', event: { type: 'ccp-reset-request', identifier: 7 } }]);
+  const acks = o.filter((x) => x.kind === 'send');
+  assert.equal(acks.length, 1);
+  assert.ok(acks[0]?.kind === 'send');
+  // Code 15 (Reset-Ack), Identifier 7, Length 4, no data (RFC 1962 §2.2).
+  assert.equal(toHex(acks[0].bytes), '0f070004');
   const o2: CpOutput<CcpEvent>[] = [];
   assert.ok(A.resetRequest(o2));
   assert.ok(o2[0]?.kind === 'send' && o2[0].bytes[0] === CP_CODE.RESET_REQUEST);

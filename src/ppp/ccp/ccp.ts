@@ -15,9 +15,13 @@
  * refused. Both directions must end with the same strength and mode.
  *
  * Reset-Request/Reset-Ack (RFC 1962 §2.2) pass through as events for the
- * MPPE data path: a Reset-Request makes our encrypter re-key and flush
- * (RFC 3078 §8.2, no Reset-Ack is sent); `resetRequest()` sends ours when
- * the decrypter lost coherency.
+ * MPPE data path: a Reset-Request makes our encrypter flush its next packet
+ * (RFC 3078 §8.2) and is answered with a Reset-Ack carrying its Identifier.
+ * RFC 3078 needs no Reset-Ack, but Linux does: after a decompression error
+ * ppp_generic stops passing packets to ppp_mppe until an inbound CCP
+ * Reset-Ack clears SC_DC_ERROR (ppp_ccp_peek), so without one stateful MPPE
+ * toward pppd stalls for good after the first lost packet. `resetRequest()`
+ * sends ours when the decrypter lost coherency.
  */
 import { CP_CODE, PPP_PROTO } from '../protocols.js';
 import { ControlProtocol } from '../fsm/protocol.js';
@@ -218,7 +222,8 @@ export class Ccp extends ControlProtocol<CcpEvent> {
     if (pkt.code === CP_CODE.RESET_REQUEST) {
       if (state !== 'Opened') return { kind: 'drop', detail: `Reset-Request in ${state}` };
       this.emit({ type: 'ccp-reset-request', identifier: pkt.identifier });
-      return { kind: 'handled' };
+      // RFC 1962 §2.2: the Reset-Ack copies the Identifier (and is what lets Linux decompress again).
+      return { kind: 'handled', reply: { code: CP_CODE.RESET_ACK, identifier: pkt.identifier, data: new Uint8Array(0) } };
     }
     if (pkt.code === CP_CODE.RESET_ACK) {
       if (state !== 'Opened') return { kind: 'drop', detail: `Reset-Ack in ${state}` };
