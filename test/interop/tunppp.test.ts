@@ -115,7 +115,7 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
         throw e;
       } finally {
         for (const p of mine) await p.stop('SIGTERM');
-        await g.run("pkill -x pppd; pkill -x xl2tpd; pkill -x pptpd; pkill -x pptp; for i in $(seq 30); do pgrep -x 'pppd|pptpd|xl2tpd|pptp' >/dev/null || break; sleep 0.1; done; pkill -9 -x 'pppd|pptpd|xl2tpd|pptp'; true").catch(() => undefined);
+        await g.run("pkill -x nc; pkill -x pppd; pkill -x xl2tpd; pkill -x pptpd; pkill -x pptp; for i in $(seq 30); do pgrep -x 'pppd|pptpd|xl2tpd|pptp' >/dev/null || break; sleep 0.1; done; pkill -9 -x 'pppd|pptpd|xl2tpd|pptp'; true").catch(() => undefined);
       }
     });
   }
@@ -235,7 +235,7 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
     { name: 'mtu/mru 1200', pppd: 'require-mppe-128 mtu 1200 mru 1200', auth: 'MS-CHAP-v2', mppe: '128-bit stateless', mtu: 1200 },
   ];
 
-  for (const k of matrix) {
+  for (const [i, k] of matrix.entries()) {
     test(`pptp-linux + pppd → tunppp serve, ${k.name}: ${k.auth}, ${k.mppe ? `MPPE ${k.mppe}` : 'no MPPE'}, ping both ways, 1 MB TCP`, k.todo ? { todo: k.todo } : {}, async (t) => {
       await runCase(t, `serve pptp ← pptp-linux, ${k.name}`, async (lab, g, start) => {
         const server = serve(lab, start, k.server);
@@ -271,9 +271,9 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
           assert.match(big, /2 received/);
           notes.push(`MTU ${mtu}, DF ping of ${mtu} bytes`);
         }
-        const got = await guestUpload(lab, g, '192.168.77.1', 5010);
+        const got = await guestUpload(lab, g, '192.168.77.1', 5060 + i);
         assert.equal(got, 1_000_000);
-        assert.equal(await guestDownload(lab, g, '192.168.77.10', 5011), 1_000_000, 'server → guest');
+        assert.equal(await guestDownload(lab, g, '192.168.77.10', 5070 + i), 1_000_000, 'server → guest');
         await g.ok('pkill -x pppd; for i in $(seq 50); do pgrep -x pppd >/dev/null || break; sleep 0.1; done');
         await server.waitFor(/link down: .*Connect time/);
         return `${k.auth}, ${k.mppe ? `MPPE ${k.mppe}` : 'no MPPE'}${notes.length ? `, ${notes.join(', ')}` : ''}; 3+3 pings; 1 MB each way`;
