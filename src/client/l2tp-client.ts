@@ -18,6 +18,9 @@ import { PppLink } from '../server/link.js';
 import { bringUpTun, clientRuntime, clientSessionOptions, resolveServer, waitAtMost, type ClientInfo, type CommonClientOptions, type RunningClient } from './common.js';
 import type { RouteHandle } from './routes.js';
 
+/** How long the LAC waits for the LNS's first LCP frame before sending its own (see PppLink.start). */
+export const L2TP_LCP_WAIT_MS = 1000;
+
 /** What to connect to and how. */
 export interface L2tpClientOptions extends CommonClientOptions {
   /** The LNS's UDP port (default 1701). */
@@ -86,7 +89,8 @@ export async function connectL2tp(opts: L2tpClientOptions): Promise<RunningClien
               void waitIdle(id).then(() => cleanup(reason));
             };
             log.info('call-up', `call up (session ${e.sessionId}, remote session ${e.peerSessionId}${e.sequencingRequired ? ', sequencing' : ''})`);
-            l.start(now);
+            // xl2tpd starts pppd only now: let its first Configure-Request come to us (1 s at most).
+            l.start(now, { waitForPeerMs: L2TP_LCP_WAIT_MS });
             break;
           }
           case 'session-down':

@@ -126,3 +126,46 @@ test('Network, IPV6CP up: fe80::<peer identifier> from the TUN → that link, ot
   p.client.tunSide.onBatch(batch([v6([0xfe, 0x80, 0, 0, 0, 0, 0, 0, ...idBytes])]) as never);
   assert.equal(routed.length, 1, 'released: no longer routed');
 });
+
+test('client link started with waitForPeerMs: sends nothing until the peer speaks, then answers and requests at once', () => {
+  const server = testContext(
+    { pools: [{ name: 't', local: '10.96.0.1', ranges: ['10.96.0.10-10.96.0.20'] }], listen: { pptp: { enabled: false }, l2tp: { enabled: false } }, ppp: { authProtocols: ['chap'], mppe: { mode: 'refuse' } } },
+    { users: [['alice', 'pw']], rng: seededRng(3) },
+  );
+  const client = clientRuntime({ log: silentLogger, rng: seededRng(4) });
+  stops.push(() => server.scheduler.stop(), () => client.scheduler.stop());
+  const toClient: Uint8Array[] = [];
+  const toServer: Uint8Array[] = [];
+  const transport = (q: Uint8Array[]): LinkTransport => ({ proto: 'l2tp', peerAddress: '203.0.113.7', sendFrame: (f) => void q.push(f.slice()), close: () => {}, tunnelOptions: () => ({ proto: 'l2tp' }) });
+  const s = new PppLink(server, transport(toClient), serverSessionOptions(server, 'l2tp'));
+  const c = new PppLink(client.ctx, transport(toServer), clientSessionOptions({ host: 'x', username: 'alice', password: 'pw', accept: ['chap-md5'], log: silentLogger }, 'refuse', 'l2tp'));
+  client.link = c;
+  c.start(0, { waitForPeerMs: 1000 });
+  assert.equal(toServer.length, 0, 'no Configure-Request before the peer speaks');
+  s.start(0);
+  assert.ok(toClient.length > 0);
+  c.fromTransport(toClient.shift()!, 10);
+  assert.equal(toServer.length, 2, 'the peer’s request answered and ours sent in the same turn');
+  for (let n = 0; n < 200 && (toClient.length > 0 || toServer.length > 0); n++) {
+    const f = toClient.shift();
+    if (f) c.fromTransport(f, 20);
+    const g = toServer.shift();
+    if (g) s.fromTransport(g, 20);
+  }
+  assert.equal(c.state, 'up');
+  assert.equal(s.state, 'up');
+});
+
+test('client link started with waitForPeerMs and a silent peer: its own Configure-Request goes out when the wait ends', async () => {
+  const client = clientRuntime({ log: silentLogger, rng: seededRng(5) });
+  stops.push(() => client.scheduler.stop());
+  const sent: Uint8Array[] = [];
+  const c = new PppLink(client.ctx, { proto: 'l2tp', peerAddress: '203.0.113.8', sendFrame: (f) => void sent.push(f.slice()), close: () => {}, tunnelOptions: () => ({ proto: 'l2tp' }) }, clientSessionOptions({ host: 'x', username: 'a', password: 'b', log: silentLogger }, 'refuse', 'l2tp'));
+  client.link = c;
+  c.start(client.ctx.clock.now(), { waitForPeerMs: 50 });
+  assert.equal(sent.length, 0);
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(sent.length, 1, 'one Configure-Request after the wait');
+  assert.equal(protoOf(sent[0]!), PPP_PROTO.LCP);
+  c.close('test over', client.ctx.clock.now());
+});

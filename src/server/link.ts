@@ -163,8 +163,29 @@ export class PppLink implements TunRoute {
     ctx.stats.linksStarted++;
   }
 
-  /** Starts LCP. */
-  start(now: Millis): void {
+  /** Scheduler key of a delayed LCP start (`waitForPeerMs`). */
+  private readonly startTimer = {};
+  private started = false;
+
+  /**
+   * Starts LCP. With `waitForPeerMs`, our first Configure-Request waits until
+   * the peer's first PPP frame arrives or that time has passed, whichever is
+   * first: an LNS like xl2tpd starts pppd only after the call is up, so a
+   * request sent at once is lost and LCP would sit out its 3 s restart timer.
+   */
+  start(now: Millis, opts: { waitForPeerMs?: number } = {}): void {
+    const wait = opts.waitForPeerMs ?? 0;
+    if (wait > 0 && !this.started) {
+      this.ctx.scheduler.set(this.startTimer, now + wait, (t) => this.startNow(t));
+      return;
+    }
+    this.startNow(now);
+  }
+
+  private startNow(now: Millis): void {
+    if (this.started || this.state === 'down') return;
+    this.started = true;
+    this.ctx.scheduler.delete(this.startTimer);
     if (this.role === 'server') {
       // Hostile-peer limit: a peer that keeps renegotiating (LCP option storms, endless Naks) or
       // stalls authentication must not hold a call slot for ever.
@@ -180,6 +201,7 @@ export class PppLink implements TunRoute {
 
   /** A PPP frame from the transport (a view, valid during the call). */
   fromTransport(frame: Uint8Array, now: Millis): void {
+    if (!this.started) this.startNow(now);
     this.apply(this.session.receiveFrame(frame, now), now);
   }
 
@@ -444,6 +466,7 @@ export class PppLink implements TunRoute {
     this.endReason ??= reason;
     this.ctx.scheduler.delete(this);
     this.ctx.scheduler.delete(this.setupTimer);
+    this.ctx.scheduler.delete(this.startTimer);
     if (this.peerIp !== undefined) this.ctx.addresses.unclaim(this.peerIp, this);
     if (this.peerIp6 !== undefined) this.ctx.tun.releaseLinkLocal(this);
     this.ctx.stats.linksEnded++;
