@@ -80,8 +80,8 @@ function dupPrefixEnd(msg: string): number {
 
 /**
  * A sequential copy of a latin1 string (a slice of 13 or more characters is
- * a view into its parent): `sameAt` then always reads one kind of string.
- * Called only when the stamp or host changes.
+ * a view into its parent): `sameAt` then reads one kind of string for the
+ * host. Called only when the host changes.
  */
 function flat(s: string): string {
   if (s.length < 13) return s;
@@ -331,7 +331,7 @@ export class Analyzer {
     else {
       ev.tsMs = headTime(text, h, this.years[file]!);
       if (h2.tsStart >= 0 && !h2.json) {
-        this.lastStamp = flat(text.slice(h2.tsStart, h2.tsEnd));
+        this.lastStamp = text.slice(h2.tsStart, h2.tsEnd);
         this.lastStampMs = ev.tsMs;
         this.lastStampFile = file;
       }
