@@ -296,7 +296,7 @@ export class Analyzer {
     let benign = -2;
     if (kv && matchBenign(msg) < 0) fields = tunpppEvent(kv, msg);
     else if (family && family !== 'tunppp') {
-      const r = this.extracted(family, msg);
+      const r = this.extracted(family, msg, h.json ? msg : text);
       fields = r.fields;
       benign = r.benign;
     } else {
@@ -351,19 +351,20 @@ export class Analyzer {
   /** Slot i: the message, its family and its result at 3i, 3i+1, 3i+2 (one array: one cache line per probe). */
   private readonly memo: (string | MsgMemo | null)[] = new Array<string | MsgMemo | null>(MEMO_SLOTS * 3).fill(null);
 
-  private extracted(family: Family, msg: string): MsgMemo {
+  /** `line`: a string that ends with `msg` (the line, or msg itself). */
+  private extracted(family: Family, msg: string, line: string): MsgMemo {
     const n = msg.length;
     if (n > MEMO_MAX_LEN || n === 0 || !this.fast) return extractMsg(family, msg);
-    // Direct-mapped table indexed by a hash of the length and five characters
-    // (hashing the whole string is what a Map would do, and costs more than
-    // the lookup saves); a slot is used only when the text is equal.
+    // Direct-mapped table indexed by a hash of every character, read from
+    // the line (`msg` is its tail; the line is a sequential string, the
+    // message a slice of it, slower to read); a slot is used only when the
+    // text is equal. A hash of five sampled characters let variants that
+    // differ in one digit ("Connect time 2.4 minutes." / "2.3 minutes.")
+    // share a slot and evict each other on every line.
     let x = Math.imul(n, 0x9e3779b1) ^ FAMILY_SALT[family];
-    x = Math.imul(x ^ msg.charCodeAt(0), 0x85ebca6b);
-    x = Math.imul(x ^ msg.charCodeAt(n >> 2), 0xc2b2ae35);
-    x = Math.imul(x ^ msg.charCodeAt(n >> 1), 0x27d4eb2f);
-    x = Math.imul(x ^ msg.charCodeAt((3 * n) >> 2), 0x165667b1);
-    x = Math.imul(x ^ msg.charCodeAt(n - 1), 0x9e3779b1);
-    const i = ((x ^ (x >>> 15)) & (MEMO_SLOTS - 1)) * 3;
+    for (let k = line.length - n; k < line.length; k++) x = Math.imul(x ^ line.charCodeAt(k), 0x01000193);
+    x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+    const i = ((x ^ (x >>> 13)) & (MEMO_SLOTS - 1)) * 3;
     const memo = this.memo;
     if (memo[i] === msg && memo[i + 1] === family) return memo[i + 2] as MsgMemo;
     const fresh = extractMsg(family, msg);
@@ -373,11 +374,9 @@ export class Analyzer {
     // to be promoted to the old generation with the line they point into
     // (108 MB promoted on the generated 200 MB log). The filter holds only
     // full-text hashes, so it keeps nothing alive.
-    let y = FAMILY_SALT[family];
-    for (let k = 0; k < n; k++) y = Math.imul(y ^ msg.charCodeAt(k), 0x01000193);
-    y |= 1;
+    const y = x | 1;
     const seen = this.memoSeen;
-    const j = (y >>> 7) & (MEMO_SEEN_SLOTS - 1);
+    const j = (y >>> 12) & (MEMO_SEEN_SLOTS - 1);
     if (seen[j] !== y) {
       seen[j] = y;
       return fresh;
