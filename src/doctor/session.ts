@@ -11,6 +11,15 @@ const MAX_EVENTS = 600;
 /** Kinds that only set a flag (too frequent to keep). */
 const FLAG_ONLY = new Set<EvKind>(['rcvd-lcp']);
 
+/** Bit index of each event kind seen so far (process-wide; there are about 90 kinds). */
+const KIND_BIT = new Map<EvKind, number>();
+
+function kindBit(kind: EvKind): number {
+  let i = KIND_BIT.get(kind);
+  if (i === undefined) KIND_BIT.set(kind, (i = KIND_BIT.size));
+  return i;
+}
+
 /** A session under construction. */
 export class Session {
   readonly seq: number;
@@ -19,7 +28,16 @@ export class Session {
   readonly file: number;
   host: string | null;
   events: Ev[] = [];
-  private readonly kinds = new Set<EvKind>();
+  /**
+   * Kinds seen, as bits (indices from KIND_BIT): four words, no per-session
+   * set to grow (a Set per session was 7 % of all allocation); kinds past
+   * the 128th go to `moreKinds`.
+   */
+  private k0 = 0;
+  private k1 = 0;
+  private k2 = 0;
+  private k3 = 0;
+  private moreKinds: Set<EvKind> | null = null;
   controlPid: number | null = null;
   pppdPid: number | null = null;
   peer: string | null = null;
@@ -65,7 +83,16 @@ export class Session {
 
   /** True if an event of this kind was seen. */
   has(kind: EvKind): boolean {
-    return this.kinds.has(kind);
+    const i = KIND_BIT.get(kind);
+    if (i === undefined) return false;
+    const bit = 1 << (i & 31);
+    switch (i >> 5) {
+      case 0: return (this.k0 & bit) !== 0;
+      case 1: return (this.k1 & bit) !== 0;
+      case 2: return (this.k2 & bit) !== 0;
+      case 3: return (this.k3 & bit) !== 0;
+      default: return this.moreKinds !== null && this.moreKinds.has(kind);
+    }
   }
 
   /** The first stored event of this kind. */
@@ -80,7 +107,7 @@ export class Session {
 
   /** Records an event and the fields it carries. */
   add(ev: Ev): void {
-    this.kinds.add(ev.kind);
+    this.addKind(ev.kind);
     // Files are read in order, so (file, line) orders the lines of a session.
     if (!this.firstLine || ev.file < this.firstFile || (ev.file === this.firstFile && ev.line < this.firstLine)) {
       this.firstFile = ev.file;
@@ -96,6 +123,18 @@ export class Session {
     }
     this.learn(ev);
     if (!FLAG_ONLY.has(ev.kind) && this.events.length < MAX_EVENTS) this.events.push(ev);
+  }
+
+  private addKind(kind: EvKind): void {
+    const i = kindBit(kind);
+    const bit = 1 << (i & 31);
+    switch (i >> 5) {
+      case 0: this.k0 |= bit; break;
+      case 1: this.k1 |= bit; break;
+      case 2: this.k2 |= bit; break;
+      case 3: this.k3 |= bit; break;
+      default: (this.moreKinds ??= new Set()).add(kind);
+    }
   }
 
   private learn(ev: Ev): void {
@@ -182,7 +221,11 @@ export class Session {
   /** Moves every event and field of `other` into this session. */
   absorb(other: Session): void {
     for (const e of other.events) this.add(e);
-    for (const k of other.kinds) this.kinds.add(k);
+    this.k0 |= other.k0;
+    this.k1 |= other.k1;
+    this.k2 |= other.k2;
+    this.k3 |= other.k3;
+    if (other.moreKinds) for (const k of other.moreKinds) this.addKind(k);
     this.events.sort((a, b) => a.file - b.file || a.line - b.line);
     this.pppClosed ||= other.pppClosed;
     other.mergedInto = this;

@@ -327,8 +327,9 @@ export class SessionBuilder {
   private finalise(s: Session): void {
     if (s.mergedInto) return;
     for (const k of s.keys) if (this.byKey.get(k) === s) this.byKey.delete(k);
-    for (const [k, v] of this.current) if (v === s) this.current.delete(k);
-    this.pending = this.pending.filter((x) => x !== s);
+    // Runs once per session: no entry arrays, no copy of the (usually empty) launcher list.
+    for (const k of this.current.keys()) if (this.current.get(k) === s) this.current.delete(k);
+    if (this.pending.length && this.pending.includes(s)) this.pending = this.pending.filter((x) => x !== s);
     s.keys = [];
     this.onFinal(s);
   }
