@@ -54,6 +54,8 @@ export function diagnose(s: Session): RuleHit[] {
   let hits: RuleHit[] = [];
   for (const r of RULES) if (hasAny(s, r.needs)) for (const h of r.check(s)) hits.push(h);
   if (!hits.length) hits = peerTerminated(s);
+  // One hit (or none): nothing to merge, suppress or order.
+  if (hits.length <= 1) return hits;
   const seen = new Map<string, RuleHit>();
   for (const h of hits) {
     const prev = seen.get(h.cause);

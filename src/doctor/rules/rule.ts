@@ -34,7 +34,15 @@ export function evidence(...groups: (Ev | undefined | Ev[])[]): Ev[] {
     if (Array.isArray(g)) for (const e of g) out.add(e);
     else out.add(g);
   }
-  return [...out].sort((a, b) => a.file - b.file || a.line - b.line);
+  const list = [...out];
+  // Usually already in log order (groups are passed in order): then no sort,
+  // whose work array is allocated for every call.
+  for (let i = 1; i < list.length; i++) {
+    const a = list[i - 1]!;
+    const b = list[i]!;
+    if (a.file > b.file || (a.file === b.file && a.line > b.line)) return list.sort((x, y) => x.file - y.file || x.line - y.line);
+  }
+  return list;
 }
 
 /** True when IPCP came up (the session carried traffic). */
