@@ -99,7 +99,8 @@ export async function connectL2tp(opts: L2tpClientOptions): Promise<RunningClien
           case 'tunnel-down':
             endReason ??= `tunnel closed (${e.reason})`;
             rt.link?.lowerDown(`tunnel closed (${e.reason})`, now);
-            void cleanup(`tunnel closed (${e.reason})`);
+            // Our StopCCN acked, or our ack of theirs sent, before the port goes away.
+            void waitIdle(id).then(() => cleanup(`tunnel closed (${e.reason})`));
             break;
           default:
             break;
@@ -110,10 +111,13 @@ export async function connectL2tp(opts: L2tpClientOptions): Promise<RunningClien
     mppeMode !== 'refuse',
   );
 
-  /** Resolves when our StopCCN is acked (or after 3 s). */
+  /**
+   * Resolves when the tunnel's control channel has settled — our StopCCN (and
+   * CDN) acked and any ack we owe sent — or after 3 s, or once cleaned up.
+   */
   const waitIdle = async (id: number): Promise<void> => {
     const deadline = Date.now() + 3000;
-    while (Date.now() < deadline && port.endpoint.tunnel(id)?.channel.idle === false) await new Promise((r) => setTimeout(r, 25));
+    while (!finished && Date.now() < deadline && port.endpoint.tunnel(id)?.channel.settled === false) await new Promise((r) => setTimeout(r, 25));
   };
 
   const cleanup = async (why: string): Promise<void> => {

@@ -116,6 +116,11 @@ export class ReliableChannel {
     return this.unacked.length === 0 && this.pending.length === 0;
   }
 
+  /** Idle, and no ack owed to the peer either: the channel can be dropped without the peer noticing. */
+  get settled(): boolean {
+    return this.idle && this.ackAt === undefined;
+  }
+
   /** The Nr we would send now. */
   get expectedNs(): number {
     return this.nr;

@@ -15,7 +15,7 @@ export class Capture {
 
   constructor(ns: string, dev: string, file: string, filter = 'udp port 1701') {
     this.file = file;
-    this.child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-U', '-n', '-s', '0', '-w', this.file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '--immediate-mode', '-U', '-n', '-s', '0', '-w', this.file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child.stderr!.on('data', (d: Buffer) => (this.err += d.toString()));
   }
 
