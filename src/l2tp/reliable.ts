@@ -180,6 +180,13 @@ export class ReliableChannel {
     return out;
   }
 
+  /** The owed ack as a ZLB now rather than after the ack delay (a StopCCN: the peer waits to close). */
+  ackNow(): ReliableOutput[] {
+    const out: ReliableOutput[] = [];
+    if (!this.failed && this.ackAt !== undefined) this.sendZlb(out);
+    return out;
+  }
+
   /** Fires due retransmissions and delayed acks. */
   timeout(now: Millis): ReliableOutput[] {
     const out: ReliableOutput[] = [];

@@ -99,6 +99,18 @@ test('idle: open → SCCRQ/SCCRP/SCCCN → both established, ZLB acks the SCCCN'
   assert.equal(l.lns.peerHostName, 'client');
 });
 
+test('established: LAC closes → StopCCN; the LNS acks it at once (ZLB), not after its 200 ms ack delay', () => {
+  const l = pair();
+  l.input(l.lac, { type: 'open' });
+  l.run(1000);
+  l.input(l.lac, { type: 'close' });
+  const sentAt = l.now;
+  l.run(sentAt + 30); // one 10 ms hop each way, well under the ack delay
+  assert.deepEqual(l.types(l.lns), ['tunnel-up', 'tunnel-down']);
+  assert.equal(l.sent.get(l.lns)!.at(-1), MSG.ZLB, 'the LNS answered the StopCCN with a ZLB');
+  assert.equal(l.lac.channel.settled, true, 'the LAC has its ack within one round trip');
+});
+
 test('tunnel auth: same secret on both sides → up; a wrong secret → StopCCN result 4 and both down', () => {
   const ok = pair({ secret: enc.encode('s3cret') }, { secret: enc.encode('s3cret') });
   ok.input(ok.lac, { type: 'open' });

@@ -332,6 +332,8 @@ export class L2tpTunnelFsm {
     this.state = 'closing';
     this.setupDeadline = undefined;
     this.closeAt = now + CLOSE_HOLD_MS;
+    // Ack at once: the peer holds its tunnel (and a LAC its exit) until this ack arrives.
+    for (const a of this.channel.ackNow()) if (a.kind === 'send') out.push(a);
     out.push({ kind: 'event', event: r ? { type: 'tunnel-down', reason, result: r } : { type: 'tunnel-down', reason } });
   }
 
