@@ -9,7 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { apiRequest, type ApiTarget } from '../../src/api/client.js';
+import { readToken } from '../../src/api/token.js';
 import { formatSecretLine } from '../../src/config/chap-secrets.js';
+import { NetnsLab } from '../io/netns.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -33,9 +36,10 @@ export class Proc {
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve((this.exitCode = code))));
   }
 
-  /** The command line and everything it printed, for a failure message. */
-  describe(): string {
-    return `--- ${this.child.spawnargs.slice(5).join(' ')}\n${this.out}\n${this.err}`;
+  /** The command line and what it printed (the last `tail` characters of each stream if given), for a failure message. */
+  describe(tail?: LogTail): string {
+    const [out, err] = tail ? [this.out.slice(-tail.out), this.err.slice(-tail.err)] : [this.out, this.err];
+    return `--- ${this.child.spawnargs.slice(5).join(' ')}\n${out}\n${err}`;
   }
 
   /** Resolves when stdout or stderr matches `re`; rejects on exit or timeout. */
@@ -61,8 +65,33 @@ export class Proc {
   }
 }
 
+/** How many characters of stdout and stderr a failure message keeps (for runs that log a lot). */
+export interface LogTail {
+  out: number;
+  err: number;
+}
+
+/** The failure-message tail of the path-MTU runs, whose logs grow with the transfers. */
+export const PMTU_LOG_TAIL: LogTail = { out: 4000, err: 8000 };
+
+/** What `writeServerConfig` writes: the listen address, the pool, the users, and config keys to add or replace. */
+export interface ServerConfigOpts {
+  listen: string;
+  local: string;
+  ranges: string[];
+  users: [string, string][];
+  extra?: Record<string, unknown>;
+}
+
+/** A written server config: its directory, the tunppp.json path, and how to remove it. */
+export interface ServerConfig {
+  dir: string;
+  config: string;
+  cleanup: () => void;
+}
+
 /** A temporary directory with tunppp.json and chap-secrets. */
-export function writeServerConfig(opts: { listen: string; local: string; ranges: string[]; users: [string, string][]; extra?: Record<string, unknown> }): { dir: string; config: string; cleanup: () => void } {
+export function writeServerConfig(opts: ServerConfigOpts): ServerConfig {
   const dir = mkdtempSync(join(tmpdir(), 'tunppp-e2e-'));
   const secrets = join(dir, 'chap-secrets');
   writeFileSync(secrets, opts.users.map(([u, p]) => formatSecretLine(u, '*', p, '*')).join('\n') + '\n', { mode: 0o600 });
@@ -108,8 +137,97 @@ export async function tcpTransfer(serverNs: string, clientNs: string, addr: stri
 }
 
 /** Appends every process's command line and output to a failing test's error. */
-export function appendProcLogs(err: unknown, procs: readonly Proc[]): void {
-  if (err instanceof Error) for (const p of procs) err.message += `\n${p.describe()}`;
+export function appendProcLogs(err: unknown, procs: readonly Proc[], tail?: LogTail): void {
+  if (err instanceof Error) for (const p of procs) err.message += `\n${p.describe(tail)}`;
+}
+
+/** A client's "connected:" line, parsed. */
+export interface Connected {
+  client: Proc;
+  address: string;
+  serverAddress: string;
+  tun: string;
+  mtu: number;
+  /** The MPPE mode ("128-bit stateless"), absent without MPPE. */
+  mppe: string | undefined;
+}
+
+/**
+ * One end-to-end run: its namespaces, the server config, and every process
+ * started through it. Made by `e2eRun`, which tears it all down.
+ */
+export class E2eRun {
+  readonly lab = new NetnsLab();
+  readonly procs: Proc[] = [];
+
+  constructor(readonly cfg: ServerConfig) {}
+
+  /** Starts `tunppp ARGS` in `ns`; the run stops it at the end. */
+  start(ns: string, args: string[], env: Record<string, string> = {}): Proc {
+    const p = new Proc(ns, args, env);
+    this.procs.push(p);
+    return p;
+  }
+
+  /** Starts `tunppp serve --config CFG ARGS` in `ns`. */
+  serve(ns: string, args: string[] = []): Proc {
+    return this.start(ns, ['serve', '--config', this.cfg.config, ...args]);
+  }
+
+  /** `serve` with the API on a unix socket in the config's directory; resolves once the API listens, with its address and token. */
+  async serveWithApi(ns: string, args: string[] = []): Promise<{ server: Proc; api: ApiTarget }> {
+    const path = join(this.cfg.dir, 'api.sock');
+    const tokenFile = join(this.cfg.dir, 'api-token');
+    const server = this.serve(ns, ['--api-listen', path, '--api-token-file', tokenFile, ...args]);
+    await server.waitFor(/API listening on /);
+    return { server, api: { listen: { kind: 'unix', path }, token: await readToken(tokenFile) } };
+  }
+
+  /** Starts `tunppp connect URL --tun TUN ARGS` in `ns` with `password`; resolves once it prints its connected line. */
+  async connect(ns: string, url: string, tun: string, password: string, args: string[] = []): Promise<Connected> {
+    const client = this.start(ns, ['connect', url, '--tun', tun, ...args], { TUNPPP_PASSWORD: password });
+    const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\) on (\S+), MTU (\d+)(?:, MPPE ([^\n]+))?/);
+    return { client, address: m[1]!, serverAddress: m[2]!, tun: m[3]!, mtu: Number(m[4]), mppe: m[5] };
+  }
+}
+
+/**
+ * Runs `fn` with a fresh `E2eRun` for a server config made from `cfg`. On
+ * failure every process's output (or its `tail`) goes into the error; at the
+ * end every process is stopped and the namespaces and config are removed.
+ */
+export async function e2eRun(cfg: ServerConfigOpts, fn: (r: E2eRun) => Promise<void>, tail?: LogTail): Promise<void> {
+  const r = new E2eRun(writeServerConfig(cfg));
+  try {
+    await fn(r);
+  } catch (err) {
+    appendProcLogs(err, r.procs, tail);
+    throw err;
+  } finally {
+    for (const p of r.procs) await p.stop('SIGTERM');
+    r.lab.cleanup();
+    r.cfg.cleanup();
+  }
+}
+
+/** The server's /metrics as Prometheus text. */
+export async function fetchMetrics(api: ApiTarget): Promise<string> {
+  return (await apiRequest(api, 'GET', '/metrics')).body;
+}
+
+/** The value of one series in Prometheus text, `series` written as printed (`name{label="v"}`); NaN when absent. */
+export function metricValue(metrics: string, series: string): number {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? NaN : Number(line.slice(series.length + 1));
+}
+
+/** `tcpTransfer` of `bytes` each way: client→server to `serverIp:port`, server→client to `clientIp:port+1`; asserts every byte arrived. */
+export async function tcpBothWays(s: string, c: string, serverIp: string, clientIp: string, port: number, bytes: number, timeoutMs?: number): Promise<{ upMs: number; downMs: number }> {
+  const up = await tcpTransfer(s, c, serverIp, port, bytes, timeoutMs);
+  assert.equal(up.received, bytes);
+  const down = await tcpTransfer(c, s, clientIp, port + 1, bytes, timeoutMs);
+  assert.equal(down.received, bytes);
+  return { upMs: up.ms, downMs: down.ms };
 }
 
 /** `ping -M do -s size` from `ns` (DF set, no fragmenting): the exit status and output (never throws). */
@@ -147,4 +265,18 @@ export async function expectServerPmtu(server: Proc, serverNs: string, clientIp:
   assert.ok(!tooBig.ok);
   assert.match(tooBig.out, new RegExp(`mtu ?= ?${mtu1}`), tooBig.out);
   return { line: ev[0], mtu: mtu1 };
+}
+
+/**
+ * The end of a path-MTU run: the server logged the PMTU event once, never
+ * took the link down and saw one call (`callRe`); the client is still
+ * connected, exits 0 on Ctrl-C, and the server logs the link down.
+ */
+export async function expectPmtuCallKept(server: Proc, client: Proc, callRe: RegExp): Promise<void> {
+  assert.equal(countMatches(/event=pmtu/, server.err), 1, 'the PMTU event is logged once');
+  assert.equal(countMatches(/link down/, server.err), 0);
+  assert.equal(countMatches(callRe, server.err), 1);
+  assert.equal(client.exitCode, undefined, 'the client is still connected');
+  assert.equal(await client.stop('SIGINT'), 0);
+  await server.waitFor(/link down: .*Connect time/);
 }

@@ -9,34 +9,27 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
+import { netnsSkipReason, run } from '../io/netns.js';
 import { nativeUdpAvailable } from '../../src/io/udp-socket.js';
-import { Proc, countMatches as count, expectServerPmtu, pingDf as ping, tcpTransfer, writeServerConfig } from './harness.js';
+import { e2eRun, expectPmtuCallKept, expectServerPmtu, pingDf as ping, PMTU_LOG_TAIL, tcpBothWays, type ServerConfigOpts } from './harness.js';
 
 const skip = netnsSkipReason() ?? (nativeUdpAvailable() ? undefined : 'the native addon has no UDP socket (npm rebuild)');
 
 test('l2tp pmtu: router link at MTU 1400 → ICMP frag-needed to the server; call kept, event=pmtu logged once, ping at the tunnel MTU and 10 MB TCP each way', { skip, timeout: 180_000 }, async (t) => {
-  const lab = new NetnsLab();
-  const cfg = writeServerConfig({
+  const cfg: ServerConfigOpts = {
     listen: '10.206.2.1',
     local: '192.168.81.1',
     ranges: ['192.168.81.10-192.168.81.20'],
     users: [['pmtu', 'pw-pmtu']],
     extra: { listen: { pptp: { enabled: false }, l2tp: { addresses: ['10.206.2.1'] } }, ppp: { mppe: { l2tpMode: 'allow' } } },
-  });
-  const procs: Proc[] = [];
-  try {
-    const { c, s } = lab.routed({ client: '10.206.1.2/24', routerClient: '10.206.1.1/24', routerServer: '10.206.2.2/24', server: '10.206.2.1/24' });
+  };
+  await e2eRun(cfg, async (e2e) => {
+    const { c, s } = e2e.lab.routed({ client: '10.206.1.2/24', routerClient: '10.206.1.1/24', routerServer: '10.206.2.2/24', server: '10.206.2.1/24' });
     run('ip', ['netns', 'exec', c, 'ping', '-c', '1', '-W', '2', '10.206.2.1'], 10_000);
 
-    const server = new Proc(s, ['serve', '--config', cfg.config]);
-    procs.push(server);
+    const server = e2e.serve(s);
     await server.waitFor(/serving on l2tp 10\.206\.2\.1:1701/);
-    const client = new Proc(c, ['connect', 'l2tp://pmtu@10.206.2.1', '--tun', 'tpl0'], { TUNPPP_PASSWORD: 'pw-pmtu' });
-    procs.push(client);
-    const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\) on (\S+), MTU (\d+)/);
-    const [clientIp, serverIp, , mtuText] = [m[1]!, m[2]!, m[3]!, m[4]!];
-    const mtu0 = Number(mtuText);
+    const { client, address: clientIp, serverAddress: serverIp, mtu: mtu0 } = await e2e.connect(c, 'l2tp://pmtu@10.206.2.1', 'tpl0', 'pw-pmtu');
     t.diagnostic(`link MTU at setup: ${mtu0}`);
 
     // a full-size packet from the server: its L2TP datagram no longer fits the router's link; pings up to the lowered tunnel MTU pass
@@ -51,25 +44,9 @@ test('l2tp pmtu: router link at MTU 1400 → ICMP frag-needed to the server; cal
       assert.ok(okUp.ok, okUp.out);
     }
 
-    const MB10 = 10 * 1024 * 1024;
-    const up = await tcpTransfer(s, c, serverIp, 5111, MB10, 90_000);
-    assert.equal(up.received, MB10);
-    const down = await tcpTransfer(c, s, clientIp, 5112, MB10, 90_000);
-    assert.equal(down.received, MB10);
-    t.diagnostic(`10 MB client→server in ${up.ms} ms, server→client in ${down.ms} ms`);
+    const { upMs, downMs } = await tcpBothWays(s, c, serverIp, clientIp, 5111, 10 * 1024 * 1024, 90_000);
+    t.diagnostic(`10 MB client→server in ${upMs} ms, server→client in ${downMs} ms`);
 
-    assert.equal(count(/event=pmtu/, server.err), 1, 'the PMTU event is logged once');
-    assert.equal(count(/link down/, server.err), 0);
-    assert.equal(count(/Call established/, server.err), 1);
-    assert.equal(client.exitCode, undefined, 'the client is still connected');
-    assert.equal(await client.stop('SIGINT'), 0);
-    await server.waitFor(/link down: .*Connect time/);
-  } catch (err) {
-    for (const p of procs) (err as Error).message += `\n--- ${p.child.spawnargs.slice(5).join(' ')}\n${p.out.slice(-4000)}\n${p.err.slice(-8000)}`;
-    throw err;
-  } finally {
-    for (const p of procs) await p.stop('SIGTERM');
-    lab.cleanup();
-    cfg.cleanup();
-  }
+    await expectPmtuCallKept(server, client, /Call established/);
+  }, PMTU_LOG_TAIL);
 });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
-import { appendProcLogs, Proc, writeServerConfig } from './harness.js';
+import { e2eRun } from './harness.js';
 
 function nftSkipReason(): string | undefined {
   const r = spawnSync('nft', ['--version'], { encoding: 'utf8', timeout: 5000 });
@@ -32,10 +32,8 @@ async function until(what: string, fn: () => boolean, timeoutMs = 10_000): Promi
 }
 
 test('nat e2e: --masquerade out of the server\'s uplink, --user nobody; table removed at exit and when killed', { skip, timeout: 120_000 }, async () => {
-  const lab = new NetnsLab();
-  const cfg = writeServerConfig({ listen: '10.203.0.1', local: '192.168.79.1', ranges: ['192.168.79.10-192.168.79.20'], users: [['alice', 'correct horse']] });
-  const procs: Proc[] = [];
-  try {
+  await e2eRun({ listen: '10.203.0.1', local: '192.168.79.1', ranges: ['192.168.79.10-192.168.79.20'], users: [['alice', 'correct horse']] }, async (e2e) => {
+    const lab = e2e.lab;
     const s = lab.ns();
     const c = lab.ns();
     const x = lab.ns();
@@ -43,8 +41,7 @@ test('nat e2e: --masquerade out of the server\'s uplink, --user nobody; table re
     lab.link(s, 'up-s', '10.204.0.1/24', x, 'up-x', '10.204.0.2/24');
     assert.equal(lab.exec(s, 'cat', '/proc/sys/net/ipv4/ip_forward').trim(), '0');
     const nobody = run('getent', ['passwd', 'nobody']).split(':');
-    const server = new Proc(s, ['serve', '--config', cfg.config, '--masquerade', 'up-s', '--user', 'nobody']);
-    procs.push(server);
+    const server = e2e.serve(s, ['--masquerade', 'up-s', '--user', 'nobody']);
     await server.waitFor(/serving on pptp 10\.203\.0\.1:1723/);
     await server.waitFor(/running as nobody/);
     assert.match(server.err, /NAT: 192\.168\.79\.0\/2\d masqueraded out of up-s/);
@@ -58,9 +55,8 @@ test('nat e2e: --masquerade out of the server\'s uplink, --user nobody; table re
     assert.match(table, /oifname "up-s" ip saddr 192\.168\.79\.0\/2\d counter packets \d+ bytes \d+ masquerade/);
 
     // A session after the privilege drop: the listener, GRE and TUN still work.
-    const client = new Proc(c, ['connect', 'pptp://alice@10.203.0.1', '--tun', 'tpn0'], { TUNPPP_PASSWORD: 'correct horse' });
-    procs.push(client);
-    await client.waitFor(/connected: address 192\.168\.79\.10/);
+    const { client, address } = await e2e.connect(c, 'pptp://alice@10.203.0.1', 'tpn0', 'correct horse');
+    assert.equal(address, '192.168.79.10');
     lab.ip(c, 'route', 'add', '10.204.0.0/24', 'dev', 'tpn0');
     // The internet host has no route to 192.168.79.0/24: replies come back only through the NAT.
     run('ip', ['netns', 'exec', c, 'ping', '-c', '3', '-i', '0.2', '-W', '2', '10.204.0.2'], 20_000);
@@ -72,25 +68,16 @@ test('nat e2e: --masquerade out of the server\'s uplink, --user nobody; table re
     await client.stop('SIGTERM');
 
     // Killed: the kernel drops the owned table when the nft child's socket closes.
-    const killed = new Proc(s, ['serve', '--config', cfg.config, '--masquerade', 'up-s']);
-    procs.push(killed);
+    const killed = e2e.serve(s, ['--masquerade', 'up-s']);
     await killed.waitFor(/NAT: /);
     assert.match(nftTables(lab, s), /table ip tunppp/);
     await killed.stop('SIGKILL');
     await until('the table to go after SIGKILL', () => !/tunppp/.test(nftTables(lab, s)));
 
     // A bad interface name is refused before anything is changed.
-    const bad = new Proc(s, ['serve', '--config', cfg.config, '--masquerade', 'no such if']);
-    procs.push(bad);
+    const bad = e2e.serve(s, ['--masquerade', 'no such if']);
     await until('the bad --masquerade to exit', () => bad.exitCode !== undefined, 20_000);
     assert.equal(bad.exitCode, 2);
     assert.match(bad.err, /not an interface name/);
-  } catch (err) {
-    appendProcLogs(err, procs);
-    throw err;
-  } finally {
-    for (const p of procs) await p.stop('SIGTERM');
-    lab.cleanup();
-    cfg.cleanup();
-  }
+  });
 });

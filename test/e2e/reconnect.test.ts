@@ -6,28 +6,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
-import { appendProcLogs, Proc, writeServerConfig } from './harness.js';
+import { netnsSkipReason, run } from '../io/netns.js';
+import { countMatches as count, e2eRun } from './harness.js';
 
 const skip = netnsSkipReason();
 
-const count = (re: RegExp, s: string): number => s.match(new RegExp(re.source, 'g'))?.length ?? 0;
-
 test('pptp --reconnect: server killed and restarted → client retries, connects again, ping works; SIGINT → exit 0', { skip, timeout: 120_000 }, async () => {
-  const lab = new NetnsLab();
-  const cfg = writeServerConfig({ listen: '10.201.0.1', local: '192.168.78.1', ranges: ['192.168.78.10-192.168.78.20'], users: [['alice', 'correct horse']] });
-  const procs: Proc[] = [];
-  try {
-    const s = lab.ns();
-    const c = lab.ns();
-    lab.link(s, 'veth-s', '10.201.0.1/24', c, 'veth-c', '10.201.0.2/24');
-    const server1 = new Proc(s, ['serve', '--config', cfg.config]);
-    procs.push(server1);
+  await e2eRun({ listen: '10.201.0.1', local: '192.168.78.1', ranges: ['192.168.78.10-192.168.78.20'], users: [['alice', 'correct horse']] }, async (e2e) => {
+    const s = e2e.lab.ns();
+    const c = e2e.lab.ns();
+    e2e.lab.link(s, 'veth-s', '10.201.0.1/24', c, 'veth-c', '10.201.0.2/24');
+    const server1 = e2e.serve(s);
     await server1.waitFor(/serving on pptp 10\.201\.0\.1:1723/);
     // a short keepalive is not needed: the kernel closes the dead server's TCP connection
-    const client = new Proc(c, ['connect', 'pptp://alice@10.201.0.1', '--tun', 'tpr0', '--reconnect', '--max-retries', '20'], { TUNPPP_PASSWORD: 'correct horse' });
-    procs.push(client);
-    await client.waitFor(/connected: address 192\.168\.78\.10 \(server 192\.168\.78\.1\) on tpr0/);
+    const { client, address, serverAddress, tun } = await e2e.connect(c, 'pptp://alice@10.201.0.1', 'tpr0', 'correct horse', ['--reconnect', '--max-retries', '20']);
+    assert.deepEqual([address, serverAddress, tun], ['192.168.78.10', '192.168.78.1', 'tpr0']);
     run('ip', ['netns', 'exec', c, 'ping', '-c', '2', '-i', '0.2', '-W', '2', '192.168.78.1'], 20_000);
 
     // the server dies without a word
@@ -37,8 +30,7 @@ test('pptp --reconnect: server killed and restarted → client retries, connects
     // while the server is down the attempts fail and back off; the TUN of the dead link is gone
     assert.doesNotMatch(run('ip', ['netns', 'exec', c, 'ip', '-o', 'link'], 5000), /tpr0/);
 
-    const server2 = new Proc(s, ['serve', '--config', cfg.config]);
-    procs.push(server2);
+    const server2 = e2e.serve(s);
     await server2.waitFor(/serving on pptp 10\.201\.0\.1:1723/);
     const t0 = Date.now();
     for (;;) {
@@ -55,41 +47,22 @@ test('pptp --reconnect: server killed and restarted → client retries, connects
     assert.equal(await client.stop('SIGINT'), 0);
     assert.match(client.err, /disconnected: user request/);
     await server2.waitFor(/link down: /);
-  } catch (err) {
-    appendProcLogs(err, procs);
-    throw err;
-  } finally {
-    for (const p of procs) await p.stop('SIGTERM');
-    lab.cleanup();
-    cfg.cleanup();
-  }
+  });
 });
 
 test('--reconnect: wrong password → not retried, exit 1', { skip, timeout: 60_000 }, async () => {
-  const lab = new NetnsLab();
-  const cfg = writeServerConfig({ listen: '10.202.0.1', local: '192.168.79.1', ranges: ['192.168.79.10-192.168.79.20'], users: [['alice', 'correct horse']] });
-  const procs: Proc[] = [];
-  try {
-    const s = lab.ns();
-    const c = lab.ns();
-    lab.link(s, 'veth-s', '10.202.0.1/24', c, 'veth-c', '10.202.0.2/24');
-    const server = new Proc(s, ['serve', '--config', cfg.config]);
-    procs.push(server);
+  await e2eRun({ listen: '10.202.0.1', local: '192.168.79.1', ranges: ['192.168.79.10-192.168.79.20'], users: [['alice', 'correct horse']] }, async (e2e) => {
+    const s = e2e.lab.ns();
+    const c = e2e.lab.ns();
+    e2e.lab.link(s, 'veth-s', '10.202.0.1/24', c, 'veth-c', '10.202.0.2/24');
+    const server = e2e.serve(s);
     await server.waitFor(/serving on pptp 10\.202\.0\.1:1723/);
-    const client = new Proc(c, ['connect', 'pptp://alice@10.202.0.1', '--tun', 'tpr1', '--reconnect'], { TUNPPP_PASSWORD: 'battery staple' });
-    procs.push(client);
+    const client = e2e.start(c, ['connect', 'pptp://alice@10.202.0.1', '--tun', 'tpr1', '--reconnect'], { TUNPPP_PASSWORD: 'battery staple' });
     const t0 = Date.now();
     while (client.exitCode === undefined && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 100));
     assert.equal(client.exitCode, 1);
     assert.match(client.err, /authentication failed/);
     assert.match(client.err, /not reconnecting/);
     assert.doesNotMatch(client.err, /reconnecting in/);
-  } catch (err) {
-    appendProcLogs(err, procs);
-    throw err;
-  } finally {
-    for (const p of procs) await p.stop('SIGTERM');
-    lab.cleanup();
-    cfg.cleanup();
-  }
+  });
 });
