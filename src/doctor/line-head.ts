@@ -54,7 +54,11 @@ function isDigit(c: number): boolean {
 /** Month index (0-11) of the three letters at `p`, or -1. */
 export function monthAt(line: string, p: number): number {
   // Three char codes packed into one number, compared against a table.
-  const k = (line.charCodeAt(p) << 16) | (line.charCodeAt(p + 1) << 8) | line.charCodeAt(p + 2);
+  return monthOfCodes((line.charCodeAt(p) << 16) | (line.charCodeAt(p + 1) << 8) | line.charCodeAt(p + 2));
+}
+
+/** Month index (0-11) of a month abbreviation's three character codes packed as `c0 << 16 | c1 << 8 | c2`, or -1. */
+function monthOfCodes(k: number): number {
   switch (k) {
     case 0x4a616e: return 0; // Jan
     case 0x466562: return 1; // Feb
@@ -208,21 +212,7 @@ function hostThenProgram(line: string, p: number, h: LineHead, hasHost: boolean)
  */
 
 function monthAtB(b: Uint8Array, p: number): number {
-  switch ((b[p]! << 16) | (b[p + 1]! << 8) | b[p + 2]!) {
-    case 0x4a616e: return 0; // Jan
-    case 0x466562: return 1; // Feb
-    case 0x4d6172: return 2; // Mar
-    case 0x417072: return 3; // Apr
-    case 0x4d6179: return 4; // May
-    case 0x4a756e: return 5; // Jun
-    case 0x4a756c: return 6; // Jul
-    case 0x417567: return 7; // Aug
-    case 0x536570: return 8; // Sep
-    case 0x4f6374: return 9; // Oct
-    case 0x4e6f76: return 10; // Nov
-    case 0x446563: return 11; // Dec
-    default: return -1;
-  }
+  return monthOfCodes((b[p]! << 16) | (b[p + 1]! << 8) | b[p + 2]!);
 }
 
 function timeLenB(b: Uint8Array, p: number): number {
