@@ -12,31 +12,22 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { generateLog } from '../../bench/cases/doctor.js';
-import { runDoctor } from './helpers.js';
+import { checkGolden, runDoctor, SHARED_LOGS as LOGS, sharedLogNames } from './helpers.js';
 
-const LOGS = fileURLToPath(new URL('../../../shared/testdata/logs/', import.meta.url));
 const GOLDEN = fileURLToPath(new URL('./golden/cli/', import.meta.url));
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
-const logs = existsSync(LOGS) ? readdirSync(LOGS).filter((f) => f.endsWith('.log')).sort() : [];
+const logs = sharedLogNames();
 const tmp = mkdtempSync(join(tmpdir(), 'tunppp-doctor-golden-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function check(name: string, actual: string): void {
-  const path = join(GOLDEN, name);
-  if (UPDATE) {
-    mkdirSync(GOLDEN, { recursive: true });
-    writeFileSync(path, actual);
-    return;
-  }
-  assert.ok(existsSync(path), `missing fixture ${path} (UPDATE_GOLDEN=1 writes it)`);
-  assert.equal(actual, readFileSync(path, 'utf8'), `${name} differs from the golden output`);
+  checkGolden(GOLDEN, name, actual, 'golden output');
 }
 
 /** Runs the CLI in the logs directory (evidence names are relative) and returns every output. */

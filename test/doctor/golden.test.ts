@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -20,26 +20,18 @@ import { fileURLToPath } from 'node:url';
 import { generateLog } from '../../bench/cases/doctor.js';
 import { Analyzer, analyzeTexts } from '../../src/doctor/analyze.js';
 import type { Report } from '../../src/doctor/types.js';
+import { checkGolden, SHARED_LOGS as LOGS, sharedLogNames } from './helpers.js';
 
-const LOGS = fileURLToPath(new URL('../../../shared/testdata/logs/', import.meta.url));
 const GOLDEN = fileURLToPath(new URL('./golden/', import.meta.url));
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
-const logs = existsSync(LOGS) ? readdirSync(LOGS).filter((f) => f.endsWith('.log')).sort() : [];
+const logs = sharedLogNames();
 
 function json(r: Report): string {
   return `${JSON.stringify(r, null, 2)}\n`;
 }
 
 function check(name: string, actual: string): void {
-  const path = join(GOLDEN, name);
-  if (UPDATE) {
-    mkdirSync(GOLDEN, { recursive: true });
-    writeFileSync(path, actual);
-    return;
-  }
-  assert.ok(existsSync(path), `missing fixture ${path} (UPDATE_GOLDEN=1 writes it)`);
-  assert.equal(actual, readFileSync(path, 'utf8'), `${name} differs from the golden report`);
+  checkGolden(GOLDEN, name, actual, 'golden report');
 }
 
 /** Feeds bytes through the streaming path in uneven chunks (as a file read would). */
