@@ -7,10 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PppSession, type SessionOptions, type SessionOutput } from './session.js';
-import { seededRng } from '../core/rng.js';
-import { verifyWithSecret } from './auth/verify.js';
+import type { SessionOptions } from './session.js';
 import { CP_CODE, PPP_PROTO } from './protocols.js';
+import { linkAtTimeZero } from '../../test/ppp/harness.js';
 
 /** Protocol and code of a PPP frame (address/control present or not). */
 function parse(f: Uint8Array): { proto: number; code: number; id: number; at: number } {
@@ -27,36 +26,19 @@ function parse(f: Uint8Array): { proto: number; code: number; id: number; at: nu
  * CCP is Opened with Terminate-Ack, as pppd does, instead of processing them.
  */
 function run(pppdLike: boolean, client: Partial<SessionOptions> = {}) {
-  const s = new PppSession({ role: 'server', auth: { require: ['mschap-v2'] }, localAddress: '10.5.0.1', peerAddress: '10.5.0.2', echoIntervalMs: 0, ipv6: true }, seededRng(1));
-  const c = new PppSession({ role: 'client', auth: { username: 'u', password: 'p' }, echoIntervalMs: 0, ipv6: true, ...client }, seededRng(2));
-  const queue: { to: PppSession; bytes: Uint8Array }[] = [];
   const sentByClient: { proto: number; code: number; id: number }[] = [];
-  const apply = (from: PppSession, outs: SessionOutput[]): void => {
-    for (const o of outs) {
-      if (o.kind === 'send') queue.push({ to: from === s ? c : s, bytes: o.bytes });
-      else if (o.kind === 'event' && o.event.type === 'verify') apply(from, from.verdict(o.event.request.requestId, verifyWithSecret(o.event.request, 'p'), 0));
-    }
-  };
-  apply(s, s.start(0));
-  apply(c, c.start(0));
-  for (let i = 0; i < 500 && queue.length; i++) {
-    const q = queue.shift()!;
-    if (q.to === s) {
-      const p = parse(q.bytes);
-      sentByClient.push({ proto: p.proto, code: p.code, id: p.id });
-      const ncp = p.proto === PPP_PROTO.IPCP || p.proto === PPP_PROTO.IPV6CP;
-      if (pppdLike && ncp && p.code === CP_CODE.CONFIGURE_REQUEST && s.ccp?.fsm.isOpened !== true) {
-        // pppd: its IPCP is Closed until CCP is up; Closed + RCR → sta.
-        const ta = q.bytes.slice(0, p.at + 4);
-        ta[p.at] = CP_CODE.TERMINATE_ACK;
-        ta[p.at + 2] = 0;
-        ta[p.at + 3] = 4;
-        queue.push({ to: c, bytes: ta });
-        continue;
-      }
-    }
-    apply(q.to, q.to.receiveFrame(q.bytes, 0));
-  }
+  const { s, c } = linkAtTimeZero({ ipv6: true }, { ipv6: true, ...client }, (bytes, server) => {
+    const p = parse(bytes);
+    sentByClient.push({ proto: p.proto, code: p.code, id: p.id });
+    const ncp = p.proto === PPP_PROTO.IPCP || p.proto === PPP_PROTO.IPV6CP;
+    if (!(pppdLike && ncp && p.code === CP_CODE.CONFIGURE_REQUEST && server.ccp?.fsm.isOpened !== true)) return undefined;
+    // pppd: its IPCP is Closed until CCP is up; Closed + RCR → sta.
+    const ta = bytes.slice(0, p.at + 4);
+    ta[p.at] = CP_CODE.TERMINATE_ACK;
+    ta[p.at + 2] = 0;
+    ta[p.at + 3] = 4;
+    return ta;
+  });
   return { s, c, sentByClient };
 }
 

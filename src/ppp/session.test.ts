@@ -4,34 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PppSession, type SessionOptions, type SessionOutput } from './session.js';
+import { PppSession } from './session.js';
 import { seededRng } from '../core/rng.js';
-import { verifyWithSecret } from './auth/verify.js';
 import { LocalUsageError } from '../core/errors.js';
+// Two sessions over a perfect link, returned after the link is up.
+import { linkAtTimeZero as up } from '../../test/ppp/harness.js';
 
 const NO_MPPE = { strengths: [], required: false, allowStateful: false } as const;
-
-/** Two sessions over a perfect link; returns them after the link is up. */
-function up(server: Partial<SessionOptions> = {}, client: Partial<SessionOptions> = {}) {
-  const s = new PppSession({ role: 'server', auth: { require: ['mschap-v2'] }, localAddress: '10.5.0.1', peerAddress: '10.5.0.2', echoIntervalMs: 0, ...server }, seededRng(1));
-  const c = new PppSession({ role: 'client', auth: { username: 'u', password: 'p' }, echoIntervalMs: 0, ...client }, seededRng(2));
-  const events = { s: [] as SessionOutput[], c: [] as SessionOutput[] };
-  const queue: { to: PppSession; bytes: Uint8Array }[] = [];
-  const apply = (from: PppSession, outs: SessionOutput[]): void => {
-    for (const o of outs) {
-      (from === s ? events.s : events.c).push(o);
-      if (o.kind === 'send') queue.push({ to: from === s ? c : s, bytes: o.bytes });
-      else if (o.kind === 'event' && o.event.type === 'verify') apply(from, from.verdict(o.event.request.requestId, verifyWithSecret(o.event.request, 'p'), 0));
-    }
-  };
-  apply(s, s.start(0));
-  apply(c, c.start(0));
-  for (let i = 0; i < 500 && queue.length; i++) {
-    const q = queue.shift()!;
-    apply(q.to, q.to.receiveFrame(q.bytes, 0));
-  }
-  return { s, c, events, apply };
-}
 
 const ip4 = (len: number): Uint8Array => {
   const p = new Uint8Array(len);

@@ -183,3 +183,42 @@ export function ipv6(len: number, fill: number): Uint8Array {
 export function find<T extends SessionEvent['type']>(events: SessionEvent[], type: T): Extract<SessionEvent, { type: T }> | undefined {
   return events.find((e) => e.type === type) as Extract<SessionEvent, { type: T }> | undefined;
 }
+
+/** Two sessions linked by `linkAtTimeZero`, with every output of each side in order. */
+export interface ZeroTimeLink {
+  s: PppSession;
+  c: PppSession;
+  events: { s: SessionOutput[]; c: SessionOutput[] };
+  /** Records `outs` as outputs of `from`, queues its sends and answers `verify` (nothing is delivered after setup). */
+  apply: (from: PppSession, outs: SessionOutput[]) => void;
+}
+
+/**
+ * A server and a client over a perfect link at time 0 (no timer ever fires):
+ * frames are delivered in order until none are left (at most 500); the
+ * server's `verify` events are answered for the password 'p'. `toServer`
+ * sees each client frame before the server and may answer it in the
+ * server's place by returning the reply frame.
+ */
+export function linkAtTimeZero(server: Partial<SessionOptions> = {}, client: Partial<SessionOptions> = {}, toServer?: (bytes: Uint8Array, s: PppSession) => Uint8Array | undefined): ZeroTimeLink {
+  const s = new PppSession({ role: 'server', auth: { require: ['mschap-v2'] }, localAddress: '10.5.0.1', peerAddress: '10.5.0.2', echoIntervalMs: 0, ...server }, seededRng(1));
+  const c = new PppSession({ role: 'client', auth: { username: 'u', password: 'p' }, echoIntervalMs: 0, ...client }, seededRng(2));
+  const events = { s: [] as SessionOutput[], c: [] as SessionOutput[] };
+  const queue: { to: PppSession; bytes: Uint8Array }[] = [];
+  const apply = (from: PppSession, outs: SessionOutput[]): void => {
+    for (const o of outs) {
+      (from === s ? events.s : events.c).push(o);
+      if (o.kind === 'send') queue.push({ to: from === s ? c : s, bytes: o.bytes });
+      else if (o.kind === 'event' && o.event.type === 'verify') apply(from, from.verdict(o.event.request.requestId, verifyWithSecret(o.event.request, 'p'), 0));
+    }
+  };
+  apply(s, s.start(0));
+  apply(c, c.start(0));
+  for (let i = 0; i < 500 && queue.length; i++) {
+    const q = queue.shift()!;
+    const reply = q.to === s ? toServer?.(q.bytes, s) : undefined;
+    if (reply) queue.push({ to: c, bytes: reply });
+    else apply(q.to, q.to.receiveFrame(q.bytes, 0));
+  }
+  return { s, c, events, apply };
+}
