@@ -32,7 +32,7 @@ import type { L2tpTunnelEvent } from '../l2tp/tunnel-fsm.js';
 import type { ServerContext } from '../server/context.js';
 import { L2tpPort, type L2tpPortStats } from '../server/l2tp-service.js';
 import { PppLink } from '../server/link.js';
-import { LoadgenIpSide, loadgenContext, newLoadgenStats, openInPool, pingSessions, sleep, type LoadSession, type LoadgenStats, type OpenResult } from './loadgen-common.js';
+import { countUp, LoadgenIpSide, loadgenContext, newLoadgenStats, openInPool, pingSessions, sleep, type LoadSession, type LoadgenStats, type OpenResult } from './loadgen-common.js';
 
 /** What to connect to and how. */
 export interface L2tpLoadgenOptions {
@@ -148,9 +148,7 @@ export class L2tpLoadgen {
 
   /** Sessions whose link is up. */
   get upCount(): number {
-    let n = 0;
-    for (const s of this.sessions) if (s.state === 'up') n++;
-    return n;
+    return countUp(this.sessions);
   }
 
   /** Tunnel and UDP counters. */

@@ -38,6 +38,13 @@ export interface LoadSession {
   tunnelId?: number;
 }
 
+/** How many of `sessions` have their link up. */
+export function countUp(sessions: readonly LoadSession[]): number {
+  let n = 0;
+  for (const s of sessions) if (s.state === 'up') n++;
+  return n;
+}
+
 /** What `open` reports. */
 export interface OpenResult {
   requested: number;

@@ -36,7 +36,7 @@ import type { ServerContext } from '../server/context.js';
 import { GreEndpoint } from '../server/gre-endpoint.js';
 import { PppLink } from '../server/link.js';
 import { L2tpLoadgen } from './l2tp-loadgen.js';
-import { LoadgenIpSide, loadgenContext, newLoadgenStats, openInPool, pingSessions, sleep, type LoadSession, type LoadgenStats, type OpenResult } from './loadgen-common.js';
+import { countUp, LoadgenIpSide, loadgenContext, newLoadgenStats, openInPool, pingSessions, sleep, type LoadSession, type LoadgenStats, type OpenResult } from './loadgen-common.js';
 
 /** What to connect to and how. */
 export interface LoadgenOptions {
@@ -104,9 +104,7 @@ export class PptpLoadgen {
 
   /** Sessions whose link is up. */
   get upCount(): number {
-    let n = 0;
-    for (const s of this.sessions) if (s.state === 'up') n++;
-    return n;
+    return countUp(this.sessions);
   }
 
   /**
