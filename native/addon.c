@@ -32,6 +32,7 @@ NAPI_MODULE_INIT() {
       {"rc4", NULL, tp_rc4_process, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sha1", NULL, tp_sha1, NULL, NULL, NULL, napi_enumerable, NULL},
       {"rc4KeyChange", NULL, tp_rc4_key_change, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"onesSum", NULL, tp_ones_sum, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, tp_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"constants", NULL, NULL, NULL, NULL, tp_constants(env), napi_enumerable, NULL},
   };

@@ -84,6 +84,9 @@ napi_value tp_rc4_process(napi_env env, napi_callback_info info);
 napi_value tp_sha1(napi_env env, napi_callback_info info);
 napi_value tp_rc4_key_change(napi_env env, napi_callback_info info);
 
+/* ---- csum.c ---- */
+napi_value tp_ones_sum(napi_env env, napi_callback_info info);
+
 /* ---- util.c ---- */
 napi_status tp_throw_errno(napi_env env, int err, const char *syscall, const char *detail);
 napi_status tp_throw_usage(napi_env env, const char *msg);

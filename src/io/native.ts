@@ -109,6 +109,8 @@ export interface NativeBinding {
   rc4?(state: Uint8Array, src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number, len: number): void;
   /** out[outOffset, +20) = SHA-1(data[0, len)). */
   sha1?(data: Uint8Array, len: number, out: Uint8Array, outOffset: number): void;
+  /** One's-complement sum of data[start, end) plus initial (≤ 0xFFFF), folded; see native/csum.c. */
+  onesSum?(data: Uint8Array, start: number, end: number, initial: number): number;
   /** The MPPE key change (RFC 3078 §7.3) in one call; see native/crypto.c. */
   rc4KeyChange?(state: Uint8Array, shaInput: Uint8Array, shaLength: number, sessionKey: Uint8Array, keyLength: number, saltLength: number): void;
   readonly constants: {

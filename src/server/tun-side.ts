@@ -13,7 +13,8 @@ import { TxBatch } from '../io/packet-batch.js';
 import type { Tun } from '../io/tun.js';
 import { ipv4Dst, ipVersion } from '../wire/ip.js';
 import type { Clock } from '../io/clock.js';
-import { Coalescer, VNET_HDR_LEN, forEachSegment } from '../wire/tcp-offload.js';
+import { Coalescer, VNET_HDR_LEN, forEachSegment, onesSum32 } from '../wire/tcp-offload.js';
+import { nativeOnesSum } from '../io/native-csum.js';
 
 /** A link as the TUN side sees it. */
 export interface TunRoute {
@@ -52,7 +53,9 @@ export class TunSide {
   private tun: Pick<Tun, 'write' | 'onPackets' | 'name'> | undefined;
   /** The device's packets start with a virtio-net header (offloads on). */
   private vnet = false;
-  private readonly coalescer = new Coalescer();
+  /** The checksum sum for cut and merged segments: the addon's C loop when there is one. */
+  private readonly sum = nativeOnesSum() ?? onesSum32;
+  private readonly coalescer = new Coalescer(this.sum);
   /** The route and time `emitSegment` delivers to (set per super-packet; no closure per packet). */
   private segOwner: TunRoute | undefined;
   private segNow = 0;
@@ -195,7 +198,7 @@ export class TunSide {
       this.segOwner = owner;
       this.segNow = now;
       this.segCount = 0;
-      const r = forEachSegment(batch.data, start, off + len, owner.mtu ?? 65535, this.emitSegment);
+      const r = forEachSegment(batch.data, start, off + len, owner.mtu ?? 65535, this.emitSegment, this.sum);
       if (r === 'segmented') {
         this.stats.gsoPackets++;
         this.stats.gsoSegments += this.segCount;

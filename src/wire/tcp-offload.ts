@@ -135,6 +135,12 @@ function onesSumView(b: Uint8Array, start: number, end: number, initial: number)
   return sum;
 }
 
+/**
+ * The sum over packet bodies: `onesSum32`, or a faster one the I/O edge
+ * passes in (the addon's C loop, src/io/native-csum.ts) — same contract.
+ */
+export type OnesSum = (b: Uint8Array, start: number, end: number, initial: number) => number;
+
 /** Folded sum of the TCP/UDP IPv4 pseudo-header for an L4 length `l4Len`. */
 function pseudoSumV4(b: Uint8Array, ip: number, proto: number, l4Len: number): number {
   return onesSum32(b, ip + 12, ip + 20, proto + l4Len);
@@ -165,10 +171,10 @@ function fixIpChecksum(b: Uint8Array, ip: number, ihl: number): void {
 }
 
 /** True when the IPv4 TCP segment `b[ip, end)` carries a correct TCP checksum. */
-export function tcpV4ChecksumOk(b: Uint8Array, ip: number, end: number): boolean {
+export function tcpV4ChecksumOk(b: Uint8Array, ip: number, end: number, sum: OnesSum = onesSum32): boolean {
   const ihl = (b[ip]! & 0x0f) * 4;
   const l4 = end - ip - ihl;
-  return onesSum32(b, ip + ihl, end, pseudoSumV4(b, ip, 6, l4)) === 0xffff;
+  return sum(b, ip + ihl, end, pseudoSumV4(b, ip, 6, l4)) === 0xffff;
 }
 
 /** What `forEachSegment` did with one packet read from the TUN. */
@@ -194,6 +200,7 @@ export function forEachSegment(
   end: number,
   mtu: number,
   emit: (packet: Uint8Array) => void,
+  sum: OnesSum = onesSum32,
 ): SegmentResult {
   const flags = b[vh]!;
   const gso = b[vh + 1]! & ~GSO_ECN;
@@ -205,7 +212,7 @@ export function forEachSegment(
       const co = b[vh + 8]! | (b[vh + 9]! << 8);
       if (cs >= end || cs + co + 2 > end) return 'malformed';
       // The field holds the pseudo-header sum; the rest of the packet completes it.
-      let c = ~onesSum32(b, cs, end) & 0xffff;
+      let c = ~sum(b, cs, end, 0) & 0xffff;
       if (c === 0 && co === 6) c = 0xffff; // UDP: 0 means "no checksum" (RFC 768)
       put16(b, cs + co, c);
     }
@@ -226,7 +233,7 @@ export function forEachSegment(
   const payload = end - ip - hl;
   if (payload <= mss) {
     // Nothing to cut: finish it as one ordinary segment.
-    finishSegment(b, ip, ihl, thl, payload);
+    finishSegment(b, ip, ihl, thl, payload, sum);
     emit(b.subarray(ip, end));
     return 'segmented';
   }
@@ -247,21 +254,21 @@ export function forEachSegment(
     if (k < n - 1) f &= ~(TCP_FIN | TCP_PSH);
     if (k > 0) f &= ~TCP_CWR;
     b[at + ihl + 13] = f;
-    finishSegment(b, at, ihl, thl, len);
+    finishSegment(b, at, ihl, thl, len, sum);
     emit(b.subarray(at, at + hl + len));
   }
   return 'segmented';
 }
 
 /** Sets total length, IP checksum and a full TCP checksum of the segment at `ip`. */
-function finishSegment(b: Uint8Array, ip: number, ihl: number, thl: number, payload: number): void {
+function finishSegment(b: Uint8Array, ip: number, ihl: number, thl: number, payload: number, sum: OnesSum): void {
   const total = ihl + thl + payload;
   put16(b, ip + 2, total);
   fixIpChecksum(b, ip, ihl);
   const tcp = ip + ihl;
   b[tcp + 16] = 0;
   b[tcp + 17] = 0;
-  put16(b, tcp + 16, ~onesSum32(b, tcp, ip + total, pseudoSumV4(b, ip, 6, thl + payload)) & 0xffff);
+  put16(b, tcp + 16, ~sum(b, tcp, ip + total, pseudoSumV4(b, ip, 6, thl + payload)) & 0xffff);
 }
 
 /** The arena a Coalescer appends to (the TUN side's TxBatch). */
@@ -298,6 +305,8 @@ export class Coalescer {
   private closed = false;
   /** Segments merged away, for the stats. */
   merged = 0;
+
+  constructor(private readonly sum: OnesSum = onesSum32) {}
 
   reset(): void {
     this.head = -1;
@@ -348,9 +357,9 @@ export class Coalescer {
     if ((f & ~TCP_PSH) !== TCP_ACK) return false;
     for (let i = 20; i < thl; i++) if (p[t + i] !== b[ht + i]) return false;
     // Never let a corrupted segment hide behind a recomputed checksum.
-    if (!tcpV4ChecksumOk(p, 0, p.length)) return false;
+    if (!tcpV4ChecksumOk(p, 0, p.length, this.sum)) return false;
     if (!this.headChecked) {
-      if (!tcpV4ChecksumOk(b, ip, ip + total)) {
+      if (!tcpV4ChecksumOk(b, ip, ip + total, this.sum)) {
         this.closed = true;
         return false;
       }
