@@ -222,10 +222,12 @@ test('l2tp/ipsec e2e: strongSwan (IKEv1 PSK, kernel-libipsec, host-to-host tunne
     assert.equal(l2tpClear.length, 0, 'cleartext UDP 1701 on the veth');
     // RFC 3948 §2.2: a non-zero first word is an ESP SPI; zero is the non-ESP marker before IKE.
     const esp = onWire.map((p) => udpPort(p, 4500)).filter((u) => u !== undefined && u.payload.length > 8 && new DataView(u.payload.buffer, u.payload.byteOffset).getUint32(0) !== 0);
-    assert.ok(esp.length > 1000, `ESP-in-UDP packets on the veth: ${esp.length}`);
+    assert.ok(esp.length > 500, `ESP-in-UDP packets on the veth: ${esp.length}`);
     // On ipsec0, after decryption: the L2TP that ESP carried.
     const l2tpInner = readPcap(inner.file).filter((p) => udpPort(p, 1701));
-    assert.ok(l2tpInner.length > 1000, `L2TP packets on ipsec0: ${l2tpInner.length}`);
+    // 1 MB each way at a ~1350-octet MTU is ~1500 data segments; how many ACKs and how much of each
+    // direction ipsec0's capture shows varies (GRO on our TUN merges segments, so fewer ACKs): 500 is safe.
+    assert.ok(l2tpInner.length > 500, `L2TP packets on ipsec0: ${l2tpInner.length}`);
     console.log(`# IPsec up in ${ipsecUp - t0} ms, L2TP+PPP up ${connected - ipsecUp} ms later; ${esp.length} ESP-in-UDP packets, ${l2tpInner.length} L2TP packets inside; TCP 1 MB up ${up.ms} ms, down ${down.ms} ms`);
   } catch (err) {
     appendProcLogs(err, procs);
