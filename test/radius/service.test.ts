@@ -81,12 +81,17 @@ function fakeLink(id: number) {
   };
 }
 
-function config(port: number, backends: Config['auth']['backends'], accounting = false): Config {
+/**
+ * 200 ms × 2 tries keeps the failover tests quick; tests that need an answer
+ * pass a longer `timeoutMs`, so a CPU-starved CI run cannot turn a slow
+ * in-process reply into a timeout.
+ */
+function config(port: number, backends: Config['auth']['backends'], accounting = false, timeoutMs = 200): Config {
   const d = defaultConfig();
   return {
     ...d,
     auth: { ...d.auth, backends },
-    radius: { ...d.radius, servers: [{ address: '127.0.0.1', port, acctPort: port, secret: SECRET }], timeoutMs: 200, retries: 1, accounting },
+    radius: { ...d.radius, servers: [{ address: '127.0.0.1', port, acctPort: port, secret: SECRET }], timeoutMs, retries: 1, accounting },
   };
 }
 
@@ -123,7 +128,7 @@ test('backends ["radius", "chap-secrets"]: RADIUS silent → chap-secrets answer
 test('link up with Session-Timeout 5 s → closed at 5 s, not at 4 s', async () => {
   const srv = await fakeServer({ s: { password: 'p', reply: [intAttr(ATTR.SESSION_TIMEOUT, 5)] } });
   const clock = offsetClock();
-  const svc = new RadiusService(config(srv.port, ['radius']), [], [{ address: '127.0.0.1', port: srv.port, acctPort: srv.port, secret: SECRET }], clock, cryptoRng, silentLogger);
+  const svc = new RadiusService(config(srv.port, ['radius'], false, 3000), [], [{ address: '127.0.0.1', port: srv.port, acctPort: srv.port, secret: SECRET }], clock, cryptoRng, silentLogger);
   svc.pollIntervalMs = 0; // the test drives poll() with its own times
   await svc.start();
   try {
@@ -144,12 +149,13 @@ test('link up with Session-Timeout 5 s → closed at 5 s, not at 4 s', async () 
 test('link up with Idle-Timeout 3 s → traffic keeps it open; 3 s without packets → closed', async () => {
   const srv = await fakeServer({ i: { password: 'p', reply: [intAttr(ATTR.IDLE_TIMEOUT, 3)] } });
   const clock = offsetClock();
-  const svc = new RadiusService(config(srv.port, ['radius']), [], [{ address: '127.0.0.1', port: srv.port, acctPort: srv.port, secret: SECRET }], clock, cryptoRng, silentLogger);
+  const svc = new RadiusService(config(srv.port, ['radius'], false, 3000), [], [{ address: '127.0.0.1', port: srv.port, acctPort: srv.port, secret: SECRET }], clock, cryptoRng, silentLogger);
   svc.pollIntervalMs = 0; // the test drives poll() with its own times
   await svc.start();
   try {
     const link = fakeLink(2);
-    await svc.verifyForLink(pap('i', 'p'), link as unknown as PppLink);
+    const v = await svc.verifyForLink(pap('i', 'p'), link as unknown as PppLink);
+    assert.equal(v.ok, true, `Access-Accept with Idle-Timeout: ${JSON.stringify(v)}`);
     const t0 = clock.now();
     svc.linkUp(link as unknown as PppLink, t0);
     link.session.counters.packetsIn = 10;
