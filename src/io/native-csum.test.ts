@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { nativeOnesSum } from './native-csum.js';
 import { loadNative } from './native.js';
 import { onesSum } from '../wire/checksum.js';
+import { patternBytes, tcpSegment } from '../../test/helpers/tcp-segment.js';
 import { Coalescer, VNET_HDR_LEN, forEachSegment, onesSum32, type CoalesceArena, type OnesSum } from '../wire/tcp-offload.js';
 
 const native = nativeOnesSum();
@@ -33,28 +34,9 @@ test('native onesSum: a range outside the array or a wide initial value → usag
   assert.throws(() => f(new Uint8Array(10), 0, 10, 0x10000), /onesSum/);
 });
 
-/** A valid IPv4/TCP segment (DF, ACK) with `n` payload octets at sequence `seq`. */
+/** A valid IPv4/TCP segment with `n` payload octets at sequence `seq`, no options. */
 function segment(seq: number, n: number): Uint8Array {
-  const total = 40 + n;
-  const p = new Uint8Array(total);
-  const d = new DataView(p.buffer);
-  p[0] = 0x45;
-  d.setUint16(2, total);
-  p[6] = 0x40;
-  p[8] = 64;
-  p[9] = 6;
-  p.set([10, 1, 0, 1, 10, 1, 0, 2], 12);
-  d.setUint16(20, 1234);
-  d.setUint16(22, 80);
-  d.setUint32(24, seq);
-  d.setUint32(28, 9);
-  p[32] = 0x50;
-  p[33] = 0x10;
-  d.setUint16(34, 500);
-  for (let i = 40; i < total; i++) p[i] = (i * 5 + seq) & 0xff;
-  d.setUint16(10, ~onesSum(p, 0, 20) & 0xffff);
-  d.setUint16(36, ~onesSum(p, 20, total, onesSum(p, 12, 20, 6 + 20 + n)) & 0xffff);
-  return p;
+  return tcpSegment({ seq, payload: patternBytes(n, seq), opts: [] });
 }
 
 test('merge then cut with the native sum → the same bytes as with the TypeScript sum', { skip }, () => {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { onesSum } from './checksum.js';
+import { patternBytes, tcpSegment } from '../../test/helpers/tcp-segment.js';
 import {
   Coalescer,
   GSO_TCPV4,
@@ -13,44 +14,8 @@ import {
   type CoalesceArena,
 } from './tcp-offload.js';
 
-const SRC = [10, 0, 0, 1];
-const DST = [10, 0, 0, 2];
-
-/** An IPv4/TCP segment with valid checksums; 12 octets of timestamp options unless `opts` says otherwise. */
-function segment(o: { seq: number; payload: Uint8Array; id?: number; flags?: number; ack?: number; opts?: number[]; df?: boolean; sport?: number }): Uint8Array {
-  const opts = o.opts ?? [1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9];
-  const thl = 20 + opts.length;
-  const total = 20 + thl + o.payload.length;
-  const p = new Uint8Array(total);
-  p[0] = 0x45;
-  p[2] = total >> 8;
-  p[3] = total & 0xff;
-  p[4] = ((o.id ?? 100) >> 8) & 0xff;
-  p[5] = (o.id ?? 100) & 0xff;
-  p[6] = o.df === false ? 0 : 0x40;
-  p[8] = 64;
-  p[9] = 6;
-  p.set(SRC, 12);
-  p.set(DST, 16);
-  const dv = new DataView(p.buffer);
-  dv.setUint16(20, o.sport ?? 40000);
-  dv.setUint16(22, 5201);
-  dv.setUint32(24, o.seq >>> 0);
-  dv.setUint32(28, o.ack ?? 0x11223344);
-  p[32] = (thl / 4) << 4;
-  p[33] = o.flags ?? 0x10;
-  dv.setUint16(34, 502);
-  p.set(opts, 40);
-  p.set(o.payload, 20 + thl);
-  dv.setUint16(10, ~onesSum(p, 0, 20) & 0xffff);
-  const pseudo = onesSum(p, 12, 20, 6 + thl + o.payload.length);
-  dv.setUint16(36, ~onesSum(p, 20, total, pseudo) & 0xffff);
-  return p;
-}
-
-function bytes(n: number, seed: number): Uint8Array {
-  return Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7 + (i >> 8)) & 0xff);
-}
+const segment = tcpSegment;
+const bytes = patternBytes;
 
 /** A TUN read: virtio header (GSO TCPv4, gso_size) + one super-segment of `payload`. */
 function superPacket(payload: Uint8Array, gsoSize: number, flags = 0x18): Uint8Array {

@@ -9,32 +9,11 @@
 import { onesSum } from '../../src/wire/checksum.js';
 import { Coalescer, VNET_HDR_LEN, forEachSegment, type CoalesceArena } from '../../src/wire/tcp-offload.js';
 import { check, type FuzzTarget } from './harness.js';
+import { tcpSegment } from '../helpers/tcp-segment.js';
 
-/** An IPv4/TCP segment with valid checksums (DF, ACK, 12 octets of options). */
+/** An IPv4/TCP segment with valid checksums (DF, ACK, 12 octets of options), `payload` octets long. */
 function segment(seq: number, payload: number, flags = 0x10, id = 1): Uint8Array {
-  const thl = 32;
-  const total = 20 + thl + payload;
-  const p = new Uint8Array(total);
-  const d = new DataView(p.buffer);
-  p[0] = 0x45;
-  d.setUint16(2, total);
-  d.setUint16(4, id);
-  p[6] = 0x40;
-  p[8] = 64;
-  p[9] = 6;
-  p.set([10, 0, 0, 1, 10, 0, 0, 2], 12);
-  d.setUint16(20, 40000);
-  d.setUint16(22, 80);
-  d.setUint32(24, seq >>> 0);
-  d.setUint32(28, 77);
-  p[32] = (thl / 4) << 4;
-  p[33] = flags;
-  d.setUint16(34, 1000);
-  p.set([1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2], 40);
-  for (let i = 52; i < total; i++) p[i] = (i * 7 + seq) & 0xff;
-  d.setUint16(10, ~onesSum(p, 0, 20) & 0xffff);
-  d.setUint16(36, ~onesSum(p, 20, total, onesSum(p, 12, 20, 6 + thl + payload)) & 0xffff);
-  return p;
+  return tcpSegment({ seq, payload: Uint8Array.from({ length: payload }, (_, i) => ((i + 52) * 7 + seq) & 0xff), flags, id, ack: 77, window: 1000, opts: [1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2] });
 }
 
 /** Recomputes the IPv4 and TCP checksums of a segment (after a mutation), when its lengths allow. */
