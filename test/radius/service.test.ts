@@ -134,7 +134,7 @@ test('link up with Session-Timeout 5 s → closed at 5 s, not at 4 s', async () 
   try {
     const link = fakeLink(1);
     assert.equal((await svc.verifyForLink(pap('s', 'p'), link as unknown as PppLink)).ok, true);
-    const t0 = clock.now();
+    const t0 = Math.floor(clock.now()); // whole ms: (t0 + 5000) - (t0 + 2000) must be exactly 3000 in floating point
     svc.linkUp(link as unknown as PppLink, t0);
     svc.poll(t0 + 4000);
     assert.deepEqual(link.closed, []);
@@ -156,7 +156,7 @@ test('link up with Idle-Timeout 3 s → traffic keeps it open; 3 s without packe
     const link = fakeLink(2);
     const v = await svc.verifyForLink(pap('i', 'p'), link as unknown as PppLink);
     assert.equal(v.ok, true, `Access-Accept with Idle-Timeout: ${JSON.stringify(v)}`);
-    const t0 = clock.now();
+    const t0 = Math.floor(clock.now()); // whole ms: (t0 + 5000) - (t0 + 2000) must be exactly 3000 in floating point
     svc.linkUp(link as unknown as PppLink, t0);
     link.session.counters.packetsIn = 10;
     svc.poll(t0 + 2000);
@@ -181,7 +181,7 @@ test('accounting with Acct-Interim-Interval 60 → Accounting-On, Start, Interim
     await svc.verifyForLink(pap('acc', 'p'), link as unknown as PppLink);
     link.username = 'acc';
     link.peerIp = '192.168.1.50';
-    const t0 = clock.now();
+    const t0 = Math.floor(clock.now()); // whole ms: (t0 + 5000) - (t0 + 2000) must be exactly 3000 in floating point
     svc.linkUp(link as unknown as PppLink, t0);
     svc.poll(t0 + 59_000);
     link.session.counters = { bytesIn: 1000, bytesOut: 2000, packetsIn: 10, packetsOut: 20 };
