@@ -18,7 +18,7 @@
  * costs memory proportional to the cap, never more.
  */
 import type { Millis } from '../core/machine.js';
-import type { Config } from '../config/schema.js';
+import { defaultConfig, type Config } from '../config/schema.js';
 import type { ServerContext } from './context.js';
 import type { ServerStats } from './stats.js';
 
@@ -123,22 +123,12 @@ export class ConnectionGuard {
    */
   admit(source: string, now: Millis, opts: { perSourceOpen?: boolean } = {}): GuardRefusal | undefined {
     const l = this.limits;
-    const w = this.rate.get(source) ?? { times: [] };
-    prune(w.times, now, l.rateWindowS * 1000, l.connectRatePerSource);
-    w.times.push(now);
-    touch(this.rate, source, w);
-    let why: GuardRefusal | undefined;
-    if (w.times.length > l.connectRatePerSource) why = 'connect-rate';
-    else if (this.startingTotal >= l.maxStarting) why = 'too-many-starting';
-    else if ((this.starting.get(source) ?? 0) >= l.maxStartingPerSource) why = 'too-many-starting-from-source';
-    else if (opts.perSourceOpen !== false && (this.open.get(source) ?? 0) >= l.maxConnectionsPerSource) why = 'too-many-from-source';
-    if (why) {
-      this.stats[REFUSAL_FIELD[why]]++;
-      return why;
-    }
+    const perSourceOpen = opts.perSourceOpen !== false;
+    const why = this.check(source, now, this.startingTotal, this.starting.get(source) ?? 0, () => perSourceOpen && (this.open.get(source) ?? 0) >= l.maxConnectionsPerSource);
+    if (why) return why;
     this.startingTotal++;
     this.starting.set(source, (this.starting.get(source) ?? 0) + 1);
-    if (opts.perSourceOpen !== false) this.open.set(source, (this.open.get(source) ?? 0) + 1);
+    if (perSourceOpen) this.open.set(source, (this.open.get(source) ?? 0) + 1);
     return undefined;
   }
 
@@ -148,6 +138,11 @@ export class ConnectionGuard {
    * them. Counts the SCCRQ against the rate; returns why to drop it, if so.
    */
   admitTunnel(source: string, now: Millis, startingTotal: number, startingFromSource: number): GuardRefusal | undefined {
+    return this.check(source, now, startingTotal, startingFromSource, () => false);
+  }
+
+  /** Counts a new attempt from `source` against the rate, then the starting limits; counts and returns a refusal. */
+  private check(source: string, now: Millis, startingTotal: number, startingFromSource: number, tooManyOpen: () => boolean): GuardRefusal | undefined {
     const l = this.limits;
     const w = this.rate.get(source) ?? { times: [] };
     prune(w.times, now, l.rateWindowS * 1000, l.connectRatePerSource);
@@ -157,6 +152,7 @@ export class ConnectionGuard {
     if (w.times.length > l.connectRatePerSource) why = 'connect-rate';
     else if (startingTotal >= l.maxStarting) why = 'too-many-starting';
     else if (startingFromSource >= l.maxStartingPerSource) why = 'too-many-starting-from-source';
+    else if (tooManyOpen()) why = 'too-many-from-source';
     if (why) this.stats[REFUSAL_FIELD[why]]++;
     return why;
   }
@@ -240,21 +236,10 @@ export function guardOf(ctx: ServerContext): ConnectionGuard {
   let g = guards.get(ctx);
   if (!g) {
     // The counters live in ctx.stats so the metrics layer exports them with the others.
-    g = new ConnectionGuard(() => ctx.config.limits ?? DEFAULT_LIMITS, ctx.stats);
+    let schemaDefaults: Config['limits'] | undefined;
+    g = new ConnectionGuard(() => ctx.config.limits ?? (schemaDefaults ??= defaultConfig().limits), ctx.stats);
     guards.set(ctx, g);
   }
   return g;
 }
 
-/** The schema defaults, for contexts without `limits`. */
-const DEFAULT_LIMITS: Config['limits'] = {
-  maxStarting: 64,
-  maxStartingPerSource: 8,
-  maxConnectionsPerSource: 64,
-  maxCallsPerConnection: 4,
-  maxSessionsPerTunnel: 16,
-  connectRatePerSource: 30,
-  rateWindowS: 10,
-  setupTimeoutS: 60,
-  authFailures: { perUser: 5, perSource: 20, windowS: 300, lockoutS: 600 },
-};
