@@ -1,20 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { runCli } from './main.js';
-import type { CliContext } from './context.js';
+import { captureContext } from '../../test/helpers/cli-context.js';
 
-function ctx(): CliContext & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  stdin.end('');
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return { stdin, stdout, stderr, env: {}, cwd: process.cwd(), out: () => out, err: () => err };
-}
+const ctx = (): ReturnType<typeof captureContext> => captureContext();
 
 async function run(...argv: string[]) {
   const c = ctx();

@@ -3,8 +3,6 @@ import type { SessionCounters } from '../../src/ppp/session.js';
 import type { LinkView } from '../../src/metrics/source.js';
 import { newServerStats, type ServerStats } from '../../src/server/stats.js';
 import type { OpsServer } from '../../src/api/ops.js';
-import type { CliContext } from '../../src/cli/context.js';
-import { PassThrough } from 'node:stream';
 
 /** A link whose counters and state the test sets. */
 export class FakeLink implements LinkView {
@@ -61,15 +59,4 @@ export class FakeServer implements OpsServer {
   }
 }
 
-/** A CLI context whose streams are collected into strings. */
-export function captureContext(env: NodeJS.ProcessEnv = {}): CliContext & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  stdin.end('');
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return { stdin, stdout, stderr, env, cwd: process.cwd(), out: () => out, err: () => err };
-}
+export { captureContext } from '../helpers/cli-context.js';

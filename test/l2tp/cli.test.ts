@@ -4,22 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { runCli } from '../../src/cli/main.js';
 import { parseTarget } from '../../src/cli/connect.js';
-import type { CliContext } from '../../src/cli/context.js';
+import { captureContext } from '../helpers/cli-context.js';
 
-function ctx(): CliContext & { err: () => string; out: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  stdin.end('');
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return { stdin, stdout, stderr, env: {}, cwd: process.cwd(), out: () => out, err: () => err };
-}
+const ctx = (): ReturnType<typeof captureContext> => captureContext();
 
 test('parseTarget: l2tp://user@host[:port] → proto l2tp, user decoded, port optional', () => {
   assert.deepEqual(parseTarget('l2tp://bob@vpn.example.net'), { proto: 'l2tp', user: 'bob', host: 'vpn.example.net', port: undefined });
