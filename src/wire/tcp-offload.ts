@@ -177,6 +177,9 @@ export function tcpV4ChecksumOk(b: Uint8Array, ip: number, end: number, sum: One
   return sum(b, ip + ihl, end, pseudoSumV4(b, ip, 6, l4)) === 0xffff;
 }
 
+/** Room for the largest IPv4 + TCP header pair (60 + 60 octets), reused by `forEachSegment`. */
+const HEADER_SCRATCH = new Uint8Array(120);
+
 /** What `forEachSegment` did with one packet read from the TUN. */
 export type SegmentResult =
   /** Delivered as it was (no GSO), its partial checksum completed when flagged. */
@@ -237,8 +240,10 @@ export function forEachSegment(
     emit(b.subarray(ip, end));
     return 'segmented';
   }
-  // The original headers, kept aside: each segment's are rebuilt from them.
-  const hdr = b.slice(ip, ip + hl);
+  // The original headers, kept aside: each segment's are rebuilt from them (no allocation per read).
+  const hdr = HEADER_SCRATCH;
+  hdr.set(b.subarray(ip, ip + hl));
+  const hdrView = hdr.subarray(0, hl);
   const id0 = u16(hdr, 4);
   const seq0 = u32(hdr, ihl + 4);
   const tflags = hdr[ihl + 13]!;
@@ -247,7 +252,7 @@ export function forEachSegment(
     const chunk = ip + hl + k * mss;
     const len = Math.min(mss, end - chunk);
     const at = chunk - hl;
-    if (k > 0) b.set(hdr, at);
+    if (k > 0) b.set(hdrView, at);
     put16(b, at + 4, (id0 + k) & 0xffff);
     put32(b, at + ihl + 4, (seq0 + k * mss) >>> 0);
     let f = tflags;
