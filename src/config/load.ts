@@ -35,6 +35,8 @@ export interface LoadOptions {
   chapSecrets?: string;
   /** Base for relative paths (the CLI's cwd). */
   cwd?: string;
+  /** pppd's own options file, which pppd reads when pptpd.conf names none (default /etc/ppp/options). */
+  systemPppOptions?: string;
 }
 
 /** A loaded configuration with its secrets and warnings. */
@@ -159,8 +161,12 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
       sources.push(p);
       base = dirname(p);
       const conf = parsePptpdConf(await readConfigText(p, 'pptpd.conf'), p);
-      // pptpd passes no options file to pppd without "option"; pppd then reads /etc/ppp/options.
-      const options = await optionsFile(conf.option?.value, dirname(p), sources);
+      // pptpd passes no options file to pppd without "option"; pppd then reads /etc/ppp/options if it exists.
+      const system = opts.systemPppOptions ?? '/etc/ppp/options';
+      const options = await optionsFile(conf.option?.value ?? (existsSync(system) ? system : undefined), dirname(p), sources);
+      if (!conf.option && !options) {
+        warnings.push({ file: p, message: `no "option" line and no ${system}: pppd would run with its defaults (no MPPE, any authentication protocol)`, hint: 'add e.g. option /etc/ppp/pptpd-options' });
+      }
       src.pptpd = options ? { conf, options } : { conf };
       if (options) all.push(options);
     }

@@ -103,3 +103,19 @@ test('radius.so site: radiusclient.conf + servers → tunppp RADIUS settings (ev
     cleanup();
   }
 });
+
+test('pptpd.conf without "option" → pppd\'s own /etc/ppp/options is read, as pppd does; without it, a warning', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    writeFileSync(join(dir, 'chap-secrets'), 'carol pptp-server secret *\n', { mode: 0o600 });
+    writeFileSync(join(dir, 'pptpd.conf'), 'localip 10.5.0.1\nremoteip 10.5.0.100-120\n');
+    writeFileSync(join(dir, 'options'), 'name pptp-server\nrequire-mschap-v2\nrequire-mppe-128\n');
+    const l = await loadConfig({ pptpdConf: join(dir, 'pptpd.conf'), chapSecrets: join(dir, 'chap-secrets'), systemPppOptions: join(dir, 'options') });
+    assert.equal(l.config.ppp.name, 'pptp-server');
+    assert.equal(l.config.ppp.mppe.mode, 'require');
+    const none = await loadConfig({ pptpdConf: join(dir, 'pptpd.conf'), chapSecrets: join(dir, 'chap-secrets'), systemPppOptions: join(dir, 'missing') });
+    assert.match(none.warnings.map((w) => w.message).join('\n'), /no "option" line and no .*missing: pppd would run with its defaults/);
+  } finally {
+    cleanup();
+  }
+});
