@@ -1,5 +1,6 @@
 /**
- * Shared pieces of the fuzz targets: seed corpora cut from the shared captures,
+ * Shared pieces of the fuzz targets: seed corpora cut from the real captures
+ * in test/fixtures/pcaps (a missing capture fails the run),
  * a fast-check arbitrary that feeds random and mutated-real packets, and the
  * target registry that both the short test runs and scripts/fuzz.mjs use.
  *
@@ -9,9 +10,7 @@
  * was not counted.
  */
 import fc from 'fast-check';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { frameIp, grePackets, loadCapture, PCAP_DIR, tcpSegments } from '../pptp/capture-util.js';
+import { frameIp, grePackets, loadCapture, tcpSegments } from '../pptp/capture-util.js';
 
 /** One fuzz target. */
 export interface FuzzTarget {
@@ -32,19 +31,6 @@ export function check(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new Error(`property failed: ${msg}`);
 }
 
-/** True when the shared captures are present (CI checkouts without them run random inputs only). */
-export function haveCaptures(): boolean {
-  return existsSync(fileURLToPath(PCAP_DIR));
-}
-
-function tryCapture(name: string): ReturnType<typeof loadCapture> {
-  try {
-    return loadCapture(name);
-  } catch {
-    return [];
-  }
-}
-
 const PPTP_CAPTURES = ['tcpdump-pptp.pcap', 'ndpi-pptp.pcap', 'jamesmackerel-pptp-windows-session.pcapng', 'chapcrack-pptp-mschapv2.cap', 'zeek-gre-pptp.pcap', 'flowcontainer-pptp-gre-mppe-data.pcap'];
 const GRE_CAPTURES = [...PPTP_CAPTURES, 'tcpdump-various_gre.pcap', 'zeek-gre-sample.pcap', 'tcpdump-ppp-invalid-lengths.pcap'];
 const L2TP_CAPTURES = ['packetnet-l2tp.pcap', 'tcpdump-l2tp-avp-overflow.pcap', 'flowcontainer-l2tp-ipsec-natt-first600.pcap'];
@@ -53,28 +39,22 @@ const cache = new Map<string, Uint8Array[]>();
 function cached(key: string, make: () => Uint8Array[]): Uint8Array[] {
   let v = cache.get(key);
   if (!v) {
-    v = haveCaptures() ? make() : [];
+    v = make();
     cache.set(key, v);
   }
   return v;
 }
 
-/** PPTP control-stream chunks (TCP 1723 payloads) from the shared captures. */
+/** PPTP control-stream chunks (TCP 1723 payloads) from the real captures. */
 export function pptpControlSeeds(): Uint8Array[] {
   return cached('pptp', () =>
-    PPTP_CAPTURES.flatMap((f) => {
-      try {
-        return tcpSegments(tryCapture(f)).map((s) => s.data);
-      } catch {
-        return [];
-      }
-    }).slice(0, 400),
+    PPTP_CAPTURES.flatMap((f) => tcpSegments(loadCapture(f)).map((s) => s.data)).slice(0, 400),
   );
 }
 
-/** GRE packets (IP protocol 47 payloads) from the shared captures. */
+/** GRE packets (IP protocol 47 payloads) from the real captures. */
 export function greSeeds(): Uint8Array[] {
-  return cached('gre', () => GRE_CAPTURES.flatMap((f) => grePackets(tryCapture(f)).map((g) => g.ip.payload)).slice(0, 2000));
+  return cached('gre', () => GRE_CAPTURES.flatMap((f) => grePackets(loadCapture(f)).map((g) => g.ip.payload)).slice(0, 2000));
 }
 
 /** PPP frames: the payloads of enhanced-GRE packets that carry one. */
@@ -96,7 +76,7 @@ export function pppSeeds(): Uint8Array[] {
 export function l2tpSeeds(): Uint8Array[] {
   return cached('l2tp', () =>
     L2TP_CAPTURES.flatMap((f) =>
-      tryCapture(f).flatMap((p) => {
+      loadCapture(f).flatMap((p) => {
         const ip = frameIp(p);
         if (!ip || ip.protocol !== 17 || ip.payload.length < 8) return [];
         const u = ip.payload;

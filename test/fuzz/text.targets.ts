@@ -1,7 +1,7 @@
 /**
  * Text fuzz targets: the config file readers (tunppp.json, pptpd.conf, pppd
  * options, chap-secrets, xl2tpd.conf) and doctor's log analysis, fed mutated
- * real files (the shared sample logs) and random bytes.
+ * real files (the sample logs in test/fixtures/logs) and random bytes.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { ConfigError } from '../../src/core/errors.js';
@@ -11,22 +11,19 @@ import { parsePptpdConf } from '../../src/config/pptpd-conf.js';
 import { parseTunpppJson } from '../../src/config/schema.js';
 import { parseXl2tpdConf } from '../../src/config/xl2tpd-conf.js';
 import { analyzeTexts } from '../../src/doctor/analyze.js';
+import { LOGS_URL } from '../helpers/fixtures.js';
 import { check, utf8, type FuzzTarget } from './harness.js';
 
-const LOG_DIR = new URL('../../../shared/testdata/logs/', import.meta.url);
+const LOG_DIR = LOGS_URL;
 const enc = new TextEncoder();
 
 let logCache: Uint8Array[] | undefined;
 function logSeeds(): Uint8Array[] {
   if (logCache) return logCache;
-  try {
-    logCache = readdirSync(LOG_DIR)
-      .filter((f) => f.endsWith('.log'))
-      .map((f) => readFileSync(new URL(f, LOG_DIR)))
-      .map((b) => new Uint8Array(b.subarray(0, 4000)));
-  } catch {
-    logCache = [];
-  }
+  logCache = readdirSync(LOG_DIR)
+    .filter((f) => f.endsWith('.log'))
+    .map((f) => readFileSync(new URL(f, LOG_DIR)))
+    .map((b) => new Uint8Array(b.subarray(0, 4000)));
   return logCache;
 }
 
