@@ -24,7 +24,8 @@ import { analyzeTexts } from '../../src/doctor/analyze.js';
 import { check, ikeSeeds, pptpControlSeeds, pppSeeds, utf8, type FuzzTarget } from './harness.js';
 import { decodeEdits, itemPool, L2TP_LAYOUT, mutateLines, mutateStructure, PPP_LAYOUT, PPTP_LAYOUT, RADIUS_LAYOUT, STRUCTURE_OPS, type Edit, type Layout } from './structure.js';
 import { l2tpDatagramSeeds } from './l2tp.targets.js';
-import { logSeeds } from './text.targets.js';
+import { CONFIG_PARSERS, configSeeds, logSeeds } from './text.targets.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { negotiationSeeds, newPair } from './ppp.targets.js';
 import { radiusClient, radiusFirstRequests, radiusReplySeeds, RADIUS_SECRET } from './radius.targets.js';
 
@@ -33,7 +34,14 @@ const DROP = STRUCTURE_OPS;
 const REPEAT = STRUCTURE_OPS + 1;
 const REPLACE = STRUCTURE_OPS + 2;
 const SPLIT = STRUCTURE_OPS + 3;
-const OPS = STRUCTURE_OPS + 4;
+const REFLECT = STRUCTURE_OPS + 4;
+const OPS = STRUCTURE_OPS + 5;
+
+/** A message on its way: to the peer, or reflected back to its sender (loopback, our own words heard back). */
+interface Passed {
+  back: boolean;
+  bytes: Uint8Array;
+}
 
 /**
  * The man in the middle: what arrives for message `index` of the flow. Most
@@ -58,15 +66,21 @@ class Middle {
   }
 
   /** The messages delivered instead of `b` (none: dropped; two: repeated or split). */
-  pass(index: number, b: Uint8Array): Uint8Array[] {
-    let out = [b];
+  pass(index: number, b: Uint8Array): Passed[] {
+    let out: Passed[] = [{ back: false, bytes: b }];
     for (const e of this.byIndex.get(index) ?? []) {
       const op = e.op % OPS;
       if (op === DROP) out = [];
       else if (op === REPEAT) out = [...out, ...out];
-      else if (op === SPLIT) out = out.flatMap((m) => (m.length > 1 ? [m.subarray(0, (e.x % (m.length - 1)) + 1), m.subarray((e.x % (m.length - 1)) + 1)] : [m]));
-      else if (op === REPLACE && this.donors.length) out = [mutateStructure(this.donors[(e.x * 256 + e.y) % this.donors.length]!, this.layout, { op: e.y, x: e.x, y: e.y }, this.pool)];
-      else out = out.map((m) => mutateStructure(m, this.layout, e, this.pool));
+      else if (op === REFLECT) out = out.map((m) => ({ back: !m.back, bytes: m.bytes }));
+      else if (op === SPLIT) {
+        out = out.flatMap((m) => {
+          const n = m.bytes.length;
+          const at = n > 1 ? (e.x % (n - 1)) + 1 : n;
+          return n > 1 ? [{ back: m.back, bytes: m.bytes.subarray(0, at) }, { back: m.back, bytes: m.bytes.subarray(at) }] : [m];
+        });
+      } else if (op === REPLACE && this.donors.length) out = [{ back: false, bytes: mutateStructure(this.donors[(e.x * 256 + e.y) % this.donors.length]!, this.layout, { op: e.y, x: e.x, y: e.y }, this.pool) }];
+      else out = out.map((m) => ({ back: m.back, bytes: mutateStructure(m.bytes, this.layout, e, this.pool) }));
     }
     return out;
   }
@@ -92,7 +106,7 @@ function pptpMitm(input: Uint8Array[]): void {
     checkControl(outs, from === pns ? 'pns' : 'pac');
     for (const o of outs) {
       if (o.kind === 'send') {
-        if (wire.length < 200) for (const m of mid.pass(index++, o.bytes)) wire.push({ to: from === pns ? pac : pns, bytes: m });
+        if (wire.length < 200) for (const m of mid.pass(index++, o.bytes)) wire.push({ to: (from === pns) !== m.back ? pac : pns, bytes: m.bytes });
       } else if (o.kind === 'event' && from === pns) {
         // The PNS places calls once up, and sets link info on each.
         if (o.event.type === 'control-up' || (o.event.type === 'call-down' && pnsCalls < 3)) {
@@ -146,7 +160,7 @@ function l2tpMitm(input: Uint8Array[]): void {
     for (const o of outs) {
       if (o.kind === 'send') {
         check(o.bytes.length <= 1500, `l2tp: sent ${o.bytes.length} bytes`);
-        if (wire.length < 200) for (const m of mid.pass(index++, o.bytes)) wire.push({ to: from === lac ? lns : lac, bytes: m });
+        if (wire.length < 200) for (const m of mid.pass(index++, o.bytes)) wire.push({ to: (from === lac) !== m.back ? lns : lac, bytes: m.bytes });
       } else if (o.kind === 'ppp') check(o.start <= o.end && o.end <= o.bytes.length, 'ppp view outside the datagram');
       else if (o.kind === 'event' && from === lac && o.event.type === 'tunnel-up' && sessions < 3) {
         sessions++;
@@ -201,7 +215,7 @@ function pppMitm(input: Uint8Array[]): void {
     checkSession(outs);
     for (const o of outs) {
       if (o.kind === 'send') {
-        if (wire.length < 300) for (const m of mid.pass(index++, o.bytes)) wire.push({ to: from === s ? c : s, bytes: m });
+        if (wire.length < 300) for (const m of mid.pass(index++, o.bytes)) wire.push({ to: (from === s) !== m.back ? c : s, bytes: m.bytes });
       } else if (o.kind === 'event' && o.event.type === 'verify') apply(from, from.verdict(o.event.request.requestId, verifyWithSecret(o.event.request, 'p'), now));
     }
   };
@@ -220,7 +234,7 @@ function pppMitm(input: Uint8Array[]): void {
     if (step % 16 === 0) {
       for (const [from, to] of [[s, c], [c, s]] as const) {
         const f = from.sendIp(ip, now);
-        if (f) for (const m of mid.pass(index++, Uint8Array.from(f))) wire.push({ to, bytes: m });
+        if (f) for (const m of mid.pass(index++, Uint8Array.from(f))) wire.push({ to: m.back ? from : to, bytes: m.bytes });
       }
       if (wire.length) continue;
     }
@@ -284,6 +298,21 @@ function doctorLines(input: Uint8Array[]): void {
   JSON.stringify(r);
 }
 
+/** Config files (the samples and the shipped example) edited line by line, to every reader: only ConfigError may come out. */
+function configLines(input: Uint8Array[]): void {
+  const seeds = configSeeds().map((b) => utf8.decode(b));
+  const edits = decodeEdits(input[0] ?? new Uint8Array(0));
+  let text = seeds[(edits[0]?.at ?? 0) % seeds.length]!;
+  for (const e of edits) text = mutateLines(text, e, []);
+  for (const [name, parse] of CONFIG_PARSERS) {
+    try {
+      parse(text);
+    } catch (err) {
+      check(err instanceof ConfigError, `${name} threw ${String(err)}`);
+    }
+  }
+}
+
 /** A target whose one input is an edit program (4 octets per edit, at most `maxEdits`). */
 function editTarget(name: string, maxEdits: number, run: (input: Uint8Array[]) => void): FuzzTarget {
   return { name, seeds: () => [], maxPackets: 1, maxBytes: 4 * maxEdits, run };
@@ -296,4 +325,5 @@ export const structureTargets: FuzzTarget[] = [
   editTarget('ppp/mitm-client-server', 6, pppMitm),
   editTarget('radius/signed-edited-reply', 4, radiusSigned),
   editTarget('doctor/edited-logs', 8, doctorLines),
+  editTarget('config/edited-files', 6, configLines),
 ];

@@ -292,6 +292,15 @@ export const PPP_LAYOUT: Layout = {
     f.push([p.off + 4, 1], [p.off + 4, 4]);
     return f.filter(([o, w]) => o >= 0 && o + w <= b.length);
   },
+  special(b, x, y) {
+    // Recode a control packet (a Configure-Request turned Nak, Reject or Ack, a Terminate, an Echo…)
+    // keeping its options, so the receiver's Nak/Reject handling reads options it knows.
+    const out = Uint8Array.from(b);
+    const p = pppInfoOffset(out);
+    if (p && p.off < out.length) out[p.off] = (y % (p.proto === 0xc021 ? 11 : 7)) + 1;
+    if (x % 4 === 0 && p && p.off + 1 < out.length) out[p.off + 1] = y;
+    return out;
+  },
 };
 
 /** RADIUS (RFC 2865 §3, §5): code, identifier, length, authenticator, attributes. */
