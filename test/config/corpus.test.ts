@@ -13,8 +13,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/main.js';
 import { captureContext } from '../helpers/cli-context.js';
+import { FIXTURES_DIR } from '../helpers/fixtures.js';
 
-const CORPUS = join(import.meta.dirname, '..', 'fixtures', 'configs');
+const CORPUS = join(FIXTURES_DIR, 'configs');
 const update = process.env['UPDATE_GOLDEN'] === '1';
 
 /** Absolute paths of the original system, moved under `root`. */
