@@ -324,6 +324,11 @@ export function parsePppOptions(text: string, file: string): PppOptions {
     throw new ConfigError('CONFIG_UNKNOWN', `unrecognized pppd option '${option}' (pppd would refuse to start)`, { file, line: w.line },
       close.length ? `did you mean ${close.join(' or ')}?` : 'remove it, or check the spelling in pppd(8)');
   }
+  const rcf = o.pluginOptions.find((p) => p.option === 'radius-config-file');
+  if (rcf && !o.plugins.some((p) => /(^|\/)radius\.so$/.test(p.value))) {
+    // pppd knows this option only once radius.so is loaded; without it pppd refuses it.
+    o.warnings.push({ file, line: rcf.line, message: "'radius-config-file' without 'plugin radius.so': pppd would not know the option, and RADIUS is not used", hint: 'add "plugin radius.so" before it, or remove it' });
+  }
   checkConflicts(o);
   return o;
 }

@@ -123,4 +123,6 @@ test('plugin options stay warnings; radius-config-file is used, so it is not war
   const o = parsePppOptions('plugin radius.so\nradius-config-file /etc/r.conf\navpair NAS-Port-Id=1\nplugin winbind.so\nntlm_auth-helper /usr/bin/ntlm_auth\n', 'o');
   assert.deepEqual(o.warnings.map((w) => [w.line, /avpair|ntlm_auth-helper/.exec(w.message)?.[0]]), [[3, 'avpair'], [5, 'ntlm_auth-helper']]);
   assert.deepEqual(o.pluginOptions.map((p) => p.option), ['radius-config-file', 'avpair', 'ntlm_auth-helper']);
+  const alone = parsePppOptions('radius-config-file /etc/r.conf\n', 'o');
+  assert.match(alone.warnings[0]!.message, /without 'plugin radius.so'/);
 });
