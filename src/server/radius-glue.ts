@@ -23,7 +23,7 @@ import type { Logger } from '../log/logger.js';
 import type { AuthBackend, AuthVerdict, VerifyRequest } from '../ppp/auth/types.js';
 import { verifyWithSecret } from '../ppp/auth/verify.js';
 import { accountingAttributes, accountingOnOffAttributes, terminateCauseFor, type AcctSession } from '../radius/accounting.js';
-import { accessRequest, authResultFromResponse, type AcceptInfo, type NasInfo } from '../radius/auth.js';
+import { accessRequest, accessRequestProblem, authResultFromResponse, type AcceptInfo, type NasInfo } from '../radius/auth.js';
 import { RadiusClient, type RadiusClientInput, type RadiusClientOutput, type RadiusServerCounters } from '../radius/client.js';
 import {
   ATTR,
@@ -145,7 +145,7 @@ export interface RadiusUdpOptions {
 export class RadiusUdpClient {
   private readonly sockets = new Map<4 | 6, Socket>();
   private readonly machine: RadiusClient;
-  private readonly waiters = new Map<number, (a: RadiusAnswer | undefined) => void>();
+  private readonly waiters = new Map<number, { resolve: (a: RadiusAnswer | undefined) => void; reject: (err: Error) => void }>();
   private nextTag = 1;
   private timer: NodeJS.Timeout | undefined;
   /** Datagrams dropped, by reason. */
@@ -205,13 +205,26 @@ export class RadiusUdpClient {
     return this.machine.outstanding;
   }
 
-  /** Sends a request; resolves with the verified answer or undefined after every server timed out. */
-  request(code: typeof RADIUS_CODE.ACCESS_REQUEST | typeof RADIUS_CODE.ACCOUNTING_REQUEST, attributes: RadiusAttribute[], password?: Uint8Array): Promise<RadiusAnswer | undefined> {
+  /**
+   * Sends a request; resolves with the verified answer, or undefined after
+   * every server timed out or when `signal` aborted it (its Identifier is
+   * freed at once). Rejects with RadiusRequestRefused when the request is too
+   * large to encode (nothing was sent).
+   */
+  request(code: typeof RADIUS_CODE.ACCESS_REQUEST | typeof RADIUS_CODE.ACCOUNTING_REQUEST, attributes: RadiusAttribute[], password?: Uint8Array, signal?: AbortSignal): Promise<RadiusAnswer | undefined> {
     const tag = this.nextTag++;
     const input: RadiusClientInput = { type: 'request', tag, code, attributes };
     if (password !== undefined) input.password = password;
-    return new Promise((resolve) => {
-      this.waiters.set(tag, resolve);
+    if (signal?.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      this.waiters.set(tag, { resolve, reject });
+      signal?.addEventListener('abort', () => {
+        const w = this.waiters.get(tag);
+        if (!w) return;
+        this.waiters.delete(tag);
+        this.run({ type: 'cancel', tag });
+        w.resolve(undefined);
+      }, { once: true });
       this.run(input);
     });
   }
@@ -224,7 +237,7 @@ export class RadiusUdpClient {
     this.sockets.clear();
     for (const [tag, w] of this.waiters) {
       this.machine.handle({ type: 'cancel', tag }, this.clock.now());
-      w(undefined);
+      w.resolve(undefined);
     }
     this.waiters.clear();
   }
@@ -261,11 +274,15 @@ export class RadiusUdpClient {
           const w = this.waiters.get(e.tag);
           this.waiters.delete(e.tag);
           this.onResponseTime?.(e.server, e.elapsedMs / 1000);
-          w?.({ packet: e.packet, requestAuthenticator: e.requestAuthenticator, secret: e.secret, server: e.server });
+          w?.resolve({ packet: e.packet, requestAuthenticator: e.requestAuthenticator, secret: e.secret, server: e.server });
         } else if (e.type === 'timeout') {
           const w = this.waiters.get(e.tag);
           this.waiters.delete(e.tag);
-          w?.(undefined);
+          w?.resolve(undefined);
+        } else if (e.type === 'refused') {
+          const w = this.waiters.get(e.tag);
+          this.waiters.delete(e.tag);
+          w?.reject(new RadiusRequestRefused(e.problem));
         } else {
           const s = this.servers[e.server]!;
           this.log?.warn('radius-server-down', `RADIUS server ${s.address}:${s.port} does not answer; next requests go to server ${e.next + 1}`);
@@ -287,6 +304,13 @@ export class RadiusUdpClient {
   }
 }
 
+/** A request too large for RADIUS (an attribute over 253 octets, a packet over 4096): nothing was sent. */
+export class RadiusRequestRefused extends Error {
+  constructor(readonly problem: string) {
+    super(`RADIUS request not sent: ${problem}`);
+  }
+}
+
 function sameAddress(a: string, b: string): boolean {
   return a === b || `::ffff:${a}` === b || a === `::ffff:${b}`;
 }
@@ -303,6 +327,12 @@ interface Tracked {
   lastActivityAt: Millis;
   lastPackets: number;
   stopSent: boolean;
+  /**
+   * What each backend answer granted, by requestId, until the session says
+   * which one let the peer in (`linkAuthenticated`): a late answer for an
+   * exchange that is gone never changes the link.
+   */
+  offers: Map<number, { authentic: 'radius' | 'local'; accept: AcceptInfo | undefined }>;
 }
 
 /** Thrown inside the chain when no RADIUS server answered. */
@@ -408,20 +438,25 @@ export class RadiusService implements AuthBackend {
     return this.verifyForLink(request, undefined);
   }
 
-  /** AuthBackend with the link: NAS-Port, Calling-Station-Id and Acct-Session-Id go in the request. */
-  async verifyForLink(request: VerifyRequest, link: PppLink | undefined): Promise<AuthVerdict> {
+  /**
+   * AuthBackend with the link: NAS-Port, Calling-Station-Id and Acct-Session-Id
+   * go in the request. `signal` (the link gave up on the exchange) frees the
+   * RADIUS Identifier at once.
+   */
+  async verifyForLink(request: VerifyRequest, link: PppLink | undefined, signal?: AbortSignal): Promise<AuthVerdict> {
     let unreachable = false;
     for (const b of this.config.auth.backends) {
       if (b === 'chap-secrets') {
         const secret = lookupSecret(this.secrets, request.username, request.authenticatorName)?.secret;
         if (secret === undefined) continue;
         const v = verifyWithSecret(request, secret);
-        if (link) this.track(link).authentic = 'local';
+        if (link && v.ok) this.offer(link, request.requestId, 'local', undefined);
         return v;
       }
       try {
-        return await this.radiusVerify(request, link);
+        return await this.radiusVerify(request, link, signal);
       } catch (err) {
+        if (signal?.aborted) return { ok: false, retryable: false, message: 'cancelled', unavailable: true };
         if (!(err instanceof RadiusUnreachable)) throw err;
         unreachable = true;
         this.log.warn('radius-timeout', `no RADIUS server answered for ${request.username}`);
@@ -430,22 +465,53 @@ export class RadiusService implements AuthBackend {
     return unreachable ? { ok: false, retryable: false, message: 'authentication server unavailable', unavailable: true } : { ok: false, retryable: false, message: 'authentication failed' };
   }
 
-  private async radiusVerify(request: VerifyRequest, link: PppLink | undefined): Promise<AuthVerdict> {
+  private async radiusVerify(request: VerifyRequest, link: PppLink | undefined, signal: AbortSignal | undefined): Promise<AuthVerdict> {
     if (!this.auth) throw new RadiusUnreachable();
+    // What RADIUS cannot carry is a failed login, counted like one: never a
+    // request that cannot be encoded, never "server unavailable".
+    const problem = accessRequestProblem(request);
+    if (problem !== undefined) {
+      this.log.warn('radius-refused', `login of ${request.username} refused before RADIUS: ${problem}`, { user: request.username });
+      return { ok: false, retryable: false, message: 'authentication failed' };
+    }
     const t = link ? this.track(link) : undefined;
     const parts = accessRequest(request, this.nasInfo(link, t?.sessionId));
-    const answer = await this.auth.request(RADIUS_CODE.ACCESS_REQUEST, parts.attributes, parts.password);
-    if (parts.password) parts.password.fill(0);
+    let answer: RadiusAnswer | undefined;
+    try {
+      answer = await this.auth.request(RADIUS_CODE.ACCESS_REQUEST, parts.attributes, parts.password, signal);
+    } catch (err) {
+      if (!(err instanceof RadiusRequestRefused)) throw err;
+      this.log.warn('radius-refused', `login of ${request.username} refused before RADIUS: ${err.problem}`, { user: request.username });
+      return { ok: false, retryable: false, message: 'authentication failed' };
+    } finally {
+      if (parts.password) parts.password.fill(0);
+    }
     if (answer === undefined) throw new RadiusUnreachable();
     const result = authResultFromResponse(request, answer.packet, answer.secret, answer.requestAuthenticator);
     if (result.problem) this.log.warn('radius-reply', `RADIUS reply for ${request.username}: ${result.problem}`);
-    if (t && result.verdict.ok) {
-      t.accept = result.accept;
-      t.authentic = 'radius';
-      if (result.accept?.framedIpAddress !== undefined && link) link.framedAddress = result.accept.framedIpAddress;
-    }
+    if (link && result.verdict.ok) this.offer(link, request.requestId, 'radius', result.accept);
     this.log.info('radius-auth', `RADIUS ${result.verdict.ok ? 'accepted' : 'rejected'} ${request.username} (${request.protocol})`, { user: request.username });
     return result.verdict;
+  }
+
+  /** Remembers what an accepting answer grants; applied only if it is the one that lets the peer in. */
+  private offer(link: PppLink, requestId: number, authentic: 'radius' | 'local', accept: AcceptInfo | undefined): void {
+    const t = this.track(link);
+    t.offers.set(requestId, { authentic, accept });
+    // Bounded: a link has one exchange at a time; old offers of exchanges that are gone go first.
+    while (t.offers.size > 4) t.offers.delete(t.offers.keys().next().value!);
+  }
+
+  /** Link observer: the peer got in with the verdict of `requestId`; what that answer granted applies now. */
+  linkAuthenticated(link: PppLink, requestId: number): void {
+    const t = this.tracked.get(link);
+    if (!t) return;
+    const o = t.offers.get(requestId);
+    t.offers.clear();
+    if (!o) return;
+    t.authentic = o.authentic;
+    t.accept = o.accept;
+    if (o.accept?.framedIpAddress !== undefined) link.framedAddress = o.accept.framedIpAddress;
   }
 
   private track(link: PppLink): Tracked {
@@ -463,6 +529,7 @@ export class RadiusService implements AuthBackend {
         lastActivityAt: this.clock.now(),
         lastPackets: 0,
         stopSent: false,
+        offers: new Map(),
       };
       this.tracked.set(link, t);
     }
@@ -501,9 +568,12 @@ export class RadiusService implements AuthBackend {
   private sendAcct(attrs: RadiusAttribute[], what: string): void {
     const client = this.acct;
     if (!client) return;
-    const p = client.request(RADIUS_CODE.ACCOUNTING_REQUEST, attrs).then((a) => {
-      if (!a) this.log.warn('radius-acct', `no RADIUS server acknowledged accounting ${what}`);
-    });
+    const p = client.request(RADIUS_CODE.ACCOUNTING_REQUEST, attrs).then(
+      (a) => {
+        if (!a) this.log.warn('radius-acct', `no RADIUS server acknowledged accounting ${what}`);
+      },
+      (err: Error) => this.log.warn('radius-acct', `accounting ${what} not sent: ${err.message}`),
+    );
     this.acctPending.add(p);
     void p.finally(() => this.acctPending.delete(p));
   }
