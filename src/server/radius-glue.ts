@@ -25,6 +25,7 @@ import { verifyWithSecret } from '../ppp/auth/verify.js';
 import { accountingAttributes, accountingOnOffAttributes, terminateCauseFor, type AcctSession } from '../radius/accounting.js';
 import { accessRequest, accessRequestProblem, authResultFromResponse, type AcceptInfo, type NasInfo } from '../radius/auth.js';
 import { RadiusClient, type RadiusClientInput, type RadiusClientOutput, type RadiusServerCounters } from '../radius/client.js';
+import { DaeReplayWindow, eventTimestampS } from '../radius/dae-replay.js';
 import {
   ATTR,
   ERROR_CAUSE,
@@ -108,8 +109,12 @@ export interface DisconnectCounters {
   ack: number;
   /** Disconnect-NAK, Error-Cause 503: no session matched. */
   nakNotFound: number;
-  /** Disconnect-NAK, Error-Cause 402: no Acct-Session-Id, User-Name or Framed-IP-Address. */
+  /** Disconnect-NAK, Error-Cause 402: no Acct-Session-Id, User-Name or Framed-IP-Address, or no Event-Timestamp while one is required. */
   nakMissingAttribute: number;
+  /** Dropped: Event-Timestamp outside radius.disconnect.windowS of our clock (a replay or a skewed clock). */
+  staleTimestamp: number;
+  /** Seen before within the window (a retransmission or a replay): the first answer sent again, nothing done twice. */
+  duplicate: number;
   /** CoA-NAK, Error-Cause 405: CoA is not supported. */
   coaNak: number;
   /** Dropped: the source address is no configured server. */
@@ -355,7 +360,10 @@ export class RadiusService implements AuthBackend {
   private readonly bootId: string;
   /** Where the Disconnect listener is bound. */
   disconnectPort: number | undefined;
-  private readonly disconnectCounts: DisconnectCounters = { ack: 0, nakNotFound: 0, nakMissingAttribute: 0, coaNak: 0, unknownClient: 0, malformed: 0, badAuthenticator: 0, sessionsClosed: 0 };
+  private readonly disconnectCounts: DisconnectCounters = { ack: 0, nakNotFound: 0, nakMissingAttribute: 0, staleTimestamp: 0, duplicate: 0, coaNak: 0, unknownClient: 0, malformed: 0, badAuthenticator: 0, sessionsClosed: 0 };
+  private replay: DaeReplayWindow | undefined;
+  /** Wall-clock seconds for Event-Timestamp (tests replace it). */
+  wallClockS: () => number = () => Date.now() / 1000;
   private readonly responseTimeObservers = new Set<(type: 'auth' | 'acct', server: string, seconds: number) => void>();
   /** The counters the metrics read (src/metrics/metrics.ts). */
   readonly stats: RadiusStatsView = {
@@ -398,7 +406,10 @@ export class RadiusService implements AuthBackend {
       await this.acct.start();
       this.sendAcct(accountingOnOffAttributes(true, this.nasInfo(undefined, undefined), this.bootId), 'Accounting-On');
     }
-    if (r.disconnect.enabled) await this.listenDisconnect(r.disconnect.address, r.disconnect.port);
+    if (r.disconnect.enabled) {
+      this.replay = new DaeReplayWindow({ windowS: r.disconnect.windowS, requireEventTimestamp: r.disconnect.requireEventTimestamp });
+      await this.listenDisconnect(r.disconnect.address, r.disconnect.port);
+    }
     if (this.pollIntervalMs > 0) {
       this.tick = setInterval(() => this.poll(this.clock.now()), this.pollIntervalMs);
       this.tick.unref();
@@ -648,6 +659,9 @@ export class RadiusService implements AuthBackend {
    * its secret, naming a session by Acct-Session-Id, User-Name or
    * Framed-IP-Address. ACK after the links are told to close; NAK 503 when
    * nothing matches. CoA-Request gets CoA-NAK 405 (no CoA support).
+   * Replays (§6.3): an Event-Timestamp outside the window is dropped, a
+   * missing one NAKed with 402 when required, and a request seen before within
+   * the window gets its first answer again without acting twice.
    */
   private onDisconnect(bytes: Uint8Array, rinfo: RemoteInfo): void {
     const server = this.endpoints.find((e) => sameAddress(e.address, rinfo.address));
@@ -669,13 +683,33 @@ export class RadiusService implements AuthBackend {
       this.log.warn('radius-dae', `Disconnect-Request from ${rinfo.address} dropped: ${check.reason}`);
       return;
     }
+    const key = { client: `${rinfo.address}:${rinfo.port}`, identifier: req.identifier, authenticator: req.authenticator };
+    const nowS = this.wallClockS();
+    const seen = this.replay?.check(key, eventTimestampS(findAttr(req, ATTR.EVENT_TIMESTAMP)), nowS) ?? { kind: 'fresh' as const };
+    if (seen.kind === 'stale') {
+      counts.staleTimestamp++;
+      this.log.warn('radius-dae', `request from ${rinfo.address} dropped: Event-Timestamp ${seen.skewS > 0 ? '+' : ''}${Math.round(seen.skewS)} s from our clock, outside radius.disconnect.windowS (${this.config.radius.disconnect.windowS} s): a replay, or unsynchronised clocks`);
+      return;
+    }
+    if (seen.kind === 'duplicate') {
+      counts.duplicate++;
+      if (seen.reply) this.dae?.send(seen.reply, rinfo.port, rinfo.address);
+      return;
+    }
     // RFC 5176 §3.1: Proxy-State attributes are echoed in the reply, in order.
     const proxyState = req.attributes.filter((a) => a.type === ATTR.PROXY_STATE);
     const reply = (code: number, attrs: RadiusAttribute[]): void => {
       const out = encodeRadiusPacket({ code, identifier: req.identifier, authenticator: new Uint8Array(16), attributes: [...attrs, ...proxyState, messageAuthenticatorPlaceholder()] });
       signResponse(out, req.authenticator, server.secret);
+      this.replay?.remember(key, out, nowS);
       this.dae?.send(out, rinfo.port, rinfo.address);
     };
+    if (seen.kind === 'missing-timestamp') {
+      counts.nakMissingAttribute++;
+      this.log.warn('radius-dae', `request from ${rinfo.address} refused: no Event-Timestamp (required by radius.disconnect.requireEventTimestamp; radclient: add Event-Timestamp = <unix time>)`);
+      reply(req.code === RADIUS_CODE.COA_REQUEST ? RADIUS_CODE.COA_NAK : RADIUS_CODE.DISCONNECT_NAK, [intAttr(ATTR.ERROR_CAUSE, ERROR_CAUSE.MISSING_ATTRIBUTE)]);
+      return;
+    }
     if (req.code === RADIUS_CODE.COA_REQUEST) {
       counts.coaNak++;
       reply(RADIUS_CODE.COA_NAK, [intAttr(ATTR.ERROR_CAUSE, ERROR_CAUSE.UNSUPPORTED_SERVICE)]);

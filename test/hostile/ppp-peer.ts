@@ -9,10 +9,10 @@
  * feed the server's frames to `receive`. Used in-process against a PppLink
  * and, over L2TP, by the black-box attack scripts in test/hostile/net/attacks.
  */
-import { createHash } from 'node:crypto';
 import { CP_CODE, PPP_PROTO } from '../../src/ppp/protocols.js';
 import { encodeCpPacket, parseCpPacket } from '../../src/ppp/fsm/packet.js';
 import { CHAP_CODE, encodeChapPacket, parseChapPacket } from '../../src/ppp/auth/packets.js';
+import { chapMd5Response as chapMd5 } from '../../src/ppp/auth/mschap.js';
 
 /** A CHAP Challenge as the peer saw it. */
 export interface SeenChallenge {
@@ -23,9 +23,9 @@ export interface SeenChallenge {
 /** What to answer a Challenge with; undefined sends nothing. */
 export type ChallengeAnswer = { value: Uint8Array; name: string | Uint8Array } | undefined;
 
-/** The CHAP-MD5 Response Value (RFC 1994 §4.1): MD5(Identifier | secret | Challenge). */
+/** The CHAP-MD5 Response Value (RFC 1994 §4.1) for a text secret. */
 export function chapMd5Response(identifier: number, secret: string, challenge: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('md5').update(Uint8Array.of(identifier)).update(secret).update(challenge).digest());
+  return chapMd5(identifier, new TextEncoder().encode(secret), challenge);
 }
 
 /** The scripted peer. */
