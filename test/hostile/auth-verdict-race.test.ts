@@ -23,7 +23,7 @@ import { radiusLab, until } from './radius-lab.js';
 
 test('RADIUS verdict pending, LCP renegotiated, Challenge 2 answered as alice with zeros → mallory\'s Accept is dropped; alice is rejected; nothing of alice\'s is granted', async () => {
   const lab = await radiusLab(
-    { mallory: { password: 'm-pw' }, alice: { password: 'alice-pw', reply: [ipv4Attr(ATTR.FRAMED_IP_ADDRESS, '10.96.0.77')] } },
+    { mallory: { password: 'm-pw', reply: [ipv4Attr(ATTR.FRAMED_IP_ADDRESS, '10.96.0.66')] }, alice: { password: 'alice-pw', reply: [ipv4Attr(ATTR.FRAMED_IP_ADDRESS, '10.96.0.77')] } },
     { hold: true, timeoutMs: 5000 },
   );
   try {
@@ -43,7 +43,7 @@ test('RADIUS verdict pending, LCP renegotiated, Challenge 2 answered as alice wi
     assert.deepEqual(peer.outcomes, [], 'no CHAP Success for the exchange alice answered');
     assert.equal(lab.ctx.stats.authOk, 0);
     assert.equal(link.state, 'starting');
-    assert.equal(link.framedAddress, undefined);
+    assert.equal(link.framedAddress, undefined, "the stale Accept's Framed-IP-Address is not applied to the link");
     // alice's Reject arrives: the link fails.
     lab.fake.release();
     await until(() => (pump(), peer.outcomes.length > 0), 2000, "alice's verdict");
