@@ -105,8 +105,9 @@ export const ConfigSchema = z.strictObject({
     timeoutMs: z.number().int().min(100).max(60_000).default(3000),
     /** Retransmissions to one server before failing over to the next. */
     retries: z.number().int().min(0).max(10).default(2),
-    /** NAS-Identifier in every request. */
-    nasIdentifier: z.string().min(1).max(253).default('tunppp'),
+    /** NAS-Identifier in every request: at most 253 octets of UTF-8 (RFC 2865 §5.32), not characters. */
+    nasIdentifier: z.string().min(1).default('tunppp')
+      .refine((s) => new TextEncoder().encode(s).length <= 253, { message: 'at most 253 octets in UTF-8 (RADIUS attribute limit); shorten it, non-ASCII characters take 2 to 4 octets each' }),
     /** NAS-IP-Address in every request, when set. */
     nasIpAddress: ipv4.optional(),
     /** Send Accounting-Requests (Start, Interim-Update, Stop). */
@@ -124,6 +125,14 @@ export const ConfigSchema = z.strictObject({
       enabled: z.boolean().default(false),
       address: listenAddress.default('0.0.0.0'),
       port: port.default(3799),
+      /**
+       * Refuse requests without Event-Timestamp (NAK, Error-Cause 402): without
+       * it a captured request can be replayed once it leaves the duplicate
+       * window (RFC 5176 §6.3). radclient: add `Event-Timestamp = <unix time>`.
+       */
+      requireEventTimestamp: z.boolean().default(true),
+      /** Seconds an Event-Timestamp may differ from our clock, and how long requests are remembered as duplicates (RFC 5176 §6.3 suggests 300). */
+      windowS: z.number().int().min(10).max(3600).default(300),
     }).prefault({}),
   }).prefault({}),
   ppp: z.strictObject({

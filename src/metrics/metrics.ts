@@ -339,7 +339,7 @@ function addRadiusMetrics(src: MetricsSource, registers: Registry[]): void {
   src.radius?.()?.onResponseTime((type, server, seconds) => rtt.observe({ server, type }, seconds));
   new Counter({
     name: 'tunppp_radius_disconnect_requests_total',
-    help: 'RFC 5176 requests on the Disconnect listener by result (ack, nak-not-found, nak-missing-attribute, coa-nak; dropped: unknown-client, malformed, bad-authenticator)',
+    help: 'RFC 5176 requests on the Disconnect listener by result (ack, nak-not-found, nak-missing-attribute, coa-nak; duplicate: answered again, not acted on; dropped: unknown-client, malformed, bad-authenticator, stale-timestamp)',
     labelNames: ['result'] as const,
     registers,
     collect() {
@@ -353,6 +353,8 @@ function addRadiusMetrics(src: MetricsSource, registers: Registry[]): void {
       this.inc({ result: 'unknown-client' }, d.unknownClient);
       this.inc({ result: 'malformed' }, d.malformed);
       this.inc({ result: 'bad-authenticator' }, d.badAuthenticator);
+      this.inc({ result: 'stale-timestamp' }, d.staleTimestamp);
+      this.inc({ result: 'duplicate' }, d.duplicate);
     },
   });
   new Counter({

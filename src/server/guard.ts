@@ -10,7 +10,9 @@
  * - authentication failures per user name and per source address: after N
  *   failures within the window the user or address is locked out for a
  *   cooling period, during which every login fails at once without reaching
- *   the backend.
+ *   the backend. User names count by `lockoutKey` (case, `DOMAIN\` and
+ *   `@realm` ignored), so spellings a case-insensitive backend treats as one
+ *   account share one count.
  *
  * Every refusal is counted (GuardStats, exported as tunppp_drops_total and
  * tunppp_auth_lockouts_total). Tables are bounded: the oldest entries go
@@ -76,6 +78,22 @@ function touch<V>(m: Map<string, V>, key: string, v: V): void {
     const oldest = m.keys().next();
     if (!oldest.done) m.delete(oldest.value);
   }
+}
+
+/**
+ * The name a login counts under for the lockout: Unicode NFKC, lower case,
+ * without a `DOMAIN\` prefix or an `@realm` suffix. Backends that compare
+ * names case-insensitively or strip domains (Active Directory behind RADIUS,
+ * for one) treat `Alice`, `CORP\alice` and `alice@corp` as one account; the
+ * lockout must not give each spelling its own allowance of guesses. A name
+ * that is nothing but a prefix or a suffix counts as the whole of it.
+ */
+export function lockoutKey(user: string): string {
+  const full = user.normalize('NFKC').trim().toLowerCase();
+  let name = full.slice(full.lastIndexOf('\\') + 1);
+  const at = name.indexOf('@');
+  if (at > 0) name = name.slice(0, at);
+  return name === '' ? full : name;
 }
 
 /** Fresh zeroed guard counters (a guard without a server). */
@@ -174,11 +192,11 @@ export class ConnectionGuard {
   }
 
   /**
-   * Before checking credentials: true when `user` or `source` is locked out.
-   * Counts the refusal.
+   * Before checking credentials: true when `user` (by its lockout key) or
+   * `source` is locked out. Counts the refusal.
    */
   authLocked(user: string, source: string, now: Millis): boolean {
-    const u = this.userFailures.get(user);
+    const u = this.userFailures.get(lockoutKey(user));
     const s = this.sourceFailures.get(source);
     if ((u && u.lockedUntil > now) || (s && s.lockedUntil > now)) {
       this.stats.authRefusedLocked++;
@@ -194,8 +212,9 @@ export class ConnectionGuard {
    */
   authResult(user: string, source: string, ok: boolean, now: Millis): { lockedUser: boolean; lockedSource: boolean } {
     const a = this.limits.authFailures;
+    const userKey = lockoutKey(user);
     if (ok) {
-      this.userFailures.delete(user);
+      this.userFailures.delete(userKey);
       return { lockedUser: false, lockedSource: false };
     }
     const windowMs = a.windowS * 1000;
@@ -212,14 +231,14 @@ export class ConnectionGuard {
       touch(m, key, f);
       return started;
     };
-    const lockedUser = lock(this.userFailures, user, a.perUser);
+    const lockedUser = lock(this.userFailures, userKey, a.perUser);
     const lockedSource = lock(this.sourceFailures, source, a.perSource);
     if (lockedUser) this.stats.authLockoutsUser++;
     if (lockedSource) this.stats.authLockoutsSource++;
     return { lockedUser, lockedSource };
   }
 
-  /** Users and addresses locked out at `now` (for the API and tests). */
+  /** Users (by lockout key) and addresses locked out at `now` (for the API and tests). */
   lockedOut(now: Millis): { users: string[]; sources: string[] } {
     const live = (m: Map<string, Failures>): string[] => [...m].filter(([, f]) => f.lockedUntil > now).map(([k]) => k);
     return { users: live(this.userFailures), sources: live(this.sourceFailures) };

@@ -77,11 +77,21 @@ export interface LinkObserver {
   linkUp?(link: PppLink, now: Millis): void;
   /** The link is down and gone; its counters are final. */
   linkEnded?(link: PppLink, reason: string, now: Millis): void;
+  /**
+   * The peer authenticated with the verdict of request `requestId`: what the
+   * backend granted for that request (and only that one) now applies.
+   */
+  linkAuthenticated?(link: PppLink, requestId: number, now: Millis): void;
 }
 
-/** A backend that wants the link a request comes from (RADIUS: NAS-Port, Calling-Station-Id, limits). */
+/**
+ * A backend that wants the link a request comes from (RADIUS: NAS-Port,
+ * Calling-Station-Id, limits). `signal` aborts when the exchange is gone (LCP
+ * renegotiated, the link ended): the backend may stop waiting; its answer is
+ * dropped anyway.
+ */
 export interface LinkAuthBackend extends AuthBackend {
-  verifyForLink(request: VerifyRequest, link: PppLink): AuthVerdict | Promise<AuthVerdict>;
+  verifyForLink(request: VerifyRequest, link: PppLink, signal?: AbortSignal): AuthVerdict | Promise<AuthVerdict>;
 }
 
 /** Link lifecycle states, for the API and logs. */
@@ -110,7 +120,9 @@ export class PppLink implements TunRoute {
   mssV6: number;
   private pathIpMtu = Infinity;
   private readonly log: Logger;
-  private readonly pendingVerdicts: { requestId: number; verdict: AuthVerdict }[] = [];
+  private readonly pendingVerdicts: { request: VerifyRequest; verdict: AuthVerdict }[] = [];
+  /** Verifications the backend is working on, by requestId (aborted when the session cancels them). */
+  private readonly verifying = new Map<number, AbortController>();
   private reserved: string | undefined;
   private readonly role: 'server' | 'client';
   /** Scheduler key of the setup deadline (limits.setupTimeoutS). */
@@ -314,7 +326,7 @@ export class PppLink implements TunRoute {
     }
     while (this.pendingVerdicts.length > 0 && this.state !== 'down') {
       const v = this.pendingVerdicts.shift()!;
-      this.apply(this.session.verdict(v.requestId, v.verdict, now), now);
+      this.apply(this.session.verdict(v.request, v.verdict, now), now);
     }
     if (this.peerDead !== undefined && this.state !== 'down') {
       // Keepalive gave up: the one Terminate-Request is sent, but a peer that
@@ -341,12 +353,13 @@ export class PppLink implements TunRoute {
     if (this.role === 'server' && guard.authLocked(req.username, source, this.ctx.clock.now())) {
       // Brute-force lockout (guard.ts): refuse at once, without asking the backend.
       this.log.warn('auth-locked', `login of ${req.username} from ${source} refused: too many failures, locked out`, { user: req.username });
-      this.pendingVerdicts.push({ requestId: req.requestId, verdict: { ok: false, retryable: false, message: 'too many failures; try again later' } });
+      this.pendingVerdicts.push({ request: req, verdict: { ok: false, retryable: false, message: 'too many failures; try again later' } });
       return;
     }
+    const abort = new AbortController();
     try {
       const b = this.ctx.backend as Partial<LinkAuthBackend> & AuthBackend;
-      verdict = b.verifyForLink ? b.verifyForLink(req, this) : b.verify(req);
+      verdict = b.verifyForLink ? b.verifyForLink(req, this, abort.signal) : b.verify(req);
     } catch (err) {
       this.log.error('auth-backend', `authentication backend failed: ${(err as Error).message}`);
       verdict = { ok: false, retryable: false, message: 'authentication backend error', unavailable: true };
@@ -355,23 +368,47 @@ export class PppLink implements TunRoute {
       const record = (v: AuthVerdict): AuthVerdict => {
         // A backend that could not decide says nothing about the password: no lockout counting.
         if (!v.ok && v.unavailable) return v;
-        const r = guard.authResult(req.username, source, v.ok, this.ctx.clock.now());
-        if (r.lockedUser) this.log.warn('auth-lockout', `user ${req.username} locked out for ${guard.limits.authFailures.lockoutS} s after repeated failures`, { user: req.username });
-        if (r.lockedSource) this.log.warn('auth-lockout', `address ${source} locked out for ${guard.limits.authFailures.lockoutS} s after repeated failures`);
+        this.recordAuth(req.username, v.ok);
         return v;
       };
       verdict = verdict instanceof Promise ? verdict.then(record) : record(verdict);
     }
-    if (verdict instanceof Promise) {
-      verdict.then(
-        (v) => this.apply(this.session.verdict(req.requestId, v, this.ctx.clock.now()), this.ctx.clock.now()),
-        (err: Error) => {
-          this.log.error('auth-backend', `authentication backend failed: ${err.message}`);
-          const now = this.ctx.clock.now();
-          this.apply(this.session.verdict(req.requestId, { ok: false, retryable: false, message: 'authentication backend error', unavailable: true }, now), now);
-        },
-      );
-    } else this.pendingVerdicts.push({ requestId: req.requestId, verdict });
+    if (!(verdict instanceof Promise)) {
+      this.pendingVerdicts.push({ request: req, verdict });
+      return;
+    }
+    // Asynchronous: the verdict goes to the session with its request, which
+    // drops it unless that exact exchange is still the current one.
+    this.verifying.set(req.requestId, abort);
+    const deliver = (v: AuthVerdict): void => {
+      if (this.verifying.get(req.requestId) !== abort) return;
+      this.verifying.delete(req.requestId);
+      if (this.state === 'down') return;
+      const now = this.ctx.clock.now();
+      this.apply(this.session.verdict(req, v, now), now);
+    };
+    verdict.then(deliver, (err: Error) => {
+      if (abort.signal.aborted) return;
+      this.log.error('auth-backend', `authentication backend failed: ${err.message}`);
+      deliver({ ok: false, retryable: false, message: 'authentication backend error', unavailable: true });
+    });
+  }
+
+  /** Counts one judged login for the brute-force lockout and logs a lockout it starts. */
+  private recordAuth(user: string, ok: boolean): void {
+    const guard = guardOf(this.ctx);
+    const source = this.transport.peerAddress;
+    const r = guard.authResult(user, source, ok, this.ctx.clock.now());
+    if (r.lockedUser) this.log.warn('auth-lockout', `user ${user} locked out for ${guard.limits.authFailures.lockoutS} s after repeated failures`, { user });
+    if (r.lockedSource) this.log.warn('auth-lockout', `address ${source} locked out for ${guard.limits.authFailures.lockoutS} s after repeated failures`);
+  }
+
+  /** The session gave up on a verification (LCP went down): stop waiting for it. */
+  private cancelVerify(requestId: number): void {
+    const abort = this.verifying.get(requestId);
+    if (abort === undefined) return;
+    this.verifying.delete(requestId);
+    abort.abort();
   }
 
   private onEvent(e: SessionEvent, now: Millis): void {
@@ -379,12 +416,16 @@ export class PppLink implements TunRoute {
       case 'verify':
         this.verify(e.request);
         break;
+      case 'verify-cancelled':
+        this.cancelVerify(e.requestId);
+        break;
       case 'auth-ok':
         this.authProtocol = e.protocol;
         if (e.direction === 'peer') {
           this.username = e.username;
           this.ctx.stats.authOk++;
           this.log.info('auth-ok', `${protoText(e.protocol)} peer ${e.username} authenticated`, { user: e.username });
+          if (e.requestId !== undefined) for (const o of this.ctx.observers ?? []) o.linkAuthenticated?.(this, e.requestId, now);
         } else {
           this.username ??= e.username;
           this.log.info('auth-ok', `${protoText(e.protocol)} authentication succeeded`, { user: e.username });
@@ -392,6 +433,12 @@ export class PppLink implements TunRoute {
         break;
       case 'auth-failed':
         if (e.direction === 'peer') this.ctx.stats.authFailed++;
+        if (e.direction === 'peer' && e.malformed !== undefined) {
+          // Refused at the protocol edge, never sent to a backend: it still counts as a failed login.
+          this.username = e.username ?? this.username;
+          this.log.warn('auth-malformed', `login refused: the peer's answer breaks the protocol: ${e.malformed}`, { user: this.username });
+          if (this.role === 'server') this.recordAuth(this.username ?? '', false);
+        }
         this.log.warn(
           'auth-failed',
           e.direction === 'peer'
@@ -467,6 +514,8 @@ export class PppLink implements TunRoute {
     this.ctx.scheduler.delete(this);
     this.ctx.scheduler.delete(this.setupTimer);
     this.ctx.scheduler.delete(this.startTimer);
+    for (const id of [...this.verifying.keys()]) this.cancelVerify(id);
+    this.pendingVerdicts.length = 0;
     if (this.peerIp !== undefined) this.ctx.addresses.unclaim(this.peerIp, this);
     if (this.peerIp6 !== undefined) this.ctx.tun.releaseLinkLocal(this);
     this.ctx.stats.linksEnded++;
