@@ -159,6 +159,7 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
       if (g) {
         this.inc({ source: 'gre', reason: 'malformed' }, g.malformed);
         this.inc({ source: 'gre', reason: 'unknown-call' }, g.unknownCall);
+        this.inc({ source: 'gre', reason: 'out-of-window' }, g.outOfWindow ?? 0);
         this.inc({ source: 'gre', reason: 'tx-failed' }, g.txFailed);
       }
       const t = src.tun();
