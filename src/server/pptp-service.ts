@@ -29,6 +29,14 @@ import { guardOf } from './guard.js';
  */
 export const CONTROL_CLOSE_GRACE_MS = 2000;
 
+/**
+ * Replies queued for a peer that does not read them (beyond what the kernel
+ * holds) before its connection is reset: a peer that sends Echo-Requests
+ * and never reads the replies must not grow our memory without bound. A
+ * real PNS has a few control messages in flight.
+ */
+export const CONTROL_WRITE_QUEUE_MAX_BYTES = 64 * 1024;
+
 /** One TCP control connection. */
 class PptpConnection {
   readonly control: PptpControl;
@@ -84,6 +92,11 @@ class PptpConnection {
         if (!this.socket.destroyed) this.socket.write(o.bytes);
       } else if (o.kind === 'event') this.onEvent(o.event, now);
       else this.log.debug('pptp-drop', `control message dropped: ${o.reason}${o.detail ? ` (${o.detail})` : ''}`);
+    }
+    if (!this.socket.destroyed && this.socket.writableLength > CONTROL_WRITE_QUEUE_MAX_BYTES) {
+      this.service.stats.controlDestroyed++;
+      this.log.warn('control-destroy', `CTRL: Client ${this.peerAddress} does not read its replies (${this.socket.writableLength} bytes queued): connection reset`);
+      this.socket.destroy();
     }
     this.service.ctx.scheduler.set(this, this.ended ? undefined : this.control.nextDeadline(), (t) => this.handle({ type: 'timeout' }, t));
     this.service.flush();

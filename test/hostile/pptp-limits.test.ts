@@ -178,6 +178,24 @@ test('peers that never send FIN: ended connections are reset after the grace per
   }
 });
 
+test('a peer that sends Echo-Requests and never reads the replies → reset once 64 KiB of replies wait in our queue, not buffered without bound', async () => {
+  const r = await rig({});
+  const c = new Hostile(r.port);
+  await c.ready;
+  c.send(SCCRQ);
+  await waitFor(() => c.messages.some((m) => m.type === 'SCCRP'));
+  c.socket.pause();
+  const burst = Buffer.concat(Array.from({ length: 4096 }, (_, i) => encodeControlMessage({ type: 'ECHORQ', identifier: i })));
+  // Up to 64 MiB of requests (80 MiB of replies): stop as soon as the server gives up.
+  for (let i = 0; i < 1024 && !c.closed; i++) {
+    if (!c.socket.write(burst)) await Promise.race([new Promise((res) => c.socket.once('drain', res)), c.closedP, sleep(2000)]);
+  }
+  await Promise.race([c.closedP, sleep(5000)]);
+  assert.ok(c.closed, 'the server reset the connection');
+  assert.ok(r.service.stats.controlDestroyed >= 1);
+  await waitFor(() => guardOf(r.ctx).openCount === 0);
+});
+
 test('slow SCCRQ: one octet every 150 ms with a 1 s handshake timeout → closed before the message completes', async () => {
   const r = await rig({}, 1);
   const c = new Hostile(r.port);
