@@ -165,6 +165,17 @@ export const ConfigSchema = z.strictObject({
   }).prefault({}),
   /** Path MTU towards clients, for ppp.mtu/mru "auto" and the MSS clamp. */
   pathMtu: z.number().int().min(576).max(65535).default(1500),
+  /**
+   * Path-MTU events on the outer path (ICMP fragmentation needed, EMSGSIZE):
+   * the smallest path MTU one may set (Linux's min_pmtu), and when a lowered
+   * link MTU is raised again, one plateau at a time (RFC 8899 style; Linux
+   * expires a learned path MTU after 600 s).
+   */
+  pmtu: z.strictObject({
+    minPathMtu: z.number().int().min(296).max(65535).default(552),
+    raiseAfterS: z.number().int().min(1).max(86_400).default(600),
+    raiseStepS: z.number().int().min(1).max(86_400).default(60),
+  }).prefault({}),
   mssClamp: z.union([
     z.literal('auto'),
     z.literal(false),

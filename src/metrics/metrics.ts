@@ -95,6 +95,18 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
   });
   mirror('tunppp_auth_lockouts_total', 'Brute-force lockouts started (a user or source address crossed limits.authFailures)', () => src.stats.authLockoutsUser + src.stats.authLockoutsSource);
   mirror('tunppp_pmtu_events_total', 'Path-MTU events that lowered a link MTU (ICMP fragmentation needed, EMSGSIZE)', () => src.stats.pmtuEvents);
+  new Counter({
+    name: 'tunppp_pmtu_changes_total',
+    help: 'Link MTU changes from the outer path (lowered: by ICMP fragmentation needed or EMSGSIZE; clamped: events below pmtu.minPathMtu, taken as the floor; raised: a step back up after pmtu.raiseAfterS)',
+    labelNames: ['change'] as const,
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ change: 'lowered' }, src.stats.pmtuEvents);
+      this.inc({ change: 'clamped' }, src.stats.pmtuClamped ?? 0);
+      this.inc({ change: 'raised' }, src.stats.pmtuRaised ?? 0);
+    },
+  });
   mirror('tunppp_icmp_too_big_sent_total', 'ICMP fragmentation-needed sent toward inner senders', () => src.stats.icmpTooBigSent);
   mirror('tunppp_fragmented_total', 'IPv4 packets fragmented to fit the tunnel', () => src.stats.fragmented);
   mirror('tunppp_mss_clamped_total', 'TCP SYNs whose MSS was lowered', () => src.stats.mssClamped);
@@ -147,6 +159,7 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
       if (g) {
         this.inc({ source: 'gre', reason: 'malformed' }, g.malformed);
         this.inc({ source: 'gre', reason: 'unknown-call' }, g.unknownCall);
+        this.inc({ source: 'gre', reason: 'out-of-window' }, g.outOfWindow ?? 0);
         this.inc({ source: 'gre', reason: 'tx-failed' }, g.txFailed);
       }
       const t = src.tun();

@@ -25,6 +25,9 @@ import type { ServerContext } from './context.js';
 import { guardOf } from './guard.js';
 import type { TunRoute } from './tun-side.js';
 
+/** Path MTUs tried on the way back up (RFC 1191 §7 plateaus, plus 1280 and 1500). */
+const PMTU_PLATEAUS = [296, 508, 552, 1006, 1280, 1492, 1500, 2002, 4352, 8166, 17914, 32000, 65535] as const;
+
 /** What a link needs from its transport (a PPTP call or an L2TP session). */
 export interface LinkTransport {
   readonly proto: 'pptp' | 'l2tp';
@@ -118,7 +121,12 @@ export class PppLink implements TunRoute {
   mtu: number;
   mssV4: number;
   mssV6: number;
+  /** The inner IP MTU the outer path allows (Infinity: no path-MTU event in force). */
   private pathIpMtu = Infinity;
+  /** The outer path MTU in force after a path-MTU event, until raised back. */
+  private assumedPathMtu: number | undefined;
+  /** Scheduler key of the next step up of a lowered path MTU. */
+  private readonly pmtuTimer = {};
   private readonly log: Logger;
   private readonly pendingVerdicts: { request: VerifyRequest; verdict: AuthVerdict }[] = [];
   /** Verifications the backend is working on, by requestId (aborted when the session cancels them). */
@@ -140,6 +148,8 @@ export class PppLink implements TunRoute {
   /** Link-local addresses once IPV6CP is up. */
   localIp6: string | undefined;
   peerIp6: string | undefined;
+  /** peerIp6 as 16 octets: the only IPv6 source address accepted from the peer (server role). */
+  private peerIp6Bytes: Uint8Array | undefined;
   /** An address the auth backend assigned (RADIUS Framed-IP-Address); IPCP offers it instead of a pool address. */
   framedAddress: string | undefined;
 
@@ -272,11 +282,23 @@ export class PppLink implements TunRoute {
   private fromPeer(packet: Uint8Array): void {
     const v = ipVersion(packet);
     if (v === 4) {
-      if (this.peerIpU32 !== 0 && ipv4Src(packet) !== this.peerIpU32) {
+      if ((this.peerIpU32 !== 0 || this.role === 'server') && ipv4Src(packet) !== this.peerIpU32) {
         this.ctx.stats.spoofedSource++;
         return;
       }
       if (this.ctx.config.clientIsolation && this.ctx.addresses.ownerOf(ipv4DstOf(packet)) !== undefined) {
+        this.ctx.stats.isolated++;
+        return;
+      }
+    }
+    if (v === 6 && this.role === 'server') {
+      // The peer's only IPv6 address is the link-local one IPV6CP gave it (no global prefix is delegated).
+      if (this.peerIp6Bytes === undefined || !ipv6SrcIs(packet, this.peerIp6Bytes)) {
+        this.ctx.stats.spoofedSource++;
+        return;
+      }
+      const other = this.ctx.config.clientIsolation ? this.ctx.tun.linkOfV6Destination(packet) : undefined;
+      if (other !== undefined && other !== this) {
         this.ctx.stats.isolated++;
         return;
       }
@@ -288,23 +310,68 @@ export class PppLink implements TunRoute {
   /**
    * The outer path toward the peer has MTU `pathMtu` (ICMP fragmentation
    * needed, or EMSGSIZE with the kernel's path MTU). Lowers the link MTU; never
-   * ends the call.
+   * ends the call. A claim below `pmtu.minPathMtu` is taken as that floor
+   * (one forged ICMP must not shrink a call to nothing); `pmtu.raiseAfterS`
+   * after the last event the MTU goes back up a step at a time (raisePathMtu).
    */
-  onPathMtu(pathMtu: number, source: string): void {
-    let ipMtu: number;
-    try {
-      ipMtu = bestTunnelMtu(pathMtu, this.transport.tunnelOptions()).ipMtu;
-    } catch {
-      ipMtu = 576;
-    }
-    if (ipMtu >= this.pathIpMtu) return;
+  onPathMtu(pathMtu: number, source: string, now: Millis = this.ctx.clock.now()): void {
+    const { minPathMtu } = this.ctx.config.pmtu;
+    const clamped = pathMtu < minPathMtu;
+    if (clamped) this.ctx.stats.pmtuClamped++;
+    const path = Math.max(pathMtu, minPathMtu);
+    const ipMtu = this.ipMtuForPath(path);
+    if (ipMtu > this.pathIpMtu) return;
+    // Lowered, or confirmed at the current value: either way the path is that small now.
+    this.armPathMtuRaise(now + this.ctx.config.pmtu.raiseAfterS * 1000);
+    if (ipMtu === this.pathIpMtu) return;
     this.pathIpMtu = ipMtu;
+    this.assumedPathMtu = path;
     const before = this.mtu;
     this.updateMtu();
     if (this.mtu < before) {
       this.ctx.stats.pmtuEvents++;
-      this.log.warn('pmtu', `path MTU to ${this.transport.peerAddress} is ${pathMtu} (${source}); link MTU lowered from ${before} to ${this.mtu}, TCP MSS clamped to ${this.mssV4}; call kept`, { pathMtu, mtu: this.mtu, mss: this.mssV4 });
+      const why = clamped ? `${source}; it claimed ${pathMtu}, below the floor ${minPathMtu}` : source;
+      this.log.warn('pmtu', `path MTU to ${this.transport.peerAddress} is ${path} (${why}); link MTU lowered from ${before} to ${this.mtu}, TCP MSS clamped to ${this.mssV4}; call kept`, { pathMtu: path, mtu: this.mtu, mss: this.mssV4 });
     }
+  }
+
+  /** The largest inner IP packet that fits a path MTU on this transport. */
+  private ipMtuForPath(pathMtu: number): number {
+    try {
+      return bestTunnelMtu(pathMtu, this.transport.tunnelOptions()).ipMtu;
+    } catch {
+      return 576;
+    }
+  }
+
+  private armPathMtuRaise(at: Millis): void {
+    this.ctx.scheduler.set(this.pmtuTimer, at, (t) => this.raisePathMtu(t));
+  }
+
+  /**
+   * No path-MTU event for a while: assume the next plateau above the current
+   * path MTU (RFC 1191 §7's table plus 1280 and 1500) and raise the link MTU
+   * to match, every `pmtu.raiseStepS`, until the path no longer limits it.
+   * Traffic is the probe (RFC 8899 §4.4 with the data as probes): if the path
+   * is still small, the router's ICMP or the kernel's EMSGSIZE lowers it again.
+   */
+  private raisePathMtu(now: Millis): void {
+    if (this.state === 'down' || this.assumedPathMtu === undefined) return;
+    const next = PMTU_PLATEAUS.find((p) => p > this.assumedPathMtu!) ?? 65535;
+    const ipMtu = this.ipMtuForPath(next);
+    const before = this.mtu;
+    if (ipMtu >= this.session.currentMtu || next >= 65535) {
+      this.pathIpMtu = Infinity;
+      this.assumedPathMtu = undefined;
+    } else {
+      this.pathIpMtu = ipMtu;
+      this.assumedPathMtu = next;
+      this.armPathMtuRaise(now + this.ctx.config.pmtu.raiseStepS * 1000);
+    }
+    this.updateMtu();
+    if (this.mtu === before) return;
+    this.ctx.stats.pmtuRaised++;
+    this.log.info('pmtu-raise', `no path-MTU event toward ${this.transport.peerAddress} lately: link MTU raised from ${before} to ${this.mtu}${this.assumedPathMtu === undefined ? ' (as negotiated)' : ` (path MTU ${next} assumed)`}, TCP MSS clamped to ${this.mssV4}`, { mtu: this.mtu, mss: this.mssV4 });
   }
 
   private updateMtu(): void {
@@ -466,6 +533,7 @@ export class PppLink implements TunRoute {
       case 'ipv6-up':
         this.localIp6 = e.localAddress;
         this.peerIp6 = e.peerAddress;
+        this.peerIp6Bytes = linkLocalBytes(e.peerIdentifier);
         this.ctx.tun.claimLinkLocal(e.localAddress, e.peerIdentifier, this);
         this.log.info('ipv6cp-up', `local  LL address ${e.localAddress}, remote LL address ${e.peerAddress}`, { local: e.localAddress, remote: e.peerAddress, user: this.username });
         break;
@@ -516,6 +584,7 @@ export class PppLink implements TunRoute {
     this.ctx.scheduler.delete(this.startTimer);
     for (const id of [...this.verifying.keys()]) this.cancelVerify(id);
     this.pendingVerdicts.length = 0;
+    this.ctx.scheduler.delete(this.pmtuTimer);
     if (this.peerIp !== undefined) this.ctx.addresses.unclaim(this.peerIp, this);
     if (this.peerIp6 !== undefined) this.ctx.tun.releaseLinkLocal(this);
     this.ctx.stats.linksEnded++;
@@ -531,6 +600,21 @@ export class PppLink implements TunRoute {
     this.onEnded?.(this.endReason);
     for (const o of this.ctx.observers ?? []) o.linkEnded?.(this, this.endReason, now);
   }
+}
+
+/** fe80::<Interface-Identifier> (16 hex digits) as 16 octets. */
+function linkLocalBytes(identifier: string): Uint8Array {
+  const b = new Uint8Array(16);
+  b[0] = 0xfe;
+  b[1] = 0x80;
+  for (let i = 0; i < 8; i++) b[8 + i] = parseInt(identifier.slice(2 * i, 2 * i + 2), 16) & 0xff;
+  return b;
+}
+
+/** True when the Source Address of the IPv6 packet `p` is `addr`. */
+function ipv6SrcIs(p: Uint8Array, addr: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (p[8 + i] !== addr[i]) return false;
+  return true;
 }
 
 function ipv4DstOf(p: Uint8Array): number {

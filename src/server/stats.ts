@@ -9,6 +9,10 @@ export interface ServerStats {
   authFailed: number;
   /** Path-MTU events acted on (ICMP fragmentation needed or EMSGSIZE). */
   pmtuEvents: number;
+  /** Path-MTU events that claimed less than pmtu.minPathMtu (taken as the floor). */
+  pmtuClamped: number;
+  /** Link MTUs raised a step after pmtu.raiseAfterS / raiseStepS without a path-MTU event. */
+  pmtuRaised: number;
   /** Packets from TUN for an address no link owns. */
   tunNoRoute: number;
   /** Packets a client sent with a source address that is not its own. */
@@ -38,7 +42,7 @@ export interface ServerStats {
 /** Fresh zeroed counters. */
 export function newServerStats(): ServerStats {
   return {
-    linksStarted: 0, linksUp: 0, linksEnded: 0, authOk: 0, authFailed: 0, pmtuEvents: 0, tunNoRoute: 0,
+    linksStarted: 0, linksUp: 0, linksEnded: 0, authOk: 0, authFailed: 0, pmtuEvents: 0, pmtuClamped: 0, pmtuRaised: 0, tunNoRoute: 0,
     spoofedSource: 0, isolated: 0, icmpTooBigSent: 0, fragmented: 0, mssClamped: 0, refusedAtLimit: 0,
     refusedStarting: 0, refusedStartingPerSource: 0, refusedPerSource: 0, refusedConnectRate: 0,
     authLockoutsUser: 0, authLockoutsSource: 0, authRefusedLocked: 0,
