@@ -792,11 +792,13 @@ export class L2tpService {
 
   private sessionUp(port: L2tpPort, tunnelId: number, peer: UdpPeer, e: Extract<L2tpTunnelEvent, { type: 'session-up' }>, now: Millis): void {
     const ctx = this.ctx;
-    if (this.linkCount >= ctx.config.connections.max) {
-      ctx.stats.refusedAtLimit++;
+    // Hostile-peer limits (guard.ts): unauthenticated sessions per source, fairness at connections.max.
+    const why = guardOf(ctx).admitSession(peer.address, this.links(), ctx.config.connections.max, now);
+    if (why !== undefined) {
       this.stats.sessionsRefused++;
-      this.log.warn('limit', `call refused: connection limit ${ctx.config.connections.max} reached`);
-      port.command(tunnelId, { type: 'close-session', sessionId: e.sessionId, result: { result: CDN_RESULT.TEMPORARY_NO_FACILITIES, error: 4, message: 'connection limit reached' }, reason: 'connection limit reached' }, now);
+      const text = why === 'connection-limit' ? `connection limit ${ctx.config.connections.max} reached` : `${peer.address} has limits.maxUnauthenticatedPerSource sessions not yet authenticated`;
+      this.log.warn('limit', `call refused: ${text}`);
+      port.command(tunnelId, { type: 'close-session', sessionId: e.sessionId, result: { result: CDN_RESULT.TEMPORARY_NO_FACILITIES, error: 4, message: why }, reason: text }, now);
       return;
     }
     const rec = this.tunnels.get(port)?.get(tunnelId);

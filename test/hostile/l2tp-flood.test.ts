@@ -107,3 +107,44 @@ test('ICRQ flood in one tunnel: maxSessionsPerTunnel 3, 10 incoming calls → 3 
   assert.equal(up, 3);
   assert.equal(r.port.sessions.size, 3);
 });
+
+/** A LAC at `from` with one tunnel; `calls` incoming calls placed in it, pumped through the port. */
+function lacWithCalls(r: ReturnType<typeof rig>, from: UdpPeer, seed: number, tunnels: number, calls: number): L2tpEndpoint {
+  const lac = new L2tpEndpoint({ tunnel: { role: 'lac', hostName: 'lac' }, maxTunnels: 1000 }, seededRng(seed));
+  const pump = (outs: ReturnType<L2tpEndpoint['receive']>): void => {
+    const queue = [...outs];
+    for (let i = 0; i < 5000 && (queue.length || r.out.length); i++) {
+      const o = queue.shift();
+      if (o?.kind === 'send') r.port.receive(o.bytes, from.address, from.port);
+      for (const b of r.out.splice(0)) if ((b[0]! & 0x80) !== 0) queue.push(...lac.receive(LNS, b, 0));
+    }
+  };
+  for (let t = 0; t < tunnels; t++) {
+    const c = lac.connect(LNS, 0);
+    pump(c.out);
+    for (let i = 0; i < calls; i++) pump(lac.command(c.tunnelId!, { type: 'open-session' }, 0));
+  }
+  return lac;
+}
+
+test('unauthenticated sessions from one address: 7 tunnels × 16 calls that never log in → 8 sessions (limits.maxUnauthenticatedPerSource), the rest refused with a CDN; a user from another address still gets a session', () => {
+  const r = rig({ maxStartingPerSource: 100, connectRatePerSource: 1000 });
+  lacWithCalls(r, { address: '198.51.100.90', port: 1701 }, 31, 7, 16);
+  assert.equal(r.port.sessions.size, 8);
+  assert.equal(r.ctx.stats.refusedUnauthenticatedPerSource, 7 * 16 - 8);
+  lacWithCalls(r, { address: '192.0.2.77', port: 1701 }, 32, 1, 1);
+  assert.equal(r.port.sessions.size, 9);
+  assert.ok([...r.port.sessions.values()].some((s) => s.peerAddress === '192.0.2.77'));
+});
+
+test('unauthenticated sessions at connections.max: two addresses hold every slot → a session from a third address evicts the oldest of the biggest holder and comes up', () => {
+  const r = rig({ maxStartingPerSource: 100, connectRatePerSource: 1000, maxUnauthenticatedPerSource: 8 });
+  r.ctx.config.connections.max = 16;
+  lacWithCalls(r, { address: '198.51.100.91', port: 1701 }, 33, 1, 8);
+  lacWithCalls(r, { address: '198.51.100.92', port: 1701 }, 34, 1, 8);
+  assert.equal(r.port.sessions.size, 16);
+  lacWithCalls(r, { address: '192.0.2.78', port: 1701 }, 35, 1, 1);
+  assert.equal(r.ctx.stats.evictedUnauthenticated, 1);
+  assert.equal(r.port.sessions.size, 16);
+  assert.ok([...r.port.sessions.values()].some((s) => s.peerAddress === '192.0.2.78'));
+});
