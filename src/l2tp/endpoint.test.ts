@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { seededRng } from '../core/rng.js';
+import { MSG } from './constants.js';
 import { encodeL2tp } from './header.js';
+import { encodeL2tpMessage } from './message.js';
 import { L2tpEndpoint, type L2tpEndpointOutput, type UdpPeer } from './endpoint.js';
 
 const LNS: UdpPeer = { address: '10.0.0.1', port: 1701 };
@@ -235,4 +237,18 @@ test('teardown: a closed tunnel is freed after the hold time, with every session
   net.run(40_000);
   assert.equal(net.lns.size, 0);
   assert.equal(a.size, 0);
+});
+
+test('LNS: an SCCRQ refused at once (protocol version 2.0) → its tunnel is freed at once, not held 31 s; the retransmitted SCCRQ is refused again, 1:1', () => {
+  const lns = new L2tpEndpoint({ tunnel: { role: 'lns', hostName: 's' } }, seededRng(21));
+  const body = encodeL2tpMessage({ messageType: MSG.SCCRQ, protocolVersion: { version: 2, revision: 0 }, framingCapabilities: 3, hostName: 'x', assignedTunnelId: 77 });
+  const sccrq = encodeL2tp({ isControl: true, tunnelId: 0, sessionId: 0, ns: 0, nr: 0, priority: false }, body);
+  const from: UdpPeer = { address: '203.0.113.7', port: 1701 };
+  for (let i = 0; i < 3; i++) {
+    const out = lns.receive(from, sccrq, i * 1000);
+    assert.equal(out.filter((o) => o.kind === 'send').length, 1, 'one StopCCN per SCCRQ');
+    assert.ok(out.some((o) => o.kind === 'event' && o.event.type === 'closed'));
+    assert.equal(lns.size, 0);
+  }
+  assert.equal(lns.nextDeadline(), undefined);
 });

@@ -302,6 +302,13 @@ export class L2tpEndpoint {
         if (o.event.type === 'closed') this.forget(e);
       }
     }
+    // An LNS tunnel that closed before its peer acked anything of ours (refused SCCRQ, unproven
+    // source) has nobody to hold the §5.7 close period for: free it now, or forged SCCRQs that
+    // are refused fill the tunnel table for 31 s each. A real LAC's retransmission gets a new answer.
+    if (e.fsm.state === 'closing' && this.opts.tunnel.role === 'lns' && !e.fsm.channel.peerProven && this.tunnels.get(id) === e) {
+      this.forget(e);
+      out.push({ kind: 'event', tunnelId: id, peer: e.peer, event: { type: 'closed' } });
+    }
   }
 }
 

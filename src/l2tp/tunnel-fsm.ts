@@ -27,6 +27,13 @@
  * from the peer (§6.5); if it is never acked the channel fails and the
  * tunnel goes down.
  *
+ * Hostile peers. As an LNS the channel treats the SCCRQ's source as
+ * unproven until the LAC acks our SCCRP (reliable.ts, "Unproven peers"): no
+ * timer retransmissions toward it, one resend per retransmitted SCCRQ, freed
+ * after 15 s. A datagram whose Nr acks what we never sent is dropped whole
+ * (`bad-nr`) and does not count as hearing from the peer. Which address may
+ * speak for a tunnel at all is the endpoint's business (endpoint.ts).
+ *
  * Not done: the tie breaker for simultaneous SCCRQs (§4.4.3): as an LNS
  * for remote-access clients we never originate tunnels to the same peer.
  */
