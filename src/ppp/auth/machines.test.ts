@@ -10,7 +10,7 @@ import { CHAP_CODE, encodeChapPacket, parseChapPacket } from './packets.js';
 import { mppeStartKeys } from '../mppe/keys.js';
 import type { AuthEvent, AuthOutput, AuthProtocol, AuthServerOptions, AuthVerdict, AuthClientPolicy, VerifyRequest } from './types.js';
 import { fromHex, toHex } from '../../wire/hex.js';
-import { loadVector, type PcapChapPackets } from '../../../test/vectors/vectors.js';
+import { loadVector, type PcapChapPackets } from '../../../test/fixtures/vectors/vectors.js';
 
 const protocols: AuthProtocol[] = ['pap', 'chap-md5', 'mschap-v1', 'mschap-v2'];
 const ms: AuthProtocol[] = ['mschap-v1', 'mschap-v2'];
