@@ -198,6 +198,8 @@ export const ConfigSchema = z.strictObject({
     maxCallsPerConnection: z.number().int().min(1).max(65535).default(4),
     /** Sessions one L2TP tunnel may carry (remote-access clients open one; raise it for LAC concentrators). */
     maxSessionsPerTunnel: z.number().int().min(1).max(65535).default(16),
+    /** PPP sessions (PPTP calls, L2TP sessions) per source address not yet authenticated, per protocol. */
+    maxUnauthenticatedPerSource: z.number().int().min(1).max(65535).default(8),
     /** New control connections (PPTP TCP accepts, L2TP SCCRQs) per source address within `rateWindowS`. */
     connectRatePerSource: z.number().int().min(1).max(100_000).default(30),
     rateWindowS: z.number().int().min(1).max(3600).default(10),

@@ -13,6 +13,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { LogRecord } from '../ops/log-ring.js';
 import type { MetricsSource } from './source.js';
 import { SessionTotals, type ProtoTotals } from './totals.js';
+import { L2TP_DROP_REASONS, l2tpDropField } from '../server/stats.js';
 
 /** Auth failure reasons the metrics label with (from PPP's auth machines). */
 export const AUTH_FAILURE_REASONS = ['rejected', 'timeout', 'backend-error', 'unknown'] as const;
@@ -138,7 +139,7 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
   directionCounter('tunppp_packets_total', 'IP packets through PPP sessions (in: from clients; out: to clients)', (t, d) => (d === 'in' ? t?.packetsIn : t?.packetsOut) ?? 0);
   new Counter({
     name: 'tunppp_drops_total',
-    help: 'Packets dropped, by where (server, gre, tun, ppp) and why',
+    help: 'Packets dropped, by where (server, guard, l2tp, gre, tun, ppp) and why',
     labelNames: ['source', 'reason'] as const,
     registers,
     collect() {
@@ -155,6 +156,10 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
       this.inc({ source: 'guard', reason: 'too-many-from-source' }, s.refusedPerSource);
       this.inc({ source: 'guard', reason: 'connect-rate' }, s.refusedConnectRate);
       this.inc({ source: 'guard', reason: 'auth-locked-out' }, s.authRefusedLocked);
+      this.inc({ source: 'guard', reason: 'starting-evicted' }, s.evictedStarting);
+      this.inc({ source: 'guard', reason: 'too-many-unauthenticated-from-source' }, s.refusedUnauthenticatedPerSource);
+      this.inc({ source: 'guard', reason: 'unauthenticated-evicted' }, s.evictedUnauthenticated);
+      for (const reason of L2TP_DROP_REASONS) this.inc({ source: 'l2tp', reason }, s[l2tpDropField(reason)]);
       const g = src.gre();
       if (g) {
         this.inc({ source: 'gre', reason: 'malformed' }, g.malformed);

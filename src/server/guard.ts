@@ -7,6 +7,10 @@
  * - open PPTP control connections per source address (connlimit);
  * - new control connections (PPTP accepts, L2TP SCCRQs) per source address
  *   within a window;
+ * - PPP sessions not yet authenticated per source address, and fairness at
+ *   the connection limit: a new session takes the place of the oldest
+ *   unauthenticated session of the source holding the most of them, when
+ *   that source would still hold more than the newcomer's source;
  * - authentication failures per user name and per source address: after N
  *   failures within the window the user or address is locked out for a
  *   cooling period, during which every login fails at once without reaching
@@ -36,12 +40,25 @@ export type GuardRefusal =
   /** This address has limits.maxConnectionsPerSource control connections open. */
   | 'too-many-from-source'
   /** This address opened limits.connectRatePerSource connections within limits.rateWindowS. */
-  | 'connect-rate';
+  | 'connect-rate'
+  /** This address has limits.maxUnauthenticatedPerSource sessions not yet authenticated. */
+  | 'too-many-unauthenticated-from-source'
+  /** connections.max sessions, and no source holds more unauthenticated ones than the newcomer's. */
+  | 'connection-limit';
 
 /** The counters the guard keeps (fields of ServerStats, so the metrics layer exports them). */
 export type GuardStats = Pick<
   ServerStats,
-  'refusedStarting' | 'refusedStartingPerSource' | 'refusedPerSource' | 'refusedConnectRate' | 'authLockoutsUser' | 'authLockoutsSource' | 'authRefusedLocked'
+  | 'refusedStarting'
+  | 'refusedStartingPerSource'
+  | 'refusedPerSource'
+  | 'refusedConnectRate'
+  | 'refusedUnauthenticatedPerSource'
+  | 'refusedAtLimit'
+  | 'evictedUnauthenticated'
+  | 'authLockoutsUser'
+  | 'authLockoutsSource'
+  | 'authRefusedLocked'
 >;
 
 /** The ServerStats field each refusal counts in. */
@@ -50,7 +67,24 @@ const REFUSAL_FIELD: Record<GuardRefusal, keyof GuardStats> = {
   'too-many-starting-from-source': 'refusedStartingPerSource',
   'too-many-from-source': 'refusedPerSource',
   'connect-rate': 'refusedConnectRate',
+  'too-many-unauthenticated-from-source': 'refusedUnauthenticatedPerSource',
+  'connection-limit': 'refusedAtLimit',
 };
+
+/** A PPP session as the guard sees it (PppLink fits). */
+export interface GuardedSession {
+  readonly state: 'starting' | 'up' | 'down';
+  /** Set once the peer authenticated. */
+  readonly authProtocol: string | undefined;
+  readonly transport: { readonly peerAddress: string };
+  /** Ends the session at once (its call is cleared). */
+  lowerDown(reason: string, now: Millis): void;
+}
+
+/** Authenticated: the peer passed authentication, or the link is up (no authentication configured). */
+function authenticated(s: GuardedSession): boolean {
+  return s.state === 'up' || s.authProtocol !== undefined;
+}
 
 interface Window {
   /** Event times inside the window, oldest first (at most the limit + 1). */
@@ -98,7 +132,10 @@ export function lockoutKey(user: string): string {
 
 /** Fresh zeroed guard counters (a guard without a server). */
 export function newGuardStats(): GuardStats {
-  return { refusedStarting: 0, refusedStartingPerSource: 0, refusedPerSource: 0, refusedConnectRate: 0, authLockoutsUser: 0, authLockoutsSource: 0, authRefusedLocked: 0 };
+  return {
+    refusedStarting: 0, refusedStartingPerSource: 0, refusedPerSource: 0, refusedConnectRate: 0, refusedUnauthenticatedPerSource: 0, refusedAtLimit: 0,
+    evictedUnauthenticated: 0, authLockoutsUser: 0, authLockoutsSource: 0, authRefusedLocked: 0,
+  };
 }
 
 /** The limits of one server. */
@@ -157,6 +194,44 @@ export class ConnectionGuard {
    */
   admitTunnel(source: string, now: Millis, startingTotal: number, startingFromSource: number): GuardRefusal | undefined {
     return this.check(source, now, startingTotal, startingFromSource, () => false);
+  }
+
+  /**
+   * A new PPP session (PPTP call, L2TP session) from `source`, among the live
+   * `sessions` of its service, which holds at most `max`. Refused when
+   * `source` already has limits.maxUnauthenticatedPerSource sessions not yet
+   * authenticated. At `max`, the oldest unauthenticated session of the source
+   * holding the most of them is ended to make room, when that source holds
+   * more than the newcomer's will (so unauthenticated sessions of a few
+   * sources cannot keep others out); otherwise refused. Counts refusals and
+   * evictions; returns why to refuse, if so.
+   */
+  admitSession(source: string, sessions: Iterable<GuardedSession>, max: number, now: Millis): GuardRefusal | undefined {
+    const unauth = new Map<string, GuardedSession[]>();
+    let live = 0;
+    for (const s of sessions) {
+      if (s.state === 'down') continue;
+      live++;
+      if (authenticated(s)) continue;
+      const list = unauth.get(s.transport.peerAddress);
+      if (list) list.push(s);
+      else unauth.set(s.transport.peerAddress, [s]);
+    }
+    const mine = unauth.get(source)?.length ?? 0;
+    let why: GuardRefusal | undefined;
+    if (mine >= this.limits.maxUnauthenticatedPerSource) why = 'too-many-unauthenticated-from-source';
+    else if (live >= max) {
+      // The newcomer will hold mine + 1; evict only from a source holding more than that.
+      let victims: GuardedSession[] | undefined;
+      for (const list of unauth.values()) if (list.length > (victims?.length ?? mine + 1)) victims = list;
+      const victim = victims?.[0];
+      if (victim) {
+        this.stats.evictedUnauthenticated++;
+        victim.lowerDown(`evicted at the connection limit: ${victims!.length} unauthenticated sessions from ${victim.transport.peerAddress}, a session from ${source} needs the slot`, now);
+      } else why = 'connection-limit';
+    }
+    if (why) this.stats[REFUSAL_FIELD[why]]++;
+    return why;
   }
 
   /** Counts a new attempt from `source` against the rate, then the starting limits; counts and returns a refusal. */

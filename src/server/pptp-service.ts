@@ -169,9 +169,10 @@ class PptpConnection {
 
   private callUp(e: CallUp, now: Millis): void {
     const ctx = this.service.ctx;
-    if (this.service.linkCount >= ctx.config.connections.max) {
-      ctx.stats.refusedAtLimit++;
-      this.log.warn('limit', `call refused: connection limit ${ctx.config.connections.max} reached`);
+    // Hostile-peer limits (guard.ts): unauthenticated sessions per source, fairness at connections.max.
+    const why = guardOf(ctx).admitSession(this.peerAddress, this.service.links(), ctx.config.connections.max, now);
+    if (why !== undefined) {
+      this.log.warn('limit', `call refused: ${why === 'connection-limit' ? `connection limit ${ctx.config.connections.max} reached` : `${this.peerAddress} has limits.maxUnauthenticatedPerSource sessions not yet authenticated`}`);
       this.handle({ type: 'close-call', callId: e.callId }, now);
       return;
     }
