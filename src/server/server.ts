@@ -27,6 +27,7 @@ import { Scheduler } from './scheduler.js';
 import { newServerStats } from './stats.js';
 import { TunSide } from './tun-side.js';
 import { linkLocalAddresser } from '../io/ip6-address.js';
+import { asPortInUse } from '../io/port-in-use.js';
 import { nativeMppePrimitives } from '../io/native-crypto.js';
 
 /** Options beyond the configuration. */
@@ -130,6 +131,7 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
   let pptp: PptpService | undefined;
   let gre: GreSocket | undefined;
   let l2tp: L2tpService | undefined;
+  let binding: 'tcp' | 'udp' = 'tcp';
   try {
     if (config.listen.pptp.enabled) {
       gre = openGreSocket({ pmtuDiscovery: 'do' });
@@ -139,6 +141,7 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
       for (const l of await svc.listen()) listening.push({ proto: 'pptp', ...l });
     }
     if (config.listen.l2tp.enabled) {
+      binding = 'udp';
       l2tp = new L2tpService(ctx);
       for (const l of await l2tp.listen()) listening.push({ proto: 'l2tp', ...l });
     }
@@ -148,7 +151,8 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
     gre?.close();
     tun.close();
     await radius?.stop();
-    throw err;
+    const l = binding === 'tcp' ? config.listen.pptp : config.listen.l2tp;
+    throw asPortInUse(err, binding, { address: l.addresses.join(', '), port: l.port }) ?? err;
   }
   log.info('serve-start', `tunppp serving on ${listening.map((l) => `${l.proto} ${l.address}:${l.port}`).join(', ')}; TUN ${tun.name} ${pool.local}/${prefix} MTU ${tunMtu}`, { tun: tun.name });
   return {
