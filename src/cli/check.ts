@@ -12,7 +12,6 @@ import { effectivePppSizes } from '../config/schema.js';
 import { formatWarning } from '../config/warnings.js';
 import { parseIpv4 } from '../config/ipv4.js';
 import { checkPrivileges } from '../io/privileges.js';
-import { coveringPrefix } from '../server/server.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT, type Subcommand } from './context.js';
 
@@ -69,9 +68,8 @@ export function describeRun(loaded: LoadedConfig & { wouldCreate?: string }): st
   row('L2TP', l2tp.enabled ? `UDP ${l2tp.addresses.map((a) => `${a}:${l2tp.port}`).join(', ')}${l2tp.secret ? ', tunnel secret set' : ''}` : 'off');
   const pool = c.pools[0];
   if (pool) {
-    const prefix = coveringPrefix(parseIpv4(pool.local)!, pool.ranges);
     const mtu = Math.max(...(['pptp', 'l2tp'] as const).map((p) => Math.min(effectivePppSizes(c, p).mtu, effectivePppSizes(c, p).mru)));
-    row('TUN', `${c.tun.name} ${pool.local}/${prefix}, MTU ${mtu}`);
+    row('TUN', `${c.tun.name} ${pool.local}/32, MTU ${mtu}; a /32 route per client${c.ppp.proxyArp ? ', proxy ARP on the LAN holding it' : ''}`);
   } else row('TUN', 'none: no address pool (serve refuses to start)');
   for (const p of c.pools) {
     let n: number | string;

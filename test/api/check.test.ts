@@ -24,7 +24,7 @@ test('check: valid tunppp.json → exit 0, the files read and what would run', a
     assert.match(out, new RegExp(`Read: ${join(dir, 'tunppp.json')}, ${join(dir, 'chap-secrets')}`));
     assert.match(out, /PPTP\s+TCP 0\.0\.0\.0:1723 \+ GRE/);
     assert.match(out, /L2TP\s+off/);
-    assert.match(out, /TUN\s+tunppp0 192\.168\.50\.1\/25, MTU \d+/);
+    assert.match(out, /TUN\s+tunppp0 192\.168\.50\.1\/32, MTU \d+; a \/32 route per client/);
     assert.match(out, /Pool\s+default: server 192\.168\.50\.1, clients 192\.168\.50\.10-192\.168\.50\.99 \(90 addresses\)/);
     assert.match(out, /Auth\s+required: MS-CHAPv2; 2 users in /);
     assert.match(out, /MPPE\s+PPTP require/);
