@@ -12,6 +12,7 @@ import { effectivePppSizes } from '../config/schema.js';
 import { formatWarning } from '../config/warnings.js';
 import { parseIpv4 } from '../config/ipv4.js';
 import { checkPrivileges } from '../io/privileges.js';
+import { pppSizeWarnings } from '../mtu/ppp-size-warnings.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT, type Subcommand } from './context.js';
 
@@ -46,13 +47,15 @@ export async function loadForServe(values: ConfigFlags, cwd: string, missingSecr
     const s = await loadSecrets(path);
     return { config: embeddedDefaultConfig(path), secrets: s.secrets, warnings: s.warnings, sources: s.sources };
   }
-  return loadConfig({
+  const loaded = await loadConfig({
     ...(values.config ? { config: values.config } : {}),
     ...(values['pptpd-conf'] ? { pptpdConf: values['pptpd-conf'] } : {}),
     ...(values['xl2tpd-conf'] ? { xl2tpdConf: values['xl2tpd-conf'] } : {}),
     ...(values['chap-secrets'] ? { chapSecrets: values['chap-secrets'] } : {}),
     cwd,
   });
+  loaded.warnings.push(...pppSizeWarnings(loaded.config, loaded.sources[0] ?? anyConfig));
+  return loaded;
 }
 
 const AUTH_TEXT: Record<string, string> = { 'mschap-v2': 'MS-CHAPv2', mschap: 'MS-CHAP', chap: 'CHAP-MD5', pap: 'PAP' };

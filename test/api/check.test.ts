@@ -77,6 +77,22 @@ test('check: pptpd.conf with its options file → both read, legacy settings sho
   }
 });
 
+test('check: mtu 1482 in the pptpd options (a PPPoE-era value) → a warning with the PPTP arithmetic for a 1500 path', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    writeFileSync(join(dir, 'chap-secrets'), 'carol pptpd secret *\n', { mode: 0o600 });
+    writeFileSync(join(dir, 'options.pptpd'), 'name pptpd\nrequire-mschap-v2\nrequire-mppe-128\nmtu 1482\n');
+    writeFileSync(join(dir, 'pptpd.conf'), `option ${join(dir, 'options.pptpd')}\nlocalip 10.5.0.1\nremoteip 10.5.0.100-120\n`);
+    const ctx = captureContext();
+    assert.equal(await runCli(['check', '--pptpd-conf', join(dir, 'pptpd.conf'), '--chap-secrets', join(dir, 'chap-secrets')], ctx), 0, ctx.err());
+    assert.match(ctx.out(), /mtu 1482 is over the PPTP maximum 1460 for a 1500-byte path \(1500 − 20 outer IPv4 header − 16 GRE header − 4 PPP header = 1460\)/);
+    assert.match(ctx.out(), /set mtu 1460/);
+    assert.doesNotMatch(ctx.out(), /mru 1482/);
+  } finally {
+    cleanup();
+  }
+});
+
 test('check: embedded default with no chap-secrets yet → says serve would create it, and creates nothing', async () => {
   const { dir, cleanup } = tempDir();
   try {
