@@ -12,7 +12,7 @@
  *   cooling period, during which every login fails at once without reaching
  *   the backend.
  *
- * Every refusal is counted (GuardStats, exported as tunppp_drops_total and
+ * Every refusal is counted (GuardStats, exported as tunppp_refusals_total and
  * tunppp_auth_lockouts_total). Tables are bounded: the oldest entries go
  * first when a table is full, so a flood of fresh addresses or user names
  * costs memory proportional to the cap, never more.
