@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { PppLink, serverSessionOptions, type LinkTransport } from './link.js';
 import { clientRuntime, clientSessionOptions } from '../client/common.js';
 import { seededRng } from '../core/rng.js';
-import { silentLogger } from '../log/logger.js';
+import { createLogger, silentLogger, type Logger } from '../log/logger.js';
+import { PassThrough } from 'node:stream';
 import { PPP_PROTO } from '../ppp/protocols.js';
 import type { TunRoute } from './tun-side.js';
 import { testContext } from '../../test/l2tp/lns-harness.js';
@@ -24,10 +25,10 @@ function protoOf(f: Uint8Array): number {
  * and no MPPE. Frames from the server for which `hold` is true wait until
  * `release()`: the order in which pppd's IPCP and IPV6CP opened in the interop run.
  */
-function pair(hold: (proto: number) => boolean) {
+function pair(hold: (proto: number) => boolean, opts: { clientIpv6?: boolean; serverLog?: Logger } = {}) {
   const server = testContext(
     { pools: [{ name: 't', local: '10.96.0.1', ranges: ['10.96.0.10-10.96.0.20'] }], listen: { pptp: { enabled: false }, l2tp: { enabled: false } }, ppp: { authProtocols: ['chap'], mppe: { mode: 'refuse' }, ipv6: true } },
-    { users: [['alice', 'pw']], rng: seededRng(1) },
+    { users: [['alice', 'pw']], rng: seededRng(1), ...(opts.serverLog ? { log: opts.serverLog } : {}) },
   );
   const client = clientRuntime({ log: silentLogger, rng: seededRng(2) });
   stops.push(() => server.scheduler.stop(), () => client.scheduler.stop());
@@ -37,7 +38,7 @@ function pair(hold: (proto: number) => boolean) {
   let released = false;
   const transport = (q: Uint8Array[]): LinkTransport => ({ proto: 'pptp', peerAddress: '203.0.113.7', sendFrame: (f) => void q.push(f.slice()), close: () => {}, tunnelOptions: () => ({ proto: 'pptp' }) });
   const s = new PppLink(server, transport(toClient), serverSessionOptions(server, 'pptp'));
-  const c = new PppLink(client.ctx, transport(toServer), clientSessionOptions({ host: 'x', username: 'alice', password: 'pw', accept: ['chap-md5'], ipv6: true, log: silentLogger }, 'refuse', 'pptp'));
+  const c = new PppLink(client.ctx, transport(toServer), clientSessionOptions({ host: 'x', username: 'alice', password: 'pw', accept: ['chap-md5'], ipv6: opts.clientIpv6 ?? true, log: silentLogger }, 'refuse', 'pptp'));
   client.link = c;
   const pump = (): void => {
     for (let n = 0; n < 200 && (toClient.length > 0 || toServer.length > 0); n++) {
@@ -168,4 +169,15 @@ test('client link started with waitForPeerMs and a silent peer: its own Configur
   assert.equal(sent.length, 1, 'one Configure-Request after the wait');
   assert.equal(protoOf(sent[0]!), PPP_PROTO.LCP);
   c.close('test over', client.ctx.clock.now());
+});
+
+test('server link, the peer Protocol-Rejects IPV6CP → the debug line says the Protocol-Reject was received, not sent', () => {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (d: Buffer) => (text += d.toString()));
+  const p = pair(() => false, { clientIpv6: false, serverLog: createLogger({ format: 'text', level: 'debug', stream }) });
+  p.start();
+  assert.equal(p.s.state, 'up');
+  assert.match(text, /Protocol-Reject received for IPV6CP \(0x8057\)/);
+  assert.doesNotMatch(text, /Protocol-Reject sent/);
 });
