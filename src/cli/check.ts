@@ -11,7 +11,9 @@ import { embeddedDefaultConfig, loadConfig, loadEmbeddedDefault, loadSecrets, ty
 import { effectivePppSizes } from '../config/schema.js';
 import { formatWarning } from '../config/warnings.js';
 import { parseIpv4 } from '../config/ipv4.js';
+import { networkInterfaces } from 'node:os';
 import { checkPrivileges } from '../io/privileges.js';
+import { lanPoolProblem, localSubnets, poolOverlaps } from '../server/lan-subnets.js';
 import { pppSizeWarnings } from '../mtu/ppp-size-warnings.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT, type Subcommand } from './context.js';
@@ -113,7 +115,8 @@ Options:
   --chap-secrets FILE  users file; default from the configuration
   --json               print the validated configuration as JSON
 
-Exit codes: 0 valid (warnings allowed), 2 invalid (the message names file and line).
+Exit codes: 0 valid (warnings allowed), 2 invalid (the message names file and line), or
+serve would refuse it on this host (a client pool inside a LAN subnet without proxyarp).
 `;
 
 export const checkCommand: Subcommand = {
@@ -147,6 +150,12 @@ export const checkCommand: Subcommand = {
     const needGre = loaded.config.listen.pptp.enabled;
     const problems = priv.problems.filter((p) => p.code === 'TUN_OPEN' || needGre);
     if (problems.length) ctx.stdout.write(`\nThis process could not run it: ${problems.map((p) => `${p.message} (${p.hint})`).join('; ')}\n`);
+    // A pool inside this host's LAN without proxyarp: serve refuses it here (server/lan-subnets.ts).
+    const lan = lanPoolProblem(poolOverlaps(loaded.config.pools, localSubnets(networkInterfaces(), loaded.config.tun.name)), loaded.config.ppp.proxyArp);
+    if (lan) {
+      ctx.stdout.write(`\nOn this host serve would refuse to start: ${lan.message}\n  fix: ${lan.fix}\n`);
+      return EXIT.USAGE;
+    }
     return EXIT.OK;
   },
 };

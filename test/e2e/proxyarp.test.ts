@@ -11,7 +11,7 @@
  * the server address alone, the client gets a /32 route and a proxy ARP entry
  * on the LAN interface while connected, the LAN host reaches the client by
  * ARP, its own route is not taken, and after the disconnect both are gone.
- * Without proxyarp the same files are refused with the fix.
+ * Without proxyarp the same files are refused with the fix (serve and check).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -86,5 +86,11 @@ test('proxyarp: the same LAN pool without proxyarp → refused at start naming t
     assert.equal(server.exitCode, 2, server.describe());
     assert.match(server.err, /192\.168\.77\.234-192\.168\.77\.238 .* inside the subnet of veth-lan \(192\.168\.77\.1\/24\), and proxyarp is off/);
     assert.match(server.err, /fix: add `proxyarp`/);
+    // tunppp check says so too, on this host.
+    const check = e2e.start(s, ['check', '--pptpd-conf', join(e2e.cfg.dir, 'pptpd.conf'), '--chap-secrets', join(e2e.cfg.dir, 'chap-secrets')]);
+    const t1 = Date.now();
+    while (check.exitCode === undefined && Date.now() - t1 < 20_000) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(check.exitCode, 2, check.describe());
+    assert.match(check.out, /On this host serve would refuse to start: client addresses 192\.168\.77\.234-192\.168\.77\.238/);
   });
 });
