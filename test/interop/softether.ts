@@ -161,21 +161,31 @@ export class SoftEther {
   }
 
   /**
-   * Ends vpnserver: SIGTERM to its process group (the watchdog and the
-   * server it forked, which shuts down cleanly on it), then SIGKILL to
-   * whatever of it is still in the namespace after `timeoutMs`; removes the
-   * scratch directory. Safe to call twice.
+   * Ends vpnserver: SIGTERM to the server the `execsvc` watchdog forked (it
+   * shuts down cleanly, and the watchdog then exits instead of restarting
+   * it), SIGTERM to the watchdog's process group if it is still there after
+   * half of `timeoutMs`, SIGKILL to whatever of it is left in the namespace
+   * after `timeoutMs`; removes the scratch directory. Safe to call twice.
    */
   async stop(timeoutMs = 8000): Promise<void> {
-    const pgid = this.child.pid;
-    if (pgid !== undefined) {
+    const watchdog = this.child.pid;
+    for (const pid of this.nsPids()) {
+      if (pid === watchdog) continue;
       try {
-        process.kill(-pgid, 'SIGTERM');
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // exited meanwhile
+      }
+    }
+    const t0 = Date.now();
+    while (!this.exited && Date.now() - t0 < timeoutMs / 2) await new Promise((r) => setTimeout(r, 50));
+    if (!this.exited && watchdog !== undefined) {
+      try {
+        process.kill(-watchdog, 'SIGTERM');
       } catch {
         // already gone
       }
     }
-    const t0 = Date.now();
     let left = this.nsPids();
     while (left.length > 0 && Date.now() - t0 < timeoutMs) {
       await new Promise((r) => setTimeout(r, 100));
