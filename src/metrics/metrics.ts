@@ -13,6 +13,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { LogRecord } from '../ops/log-ring.js';
 import type { MetricsSource } from './source.js';
 import { SessionTotals, type ProtoTotals } from './totals.js';
+import { L2TP_DROP_REASONS, l2tpDropField } from '../server/stats.js';
 
 /** Auth failure reasons the metrics label with (from PPP's auth machines). */
 export const AUTH_FAILURE_REASONS = ['rejected', 'timeout', 'backend-error', 'unknown'] as const;
@@ -103,6 +104,18 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
   });
   mirror('tunppp_auth_lockouts_total', 'Brute-force lockouts started (a user or source address crossed limits.authFailures)', () => src.stats.authLockoutsUser + src.stats.authLockoutsSource);
   mirror('tunppp_pmtu_events_total', 'Path-MTU events that lowered a link MTU (ICMP fragmentation needed, EMSGSIZE)', () => src.stats.pmtuEvents);
+  new Counter({
+    name: 'tunppp_pmtu_changes_total',
+    help: 'Link MTU changes from the outer path (lowered: by ICMP fragmentation needed or EMSGSIZE; clamped: events below pmtu.minPathMtu, taken as the floor; raised: a step back up after pmtu.raiseAfterS)',
+    labelNames: ['change'] as const,
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ change: 'lowered' }, src.stats.pmtuEvents);
+      this.inc({ change: 'clamped' }, src.stats.pmtuClamped ?? 0);
+      this.inc({ change: 'raised' }, src.stats.pmtuRaised ?? 0);
+    },
+  });
   mirror('tunppp_icmp_too_big_sent_total', 'ICMP fragmentation-needed sent toward inner senders', () => src.stats.icmpTooBigSent);
   mirror('tunppp_fragmented_total', 'IPv4 packets fragmented to fit the tunnel', () => src.stats.fragmented);
   mirror('tunppp_mss_clamped_total', 'TCP SYNs whose MSS was lowered', () => src.stats.mssClamped);
@@ -134,7 +147,7 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
   directionCounter('tunppp_packets_total', 'IP packets through PPP sessions (in: from clients; out: to clients)', (t, d) => (d === 'in' ? t?.packetsIn : t?.packetsOut) ?? 0);
   new Counter({
     name: 'tunppp_drops_total',
-    help: 'Packets dropped, by where (server, gre, tun, ppp) and why',
+    help: 'Packets dropped, by where (server, guard, l2tp, gre, tun, ppp) and why',
     labelNames: ['source', 'reason'] as const,
     registers,
     collect() {
@@ -144,10 +157,12 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
       this.inc({ source: 'server', reason: 'no-route' }, s.tunNoRoute);
       this.inc({ source: 'server', reason: 'spoofed-source' }, s.spoofedSource);
       this.inc({ source: 'server', reason: 'client-isolation' }, s.isolated);
+      for (const reason of L2TP_DROP_REASONS) this.inc({ source: 'l2tp', reason }, s[l2tpDropField(reason)]);
       const g = src.gre();
       if (g) {
         this.inc({ source: 'gre', reason: 'malformed' }, g.malformed);
         this.inc({ source: 'gre', reason: 'unknown-call' }, g.unknownCall);
+        this.inc({ source: 'gre', reason: 'out-of-window' }, g.outOfWindow ?? 0);
         this.inc({ source: 'gre', reason: 'tx-failed' }, g.txFailed);
       }
       const t = src.tun();
@@ -177,6 +192,9 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
       this.inc({ reason: 'too-many-from-source' }, s.refusedPerSource);
       this.inc({ reason: 'connect-rate' }, s.refusedConnectRate);
       this.inc({ reason: 'auth-locked-out' }, s.authRefusedLocked);
+      this.inc({ reason: 'starting-evicted' }, s.evictedStarting);
+      this.inc({ reason: 'too-many-unauthenticated-from-source' }, s.refusedUnauthenticatedPerSource);
+      this.inc({ reason: 'unauthenticated-evicted' }, s.evictedUnauthenticated);
     },
   });
   new Counter({
@@ -365,7 +383,7 @@ function addRadiusMetrics(src: MetricsSource, registers: Registry[]): void {
   src.radius?.()?.onResponseTime((type, server, seconds) => rtt.observe({ server, type }, seconds));
   new Counter({
     name: 'tunppp_radius_disconnect_requests_total',
-    help: 'RFC 5176 requests on the Disconnect listener by result (ack, nak-not-found, nak-missing-attribute, coa-nak; dropped: unknown-client, malformed, bad-authenticator)',
+    help: 'RFC 5176 requests on the Disconnect listener by result (ack, nak-not-found, nak-missing-attribute, coa-nak; duplicate: answered again, not acted on; dropped: unknown-client, malformed, bad-authenticator, stale-timestamp)',
     labelNames: ['result'] as const,
     registers,
     collect() {
@@ -379,6 +397,8 @@ function addRadiusMetrics(src: MetricsSource, registers: Registry[]): void {
       this.inc({ result: 'unknown-client' }, d.unknownClient);
       this.inc({ result: 'malformed' }, d.malformed);
       this.inc({ result: 'bad-authenticator' }, d.badAuthenticator);
+      this.inc({ result: 'stale-timestamp' }, d.staleTimestamp);
+      this.inc({ result: 'duplicate' }, d.duplicate);
     },
   });
   new Counter({
