@@ -56,3 +56,10 @@ export function escapeText(s: string): string {
   }
   return out + s.slice(from);
 }
+
+/** `fields` with escapeText applied to every key and string value (log records: the API log ring). */
+export function escapeFields<T extends string | number | boolean | undefined>(fields: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [k, v] of Object.entries(fields)) out[escapeText(k)] = (typeof v === 'string' ? escapeText(v) : v) as T;
+  return out;
+}
