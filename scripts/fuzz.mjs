@@ -3,11 +3,19 @@
 // time budget each, outside the test suite, and reports inputs/s and every
 // failing input found (as a fast-check counterexample with its seed).
 //
-//   node scripts/fuzz.mjs [--inputs 1000000] [--minutes 2] [--seed 1] [name-substring...]
+//   node scripts/fuzz.mjs [--inputs 1000000] [--minutes 2 | --budget 60] [--seed 1]
+//                         [--coverage] [--coverage-out FILE] [name-substring...]
+//
+//   --minutes T      time per target;  --budget S  seconds for the whole run, split evenly
+//   --coverage       measure V8 block coverage of the run and print the branch table of
+//                    every parser and state machine file (test/fuzz/coverage.ts), then
+//                    the branch arms never reached in the 12 files with the most (every
+//                    file's with --coverage-out FILE, written there)
 //
 // Exit status 1 when any target failed. Found inputs go into
 // test/fuzz/regressions.test.ts by hand once the owning file is fixed.
 import { register } from 'tsx/esm/api';
+import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 
 register();
@@ -15,20 +23,46 @@ register();
 const args = process.argv.slice(2);
 let inputs = 1_000_000;
 let minutes = Infinity;
+let budget;
 let seed = Date.now() % 2 ** 31;
+let coverage = false;
+let coverageOut;
 const filters = [];
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--inputs') inputs = Number(args[++i]);
   else if (a === '--minutes') minutes = Number(args[++i]);
+  else if (a === '--budget') budget = Number(args[++i]);
   else if (a === '--seed') seed = Number(args[++i]);
-  else if (a === '--help' || a === '-h') {
-    console.log('usage: node scripts/fuzz.mjs [--inputs N] [--minutes T] [--seed S] [target-substring...]');
+  else if (a === '--coverage') coverage = true;
+  else if (a === '--coverage-out') {
+    coverage = true;
+    coverageOut = args[++i];
+  } else if (a === '--help' || a === '-h') {
+    console.log('usage: node scripts/fuzz.mjs [--inputs N] [--minutes T | --budget S] [--seed S] [--coverage] [--coverage-out FILE] [target-substring...]');
     process.exit(0);
   } else filters.push(a);
 }
 
-const families = ['pptp', 'ppp', 'l2tp', 'radius', 'text', 'offload'];
+for (const [flag, v] of [['--inputs', inputs], ['--minutes', minutes], ['--budget', budget ?? 1], ['--seed', seed]]) {
+  if (!(v > 0) && !(flag === '--seed' && v === 0)) {
+    console.error(`${flag} needs a positive number (got ${v}); see --help`);
+    process.exit(2);
+  }
+}
+
+/** The parser and state-machine files whose branch coverage is reported. */
+const COVERED = ['src/pptp/', 'src/l2tp/', 'src/ppp/', 'src/radius/', 'src/doctor/', 'src/config/', 'src/wire/'];
+const NOT_COVERED = ['src/ppp/crypto/', '.test.ts'];
+let cov;
+if (coverage) {
+  // Before the code under test is imported, so every function is compiled with block counters.
+  const { FuzzCoverage } = await import('../test/fuzz/coverage.ts');
+  cov = new FuzzCoverage();
+  await cov.start();
+}
+
+const families = ['pptp', 'ppp', 'l2tp', 'radius', 'text', 'offload', 'structure'];
 const harness = await import('../test/fuzz/harness.ts');
 const targets = [];
 for (const f of families) {
@@ -36,10 +70,17 @@ for (const f of families) {
   for (const t of Object.values(mod).find(Array.isArray) ?? []) targets.push(t);
 }
 const chosen = targets.filter((t) => filters.length === 0 || filters.some((f) => t.name.includes(f)));
-console.log(`fuzzing ${chosen.length} targets, ${inputs} inputs or ${minutes} min each, seed ${seed}`);
+if (budget !== undefined) minutes = Math.min(minutes, budget / 60 / Math.max(1, chosen.length));
+const started = performance.now();
+console.log(`fuzzing ${chosen.length} targets, ${inputs} inputs or ${(minutes * 60).toFixed(1)} s each, seed ${seed}`);
 
 let failed = 0;
-const BATCH = 2000;
+/** Inputs per fast-check call: a slow target gets small batches so it keeps to its time. */
+function batchSize(done, elapsedMs, leftMs) {
+  if (done === 0) return 20;
+  const perMs = done / Math.max(1, elapsedMs);
+  return Math.max(10, Math.min(2000, Math.floor((perMs * leftMs) / 2)));
+}
 for (const t of chosen) {
   const arb = harness.inputArb(t);
   const seeds = t.seeds().length;
@@ -48,7 +89,8 @@ for (const t of chosen) {
   let done = 0;
   let found;
   for (let batch = 0; done < inputs && performance.now() < deadline; batch++) {
-    const n = Math.min(BATCH, inputs - done);
+    const now = performance.now();
+    const n = Math.min(batchSize(done, now - start, deadline - now), inputs - done);
     const r = fc.check(fc.property(arb, (p) => t.run(p)), { numRuns: n, seed: seed + batch, endOnFailure: true });
     done += r.numRuns;
     if (r.failed) {
@@ -63,5 +105,18 @@ for (const t of chosen) {
     const ce = JSON.stringify(found.counterexample, (_k, v) => (v instanceof Uint8Array ? Array.from(v) : v));
     console.log(`FAIL ${t.name}: after ${done} inputs (${rate}/s), seed ${found.seed}\n  ${String(found.errorInstance ?? found.error).split('\n')[0]}\n  input ${ce.slice(0, 2000)}`);
   } else console.log(`ok   ${t.name}: ${done} inputs in ${secs.toFixed(1)} s (${rate}/s, ${seeds} seeds)`);
+}
+console.log(`${chosen.length} targets in ${((performance.now() - started) / 1000).toFixed(1)} s, ${failed} failed`);
+
+if (cov) {
+  const { coverageTable, unreachedList } = await import('../test/fuzz/coverage.ts');
+  const files = (await cov.stop((f) => COVERED.some((d) => f.startsWith(d)) && !NOT_COVERED.some((d) => f.includes(d)))).filter((f) => f.total > 0);
+  console.log(`\nbranch coverage of this run (V8 block counts; arms of if/else, ?:, &&/||/??, case, catch):\n${coverageTable(files)}`);
+  const worst = [...files].sort((a, b) => b.total - b.hit - (a.total - a.hit)).slice(0, 12);
+  console.log(`\nbranch arms never reached (line:column kind) in the 12 files with the most:\n${unreachedList(worst)}`);
+  if (coverageOut) {
+    writeFileSync(coverageOut, `${coverageTable(files)}\n\nbranch arms never reached (line:column kind):\n${unreachedList(files)}\n`);
+    console.log(`\nevery branch arm never reached, file by file: ${coverageOut}`);
+  }
 }
 process.exit(failed ? 1 : 0);

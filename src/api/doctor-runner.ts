@@ -9,6 +9,7 @@
  * One run at a time: requests during a run share it.
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import type { FixContext } from './doctor-fix.js';
 import type { DoctorJob } from './doctor-worker.js';
 import type { DoctorInfo, DoctorOutcome } from './types.js';
 
@@ -36,8 +37,8 @@ function startWorker(options: WorkerOptions): Worker {
   return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, { ...options, eval: true });
 }
 
-/** Runs the doctor on `lines` in a worker thread, within `limits`. Never rejects. */
-export function runDoctor(lines: readonly string[], limits: DoctorLimits = {}): Promise<DoctorOutcome> {
+/** Runs the doctor on `lines` in a worker thread, within `limits`; `here` names the running server's files in the fixes. Never rejects. */
+export function runDoctor(lines: readonly string[], limits: DoctorLimits = {}, here?: FixContext): Promise<DoctorOutcome> {
   const maxInput = limits.maxInputChars ?? 16 << 20;
   const timeoutMs = limits.timeoutMs ?? 15_000;
   let size = 0;
@@ -45,7 +46,7 @@ export function runDoctor(lines: readonly string[], limits: DoctorLimits = {}): 
   if (size > maxInput) {
     return Promise.resolve({ ok: false, reason: `the recent log is ${size} characters, over the doctor's input cap of ${maxInput}; run \`tunppp doctor\` on the log file instead` });
   }
-  const job: DoctorJob = { text: lines.join('\n'), lines: lines.length, year: new Date().getFullYear(), maxEvidence: 6 };
+  const job: DoctorJob = { text: lines.join('\n'), lines: lines.length, year: new Date().getFullYear(), maxEvidence: 6, here };
   return new Promise<DoctorOutcome>((resolve) => {
     let done = false;
     const finish = (o: DoctorOutcome): void => {

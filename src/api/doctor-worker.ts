@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { analyzeTexts } from '../doctor/analyze.js';
+import { evidenceUser, localizeFix, type FixContext } from './doctor-fix.js';
 import type { DoctorInfo } from './types.js';
 
 /** What the runner sends. */
@@ -14,6 +15,8 @@ export interface DoctorJob {
   lines: number;
   year: number;
   maxEvidence: number;
+  /** The running server's chap-secrets and PPP name, for the fix steps (doctor-fix.ts). */
+  here?: FixContext;
 }
 
 /** The findings of the doctor on `job.text`, in the API's shape. */
@@ -27,7 +30,7 @@ export function doctorInfo(job: DoctorJob): DoctorInfo {
       title: f.title,
       explanation: f.explanation,
       detail: f.detail,
-      fix: f.fix.map((x) => ({ target: x.target, lines: x.lines })),
+      fix: job.here ? localizeFix(f.fix, job.here, evidenceUser(f.evidence.map((e) => e.text))) : f.fix.map((x) => ({ target: x.target, lines: x.lines })),
       evidence: f.evidence.map((e) => e.text),
     })),
     sessions: { total: report.summary.sessions, ok: report.summary.ok, failed: report.summary.failed, dropped: report.summary.dropped, open: report.summary.open },

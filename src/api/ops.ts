@@ -13,7 +13,8 @@ import type { ApiBackend, AuthFailureInfo, DoctorOutcome, ReloadReport, SessionI
 
 /** The parts of a RunningServer the backend uses (RunningServer fits; tests pass fakes). */
 export interface OpsServer {
-  ctx: { stats: ServerStats; clock: { now(): number } };
+  /** `config`: the running configuration, for fixes that name its files (absent in some tests). */
+  ctx: { stats: ServerStats; clock: { now(): number }; config?: { auth: { chapSecrets: string }; ppp: { name: string } } };
   links(): readonly LinkView[];
   listening: readonly { proto: string; address: string; port: number }[];
   tun: { name: string };
@@ -159,7 +160,9 @@ export function createOps(o: OpsOptions): Ops {
       if (doctorCache && doctorCache.total === total) return doctorCache.outcome;
       // A run in progress finishes first (one worker at a time); the next request starts the new one.
       const running = doctorCache?.outcome;
-      const outcome = (running ?? Promise.resolve()).then(() => runDoctor(o.ring.recentLines(), o.doctorLimits));
+      const c = o.server.ctx.config;
+      const here = c ? { chapSecrets: c.auth.chapSecrets, serverName: c.ppp.name } : undefined;
+      const outcome = (running ?? Promise.resolve()).then(() => runDoctor(o.ring.recentLines(), o.doctorLimits, here));
       doctorCache = { total, outcome };
       return outcome;
     },

@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Report } from '../../src/doctor/types.js';
+import { fixturePath, LOGS_DIR } from '../helpers/fixtures.js';
 import { runDoctor } from './helpers.js';
 
-const SEED = fileURLToPath(new URL('../../../shared/testdata/logs/seed-macos-pptp-mtu.log', import.meta.url));
+const SEED = fixturePath(LOGS_DIR, 'seed-macos-pptp-mtu.log');
 const META = JSON.parse(readFileSync(SEED.replace(/\.log$/, '.json'), 'utf8')) as { benign_lines: string[] };
 
 test('seed log: doctor text → MTU cause first with the mtu/mru fix, exit 1', async () => {

@@ -9,6 +9,7 @@ import { parseAvps } from '../../src/l2tp/avp.js';
 import { parseL2tpMessage } from '../../src/l2tp/message.js';
 import { L2tpTunnelFsm, type L2tpTunnelOutput } from '../../src/l2tp/tunnel-fsm.js';
 import { L2tpEndpoint, type L2tpEndpointOutput, type UdpPeer } from '../../src/l2tp/endpoint.js';
+import { L2TP_AVPS_LAYOUT, L2TP_LAYOUT } from './structure.js';
 import { check, l2tpSeeds, type FuzzTarget } from './harness.js';
 
 const WIRE_CODES = new Set(['TRUNCATED', 'BAD_LENGTH', 'BAD_VALUE', 'UNSUPPORTED']);
@@ -16,7 +17,7 @@ const SECRET = new TextEncoder().encode('tunnel-secret');
 
 let exchange: Uint8Array[] | undefined;
 /** Datagrams of a clean LAC↔LNS tunnel and session setup (with and without a secret), plus the captures. */
-function datagramSeeds(): Uint8Array[] {
+export function l2tpDatagramSeeds(): Uint8Array[] {
   if (exchange) return exchange;
   const out: Uint8Array[] = [];
   for (const secret of [undefined, SECRET]) {
@@ -47,7 +48,7 @@ function datagramSeeds(): Uint8Array[] {
 
 /** Control message bodies (after the L2TP header) of the seed datagrams. */
 function bodySeeds(): Uint8Array[] {
-  return datagramSeeds().flatMap((d) => {
+  return l2tpDatagramSeeds().flatMap((d) => {
     const f = parseL2tpHeader(d);
     return f.ok ? [d.subarray(f.value.payloadStart, f.value.payloadEnd)] : [];
   });
@@ -62,7 +63,8 @@ function checkTunnelOutputs(outs: readonly L2tpTunnelOutput[]): void {
 export const l2tpTargets: FuzzTarget[] = [
   {
     name: 'l2tp/header',
-    seeds: datagramSeeds,
+    seeds: l2tpDatagramSeeds,
+    layout: L2TP_LAYOUT,
     maxPackets: 1,
     run([b]) {
       const r = parseL2tpHeader(b!);
@@ -76,6 +78,7 @@ export const l2tpTargets: FuzzTarget[] = [
   {
     name: 'l2tp/avp-message',
     seeds: bodySeeds,
+    layout: L2TP_AVPS_LAYOUT,
     maxPackets: 1,
     run([b]) {
       for (const secret of [undefined, SECRET]) {
@@ -90,6 +93,7 @@ export const l2tpTargets: FuzzTarget[] = [
   {
     name: 'l2tp/tunnel-fsm',
     seeds: bodySeeds,
+    layout: L2TP_AVPS_LAYOUT,
     maxPackets: 24,
     run(bodies) {
       const secret = bodies.length % 2 === 0 ? SECRET : undefined;
@@ -117,7 +121,8 @@ export const l2tpTargets: FuzzTarget[] = [
   },
   {
     name: 'l2tp/endpoint',
-    seeds: datagramSeeds,
+    seeds: l2tpDatagramSeeds,
+    layout: L2TP_LAYOUT,
     maxPackets: 24,
     run(datagrams) {
       const ep = new L2tpEndpoint({ tunnel: { role: 'lns', hostName: 'lns', maxSessions: 4 }, maxTunnels: 8 }, seededRng(datagrams.length));
