@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { escapeText } from './escape.js';
+import { escapeControls, escapeText } from './escape.js';
 
 test('escapeText: printable text, non-ASCII letters and emoji → unchanged (the same string)', () => {
   for (const s of ['alice', 'DOMAIN/bob smith', 'José Müller', '用户', 'a😀b', "it's = fine"]) assert.equal(escapeText(s), s);
@@ -25,4 +25,9 @@ test('escapeText: any string → no line break, no control, no bare quote, one-t
     }),
     { numRuns: 5000 },
   );
+});
+
+test('escapeControls: ESC, CR and invisible characters escaped; quotes and backslashes kept (terminal display of other logs)', () => {
+  assert.equal(escapeControls('pppd[1]: user "a\\b"\x1b[2J\r\u202e'), 'pppd[1]: user "a\\b"\\x1b[2J\\r\\u202e');
+  assert.equal(escapeControls('plain "text"'), 'plain "text"');
 });

@@ -30,19 +30,34 @@ function invisible(c: number): boolean {
   return c === 0xad || c === 0x61c || c === 0x180e || (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x206f) || c === 0xfeff || (c >= 0xfff9 && c <= 0xfffb);
 }
 
+/** Any character escapeControls rewrites: escapeText's set without `"` and `\`. */
+const CONTROL_OR_INVISIBLE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]/;
+
 /** `s` with every control, quote, backslash and invisible character escaped (see above). */
 export function escapeText(s: string): string {
-  if (!NEEDS_ESCAPE.test(s)) return s;
+  return NEEDS_ESCAPE.test(s) ? rewrite(s, true) : s;
+}
+
+/**
+ * `s` with control and invisible characters escaped but `"`, `\` and tab kept:
+ * for showing lines of other programs' logs on a terminal (`tunppp doctor`'s
+ * evidence), where a raw ESC or CR would rewrite the screen.
+ */
+export function escapeControls(s: string): string {
+  return CONTROL_OR_INVISIBLE.test(s) ? rewrite(s, false) : s;
+}
+
+function rewrite(s: string, quotes: boolean): string {
   let out = '';
   let from = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     let rep: string | undefined;
-    if (c === 0x5c) rep = '\\\\';
-    else if (c === 0x22) rep = '\\"';
+    if (c === 0x5c) rep = quotes ? '\\\\' : undefined;
+    else if (c === 0x22) rep = quotes ? '\\"' : undefined;
     else if (c === 0x0a) rep = '\\n';
     else if (c === 0x0d) rep = '\\r';
-    else if (c === 0x09) rep = '\\t';
+    else if (c === 0x09) rep = quotes ? '\\t' : undefined;
     else if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) rep = `\\x${hex(c, 2)}`;
     else if (invisible(c)) rep = `\\u${hex(c, 4)}`;
     else if (c >= 0xd800 && c <= 0xdbff) {
