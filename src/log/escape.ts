@@ -30,7 +30,7 @@ function invisible(c: number): boolean {
   return c === 0xad || c === 0x61c || c === 0x180e || (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x206f) || c === 0xfeff || (c >= 0xfff9 && c <= 0xfffb);
 }
 
-/** Any character escapeControls rewrites: escapeText's set without `"` and `\`. */
+/** Any character escapeControls rewrites: escapeText's set without `"`, `\` and tab. */
 const CONTROL_OR_INVISIBLE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]/;
 
 /** `s` with every control, quote, backslash and invisible character escaped (see above). */
