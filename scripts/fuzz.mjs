@@ -67,12 +67,16 @@ const harness = await import('../test/fuzz/harness.ts');
 const targets = [];
 for (const f of families) {
   const mod = await import(`../test/fuzz/${f}.targets.ts`);
-  for (const t of Object.values(mod).find(Array.isArray) ?? []) targets.push(t);
+  const list = mod[`${f}Targets`];
+  if (!Array.isArray(list)) throw new Error(`test/fuzz/${f}.targets.ts exports no ${f}Targets array`);
+  targets.push(...list);
 }
 const chosen = targets.filter((t) => filters.length === 0 || filters.some((f) => t.name.includes(f)));
-if (budget !== undefined) minutes = Math.min(minutes, budget / 60 / Math.max(1, chosen.length));
+// With --budget, each target gets a share of it by its weight (default 1).
+const shares = chosen.reduce((a, t) => a + (t.weight ?? 1), 0);
+const minutesOf = (t) => (budget === undefined ? minutes : Math.min(minutes, ((budget / 60) * (t.weight ?? 1)) / Math.max(1, shares)));
 const started = performance.now();
-console.log(`fuzzing ${chosen.length} targets, ${inputs} inputs or ${(minutes * 60).toFixed(1)} s each, seed ${seed}`);
+console.log(`fuzzing ${chosen.length} targets, ${inputs} inputs or ${budget === undefined ? `${(minutes * 60).toFixed(1)} s each` : `${budget} s in all`}, seed ${seed}`);
 
 let failed = 0;
 /** Inputs per fast-check call: a slow target gets small batches so it keeps to its time. */
@@ -85,7 +89,7 @@ for (const t of chosen) {
   const arb = harness.inputArb(t);
   const seeds = t.seeds().length;
   const start = performance.now();
-  const deadline = start + minutes * 60_000;
+  const deadline = start + minutesOf(t) * 60_000;
   let done = 0;
   let found;
   for (let batch = 0; done < inputs && performance.now() < deadline; batch++) {
