@@ -97,7 +97,12 @@ export function describeRun(loaded: LoadedConfig & { wouldCreate?: string }): st
   return out.join('\n') + '\n';
 }
 
-const HELP = `Usage: tunppp check [--config tunppp.json | --pptpd-conf FILE [--xl2tpd-conf FILE]] [--chap-secrets FILE] [--json]
+/** `file:line  option  → verdict: detail`, one line per pppd option read (--explain). */
+export function explainLines(loaded: LoadedConfig): string[] {
+  return (loaded.notes ?? []).map((n) => `  ${n.file}:${n.line}  ${n.text}  → ${n.verdict}: ${n.detail}`);
+}
+
+const HELP = `Usage: tunppp check [--config tunppp.json] [--pptpd-conf FILE] [--xl2tpd-conf FILE] [--chap-secrets FILE] [--json] [--explain]
 
 Reads and validates every configuration file 'tunppp serve' would read with the
 same options — tunppp.json, or pptpd.conf/xl2tpd.conf and the pppd options
@@ -106,11 +111,14 @@ TUN device, pools, authentication, MPPE, MTU/MSS, limits. Opens nothing and
 changes nothing (the embedded default's chap-secrets is not created).
 
 Options:
-  --config FILE        tunppp.json
+  --config FILE        tunppp.json (with --pptpd-conf/--xl2tpd-conf: laid over them)
   --pptpd-conf FILE    pptpd.conf (and its option file)
   --xl2tpd-conf FILE   xl2tpd.conf (and its pppoptfile)
   --chap-secrets FILE  users file; default from the configuration
-  --json               print the validated configuration as JSON
+  --json               print the validated configuration as JSON, a file --config
+                       loads as it is (warnings go to stderr)
+  --explain            also say, line by line, what each pppd option does here
+                       (applied, or why it does not apply)
 
 Exit codes: 0 valid (warnings allowed), 2 invalid (the message names file and line).
 `;
@@ -127,20 +135,26 @@ export const checkCommand: Subcommand = {
       'xl2tpd-conf': { type: 'string' },
       'chap-secrets': { type: 'string' },
       json: { type: 'boolean' },
+      explain: { type: 'boolean' },
     });
     if (values.help) {
       ctx.stdout.write(HELP);
       return EXIT.OK;
     }
     const loaded = await loadForServe(values, ctx.cwd, 'report');
+    const explain = values.explain ? explainLines(loaded) : [];
     if (values.json) {
-      ctx.stdout.write(`${JSON.stringify({ sources: loaded.sources, users: loaded.secrets.length, warnings: loaded.warnings.map(formatWarning), config: loaded.config }, null, 2)}\n`);
+      // The Config itself, so `tunppp serve --config` can run from it; the rest goes to stderr.
+      ctx.stdout.write(`${JSON.stringify(loaded.config, null, 2)}\n`);
+      if (explain.length) ctx.stderr.write(`Read as:\n${explain.join('\n')}\n`);
+      if (loaded.warnings.length) ctx.stderr.write(`Warnings:\n${loaded.warnings.map((x) => `  ${formatWarning(x)}`).join('\n')}\n`);
       return EXIT.OK;
     }
     const w = loaded.warnings.length;
     ctx.stdout.write(`tunppp check: configuration valid${w ? ` with ${w} warning${w === 1 ? '' : 's'}` : ''}\n`);
     ctx.stdout.write(`Read: ${loaded.sources.length ? loaded.sources.join(', ') : '(embedded default)'}\n\nServe would run:\n`);
     ctx.stdout.write(describeRun(loaded));
+    if (explain.length) ctx.stdout.write(`\nRead as:\n${explain.join('\n')}\n`);
     if (w) ctx.stdout.write(`\nWarnings:\n${loaded.warnings.map((x) => `  ${formatWarning(x).replace(/\n/g, '\n  ')}`).join('\n')}\n`);
     const priv = checkPrivileges();
     const needGre = loaded.config.listen.pptp.enabled;

@@ -13,6 +13,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { LogRecord } from '../ops/log-ring.js';
 import type { MetricsSource } from './source.js';
 import { SessionTotals, type ProtoTotals } from './totals.js';
+import { L2TP_DROP_REASONS, l2tpDropField } from '../server/stats.js';
 
 /** Auth failure reasons the metrics label with (from PPP's auth machines). */
 export const AUTH_FAILURE_REASONS = ['rejected', 'timeout', 'backend-error', 'unknown'] as const;
@@ -95,6 +96,18 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
   });
   mirror('tunppp_auth_lockouts_total', 'Brute-force lockouts started (a user or source address crossed limits.authFailures)', () => src.stats.authLockoutsUser + src.stats.authLockoutsSource);
   mirror('tunppp_pmtu_events_total', 'Path-MTU events that lowered a link MTU (ICMP fragmentation needed, EMSGSIZE)', () => src.stats.pmtuEvents);
+  new Counter({
+    name: 'tunppp_pmtu_changes_total',
+    help: 'Link MTU changes from the outer path (lowered: by ICMP fragmentation needed or EMSGSIZE; clamped: events below pmtu.minPathMtu, taken as the floor; raised: a step back up after pmtu.raiseAfterS)',
+    labelNames: ['change'] as const,
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ change: 'lowered' }, src.stats.pmtuEvents);
+      this.inc({ change: 'clamped' }, src.stats.pmtuClamped ?? 0);
+      this.inc({ change: 'raised' }, src.stats.pmtuRaised ?? 0);
+    },
+  });
   mirror('tunppp_icmp_too_big_sent_total', 'ICMP fragmentation-needed sent toward inner senders', () => src.stats.icmpTooBigSent);
   mirror('tunppp_fragmented_total', 'IPv4 packets fragmented to fit the tunnel', () => src.stats.fragmented);
   mirror('tunppp_mss_clamped_total', 'TCP SYNs whose MSS was lowered', () => src.stats.mssClamped);
@@ -126,7 +139,7 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
   directionCounter('tunppp_packets_total', 'IP packets through PPP sessions (in: from clients; out: to clients)', (t, d) => (d === 'in' ? t?.packetsIn : t?.packetsOut) ?? 0);
   new Counter({
     name: 'tunppp_drops_total',
-    help: 'Packets dropped, by where (server, gre, tun, ppp) and why',
+    help: 'Packets dropped, by where (server, guard, l2tp, gre, tun, ppp) and why',
     labelNames: ['source', 'reason'] as const,
     registers,
     collect() {
@@ -143,10 +156,15 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
       this.inc({ source: 'guard', reason: 'too-many-from-source' }, s.refusedPerSource);
       this.inc({ source: 'guard', reason: 'connect-rate' }, s.refusedConnectRate);
       this.inc({ source: 'guard', reason: 'auth-locked-out' }, s.authRefusedLocked);
+      this.inc({ source: 'guard', reason: 'starting-evicted' }, s.evictedStarting);
+      this.inc({ source: 'guard', reason: 'too-many-unauthenticated-from-source' }, s.refusedUnauthenticatedPerSource);
+      this.inc({ source: 'guard', reason: 'unauthenticated-evicted' }, s.evictedUnauthenticated);
+      for (const reason of L2TP_DROP_REASONS) this.inc({ source: 'l2tp', reason }, s[l2tpDropField(reason)]);
       const g = src.gre();
       if (g) {
         this.inc({ source: 'gre', reason: 'malformed' }, g.malformed);
         this.inc({ source: 'gre', reason: 'unknown-call' }, g.unknownCall);
+        this.inc({ source: 'gre', reason: 'out-of-window' }, g.outOfWindow ?? 0);
         this.inc({ source: 'gre', reason: 'tx-failed' }, g.txFailed);
       }
       const t = src.tun();
@@ -339,7 +357,7 @@ function addRadiusMetrics(src: MetricsSource, registers: Registry[]): void {
   src.radius?.()?.onResponseTime((type, server, seconds) => rtt.observe({ server, type }, seconds));
   new Counter({
     name: 'tunppp_radius_disconnect_requests_total',
-    help: 'RFC 5176 requests on the Disconnect listener by result (ack, nak-not-found, nak-missing-attribute, coa-nak; dropped: unknown-client, malformed, bad-authenticator)',
+    help: 'RFC 5176 requests on the Disconnect listener by result (ack, nak-not-found, nak-missing-attribute, coa-nak; duplicate: answered again, not acted on; dropped: unknown-client, malformed, bad-authenticator, stale-timestamp)',
     labelNames: ['result'] as const,
     registers,
     collect() {
@@ -353,6 +371,8 @@ function addRadiusMetrics(src: MetricsSource, registers: Registry[]): void {
       this.inc({ result: 'unknown-client' }, d.unknownClient);
       this.inc({ result: 'malformed' }, d.malformed);
       this.inc({ result: 'bad-authenticator' }, d.badAuthenticator);
+      this.inc({ result: 'stale-timestamp' }, d.staleTimestamp);
+      this.inc({ result: 'duplicate' }, d.duplicate);
     },
   });
   new Counter({

@@ -91,13 +91,13 @@ test('check: embedded default with no chap-secrets yet → says serve would crea
   }
 });
 
-test('check: --json → the validated configuration', async () => {
+test('check: --json → the validated configuration (the Config itself, loadable by --config)', async () => {
   const { dir, cleanup } = tempDir();
   try {
     const ctx = captureContext();
     assert.equal(await runCli(['check', '--json', '--chap-secrets', join(dir, 'none')], ctx), 0);
-    const j = JSON.parse(ctx.out()) as { config: { pools: { local: string }[] } };
-    assert.equal(j.config.pools[0]!.local, '192.168.99.1');
+    const j = JSON.parse(ctx.out()) as { pools: { local: string }[] };
+    assert.equal(j.pools[0]!.local, '192.168.99.1');
   } finally {
     cleanup();
   }

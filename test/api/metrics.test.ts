@@ -25,7 +25,7 @@ function value(body: string, series: string): number | undefined {
 
 function setup() {
   const server = new FakeServer();
-  const gre = { rx: 0, malformed: 0, unknownCall: 0, tx: 0, txFailed: 0, icmpErrors: 0 };
+  const gre = { rx: 0, malformed: 0, unknownCall: 0, outOfWindow: 0, tx: 0, txFailed: 0, icmpErrors: 0 };
   const tun = { rxPackets: 0, txPackets: 0, noRoute: 0, notIp: 0, txFailed: 0, gsoPackets: 0, gsoSegments: 0, groMerged: 0, offloadMalformed: 0 };
   const metrics = createServerMetrics({ links: () => server.links(), stats: server.ctx.stats, gre: () => gre, tun: () => tun }, { processMetrics: false });
   const ring = new LogRing();
