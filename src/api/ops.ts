@@ -5,6 +5,7 @@
  * (recent auth failures, `tunppp doctor` on the server's own log).
  */
 import { analyzeTexts } from '../doctor/analyze.js';
+import { evidenceUser, localizeFix } from './doctor-fix.js';
 import type { ServerMetrics } from '../metrics/metrics.js';
 import type { LinkView } from '../metrics/source.js';
 import type { LogRing } from '../ops/log-ring.js';
@@ -13,7 +14,8 @@ import type { ApiBackend, AuthFailureInfo, DoctorInfo, ReloadReport, SessionInfo
 
 /** The parts of a RunningServer the backend uses (RunningServer fits; tests pass fakes). */
 export interface OpsServer {
-  ctx: { stats: ServerStats; clock: { now(): number } };
+  /** `config`: the running configuration, for fixes that name its files (absent in some tests). */
+  ctx: { stats: ServerStats; clock: { now(): number }; config?: { auth: { chapSecrets: string }; ppp: { name: string } } };
   links(): readonly LinkView[];
   listening: readonly { proto: string; address: string; port: number }[];
   tun: { name: string };
@@ -156,6 +158,8 @@ export function createOps(o: OpsOptions): Ops {
       const total = o.ring.total;
       const lines = o.ring.recentLines();
       const report = analyzeTexts([{ name: 'tunppp', text: lines.join('\n') }], { year: new Date().getFullYear(), maxEvidence: 6 });
+      const c = o.server.ctx.config;
+      const here = c ? { chapSecrets: c.auth.chapSecrets, serverName: c.ppp.name } : undefined;
       const info: DoctorInfo = {
         lines: lines.length,
         findings: report.findings.map((f) => ({
@@ -164,7 +168,7 @@ export function createOps(o: OpsOptions): Ops {
           title: f.title,
           explanation: f.explanation,
           detail: f.detail,
-          fix: f.fix.map((x) => ({ target: x.target, lines: x.lines })),
+          fix: here ? localizeFix(f.fix, here, evidenceUser(f.evidence.map((e) => e.text))) : f.fix.map((x) => ({ target: x.target, lines: x.lines })),
           evidence: f.evidence.map((e) => e.text),
         })),
         sessions: { total: report.summary.sessions, ok: report.summary.ok, failed: report.summary.failed, dropped: report.summary.dropped, open: report.summary.open },

@@ -28,6 +28,7 @@ import { IoError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import { renderDashboard } from '../dashboard/page.js';
 import { formatApiListen, type ApiListen } from './listen.js';
+import { asPortInUse } from '../io/port-in-use.js';
 import { tokenMatches } from './token.js';
 import type { ApiBackend } from './types.js';
 
@@ -196,6 +197,10 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
     if (l.kind === 'unix') server.listen(l.path, done);
     else server.listen({ host: l.host, port: l.port }, done);
   }).catch((err: NodeJS.ErrnoException) => {
+    if (l.kind === 'tcp') {
+      const inUse = asPortInUse(err, 'tcp', { address: l.host, port: l.port }, 'the API');
+      if (inUse) throw inUse;
+    }
     throw new IoError('API_LISTEN', `cannot listen for the API on ${formatApiListen(l)}: ${err.message}`, 'choose another --api-listen, or stop what uses it', { cause: err });
   });
   let bound: ApiListen = l;

@@ -11,8 +11,10 @@ import { embeddedDefaultConfig, loadConfig, loadEmbeddedDefault, loadSecrets, ty
 import { effectivePppSizes } from '../config/schema.js';
 import { formatWarning } from '../config/warnings.js';
 import { parseIpv4 } from '../config/ipv4.js';
+import { networkInterfaces } from 'node:os';
 import { checkPrivileges } from '../io/privileges.js';
-import { coveringPrefix } from '../server/server.js';
+import { lanPoolProblem, localSubnets, poolOverlaps } from '../server/lan-subnets.js';
+import { pppSizeWarnings } from '../mtu/ppp-size-warnings.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT, type Subcommand } from './context.js';
 
@@ -47,13 +49,15 @@ export async function loadForServe(values: ConfigFlags, cwd: string, missingSecr
     const s = await loadSecrets(path);
     return { config: embeddedDefaultConfig(path), secrets: s.secrets, warnings: s.warnings, sources: s.sources };
   }
-  return loadConfig({
+  const loaded = await loadConfig({
     ...(values.config ? { config: values.config } : {}),
     ...(values['pptpd-conf'] ? { pptpdConf: values['pptpd-conf'] } : {}),
     ...(values['xl2tpd-conf'] ? { xl2tpdConf: values['xl2tpd-conf'] } : {}),
     ...(values['chap-secrets'] ? { chapSecrets: values['chap-secrets'] } : {}),
     cwd,
   });
+  loaded.warnings.push(...pppSizeWarnings(loaded.config, loaded.sources[0] ?? anyConfig));
+  return loaded;
 }
 
 const AUTH_TEXT: Record<string, string> = { 'mschap-v2': 'MS-CHAPv2', mschap: 'MS-CHAP', chap: 'CHAP-MD5', pap: 'PAP' };
@@ -69,9 +73,8 @@ export function describeRun(loaded: LoadedConfig & { wouldCreate?: string }): st
   row('L2TP', l2tp.enabled ? `UDP ${l2tp.addresses.map((a) => `${a}:${l2tp.port}`).join(', ')}${l2tp.secret ? ', tunnel secret set' : ''}` : 'off');
   const pool = c.pools[0];
   if (pool) {
-    const prefix = coveringPrefix(parseIpv4(pool.local)!, pool.ranges);
     const mtu = Math.max(...(['pptp', 'l2tp'] as const).map((p) => Math.min(effectivePppSizes(c, p).mtu, effectivePppSizes(c, p).mru)));
-    row('TUN', `${c.tun.name} ${pool.local}/${prefix}, MTU ${mtu}`);
+    row('TUN', `${c.tun.name} ${pool.local}/32, MTU ${mtu}; a /32 route per client${c.ppp.proxyArp ? ', proxy ARP on the LAN holding it' : ''}`);
   } else row('TUN', 'none: no address pool (serve refuses to start)');
   for (const p of c.pools) {
     let n: number | string;
@@ -120,7 +123,8 @@ Options:
   --explain            also say, line by line, what each pppd option does here
                        (applied, or why it does not apply)
 
-Exit codes: 0 valid (warnings allowed), 2 invalid (the message names file and line).
+Exit codes: 0 valid (warnings allowed), 2 invalid (the message names file and line), or
+serve would refuse it on this host (a client pool inside a LAN subnet without proxyarp).
 `;
 
 export const checkCommand: Subcommand = {
@@ -160,6 +164,12 @@ export const checkCommand: Subcommand = {
     const needGre = loaded.config.listen.pptp.enabled;
     const problems = priv.problems.filter((p) => p.code === 'TUN_OPEN' || needGre);
     if (problems.length) ctx.stdout.write(`\nThis process could not run it: ${problems.map((p) => `${p.message} (${p.hint})`).join('; ')}\n`);
+    // A pool inside this host's LAN without proxyarp: serve refuses it here (server/lan-subnets.ts).
+    const lan = lanPoolProblem(poolOverlaps(loaded.config.pools, localSubnets(networkInterfaces(), loaded.config.tun.name)), loaded.config.ppp.proxyArp);
+    if (lan) {
+      ctx.stdout.write(`\nOn this host serve would refuse to start: ${lan.message}\n  fix: ${lan.fix}\n`);
+      return EXIT.USAGE;
+    }
     return EXIT.OK;
   },
 };

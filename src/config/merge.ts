@@ -15,7 +15,7 @@ import { acceptedAuthProtocols, lastTwo, mppePolicy, type PppOptions } from './p
 import type { PptpdConf } from './pptpd-conf.js';
 import { validateConfig, type Config, type ConfigInput } from './schema.js';
 import type { ConfigWarning } from './warnings.js';
-import { lnsRanges, type Xl2tpdConf } from './xl2tpd-conf.js';
+import { lnsAccess, lnsRanges, type Xl2tpdConf } from './xl2tpd-conf.js';
 
 /** xl2tpd's default `auth file` (file.h DEFAULT_AUTH_FILE). */
 export const XL2TPD_AUTH_FILE = '/etc/xl2tpd/l2tp-secrets';
@@ -214,6 +214,8 @@ export function mergeLegacy(src: LegacySources): MergeResult {
       l2tp.hostName = lns.hostname.value;
     }
     if (lns.challenge?.value) l2tp.challenge = true;
+    const access = lnsAccess(c, lns, warnings);
+    if (access) l2tp.access = access;
     if (c.lac.length) warnings.push({ file: c.file, line: c.lac[0]!.line, message: '[lac] sections (client side) are not used by tunppp serve', hint: 'use tunppp connect for client connections' });
     if (c.global.ipsecSaref?.value) warnings.push({ file: c.file, line: c.global.ipsecSaref.line, message: 'ipsec saref has no meaning for tunppp' });
     if (lns.assignIp?.value !== false) {

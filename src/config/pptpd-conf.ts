@@ -144,8 +144,13 @@ export function parsePptpdConf(text: string, file: string): PptpdConf {
         conf.bcrelay = { value, line };
         conf.warnings.push({ file, line, message: 'bcrelay (broadcast relay) is not supported by tunppp', hint: 'NetBIOS browsing over the VPN needs WINS (ms-wins) instead' });
         break;
-      case 'pidfile': conf.pidfile = { value, line }; break;
-      case 'vrf': conf.vrf = { value, line }; break;
+      case 'pidfile':
+        conf.pidfile = { value, line };
+        conf.warnings.push({ file, line, message: `pidfile ${value}: tunppp writes no pid file`, hint: 'run it under systemd (docs/operations.md), which tracks the process itself' });
+        break;
+      case 'vrf':
+        // pptpd binds its TCP and GRE sockets to the VRF device; tunppp's sockets take no device, so the line cannot be honoured here.
+        throw new ConfigError('CONFIG_UNSUPPORTED', `vrf ${value}: tunppp does not bind its sockets to a VRF itself`, { file, line }, `remove the line and start tunppp inside the VRF: ip vrf exec ${value} tunppp serve … (every socket then belongs to ${value}, as with pptpd's vrf)`);
     }
   }
   return conf;

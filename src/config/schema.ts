@@ -61,6 +61,18 @@ export const ConfigSchema = z.strictObject({
       challenge: z.boolean().optional(),
       /** Our Host Name AVP and the `us` column of `secretsFile` (xl2tpd `hostname`); default `ppp.name`. */
       hostName: z.string().min(1).max(255).optional(),
+      /**
+       * Which LACs may open a tunnel, by source address (xl2tpd `access control`,
+       * `lac`/`no lac`, `exclusive`; config/lac-access.ts). Absent: everyone.
+       */
+      access: z.strictObject({
+        /** Refuse addresses no `lacs` rule allows. */
+        control: z.boolean().default(false),
+        /** Rules in order, the last match decides: an address, range or CIDR, and allow or deny. */
+        lacs: z.array(z.strictObject({ range: rangeSpec, allow: z.boolean().default(true) })).default([]),
+        /** One tunnel per LAC address. */
+        exclusive: z.boolean().default(false),
+      }).optional(),
     }).prefault({}),
   }).prefault({}),
   pools: z.array(z.strictObject({

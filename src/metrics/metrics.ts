@@ -46,10 +46,18 @@ export function authFailureReason(msg: string): (typeof AUTH_FAILURE_REASONS)[nu
 /** Builds the registry for `src`. */
 export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {}): ServerMetrics {
   const registry = new Registry();
-  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'tunppp_' });
+  if (opts.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: 'tunppp_' });
+    // prom-client's totals of these are gauges named …_total, which `promtool check metrics` rejects;
+    // the same gauges by type (…{type="…"}) stay, and their sum is the total.
+    for (const n of ['active_handles_total', 'active_requests_total', 'active_resources_total']) registry.removeSingleMetric(`tunppp_nodejs_${n}`);
+  }
   const totals = new SessionTotals();
   const authFailures: Record<string, number> = {};
+  /** Every Peer auth-failed record (attempts), to find the ones the tap missed. */
   let authFailureEvents = 0;
+  /** Links that already have a failed login counted. */
+  const failedLinks = new Set<number>();
   const reloads = { ok: 0, failed: 0 };
   const registers = [registry];
 
@@ -83,7 +91,7 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
   mirror('tunppp_auth_successes_total', 'Peers that authenticated', () => src.stats.authOk);
   new Counter({
     name: 'tunppp_auth_failures_total',
-    help: 'Failed peer authentications by reason (rejected: wrong user or password; timeout: no answer; backend-error)',
+    help: 'Failed peer logins by reason, once per session however often the peer retried (rejected: wrong user or password; timeout: no answer; backend-error)',
     labelNames: ['reason'] as const,
     registers,
     collect() {
@@ -149,16 +157,6 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
       this.inc({ source: 'server', reason: 'no-route' }, s.tunNoRoute);
       this.inc({ source: 'server', reason: 'spoofed-source' }, s.spoofedSource);
       this.inc({ source: 'server', reason: 'client-isolation' }, s.isolated);
-      this.inc({ source: 'server', reason: 'refused-at-limit' }, s.refusedAtLimit);
-      // Hostile-peer limits (src/server/guard.ts): connections and SCCRQs refused, logins refused while locked out.
-      this.inc({ source: 'guard', reason: 'too-many-starting' }, s.refusedStarting);
-      this.inc({ source: 'guard', reason: 'too-many-starting-from-source' }, s.refusedStartingPerSource);
-      this.inc({ source: 'guard', reason: 'too-many-from-source' }, s.refusedPerSource);
-      this.inc({ source: 'guard', reason: 'connect-rate' }, s.refusedConnectRate);
-      this.inc({ source: 'guard', reason: 'auth-locked-out' }, s.authRefusedLocked);
-      this.inc({ source: 'guard', reason: 'starting-evicted' }, s.evictedStarting);
-      this.inc({ source: 'guard', reason: 'too-many-unauthenticated-from-source' }, s.refusedUnauthenticatedPerSource);
-      this.inc({ source: 'guard', reason: 'unauthenticated-evicted' }, s.evictedUnauthenticated);
       for (const reason of L2TP_DROP_REASONS) this.inc({ source: 'l2tp', reason }, s[l2tpDropField(reason)]);
       const g = src.gre();
       if (g) {
@@ -177,6 +175,26 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
       const ppp: Record<string, number> = {};
       for (const tt of lastTotals.values()) for (const [k, v] of Object.entries(tt.drops)) ppp[k] = (ppp[k] ?? 0) + v;
       for (const [reason, v] of Object.entries(ppp)) this.inc({ source: 'ppp', reason }, v);
+    },
+  });
+  // Refusals are not dropped packets: a connection, tunnel, call or login turned away by a limit.
+  new Counter({
+    name: 'tunppp_refusals_total',
+    help: 'Connections, tunnels, calls and logins refused by limits (connections.max and the hostile-peer limits of src/server/guard.ts)',
+    labelNames: ['reason'] as const,
+    registers,
+    collect() {
+      this.reset();
+      const s = src.stats;
+      this.inc({ reason: 'connection-limit' }, s.refusedAtLimit);
+      this.inc({ reason: 'too-many-starting' }, s.refusedStarting);
+      this.inc({ reason: 'too-many-starting-from-source' }, s.refusedStartingPerSource);
+      this.inc({ reason: 'too-many-from-source' }, s.refusedPerSource);
+      this.inc({ reason: 'connect-rate' }, s.refusedConnectRate);
+      this.inc({ reason: 'auth-locked-out' }, s.authRefusedLocked);
+      this.inc({ reason: 'starting-evicted' }, s.evictedStarting);
+      this.inc({ reason: 'too-many-unauthenticated-from-source' }, s.refusedUnauthenticatedPerSource);
+      this.inc({ reason: 'unauthenticated-evicted' }, s.evictedUnauthenticated);
     },
   });
   new Counter({
@@ -240,12 +258,20 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
     registry,
     observe(rec) {
       if (rec.event === 'auth-failed' && /^Peer /.test(rec.msg)) {
+        authFailureEvents++;
+        // One failed login is one, however many times the peer retried on the link (MS-CHAP allows three).
+        const link = rec.fields.link;
+        if (typeof link === 'number') {
+          if (failedLinks.has(link)) return;
+          if (failedLinks.size >= 65_536) failedLinks.delete(failedLinks.values().next().value!);
+          failedLinks.add(link);
+        }
         const r = authFailureReason(rec.msg);
         authFailures[r] = (authFailures[r] ?? 0) + 1;
-        authFailureEvents++;
       } else if (rec.event === 'link-up' || rec.event === 'link-down') {
         const id = rec.fields.link;
         if (typeof id !== 'number') return;
+        if (rec.event === 'link-down') failedLinks.delete(id);
         const link = src.links().find((l) => l.id === id);
         if (!link) return;
         if (rec.event === 'link-up' && link.upAt !== undefined) setup.observe(Math.max(0, (link.upAt - link.startedAt) / 1000));

@@ -18,7 +18,7 @@
  *   `@realm` ignored), so spellings a case-insensitive backend treats as one
  *   account share one count.
  *
- * Every refusal is counted (GuardStats, exported as tunppp_drops_total and
+ * Every refusal is counted (GuardStats, exported as tunppp_refusals_total and
  * tunppp_auth_lockouts_total). Tables are bounded: the oldest entries go
  * first when a table is full, so a flood of fresh addresses or user names
  * costs memory proportional to the cap, never more.

@@ -62,6 +62,7 @@ import type { ServerContext } from './context.js';
 import { PppLink, serverSessionOptions, type LinkTransport } from './link.js';
 import { guardOf } from './guard.js';
 import { l2tpDropField } from './stats.js';
+import { lacRefusal } from './lac-admission.js';
 import { nativeUdpAvailable, openUdpSocket, type UdpIcmpErrorEvent, type UdpSendErrorEvent, type UdpSocket } from '../io/udp-socket.js';
 import { UdpSocketError } from '../io/errors.js';
 import { TxBatch, type RxBatch } from '../io/packet-batch.js';
@@ -420,7 +421,16 @@ export class L2tpPort {
   private receiveOne(bytes: Uint8Array, address: string, fromPort: number, now: Millis): void {
     this.stats.rx++;
     if (bytes.length >= 2 && (bytes[0]! & 0x80) === 0) this.receiveData(bytes, address, fromPort, now);
-    else if (!this.sccrqRefused(bytes, address, fromPort, now)) this.apply(this.endpoint.receive({ address, port: fromPort }, bytes, now), now);
+    else if (!this.sccrqRefused(bytes, address, fromPort, now) && !this.lacRefused(bytes, { address, port: fromPort }, now)) this.apply(this.endpoint.receive({ address, port: fromPort }, bytes, now), now);
+  }
+
+  /** xl2tpd access control (lac-admission.ts): a refused SCCRQ gets a StopCCN and no tunnel. */
+  private lacRefused(bytes: Uint8Array, from: UdpPeer, now: Millis): boolean {
+    const r = lacRefusal(this.ctx.config.listen.l2tp.access, this.endpoint, bytes, from);
+    if (!r) return false;
+    this.log.info('l2tp-access', `SCCRQ from ${from.address}:${from.port} refused: ${r.why}`);
+    if (r.reply) this.apply([{ kind: 'send', to: from, bytes: r.reply }], now);
+    return true;
   }
 
   /**

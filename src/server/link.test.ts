@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { PppLink, serverSessionOptions, type LinkTransport } from './link.js';
 import { clientRuntime, clientSessionOptions } from '../client/common.js';
 import { seededRng } from '../core/rng.js';
-import { silentLogger } from '../log/logger.js';
+import { createLogger, silentLogger, type Logger } from '../log/logger.js';
+import { PassThrough } from 'node:stream';
 import { PPP_PROTO } from '../ppp/protocols.js';
 import type { TunRoute } from './tun-side.js';
 import { testContext } from '../../test/l2tp/lns-harness.js';
@@ -15,8 +16,8 @@ after(() => {
 });
 
 /** A client link and a server link back to back (test/helpers/link-pair.ts), stopped after the tests. */
-function pair(hold: (proto: number) => boolean) {
-  const p = linkPair({ hold });
+function pair(hold: (proto: number) => boolean, opts: { clientIpv6?: boolean; serverLog?: Logger } = {}) {
+  const p = linkPair({ hold, ...opts });
   stops.push(() => p.stop());
   return p;
 }
@@ -122,4 +123,15 @@ test('client link started with waitForPeerMs and a silent peer: its own Configur
   assert.equal(sent.length, 1, 'one Configure-Request after the wait');
   assert.equal(protoOf(sent[0]!), PPP_PROTO.LCP);
   c.close('test over', client.ctx.clock.now());
+});
+
+test('server link, the peer Protocol-Rejects IPV6CP → the debug line says the Protocol-Reject was received, not sent', () => {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (d: Buffer) => (text += d.toString()));
+  const p = pair(() => false, { clientIpv6: false, serverLog: createLogger({ format: 'text', level: 'debug', stream }) });
+  p.start();
+  assert.equal(p.s.state, 'up');
+  assert.match(text, /Protocol-Reject received for IPV6CP \(0x8057\)/);
+  assert.doesNotMatch(text, /Protocol-Reject sent/);
 });

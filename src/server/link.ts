@@ -558,7 +558,7 @@ export class PppLink implements TunRoute {
         if (e.phase === 'Terminate' && this.session.lcp.keepaliveFailed) this.peerDead = this.session.lcp.fsm.reason;
         break;
       case 'protocol-rejected':
-        this.log.debug('protocol-reject', `Protocol-Reject sent for ${e.name} (0x${e.protocol.toString(16)})`);
+        this.log.debug('protocol-reject', `Protocol-Reject received for ${e.name} (0x${e.protocol.toString(16)}): the peer does not speak it, ${e.name} stays down on this link`);
         break;
       case 'link-down':
         this.ended(e.reason, now);

@@ -8,7 +8,7 @@ import { PppLink, serverSessionOptions, type LinkTransport } from '../../src/ser
 import { clientRuntime, clientSessionOptions, type ClientRuntime } from '../../src/client/common.js';
 import { seededRng } from '../../src/core/rng.js';
 import type { Clock } from '../../src/io/clock.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { silentLogger, type Logger } from '../../src/log/logger.js';
 import type { ServerContext } from '../../src/server/context.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { testContext } from '../l2tp/lns-harness.js';
@@ -45,6 +45,10 @@ export interface LinkPairOptions {
   /** The server's clock (a ManualClock for timer tests; the scheduler's Node timer then rarely fires). */
   clock?: Clock;
   proto?: 'pptp' | 'l2tp';
+  /** IPV6CP on the client only when this is true (default: as `ipv6`). */
+  clientIpv6?: boolean;
+  /** The server's logger (default silent). */
+  serverLog?: Logger;
 }
 
 /** A client link and a server link back to back; `start()` brings them up. */
@@ -59,7 +63,7 @@ export function linkPair(opts: LinkPairOptions = {}): LinkPair {
       ...opts.config,
       ppp: { authProtocols: ['chap'], mppe: { mode: 'refuse' }, ipv6, ...opts.config?.ppp },
     },
-    { users: [['alice', 'pw']], rng: seededRng(1), ...(opts.clock ? { clock: opts.clock } : {}) },
+    { users: [['alice', 'pw']], rng: seededRng(1), ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.serverLog ? { log: opts.serverLog } : {}) },
   );
   const client = clientRuntime({ log: silentLogger, rng: seededRng(2) });
   const toClient: Uint8Array[] = [];
@@ -68,7 +72,7 @@ export function linkPair(opts: LinkPairOptions = {}): LinkPair {
   let released = false;
   const transport = (q: Uint8Array[]): LinkTransport => ({ proto, peerAddress: '203.0.113.7', sendFrame: (f) => void q.push(f.slice()), close: () => {}, tunnelOptions: () => ({ proto }) });
   const s = new PppLink(server, transport(toClient), serverSessionOptions(server, proto));
-  const c = new PppLink(client.ctx, transport(toServer), clientSessionOptions({ host: 'x', username: 'alice', password: 'pw', accept: ['chap-md5'], ipv6, log: silentLogger }, 'refuse', proto));
+  const c = new PppLink(client.ctx, transport(toServer), clientSessionOptions({ host: 'x', username: 'alice', password: 'pw', accept: ['chap-md5'], ipv6: opts.clientIpv6 ?? ipv6, log: silentLogger }, 'refuse', proto));
   client.link = c;
   const sNow = (): number => server.clock.now();
   const pump = (): void => {

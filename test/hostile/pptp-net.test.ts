@@ -106,7 +106,7 @@ test('PPTP control connections that never send FIN (finding 7): the server holds
       assert.ok(peakControl <= 4 + 1, `the server held ${peakControl} control sockets at once (4 per source, plus the legitimate one)`);
       // The same from the whole descriptor table, with room for the API polls that come and go.
       assert.ok(peak - baseline <= 4 + 4, `the server held ${peak - baseline} more descriptors during the attack`);
-      assert.ok((await metric(h.api, 'tunppp_drops_total{source="guard",reason="too-many-from-source"}')) > 0, 'connections over the limit were refused');
+      assert.ok((await metric(h.api, 'tunppp_refusals_total{reason="too-many-from-source"}')) > 0, 'connections over the limit were refused');
       await legit.watch.assertAlive();
     },
   );

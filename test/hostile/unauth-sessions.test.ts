@@ -42,7 +42,7 @@ test('unauthenticated sessions from one address: at most 8 per protocol; legitim
     assert.ok(pptpUp - pptpDown <= 8, `PPTP: ${pptpUp} connected, ${pptpDown} disconnected`);
     await l2tp.watch.assertAlive();
     await pptp.watch.assertAlive();
-    const refused = metricValue(await fetchMetrics(h.api), 'tunppp_drops_total{source="guard",reason="too-many-unauthenticated-from-source"}');
+    const refused = metricValue(await fetchMetrics(h.api), 'tunppp_refusals_total{reason="too-many-unauthenticated-from-source"}');
     assert.ok(refused >= l2tpRefused, `${refused} refusals counted`);
     console.log(`# attacker: L2TP ${l2tpUp} calls placed, ${l2tpRefused} refused; PPTP ${pptpUp} connected, ${pptpDown} disconnected; server counted ${refused} refusals`);
   });
