@@ -153,6 +153,7 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
   };
   const tunSide = new TunSide(addresses, clock, flushAll);
   tunSide.onLinkLocal = linkLocalAddresser(log);
+  tunSide.onWritableAgain = () => void peerRoutes.restore();
   tunSide.attach(tun);
   const ctx: ServerContext = {
     config,
