@@ -17,7 +17,8 @@
  * the exchange.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { P1_ENCR } from './constants.js';
+import { FLAG, P1_ENCR } from './constants.js';
+import { encodeIsakmpHeader, encodePayloads, firstPayloadType, parsePayloads, type IsakmpHeaderFields, type IsakmpMessage, type IsakmpPayload, type PayloadChain } from './isakmp.js';
 
 /** A Phase 1 cipher: its OpenSSL name, key and block sizes. */
 export interface IkeCipher {
@@ -73,4 +74,28 @@ export function decryptIkeBody(c: IkeCipher, key: Uint8Array, iv: Uint8Array, ci
   x.setAutoPadding(false);
   const out = new Uint8Array(Buffer.concat([x.update(ciphertext), x.final()]));
   return { bytes: out, nextIv: ciphertext.slice(ciphertext.length - c.blockBytes) };
+}
+
+/** An encrypted message: the header (E flag set) and the ciphertext of `payloads`, and the next IV. */
+export function sealIkeMessage(header: IsakmpHeaderFields, payloads: readonly IsakmpPayload[], c: IkeCipher, key: Uint8Array, iv: Uint8Array): CbcResult {
+  const enc = encryptIkeBody(c, key, iv, encodePayloads(payloads));
+  const head = encodeIsakmpHeader({ ...header, flags: header.flags | FLAG.ENCRYPTION }, firstPayloadType(payloads), enc.bytes.length);
+  const out = new Uint8Array(head.length + enc.bytes.length);
+  out.set(head);
+  out.set(enc.bytes, head.length);
+  return { bytes: out, nextIv: enc.nextIv };
+}
+
+/**
+ * Decrypts and parses a received encrypted message, or undefined when it is
+ * not whole blocks or the decrypted chain does not parse (the usual sign of a
+ * wrong key: a PSK mismatch in Main Mode message 5).
+ */
+export function openIkeMessage(m: IsakmpMessage, c: IkeCipher, key: Uint8Array, iv: Uint8Array): { chain: PayloadChain; nextIv: Uint8Array } | undefined {
+  if (!m.encrypted) return undefined;
+  const dec = decryptIkeBody(c, key, iv, m.encrypted);
+  if (!dec) return undefined;
+  const chain = parsePayloads(m.header.nextPayload, dec.bytes);
+  if (!chain.ok) return undefined;
+  return { chain: chain.value, nextIv: dec.nextIv };
 }

@@ -2,13 +2,18 @@
  * The strongest check of our IKEv1 key derivation: tshark, given only the
  * cookies and our Phase 1 encryption key (its ikev1_decryption_table UAT),
  * computes the IVs itself from the KE payloads and decrypts Main Mode 5/6 and
- * the first Quick Mode message, showing the ID and HASH payloads inside.
+ * the first Quick Mode message, showing the ID and HASH payloads inside;
+ * for the scripted exchange and for our initiator and responder machines.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toHex } from '../../src/wire/hex.js';
 import { LINKTYPE, udpIpv4Packet } from '../../src/wire/pcap.js';
 import { DH_GROUP, P1_ENCR, P1_HASH } from '../../src/ipsec/constants.js';
+import { seededRng } from '../../src/core/rng.js';
+import { MainModeInitiator } from '../../src/ipsec/main-mode-initiator.js';
+import { MainModeResponder } from '../../src/ipsec/main-mode-responder.js';
+import { DEFAULT_PHASE1_POLICY } from '../../src/ipsec/phase1-proposals.js';
 import { dissect, fields, tsharkSkipReason } from '../helpers/tshark.js';
 import { scriptedMainMode, type ScriptSuite } from './main-mode-script.js';
 
@@ -41,3 +46,32 @@ for (const [name, suite] of SUITES) {
     assert.deepEqual(all(6, 'isakmp.ipsec.attr.encap_mode').map(Number), [4]);
   });
 }
+
+test('tshark decrypts a Main Mode between our initiator and responder machines (ECP384, Windows first choice)', { skip: tsharkSkipReason() }, () => {
+  const ip = (s: string): Uint8Array => Uint8Array.from(s.split('.').map(Number));
+  const client = { address: ip('10.0.0.2'), port: 500 };
+  const server = { address: ip('10.0.0.1'), port: 500 };
+  const psk = new TextEncoder().encode('machine psk');
+  const ini = new MainModeInitiator({ psk, suites: [{ encryption: P1_ENCR.AES_CBC, keyLengthBits: 256, hash: P1_HASH.SHA1, group: DH_GROUP.ECP_384 }], lifetimeSeconds: 28800, local: client, remote: server }, seededRng(1));
+  const res = new MainModeResponder({ psk, policy: DEFAULT_PHASE1_POLICY, local: server, remote: client }, seededRng(2));
+  const records: { timeMs: number; bytes: Uint8Array }[] = [];
+  let pending = ini.handle({ type: 'start' }, 0);
+  let toResponder = true;
+  for (let i = 0; i < 6; i++) {
+    const sent = pending.find((o) => o.kind === 'send');
+    assert.ok(sent && sent.kind === 'send', `step ${i}`);
+    records.push({ timeMs: i, bytes: udpIpv4Packet(toResponder ? '10.0.0.2' : '10.0.0.1', toResponder ? '10.0.0.1' : '10.0.0.2', 500, 500, sent.bytes) });
+    pending = toResponder ? res.handle({ type: 'packet', bytes: sent.bytes }, i) : ini.handle({ type: 'packet', bytes: sent.bytes }, i);
+    toResponder = !toResponder;
+  }
+  assert.equal(ini.state, 'MAIN_I4');
+  assert.equal(res.state, 'MAIN_R3');
+  const uat = `uat:ikev1_decryption_table:${toHex(ini.initiatorCookie)},${toHex(res.sa!.encKey)}`;
+  const { frames, problems } = dissect(LINKTYPE.RAW, records, ['-o', uat, '--no-duplicate-keys']);
+  assert.deepEqual(problems, []);
+  const all = (i: number, f: string): string[] => fields(frames[i]!, f).flat(3).map(String);
+  assert.deepEqual(all(4, 'isakmp.id.data.ipv4_addr'), ['10.0.0.2']);
+  assert.deepEqual(all(4, 'isakmp.notify.msgtype').map(Number), [24578]);
+  assert.deepEqual(all(5, 'isakmp.id.data.ipv4_addr'), ['10.0.0.1']);
+  assert.equal(all(5, 'isakmp.hash').length, 1);
+});
