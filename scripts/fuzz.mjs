@@ -28,7 +28,7 @@ for (let i = 0; i < args.length; i++) {
   } else filters.push(a);
 }
 
-const families = ['pptp', 'ppp', 'l2tp', 'radius', 'text', 'offload'];
+const families = ['pptp', 'ppp', 'l2tp', 'radius', 'text', 'offload', 'ipsec'];
 const harness = await import('../test/fuzz/harness.ts');
 const targets = [];
 for (const f of families) {
