@@ -91,11 +91,18 @@ export function sealIkeMessage(header: IsakmpHeaderFields, payloads: readonly Is
  * not whole blocks or the decrypted chain does not parse (the usual sign of a
  * wrong key: a PSK mismatch in Main Mode message 5).
  */
-export function openIkeMessage(m: IsakmpMessage, c: IkeCipher, key: Uint8Array, iv: Uint8Array): { chain: PayloadChain; nextIv: Uint8Array } | undefined {
+export function openIkeMessage(m: IsakmpMessage, c: IkeCipher, key: Uint8Array, iv: Uint8Array): OpenedIkeMessage | undefined {
   if (!m.encrypted) return undefined;
   const dec = decryptIkeBody(c, key, iv, m.encrypted);
   if (!dec) return undefined;
   const chain = parsePayloads(m.header.nextPayload, dec.bytes);
   if (!chain.ok) return undefined;
-  return { chain: chain.value, nextIv: dec.nextIv };
+  return { chain: chain.value, plain: dec.bytes.subarray(0, chain.bytesRead), nextIv: dec.nextIv };
+}
+
+/** A decrypted message: its payloads, the chain's bytes without the padding (what Quick Mode hashes cover), the next IV. */
+export interface OpenedIkeMessage {
+  chain: PayloadChain;
+  plain: Uint8Array;
+  nextIv: Uint8Array;
 }

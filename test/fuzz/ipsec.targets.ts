@@ -13,7 +13,11 @@ import { MainModeResponder, type MainModeOutput } from '../../src/ipsec/main-mod
 import { DEFAULT_PHASE1_POLICY } from '../../src/ipsec/phase1-proposals.js';
 import { parseSaPayload } from '../../src/ipsec/sa-payload.js';
 import { classifyUdp4500 } from '../../src/ipsec/udp-encap.js';
+import { DEFAULT_ESP_POLICY } from '../../src/ipsec/esp-proposals.js';
+import { QuickModeInitiator } from '../../src/ipsec/quick-mode-initiator.js';
+import { QuickModeResponder } from '../../src/ipsec/quick-mode-responder.js';
 import { captureUdp } from '../ipsec/capture-udp.js';
+import { DIRECT, phase1Pair } from '../ipsec/phase1-pair.js';
 import { check, type FuzzTarget } from './harness.js';
 
 const WIRE_CODES = new Set(['TRUNCATED', 'BAD_LENGTH', 'BAD_VALUE', 'UNSUPPORTED']);
@@ -83,6 +87,29 @@ function espSeeds(): Uint8Array[] {
     });
   }
   return espCache;
+}
+
+let qmCache: { pair: ReturnType<typeof phase1Pair>; requests: Uint8Array[] } | undefined;
+/** A Phase 1 pair and the initiator's Quick Mode messages 1 and 3 of a good exchange. */
+function quickModeExchange(): { pair: ReturnType<typeof phase1Pair>; requests: Uint8Array[] } {
+  if (qmCache) return qmCache;
+  const pair = phase1Pair();
+  const ini = new QuickModeInitiator({ p1: pair.client, suites: DEFAULT_ESP_POLICY.suites, pfsGroup: 19, lifetimeSeconds: 3600, local: DIRECT.clientLocal, remote: DIRECT.server, ourSpi: Uint8Array.of(1, 2, 3, 4) }, seededRng(1));
+  const res = newQuickModeResponder(pair);
+  const m1 = ini.handle({ type: 'start' }, 0).find((o) => o.kind === 'send');
+  const requests: Uint8Array[] = [];
+  if (m1 && m1.kind === 'send') {
+    requests.push(m1.bytes);
+    const m2 = res.handle({ type: 'packet', bytes: m1.bytes }, 0).find((o) => o.kind === 'send');
+    const m3 = m2 && m2.kind === 'send' ? ini.handle({ type: 'packet', bytes: m2.bytes }, 0).find((o) => o.kind === 'send') : undefined;
+    if (m3 && m3.kind === 'send') requests.push(m3.bytes);
+  }
+  qmCache = { pair, requests };
+  return qmCache;
+}
+
+function newQuickModeResponder(pair: ReturnType<typeof phase1Pair>): QuickModeResponder {
+  return new QuickModeResponder({ p1: pair.server, policy: DEFAULT_ESP_POLICY, local: DIRECT.server, remote: DIRECT.clientSeen, ourSpi: Uint8Array.of(5, 6, 7, 8) }, seededRng(2));
 }
 
 export const ipsecTargets: FuzzTarget[] = [
@@ -166,6 +193,24 @@ export const ipsecTargets: FuzzTarget[] = [
         if (real) checkOutputs(ini.handle({ type: 'packet', bytes: real }, i * 100 + 1), 'initiator');
       });
       for (let t = 0; t < 10; t++) checkOutputs(ini.handle({ type: 'timeout' }, 1e6 * (t + 1)), 'initiator timeout');
+    },
+  },
+  {
+    name: 'ipsec/quick-mode-responder',
+    seeds: () => quickModeExchange().requests,
+    maxBytes: 1200,
+    maxPackets: 6,
+    run(packets) {
+      const x = quickModeExchange();
+      const res = newQuickModeResponder(x.pair);
+      packets.forEach((b, i) => {
+        const outs = res.handle({ type: 'packet', bytes: b }, i);
+        check(outs.filter((o) => o.kind === 'send').length <= 1, 'more than one datagram for one input');
+        const real = x.requests[i];
+        if (real) res.handle({ type: 'packet', bytes: real }, i);
+      });
+      res.handle({ type: 'timeout' }, 1e9);
+      check(res.state === 'QUICK_R2' || res.state === 'failed' || (res.state === 'QUICK_R0' && res.messageId === undefined), `quick mode left in ${res.state} after its deadline`);
     },
   },
 ];
