@@ -16,6 +16,7 @@ import { classifyUdp4500 } from '../../src/ipsec/udp-encap.js';
 import { DEFAULT_ESP_POLICY } from '../../src/ipsec/esp-proposals.js';
 import { QuickModeInitiator } from '../../src/ipsec/quick-mode-initiator.js';
 import { QuickModeResponder } from '../../src/ipsec/quick-mode-responder.js';
+import { IpsecResponderEndpoint } from '../../src/ipsec/responder-endpoint.js';
 import { captureUdp } from '../ipsec/capture-udp.js';
 import { DIRECT, phase1Pair } from '../ipsec/phase1-pair.js';
 import { check, type FuzzTarget } from './harness.js';
@@ -211,6 +212,25 @@ export const ipsecTargets: FuzzTarget[] = [
       });
       res.handle({ type: 'timeout' }, 1e9);
       check(res.state === 'QUICK_R2' || res.state === 'failed' || (res.state === 'QUICK_R0' && res.messageId === undefined), `quick mode left in ${res.state} after its deadline`);
+    },
+  },
+  {
+    name: 'ipsec/responder-endpoint',
+    seeds: () => [...exchange().requests, ...captureSeeds(), ...espSeeds()],
+    maxBytes: 1200,
+    maxPackets: 12,
+    run(packets) {
+      const ep = new IpsecResponderEndpoint({ psk: PSK, phase1: DEFAULT_PHASE1_POLICY, esp: DEFAULT_ESP_POLICY, localAddress: '10.0.0.1', maxHalfOpenPerSource: 3, maxHalfOpen: 5 }, seededRng(3));
+      packets.forEach((b, i) => {
+        // Four sources, both ports; the byte count picks them so mutations move packets around.
+        const from = { address: `10.0.0.${2 + (b.length % 4)}`, port: 500 + (i % 3) };
+        const outs = ep.datagram(i % 2 === 0 ? 500 : 4500, from, b, i);
+        check(outs.filter((o) => o.kind === 'send' || o.kind === 'send-esp').length <= 2, 'more than two datagrams for one input');
+        // No PSK-authenticated exchange can complete here (other cookies), so every IKE SA is half-open: at most maxHalfOpen.
+        check(ep.ikeSaCount <= 5, `${ep.ikeSaCount} IKE SAs beyond the half-open limit`);
+      });
+      ep.timeout(1e9);
+      check(ep.ikeSaCount === 0 || ep.nextDeadline() === undefined, 'half-open SAs outlive their deadline');
     },
   },
 ];

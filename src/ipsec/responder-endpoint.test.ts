@@ -1,0 +1,214 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { seededRng } from '../core/rng.js';
+import { toHex } from '../wire/hex.js';
+import { encodeL2tp } from '../l2tp/header.js';
+import { DH_GROUP, ESP_TRANSFORM, EXCHANGE, P1_ENCR, P1_HASH, P2_AUTH } from './constants.js';
+import { EspInbound, EspOutbound } from './esp.js';
+import { DEFAULT_ESP_POLICY } from './esp-proposals.js';
+import { deletePayload, dpdPayload, openInformational, sealInformational } from './informational.js';
+import { encodeIsakmpMessage, parseIsakmpMessage } from './isakmp.js';
+import { MainModeInitiator } from './main-mode-initiator.js';
+import { DEFAULT_PHASE1_POLICY, phase1Offer } from './phase1-proposals.js';
+import { QuickModeInitiator } from './quick-mode-initiator.js';
+import { IpsecResponderEndpoint, type IpsecEndpointOutput, type IpsecPeer } from './responder-endpoint.js';
+import { classifyUdp4500, encodeIkeOverUdp4500 } from './udp-encap.js';
+
+const SERVER = '203.0.113.1';
+const NAT_PUBLIC = '198.51.100.7';
+const ip = (s: string): Uint8Array => Uint8Array.from(s.split('.').map(Number));
+
+function endpoint(): IpsecResponderEndpoint {
+  return new IpsecResponderEndpoint({ psk: new TextEncoder().encode('shared psk'), phase1: DEFAULT_PHASE1_POLICY, esp: DEFAULT_ESP_POLICY, localAddress: SERVER }, seededRng(99));
+}
+
+/**
+ * One client behind a NAT: our initiators, its private address, and the NAT
+ * ports its 500 and 4500 traffic gets. Datagrams go through the endpoint
+ * synchronously; what the endpoint sends back to this client's NAT ports is
+ * delivered to it.
+ */
+class NattedClient {
+  readonly mm: MainModeInitiator;
+  qm: QuickModeInitiator | undefined;
+  inbound: EspInbound | undefined;
+  outbound: EspOutbound | undefined;
+  l2tpFromServer: Uint8Array[] = [];
+  constructor(
+    readonly ep: IpsecResponderEndpoint,
+    readonly privateAddress: string,
+    readonly natPort500: number,
+    readonly natPort4500: number,
+    seed: number,
+    readonly log: IpsecEndpointOutput[],
+  ) {
+    this.mm = new MainModeInitiator({ psk: new TextEncoder().encode('shared psk'), suites: [{ encryption: P1_ENCR.AES_CBC, keyLengthBits: 256, hash: P1_HASH.SHA1, group: DH_GROUP.ECP_384 }], lifetimeSeconds: 28800, local: { address: ip(privateAddress), port: 500 }, remote: { address: ip(SERVER), port: 500 } }, seededRng(seed));
+  }
+
+  /** The peer the server sees after the float. */
+  get seenAs(): IpsecPeer {
+    return { address: NAT_PUBLIC, port: this.natPort4500 };
+  }
+
+  /** Sends an IKE message the way the initiator's state says (4500 once floated) and processes the answers. */
+  sendIke(bytes: Uint8Array, floated: boolean): void {
+    const outs = floated ? this.ep.datagram(4500, { address: NAT_PUBLIC, port: this.natPort4500 }, encodeIkeOverUdp4500(bytes), 0) : this.ep.datagram(500, { address: NAT_PUBLIC, port: this.natPort500 }, bytes, 0);
+    this.deliver(outs);
+  }
+
+  deliver(outs: IpsecEndpointOutput[]): void {
+    for (const o of outs) {
+      this.log.push(o);
+      if (o.kind !== 'send') continue;
+      assert.equal(o.to.address, NAT_PUBLIC);
+      assert.ok(o.to.port === this.natPort500 || o.to.port === this.natPort4500, `sent to port ${o.to.port}, not this client`);
+      let bytes = o.bytes;
+      if (o.localPort === 4500) {
+        const c = classifyUdp4500(bytes);
+        if (c.kind === 'esp') {
+          const r = this.inbound!.open(c.esp);
+          assert.ok(r.ok, JSON.stringify(r));
+          this.l2tpFromServer.push(r.payload.subarray(8));
+          continue;
+        }
+        assert.equal(c.kind, 'ike');
+        bytes = (c as { ike: Uint8Array }).ike;
+      }
+      const m = parseIsakmpMessage(bytes);
+      assert.ok(m.ok);
+      if (m.value.header.exchangeType === EXCHANGE.IDENTITY_PROTECTION) this.answer(this.mm.handle({ type: 'packet', bytes }, 0), true);
+      else if (m.value.header.exchangeType === EXCHANGE.QUICK_MODE) this.answer(this.qm!.handle({ type: 'packet', bytes }, 0), true);
+      else this.informational.push(bytes);
+    }
+  }
+
+  informational: Uint8Array[] = [];
+
+  private answer(outs: { kind: string; bytes?: Uint8Array }[], floatedIfNat: boolean): void {
+    for (const o of outs) if (o.kind === 'send') this.sendIke(o.bytes!, floatedIfNat && this.mm.floated);
+  }
+
+  connect(): void {
+    const first = this.mm.handle({ type: 'start' }, 0);
+    this.answer(first, false);
+    assert.equal(this.mm.state, 'MAIN_I4');
+    this.qm = new QuickModeInitiator({ p1: this.mm.sa!, suites: [{ transformId: ESP_TRANSFORM.AES_CBC, keyLengthBits: 128, auth: P2_AUTH.HMAC_SHA1 }], lifetimeSeconds: 3600, local: { address: ip(this.privateAddress), port: 500 }, remote: { address: ip(SERVER), port: 500 }, ourSpi: Uint8Array.of(0xc1, 0, 0, this.natPort500 & 0xff) }, seededRng(this.natPort500));
+    this.answer(this.qm.handle({ type: 'start' }, 0), true);
+    assert.equal(this.qm.state, 'QUICK_I2');
+    this.inbound = new EspInbound(this.qm.child!.inbound);
+    this.outbound = new EspOutbound(this.qm.child!.outbound, seededRng(3));
+  }
+
+  /** An L2TP datagram to the server, inner UDP 1701 → 1701, through ESP in UDP 4500. */
+  sendL2tp(l2tp: Uint8Array): IpsecEndpointOutput[] {
+    const udp = new Uint8Array(8 + l2tp.length);
+    udp.set([0x06, 0xa5, 0x06, 0xa5, (udp.length >> 8) & 0xff, udp.length & 0xff, 0, 0]);
+    udp.set(l2tp, 8);
+    return this.ep.datagram(4500, this.seenAs, this.outbound!.seal(udp, 17)!, 0);
+  }
+}
+
+const zlb = (tunnelId: number) => encodeL2tp({ isControl: true, tunnelId, sessionId: 0, ns: 0, nr: 0, priority: false }, new Uint8Array(0));
+
+test('two clients behind one NAT: each its own IKE SA, ESP SAs and L2TP peer; L2TP flows both ways to the right one', () => {
+  const ep = endpoint();
+  const log: IpsecEndpointOutput[] = [];
+  const a = new NattedClient(ep, '192.168.1.10', 31337, 40500, 1, log);
+  const b = new NattedClient(ep, '192.168.1.11', 31338, 40501, 2, log);
+  a.connect();
+  b.connect();
+  assert.equal(ep.ikeSaCount, 2);
+  assert.equal(ep.espSaCount, 2);
+  const fromA = a.sendL2tp(zlb(1));
+  const fromB = b.sendL2tp(zlb(2));
+  assert.deepEqual(fromA.map((o) => o.kind), ['l2tp']);
+  const la = fromA[0] as Extract<IpsecEndpointOutput, { kind: 'l2tp' }>;
+  const lb = fromB[0] as Extract<IpsecEndpointOutput, { kind: 'l2tp' }>;
+  assert.deepEqual(la.peer, { address: NAT_PUBLIC, port: 40500 });
+  assert.deepEqual(lb.peer, { address: NAT_PUBLIC, port: 40501 });
+  assert.equal(toHex(la.bytes), toHex(zlb(1)));
+  // Answers go through each client's own SA to its own NAT port.
+  a.deliver(ep.sendL2tp(la.peer, zlb(101)));
+  b.deliver(ep.sendL2tp(lb.peer, zlb(102)));
+  assert.equal(toHex(a.l2tpFromServer[0]!), toHex(zlb(101)));
+  assert.equal(toHex(b.l2tpFromServer[0]!), toHex(zlb(102)));
+  // NAT detected and reported in the Phase 1 event.
+  const p1 = log.filter((o) => o.kind === 'phase1');
+  assert.equal(p1.length, 2);
+  assert.ok(p1.every((o) => o.kind === 'phase1' && o.event.type === 'established' && o.event.sa.nat.peerBehindNat));
+});
+
+test('the same ESP packet twice → the second is dropped as a replay; unknown SPI, keepalive, junk → dropped or ignored', () => {
+  const ep = endpoint();
+  const a = new NattedClient(ep, '192.168.1.10', 31337, 40500, 1, []);
+  a.connect();
+  const udp = Uint8Array.of(0x06, 0xa5, 0x06, 0xa5, 0, 20, 0, 0, ...zlb(5));
+  const pkt = a.outbound!.seal(udp, 17)!;
+  assert.equal(ep.datagram(4500, a.seenAs, pkt, 0)[0]!.kind, 'l2tp');
+  assert.deepEqual(ep.datagram(4500, a.seenAs, pkt, 0), [{ kind: 'drop', reason: 'esp-replay' }]);
+  const unknown = pkt.slice();
+  unknown[0]! ^= 0xff;
+  assert.equal((ep.datagram(4500, a.seenAs, unknown, 0)[0] as { reason: string }).reason, 'esp-unknown-spi');
+  assert.deepEqual(ep.datagram(4500, a.seenAs, Uint8Array.of(0xff), 0), []);
+  assert.equal((ep.datagram(500, a.seenAs, Uint8Array.of(1, 2, 3), 0)[0] as { reason: string }).reason, 'ike-malformed');
+  assert.equal((ep.sendL2tp({ address: '192.0.2.1', port: 1701 }, zlb(1))[0] as { reason: string }).reason, 'l2tp-no-sa');
+});
+
+test('a client whose NAT mapping changes keeps its SA: authenticated ESP from the new port moves the peer', () => {
+  const ep = endpoint();
+  const a = new NattedClient(ep, '192.168.1.10', 31337, 40500, 1, []);
+  a.connect();
+  const udp = Uint8Array.of(0x06, 0xa5, 0x06, 0xa5, 0, 20, 0, 0, ...zlb(5));
+  const out = ep.datagram(4500, { address: NAT_PUBLIC, port: 50000 }, a.outbound!.seal(udp, 17)!, 0);
+  assert.deepEqual((out[0] as { peer: IpsecPeer }).peer, { address: NAT_PUBLIC, port: 50000 });
+  const back = ep.sendL2tp({ address: NAT_PUBLIC, port: 50000 }, zlb(9));
+  assert.deepEqual((back[0] as { to: IpsecPeer }).to, { address: NAT_PUBLIC, port: 50000 });
+});
+
+test('DPD: R-U-THERE is answered with R-U-THERE-ACK carrying the same sequence number', () => {
+  const ep = endpoint();
+  const a = new NattedClient(ep, '192.168.1.10', 31337, 40500, 1, []);
+  a.connect();
+  a.sendIke(sealInformational(a.mm.sa!, 77, [dpdPayload(a.mm.sa!, false, 4242)]), true);
+  assert.equal(a.informational.length, 1);
+  const m = parseIsakmpMessage(a.informational[0]!);
+  assert.ok(m.ok);
+  const r = openInformational(a.mm.sa!, m.value);
+  assert.ok(r.ok);
+  const n = r.payloads[0]!;
+  assert.ok(n.kind === 'notify' && n.notify.notifyType === 36137);
+  assert.deepEqual(Array.from(n.notify.data), [0, 0, 0x10, 0x92]);
+});
+
+test('Delete: of the ESP SA removes the pair; of the ISAKMP SA removes everything of that client only', () => {
+  const ep = endpoint();
+  const log: IpsecEndpointOutput[] = [];
+  const a = new NattedClient(ep, '192.168.1.10', 31337, 40500, 1, log);
+  const b = new NattedClient(ep, '192.168.1.11', 31338, 40501, 2, log);
+  a.connect();
+  b.connect();
+  const aSpi = a.qm!.child!.inbound.spi;
+  a.sendIke(sealInformational(a.mm.sa!, 5, [deletePayload(a.mm.sa!, [Uint8Array.of(aSpi >>> 24, (aSpi >>> 16) & 0xff, (aSpi >>> 8) & 0xff, aSpi & 0xff)])]), true);
+  assert.equal(ep.espSaCount, 1);
+  assert.equal((ep.sendL2tp(a.seenAs, zlb(1))[0] as { reason: string }).reason, 'l2tp-no-sa');
+  b.sendIke(sealInformational(b.mm.sa!, 6, [deletePayload(b.mm.sa!)]), true);
+  assert.equal(ep.espSaCount, 0);
+  assert.equal(ep.ikeSaCount, 1);
+  assert.deepEqual(log.filter((o) => o.kind === 'deleted').map((o) => o.kind === 'deleted' && [o.peer.port, o.isakmp]), [[40500, false], [40501, true]]);
+});
+
+test('half-open limit per source: the 9th new negotiation from one address is dropped; others still served; timeouts reap them', () => {
+  const ep = endpoint();
+  const header = (i: number) => ({ initiatorCookie: Uint8Array.of(9, 9, 9, 9, 0, 0, 0, i), responderCookie: new Uint8Array(8), majorVersion: 1, minorVersion: 0, exchangeType: EXCHANGE.IDENTITY_PROTECTION, flags: 0, messageId: 0 });
+  const mm1 = (i: number) => encodeIsakmpMessage({ header: header(i), payloads: [{ kind: 'sa', sa: phase1Offer(DEFAULT_PHASE1_POLICY.suites.slice(0, 1), 3600) }] });
+  for (let i = 0; i < 8; i++) assert.equal(ep.datagram(500, { address: '192.0.2.66', port: 500 + i }, mm1(i), 0)[0]!.kind, 'send');
+  assert.deepEqual(ep.datagram(500, { address: '192.0.2.66', port: 600 }, mm1(8), 0), [{ kind: 'drop', reason: 'ike-half-open-limit', detail: '192.0.2.66' }]);
+  assert.equal(ep.datagram(500, { address: '192.0.2.67', port: 500 }, mm1(9), 0)[0]!.kind, 'send');
+  // A repeat of a message 1 is answered by its machine, not counted as new.
+  assert.equal(ep.datagram(500, { address: '192.0.2.66', port: 500 }, mm1(0), 0)[0]!.kind, 'send');
+  assert.equal(ep.ikeSaCount, 9);
+  const deadline = ep.nextDeadline()!;
+  const reaped = ep.timeout(deadline);
+  assert.equal(reaped.filter((o) => o.kind === 'phase1' && o.event.type === 'failed' && o.event.reason === 'timeout').length, 9);
+  assert.equal(ep.ikeSaCount, 0);
+});
