@@ -212,3 +212,16 @@ test('half-open limit per source: the 9th new negotiation from one address is dr
   assert.equal(reaped.filter((o) => o.kind === 'phase1' && o.event.type === 'failed' && o.event.reason === 'timeout').length, 9);
   assert.equal(ep.ikeSaCount, 0);
 });
+
+test('forged Quick Mode messages (right cookies, wrong keys) leave no machine behind', () => {
+  const ep = endpoint();
+  const a = new NattedClient(ep, '192.168.1.10', 31337, 40500, 1, []);
+  a.connect();
+  const sa = a.mm.sa!;
+  for (let mid = 1; mid <= 50; mid++) {
+    const forged = encodeIsakmpMessage({ header: { initiatorCookie: sa.initiatorCookie, responderCookie: sa.responderCookie, majorVersion: 1, minorVersion: 0, exchangeType: EXCHANGE.QUICK_MODE, flags: 1, messageId: mid }, payloads: [{ kind: 'raw', type: 8, data: new Uint8Array(44).fill(mid) }] });
+    const out = ep.datagram(4500, a.seenAs, encodeIkeOverUdp4500(forged), 0);
+    assert.deepEqual(out.map((o) => o.kind), ['drop']);
+  }
+  assert.equal(ep.nextDeadline(), undefined);
+});

@@ -125,6 +125,9 @@ interface ChildEntry {
   established: boolean;
 }
 
+/** Quick Modes negotiating at once on one ISAKMP SA (a client needs one, two during a rekey). */
+const MAX_QUICK_MODES_PER_SA = 4;
+
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const peerKey = (p: IpsecPeer): string => `${p.address}|${p.port}`;
 
@@ -272,10 +275,13 @@ export class IpsecResponderEndpoint {
       const mid = h.value.messageId;
       let q = e.quick.get(mid);
       if (!q) {
+        if (e.quick.size >= MAX_QUICK_MODES_PER_SA) return [{ kind: 'drop', reason: 'ike-machine-drop', detail: 'too many Quick Modes under way on this ISAKMP SA' }];
         q = new QuickModeResponder({ p1: e.p1, policy: this.opts.esp, local: { address: addressBytes(this.opts.localAddress), port: e.localPort }, remote: toEndpoint(e.peer), ourSpi: this.newSpi() }, this.rng);
         e.quick.set(mid, q);
       }
       const outs = q.handle({ type: 'packet', bytes }, now);
+      // A message ID whose first message did not authenticate leaves no machine behind.
+      if (q.state === 'QUICK_R0' && q.messageId === undefined) e.quick.delete(mid);
       if (outs.some((o) => o.kind === 'send' || o.kind === 'event')) this.follow(e, localPort, from);
       return this.qmOutputs(e, mid, q, outs);
     }
