@@ -44,6 +44,8 @@ export interface MainModeInitiatorConfig {
   remote: Endpoint;
   retransmitBaseMs?: number;
   maxRetransmits?: number;
+  /** Make the responder see a NAT so IKE and ESP use UDP 4500 (see natDPayloads). */
+  forceEncapsulation?: boolean;
 }
 
 const NAT_T_VIDS = ['rfc3947', 'nat-t-draft-03', 'nat-t-draft-02n', 'nat-t-draft-02'].map((n) => KNOWN_VENDOR_IDS.find((k) => k.name === n)!.bytes);
@@ -161,7 +163,7 @@ export class MainModeInitiator {
     this.dh = dhGenerate(suite.group, this.rng);
     this.ni = this.rng.bytes(32);
     const payloads: IsakmpPayload[] = [{ kind: 'ke', data: this.dh.publicKey }, { kind: 'nonce', data: this.ni }];
-    if (this.natT) payloads.push(...natDPayloads(hash, this.natT, this.initiatorCookie, this.responderCookie, this.cfg.local, this.cfg.remote));
+    if (this.natT) payloads.push(...natDPayloads(hash, this.natT, this.initiatorCookie, this.responderCookie, this.cfg.local, this.cfg.remote, this.cfg.forceEncapsulation));
     this.state = 'MAIN_I2';
     return this.transmit(encodeIsakmpMessage({ header: this.header(), payloads }), now);
   }
@@ -179,7 +181,7 @@ export class MainModeInitiator {
     this.keys = mainModeKeys(choice.hash, choice.cipher, this.cfg.psk, this.ni!, this.nr, this.dh!.publicKey, this.gxr, gxy, this.initiatorCookie, this.responderCookie);
     if (this.natT) {
       const nat = detectNat(choice.hash, m.payloads, this.initiatorCookie, this.responderCookie, this.cfg.local, this.cfg.remote);
-      if (nat) this.nat = nat;
+      if (nat) this.nat = this.cfg.forceEncapsulation ? { ...nat, localBehindNat: true } : nat;
       else this.natT = undefined;
     }
     // RFC 3947 §4: with a NAT on the path, move to port 4500 from message 5 on.

@@ -82,6 +82,8 @@ export interface MainModeResponderConfig {
   remote: Endpoint;
   negotiationTimeoutMs?: number;
   maxResends?: number;
+  /** Make NAT-T peers use UDP 4500 even without a NAT (see natDPayloads). */
+  forceEncapsulation?: boolean;
 }
 
 /** UDP: the `proto` of our `send` outputs. */
@@ -227,8 +229,9 @@ export class MainModeResponder {
     if (this.natT) {
       const nat = detectNat(choice.hash, m.payloads, this.initiatorCookie!, this.responderCookie, this.cfg.local, this.cfg.remote);
       if (nat) {
-        this.nat = nat;
-        reply.push(...natDPayloads(choice.hash, this.natT, this.initiatorCookie!, this.responderCookie, this.cfg.local, this.cfg.remote));
+        // Forcing encapsulation, we act as if behind a NAT: UDP-encapsulated modes from then on.
+        this.nat = this.cfg.forceEncapsulation ? { ...nat, localBehindNat: true } : nat;
+        reply.push(...natDPayloads(choice.hash, this.natT, this.initiatorCookie!, this.responderCookie, this.cfg.local, this.cfg.remote, this.cfg.forceEncapsulation));
       } else this.natT = undefined; // announced but not used: no NAT-T for this SA
     }
     this.state = 'MAIN_R2';

@@ -207,3 +207,20 @@ test('hostile: random and mutated datagrams in every state never throw; the stat
     { numRuns: 300 },
   );
 });
+
+test('forceEncapsulation (responder): without any NAT the client still floats to 4500 and both sides use UDP-encapsulated ESP', () => {
+  const run = connect({ resCfg: { forceEncapsulation: true } });
+  const r = established(run, 'R')!;
+  const i = established(run, 'I')!;
+  assert.deepEqual(r.nat, { localBehindNat: true, peerBehindNat: false });
+  assert.deepEqual(i.nat, { localBehindNat: false, peerBehindNat: true });
+  assert.equal(run.ini.floated, true);
+  const plain = connect();
+  assert.equal(plain.ini.floated, false);
+});
+
+test('forceEncapsulation (initiator): the responder sees the client behind a NAT', () => {
+  const run = connect({ iniCfg: { forceEncapsulation: true } });
+  assert.deepEqual(established(run, 'R')!.nat, { localBehindNat: false, peerBehindNat: true });
+  assert.equal(run.ini.floated, true);
+});

@@ -65,12 +65,22 @@ export function mainModeKeys(hash: IkeHash, cipher: IkeCipher, psk: Uint8Array, 
   return { keys, encKey: phase1EncryptionKey(hash, keys.e, cipher.keyBytes), iv: phase1Iv(hash, gxi, gxr, cipher.blockBytes) };
 }
 
-/** The NAT-D payloads of a message we send from `local` to `remote`: the destination first. */
-export function natDPayloads(hash: IkeHash, natT: NatTraversalChoice, ckyI: Uint8Array, ckyR: Uint8Array, local: Endpoint, remote: Endpoint): IsakmpPayload[] {
+/** An endpoint no packet comes from: hashing it in place of our own makes the peer see a NAT. */
+const NOWHERE: Endpoint = { address: new Uint8Array(4), port: 0 };
+
+/**
+ * The NAT-D payloads of a message we send from `local` to `remote`: the
+ * destination first. With `forceEncapsulation` our own hash is of an address
+ * we do not have, so the peer concludes we are behind a NAT and moves IKE
+ * and ESP to UDP 4500 (what charon's `forceencaps` does; RFC 3947 leaves the
+ * hashes to the sender): no raw ESP socket is then needed.
+ */
+export function natDPayloads(hash: IkeHash, natT: NatTraversalChoice, ckyI: Uint8Array, ckyR: Uint8Array, local: Endpoint, remote: Endpoint, forceEncapsulation = false): IsakmpPayload[] {
   const draft = usesDraftNumbers(natT.variant);
+  const self = forceEncapsulation ? NOWHERE : local;
   return [
     { kind: 'nat-d', draft, hash: natDetectionHash(hash, ckyI, ckyR, remote.address, remote.port) },
-    { kind: 'nat-d', draft, hash: natDetectionHash(hash, ckyI, ckyR, local.address, local.port) },
+    { kind: 'nat-d', draft, hash: natDetectionHash(hash, ckyI, ckyR, self.address, self.port) },
   ];
 }
 

@@ -225,3 +225,27 @@ test('forged Quick Mode messages (right cookies, wrong keys) leave no machine be
   }
   assert.equal(ep.nextDeadline(), undefined);
 });
+
+test('forceEncapsulation (default on): a client without NAT still floats and gets ESP in UDP 4500; off: raw ESP both ways', () => {
+  const forced = endpoint();
+  const c = new NattedClient(forced, NAT_PUBLIC, 500, 4500, 3, []);
+  c.connect();
+  assert.equal(c.mm.floated, true);
+  assert.equal(c.qm!.child!.udpEncapsulated, true);
+  const l = c.sendL2tp(zlb(1));
+  assert.equal(l[0]!.kind, 'l2tp');
+  assert.equal(forced.sendL2tp((l[0] as { peer: IpsecPeer }).peer, zlb(2))[0]!.kind, 'send');
+
+  const raw = new IpsecResponderEndpoint({ psk: new TextEncoder().encode('shared psk'), phase1: DEFAULT_PHASE1_POLICY, esp: DEFAULT_ESP_POLICY, localAddress: SERVER, forceEncapsulation: false }, seededRng(99));
+  const d = new NattedClient(raw, NAT_PUBLIC, 500, 4500, 4, []);
+  d.connect();
+  assert.equal(d.mm.floated, false);
+  assert.equal(d.qm!.child!.udpEncapsulated, false);
+  const udp = Uint8Array.of(0x06, 0xa5, 0x06, 0xa5, 0, 20, 0, 0, ...zlb(7));
+  const got = raw.rawEsp(NAT_PUBLIC, d.outbound!.seal(udp, 17)!);
+  assert.deepEqual((got[0] as { peer: IpsecPeer }).peer, { address: NAT_PUBLIC, port: 1701 });
+  const back = raw.sendL2tp({ address: NAT_PUBLIC, port: 1701 }, zlb(8));
+  assert.equal(back[0]!.kind, 'send-esp');
+  const opened = d.inbound!.open((back[0] as { bytes: Uint8Array }).bytes);
+  assert.ok(opened.ok && toHex(opened.payload.subarray(8)) === toHex(zlb(8)));
+});

@@ -103,6 +103,8 @@ export interface IpsecResponderOptions {
   maxHalfOpenPerSource?: number;
   maxHalfOpen?: number;
   replayWindow?: number;
+  /** Every NAT-T client uses UDP 4500 (default true): no raw ESP socket needed. */
+  forceEncapsulation?: boolean;
 }
 
 interface IkeEntry {
@@ -255,7 +257,7 @@ export class IpsecResponderEndpoint {
       if (halfOpen.length >= (this.opts.maxHalfOpen ?? 1024) || halfOpen.filter((e) => e.peer.address === from.address).length >= (this.opts.maxHalfOpenPerSource ?? 8)) {
         return [{ kind: 'drop', reason: 'ike-half-open-limit', detail: from.address }];
       }
-      const mm = new MainModeResponder({ psk: this.opts.psk, policy: this.opts.phase1, local: { address: addressBytes(this.opts.localAddress), port: localPort }, remote: toEndpoint(from) }, this.rng);
+      const mm = new MainModeResponder({ psk: this.opts.psk, policy: this.opts.phase1, local: { address: addressBytes(this.opts.localAddress), port: localPort }, remote: toEndpoint(from), forceEncapsulation: this.opts.forceEncapsulation ?? true }, this.rng);
       const key = `${icookie}|${hex(mm.responderCookie)}`;
       const e: IkeEntry = { peer: { ...from }, localPort, mm, p1: undefined, quick: new Map(), children: [] };
       this.ike.set(key, e);
