@@ -11,15 +11,15 @@ import { encodeIsakmpMessage, parseIsakmpMessage } from './isakmp.js';
 import { MainModeInitiator } from './main-mode-initiator.js';
 import { DEFAULT_PHASE1_POLICY, phase1Offer } from './phase1-proposals.js';
 import { QuickModeInitiator } from './quick-mode-initiator.js';
-import { IpsecResponderEndpoint, type IpsecEndpointOutput, type IpsecPeer } from './responder-endpoint.js';
+import { IpsecResponderEndpoint, type IpsecEndpointOutput, type IpsecPeer, type IpsecResponderOptions } from './responder-endpoint.js';
 import { classifyUdp4500, encodeIkeOverUdp4500 } from './udp-encap.js';
 
 const SERVER = '203.0.113.1';
 const NAT_PUBLIC = '198.51.100.7';
 const ip = (s: string): Uint8Array => Uint8Array.from(s.split('.').map(Number));
 
-function endpoint(): IpsecResponderEndpoint {
-  return new IpsecResponderEndpoint({ psk: new TextEncoder().encode('shared psk'), phase1: DEFAULT_PHASE1_POLICY, esp: DEFAULT_ESP_POLICY, localAddress: SERVER }, seededRng(99));
+function endpoint(extra: Partial<IpsecResponderOptions> = {}): IpsecResponderEndpoint {
+  return new IpsecResponderEndpoint({ psk: new TextEncoder().encode('shared psk'), phase1: DEFAULT_PHASE1_POLICY, esp: DEFAULT_ESP_POLICY, localAddress: SERVER, ...extra }, seededRng(99));
 }
 
 /**
@@ -100,11 +100,11 @@ class NattedClient {
   }
 
   /** An L2TP datagram to the server, inner UDP 1701 → 1701, through ESP in UDP 4500. */
-  sendL2tp(l2tp: Uint8Array): IpsecEndpointOutput[] {
+  sendL2tp(l2tp: Uint8Array, now = 0): IpsecEndpointOutput[] {
     const udp = new Uint8Array(8 + l2tp.length);
     udp.set([0x06, 0xa5, 0x06, 0xa5, (udp.length >> 8) & 0xff, udp.length & 0xff, 0, 0]);
     udp.set(l2tp, 8);
-    return this.ep.datagram(4500, this.seenAs, this.outbound!.seal(udp, 17)!, 0);
+    return this.ep.datagram(4500, this.seenAs, this.outbound!.seal(udp, 17)!, now);
   }
 }
 
@@ -194,7 +194,7 @@ test('Delete: of the ESP SA removes the pair; of the ISAKMP SA removes everythin
   b.sendIke(sealInformational(b.mm.sa!, 6, [deletePayload(b.mm.sa!)]), true);
   assert.equal(ep.espSaCount, 0);
   assert.equal(ep.ikeSaCount, 1);
-  assert.deepEqual(log.filter((o) => o.kind === 'deleted').map((o) => o.kind === 'deleted' && [o.peer.port, o.isakmp]), [[40500, false], [40501, true]]);
+  assert.deepEqual(log.filter((o) => o.kind === 'deleted').map((o) => o.kind === 'deleted' && [o.peer.port, o.isakmp, o.cause]), [[40500, false, 'peer-delete'], [40501, true, 'peer-delete']]);
 });
 
 test('half-open limit per source: the 9th new negotiation from one address is dropped; others still served; timeouts reap them', () => {
@@ -214,7 +214,8 @@ test('half-open limit per source: the 9th new negotiation from one address is dr
 });
 
 test('forged Quick Mode messages (right cookies, wrong keys) leave no machine behind', () => {
-  const ep = endpoint();
+  // DPD far away, so the next deadline is the ESP lifetime (1 h) unless a Quick Mode machine (30 s) stayed.
+  const ep = endpoint({ dpdDelayMs: 1e9, dpdTimeoutMs: 2e9 });
   const a = new NattedClient(ep, '192.168.1.10', 31337, 40500, 1, []);
   a.connect();
   const sa = a.mm.sa!;
@@ -223,7 +224,50 @@ test('forged Quick Mode messages (right cookies, wrong keys) leave no machine be
     const out = ep.datagram(4500, a.seenAs, encodeIkeOverUdp4500(forged), 0);
     assert.deepEqual(out.map((o) => o.kind), ['drop']);
   }
-  assert.equal(ep.nextDeadline(), undefined);
+  assert.equal(ep.nextDeadline(), 3_600_000);
+});
+
+test('DPD: a silent client is probed with R-U-THERE after the delay and removed at the timeout; traffic keeps it alive', () => {
+  const ep = endpoint({ dpdDelayMs: 10_000, dpdTimeoutMs: 35_000 });
+  const log: IpsecEndpointOutput[] = [];
+  const a = new NattedClient(ep, '192.168.1.10', 31337, 40500, 1, log);
+  a.connect();
+  assert.equal(ep.nextDeadline(), 10_000);
+  const probe = ep.timeout(10_000);
+  assert.equal(probe.length, 1);
+  a.deliver(probe);
+  const m = parseIsakmpMessage(a.informational.pop()!);
+  assert.ok(m.ok);
+  const r = openInformational(a.mm.sa!, m.value);
+  assert.ok(r.ok && r.payloads[0]!.kind === 'notify' && r.payloads[0]!.notify.notifyType === 36136);
+  // ESP from the client at 15 s counts as life: no probe at 20 s, the next one 10 s after it.
+  assert.equal(a.sendL2tp(zlb(1), 15_000)[0]!.kind, 'l2tp');
+  assert.deepEqual(ep.timeout(20_000), []);
+  assert.equal(ep.timeout(25_000).length, 1);
+  assert.equal(ep.timeout(35_000).length, 1);
+  const gone = ep.timeout(50_000);
+  assert.deepEqual(gone.map((o) => o.kind === 'deleted' && o.cause), ['dpd-timeout']);
+  assert.equal(ep.ikeSaCount, 0);
+  assert.equal(ep.espSaCount, 0);
+});
+
+test('lifetimes: the ESP pair ends at its lifetime with a Delete to the peer, the ISAKMP SA at its own', () => {
+  const ep = endpoint({ dpdDelayMs: 1e12, dpdTimeoutMs: 2e12 });
+  const a = new NattedClient(ep, '192.168.1.10', 31337, 40500, 1, []);
+  a.connect();
+  const atChild = ep.nextDeadline()!;
+  assert.equal(atChild, 3_600_000);
+  const out = ep.timeout(atChild);
+  assert.deepEqual(out.map((o) => o.kind), ['send', 'deleted']);
+  a.deliver([out[0]!]);
+  const del = parseIsakmpMessage(a.informational.pop()!);
+  assert.ok(del.ok);
+  const r = openInformational(a.mm.sa!, del.value);
+  assert.ok(r.ok && r.payloads[0]!.kind === 'delete' && r.payloads[0]!.delete.spis[0]![3] === (a.qm!.child!.outbound.spi & 0xff));
+  assert.equal(ep.espSaCount, 0);
+  assert.equal(ep.nextDeadline(), 28_800_000);
+  assert.deepEqual(ep.timeout(28_800_000).map((o) => o.kind === 'deleted' ? o.cause : o.kind), ['send', 'lifetime']);
+  assert.equal(ep.ikeSaCount, 0);
 });
 
 test('forceEncapsulation (default on): a client without NAT still floats and gets ESP in UDP 4500; off: raw ESP both ways', () => {
@@ -242,7 +286,7 @@ test('forceEncapsulation (default on): a client without NAT still floats and get
   assert.equal(d.mm.floated, false);
   assert.equal(d.qm!.child!.udpEncapsulated, false);
   const udp = Uint8Array.of(0x06, 0xa5, 0x06, 0xa5, 0, 20, 0, 0, ...zlb(7));
-  const got = raw.rawEsp(NAT_PUBLIC, d.outbound!.seal(udp, 17)!);
+  const got = raw.rawEsp(NAT_PUBLIC, d.outbound!.seal(udp, 17)!, 0);
   assert.deepEqual((got[0] as { peer: IpsecPeer }).peer, { address: NAT_PUBLIC, port: 1701 });
   const back = raw.sendL2tp({ address: NAT_PUBLIC, port: 1701 }, zlb(8));
   assert.equal(back[0]!.kind, 'send-esp');

@@ -30,8 +30,15 @@
  * are not checked on receipt (RFC 3948 §3.1.2 allows it: NAT changed the
  * addresses they cover).
  *
- * Not here yet: rekeying of either phase started by us, DPD probes of our
- * own, lifetimes enforced, `ipsec.required` (the driver's), metrics.
+ * Timers: an established ISAKMP SA and each ESP pair end at their
+ * negotiated (clamped) lifetimes with a Delete to the peer; a peer that
+ * rekeys adds a new pair before the old one ends, and the newest carries
+ * what `sendL2tp` sends, so the L2TP session never notices. A DPD-capable
+ * peer that is silent for `dpdDelayMs` gets R-U-THERE, and after
+ * `dpdTimeoutMs` without any authenticated packet its SAs are removed.
+ *
+ * Not here yet: rekeying started by us (a server waits for the client's),
+ * `ipsec.required` (the driver's), metrics.
  */
 import type { Millis } from '../core/machine.js';
 import { randomU32, type Rng } from '../core/rng.js';
@@ -39,7 +46,7 @@ import { get16, put16 } from './bytes.js';
 import { EXCHANGE, NOTIFY, PROTO } from './constants.js';
 import { EspInbound, EspOutbound, espSpi, type EspDropReason } from './esp.js';
 import type { EspPolicy } from './esp-proposals.js';
-import { dpdPayload, openInformational, sealInformational } from './informational.js';
+import { deletePayload, dpdPayload, openInformational, sealInformational } from './informational.js';
 import { parseIsakmpHeader, parseIsakmpMessage } from './isakmp.js';
 import { L2TP_PORT, type ChildSa } from './child-sa.js';
 import { MainModeResponder, type Phase1Event } from './main-mode-responder.js';
@@ -89,8 +96,12 @@ export type IpsecEndpointOutput =
   | { kind: 'l2tp'; peer: IpsecPeer; bytes: Uint8Array }
   | { kind: 'phase1'; peer: IpsecPeer; event: Phase1Event }
   | { kind: 'phase2'; peer: IpsecPeer; event: Phase2Event }
-  /** The peer deleted SAs (or all of them: `isakmp`). */
-  | { kind: 'deleted'; peer: IpsecPeer; isakmp: boolean; espSpis: number[] }
+  /**
+   * SAs are gone (all of the peer's, `isakmp`, or the ESP pairs named by
+   * their outbound SPIs): the peer deleted them, DPD found it dead, a
+   * lifetime ran out, or it came back with INITIAL-CONTACT.
+   */
+  | { kind: 'deleted'; peer: IpsecPeer; isakmp: boolean; espSpis: number[]; cause: 'peer-delete' | 'dpd-timeout' | 'lifetime' | 'initial-contact' }
   | { kind: 'drop'; reason: IpsecEndpointDropReason; detail?: string };
 
 /** Endpoint configuration. */
@@ -105,6 +116,10 @@ export interface IpsecResponderOptions {
   replayWindow?: number;
   /** Every NAT-T client uses UDP 4500 (default true): no raw ESP socket needed. */
   forceEncapsulation?: boolean;
+  /** Idle time before we probe a DPD-capable peer with R-U-THERE (RFC 3706), and between probes. Default 30 s. */
+  dpdDelayMs?: number;
+  /** Silence after which a DPD-capable peer is declared dead and its SAs removed. Default 120 s. */
+  dpdTimeoutMs?: number;
 }
 
 interface IkeEntry {
@@ -115,6 +130,12 @@ interface IkeEntry {
   p1: Phase1Sa | undefined;
   quick: Map<number, QuickModeResponder>;
   children: ChildEntry[];
+  /** Last authenticated packet from the peer (IKE or ESP). */
+  lastHeard: Millis;
+  /** When the ISAKMP SA's lifetime ends. */
+  expiresAt: Millis;
+  dpdSeq: number;
+  lastProbe: Millis | undefined;
 }
 
 interface ChildEntry {
@@ -125,6 +146,7 @@ interface ChildEntry {
   /** The client's inner UDP port (1701 unless it sends from another). */
   innerPort: number;
   established: boolean;
+  expiresAt: Millis;
 }
 
 /** Quick Modes negotiating at once on one ISAKMP SA (a client needs one, two during a rekey). */
@@ -166,9 +188,25 @@ export class IpsecResponderEndpoint {
   nextDeadline(): Millis | undefined {
     let at: Millis | undefined;
     for (const e of this.ike.values()) {
-      for (const d of [e.mm.nextDeadline(), ...[...e.quick.values()].map((q) => q.nextDeadline())]) if (d !== undefined && (at === undefined || d < at)) at = d;
+      for (const d of [e.mm.nextDeadline(), ...[...e.quick.values()].map((q) => q.nextDeadline()), ...this.saDeadlines(e)]) if (d !== undefined && (at === undefined || d < at)) at = d;
     }
     return at;
+  }
+
+  /** Lifetime and DPD deadlines of an established IKE SA. */
+  private saDeadlines(e: IkeEntry): Millis[] {
+    if (!e.p1) return [];
+    const out = [e.expiresAt, ...e.children.map((c) => c.expiresAt)];
+    if (e.p1.dpd) out.push(Math.max(e.lastHeard, e.lastProbe ?? -Infinity) + this.dpdDelayMs(), e.lastHeard + this.dpdTimeoutMs());
+    return out;
+  }
+
+  private dpdDelayMs(): number {
+    return this.opts.dpdDelayMs ?? 30_000;
+  }
+
+  private dpdTimeoutMs(): number {
+    return this.opts.dpdTimeoutMs ?? 120_000;
   }
 
   /** Handles one UDP datagram that arrived on `localPort` from `from`. */
@@ -177,23 +215,47 @@ export class IpsecResponderEndpoint {
       const c = classifyUdp4500(bytes);
       if (c.kind === 'keepalive') return [];
       if (c.kind === 'invalid') return [{ kind: 'drop', reason: 'udp4500-invalid', detail: c.reason }];
-      if (c.kind === 'esp') return this.esp(c.esp, from, true);
+      if (c.kind === 'esp') return this.esp(c.esp, from, true, now);
       return this.isakmp(4500, from, c.ike, now);
     }
     return this.isakmp(500, from, bytes, now);
   }
 
   /** Handles a raw ESP packet (IP protocol 50) from `from`. */
-  rawEsp(from: string, bytes: Uint8Array): IpsecEndpointOutput[] {
-    return this.esp(bytes, { address: from, port: 0 }, false);
+  rawEsp(from: string, bytes: Uint8Array, now: Millis): IpsecEndpointOutput[] {
+    return this.esp(bytes, { address: from, port: 0 }, false, now);
   }
 
   /** Timeouts of every machine; failed and timed-out negotiations are removed. */
   timeout(now: Millis): IpsecEndpointOutput[] {
     const out: IpsecEndpointOutput[] = [];
     for (const [key, e] of [...this.ike]) {
-      out.push(...this.mmOutputs(key, e, e.mm.handle({ type: 'timeout' }, now)));
-      for (const [mid, q] of [...e.quick]) out.push(...this.qmOutputs(e, mid, q, q.handle({ type: 'timeout' }, now)));
+      out.push(...this.mmOutputs(key, e, e.mm.handle({ type: 'timeout' }, now), now));
+      for (const [mid, q] of [...e.quick]) out.push(...this.qmOutputs(e, mid, q, q.handle({ type: 'timeout' }, now), now));
+      if (e.p1 && this.ike.has(key)) out.push(...this.saTimers(key, e, e.p1, now));
+    }
+    return out;
+  }
+
+  /** Lifetimes (Delete sent to the peer, RFC 2408 §3.15) and DPD (RFC 3706 §5) of an established IKE SA. */
+  private saTimers(key: string, e: IkeEntry, p1: Phase1Sa, now: Millis): IpsecEndpointOutput[] {
+    if (p1.dpd && now >= e.lastHeard + this.dpdTimeoutMs()) return this.removeIke(key, e, 'dpd-timeout');
+    if (now >= e.expiresAt) {
+      // Tell the peer, so it negotiates afresh instead of sending into the void.
+      const bye = this.sendIke(e, sealInformational(p1, randomU32(this.rng) || 1, [deletePayload(p1)]));
+      return [bye, ...this.removeIke(key, e, 'lifetime')];
+    }
+    const out: IpsecEndpointOutput[] = [];
+    const expired = e.children.filter((c) => now >= c.expiresAt);
+    if (expired.length > 0) {
+      out.push(this.sendIke(e, sealInformational(p1, randomU32(this.rng) || 1, [deletePayload(p1, expired.map((c) => spiBytes(c.child.inbound.spi)))])));
+      for (const c of expired) this.removeChild(c);
+      out.push({ kind: 'deleted', peer: { ...e.peer }, isakmp: false, espSpis: expired.map((c) => c.child.outbound.spi), cause: 'lifetime' });
+    }
+    if (p1.dpd && now >= Math.max(e.lastHeard, e.lastProbe ?? -Infinity) + this.dpdDelayMs()) {
+      e.lastProbe = now;
+      e.dpdSeq = (e.dpdSeq + 1) >>> 0;
+      out.push(this.sendIke(e, sealInformational(p1, randomU32(this.rng) || 1, [dpdPayload(p1, false, e.dpdSeq)])));
     }
     return out;
   }
@@ -212,7 +274,7 @@ export class IpsecResponderEndpoint {
     return c.child.udpEncapsulated ? [{ kind: 'send', localPort: 4500, to: c.ike.peer, bytes: esp }] : [{ kind: 'send-esp', to: c.ike.peer.address, bytes: esp }];
   }
 
-  private esp(packet: Uint8Array, from: IpsecPeer, encapsulated: boolean): IpsecEndpointOutput[] {
+  private esp(packet: Uint8Array, from: IpsecPeer, encapsulated: boolean, now: Millis): IpsecEndpointOutput[] {
     const spi = espSpi(packet);
     const c = spi === undefined ? undefined : this.bySpi.get(spi);
     if (!c) return [{ kind: 'drop', reason: 'esp-unknown-spi', ...(spi !== undefined ? { detail: spi.toString(16) } : {}) }];
@@ -220,6 +282,7 @@ export class IpsecResponderEndpoint {
     if (!r.ok) return [{ kind: 'drop', reason: r.reason }];
     if (r.nextHeader !== 17 || r.payload.length < 8 || get16(r.payload, 2) !== L2TP_PORT) return [{ kind: 'drop', reason: 'esp-not-l2tp', detail: `next header ${r.nextHeader}` }];
     const out: IpsecEndpointOutput[] = [];
+    this.heard(c.ike, now);
     // An authenticated packet from a new outer port: the NAT rebound; follow it (RFC 3948 §3.1 peers track the mapping).
     if (encapsulated && (from.port !== c.ike.peer.port || from.address !== c.ike.peer.address)) this.movePeer(c.ike, from);
     if (!c.established) c.established = true; // ESP after QUICK_R1 proves message 3 was sent
@@ -228,6 +291,12 @@ export class IpsecResponderEndpoint {
     if (this.byL2tpPeer.get(peerKey(peer)) !== c) this.byL2tpPeer.set(peerKey(peer), c);
     out.push({ kind: 'l2tp', peer, bytes: r.payload.subarray(8, Math.min(r.payload.length, get16(r.payload, 4) || r.payload.length)) });
     return out;
+  }
+
+  /** Any authenticated packet proves the peer alive (RFC 3706 §5.3: no probe needed while traffic flows). */
+  private heard(e: IkeEntry, now: Millis): void {
+    e.lastHeard = now;
+    e.lastProbe = undefined;
   }
 
   /** The peer the L2TP service knows this client by. */
@@ -251,7 +320,7 @@ export class IpsecResponderEndpoint {
       const existing = this.byInitiator.get(initiatorKey);
       if (existing) {
         const e = this.ike.get(existing);
-        if (e) return this.mmOutputs(existing, e, e.mm.handle({ type: 'packet', bytes }, now));
+        if (e) return this.mmOutputs(existing, e, e.mm.handle({ type: 'packet', bytes }, now), now);
       }
       const halfOpen = [...this.ike.values()].filter((e) => !e.p1);
       if (halfOpen.length >= (this.opts.maxHalfOpen ?? 1024) || halfOpen.filter((e) => e.peer.address === from.address).length >= (this.opts.maxHalfOpenPerSource ?? 8)) {
@@ -259,10 +328,10 @@ export class IpsecResponderEndpoint {
       }
       const mm = new MainModeResponder({ psk: this.opts.psk, policy: this.opts.phase1, local: { address: addressBytes(this.opts.localAddress), port: localPort }, remote: toEndpoint(from), forceEncapsulation: this.opts.forceEncapsulation ?? true }, this.rng);
       const key = `${icookie}|${hex(mm.responderCookie)}`;
-      const e: IkeEntry = { peer: { ...from }, localPort, mm, p1: undefined, quick: new Map(), children: [] };
+      const e: IkeEntry = { peer: { ...from }, localPort, mm, p1: undefined, quick: new Map(), children: [], lastHeard: now, expiresAt: Infinity, dpdSeq: 0, lastProbe: undefined };
       this.ike.set(key, e);
       this.byInitiator.set(initiatorKey, key);
-      return this.mmOutputs(key, e, mm.handle({ type: 'packet', bytes }, now));
+      return this.mmOutputs(key, e, mm.handle({ type: 'packet', bytes }, now), now);
     }
     const key = `${icookie}|${hex(rcookie)}`;
     const e = this.ike.get(key);
@@ -270,8 +339,8 @@ export class IpsecResponderEndpoint {
     if (!e.p1 || h.value.exchangeType === EXCHANGE.IDENTITY_PROTECTION) {
       const outs = e.mm.handle({ type: 'packet', bytes }, now);
       // RFC 3947 §4: the initiator floats to 4500 with message 5; answer there from then on.
-      if (outs.some((o) => o.kind === 'send' || o.kind === 'event')) this.follow(e, localPort, from);
-      return this.mmOutputs(key, e, outs);
+      if (outs.some((o) => o.kind === 'send' || o.kind === 'event')) this.follow(e, localPort, from, now);
+      return this.mmOutputs(key, e, outs, now);
     }
     if (h.value.exchangeType === EXCHANGE.QUICK_MODE) {
       const mid = h.value.messageId;
@@ -284,15 +353,16 @@ export class IpsecResponderEndpoint {
       const outs = q.handle({ type: 'packet', bytes }, now);
       // A message ID whose first message did not authenticate leaves no machine behind.
       if (q.state === 'QUICK_R0' && q.messageId === undefined) e.quick.delete(mid);
-      if (outs.some((o) => o.kind === 'send' || o.kind === 'event')) this.follow(e, localPort, from);
-      return this.qmOutputs(e, mid, q, outs);
+      if (outs.some((o) => o.kind === 'send' || o.kind === 'event')) this.follow(e, localPort, from, now);
+      return this.qmOutputs(e, mid, q, outs, now);
     }
-    if (h.value.exchangeType === EXCHANGE.INFORMATIONAL) return this.informational(key, e, bytes, localPort, from);
+    if (h.value.exchangeType === EXCHANGE.INFORMATIONAL) return this.informational(key, e, bytes, localPort, from, now);
     return [{ kind: 'drop', reason: 'ike-unsupported-exchange', detail: String(h.value.exchangeType) }];
   }
 
   /** After an authenticated message: the peer's current port and ours. */
-  private follow(e: IkeEntry, localPort: 500 | 4500, from: IpsecPeer): void {
+  private follow(e: IkeEntry, localPort: 500 | 4500, from: IpsecPeer, now: Millis): void {
+    this.heard(e, now);
     e.localPort = localPort;
     if (from.address !== e.peer.address || from.port !== e.peer.port) this.movePeer(e, from);
   }
@@ -309,7 +379,7 @@ export class IpsecResponderEndpoint {
     return { kind: 'send', localPort: e.localPort, to: { ...e.peer }, bytes: e.localPort === 4500 ? encodeIkeOverUdp4500(bytes) : bytes };
   }
 
-  private mmOutputs(key: string, e: IkeEntry, outs: ReturnType<MainModeResponder['handle']>): IpsecEndpointOutput[] {
+  private mmOutputs(key: string, e: IkeEntry, outs: ReturnType<MainModeResponder['handle']>, now: Millis): IpsecEndpointOutput[] {
     const res: IpsecEndpointOutput[] = [];
     for (const o of outs) {
       if (o.kind === 'send') res.push(this.sendIke(e, o.bytes));
@@ -318,15 +388,16 @@ export class IpsecResponderEndpoint {
         res.push({ kind: 'phase1', peer: { ...e.peer }, event: o.event });
         if (o.event.type === 'established') {
           e.p1 = o.event.sa;
+          e.expiresAt = now + o.event.sa.choice.lifetimeSeconds * 1000;
           // INITIAL-CONTACT (RFC 2407 §4.6.3.3): the peer rebooted; its older SAs from the same address and port go.
-          if (o.event.sa.initialContact) for (const [k, other] of [...this.ike]) if (k !== key && other.p1 && other.peer.address === e.peer.address && other.peer.port === e.peer.port) res.push(...this.removeIke(k, other, true));
-        } else if (o.event.type === 'failed') this.removeIke(key, e, false);
+          if (o.event.sa.initialContact) for (const [k, other] of [...this.ike]) if (k !== key && other.p1 && other.peer.address === e.peer.address && other.peer.port === e.peer.port) res.push(...this.removeIke(k, other, 'initial-contact'));
+        } else if (o.event.type === 'failed') this.removeIke(key, e, undefined);
       }
     }
     return res;
   }
 
-  private qmOutputs(e: IkeEntry, mid: number, q: QuickModeResponder, outs: ReturnType<QuickModeResponder['handle']>): IpsecEndpointOutput[] {
+  private qmOutputs(e: IkeEntry, mid: number, q: QuickModeResponder, outs: ReturnType<QuickModeResponder['handle']>, now: Millis): IpsecEndpointOutput[] {
     const res: IpsecEndpointOutput[] = [];
     for (const o of outs) {
       if (o.kind === 'send') res.push(this.sendIke(e, o.bytes));
@@ -335,7 +406,7 @@ export class IpsecResponderEndpoint {
         res.push({ kind: 'phase2', peer: { ...e.peer }, event: o.event });
         if (o.event.type === 'inbound-ready') {
           const child = o.event.child;
-          const entry: ChildEntry = { ike: e, child, inbound: new EspInbound(child.inbound, this.opts.replayWindow ?? 1024), outbound: new EspOutbound(child.outbound, this.rng), innerPort: child.initiatorId.port || L2TP_PORT, established: false };
+          const entry: ChildEntry = { ike: e, child, inbound: new EspInbound(child.inbound, this.opts.replayWindow ?? 1024), outbound: new EspOutbound(child.outbound, this.rng), innerPort: child.initiatorId.port || L2TP_PORT, established: false, expiresAt: now + child.choice.lifetimeSeconds * 1000 };
           e.children.push(entry);
           this.bySpi.set(child.inbound.spi, entry);
           this.byL2tpPeer.set(peerKey(this.l2tpPeer(entry)), entry);
@@ -349,19 +420,19 @@ export class IpsecResponderEndpoint {
     return res;
   }
 
-  private informational(key: string, e: IkeEntry, bytes: Uint8Array, localPort: 500 | 4500, from: IpsecPeer): IpsecEndpointOutput[] {
+  private informational(key: string, e: IkeEntry, bytes: Uint8Array, localPort: 500 | 4500, from: IpsecPeer, now: Millis): IpsecEndpointOutput[] {
     const m = parseIsakmpMessage(bytes);
     if (!m.ok || !e.p1) return [{ kind: 'drop', reason: 'ike-malformed' }];
     const r = openInformational(e.p1, m.value);
     if (!r.ok) return [{ kind: 'drop', reason: 'ike-bad-informational', detail: r.problem }];
-    this.follow(e, localPort, from);
+    this.follow(e, localPort, from, now);
     const out: IpsecEndpointOutput[] = [];
     for (const p of r.payloads) {
       if (p.kind === 'notify' && p.notify.notifyType === NOTIFY.R_U_THERE && p.notify.data.length === 4) {
         const seq = ((p.notify.data[0]! << 24) | (p.notify.data[1]! << 16) | (p.notify.data[2]! << 8) | p.notify.data[3]!) >>> 0;
         out.push(this.sendIke(e, sealInformational(e.p1, randomU32(this.rng) || 1, [dpdPayload(e.p1, true, seq)])));
       } else if (p.kind === 'delete') {
-        if (p.delete.protocolId === PROTO.ISAKMP) out.push(...this.removeIke(key, e, true));
+        if (p.delete.protocolId === PROTO.ISAKMP) out.push(...this.removeIke(key, e, 'peer-delete'));
         else if (p.delete.protocolId === PROTO.IPSEC_ESP && p.delete.spiSize === 4) {
           // The peer names its inbound SPIs: our outbound SAs. Remove the pairs.
           const gone: number[] = [];
@@ -373,7 +444,7 @@ export class IpsecResponderEndpoint {
               gone.push(n);
             }
           }
-          out.push({ kind: 'deleted', peer: { ...e.peer }, isakmp: false, espSpis: gone });
+          out.push({ kind: 'deleted', peer: { ...e.peer }, isakmp: false, espSpis: gone, cause: 'peer-delete' });
         }
       }
     }
@@ -395,16 +466,20 @@ export class IpsecResponderEndpoint {
 
   /**
    * Removes an IKE SA and its ESP SAs (after a Delete of the ISAKMP SA the
-   * peer starts over; RFC 2409 leaves the children's fate open). `report`
-   * emits the `deleted` output.
+   * peer starts over; RFC 2409 leaves the children's fate open). With a
+   * `cause`, the `deleted` output says why.
    */
-  private removeIke(key: string, e: IkeEntry, report: boolean): IpsecEndpointOutput[] {
+  private removeIke(key: string, e: IkeEntry, cause: Extract<IpsecEndpointOutput, { kind: 'deleted' }>['cause'] | undefined): IpsecEndpointOutput[] {
     this.ike.delete(key);
     for (const [k, v] of [...this.byInitiator]) if (v === key) this.byInitiator.delete(k);
     const spis = e.children.map((c) => c.child.outbound.spi);
     for (const c of [...e.children]) this.removeChild(c);
-    return report ? [{ kind: 'deleted', peer: { ...e.peer }, isakmp: true, espSpis: spis }] : [];
+    return cause ? [{ kind: 'deleted', peer: { ...e.peer }, isakmp: true, espSpis: spis, cause }] : [];
   }
+}
+
+function spiBytes(spi: number): Uint8Array {
+  return Uint8Array.of(spi >>> 24, (spi >>> 16) & 0xff, (spi >>> 8) & 0xff, spi & 0xff);
 }
 
 function toEndpoint(p: IpsecPeer): Endpoint {
