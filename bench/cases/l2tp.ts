@@ -66,7 +66,7 @@ async function dataPath(): Promise<BenchRow[]> {
 }
 
 async function setup(): Promise<BenchRow[]> {
-  const lns = await startTestLns({ users: [['bob', 'pw-bob']], config: { connections: { max: SESSIONS }, limits: { maxStartingPerSource: 1000, maxSessionsPerTunnel: 1000 } } }); // 10 tunnels from one source at once, 20 sessions each
+  const lns = await startTestLns({ users: [['bob', 'pw-bob']], config: { connections: { max: SESSIONS }, limits: { maxStartingPerSource: 1000, maxSessionsPerTunnel: 1000, maxUnauthenticatedPerSource: 1000 } } }); // 10 tunnels from one source at once, 20 sessions each
   const ctx = testContext({ pools: [] }, { rng: seededRng(9) });
   let up = 0;
   const perTunnel = Math.ceil(SESSIONS / TUNNELS);

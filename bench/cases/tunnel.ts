@@ -217,7 +217,7 @@ interface SessionsResult {
 
 /** Setup rate and idle RSS with the load generator, against a server of its own for `proto`. */
 async function sessionsRun(s: string, c: string, proto: 'pptp' | 'l2tp'): Promise<SessionsResult> {
-  const limits = { maxStarting: 10_000, maxStartingPerSource: 10_000, maxConnectionsPerSource: 10_000, connectRatePerSource: 100_000, maxSessionsPerTunnel: L2TP_PER_TUNNEL }; // one source opens thousands
+  const limits = { maxStarting: 10_000, maxStartingPerSource: 10_000, maxConnectionsPerSource: 10_000, connectRatePerSource: 100_000, maxSessionsPerTunnel: L2TP_PER_TUNNEL, maxUnauthenticatedPerSource: 10_000 }; // one source opens thousands
   const cfg = writeServerConfig({
     listen: SERVER,
     local: '10.250.0.1',

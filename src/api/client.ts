@@ -4,7 +4,7 @@
  * failures into errors that say what to do.
  */
 import { request } from 'node:http';
-import { IoError, UsageError } from '../core/errors.js';
+import { IoError, VpnError } from '../core/errors.js';
 import { DEFAULT_API_SOCKET, formatApiListen, parseApiListen, type ApiListen } from './listen.js';
 import { DEFAULT_TOKEN_FILE, readToken } from './token.js';
 
@@ -16,15 +16,17 @@ export interface ApiTarget {
 
 /** Resolves the target from flags, then TUNPPP_API / TUNPPP_API_TOKEN_FILE, then the defaults. */
 export async function resolveTarget(flags: { api?: string | undefined; tokenFile?: string | undefined }, env: NodeJS.ProcessEnv): Promise<ApiTarget> {
-  const listen = parseApiListen(flags.api ?? env.TUNPPP_API ?? DEFAULT_API_SOCKET);
+  const listen = parseApiListen(flags.api ?? env.TUNPPP_API ?? DEFAULT_API_SOCKET, false, flags.api === undefined && env.TUNPPP_API !== undefined ? 'TUNPPP_API' : '--api');
   const tokenFile = flags.tokenFile ?? env.TUNPPP_API_TOKEN_FILE ?? DEFAULT_TOKEN_FILE;
   let token: string;
+  // No usable token: the server cannot be asked (exit 1, as the commands' help says), not a usage error.
   try {
     token = await readToken(tokenFile);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UsageError(`no API token at ${tokenFile}`, "start the server with 'tunppp serve --api' (it creates the token), or give --token-file");
-    if (code === 'EACCES') throw new UsageError(`cannot read the API token ${tokenFile} (permission denied)`, 'run as root (the token file is mode 0600)');
+    if (code === 'ENOENT') throw new IoError('API_TOKEN', `no API token at ${tokenFile}`, "start the server with 'tunppp serve --api' (it creates the token), or give --token-file");
+    if (code === 'EACCES') throw new IoError('API_TOKEN', `cannot read the API token ${tokenFile} (permission denied)`, 'run as root (the token file is mode 0600)');
+    if (err instanceof VpnError) throw new IoError('API_TOKEN', err.message, err.hint);
     throw err;
   }
   return { listen, token };

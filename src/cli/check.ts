@@ -11,8 +11,10 @@ import { embeddedDefaultConfig, loadConfig, loadEmbeddedDefault, loadSecrets, ty
 import { effectivePppSizes } from '../config/schema.js';
 import { formatWarning } from '../config/warnings.js';
 import { parseIpv4 } from '../config/ipv4.js';
+import { networkInterfaces } from 'node:os';
 import { checkPrivileges } from '../io/privileges.js';
-import { coveringPrefix } from '../server/server.js';
+import { lanPoolProblem, localSubnets, poolOverlaps } from '../server/lan-subnets.js';
+import { pppSizeWarnings } from '../mtu/ppp-size-warnings.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT, type Subcommand } from './context.js';
 
@@ -47,13 +49,15 @@ export async function loadForServe(values: ConfigFlags, cwd: string, missingSecr
     const s = await loadSecrets(path);
     return { config: embeddedDefaultConfig(path), secrets: s.secrets, warnings: s.warnings, sources: s.sources };
   }
-  return loadConfig({
+  const loaded = await loadConfig({
     ...(values.config ? { config: values.config } : {}),
     ...(values['pptpd-conf'] ? { pptpdConf: values['pptpd-conf'] } : {}),
     ...(values['xl2tpd-conf'] ? { xl2tpdConf: values['xl2tpd-conf'] } : {}),
     ...(values['chap-secrets'] ? { chapSecrets: values['chap-secrets'] } : {}),
     cwd,
   });
+  loaded.warnings.push(...pppSizeWarnings(loaded.config, loaded.sources[0] ?? anyConfig));
+  return loaded;
 }
 
 const AUTH_TEXT: Record<string, string> = { 'mschap-v2': 'MS-CHAPv2', mschap: 'MS-CHAP', chap: 'CHAP-MD5', pap: 'PAP' };
@@ -69,9 +73,8 @@ export function describeRun(loaded: LoadedConfig & { wouldCreate?: string }): st
   row('L2TP', l2tp.enabled ? `UDP ${l2tp.addresses.map((a) => `${a}:${l2tp.port}`).join(', ')}${l2tp.secret ? ', tunnel secret set' : ''}` : 'off');
   const pool = c.pools[0];
   if (pool) {
-    const prefix = coveringPrefix(parseIpv4(pool.local)!, pool.ranges);
     const mtu = Math.max(...(['pptp', 'l2tp'] as const).map((p) => Math.min(effectivePppSizes(c, p).mtu, effectivePppSizes(c, p).mru)));
-    row('TUN', `${c.tun.name} ${pool.local}/${prefix}, MTU ${mtu}`);
+    row('TUN', `${c.tun.name} ${pool.local}/32, MTU ${mtu}; a /32 route per client${c.ppp.proxyArp ? ', proxy ARP on the LAN holding it' : ''}`);
   } else row('TUN', 'none: no address pool (serve refuses to start)');
   for (const p of c.pools) {
     let n: number | string;
@@ -97,7 +100,12 @@ export function describeRun(loaded: LoadedConfig & { wouldCreate?: string }): st
   return out.join('\n') + '\n';
 }
 
-const HELP = `Usage: tunppp check [--config tunppp.json | --pptpd-conf FILE [--xl2tpd-conf FILE]] [--chap-secrets FILE] [--json]
+/** `file:line  option  → verdict: detail`, one line per pppd option read (--explain). */
+export function explainLines(loaded: LoadedConfig): string[] {
+  return (loaded.notes ?? []).map((n) => `  ${n.file}:${n.line}  ${n.text}  → ${n.verdict}: ${n.detail}`);
+}
+
+const HELP = `Usage: tunppp check [--config tunppp.json] [--pptpd-conf FILE] [--xl2tpd-conf FILE] [--chap-secrets FILE] [--json] [--explain]
 
 Reads and validates every configuration file 'tunppp serve' would read with the
 same options — tunppp.json, or pptpd.conf/xl2tpd.conf and the pppd options
@@ -106,13 +114,17 @@ TUN device, pools, authentication, MPPE, MTU/MSS, limits. Opens nothing and
 changes nothing (the embedded default's chap-secrets is not created).
 
 Options:
-  --config FILE        tunppp.json
+  --config FILE        tunppp.json (with --pptpd-conf/--xl2tpd-conf: laid over them)
   --pptpd-conf FILE    pptpd.conf (and its option file)
   --xl2tpd-conf FILE   xl2tpd.conf (and its pppoptfile)
   --chap-secrets FILE  users file; default from the configuration
-  --json               print the validated configuration as JSON
+  --json               print the validated configuration as JSON, a file --config
+                       loads as it is (warnings go to stderr)
+  --explain            also say, line by line, what each pppd option does here
+                       (applied, or why it does not apply)
 
-Exit codes: 0 valid (warnings allowed), 2 invalid (the message names file and line).
+Exit codes: 0 valid (warnings allowed), 2 invalid (the message names file and line), or
+serve would refuse it on this host (a client pool inside a LAN subnet without proxyarp).
 `;
 
 export const checkCommand: Subcommand = {
@@ -127,25 +139,37 @@ export const checkCommand: Subcommand = {
       'xl2tpd-conf': { type: 'string' },
       'chap-secrets': { type: 'string' },
       json: { type: 'boolean' },
+      explain: { type: 'boolean' },
     });
     if (values.help) {
       ctx.stdout.write(HELP);
       return EXIT.OK;
     }
     const loaded = await loadForServe(values, ctx.cwd, 'report');
+    const explain = values.explain ? explainLines(loaded) : [];
     if (values.json) {
-      ctx.stdout.write(`${JSON.stringify({ sources: loaded.sources, users: loaded.secrets.length, warnings: loaded.warnings.map(formatWarning), config: loaded.config }, null, 2)}\n`);
+      // The Config itself, so `tunppp serve --config` can run from it; the rest goes to stderr.
+      ctx.stdout.write(`${JSON.stringify(loaded.config, null, 2)}\n`);
+      if (explain.length) ctx.stderr.write(`Read as:\n${explain.join('\n')}\n`);
+      if (loaded.warnings.length) ctx.stderr.write(`Warnings:\n${loaded.warnings.map((x) => `  ${formatWarning(x)}`).join('\n')}\n`);
       return EXIT.OK;
     }
     const w = loaded.warnings.length;
     ctx.stdout.write(`tunppp check: configuration valid${w ? ` with ${w} warning${w === 1 ? '' : 's'}` : ''}\n`);
     ctx.stdout.write(`Read: ${loaded.sources.length ? loaded.sources.join(', ') : '(embedded default)'}\n\nServe would run:\n`);
     ctx.stdout.write(describeRun(loaded));
+    if (explain.length) ctx.stdout.write(`\nRead as:\n${explain.join('\n')}\n`);
     if (w) ctx.stdout.write(`\nWarnings:\n${loaded.warnings.map((x) => `  ${formatWarning(x).replace(/\n/g, '\n  ')}`).join('\n')}\n`);
     const priv = checkPrivileges();
     const needGre = loaded.config.listen.pptp.enabled;
     const problems = priv.problems.filter((p) => p.code === 'TUN_OPEN' || needGre);
     if (problems.length) ctx.stdout.write(`\nThis process could not run it: ${problems.map((p) => `${p.message} (${p.hint})`).join('; ')}\n`);
+    // A pool inside this host's LAN without proxyarp: serve refuses it here (server/lan-subnets.ts).
+    const lan = lanPoolProblem(poolOverlaps(loaded.config.pools, localSubnets(networkInterfaces(), loaded.config.tun.name)), loaded.config.ppp.proxyArp);
+    if (lan) {
+      ctx.stdout.write(`\nOn this host serve would refuse to start: ${lan.message}\n  fix: ${lan.fix}\n`);
+      return EXIT.USAGE;
+    }
     return EXIT.OK;
   },
 };

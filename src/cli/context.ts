@@ -30,7 +30,19 @@ export interface Subcommand {
   run(argv: string[], ctx: CliContext): Promise<number>;
 }
 
-/** The real process context. */
+let quietEpipe = false;
+
+/**
+ * The real process context. A closed stdout (`tunppp check | head -1`) ends
+ * the process quietly with exit 0, as a reader that stops early means "enough".
+ */
 export function processContext(): CliContext {
+  if (!quietEpipe) {
+    quietEpipe = true;
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
   return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
 }

@@ -9,6 +9,7 @@ import { Analyzer } from '../doctor/analyze.js';
 import { InputError, inputSize, readInput, type ReadProgress } from '../doctor/input.js';
 import { renderHtml } from '../doctor/report-html.js';
 import { renderText } from '../doctor/report-text.js';
+import { canRedraw, wantsColor } from './color.js';
 import { EXIT, type CliContext, type Subcommand } from './context.js';
 
 const HELP = `Usage: tunppp doctor [options] [FILE...]
@@ -25,7 +26,8 @@ Options:
   --all-sessions      list every session in the text report, not only failing ones
   --year N            year for timestamps without one (default: this year)
   --max-sessions N    sessions kept in the report (default 2000; the rest are counted)
-  --color / --no-color  force colours on or off (default: on for a terminal)
+  --color / --no-color  force colours on or off (default: on for a terminal;
+                      FORCE_COLOR=1 forces them, NO_COLOR or TERM=dumb turns them off)
   -h, --help          this text
 
 Exit codes: 0 no findings, 1 findings, 2 usage or input error.
@@ -100,7 +102,7 @@ export const doctorCommand: Subcommand = {
     const total = sizes.reduce<number>((s, x) => s + (x ?? 0), 0);
     // TUNPPP_DOCTOR_PROGRESS_BYTES lowers the threshold (tests).
     const progressFrom = Number(ctx.env.TUNPPP_DOCTOR_PROGRESS_BYTES ?? 32e6);
-    const showProgress = Boolean(ctx.stderr.isTTY) && total > progressFrom;
+    const showProgress = canRedraw(ctx.stderr.isTTY, ctx.env) && total > progressFrom;
     const prog: ReadProgress = { rawBytes: 0 };
     const t0 = Date.now();
     let lastDraw = 0;
@@ -136,7 +138,7 @@ export const doctorCommand: Subcommand = {
     const report = analyzer.report();
     if (args.json) ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
-      const color = args.color ?? (Boolean(ctx.stdout.isTTY) && !ctx.env.NO_COLOR);
+      const color = wantsColor(args.color, ctx.stdout.isTTY, ctx.env);
       ctx.stdout.write(renderText(report, { color, allSessions: args.allSessions || undefined, width: ctx.stdout.columns }));
     }
     if (args.html) {

@@ -34,6 +34,8 @@ Exit codes: 0 ok, 1 findings or failure, 2 usage or input error.
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function runCli(argv: string[], ctx: CliContext = processContext()): Promise<number> {
   const [name, ...rest] = argv;
+  // `tunppp help serve` is `tunppp serve --help`.
+  if (name === 'help' && rest[0] !== undefined) return runCli([rest[0], '--help'], ctx);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     ctx.stdout.write(topHelp());
     return name === undefined ? EXIT.USAGE : EXIT.OK;
@@ -52,7 +54,8 @@ export async function runCli(argv: string[], ctx: CliContext = processContext())
   } catch (err) {
     if (err instanceof VpnError) {
       ctx.stderr.write(`tunppp ${name}: ${err.message}\n${err.hint ? `  fix: ${err.hint}\n` : ''}`);
-      return err.code === 'USAGE' || err.code.startsWith('CONFIG') || err.code.startsWith('INPUT') ? EXIT.USAGE : EXIT.FINDINGS;
+      // A port another daemon holds is a setup problem like a bad configuration (pptpd still running).
+      return err.code === 'USAGE' || err.code === 'PORT_IN_USE' || err.code.startsWith('CONFIG') || err.code.startsWith('INPUT') ? EXIT.USAGE : EXIT.FINDINGS;
     }
     throw err;
   }

@@ -1,6 +1,5 @@
 /** `tunppp serve` — the PPTP and L2TP server on one TUN device. */
 import { formatWarning } from '../config/warnings.js';
-import { loadConfig, loadEmbeddedDefault, type LoadedConfig } from '../config/load.js';
 import { assertPrivileges } from '../io/privileges.js';
 import { createLogger } from '../log/logger.js';
 import { startServer } from '../server/server.js';
@@ -81,25 +80,14 @@ export const serveCommand: Subcommand = {
     const ring = new LogRing();
     const log = teeLogger(createLogger({ format: logFormat(values['log-format'], ctx.stderr.isTTY), level: logLevel(values['log-level'], values.debug), stream: ctx.stderr }), ring);
     const apiListen = values.api || values['api-listen'] !== undefined ? parseApiListen(values['api-listen'] ?? DEFAULT_API_SOCKET) : undefined;
-    let loaded: LoadedConfig;
-    const anyConfig = values.config ?? values['pptpd-conf'] ?? values['xl2tpd-conf'];
-    if (anyConfig === undefined) {
-      const d = await loadEmbeddedDefault(values['chap-secrets'] ?? DEFAULT_SECRETS);
-      loaded = d;
-      if (d.created) {
-        ctx.stdout.write(`tunppp: created ${d.created.path} with one user (shown once, keep it):\n  user:     ${d.created.user}\n  password: ${d.created.password}\n`);
-      }
-    } else {
-      loaded = await loadConfig({
-        ...(values.config ? { config: values.config } : {}),
-        ...(values['pptpd-conf'] ? { pptpdConf: values['pptpd-conf'] } : {}),
-        ...(values['xl2tpd-conf'] ? { xl2tpdConf: values['xl2tpd-conf'] } : {}),
-        ...(values['chap-secrets'] ? { chapSecrets: values['chap-secrets'] } : {}),
-        cwd: ctx.cwd,
-      });
+    // --check opens and creates nothing: a missing default chap-secrets is only reported (as `tunppp check` does).
+    const loaded = await loadForServe(values, ctx.cwd, values.check ? 'report' : 'create');
+    if (loaded.created) {
+      ctx.stdout.write(`tunppp: created ${loaded.created.path} with one user (shown once, keep it):\n  user:     ${loaded.created.user}\n  password: ${loaded.created.password}\n`);
     }
     for (const w of loaded.warnings) log.warn('config-warning', formatWarning(w));
     if (values.check) {
+      if (loaded.wouldCreate) log.warn('config-warning', `${loaded.wouldCreate} does not exist: serve creates it with one user and a random password`);
       ctx.stdout.write(`${JSON.stringify({ sources: loaded.sources, users: loaded.secrets.length, config: loaded.config }, null, 2)}\n`);
       return EXIT.OK;
     }

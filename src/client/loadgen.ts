@@ -86,7 +86,7 @@ export class PptpLoadgen {
     const rng = opts.rng ?? cryptoRng;
     this.log = opts.log.child({ proto: 'pptp' });
     const base = opts.callIdBase;
-    this.callIds = new CallIdPool(base === undefined ? rng : { bytes: () => Uint8Array.of((base >> 8) & 0xff, base & 0xff) });
+    this.callIds = new CallIdPool(rng, base === undefined ? {} : { sequentialFrom: base });
     this.ipSide = new LoadgenIpSide(this.clock, this.stats, () => this.gre.flush());
     this.ctx = loadgenContext({ clock: this.clock, rng, log: this.log, tun: this.ipSide });
     this.socket = opts.greSocket ?? openGreSocket({ pmtuDiscovery: 'do' });

@@ -13,7 +13,7 @@ alice\tpptpd\t"correct horse"\t\t*
 bob     *       s3cr3t          192.168.0.240
 "carol smith" pptpd 'it''s' 192.168.0.0/28 !192.168.0.1
 dave\tpptpd\t@/etc/ppp/dave.secret\t-
-erin pptpd "tab\\there\\x41\\101" * -- ms-dns 10.0.0.53
+erin pptpd "tab\\there\\x41\\101" *
 frank pptpd "with # hash" 10.1.2.3-9
 # a comment line
 gina pptpd pw \\
@@ -29,13 +29,13 @@ test('chap-secrets: Debian-style file → entries with quoting, escapes, wildcar
   assert.deepEqual(alice!.addresses, [{ kind: 'any' }]);
   assert.equal(bob!.server, '*');
   assert.equal(fixedAddress(bob!.addresses), '192.168.0.240');
-  // pppd ends a quoted word at its closing quote: 'it''s' is the secret "it" and then a word "s".
-  assert.equal(carol!.secret, 'it');
+  // pppd's getword goes on after a closing quote: 'it''s' is the secret "its".
+  assert.equal(carol!.secret, 'its');
+  assert.equal(carol!.addresses.length, 2);
   assert.equal(dave!.secretFile, '/etc/ppp/dave.secret');
   assert.equal(dave!.secret, '');
   assert.deepEqual(dave!.addresses, [{ kind: 'none' }]);
   assert.equal(erin!.secret, 'tab\there\x41\x41');
-  assert.deepEqual(erin!.extraOptions, ['ms-dns', '10.0.0.53']);
   assert.equal(frank!.secret, 'with # hash');
   assert.equal(addressAllowed(frank!.addresses, parseIpv4('10.1.2.5')!), true);
   assert.equal(addressAllowed(frank!.addresses, parseIpv4('10.1.2.10')!), false);
@@ -95,14 +95,28 @@ test('chap-secrets: bad addresses → ConfigError naming the address and the for
   }
 });
 
-test('chap-secrets: quoted * is a literal secret, unquoted * as client is a wildcard', () => {
+test('chap-secrets: * as a secret is literal; "*" as client is a wildcard as in pppd (ISWILD compares the word read)', () => {
   const s = parseChapSecrets(`"*" pptpd "*" *\n`, 'f');
   assert.equal(s.entries[0]!.secret, '*');
+  assert.equal(lookupSecret(s.entries, 'anyone', 'pptpd')?.secret, '*');
   assert.equal(s.warnings.length, 0);
 });
 
+test('chap-secrets: per-user pppd options after -- → ConfigError (pppd applies them; tunppp does not)', () => {
+  assert.throws(() => parseChapSecrets('erin pptpd pw * -- ms-dns 10.0.0.53\n', 'f'),
+    (e: unknown) => e instanceof ConfigError && e.line === 1 && /-- ms-dns 10.0.0.53/.test(e.message) && /remove/.test(e.hint ?? ''));
+});
+
+test('chap-secrets: a word goes on after a closing quote (getword) → one secret, not an address rule', () => {
+  const s = parseChapSecrets(`alice pptpd 'it''s' *\nbob pptpd "a b"c 10.0.0.5\n`, 'f');
+  assert.equal(s.entries[0]!.secret, 'its');
+  assert.deepEqual(s.entries[0]!.addresses, [{ kind: 'any' }]);
+  assert.equal(s.entries[1]!.secret, 'a bc');
+  assert.equal(s.entries[1]!.addresses.length, 1);
+});
+
 test('chap-secrets: formatSecretLine → reads back the same user and secret (any characters)', () => {
-  fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 20 }).filter((u) => !u.startsWith('@') && u !== '*'), fc.string({ maxLength: 40 }).filter((p) => !p.startsWith('@/')), (user, pw) => {
+  fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 20 }).filter((u) => !u.startsWith('@') && u !== '*' && !u.includes('\0')), fc.string({ maxLength: 40 }).filter((p) => !p.startsWith('@/') && !p.includes('\0')), (user, pw) => {
     const s = parseChapSecrets(`${formatSecretLine(user, 'tunppp', pw)}\n`, 'f');
     assert.equal(s.entries.length, 1);
     assert.equal(s.entries[0]!.client, user);

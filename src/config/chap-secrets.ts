@@ -2,10 +2,13 @@
  * `chap-secrets` / `pap-secrets` (pppd(8) "AUTHENTICATION", auth.c
  * `scan_authfile` / `set_allowed_addrs`): one entry per line,
  *
- *     client  server  secret  [address ...]  [-- extra pppd options ...]
+ *     client  server  secret  [address ...]
+ *
+ * (pppd's `-- options` for one user are refused: tunppp has no per-user options)
  *
  * words read as pppd reads them (words.ts: quotes, escapes, `#` comments).
- * `*` as client or server is a wildcard; pppd picks the most specific match
+ * `*` as client or server is a wildcard (quoted or not: pppd compares the
+ * word read, `ISWILD`); pppd picks the most specific match
  * (named client beats named server beats wildcards) and, among entries of
  * equal rank, the first. A secret of `@/path` (quoted or not: pppd only looks
  * at the first two characters) means "read the secret from that file";
@@ -41,8 +44,6 @@ export interface ChapSecret {
   secretFile: string | undefined;
   /** Allowed addresses; empty means "whatever the server assigns". */
   addresses: AddressRule[];
-  /** Words after `--`: pppd options for this peer (kept, not applied). */
-  extraOptions: string[];
   /** Where the entry starts. */
   file: string;
   line: number;
@@ -55,7 +56,7 @@ export interface ChapSecrets {
   warnings: ConfigWarning[];
 }
 
-const wild = (w: Word) => !w.quoted && w.text === '*';
+const wild = (w: Word) => w.text === '*';
 
 function parseAddress(w: Word, file: string): AddressRule {
   const t = w.text;
@@ -116,17 +117,13 @@ export function parseChapSecrets(text: string, file: string): ChapSecrets {
       warnings.push({ file, line, message: `empty secret for '${client!.text}'`, hint: 'an empty secret lets anyone log in as this user with PAP; set a password' });
     }
     const addresses: AddressRule[] = [];
-    const extraOptions: string[] = [];
-    let inOptions = false;
     let stopped = false;
-    for (const w of rest) {
-      if (inOptions) {
-        extraOptions.push(w.text);
-        continue;
-      }
-      if (w.text === '--' && !w.quoted) {
-        inOptions = true;
-        continue;
+    for (const [k, w] of rest.entries()) {
+      if (w.text === '--') {
+        // pppd applies these options to this user's link; tunppp has no per-user pppd options.
+        const opts = rest.slice(k + 1).map((x) => x.text).join(' ');
+        throw new ConfigError('CONFIG_UNSUPPORTED', `per-user pppd options '-- ${opts}' for '${client!.text}': pppd applies them to this user's link, tunppp cannot`, { file, line: w.line },
+          'remove them (set DNS and other options for everyone in the options file, or per user through RADIUS)');
       }
       if (stopped) continue; // pppd ignores addresses after "-"
       const rule = parseAddress(w, file);
@@ -136,7 +133,7 @@ export function parseChapSecrets(text: string, file: string): ChapSecrets {
       addresses.push(rule);
       if (rule.kind === 'none') stopped = true;
     }
-    entries.push({ client: client!.text, server: server.text, secret: secretText, secretFile, addresses, extraOptions, file, line });
+    entries.push({ client: client!.text, server: server.text, secret: secretText, secretFile, addresses, file, line });
     if (wild(client!) && wild(server) && !secretFile) {
       warnings.push({ file, line, message: 'wildcard client and server: any user name authenticates with this secret', hint: 'name the user in the first column' });
     }

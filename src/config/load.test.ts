@@ -50,7 +50,7 @@ test('loadConfig: pptpd.conf → reads its options file and chap-secrets (with a
     await writeFile(join(dir, 'alice.pw'), 'from-file\n', { mode: 0o600 });
     const l = await loadConfig({ pptpdConf: 'pptpd.conf', chapSecrets: 'chap-secrets', cwd: dir });
     assert.equal(l.config.ppp.name, 'pptpd');
-    assert.deepEqual(l.config.dns, ['10.0.0.1']);
+    assert.deepEqual(l.config.dns, ['10.0.0.1', '10.0.0.1']);
     assert.equal(lookupSecret(l.secrets, 'alice', 'pptpd')!.secret, 'from-file');
     assert.equal(lookupSecret(l.secrets, 'bob', 'pptpd')!.secret, 'b pw');
     assert.deepEqual(l.sources, [join(dir, 'pptpd.conf'), join(dir, 'pptpd-options'), join(dir, 'chap-secrets'), join(dir, 'alice.pw')]);

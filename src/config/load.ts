@@ -11,17 +11,21 @@ import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { formatSecretLine, parseChapSecrets, type ChapSecret } from './chap-secrets.js';
-import { mergeLegacy } from './merge.js';
-import { parsePppOptions, type PppOptions } from './ppp-options.js';
+import { isRadiusPlugin, mergeLegacy, type LegacySources } from './merge.js';
+import { parsePppOptions, type OptionNote, type PppOptions } from './ppp-options.js';
 import { parsePptpdConf } from './pptpd-conf.js';
 import { defaultConfig, parseTunpppJson, validateConfig, type Config } from './schema.js';
 import type { ConfigWarning } from './warnings.js';
 import { readWords } from './words.js';
 import { parseXl2tpdConf } from './xl2tpd-conf.js';
+import { parseRadiusclientConf, radiusFromRadiusclient } from './radiusclient-conf.js';
 
-/** Where to read configuration from; at most one of `config` and the legacy files. */
+/** pppd radius plugin's default configuration file (radius.c config_file). */
+export const RADIUSCLIENT_CONF = '/etc/radiusclient/radiusclient.conf';
+
+/** Where to read configuration from: tunppp.json, the legacy files, or both (tunppp.json laid over them). */
 export interface LoadOptions {
-  /** tunppp.json */
+  /** tunppp.json; with pptpdConf/xl2tpdConf, its keys are laid over theirs. */
   config?: string;
   /** /etc/pptpd.conf (its `option` file is read too). */
   pptpdConf?: string;
@@ -31,6 +35,8 @@ export interface LoadOptions {
   chapSecrets?: string;
   /** Base for relative paths (the CLI's cwd). */
   cwd?: string;
+  /** pppd's own options file, which pppd reads when pptpd.conf names none (default /etc/ppp/options). */
+  systemPppOptions?: string;
 }
 
 /** A loaded configuration with its secrets and warnings. */
@@ -41,6 +47,8 @@ export interface LoadedConfig {
   warnings: ConfigWarning[];
   /** Every file read, in order. */
   sources: string[];
+  /** What each pppd option read does (not applicable ones say why). */
+  notes?: OptionNote[];
 }
 
 /** Reads a text file; a missing or unreadable file is a ConfigError naming it. */
@@ -104,29 +112,63 @@ async function optionsFile(path: string | undefined, base: string, sources: stri
   return parsePppOptions(await readConfigText(p, 'pppd options file'), p);
 }
 
-/** Loads tunppp.json or the legacy files into one Config with its secrets. */
+/** The JSON object of a tunppp.json laid over legacy files; syntax errors as parseTunpppJson reports them. */
+function overlayJson(text: string, file: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    parseTunpppJson(text, file); // throws the located syntax error
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError('CONFIG_SCHEMA', 'expected a JSON object', { file, line: 1 }, 'write { "key": value, ... }');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** radius.so in an options file: read radiusclient.conf (radius-config-file) and its servers file, as the plugin does. */
+async function radiusSources(options: (PppOptions | undefined)[], base: string, sources: string[]): Promise<(NonNullable<LegacySources['radius']> & { warnings: ConfigWarning[] }) | undefined> {
+  const withPlugin = options.find((o) => o?.plugins.some((p) => isRadiusPlugin(p.value) && /radius\.so$/.test(p.value)));
+  if (!withPlugin) return undefined;
+  const opt = withPlugin.pluginOptions.filter((p) => p.option === 'radius-config-file').pop();
+  const confPath = opt ? (isAbsolute(opt.args[0]!) ? opt.args[0]! : resolve(base, opt.args[0]!)) : RADIUSCLIENT_CONF;
+  sources.push(confPath);
+  const conf = parseRadiusclientConf(await readConfigText(confPath, 'radiusclient.conf (pppd radius plugin)'), confPath);
+  const servers = conf.values.get('servers');
+  if (!servers || servers.value === '') {
+    throw new ConfigError('CONFIG_MISSING', 'no "servers" line: radiusclient keeps the RADIUS secrets in that file', { file: confPath }, 'add e.g. servers /etc/radiusclient/servers');
+  }
+  const serversPath = isAbsolute(servers.value) ? servers.value : resolve(dirname(confPath), servers.value);
+  sources.push(serversPath);
+  const r = radiusFromRadiusclient(conf, await readConfigText(serversPath, 'radiusclient servers file'), serversPath);
+  return { radius: r.radius, file: confPath, warnings: r.warnings };
+}
+
+/** Loads tunppp.json and/or the legacy files into one Config with its secrets. */
 export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const cwd = opts.cwd ?? process.cwd();
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
   const sources: string[] = [];
   const warnings: ConfigWarning[] = [];
+  const notes: OptionNote[] = [];
   let config: Config;
-  if (opts.config) {
-    if (opts.pptpdConf || opts.xl2tpdConf) {
-      throw new ConfigError('CONFIG_CONFLICT', 'tunppp.json and pptpd/xl2tpd files given together', { file: abs(opts.config) }, 'use either --config or --pptpd-conf/--xl2tpd-conf');
-    }
-    const p = abs(opts.config);
-    sources.push(p);
-    config = parseTunpppJson(await readConfigText(p, 'tunppp config'), p);
-  } else if (opts.pptpdConf || opts.xl2tpdConf) {
-    const src: Parameters<typeof mergeLegacy>[0] = {};
+  if (opts.pptpdConf || opts.xl2tpdConf) {
+    const src: LegacySources = {};
+    const all: PppOptions[] = [];
+    let base = cwd;
     if (opts.pptpdConf) {
       const p = abs(opts.pptpdConf);
       sources.push(p);
+      base = dirname(p);
       const conf = parsePptpdConf(await readConfigText(p, 'pptpd.conf'), p);
-      // pptpd passes no options file to pppd without "option"; pppd then reads /etc/ppp/options.
-      const options = await optionsFile(conf.option?.value, dirname(p), sources);
+      // pptpd passes no options file to pppd without "option"; pppd then reads /etc/ppp/options if it exists.
+      const system = opts.systemPppOptions ?? '/etc/ppp/options';
+      const options = await optionsFile(conf.option?.value ?? (existsSync(system) ? system : undefined), dirname(p), sources);
+      if (!conf.option && !options) {
+        warnings.push({ file: p, message: `no "option" line and no ${system}: pppd would run with its defaults (no MPPE, any authentication protocol)`, hint: 'add e.g. option /etc/ppp/pptpd-options' });
+      }
       src.pptpd = options ? { conf, options } : { conf };
+      if (options) all.push(options);
     }
     if (opts.xl2tpdConf) {
       const p = abs(opts.xl2tpdConf);
@@ -135,21 +177,41 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
       const lns = conf.lns.find((l) => l.name.toLowerCase() === 'default') ?? conf.lns[0];
       const options = await optionsFile(lns?.pppoptfile?.value, dirname(p), sources);
       src.xl2tpd = options ? { conf, options } : { conf };
+      if (options) all.push(options);
     }
-    src.chapSecretsPath = abs(opts.chapSecrets ?? '/etc/ppp/chap-secrets');
+    for (const o of all) notes.push(...o.notes);
+    // pppd's chap-secrets option names the users file; --chap-secrets wins.
+    const chapOption = all.find((o) => o.chapSecrets)?.chapSecrets?.value;
+    src.chapSecretsPath = abs(opts.chapSecrets ?? (chapOption !== undefined ? resolve(base, chapOption) : '/etc/ppp/chap-secrets'));
+    const radius = await radiusSources(all, base, sources);
+    if (radius) {
+      src.radius = { radius: radius.radius, file: radius.file };
+      warnings.push(...radius.warnings);
+    }
+    if (opts.config) {
+      const p = abs(opts.config);
+      sources.push(p);
+      const text = await readConfigText(p, 'tunppp config');
+      src.overlay = { value: overlayJson(text, p), file: p, text };
+    }
     const merged = mergeLegacy(src);
     config = merged.config;
     warnings.push(...merged.warnings);
+  } else if (opts.config) {
+    const p = abs(opts.config);
+    sources.push(p);
+    config = parseTunpppJson(await readConfigText(p, 'tunppp config'), p);
   } else {
     throw new ConfigError('CONFIG_MISSING', 'no configuration given', { file: cwd }, 'pass --config tunppp.json, or --pptpd-conf/--xl2tpd-conf, or use the embedded default');
   }
   if (opts.chapSecrets) config = { ...config, auth: { ...config.auth, chapSecrets: abs(opts.chapSecrets) } };
+  const out = (secrets: ChapSecret[]): LoadedConfig => ({ config, secrets, warnings, sources, ...(notes.length ? { notes } : {}) });
   // With RADIUS as the only backend a missing chap-secrets is fine (it would only add fixed addresses).
-  if (!config.auth.backends.includes('chap-secrets') && !existsSync(abs(config.auth.chapSecrets))) return { config, secrets: [], warnings, sources };
+  if (!config.auth.backends.includes('chap-secrets') && !existsSync(abs(config.auth.chapSecrets))) return out([]);
   const s = await loadSecrets(abs(config.auth.chapSecrets));
   sources.push(...s.sources);
   warnings.push(...s.warnings);
-  return { config, secrets: s.secrets, warnings, sources };
+  return out(s.secrets);
 }
 
 /** Credentials created for the embedded default, to print once. */

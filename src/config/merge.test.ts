@@ -100,10 +100,12 @@ test('merge: xl2tpd alone with CHAP-MD5 → L2TP pool, MPPE policy for L2TP from
   const { config, warnings } = mergeLegacy({ xl2tpd: { conf: parseXl2tpdConf(XL2TPD, '/etc/xl2tpd/xl2tpd.conf'), options: parsePppOptions('require-chap\nms-dns 10.10.0.1\nmaxfail 0\n', '/etc/ppp/options.xl2tpd') } });
   assert.equal(config.listen.pptp.enabled, false);
   assert.deepEqual(config.ppp.authProtocols, ['chap']);
-  assert.equal(config.ppp.mppe.l2tpMode, 'allow');
+  // pppd without require-mppe: MPPE refused (pppd's default is nomppe).
+  assert.equal(config.ppp.mppe.l2tpMode, 'refuse');
   assert.equal(config.ppp.name, 'pptpd'); // from the LNS "name ="
-  assert.deepEqual(config.dns, ['10.10.0.1']);
-  assert.match(warnings.map((w) => w.message).join('\n'), /maxfail concerns pppd's redial loop/);
+  // pppd: a single ms-dns is both primary and secondary.
+  assert.deepEqual(config.dns, ['10.10.0.1', '10.10.0.1']);
+  assert.doesNotMatch(warnings.map((w) => w.message).join('\n'), /maxfail/);
   const both = mergeLegacy({
     pptpd: { conf: parsePptpdConf(PPTPD, 'p'), options: parsePppOptions(PPTPD_OPTIONS, 'o1') },
     xl2tpd: { conf: parseXl2tpdConf(XL2TPD, 'x'), options: parsePppOptions('require-mschap-v2\nrequire-mppe-128\n', 'o2') },
@@ -112,11 +114,10 @@ test('merge: xl2tpd alone with CHAP-MD5 → L2TP pool, MPPE policy for L2TP from
   assert.equal(both.config.ppp.mppe.l2tpMode, 'require');
 });
 
-test('merge: options without MPPE or require-* → pppd defaults (MPPE allowed, all CHAP flavours and PAP)', () => {
+test('merge: options without MPPE or require-* → pppd defaults (MPPE refused as pppd\'s nomppe, all CHAP flavours and PAP)', () => {
   const { config } = mergeLegacy({ pptpd: { conf: parsePptpdConf(PPTPD, 'p'), options: parsePppOptions('auth\nname srv\n', 'o') } });
   assert.deepEqual(config.ppp.authProtocols, ['mschap-v2', 'mschap', 'chap', 'pap']);
-  assert.equal(config.ppp.mppe.mode, 'allow');
-  assert.deepEqual(config.ppp.mppe.keyBits, [128, 40]);
+  assert.equal(config.ppp.mppe.mode, 'refuse');
 });
 
 test('merge: chap-secrets for another server name → warning that nobody can log in', () => {

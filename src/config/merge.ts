@@ -11,11 +11,11 @@ import { hostname } from 'node:os';
 import { ConfigError } from '../core/errors.js';
 import type { ChapSecrets } from './chap-secrets.js';
 import { formatIpv4, formatRange, parseRangeSpec, rangeSize, type Ipv4Range } from './ipv4.js';
-import { acceptedAuthProtocols, type PppOptions } from './ppp-options.js';
+import { acceptedAuthProtocols, lastTwo, mppePolicy, type PppOptions } from './ppp-options.js';
 import type { PptpdConf } from './pptpd-conf.js';
 import { validateConfig, type Config, type ConfigInput } from './schema.js';
 import type { ConfigWarning } from './warnings.js';
-import { lnsRanges, type Xl2tpdConf } from './xl2tpd-conf.js';
+import { lnsAccess, lnsRanges, type Xl2tpdConf } from './xl2tpd-conf.js';
 
 /** xl2tpd's default `auth file` (file.h DEFAULT_AUTH_FILE). */
 export const XL2TPD_AUTH_FILE = '/etc/xl2tpd/l2tp-secrets';
@@ -27,6 +27,12 @@ export interface LegacySources {
   secrets?: ChapSecrets;
   /** Path of the chap-secrets file to put in the Config. */
   chapSecretsPath?: string;
+  /** The system host name (pppd's default PPP name; xl2tpd's "us"); default os.hostname(). */
+  hostName?: string;
+  /** RADIUS settings from radiusclient.conf (radius.so sites); every user is then checked by RADIUS, as pppd's plugin does. */
+  radius?: { radius: NonNullable<ConfigInput['radius']>; file: string };
+  /** tunppp.json given with the legacy files (--config): its keys are laid over what the legacy files give. */
+  overlay?: { value: Record<string, unknown>; file: string; text: string };
 }
 
 /** A merged Config and everything worth telling the user. */
@@ -37,9 +43,12 @@ export interface MergeResult {
 
 type PppInput = NonNullable<ConfigInput['ppp']>;
 
-function pppFromOptions(o: PppOptions, warnings: ConfigWarning[]): PppInput {
+function pppFromOptions(o: PppOptions, warnings: ConfigWarning[], host: string, radiusRead: boolean): PppInput {
   const ppp: PppInput = {};
-  if (o.name) ppp.name = o.name.value;
+  // pppd: our name is `name`, else (or with usehostname) the host name, to which `domain` is appended.
+  const hostWithDomain = o.domain ? `${host}.${o.domain.value}` : host;
+  if (o.usehostname !== undefined || (!o.name && o.domain)) ppp.name = hostWithDomain;
+  else if (o.name) ppp.name = o.name.value;
   const protos = acceptedAuthProtocols(o);
   if (protos.length === 0) {
     const line = o.require.values().next().value ?? o.refuse.values().next().value;
@@ -47,19 +56,11 @@ function pppFromOptions(o: PppOptions, warnings: ConfigWarning[]): PppInput {
       'allow one of them, e.g. require-mschap-v2 (EAP is not supported)');
   }
   ppp.authProtocols = protos;
-  if (o.require.has('eap')) warnings.push({ file: o.file, line: o.require.get('eap')!, message: 'require-eap: tunppp does not support EAP', hint: 'use require-mschap-v2' });
-  const mppe: NonNullable<PppInput['mppe']> = {};
-  mppe.mode = o.mppe.mode?.value ?? 'allow';
-  const bits: (40 | 56 | 128)[] = [];
-  // pppd defaults: 40 and 128 allowed; 56 only when asked for.
-  if (o.mppe.bits128 !== false) bits.push(128);
-  if (o.mppe.bits56 === true) bits.push(56);
-  if (o.mppe.bits40 !== false && !(o.mppe.bits128 === true && o.mppe.bits40 === undefined)) bits.push(40);
-  mppe.keyBits = bits.length ? bits : [128];
-  mppe.stateful = o.mppe.stateful?.value ? 'allow' : 'refuse';
-  ppp.mppe = mppe;
-  if (mppe.mode === 'require' && !protos.some((p) => p === 'mschap-v2' || p === 'mschap')) {
-    throw new ConfigError('CONFIG_CONFLICT', 'MPPE is required, but no MS-CHAP protocol is accepted (MPPE keys come from MS-CHAP)', { file: o.file, line: o.mppe.mode!.line },
+  if (o.require.has('eap')) warnings.push({ file: o.file, line: o.require.get('eap')!, message: 'require-eap: tunppp does not support EAP; clients use the other required protocols', hint: 'remove require-eap' });
+  const policy = mppePolicy(o);
+  ppp.mppe = { mode: policy.mode, keyBits: policy.keyBits, stateful: policy.stateful ? 'allow' : 'refuse' };
+  if (policy.mode === 'require' && !protos.some((p) => p === 'mschap-v2' || p === 'mschap')) {
+    throw new ConfigError('CONFIG_CONFLICT', 'MPPE is required, but no MS-CHAP protocol is accepted (MPPE keys come from MS-CHAP)', { file: o.file, ...(policy.line !== undefined ? { line: policy.line } : {}) },
       'add require-mschap-v2, or drop require-mppe');
   }
   if (o.mtu) ppp.mtu = o.mtu.value;
@@ -76,13 +77,22 @@ function pppFromOptions(o: PppOptions, warnings: ConfigWarning[]): PppInput {
   ppp.keepalive = ka;
   if (o.idle) ppp.idleTimeoutS = o.idle.value;
   if (o.proxyarp) ppp.proxyArp = o.proxyarp.value;
-  if (o.ipv6) ppp.ipv6 = o.ipv6.value.enabled;
+  if (o.ipv6) ppp.ipv6 = o.ipv6.value;
   if (o.debug) ppp.debug = true;
   for (const p of o.plugins) {
-    warnings.push({ file: o.file, line: p.line, message: `plugin ${p.value} is not loaded by tunppp`, hint: /radius/i.test(p.value) ? 'RADIUS support is planned in tunppp itself' : 'remove it' });
+    // radius.so: the loader turns its radiusclient.conf into tunppp's RADIUS settings; radattr.so only feeds scripts.
+    if (isRadiusPlugin(p.value) && (radiusRead || /radattr\.so$/.test(p.value))) continue;
+    warnings.push(isRadiusPlugin(p.value)
+      ? { file: o.file, line: p.line, message: `plugin ${p.value}: tunppp has its own RADIUS client, but no radiusclient.conf was read here`, hint: 'load the files with tunppp check/serve --pptpd-conf (they read radiusclient.conf), or set "radius" and auth.backends ["radius"] in tunppp.json (docs/radius.md)' }
+      : { file: o.file, line: p.line, message: `plugin ${p.value} is not loaded by tunppp; whatever it does does not happen`, hint: 'remove it' });
   }
   if (o.addresses) warnings.push({ file: o.file, line: o.addresses.line, message: 'a LOCAL:REMOTE address pair in an options file is ignored; addresses come from the pool', hint: 'use localip/remoteip (pptpd) or ip range (xl2tpd)' });
   return ppp;
+}
+
+/** pppd's RADIUS plugins: radius.so does the work, radattr.so only writes attributes for scripts. */
+export function isRadiusPlugin(path: string): boolean {
+  return /(^|\/)rad(ius|attr)\.so$/.test(path);
 }
 
 function differ(a: unknown, b: unknown): boolean {
@@ -92,6 +102,7 @@ function differ(a: unknown, b: unknown): boolean {
 /** Merges legacy files into a Config. Throws `ConfigError` when they cannot work. */
 export function mergeLegacy(src: LegacySources): MergeResult {
   const warnings: ConfigWarning[] = [];
+  const host = src.hostName ?? hostname();
   const input: ConfigInput = { listen: { pptp: { enabled: false }, l2tp: { enabled: false } }, pools: [] };
   const dns: string[] = [];
   const wins: string[] = [];
@@ -102,7 +113,7 @@ export function mergeLegacy(src: LegacySources): MergeResult {
   const takeOptions = (o: PppOptions | undefined, transport: 'pptp' | 'l2tp') => {
     if (!o) return;
     warnings.push(...o.warnings);
-    const p = pppFromOptions(o, warnings);
+    const p = pppFromOptions(o, warnings, host, src.radius !== undefined);
     if (transport === 'l2tp') {
       // xl2tpd's options file sets the MPPE policy of L2TP sessions only.
       p.mppe = { ...p.mppe, l2tpMode: p.mppe!.mode! };
@@ -111,9 +122,15 @@ export function mergeLegacy(src: LegacySources): MergeResult {
         p.mppe = { ...ppp.mppe };
       }
     }
-    if (o.maxfail) warnings.push({ file: o.file, line: o.maxfail.line, message: "maxfail concerns pppd's redial loop; a server ignores it" });
-    for (const d of o.msDns) if (!dns.includes(d.value)) dns.push(d.value);
-    for (const d of o.msWins) if (!wins.includes(d.value)) wins.push(d.value);
+    // pppd sends the last two ms-dns/ms-wins values of the file; tunppp has one list for both transports.
+    for (const [list, values, what] of [[dns, o.msDns, 'ms-dns'], [wins, o.msWins, 'ms-wins']] as const) {
+      const pair = lastTwo(values.map((v) => v.value));
+      if (!pair.length) continue;
+      if (list.length === 0) list.push(...pair);
+      else if (differ(pair, list)) {
+        warnings.push({ file: o.file, line: values[values.length - 1]!.line, message: `${what} here (${pair.join(', ')}) differs from the other options file (${list.join(', ')}); tunppp gives every client the first`, hint: 'make the two options files agree' });
+      }
+    }
     if (o.auth) {
       if (authRequired === undefined) authRequired = o.auth.value;
       if (!o.auth.value) warnings.push({ file: o.file, line: o.auth.line, message: 'noauth: clients connect without a password', hint: 'replace noauth with auth' });
@@ -189,7 +206,7 @@ export function mergeLegacy(src: LegacySources): MergeResult {
     if (authFile !== undefined) {
       l2tp.secretsFile = authFile;
       // xl2tpd's "us" without `hostname` is the system host name, which it also sends as Host Name.
-      l2tp.hostName = lns.hostname?.value ?? hostname();
+      l2tp.hostName = lns.hostname?.value ?? host;
       if (c.global.authFile && /chap-secrets$/.test(authFile)) {
         warnings.push({ file: c.file, line: c.global.authFile.line, message: `auth file ${authFile} is read as L2TP tunnel secrets ("us them secret" lines), not as PPP users: a chap-secrets line gives the secret "password plus the address column"`, hint: 'point auth file at /etc/xl2tpd/l2tp-secrets' });
       }
@@ -197,6 +214,8 @@ export function mergeLegacy(src: LegacySources): MergeResult {
       l2tp.hostName = lns.hostname.value;
     }
     if (lns.challenge?.value) l2tp.challenge = true;
+    const access = lnsAccess(c, lns, warnings);
+    if (access) l2tp.access = access;
     if (c.lac.length) warnings.push({ file: c.file, line: c.lac[0]!.line, message: '[lac] sections (client side) are not used by tunppp serve', hint: 'use tunppp connect for client connections' });
     if (c.global.ipsecSaref?.value) warnings.push({ file: c.file, line: c.global.ipsecSaref.line, message: 'ipsec saref has no meaning for tunppp' });
     if (lns.assignIp?.value !== false) {
@@ -230,18 +249,53 @@ export function mergeLegacy(src: LegacySources): MergeResult {
     throw new ConfigError('CONFIG_MISSING', 'nothing to merge: neither pptpd.conf nor xl2tpd.conf given', { file: src.chapSecretsPath ?? 'tunppp' }, 'pass --pptpd-conf or --xl2tpd-conf, or write tunppp.json');
   }
 
-  if (dns.length) input.dns = dns.slice(0, 2);
-  if (wins.length) input.wins = wins.slice(0, 2);
-  if (ppp) input.ppp = ppp;
+  if (dns.length) input.dns = dns;
+  if (wins.length) input.wins = wins;
+  // pppd's name without `name`: the host name.
+  ppp ??= {};
+  ppp.name ??= host;
+  input.ppp = ppp;
   input.auth = { required: authRequired ?? true };
   if (src.chapSecretsPath) input.auth.chapSecrets = src.chapSecretsPath;
-  const config = validateConfig(input, src.pptpd?.conf.file ?? src.xl2tpd!.conf.file);
+  if (src.radius) {
+    input.radius = src.radius.radius;
+    input.auth.backends = ['radius'];
+  }
+  let config: Config;
+  if (src.overlay) {
+    const merged = overlay(input as Record<string, unknown>, src.overlay.value, [], (path) => {
+      warnings.push({ file: src.overlay!.file, message: `${path} replaces what the pptpd/xl2tpd files give`, hint: 'remove it from one of the two places' });
+    });
+    config = validateConfig(merged, src.overlay.file, src.overlay.text);
+  } else {
+    config = validateConfig(input, src.pptpd?.conf.file ?? src.xl2tpd!.conf.file);
+  }
 
   if (src.secrets) {
     warnings.push(...src.secrets.warnings);
     checkSecrets(config, src.secrets, warnings);
   }
   return { config, warnings };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * `top` laid over `base`: objects merge key by key, anything else (arrays
+ * included) replaces; `replaced` hears each path where a value from `base`
+ * gave way to a different one.
+ */
+function overlay(base: Record<string, unknown>, top: Record<string, unknown>, path: string[], replaced: (path: string) => void): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(top)) {
+    const b = Object.hasOwn(base, k) ? base[k] : undefined;
+    if (isObject(b) && isObject(v)) out[k] = overlay(b, v, [...path, k], replaced);
+    else {
+      if (b !== undefined && differ(b, v)) replaced([...path, k].join('.'));
+      out[k] = v;
+    }
+  }
+  return out;
 }
 
 /** Cross-checks chap-secrets against the merged Config. */

@@ -1,16 +1,14 @@
 /**
  * pppd options files (`/etc/ppp/pptpd-options`, `options.pptpd`,
- * `options.xl2tpd`): words as pppd reads them (words.ts), each option taking a
- * fixed number of arguments. Later settings override earlier ones, as in pppd;
- * `ms-dns` and `ms-wins` accumulate (the first two are used).
+ * `options.xl2tpd`): words as pppd reads them (words.ts), each option taking
+ * the number of arguments pppd's own table gives it. Later settings override
+ * earlier ones, as in pppd.
  *
- * Three kinds of options:
- *  - applied: the ones that map onto tunppp's Config (auth protocols, MPPE,
- *    DNS/WINS, MTU/MRU, LCP echo, idle, proxyarp, IPv6, name, debug);
- *  - known but ignored: pppd/tty/kernel settings that mean nothing on a TUN
- *    device (`lock`, `nobsdcomp`, `novj`, `nologfd`, ...) — listed, not warned;
- *  - unknown: kept with their same-line arguments and warned about, never fatal
- *    (plugin options such as `radius-config-file` land here).
+ * What each of pppd's options does in tunppp is decided in one table,
+ * pppd-option-table.ts: applied (a handler here), not applicable (accepted,
+ * with a note saying why), or refused (a ConfigError with the reason). Like
+ * pppd, an option that is in no table stops loading, with the nearest known
+ * name; only the options of known pppd plugins are warnings.
  *
  * Note on `refuse-*`: in pppd these control how pppd authenticates *itself* to
  * the peer, which a server never does; people write them meaning "do not let
@@ -19,6 +17,7 @@
  */
 import { ConfigError } from '../core/errors.js';
 import { isIpv4 } from './ipv4.js';
+import { lookupPppdOption, PLUGIN_OPTIONS, PPPD_OPTIONS, PATCHED_PPPD_OPTIONS, type PppdOption } from './pppd-option-table.js';
 import type { Located } from './pptpd-conf.js';
 import type { ConfigWarning } from './warnings.js';
 import { readWords, type Word } from './words.js';
@@ -26,23 +25,42 @@ import { readWords, type Word } from './words.js';
 /** PPP authentication protocols, weakest last. */
 export type AuthProto = 'mschap-v2' | 'mschap' | 'chap' | 'pap' | 'eap';
 
-/** An option tunppp read but does not use. */
-export interface OtherOption {
-  option: string;
-  args: string[];
+/** What happened to one option of the file, for `tunppp check --explain` and the corpus goldens. */
+export interface OptionNote {
+  file: string;
   line: number;
+  /** The option as written, with its arguments. */
+  text: string;
+  verdict: 'applied' | 'not applicable' | 'plugin option (not used)';
+  /** How it is applied, or why it does not apply. */
+  detail: string;
 }
 
-/** MPPE settings as written. */
+/** MPPE settings as pppd keeps them. */
 export interface MppeOptions {
-  /** require-mppe*, `mppe required` → require; nomppe / noccp → refuse. */
-  mode?: Located<'require' | 'refuse'>;
-  /** Key lengths explicitly allowed (true) or refused (false); unset = default. */
-  bits40?: boolean;
-  bits56?: boolean;
-  bits128?: boolean;
+  /**
+   * pppd's `ccp_wantoptions.mppe` key lengths: MPPE is required with these
+   * when non-empty and refused when empty (pppd's default is nomppe).
+   */
+  want: Set<40 | 128>;
+  /** Line of the last option that changed `want`. */
+  line?: number;
+  /** Line of the last require-mppe* option, to name it when later options undo it. */
+  requireLine?: number;
+  /** The MPPE-MPPC patch's `mppe FLAGS`, which has an "allow" mode and 56-bit keys; it wins over `want`. */
+  patch?: Located<{ required: boolean; bits: Set<40 | 56 | 128> }>;
   /** mppe-stateful → true; nomppe-stateful / `mppe stateless` → false. */
   stateful?: Located<boolean>;
+  /** Line of `noccp`: no CCP, so no MPPE. */
+  noccp?: number;
+}
+
+/** The MPPE policy these options give, in Config terms. */
+export interface MppePolicy {
+  mode: 'require' | 'allow' | 'refuse';
+  keyBits: (40 | 56 | 128)[];
+  stateful: boolean;
+  line?: number;
 }
 
 /** A parsed pppd options file. */
@@ -50,13 +68,18 @@ export interface PppOptions {
   file: string;
   /** `name NAME`: our name, the server column of chap-secrets. */
   name?: Located<string>;
-  /** `auth` → true, `noauth` → false. */
+  /** `domain D`: appended to the host name when it is our name. */
+  domain?: Located<string>;
+  /** `usehostname`: our name is the host name even with `name`. */
+  usehostname?: number;
+  /** `auth` / require-* → true, `noauth` → false; the last one wins. */
   auth?: Located<boolean>;
   /** require-X options, by protocol, with their line. */
   require: Map<AuthProto, number>;
   /** refuse-X options, by protocol, with their line. */
   refuse: Map<AuthProto, number>;
   mppe: MppeOptions;
+  /** Every ms-dns / ms-wins value in order; `lastTwo` gives what pppd sends. */
   msDns: Located<string>[];
   msWins: Located<string>[];
   proxyarp?: Located<boolean>;
@@ -67,32 +90,30 @@ export interface PppOptions {
   lcpEchoFailure?: Located<number>;
   /** `idle N` seconds. */
   idle?: Located<number>;
-  maxfail?: Located<number>;
-  /** `+ipv6` / `ipv6 LOCAL,REMOTE` → enabled; `-ipv6`/`noipv6` → disabled. */
-  ipv6?: Located<{ enabled: boolean; localId?: string; remoteId?: string }>;
+  /** `+ipv6` / `ipv6 ,` → enabled; `-ipv6`/`noipv6` → disabled. */
+  ipv6?: Located<boolean>;
   /** `LOCAL:REMOTE` address pair. */
   addresses?: Located<{ local?: string; remote?: string }>;
-  /** noaccomp / nopcomp seen. */
-  noAccomp: boolean;
-  noPcomp: boolean;
+  /** `chap-secrets FILE`. */
+  chapSecrets?: Located<string>;
   debug: boolean;
-  dump: boolean;
   plugins: Located<string>[];
-  logfile?: Located<string>;
-  /** Known pppd options that do nothing in tunppp. */
-  ignored: OtherOption[];
-  /** Options tunppp does not know (kept with their same-line arguments). */
-  unknown: OtherOption[];
+  /** Options of pppd plugins, with their arguments (`radius-config-file` is read for RADIUS). */
+  pluginOptions: { option: string; plugin: string; args: string[]; line: number }[];
+  /** One note per option read. */
+  notes: OptionNote[];
   warnings: ConfigWarning[];
 }
 
-type Handler = (o: PppOptions, args: Word[], at: { file: string; line: number; option: string }) => void;
+interface At {
+  file: string;
+  line: number;
+  option: string;
+}
 
-const AUTH_OPTS: Readonly<Record<string, AuthProto>> = {
-  pap: 'pap', chap: 'chap', mschap: 'mschap', 'mschap-v2': 'mschap-v2', eap: 'eap',
-};
+type Handler = (o: PppOptions, args: Word[], at: At) => void;
 
-function num(w: Word, at: { file: string; line: number; option: string }, min: number, max: number, example: number): number {
+function num(w: Word, at: At, min: number, max: number, example: number): number {
   const t = w.text;
   const v = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t, 16) : /^\d+$/.test(t) ? Number(t) : NaN;
   if (!Number.isFinite(v) || v < min || v > max) {
@@ -102,146 +123,186 @@ function num(w: Word, at: { file: string; line: number; option: string }, min: n
   return v;
 }
 
-function ipArg(w: Word, at: { file: string; option: string }): string {
-  if (!isIpv4(w.text)) {
+/** ms-dns / ms-wins: pppd takes a dotted quad or resolves a host name once at start; tunppp takes addresses only. */
+function serverAddress(w: Word, at: At): string {
+  if (isIpv4(w.text)) return w.text;
+  const example = at.option === 'ms-wins' ? '192.168.0.2' : '1.1.1.1';
+  if (/^[0-9.x]+$/i.test(w.text)) {
     throw new ConfigError('CONFIG_VALUE', `'${at.option}' needs an IPv4 address, got '${w.text}'`, { file: at.file, line: w.line },
-      `write e.g. ${at.option} ${at.option === 'ms-wins' ? '192.168.0.2' : '1.1.1.1'}`);
+      `write it as a dotted quad, e.g. ${at.option} ${example}`);
   }
-  return w.text;
+  throw new ConfigError('CONFIG_VALUE', `'${at.option}' needs an IPv4 address, got '${w.text}': pppd would resolve the host name once at start (gethostbyname), tunppp does not`,
+    { file: at.file, line: w.line }, `write the address it resolves to, e.g. ${at.option} ${example}`);
 }
 
-/** Options that take arguments and that tunppp applies. */
-const APPLIED: Readonly<Record<string, { args: number; run: Handler }>> = {
-  name: { args: 1, run: (o, [a], at) => { o.name = { value: a!.text, line: at.line }; } },
-  auth: { args: 0, run: (o, _a, at) => { o.auth = { value: true, line: at.line }; } },
-  noauth: { args: 0, run: (o, _a, at) => { o.auth = { value: false, line: at.line }; } },
-  'ms-dns': { args: 1, run: (o, [a], at) => { o.msDns.push({ value: ipArg(a!, at), line: at.line }); } },
-  'ms-wins': { args: 1, run: (o, [a], at) => { o.msWins.push({ value: ipArg(a!, at), line: at.line }); } },
-  proxyarp: { args: 0, run: (o, _a, at) => { o.proxyarp = { value: true, line: at.line }; } },
-  noproxyarp: { args: 0, run: (o, _a, at) => { o.proxyarp = { value: false, line: at.line }; } },
-  mtu: { args: 1, run: (o, [a], at) => { o.mtu = { value: num(a!, at, 128, 16384, 1400), line: at.line }; } },
-  mru: { args: 1, run: (o, [a], at) => { o.mru = { value: num(a!, at, 128, 16384, 1400), line: at.line }; } },
-  'lcp-echo-interval': { args: 1, run: (o, [a], at) => { o.lcpEchoInterval = { value: num(a!, at, 0, 86400, 30), line: at.line }; } },
-  'lcp-echo-failure': { args: 1, run: (o, [a], at) => { o.lcpEchoFailure = { value: num(a!, at, 0, 1000, 4), line: at.line }; } },
-  idle: { args: 1, run: (o, [a], at) => { o.idle = { value: num(a!, at, 0, 31536000, 600), line: at.line }; } },
-  maxfail: { args: 1, run: (o, [a], at) => { o.maxfail = { value: num(a!, at, 0, 1000, 10), line: at.line }; } },
-  debug: { args: 0, run: (o) => { o.debug = true; } },
-  dump: { args: 0, run: (o) => { o.dump = true; } },
-  plugin: { args: 1, run: (o, [a], at) => { o.plugins.push({ value: a!.text, line: at.line }); } },
-  logfile: { args: 1, run: (o, [a], at) => { o.logfile = { value: a!.text, line: at.line }; } },
-  noaccomp: { args: 0, run: (o) => { o.noAccomp = true; } },
-  nopcomp: { args: 0, run: (o) => { o.noPcomp = true; } },
-  '+ipv6': { args: 0, run: (o, _a, at) => { o.ipv6 = { value: { enabled: true }, line: at.line }; } },
-  '-ipv6': { args: 0, run: (o, _a, at) => { o.ipv6 = { value: { enabled: false }, line: at.line }; } },
-  noipv6: { args: 0, run: (o, _a, at) => { o.ipv6 = { value: { enabled: false }, line: at.line }; } },
-  ipv6: {
-    args: 1,
-    run: (o, [a], at) => {
-      // ipv6 <local_interface_identifier>,<remote_interface_identifier>; either may be empty.
-      const t = a!.text;
-      if (!t.includes(',')) {
-        throw new ConfigError('CONFIG_VALUE', `'ipv6' takes LOCAL,REMOTE interface identifiers, got '${t}'`, { file: at.file, line: a!.line },
-          'write "ipv6 ," for default identifiers, or "+ipv6"');
-      }
-      const [l, r] = t.split(',');
-      const v: { enabled: boolean; localId?: string; remoteId?: string } = { enabled: true };
-      if (l) v.localId = l;
-      if (r) v.remoteId = r;
-      o.ipv6 = { value: v, line: at.line };
-    },
-  },
-  'require-mppe': { args: 0, run: (o, _a, at) => { o.mppe.mode = { value: 'require', line: at.line }; } },
-  'require-mppe-40': { args: 0, run: (o, _a, at) => { o.mppe.mode = { value: 'require', line: at.line }; o.mppe.bits40 = true; o.mppe.bits128 ??= false; } },
-  'require-mppe-128': { args: 0, run: (o, _a, at) => { o.mppe.mode = { value: 'require', line: at.line }; o.mppe.bits128 = true; o.mppe.bits40 ??= false; } },
-  nomppe: { args: 0, run: (o, _a, at) => { o.mppe.mode = { value: 'refuse', line: at.line }; } },
-  noccp: { args: 0, run: (o, _a, at) => { o.mppe.mode = { value: 'refuse', line: at.line }; } },
-  'nomppe-40': { args: 0, run: (o) => { o.mppe.bits40 = false; } },
-  'nomppe-56': { args: 0, run: (o) => { o.mppe.bits56 = false; } },
-  'nomppe-128': { args: 0, run: (o) => { o.mppe.bits128 = false; } },
-  'nomppe-stateful': { args: 0, run: (o, _a, at) => { o.mppe.stateful = { value: false, line: at.line }; } },
-  'mppe-stateful': { args: 0, run: (o, _a, at) => { o.mppe.stateful = { value: true, line: at.line }; } },
-  mppe: {
-    args: 1,
-    run: (o, [a], at) => {
-      // The MPPE-MPPC patch syntax: mppe required,no40,no56,stateless
-      for (const tok of a!.text.split(',')) {
-        switch (tok.trim().toLowerCase()) {
-          case 'required': case 'require': o.mppe.mode = { value: 'require', line: at.line }; break;
-          case 'no40': o.mppe.bits40 = false; break;
-          case 'no56': o.mppe.bits56 = false; break;
-          case 'no128': o.mppe.bits128 = false; break;
-          case '40': o.mppe.bits40 = true; break;
-          case '56': o.mppe.bits56 = true; break;
-          case '128': o.mppe.bits128 = true; break;
-          case 'stateless': o.mppe.stateful = { value: false, line: at.line }; break;
-          case 'stateful': o.mppe.stateful = { value: true, line: at.line }; break;
-          default:
-            throw new ConfigError('CONFIG_VALUE', `unknown mppe flag '${tok}' in '${a!.text}'`, { file: at.file, line: a!.line },
-              'use required, stateless, stateful, no40, no56, no128, e.g. mppe required,no40,no56,stateless');
-        }
-      }
-    },
-  },
+const requireProto = (proto: AuthProto): Handler => (o, _a, at) => {
+  o.require.set(proto, at.line);
+  // pppd: every require-* also sets auth_required.
+  o.auth = { value: true, line: at.line };
+};
+const refuseProto = (proto: AuthProto): Handler => (o, _a, at) => {
+  o.refuse.set(proto, at.line);
+};
+const mppeWant = (change: (want: Set<40 | 128>) => void, require: boolean): Handler => (o, _a, at) => {
+  change(o.mppe.want);
+  o.mppe.line = at.line;
+  if (require) o.mppe.requireLine = at.line;
 };
 
-for (const [word, proto] of Object.entries(AUTH_OPTS)) {
-  (APPLIED as Record<string, { args: number; run: Handler }>)[`require-${word}`] = { args: 0, run: (o, _a, at) => { o.require.set(proto, at.line); } };
-  (APPLIED as Record<string, { args: number; run: Handler }>)[`refuse-${word}`] = { args: 0, run: (o, _a, at) => { o.refuse.set(proto, at.line); } };
+/** The options tunppp applies, by the canonical name in pppd-option-table.ts (aliases use the same handler). */
+export const HANDLERS: Readonly<Record<string, Handler>> = {
+  debug: (o) => { o.debug = true; },
+  idle: (o, [a], at) => { o.idle = { value: num(a!, at, 0, 31536000, 600), line: at.line }; },
+  domain: (o, [a], at) => { o.domain = { value: a!.text, line: at.line }; },
+  plugin: (o, [a], at) => { o.plugins.push({ value: a!.text, line: at.line }); },
+  auth: (o, _a, at) => { o.auth = { value: true, line: at.line }; },
+  noauth: (o, _a, at) => { o.auth = { value: false, line: at.line }; },
+  'require-pap': requireProto('pap'),
+  'require-chap': requireProto('chap'),
+  'require-mschap': requireProto('mschap'),
+  'require-mschap-v2': requireProto('mschap-v2'),
+  'require-eap': requireProto('eap'),
+  'refuse-pap': refuseProto('pap'),
+  'refuse-chap': refuseProto('chap'),
+  'refuse-mschap': refuseProto('mschap'),
+  'refuse-mschap-v2': refuseProto('mschap-v2'),
+  'refuse-eap': refuseProto('eap'),
+  name: (o, [a], at) => { o.name = { value: a!.text, line: at.line }; },
+  usehostname: (o, _a, at) => { o.usehostname = at.line; },
+  'chap-secrets': (o, [a], at) => { o.chapSecrets = { value: a!.text, line: at.line }; },
+  noccp: (o, _a, at) => { o.mppe.noccp = at.line; },
+  'require-mppe': mppeWant((w) => { w.clear(); w.add(40); w.add(128); }, true),
+  nomppe: (o, _a, at) => {
+    o.mppe.want.clear();
+    o.mppe.line = at.line;
+    delete o.mppe.requireLine;
+  },
+  'require-mppe-40': mppeWant((w) => { w.add(40); }, true),
+  'nomppe-40': mppeWant((w) => { w.delete(40); }, false),
+  'require-mppe-128': mppeWant((w) => { w.add(128); }, true),
+  'nomppe-128': mppeWant((w) => { w.delete(128); }, false),
+  'mppe-stateful': (o, _a, at) => { o.mppe.stateful = { value: true, line: at.line }; },
+  'nomppe-stateful': (o, _a, at) => { o.mppe.stateful = { value: false, line: at.line }; },
+  mppe: (o, [a], at) => {
+    // The MPPE-MPPC patch syntax: mppe required,no40,no56,stateless
+    const bits = new Set<40 | 56 | 128>([40, 128]);
+    let required = false;
+    for (const tok of a!.text.split(',')) {
+      switch (tok.trim().toLowerCase()) {
+        case 'required': case 'require': required = true; break;
+        case 'no40': bits.delete(40); break;
+        case 'no56': bits.delete(56); break;
+        case 'no128': bits.delete(128); break;
+        case '40': bits.add(40); break;
+        case '56': bits.add(56); break;
+        case '128': bits.add(128); break;
+        case 'stateless': o.mppe.stateful = { value: false, line: at.line }; break;
+        case 'stateful': o.mppe.stateful = { value: true, line: at.line }; break;
+        default:
+          throw new ConfigError('CONFIG_VALUE', `unknown mppe flag '${tok}' in '${a!.text}'`, { file: at.file, line: a!.line },
+            'use required, stateless, stateful, no40, no56, no128, e.g. mppe required,no40,no56,stateless');
+      }
+    }
+    if (bits.size === 0) {
+      throw new ConfigError('CONFIG_CONFLICT', `'mppe ${a!.text}' leaves no MPPE key length`, { file: at.file, line: at.line }, 'keep 128-bit keys: mppe required,no40,no56,stateless');
+    }
+    o.mppe.patch = { value: { required, bits }, line: at.line };
+  },
+  'ms-dns': (o, [a], at) => { o.msDns.push({ value: serverAddress(a!, at), line: at.line }); },
+  'ms-wins': (o, [a], at) => { o.msWins.push({ value: serverAddress(a!, at), line: at.line }); },
+  proxyarp: (o, _a, at) => { o.proxyarp = { value: true, line: at.line }; },
+  noproxyarp: (o, _a, at) => { o.proxyarp = { value: false, line: at.line }; },
+  ipv6: (o, [a], at) => {
+    // ipv6 <local_interface_identifier>,<remote_interface_identifier>; either may be empty.
+    const t = a!.text;
+    if (!t.includes(',')) {
+      throw new ConfigError('CONFIG_VALUE', `'ipv6' takes LOCAL,REMOTE interface identifiers, got '${t}'`, { file: at.file, line: a!.line },
+        'write "ipv6 ," for default identifiers, or "+ipv6"');
+    }
+    if (t !== ',') {
+      throw new ConfigError('CONFIG_UNSUPPORTED', `'ipv6 ${t}' sets fixed IPv6 interface identifiers; tunppp chooses them itself (random, non-zero)`, { file: at.file, line: a!.line },
+        'write "+ipv6" (or "ipv6 ,")');
+    }
+    o.ipv6 = { value: true, line: at.line };
+  },
+  '+ipv6': (o, _a, at) => { o.ipv6 = { value: true, line: at.line }; },
+  noipv6: (o, _a, at) => { o.ipv6 = { value: false, line: at.line }; },
+  mru: (o, [a], at) => { o.mru = { value: num(a!, at, 128, 16384, 1400), line: at.line }; },
+  mtu: (o, [a], at) => { o.mtu = { value: num(a!, at, 128, 16384, 1400), line: at.line }; },
+  'lcp-echo-failure': (o, [a], at) => { o.lcpEchoFailure = { value: num(a!, at, 0, 1000, 4), line: at.line }; },
+  'lcp-echo-interval': (o, [a], at) => { o.lcpEchoInterval = { value: num(a!, at, 0, 86400, 30), line: at.line }; },
+};
+
+/** pppd's "take the last two values" (ipcp.c setdnsaddr/setwinsaddr): one value is both primary and secondary. */
+export function lastTwo(values: readonly string[]): string[] {
+  let primary: string | undefined;
+  let secondary: string | undefined;
+  for (const v of values) {
+    // An address of 0.0.0.0 is pppd's "unset".
+    const value = v === '0.0.0.0' ? undefined : v;
+    primary = secondary === undefined ? value : secondary;
+    secondary = value;
+  }
+  return primary === undefined ? [] : secondary === undefined ? [primary] : [primary, secondary];
 }
-Object.assign(APPLIED, {
-  '+pap': APPLIED['require-pap'], '-pap': APPLIED['refuse-pap'],
-  '+chap': APPLIED['require-chap'], '-chap': APPLIED['refuse-chap'],
-});
 
-/** pppd options that have no meaning for tunppp on a TUN device, with their argument count. */
-export const IGNORED_PPP_OPTIONS: Readonly<Record<string, number>> = {
-  lock: 0, nolock: 0, nobsdcomp: 0, bsdcomp: 1, nodeflate: 0, deflate: 1, novj: 0, novjccomp: 0, vj: 0,
-  'vj-max-slots': 1, nologfd: 0, logfd: 1, nodefaultroute: 0, defaultroute: 0, replacedefaultroute: 0,
-  noipdefault: 0, 'hide-password': 0, 'show-password': 0, crtscts: 0, nocrtscts: 0, local: 0, modem: 0,
-  asyncmap: 1, 'default-asyncmap': 0, 'default-mru': 0, passive: 0, silent: 0, persist: 0, nopersist: 0,
-  holdoff: 1, 'connect-delay': 1, 'lcp-restart': 1, 'lcp-max-terminate': 1, 'lcp-max-configure': 1,
-  'lcp-max-failure': 1, 'ipcp-accept-local': 0, 'ipcp-accept-remote': 0, 'ipcp-restart': 1,
-  'ipcp-max-configure': 1, 'ipcp-max-failure': 1, 'ipcp-max-terminate': 1, 'chap-restart': 1,
-  'chap-max-challenge': 1, 'chap-interval': 1, 'pap-restart': 1, 'pap-max-authreq': 1, 'pap-timeout': 1,
-  usepeerdns: 0, multilink: 0, nomultilink: 0, mp: 0, nomp: 0, ktune: 0, noktune: 0, kdebug: 1,
-  linkname: 1, ipparam: 1, remotename: 1, user: 1, password: 1, updetach: 0, nodetach: 0, detach: 0,
-  noipx: 0, netmask: 1, 'lcp-echo-adaptive': 0, 'receive-all': 0, 'noendpoint': 0, 'nomagic': 0,
-  unit: 1, ifname: 1, noip: 0,
-};
+/** Every option name tunppp knows, for "did you mean". */
+function knownNames(): string[] {
+  return [...Object.keys(PPPD_OPTIONS), ...Object.keys(PATCHED_PPPD_OPTIONS), ...Object.keys(PLUGIN_OPTIONS)];
+}
 
-/** Parses a pppd options file. Unknown options are warnings; bad values throw `ConfigError`. */
+/** Parses a pppd options file; unknown and refused options and bad values throw `ConfigError` with file:line. */
 export function parsePppOptions(text: string, file: string): PppOptions {
   const o: PppOptions = {
-    file, require: new Map(), refuse: new Map(), mppe: {}, msDns: [], msWins: [], noAccomp: false, noPcomp: false,
-    debug: false, dump: false, plugins: [], ignored: [], unknown: [], warnings: [],
+    file, require: new Map(), refuse: new Map(), mppe: { want: new Set() }, msDns: [], msWins: [],
+    debug: false, plugins: [], pluginOptions: [], notes: [], warnings: [],
   };
   const words = readWords(text, file);
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     const option = w.text;
-    const at = { file, line: w.line, option };
-    // Own keys only: an option word like 'toString' must not find Object.prototype members.
-    const applied = Object.hasOwn(APPLIED, option) ? APPLIED[option] : undefined;
+    const at: At = { file, line: w.line, option };
     const take = (n: number): Word[] => {
       const args = words.slice(i + 1, i + 1 + n);
       if (args.length < n) {
-        throw new ConfigError('CONFIG_SYNTAX', `option '${option}' requires ${n === 1 ? 'an argument' : `${n} arguments`}`, { file, line: w.line },
+        throw new ConfigError('CONFIG_SYNTAX', `option '${option}' requires an argument`, { file, line: w.line },
           `write the value after it on the same line, e.g. ${option} VALUE`);
       }
       i += n;
       return args;
     };
-    if (applied) {
-      applied.run(o, take(applied.args), at);
+    const note = (verdict: OptionNote['verdict'], detail: string, args: Word[]) => {
+      o.notes.push({ file, line: w.line, text: [option, ...args.map((a) => a.text)].join(' '), verdict, detail });
+    };
+    const row: PppdOption | undefined = lookupPppdOption(option);
+    if (row) {
+      const args = take(row.args);
+      const v = row.verdict;
+      if (v.kind === 'refused') {
+        throw new ConfigError('CONFIG_UNSUPPORTED', `pppd option '${[option, ...args.map((a) => a.text)].join(' ')}' cannot be honoured: ${v.why}`, { file, line: w.line }, v.fix);
+      }
+      if (v.kind === 'not-applicable') {
+        note('not applicable', v.why, args);
+        continue;
+      }
+      const handler = HANDLERS[row.aliasOf ?? option];
+      if (!handler) throw new Error(`pppd-option-table: '${option}' is applied but has no handler`);
+      handler(o, args, at);
+      note('applied', v.how, args);
       continue;
     }
-    const ignoredArgs = Object.hasOwn(IGNORED_PPP_OPTIONS, option) ? IGNORED_PPP_OPTIONS[option] : undefined;
-    if (ignoredArgs !== undefined) {
-      o.ignored.push({ option, args: take(ignoredArgs).map((a) => a.text), line: w.line });
+    const plugin = Object.hasOwn(PLUGIN_OPTIONS, option) ? PLUGIN_OPTIONS[option]! : undefined;
+    if (plugin) {
+      const args = take(plugin.args);
+      o.pluginOptions.push({ option, plugin: plugin.plugin, args: args.map((a) => a.text), line: w.line });
+      note('plugin option (not used)', `an option of pppd's ${plugin.plugin}, which tunppp does not load`, args);
+      if (option !== 'radius-config-file') {
+        o.warnings.push({ file, line: w.line, message: `'${option}' is an option of pppd's ${plugin.plugin}, which tunppp does not load; it has no effect`, hint: 'remove it' });
+      }
       continue;
     }
+    // pppd's o_wild entries: LOCAL:REMOTE (ipcp.c), a device name and a tty speed (tty.c).
     if (/^[^:\s]*:[^:\s]*$/.test(option) && option.length > 1 && !option.startsWith('/')) {
-      // LOCAL:REMOTE address pair.
       const [l, r] = option.split(':');
       for (const part of [l, r]) {
         if (part && !isIpv4(part)) {
@@ -252,35 +313,59 @@ export function parsePppOptions(text: string, file: string): PppOptions {
       if (l) v.local = l;
       if (r) v.remote = r;
       o.addresses = { value: v, line: w.line };
+      note('not applicable', 'pptpd and xl2tpd pass their own LOCAL:REMOTE after the options file, which overrides this one; addresses come from localip/remoteip or ip range', []);
       continue;
     }
-    // Unknown: keep it with the rest of its line as arguments.
-    const args: string[] = [];
-    while (i + 1 < words.length && !words[i + 1]!.startsLine) args.push(words[++i]!.text);
-    o.unknown.push({ option, args, line: w.line });
-    o.warnings.push({ file, line: w.line, message: `unknown pppd option '${option}' kept but not used`, hint: suggest(option) });
+    if (option.startsWith('/dev/') || /^\d+$/.test(option)) {
+      note('not applicable', option.startsWith('/dev/') ? 'a serial device; the link is the PPTP/L2TP tunnel' : 'a serial line speed; the link is the PPTP/L2TP tunnel', []);
+      continue;
+    }
+    const close = knownNames().map((k) => ({ k, d: editDistance(k, option) })).filter((x) => x.d <= 2).sort((a, b) => a.d - b.d).slice(0, 3).map((x) => x.k);
+    throw new ConfigError('CONFIG_UNKNOWN', `unrecognized pppd option '${option}' (pppd would refuse to start)`, { file, line: w.line },
+      close.length ? `did you mean ${close.join(' or ')}?` : 'remove it, or check the spelling in pppd(8)');
   }
-  if (o.msDns.length > 2) o.warnings.push({ file, line: o.msDns[2]!.line, message: `${o.msDns.length} ms-dns lines; clients get the first two`, hint: 'keep two ms-dns lines' });
-  if (o.msWins.length > 2) o.warnings.push({ file, line: o.msWins[2]!.line, message: `${o.msWins.length} ms-wins lines; clients get the first two`, hint: 'keep two ms-wins lines' });
+  const rcf = o.pluginOptions.find((p) => p.option === 'radius-config-file');
+  if (rcf && !o.plugins.some((p) => /(^|\/)radius\.so$/.test(p.value))) {
+    // pppd knows this option only once radius.so is loaded; without it pppd refuses it.
+    o.warnings.push({ file, line: rcf.line, message: "'radius-config-file' without 'plugin radius.so': pppd would not know the option, and RADIUS is not used", hint: 'add "plugin radius.so" before it, or remove it' });
+  }
+  checkConflicts(o);
+  return o;
+}
+
+function checkConflicts(o: PppOptions): void {
+  const file = o.file;
   for (const [proto, line] of o.require) {
     if (o.refuse.has(proto)) {
       throw new ConfigError('CONFIG_CONFLICT', `require-${proto} and refuse-${proto} both given`, { file, line },
         `keep one of them (refuse-${proto} is on line ${o.refuse.get(proto)})`);
     }
   }
-  if (o.mppe.mode?.value === 'require' && o.mppe.bits40 === false && o.mppe.bits56 !== true && o.mppe.bits128 === false) {
-    throw new ConfigError('CONFIG_CONFLICT', 'MPPE is required but every key length is refused', { file, line: o.mppe.mode.line }, 'allow 128-bit keys: require-mppe-128');
+  const m = o.mppe;
+  if (m.requireLine !== undefined && m.want.size === 0 && !m.patch && m.line !== undefined && m.line !== m.requireLine) {
+    // require-mppe-128 … nomppe-128: pppd would then run without MPPE at all; say so instead of dropping encryption.
+    throw new ConfigError('CONFIG_CONFLICT', `MPPE is required on line ${m.requireLine} but every key length is refused later (line ${m.line}); pppd would run without encryption`,
+      { file, line: m.requireLine }, 'allow 128-bit keys: require-mppe-128 and no nomppe-128');
   }
-  if (o.mppe.mode?.value === 'require' && o.require.size > 0 && !o.require.has('mschap-v2') && !o.require.has('mschap') && !o.require.has('eap')) {
-    o.warnings.push({ file, line: o.mppe.mode.line, message: 'MPPE is required but no MS-CHAP protocol is allowed; MPPE keys come from MS-CHAP', hint: 'add require-mschap-v2' });
+  if (m.noccp !== undefined && (m.want.size > 0 || m.patch?.value.required)) {
+    throw new ConfigError('CONFIG_CONFLICT', 'noccp turns CCP off, so the MPPE required in this file can never be negotiated', { file, line: m.noccp },
+      'remove noccp (or the require-mppe options, to run without encryption)');
   }
-  return o;
 }
 
-function suggest(option: string): string {
-  const all = [...Object.keys(APPLIED), ...Object.keys(IGNORED_PPP_OPTIONS)];
-  const close = all.filter((k) => editDistance(k, option) <= 2).slice(0, 3);
-  return close.length ? `did you mean ${close.join(' or ')}?` : 'plugin options are passed to pppd plugins, which tunppp does not load';
+/** The MPPE policy the options give (pppd: required with the wanted key lengths, else refused). */
+export function mppePolicy(o: PppOptions): MppePolicy {
+  const m = o.mppe;
+  const stateful = m.stateful?.value ?? false;
+  if (m.noccp !== undefined) return { mode: 'refuse', keyBits: [128], stateful, line: m.noccp };
+  if (m.patch) {
+    const keyBits = ([128, 56, 40] as const).filter((b) => m.patch!.value.bits.has(b));
+    return { mode: m.patch.value.required ? 'require' : 'allow', keyBits, stateful, line: m.patch.line };
+  }
+  const keyBits = ([128, 40] as const).filter((b) => m.want.has(b));
+  const policy: MppePolicy = keyBits.length ? { mode: 'require', keyBits, stateful } : { mode: 'refuse', keyBits: [128], stateful };
+  if (m.line !== undefined) policy.line = m.line;
+  return policy;
 }
 
 function editDistance(a: string, b: string): number {

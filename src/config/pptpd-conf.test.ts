@@ -95,3 +95,12 @@ test('pptpd.conf: bad address lists → ConfigError with file:line and the pptpd
   rejects('connections many\n', 1, /not a number/, /connections 100/);
   rejects('option\n', 1, /needs a value/, /option \/etc\/ppp\/pptpd-options/);
 });
+
+test('pptpd.conf: vrf → refused naming the difference and ip vrf exec; pidfile → warned (no pid file)', () => {
+  assert.throws(
+    () => parsePptpdConf('localip 10.0.0.1\nremoteip 10.0.0.2-9\nvrf blue\n', '/etc/pptpd.conf'),
+    (e: unknown) => e instanceof ConfigError && e.code === 'CONFIG_UNSUPPORTED' && /\/etc\/pptpd\.conf:3: vrf blue/.test(e.message) && /ip vrf exec blue tunppp serve/.test(e.hint ?? ''),
+  );
+  const c = parsePptpdConf('pidfile /run/pptpd.pid\nlocalip 10.0.0.1\nremoteip 10.0.0.2-9\n', '/etc/pptpd.conf');
+  assert.ok(c.warnings.some((w) => w.line === 1 && /tunppp writes no pid file/.test(w.message)));
+});

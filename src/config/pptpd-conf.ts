@@ -95,7 +95,7 @@ export function parsePptpdConf(text: string, file: string): PptpdConf {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = i + 1;
-    const raw = lines[i]!.replace(/\r$/, '').replace(/[ \t]+$/, '');
+    const raw = lines[i]!.replace(/\r$/, '').replace(/(?<![ \t])[ \t]+$/, '');
     if (raw === '' || raw.startsWith('#')) continue;
     // Any leading white space (also \v, \f, U+00A0 from copy-paste): the keyword regex below needs \S first.
     if (/^\s/.test(raw)) {
@@ -103,7 +103,7 @@ export function parsePptpdConf(text: string, file: string): PptpdConf {
       continue;
     }
     // \s and [\s\S]: a stray \f, \v or U+2028 inside the line must not make the match fail.
-    const m = /^(\S+)(?:\s+([\s\S]*))?$/.exec(raw);
+    const m = /^(\S+)(?:\s+(\S[\s\S]*|))?$/.exec(raw);
     if (!m) continue;
     const key = m[1]!;
     const value = m[2] ?? '';
@@ -144,8 +144,13 @@ export function parsePptpdConf(text: string, file: string): PptpdConf {
         conf.bcrelay = { value, line };
         conf.warnings.push({ file, line, message: 'bcrelay (broadcast relay) is not supported by tunppp', hint: 'NetBIOS browsing over the VPN needs WINS (ms-wins) instead' });
         break;
-      case 'pidfile': conf.pidfile = { value, line }; break;
-      case 'vrf': conf.vrf = { value, line }; break;
+      case 'pidfile':
+        conf.pidfile = { value, line };
+        conf.warnings.push({ file, line, message: `pidfile ${value}: tunppp writes no pid file`, hint: 'run it under systemd (docs/operations.md), which tracks the process itself' });
+        break;
+      case 'vrf':
+        // pptpd binds its TCP and GRE sockets to the VRF device; tunppp's sockets take no device, so the line cannot be honoured here.
+        throw new ConfigError('CONFIG_UNSUPPORTED', `vrf ${value}: tunppp does not bind its sockets to a VRF itself`, { file, line }, `remove the line and start tunppp inside the VRF: ip vrf exec ${value} tunppp serve … (every socket then belongs to ${value}, as with pptpd's vrf)`);
     }
   }
   return conf;

@@ -12,7 +12,7 @@ test('defaults: no radius section → chap-secrets only, RADIUS off, existing co
   assert.equal(c.radius.retries, 2);
   assert.equal(c.radius.nasIdentifier, 'tunppp');
   assert.equal(c.radius.requireMessageAuthenticator, false);
-  assert.deepEqual(c.radius.disconnect, { enabled: false, address: '0.0.0.0', port: 3799 });
+  assert.deepEqual(c.radius.disconnect, { enabled: false, address: '0.0.0.0', port: 3799, requireEventTimestamp: true, windowS: 300 });
   assert.equal(parseTunpppJson('{"auth": {"chapSecrets": "/x"}}', 't.json').auth.chapSecrets, '/x');
 });
 
@@ -45,4 +45,11 @@ test('radius section: bad values → ConfigError naming the path', () => {
   rejects('{"auth": {"backends": ["radius", "radius"]}, "radius": {"servers": [{"address": "1.2.3.4", "secret": "a"}]}}', /at most once/);
   rejects('{"radius": {"timeoutMs": 5}}', /radius\.timeoutMs/);
   rejects('{"radius": {"sever": []}}', /unknown key "sever"/);
+});
+
+test('radius.nasIdentifier: limited to 253 octets of UTF-8, not 253 characters', () => {
+  assert.equal(parseTunpppJson(JSON.stringify({ radius: { nasIdentifier: 'n'.repeat(253) } }), 't.json').radius.nasIdentifier.length, 253);
+  // 200 characters of 'é' are 400 octets: a RADIUS attribute cannot carry them.
+  rejects(JSON.stringify({ radius: { nasIdentifier: 'é'.repeat(200) } }), /radius\.nasIdentifier: at most 253 octets/);
+  rejects(JSON.stringify({ radius: { nasIdentifier: 'n'.repeat(254) } }), /radius\.nasIdentifier/);
 });

@@ -61,6 +61,18 @@ export const ConfigSchema = z.strictObject({
       challenge: z.boolean().optional(),
       /** Our Host Name AVP and the `us` column of `secretsFile` (xl2tpd `hostname`); default `ppp.name`. */
       hostName: z.string().min(1).max(255).optional(),
+      /**
+       * Which LACs may open a tunnel, by source address (xl2tpd `access control`,
+       * `lac`/`no lac`, `exclusive`; config/lac-access.ts). Absent: everyone.
+       */
+      access: z.strictObject({
+        /** Refuse addresses no `lacs` rule allows. */
+        control: z.boolean().default(false),
+        /** Rules in order, the last match decides: an address, range or CIDR, and allow or deny. */
+        lacs: z.array(z.strictObject({ range: rangeSpec, allow: z.boolean().default(true) })).default([]),
+        /** One tunnel per LAC address. */
+        exclusive: z.boolean().default(false),
+      }).optional(),
     }).prefault({}),
   }).prefault({}),
   pools: z.array(z.strictObject({
@@ -105,8 +117,9 @@ export const ConfigSchema = z.strictObject({
     timeoutMs: z.number().int().min(100).max(60_000).default(3000),
     /** Retransmissions to one server before failing over to the next. */
     retries: z.number().int().min(0).max(10).default(2),
-    /** NAS-Identifier in every request. */
-    nasIdentifier: z.string().min(1).max(253).default('tunppp'),
+    /** NAS-Identifier in every request: at most 253 octets of UTF-8 (RFC 2865 §5.32), not characters. */
+    nasIdentifier: z.string().min(1).default('tunppp')
+      .refine((s) => new TextEncoder().encode(s).length <= 253, { message: 'at most 253 octets in UTF-8 (RADIUS attribute limit); shorten it, non-ASCII characters take 2 to 4 octets each' }),
     /** NAS-IP-Address in every request, when set. */
     nasIpAddress: ipv4.optional(),
     /** Send Accounting-Requests (Start, Interim-Update, Stop). */
@@ -124,6 +137,14 @@ export const ConfigSchema = z.strictObject({
       enabled: z.boolean().default(false),
       address: listenAddress.default('0.0.0.0'),
       port: port.default(3799),
+      /**
+       * Refuse requests without Event-Timestamp (NAK, Error-Cause 402): without
+       * it a captured request can be replayed once it leaves the duplicate
+       * window (RFC 5176 §6.3). radclient: add `Event-Timestamp = <unix time>`.
+       */
+      requireEventTimestamp: z.boolean().default(true),
+      /** Seconds an Event-Timestamp may differ from our clock, and how long requests are remembered as duplicates (RFC 5176 §6.3 suggests 300). */
+      windowS: z.number().int().min(10).max(3600).default(300),
     }).prefault({}),
   }).prefault({}),
   ppp: z.strictObject({
@@ -156,6 +177,17 @@ export const ConfigSchema = z.strictObject({
   }).prefault({}),
   /** Path MTU towards clients, for ppp.mtu/mru "auto" and the MSS clamp. */
   pathMtu: z.number().int().min(576).max(65535).default(1500),
+  /**
+   * Path-MTU events on the outer path (ICMP fragmentation needed, EMSGSIZE):
+   * the smallest path MTU one may set (Linux's min_pmtu), and when a lowered
+   * link MTU is raised again, one plateau at a time (RFC 8899 style; Linux
+   * expires a learned path MTU after 600 s).
+   */
+  pmtu: z.strictObject({
+    minPathMtu: z.number().int().min(296).max(65535).default(552),
+    raiseAfterS: z.number().int().min(1).max(86_400).default(600),
+    raiseStepS: z.number().int().min(1).max(86_400).default(60),
+  }).prefault({}),
   mssClamp: z.union([
     z.literal('auto'),
     z.literal(false),
@@ -178,6 +210,8 @@ export const ConfigSchema = z.strictObject({
     maxCallsPerConnection: z.number().int().min(1).max(65535).default(4),
     /** Sessions one L2TP tunnel may carry (remote-access clients open one; raise it for LAC concentrators). */
     maxSessionsPerTunnel: z.number().int().min(1).max(65535).default(16),
+    /** PPP sessions (PPTP calls, L2TP sessions) per source address not yet authenticated, per protocol. */
+    maxUnauthenticatedPerSource: z.number().int().min(1).max(65535).default(8),
     /** New control connections (PPTP TCP accepts, L2TP SCCRQs) per source address within `rateWindowS`. */
     connectRatePerSource: z.number().int().min(1).max(100_000).default(30),
     rateWindowS: z.number().int().min(1).max(3600).default(10),

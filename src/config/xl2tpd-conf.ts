@@ -11,7 +11,7 @@
  * rejects it as "no '=' in data").
  */
 import { ConfigError } from '../core/errors.js';
-import { isIpv4, parseRangeSpec, type Ipv4Range } from './ipv4.js';
+import { formatRange, isIpv4, parseRangeSpec, type Ipv4Range } from './ipv4.js';
 import type { Located } from './pptpd-conf.js';
 import type { ConfigWarning } from './warnings.js';
 
@@ -227,7 +227,9 @@ export function parseXl2tpdConf(text: string, file: string): Xl2tpdConf {
         break;
       case 'range': {
         const r = parseRangeSpec(value);
-        if (typeof r === 'string') throw new ConfigError('CONFIG_VALUE', `${key}: ${r}`, { file, line }, `write ${key} = 192.168.1.128-192.168.1.254`);
+        // xl2tpd resolves host names here (gethostbyname, once at start); tunppp reads addresses only.
+        const named = /[a-z]/i.test(value) ? ' (xl2tpd looks host names up once at start; tunppp takes addresses only: write the address the name has)' : '';
+        if (typeof r === 'string') throw new ConfigError('CONFIG_VALUE', `${key}: ${r}`, { file, line }, `write ${key} = 192.168.1.128-192.168.1.254${named}`);
         range = r;
         break;
       }
@@ -274,6 +276,11 @@ export function parseXl2tpdConf(text: string, file: string): Xl2tpdConf {
         case 'flow bit': l.flowBit = loc(b!); break;
         case 'exclusive': l.exclusive = loc(b!); break;
         case 'challenge': l.challenge = loc(b!); break;
+        case 'unix authentication': case 'unix auth':
+          // xl2tpd passes `login` to pppd: PAP checked against /etc/passwd. MS-CHAP needs the cleartext password, which /etc/passwd does not hold.
+          if (b) throw new ConfigError('CONFIG_UNSUPPORTED', `${key} = yes (PPP users from /etc/passwd, pppd's login option) is not supported: tunppp authenticates with MS-CHAPv2, which needs each user's password in cleartext, and /etc/passwd holds only hashes`, { file, line }, `remove the line and put the users in chap-secrets (user * password *)`);
+          l.other[key] = loc(value);
+          break;
         default: l.other[key] = loc(value);
       }
     } else {
@@ -305,6 +312,30 @@ export function parseXl2tpdConf(text: string, file: string): Xl2tpdConf {
     }
   }
   return conf;
+}
+
+/**
+ * listen.l2tp.access for the LNS tunppp serves: its `lac`/`no lac` rules,
+ * `access control` from [global], and `exclusive` (config/lac-access.ts).
+ * A named LNS without [lns default] only takes LACs its rules allow (xl2tpd
+ * falls back to the default LNS, and there is none). Undefined when nothing
+ * restricts access. Differences from xl2tpd go into `warnings`.
+ */
+export function lnsAccess(conf: Xl2tpdConf, l: Xl2tpdLns, warnings: ConfigWarning[]): { control: boolean; lacs: { range: string; allow: boolean }[]; exclusive: boolean } | undefined {
+  const named = l.name.toLowerCase() !== 'default';
+  const control = conf.global.accessControl?.value === true || named;
+  const exclusive = l.exclusive?.value === true;
+  const lacs = l.lacs.map((r) => ({ range: formatRange(r.range), allow: r.allow }));
+  if (named && !conf.global.accessControl?.value) {
+    warnings.push({ file: conf.file, line: l.line, message: `[lns ${l.name}] is not [lns default]: xl2tpd hands it only to LACs its 'lac =' lines allow, so tunppp refuses the others too`, hint: lacs.some((r) => r.allow) ? 'rename it [lns default] to take every LAC' : "add lac = 0.0.0.0-255.255.255.255, or rename it [lns default], or no LAC can connect" });
+  }
+  if (exclusive) {
+    warnings.push({ file: conf.file, line: l.exclusive!.line, message: 'exclusive = yes: tunppp allows one tunnel per LAC address, as xl2tpd.conf(5) says (xl2tpd 1.3 reads the option but never checks it): clients behind one NAT address cannot connect at the same time', hint: 'write exclusive = no if several clients share an address' });
+  }
+  if (!control && lacs.length) {
+    warnings.push({ file: conf.file, line: l.lacs[0]!.line, message: "'lac'/'no lac' lines without access control = yes only choose among LNS sections in xl2tpd; with one LNS every LAC is taken", hint: 'add access control = yes to [global] to refuse the others' });
+  }
+  return control || exclusive ? { control, lacs, exclusive } : undefined;
 }
 
 /** The allowed addresses of an LNS: `ip range` lines minus `no ip range` lines. */

@@ -534,7 +534,8 @@ function parseJson(line: string, h: LineHead): void {
     return;
   }
   const t = r.time ?? r.timestamp ?? r['@timestamp'];
-  const timeMs = typeof t === 'number' ? t : typeof t === 'string' ? Date.parse(t) : NaN;
+  // A number outside the Date range (±8.64e15 ms) is no time: it would make an Invalid Date later.
+  const timeMs = typeof t === 'number' ? (Math.abs(t) <= 8.64e15 ? t : NaN) : typeof t === 'string' ? Date.parse(t) : NaN;
   const prog = typeof r.name === 'string' ? r.name : typeof r.SYSLOG_IDENTIFIER === 'string' ? r.SYSLOG_IDENTIFIER : null;
   const pidRaw = r.pid ?? r._PID;
   const pid = typeof pidRaw === 'number' ? pidRaw : typeof pidRaw === 'string' && /^\d+$/.test(pidRaw) ? Number(pidRaw) : -1;

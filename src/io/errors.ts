@@ -6,18 +6,24 @@
 import { constants as osConstants } from 'node:os';
 import { IoError, LocalUsageError, type VpnError } from '../core/errors.js';
 
+/**
+ * How to grant the capabilities without root: the systemd unit's ambient
+ * capabilities (packaging/tunppp.service), not `setcap` on the node binary,
+ * which would hand them to every node program on the host.
+ */
+const UNIT_CAPS =
+  'under systemd give the service `AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW` and `CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW` ' +
+  '(packaging/tunppp.service; docs/operations.md) — not `setcap` on the node binary, which would give every node program those rights';
 /** Hint for a missing CAP_NET_RAW (raw GRE socket). */
 export const HINT_NET_RAW =
-  'raw GRE sockets need CAP_NET_RAW: run as root, or grant the capability with ' +
-  '`setcap cap_net_raw,cap_net_admin+ep $(which node)`; in Docker add `--cap-add NET_RAW --cap-add NET_ADMIN`';
+  `raw GRE sockets need CAP_NET_RAW: run as root, or ${UNIT_CAPS}; in Docker add \`--cap-add NET_RAW --cap-add NET_ADMIN\``;
 /** Hint for a missing CAP_NET_ADMIN (TUN creation, interface configuration). */
 export const HINT_NET_ADMIN =
-  'creating and configuring a TUN device needs CAP_NET_ADMIN: run as root, or ' +
-  '`setcap cap_net_raw,cap_net_admin+ep $(which node)`; in Docker add `--cap-add NET_ADMIN --device /dev/net/tun`';
+  `creating and configuring a TUN device needs CAP_NET_ADMIN: run as root, or ${UNIT_CAPS}; in Docker add \`--cap-add NET_ADMIN --device /dev/net/tun\``;
 /** Hint for a /dev/net/tun this user may not open. */
 export const HINT_TUN_ACCESS =
   '/dev/net/tun is not readable and writable by this user: run as root, or `chmod 0666 /dev/net/tun` ' +
-  '(creating a device still needs CAP_NET_ADMIN: `setcap cap_net_raw,cap_net_admin+ep $(which node)`); ' +
+  `(creating a device still needs CAP_NET_ADMIN: ${UNIT_CAPS}); ` +
   'in Docker add `--cap-add NET_ADMIN --device /dev/net/tun`';
 /** Hint for a missing /dev/net/tun. */
 export const HINT_NO_TUN =

@@ -112,7 +112,8 @@ test('privileges: root with all capabilities and a TUN device → no problems', 
 test('privileges: plain user without /dev/net/tun → three problems, each with its fix', () => {
   const r = checkPrivileges(sources('0000000000000000', 1000, 'missing'));
   assert.deepEqual(r.problems.map((p) => p.code), ['RAW_SOCKET', 'TUN_OPEN', 'TUN_OPEN']);
-  assert.match(r.problems[0]!.hint, /setcap cap_net_raw,cap_net_admin\+ep/);
+  assert.match(r.problems[0]!.hint, /AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW/);
+  assert.match(r.problems[0]!.hint, /not `setcap` on the node binary/);
   assert.match(r.problems[2]!.hint, /modprobe tun/);
   assert.throws(() => assertPrivileges({ gre: true }, r), { code: 'RAW_SOCKET' });
   assert.throws(() => assertPrivileges({ tun: true }, r), { code: 'TUN_OPEN' });

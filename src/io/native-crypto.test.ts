@@ -14,7 +14,7 @@ import { MppeDecrypter, MppeEncrypter, isMppeDrop } from '../ppp/mppe/mppe.js';
 import { mppeStartKeys } from '../ppp/mppe/keys.js';
 import { TYPESCRIPT_MPPE_PRIMITIVES, type MppePrimitives } from '../ppp/mppe/primitives.js';
 import { fromHex, toHex } from '../wire/hex.js';
-import { loadVector, normHex, type Rc4Vectors } from '../../test/vectors/vectors.js';
+import { loadVector, normHex, type Rc4Vectors } from '../../test/fixtures/vectors/vectors.js';
 
 const native = nativeMppePrimitives();
 const skip = native === undefined ? 'native RC4/SHA-1 unavailable (addon not built, or node without OpenSSL symbols)' : false;

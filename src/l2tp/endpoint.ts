@@ -7,11 +7,22 @@
  * Datagrams in: { from, bytes }. Out: datagrams to send, PPP frames for
  * sessions, tunnel events, drops. The driver owns the socket and the clock.
  *
- * NAT (RFC 2661 §8.1 allows the peer to answer from any port): the peer's
- * address and port are taken from each control message the tunnel accepts,
- * so a LAC behind NAT whose mapping changed, or an LNS that answers from an
- * ephemeral port, keeps working. Several LACs behind one NAT address are
- * told apart by their Assigned Tunnel IDs.
+ * Peer address (RFC 2661 §8.1). A tunnel's peer address and port are fixed
+ * when the tunnel is set up: an LNS tunnel's by the SCCRQ's source; a LAC
+ * tunnel's by the address it was opened toward, except that the port may
+ * change once, in the first message the LNS sends (its SCCRP), since §8.1
+ * lets an LNS answer from another port. A control or data message for a
+ * tunnel from any other address or port is dropped (`wrong-source`) before
+ * the tunnel sees it, so a host that is not the peer cannot ack, inject or
+ * redirect anything, whatever Tunnel ID it tries. Several LACs behind one NAT
+ * address are told apart by their Assigned Tunnel IDs. A NAT mapping that
+ * changes mid-tunnel ends that tunnel (its keepalive fails); the LAC sets up
+ * a new one.
+ *
+ * Tunnels in setup (LNS: SCCRQ answered, SCCCN not yet in) come from an
+ * unproven address. `fairEviction` lets a new SCCRQ take the place of the
+ * oldest such tunnel of the source holding the most of them, so a few
+ * sources (forged or not) cannot keep the setup slots for themselves.
  */
 import type { Millis } from '../core/machine.js';
 import { randomU16, type Rng } from '../core/rng.js';
@@ -29,6 +40,10 @@ export interface UdpPeer {
 export type L2tpEndpointDropReason =
   /** Not a valid L2TP header. */
   | 'malformed-header'
+  /** A message for a tunnel from an address/port that is not the tunnel's peer. */
+  | 'wrong-source'
+  /** A control message whose Nr acknowledges something we never sent. */
+  | 'bad-nr'
   /** A control or data message for a Tunnel ID we do not have. */
   | 'unknown-tunnel'
   /** A data message for a Session ID the tunnel does not have (or not yet up). */
@@ -39,6 +54,19 @@ export type L2tpEndpointDropReason =
   | 'not-sccrq'
   /** A tunnel-level drop (duplicate, unexpected message, …): see detail. */
   | 'tunnel-drop';
+
+const ENDPOINT_DROP_REASONS: Record<L2tpEndpointDropReason, true> = {
+  'malformed-header': true,
+  'wrong-source': true,
+  'bad-nr': true,
+  'unknown-tunnel': true,
+  'unknown-session': true,
+  'tunnel-limit': true,
+  'not-sccrq': true,
+  'tunnel-drop': true,
+};
+/** Every drop reason of the endpoint (for counters that list them all). */
+export const L2TP_ENDPOINT_DROP_REASONS = Object.keys(ENDPOINT_DROP_REASONS) as readonly L2tpEndpointDropReason[];
 
 /** What the endpoint asks of the driver. */
 export type L2tpEndpointOutput =
@@ -56,7 +84,10 @@ export interface L2tpEndpointOptions {
 
 interface Entry {
   fsm: L2tpTunnelFsm;
+  /** The peer: fixed at setup (see "Peer address"). */
   peer: UdpPeer;
+  /** False only for a LAC tunnel before the LNS's first message: its port may still change. */
+  portFixed: boolean;
   /** The peer's Assigned Tunnel ID from its SCCRQ, for recognising retransmitted SCCRQs. */
   peerKey: string | undefined;
 }
@@ -97,7 +128,7 @@ export class L2tpEndpoint {
 
   /** LAC: creates a tunnel toward `peer` and starts it (SCCRQ). Returns its ID and outputs. */
   connect(peer: UdpPeer, now: Millis): { tunnelId: number | undefined; out: L2tpEndpointOutput[] } {
-    const entry = this.create(peer, undefined);
+    const entry = this.create(peer, undefined, false);
     if (!entry) return { tunnelId: undefined, out: [{ kind: 'drop', reason: 'tunnel-limit' }] };
     const out: L2tpEndpointOutput[] = [];
     this.apply(entry, { type: 'open' }, now, out);
@@ -124,6 +155,7 @@ export class L2tpEndpoint {
     if (!h.isControl) {
       const e = this.tunnels.get(h.tunnelId);
       if (!e) out.push({ kind: 'drop', reason: 'unknown-tunnel', detail: `data for tunnel ${h.tunnelId}` });
+      else if (!samePeer(e.peer, from)) out.push({ kind: 'drop', reason: 'wrong-source', detail: `data for tunnel ${h.tunnelId} from ${from.address}:${from.port}` });
       else if (e.fsm.sessions.get(h.sessionId)?.state !== 'established') out.push({ kind: 'drop', reason: 'unknown-session', detail: `data for session ${h.sessionId}` });
       else out.push({ kind: 'ppp', tunnelId: h.tunnelId, sessionId: h.sessionId, bytes, start: payloadStart, end: payloadEnd });
       return out;
@@ -140,7 +172,7 @@ export class L2tpEndpoint {
       const existing = this.byPeerKey.get(key);
       e = existing !== undefined ? this.tunnels.get(existing) : undefined;
       if (!e) {
-        e = this.create(from, key);
+        e = this.create(from, key, true);
         if (!e) {
           out.push({ kind: 'drop', reason: 'tunnel-limit', detail: `from ${from.address}:${from.port}` });
           return out;
@@ -152,21 +184,73 @@ export class L2tpEndpoint {
         out.push({ kind: 'drop', reason: 'unknown-tunnel', detail: `control for tunnel ${h.tunnelId} from ${from.address}:${from.port}` });
         return out;
       }
+      // Only the peer speaks for its tunnel; a LAC tunnel takes the LNS's new port from its SCCRP only.
+      const portMayMove = !e.portFixed && e.fsm.state === 'wait-ctl-reply' && from.address === e.peer.address && isMessageType(body, MSG.SCCRP);
+      if (!samePeer(e.peer, from) && !portMayMove) {
+        out.push({ kind: 'drop', reason: 'wrong-source', detail: `control for tunnel ${h.tunnelId} from ${from.address}:${from.port}, peer is ${e.peer.address}:${e.peer.port}` });
+        return out;
+      }
     }
-    const before = out.length;
+    // A LAC's answer to an SCCRP from a new port goes to that port (undone below if the SCCRP is not taken).
+    const fixedPeer = e.peer;
+    const waitingSccrp = !e.portFixed && e.fsm.state === 'wait-ctl-reply';
+    if (waitingSccrp && from.port !== e.peer.port) e.peer = { address: e.peer.address, port: from.port };
     this.apply(e, { type: 'packet', ns: h.ns!, nr: h.nr!, sessionId: h.sessionId, body }, now, out);
+    if (waitingSccrp && e.fsm.state === 'wait-ctl-reply') e.peer = fixedPeer;
     // An SCCRQ the new tunnel did not take (out of window, malformed) leaves it idle with no
     // timer: free it now, or a flood of such SCCRQs fills the tunnel table for good.
     if (h.tunnelId === 0 && e.fsm.state === 'idle' && this.tunnels.get(e.fsm.localTunnelId) === e) {
-      this.tunnels.delete(e.fsm.localTunnelId);
-      if (e.peerKey) this.byPeerKey.delete(e.peerKey);
+      this.forget(e);
       return out;
     }
-    // Track the peer's address only when the tunnel accepted the message (no drop).
-    if (!out.slice(before).some((o) => o.kind === 'drop') && (e.peer.address !== from.address || e.peer.port !== from.port)) {
-      e.peer = { address: from.address, port: from.port };
-    }
+    // LAC: the tunnel left wait-ctl-reply (SCCRP taken, or closed): its peer's port is fixed.
+    if (!e.portFixed && e.fsm.state !== 'wait-ctl-reply') e.portFixed = true;
     return out;
+  }
+
+  /**
+   * LNS: tunnels still in setup (SCCRQ answered, no SCCCN yet), by source
+   * address, each list oldest first.
+   */
+  startingBySource(): Map<string, number[]> {
+    const m = new Map<string, number[]>();
+    for (const [id, e] of this.tunnels) {
+      const st = e.fsm.state;
+      if (st !== 'idle' && st !== 'wait-ctl-conn') continue;
+      let ids = m.get(e.peer.address);
+      if (!ids) m.set(e.peer.address, (ids = []));
+      ids.push(id);
+    }
+    return m;
+  }
+
+  /**
+   * LNS fairness at the limit of tunnels in setup: the tunnel a new SCCRQ
+   * from `address` may take the place of — the oldest in setup of the source
+   * holding the most, when that source holds more than `address` does — or
+   * undefined. `starting` is startingBySource(). Pure: `evict` does the deed.
+   */
+  fairEviction(address: string, starting: Map<string, number[]>): number | undefined {
+    const mine = starting.get(address)?.length ?? 0;
+    let victim: number[] | undefined;
+    for (const ids of starting.values()) if (ids.length > (victim?.length ?? mine)) victim = ids;
+    return victim?.[0];
+  }
+
+  /** Forgets tunnel `id` at once, without a word to its peer (a tunnel in setup from an unproven source). */
+  evict(id: number): boolean {
+    const e = this.tunnels.get(id);
+    if (!e) return false;
+    this.forget(e);
+    return true;
+  }
+
+  /** True when `bytes` is a retransmission of an SCCRQ from `from` that already has a tunnel. */
+  knownSccrq(from: UdpPeer, bytes: Uint8Array): boolean {
+    const f = parseL2tpHeader(bytes);
+    if (!f.ok || !f.value.header.isControl || f.value.header.tunnelId !== 0) return false;
+    const peerTunnelId = sccrqAssignedTunnelId(bytes.subarray(f.value.payloadStart, f.value.payloadEnd));
+    return peerTunnelId !== undefined && this.byPeerKey.has(`${from.address}|${from.port}|${peerTunnelId}`);
   }
 
   /** Runs every tunnel whose deadline has passed. */
@@ -189,7 +273,12 @@ export class L2tpEndpoint {
     return min;
   }
 
-  private create(peer: UdpPeer, peerKey: string | undefined): Entry | undefined {
+  private forget(e: Entry): void {
+    if (this.tunnels.get(e.fsm.localTunnelId) === e) this.tunnels.delete(e.fsm.localTunnelId);
+    if (e.peerKey && this.byPeerKey.get(e.peerKey) === e.fsm.localTunnelId) this.byPeerKey.delete(e.peerKey);
+  }
+
+  private create(peer: UdpPeer, peerKey: string | undefined, portFixed: boolean): Entry | undefined {
     if (this.tunnels.size >= this.maxTunnels) return undefined;
     let id = 0;
     for (let tries = 0; tries < 256 && id === 0; tries++) {
@@ -197,7 +286,7 @@ export class L2tpEndpoint {
       if (c !== 0 && !this.tunnels.has(c)) id = c;
     }
     if (id === 0) return undefined;
-    const entry: Entry = { fsm: new L2tpTunnelFsm({ ...this.opts.tunnel, localTunnelId: id }, this.rng), peer: { ...peer }, peerKey };
+    const entry: Entry = { fsm: new L2tpTunnelFsm({ ...this.opts.tunnel, localTunnelId: id }, this.rng), peer: { address: peer.address, port: peer.port }, portFixed, peerKey };
     this.tunnels.set(id, entry);
     if (peerKey) this.byPeerKey.set(peerKey, id);
     return entry;
@@ -207,21 +296,34 @@ export class L2tpEndpoint {
     const id = e.fsm.localTunnelId;
     for (const o of e.fsm.handle(input, now)) {
       if (o.kind === 'send') out.push({ kind: 'send', to: e.peer, bytes: o.bytes });
-      else if (o.kind === 'drop') out.push({ kind: 'drop', reason: 'tunnel-drop', detail: `${o.reason}${o.detail ? `: ${o.detail}` : ''}` });
+      else if (o.kind === 'drop') out.push({ kind: 'drop', reason: o.reason === 'bad-nr' ? 'bad-nr' : 'tunnel-drop', detail: `${o.reason}${o.detail ? `: ${o.detail}` : ''}` });
       else {
         out.push({ kind: 'event', tunnelId: id, peer: e.peer, event: o.event });
-        if (o.event.type === 'closed') {
-          this.tunnels.delete(id);
-          if (e.peerKey) this.byPeerKey.delete(e.peerKey);
-        }
+        if (o.event.type === 'closed') this.forget(e);
       }
+    }
+    // An LNS tunnel that closed before its peer acked anything of ours (refused SCCRQ, unproven
+    // source) has nobody to hold the §5.7 close period for: free it now, or forged SCCRQs that
+    // are refused fill the tunnel table for 31 s each. A real LAC's retransmission gets a new answer.
+    if (e.fsm.state === 'closing' && this.opts.tunnel.role === 'lns' && !e.fsm.channel.peerProven && this.tunnels.get(id) === e) {
+      this.forget(e);
+      out.push({ kind: 'event', tunnelId: id, peer: e.peer, event: { type: 'closed' } });
     }
   }
 }
 
+/** The body's first AVP is a Message Type AVP of `type` (read raw, as sccrqAssignedTunnelId does). */
+function isMessageType(body: Uint8Array, type: number): boolean {
+  return body.length >= 8 && ((body[4]! << 8) | body[5]!) === AVP.MESSAGE_TYPE && ((body[6]! << 8) | body[7]!) === type;
+}
+
+function samePeer(a: UdpPeer, b: UdpPeer): boolean {
+  return a.address === b.address && a.port === b.port;
+}
+
 /** The Assigned Tunnel ID of an SCCRQ body, or undefined when the body is not an SCCRQ. Cheap: reads AVP headers only. */
 function sccrqAssignedTunnelId(body: Uint8Array): number | undefined {
-  if (body.length < 8 || ((body[4]! << 8) | body[5]!) !== AVP.MESSAGE_TYPE || ((body[6]! << 8) | body[7]!) !== MSG.SCCRQ) return undefined;
+  if (!isMessageType(body, MSG.SCCRQ)) return undefined;
   let p = 0;
   while (p + 6 <= body.length) {
     const len = ((body[p]! << 8) | body[p + 1]!) & 0x03ff;

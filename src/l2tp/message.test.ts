@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { fromHex, toHex } from '../wire/hex.js';
 import { parseCapture } from '../wire/pcap.js';
+import { PCAPS_URL } from '../../test/helpers/fixtures.js';
 import { AVP, MSG, STOPCCN_RESULT } from './constants.js';
 import { encodeL2tp, parseL2tpHeader } from './header.js';
 import { encodeAvps, parseAvps } from './avp.js';
@@ -147,7 +148,7 @@ test('header: bad version, control without L/S, impossible lengths are rejected'
   assert.ok(!off.ok && off.error.field === 'offset-size');
 });
 
-const pcapDir = new URL('../../../shared/testdata/pcaps/', import.meta.url);
+const pcapDir = PCAPS_URL;
 
 /** Finds UDP port 1701 payloads in IPv4 frames (any link layer) by scanning for the IPv4 header. */
 function l2tpPayloads(file: string): Uint8Array[] {

@@ -198,3 +198,80 @@ test('Lossy link: with seeded loss, duplication and reordering every message arr
     assert.ok(a.idle, `seed ${seed}: everything acked`);
   }
 });
+
+test('any state: a ZLB whose Nr acknowledges beyond our last sent Ns → bad-nr, nothing acked', () => {
+  const ch = new ReliableChannel();
+  assert.deepEqual(ch.receive(0, 1, 0, new Uint8Array(), 0).map((o) => o.kind === 'drop' && o.reason), ['bad-nr'], 'nothing sent yet: Nr must be 0');
+  ch.send(body(1), 0, 0);
+  ch.send(body(2), 0, 0);
+  const out = ch.receive(0, 3, 0, new Uint8Array(), 10);
+  assert.deepEqual(out.map((o) => o.kind === 'drop' && o.reason), ['bad-nr']);
+  assert.equal(ch.idle, false);
+  assert.equal(ch.stats.badNr, 2);
+  assert.deepEqual(ch.receive(0, 2, 0, new Uint8Array(), 20), [], 'Nr 2 acks both');
+  assert.ok(ch.idle);
+});
+
+test('any state: a message with a bad Nr is not delivered and not acked', () => {
+  const ch = new ReliableChannel();
+  const out = ch.receive(0, 5, 0, body(1), 0);
+  assert.deepEqual(out.map((o) => o.kind), ['drop']);
+  assert.equal(ch.expectedNs, 0);
+  assert.equal(ch.nextDeadline(), undefined, 'no ack owed');
+});
+
+test('pending messages beyond the peer window are not "sent": an Nr covering them is bad', () => {
+  const ch = new ReliableChannel({ peerReceiveWindow: 1 });
+  ch.send(body(1), 0, 0);
+  ch.send(body(2), 0, 0); // waits for window space
+  assert.deepEqual(ch.receive(0, 2, 0, new Uint8Array(), 10).map((o) => o.kind === 'drop' && o.reason), ['bad-nr']);
+  assert.deepEqual(sends(ch.receive(0, 1, 0, new Uint8Array(), 20)).map((b) => hdr(b).ns), [1], 'Nr 1 acks the first, the second goes out');
+});
+
+test('unproven peer (unprovenRetransmits 0): no timer retransmission; silent at 1, 3, 7 s; failed at 15 s', () => {
+  const ch = new ReliableChannel({ unprovenRetransmits: 0 });
+  ch.receive(0, 0, 0, body(1), 0); // the SCCRQ
+  assert.equal(sends(ch.send(body(2), 0, 0)).length, 1); // the SCCRP
+  const timeline: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t = ch.nextDeadline();
+    if (t === undefined) break;
+    const out = ch.timeout(t);
+    timeline.push(`${t}:${out.some((o) => o.kind === 'failed') ? 'failed' : sends(out).length}`);
+  }
+  assert.deepEqual(timeline, ['1000:0', '3000:0', '7000:0', '15000:failed']);
+  assert.equal(ch.stats.retransmitted, 0);
+});
+
+test('unproven peer: each retransmission of its message is answered by one resend of ours (1:1), never more', () => {
+  const ch = new ReliableChannel({ unprovenRetransmits: 0 });
+  ch.receive(0, 0, 0, body(1), 0);
+  ch.send(body(2), 0, 0);
+  for (let i = 1; i <= 5; i++) {
+    const out = ch.receive(0, 0, 0, body(1), i * 100);
+    const s = sends(out);
+    assert.equal(s.length, 1, `duplicate ${i}: one datagram out`);
+    assert.deepEqual(hdr(s[0]!), { ns: 0, nr: 1, zlb: false }, 'our unacked message again, acking theirs');
+  }
+});
+
+test('unproven → proven: once the peer acks, normal retransmission (5 tries) applies to later messages', () => {
+  const ch = new ReliableChannel({ unprovenRetransmits: 0 });
+  ch.receive(0, 0, 0, body(1), 0);
+  ch.send(body(2), 0, 0);
+  ch.receive(1, 1, 0, body(3), 500); // acks our Ns 0
+  assert.ok(ch.peerProven);
+  const dup = ch.receive(1, 1, 0, body(3), 550);
+  assert.equal(sends(dup).length, 1);
+  assert.ok(hdr(sends(dup)[0]!).zlb, 'a proven peer\'s duplicate gets a ZLB, not a resend');
+  ch.send(body(4), 0, 600);
+  let retransmits = 0;
+  for (let i = 0; i < 10; i++) {
+    const t = ch.nextDeadline();
+    if (t === undefined) break;
+    const out = ch.timeout(t);
+    if (out.some((o) => o.kind === 'failed')) break;
+    retransmits += sends(out).filter((b) => !hdr(b).zlb).length;
+  }
+  assert.equal(retransmits, 5);
+});

@@ -22,6 +22,20 @@
  * a LAC sending ICCNs back to back, would otherwise stall on a full window for
  * the ack delay.
  *
+ * An Nr that acknowledges a message we never sent (past the Ns of our last
+ * sent message) comes from no real peer: the whole message, ZLB or not, is
+ * dropped as `bad-nr` before anything in it is acted on.
+ *
+ * Unproven peers (`unprovenRetransmits`, set by an LNS). Until the peer acks
+ * one of our messages, its source address is unproven: an SCCRQ is one
+ * spoofable datagram, and every SCCRP retransmission to a forged address is
+ * reflected traffic. So before the first ack the timer retransmits at most
+ * `unprovenRetransmits` times, waits UNPROVEN_SILENT_INTERVALS more
+ * intervals, then fails the channel (the tunnel in setup is freed within
+ * seconds, not after the full backoff); and a retransmitted message from the peer (its SCCRQ again,
+ * because our answer was lost) is answered by resending our oldest unacked
+ * message, which also acks it — one datagram out per datagram in.
+ *
  * Sequence numbers wrap at 2^16; comparisons use serial arithmetic.
  * Read RFC 2661 §5.8 before editing.
  */
@@ -39,6 +53,11 @@ export interface ReliableOptions {
   maxRetransmits: number;
   /** How long an owed ack may wait for a message to ride on before a ZLB goes out. */
   ackDelayMs: number;
+  /**
+   * Timer retransmissions allowed before the peer acked anything of ours
+   * (see "Unproven peers" above); undefined: no special limit.
+   */
+  unprovenRetransmits?: number;
 }
 
 /** Defaults: 1 s doubling to 8 s, 5 retransmissions (xl2tpd and the RFC's suggestions). */
@@ -51,6 +70,15 @@ export const RELIABLE_DEFAULTS: ReliableOptions = {
   ackDelayMs: 200,
 };
 
+/**
+ * Timer expiries an unproven peer gets after its retransmission budget, in
+ * which nothing is sent (its own retransmissions are still answered); the
+ * next expiry fails the channel. With the defaults and no budget: silent at
+ * 1, 3 and 7 s, failed at 15 s, which spans a LAC's first four tries of a
+ * message (1 s doubling, as ours).
+ */
+export const UNPROVEN_SILENT_INTERVALS = 3;
+
 /** Why the channel discarded a received control message. */
 export type ReliableDropReason =
   /** Ns before the expected one: a retransmission we already have (acked again at once). */
@@ -58,7 +86,9 @@ export type ReliableDropReason =
   /** Ns too far ahead of the expected one to hold. */
   | 'out-of-window'
   /** Ns already held in the out-of-order queue. */
-  | 'duplicate-queued';
+  | 'duplicate-queued'
+  /** Nr acknowledges a message we never sent: the datagram is not from the peer (dropped whole). */
+  | 'bad-nr';
 
 /** What the channel asks the driver to do. */
 export type ReliableOutput =
@@ -98,8 +128,10 @@ export class ReliableChannel {
   /** Messages delivered in order since the last ack we sent. */
   private unackedDelivered = 0;
   private failed = false;
+  /** The peer has acked at least one of our messages: its address is proven. */
+  private proven = false;
   /** Counters for metrics and tests. */
-  readonly stats = { sent: 0, retransmitted: 0, received: 0, zlbSent: 0, dropped: 0 };
+  readonly stats = { sent: 0, retransmitted: 0, received: 0, zlbSent: 0, dropped: 0, badNr: 0 };
 
   constructor(opts: Partial<ReliableOptions> = {}) {
     this.opts = { ...RELIABLE_DEFAULTS, ...opts };
@@ -119,6 +151,11 @@ export class ReliableChannel {
   /** Idle, and no ack owed to the peer either: the channel can be dropped without the peer noticing. */
   get settled(): boolean {
     return this.idle && this.ackAt === undefined;
+  }
+
+  /** The peer has acked one of our messages (so it receives what we send to its address). */
+  get peerProven(): boolean {
+    return this.proven;
   }
 
   /** The Nr we would send now. */
@@ -144,6 +181,14 @@ export class ReliableChannel {
   receive(ns: number, nr: number, sessionId: number, body: Uint8Array, now: Millis): ReliableOutput[] {
     const out: ReliableOutput[] = [];
     if (this.failed) return out;
+    // Nr may at most acknowledge everything we sent: the Ns after our last sent message.
+    const sentNext = this.pending.length > 0 ? this.pending[0]!.ns : this.ns;
+    if (seqBefore(sentNext, nr)) {
+      this.stats.dropped++;
+      this.stats.badNr++;
+      out.push({ kind: 'drop', reason: 'bad-nr', detail: `Nr ${nr} acknowledges beyond our last sent Ns ${(sentNext - 1) & 0xffff}` });
+      return out;
+    }
     this.processAck(nr, now);
     if (body.length > 0) {
       this.stats.received++;
@@ -163,7 +208,13 @@ export class ReliableChannel {
       } else if (seqBefore(ns, this.nr)) {
         this.stats.dropped++;
         out.push({ kind: 'drop', reason: 'duplicate', detail: `Ns ${ns} < expected ${this.nr}` });
-        this.ackAt = now; // §5.8: the peer lost our ack; ack again at once
+        if (this.unprovenLimited && this.unacked.length > 0) {
+          // Unproven peer: its retransmission says our answer was lost; resend that (it acks too), one for one.
+          this.stats.retransmitted++;
+          out.push({ kind: 'send', bytes: this.frame(this.unacked[0]!) });
+          this.ackAt = undefined;
+          this.unackedDelivered = 0;
+        } else this.ackAt = now; // §5.8: the peer lost our ack; ack again at once
       } else if (((ns - this.nr) & 0xffff) < this.opts.receiveWindow) {
         if (this.held.has(ns)) {
           this.stats.dropped++;
@@ -192,7 +243,10 @@ export class ReliableChannel {
     const out: ReliableOutput[] = [];
     if (this.failed) return out;
     if (this.retransmitAt !== undefined && now >= this.retransmitAt && this.unacked.length > 0) {
-      if (this.retries >= this.opts.maxRetransmits) {
+      // An unproven peer gets its few retransmissions, then silent intervals to answer.
+      const unproven = this.unprovenLimited;
+      const limit = unproven ? this.opts.unprovenRetransmits! : this.opts.maxRetransmits;
+      if (this.retries >= limit + (unproven ? UNPROVEN_SILENT_INTERVALS : 0)) {
         this.failed = true;
         this.retransmitAt = undefined;
         this.ackAt = undefined;
@@ -201,12 +255,14 @@ export class ReliableChannel {
       }
       this.retries++;
       this.timeoutMs = Math.min(this.timeoutMs * 2, this.opts.maxTimeoutMs);
-      for (const m of this.unacked) {
-        this.stats.retransmitted++;
-        out.push({ kind: 'send', bytes: this.frame(m) });
+      if (this.retries <= limit) {
+        for (const m of this.unacked) {
+          this.stats.retransmitted++;
+          out.push({ kind: 'send', bytes: this.frame(m) });
+        }
+        this.ackAt = undefined;
+        this.unackedDelivered = 0;
       }
-      this.ackAt = undefined;
-      this.unackedDelivered = 0;
       this.retransmitAt = now + this.timeoutMs;
     }
     if (this.ackAt !== undefined && now >= this.ackAt) this.sendZlb(out);
@@ -221,6 +277,11 @@ export class ReliableChannel {
     return Math.min(this.retransmitAt, this.ackAt);
   }
 
+  /** The unproven-peer limits apply now. */
+  private get unprovenLimited(): boolean {
+    return !this.proven && this.opts.unprovenRetransmits !== undefined && this.opts.unprovenRetransmits < this.opts.maxRetransmits;
+  }
+
   private processAck(nr: number, now: Millis): void {
     let acked = 0;
     while (this.unacked.length > 0 && seqBefore(this.unacked[0]!.ns, nr)) {
@@ -228,6 +289,7 @@ export class ReliableChannel {
       acked++;
     }
     if (acked > 0) {
+      this.proven = true;
       this.retries = 0;
       this.timeoutMs = this.opts.initialTimeoutMs;
       this.retransmitAt = this.unacked.length > 0 ? now + this.timeoutMs : undefined;

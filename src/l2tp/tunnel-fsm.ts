@@ -27,6 +27,13 @@
  * from the peer (§6.5); if it is never acked the channel fails and the
  * tunnel goes down.
  *
+ * Hostile peers. As an LNS the channel treats the SCCRQ's source as
+ * unproven until the LAC acks our SCCRP (reliable.ts, "Unproven peers"): no
+ * timer retransmissions toward it, one resend per retransmitted SCCRQ, freed
+ * after 15 s. A datagram whose Nr acks what we never sent is dropped whole
+ * (`bad-nr`) and does not count as hearing from the peer. Which address may
+ * speak for a tunnel at all is the endpoint's business (endpoint.ts).
+ *
  * Not done: the tie breaker for simultaneous SCCRQs (§4.4.3): as an LNS
  * for remote-access clients we never originate tunnels to the same peer.
  */
@@ -83,6 +90,8 @@ export type L2tpTunnelDropReason =
   | 'duplicate'
   | 'duplicate-queued'
   | 'out-of-window'
+  /** Nr acknowledges a message we never sent (reliable.ts): not from the peer. */
+  | 'bad-nr'
   /** A message for a Session ID we do not have. */
   | 'unknown-session'
   /** A message that is not valid in the tunnel's state. */
@@ -151,7 +160,9 @@ export class L2tpTunnelFsm {
       ...opts,
     };
     this.secret = opts.secret;
-    this.channel = new ReliableChannel(opts.reliable);
+    // LNS: an SCCRQ's source is unproven until the LAC acks our SCCRP; no reflection of
+    // retransmissions toward it (reliable.ts, "Unproven peers").
+    this.channel = new ReliableChannel(opts.role === 'lns' ? { unprovenRetransmits: 0, ...opts.reliable } : opts.reliable);
   }
 
   get localTunnelId(): number {
@@ -208,8 +219,10 @@ export class L2tpTunnelFsm {
       out.push({ kind: 'drop', reason: 'tunnel-closed' });
       return;
     }
-    this.lastHeardAt = now;
-    for (const r of this.channel.receive(p.ns, p.nr, p.sessionId, p.body, now)) {
+    const rs = this.channel.receive(p.ns, p.nr, p.sessionId, p.body, now);
+    // A datagram with an impossible Nr is not from the peer: it does not count as hearing from it.
+    if (!rs.some((r) => r.kind === 'drop' && r.reason === 'bad-nr')) this.lastHeardAt = now;
+    for (const r of rs) {
       if (r.kind === 'send') out.push(r);
       else if (r.kind === 'drop') out.push({ kind: 'drop', reason: r.reason, ...(r.detail !== undefined ? { detail: r.detail } : {}) });
       else if (r.kind === 'failed') this.channelFailed(out);

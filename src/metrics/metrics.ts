@@ -13,6 +13,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { LogRecord } from '../ops/log-ring.js';
 import type { MetricsSource } from './source.js';
 import { SessionTotals, type ProtoTotals } from './totals.js';
+import { L2TP_DROP_REASONS, l2tpDropField } from '../server/stats.js';
 
 /** Auth failure reasons the metrics label with (from PPP's auth machines). */
 export const AUTH_FAILURE_REASONS = ['rejected', 'timeout', 'backend-error', 'unknown'] as const;
@@ -45,10 +46,18 @@ export function authFailureReason(msg: string): (typeof AUTH_FAILURE_REASONS)[nu
 /** Builds the registry for `src`. */
 export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {}): ServerMetrics {
   const registry = new Registry();
-  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'tunppp_' });
+  if (opts.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: 'tunppp_' });
+    // prom-client's totals of these are gauges named …_total, which `promtool check metrics` rejects;
+    // the same gauges by type (…{type="…"}) stay, and their sum is the total.
+    for (const n of ['active_handles_total', 'active_requests_total', 'active_resources_total']) registry.removeSingleMetric(`tunppp_nodejs_${n}`);
+  }
   const totals = new SessionTotals();
   const authFailures: Record<string, number> = {};
+  /** Every Peer auth-failed record (attempts), to find the ones the tap missed. */
   let authFailureEvents = 0;
+  /** Links that already have a failed login counted. */
+  const failedLinks = new Set<number>();
   const reloads = { ok: 0, failed: 0 };
   const registers = [registry];
 
@@ -82,7 +91,7 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
   mirror('tunppp_auth_successes_total', 'Peers that authenticated', () => src.stats.authOk);
   new Counter({
     name: 'tunppp_auth_failures_total',
-    help: 'Failed peer authentications by reason (rejected: wrong user or password; timeout: no answer; backend-error)',
+    help: 'Failed peer logins by reason, once per session however often the peer retried (rejected: wrong user or password; timeout: no answer; backend-error)',
     labelNames: ['reason'] as const,
     registers,
     collect() {
@@ -95,6 +104,18 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
   });
   mirror('tunppp_auth_lockouts_total', 'Brute-force lockouts started (a user or source address crossed limits.authFailures)', () => src.stats.authLockoutsUser + src.stats.authLockoutsSource);
   mirror('tunppp_pmtu_events_total', 'Path-MTU events that lowered a link MTU (ICMP fragmentation needed, EMSGSIZE)', () => src.stats.pmtuEvents);
+  new Counter({
+    name: 'tunppp_pmtu_changes_total',
+    help: 'Link MTU changes from the outer path (lowered: by ICMP fragmentation needed or EMSGSIZE; clamped: events below pmtu.minPathMtu, taken as the floor; raised: a step back up after pmtu.raiseAfterS)',
+    labelNames: ['change'] as const,
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ change: 'lowered' }, src.stats.pmtuEvents);
+      this.inc({ change: 'clamped' }, src.stats.pmtuClamped ?? 0);
+      this.inc({ change: 'raised' }, src.stats.pmtuRaised ?? 0);
+    },
+  });
   mirror('tunppp_icmp_too_big_sent_total', 'ICMP fragmentation-needed sent toward inner senders', () => src.stats.icmpTooBigSent);
   mirror('tunppp_fragmented_total', 'IPv4 packets fragmented to fit the tunnel', () => src.stats.fragmented);
   mirror('tunppp_mss_clamped_total', 'TCP SYNs whose MSS was lowered', () => src.stats.mssClamped);
@@ -126,7 +147,7 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
   directionCounter('tunppp_packets_total', 'IP packets through PPP sessions (in: from clients; out: to clients)', (t, d) => (d === 'in' ? t?.packetsIn : t?.packetsOut) ?? 0);
   new Counter({
     name: 'tunppp_drops_total',
-    help: 'Packets dropped, by where (server, gre, tun, ppp) and why',
+    help: 'Packets dropped, by where (server, guard, l2tp, gre, tun, ppp) and why',
     labelNames: ['source', 'reason'] as const,
     registers,
     collect() {
@@ -136,17 +157,12 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
       this.inc({ source: 'server', reason: 'no-route' }, s.tunNoRoute);
       this.inc({ source: 'server', reason: 'spoofed-source' }, s.spoofedSource);
       this.inc({ source: 'server', reason: 'client-isolation' }, s.isolated);
-      this.inc({ source: 'server', reason: 'refused-at-limit' }, s.refusedAtLimit);
-      // Hostile-peer limits (src/server/guard.ts): connections and SCCRQs refused, logins refused while locked out.
-      this.inc({ source: 'guard', reason: 'too-many-starting' }, s.refusedStarting);
-      this.inc({ source: 'guard', reason: 'too-many-starting-from-source' }, s.refusedStartingPerSource);
-      this.inc({ source: 'guard', reason: 'too-many-from-source' }, s.refusedPerSource);
-      this.inc({ source: 'guard', reason: 'connect-rate' }, s.refusedConnectRate);
-      this.inc({ source: 'guard', reason: 'auth-locked-out' }, s.authRefusedLocked);
+      for (const reason of L2TP_DROP_REASONS) this.inc({ source: 'l2tp', reason }, s[l2tpDropField(reason)]);
       const g = src.gre();
       if (g) {
         this.inc({ source: 'gre', reason: 'malformed' }, g.malformed);
         this.inc({ source: 'gre', reason: 'unknown-call' }, g.unknownCall);
+        this.inc({ source: 'gre', reason: 'out-of-window' }, g.outOfWindow ?? 0);
         this.inc({ source: 'gre', reason: 'tx-failed' }, g.txFailed);
       }
       const t = src.tun();
@@ -159,6 +175,26 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
       const ppp: Record<string, number> = {};
       for (const tt of lastTotals.values()) for (const [k, v] of Object.entries(tt.drops)) ppp[k] = (ppp[k] ?? 0) + v;
       for (const [reason, v] of Object.entries(ppp)) this.inc({ source: 'ppp', reason }, v);
+    },
+  });
+  // Refusals are not dropped packets: a connection, tunnel, call or login turned away by a limit.
+  new Counter({
+    name: 'tunppp_refusals_total',
+    help: 'Connections, tunnels, calls and logins refused by limits (connections.max and the hostile-peer limits of src/server/guard.ts)',
+    labelNames: ['reason'] as const,
+    registers,
+    collect() {
+      this.reset();
+      const s = src.stats;
+      this.inc({ reason: 'connection-limit' }, s.refusedAtLimit);
+      this.inc({ reason: 'too-many-starting' }, s.refusedStarting);
+      this.inc({ reason: 'too-many-starting-from-source' }, s.refusedStartingPerSource);
+      this.inc({ reason: 'too-many-from-source' }, s.refusedPerSource);
+      this.inc({ reason: 'connect-rate' }, s.refusedConnectRate);
+      this.inc({ reason: 'auth-locked-out' }, s.authRefusedLocked);
+      this.inc({ reason: 'starting-evicted' }, s.evictedStarting);
+      this.inc({ reason: 'too-many-unauthenticated-from-source' }, s.refusedUnauthenticatedPerSource);
+      this.inc({ reason: 'unauthenticated-evicted' }, s.evictedUnauthenticated);
     },
   });
   new Counter({
@@ -222,12 +258,20 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
     registry,
     observe(rec) {
       if (rec.event === 'auth-failed' && /^Peer /.test(rec.msg)) {
+        authFailureEvents++;
+        // One failed login is one, however many times the peer retried on the link (MS-CHAP allows three).
+        const link = rec.fields.link;
+        if (typeof link === 'number') {
+          if (failedLinks.has(link)) return;
+          if (failedLinks.size >= 65_536) failedLinks.delete(failedLinks.values().next().value!);
+          failedLinks.add(link);
+        }
         const r = authFailureReason(rec.msg);
         authFailures[r] = (authFailures[r] ?? 0) + 1;
-        authFailureEvents++;
       } else if (rec.event === 'link-up' || rec.event === 'link-down') {
         const id = rec.fields.link;
         if (typeof id !== 'number') return;
+        if (rec.event === 'link-down') failedLinks.delete(id);
         const link = src.links().find((l) => l.id === id);
         if (!link) return;
         if (rec.event === 'link-up' && link.upAt !== undefined) setup.observe(Math.max(0, (link.upAt - link.startedAt) / 1000));
@@ -339,7 +383,7 @@ function addRadiusMetrics(src: MetricsSource, registers: Registry[]): void {
   src.radius?.()?.onResponseTime((type, server, seconds) => rtt.observe({ server, type }, seconds));
   new Counter({
     name: 'tunppp_radius_disconnect_requests_total',
-    help: 'RFC 5176 requests on the Disconnect listener by result (ack, nak-not-found, nak-missing-attribute, coa-nak; dropped: unknown-client, malformed, bad-authenticator)',
+    help: 'RFC 5176 requests on the Disconnect listener by result (ack, nak-not-found, nak-missing-attribute, coa-nak; duplicate: answered again, not acted on; dropped: unknown-client, malformed, bad-authenticator, stale-timestamp)',
     labelNames: ['result'] as const,
     registers,
     collect() {
@@ -353,6 +397,8 @@ function addRadiusMetrics(src: MetricsSource, registers: Registry[]): void {
       this.inc({ result: 'unknown-client' }, d.unknownClient);
       this.inc({ result: 'malformed' }, d.malformed);
       this.inc({ result: 'bad-authenticator' }, d.badAuthenticator);
+      this.inc({ result: 'stale-timestamp' }, d.staleTimestamp);
+      this.inc({ result: 'duplicate' }, d.duplicate);
     },
   });
   new Counter({

@@ -33,6 +33,8 @@ export function configChanges(before: Config, after: Config): { applied: string[
     if ((RESTART_KEYS as readonly string[]).includes(k)) needsRestart.push(k);
     else applied.push(k);
   }
+  // proxyarp decides at start where proxy ARP entries go (server/peer-routes.ts).
+  if (before.ppp.proxyArp !== after.ppp.proxyArp) needsRestart.push('ppp.proxyArp');
   return { applied, needsRestart };
 }
 

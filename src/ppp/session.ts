@@ -11,7 +11,13 @@
  * negotiated Authentication-Protocol decides which auth machines run (we
  * authenticate the peer, the peer authenticates us, or both). The server's
  * machine asks for credentials to be checked through a `verify` event; the
- * answer comes back later through `verdict`. When every authentication
+ * answer comes back later through `verdict`. Request ids come from one
+ * counter per session that never restarts, and a verdict given with its
+ * request must match that exchange's user name and challenge: an answer for
+ * an exchange that is gone (LCP renegotiated, a new Challenge went out) is
+ * dropped, never applied to the current one. When LCP goes down with a
+ * verification outstanding, `verify-cancelled` tells the owner to stop
+ * waiting for it. When every authentication
  * succeeded the Network phase opens CCP (when MPPE is allowed), IPCP and
  * IPV6CP (when enabled). The link is "up" for data once one network
  * protocol is Opened and, when MPPE is required, CCP is Opened with keys
@@ -49,7 +55,7 @@ import type { CpOutput } from './fsm/protocol.js';
 import type { FsmEvent, FsmOptions } from './fsm/fsm.js';
 import { AuthServer } from './auth/server.js';
 import { AuthClient } from './auth/client.js';
-import type { AuthEvent, AuthOutput, AuthProtocol, AuthVerdict, VerifyRequest, MppeKeyMaterial } from './auth/types.js';
+import type { AuthEvent, AuthOutput, AuthProtocol, AuthServerInput, AuthVerdict, VerifyRequest, MppeKeyMaterial } from './auth/types.js';
 import { mppeStartKeys } from './mppe/keys.js';
 import { MppeDecrypter, MppeEncrypter, isMppeDrop, type MppeDropReason, type MppeOptions } from './mppe/mppe.js';
 import type { MppePrimitives } from './mppe/primitives.js';
@@ -135,8 +141,12 @@ export type SessionEvent =
   | { type: 'link-down'; reason: string }
   /** Server: check these credentials and answer with `verdict`. */
   | { type: 'verify'; request: VerifyRequest }
-  | { type: 'auth-ok'; protocol: AuthProtocol; username: string; direction: 'peer' | 'self' }
-  | { type: 'auth-failed'; protocol: AuthProtocol; reason: string; final: boolean; direction: 'peer' | 'self'; code?: number; message?: string }
+  /** Server: the exchange of this `verify` is gone (LCP went down); its verdict will be dropped. */
+  | { type: 'verify-cancelled'; requestId: number }
+  /** `requestId` (direction 'peer'): the verify request whose verdict let the peer in. */
+  | { type: 'auth-ok'; protocol: AuthProtocol; username: string; direction: 'peer' | 'self'; requestId?: number }
+  /** `malformed` (direction 'peer'): the peer's answer broke the protocol and was refused without a backend. */
+  | { type: 'auth-failed'; protocol: AuthProtocol; reason: string; final: boolean; direction: 'peer' | 'self'; code?: number; message?: string; username?: string; malformed?: string }
   | ({ type: 'ipv4-up' } & IpcpNegotiated)
   | ({ type: 'ipv6-up' } & Ipv6cpNegotiated)
   | { type: 'mppe-up'; strength: 40 | 56 | 128; stateless: boolean }
@@ -189,7 +199,7 @@ export type SessionInput =
   | { type: 'timeout' }
   | { type: 'close'; reason: string }
   | { type: 'lower-down' }
-  | { type: 'verdict'; requestId: number; verdict: AuthVerdict };
+  | { type: 'verdict'; requestId: number; verdict: AuthVerdict; request?: VerifyRequest };
 
 /** Plain-number counters (read by the metrics layer). */
 export interface SessionCounters {
@@ -227,6 +237,8 @@ export class PppSession {
   private authClient: AuthClient | undefined;
   private peerAuthed = false;
   private selfAuthed = false;
+  /** The last `VerifyRequest.requestId` handed out; never restarts while the session lives. */
+  private verifyToken = 0;
   private keyMaterial: { material: MppeKeyMaterial; role: 'server' | 'client' } | undefined;
   private encrypter: MppeEncrypter | undefined;
   private decrypter: MppeDecrypter | undefined;
@@ -304,7 +316,7 @@ export class PppSession {
       case 'timeout': return this.timeout(now);
       case 'close': return this.close(input.reason, now);
       case 'lower-down': return this.lowerDown(now);
-      case 'verdict': return this.verdict(input.requestId, input.verdict, now);
+      case 'verdict': return this.verdict(input.request ?? input.requestId, input.verdict, now);
     }
   }
 
@@ -370,10 +382,21 @@ export class PppSession {
     });
   }
 
-  /** The backend's answer to a `verify` event. */
-  verdict(requestId: number, verdict: AuthVerdict, now: Millis): SessionOutput[] {
+  /**
+   * The backend's answer to a `verify` event, named by its request (checked
+   * against the exchange in progress: id, user name, challenge) or by its
+   * requestId alone.
+   */
+  verdict(answers: VerifyRequest | number, verdict: AuthVerdict, now: Millis): SessionOutput[] {
     return this.run(now, () => {
-      if (this.authServer) this.authOutputs(this.authServer.handle({ type: 'verdict', requestId, verdict }, now), 'peer', now);
+      if (!this.authServer) {
+        this.drop('auth-dropped', `stale-verdict: request ${typeof answers === 'number' ? answers : answers.requestId} (no authentication in progress)`);
+        return;
+      }
+      const input: AuthServerInput = typeof answers === 'number'
+        ? { type: 'verdict', requestId: answers, verdict }
+        : { type: 'verdict', requestId: answers.requestId, verdict, request: answers };
+      this.authOutputs(this.authServer.handle(input, now), 'peer', now);
     });
   }
 
@@ -602,6 +625,7 @@ export class PppSession {
         {
           protocol: neg.authPeer,
           name: auth.name ?? 'tunppp',
+          nextRequestId: () => ++this.verifyToken,
           ...(auth.maxRetries !== undefined ? { maxRetries: auth.maxRetries } : {}),
           ...(this.opts.fsm?.restartMs !== undefined ? { restartTimerMs: this.opts.fsm.restartMs } : {}),
         },
@@ -638,6 +662,7 @@ export class PppSession {
     // judged as a network failure: LCP may be renegotiating (RFC 1661 §3.2).
     if (this.phase !== 'Dead') this.setPhase(this.lcp.fsm.state === 'Closing' || this.lcp.fsm.state === 'Stopping' ? 'Terminate' : 'Establish');
     if (this.phase === 'Terminate') this.closeReason ??= reason;
+    this.cancelVerify();
     this.authServer = undefined;
     this.authClient = undefined;
     this.peerAuthed = this.selfAuthed = false;
@@ -652,6 +677,12 @@ export class PppSession {
     this.stopData();
     this.tx = {};
     this.checkUp();
+  }
+
+  /** The server machine is going away: its outstanding verification, if any, is cancelled. */
+  private cancelVerify(): void {
+    const id = this.authServer?.pendingRequestId;
+    if (id !== undefined) this.emit({ type: 'verify-cancelled', requestId: id });
   }
 
   private authOutputs(o: AuthOutput[], direction: 'peer' | 'self', now: Millis): void {
@@ -677,7 +708,7 @@ export class PppSession {
         if (e.keyMaterial && (this.keyMaterial === undefined || direction === preferred)) {
           this.keyMaterial = { material: e.keyMaterial, role: direction === 'peer' ? 'server' : 'client' };
         }
-        if (first) this.emit({ type: 'auth-ok', protocol: e.protocol, username: e.username, direction });
+        if (first) this.emit({ type: 'auth-ok', protocol: e.protocol, username: e.username, direction, ...(e.requestId !== undefined ? { requestId: e.requestId } : {}) });
         this.maybeNetwork(now);
         break;
       }
@@ -685,6 +716,8 @@ export class PppSession {
         const ev: SessionEvent = { type: 'auth-failed', protocol: e.protocol, reason: e.reason, final: e.final, direction };
         if (e.code !== undefined) ev.code = e.code;
         if (e.message !== undefined) ev.message = e.message;
+        if (e.username !== undefined) ev.username = e.username;
+        if (e.malformed !== undefined) ev.malformed = e.malformed;
         this.emit(ev);
         if (e.final) {
           const who = direction === 'peer' ? 'peer failed to authenticate' : 'we failed to authenticate';
@@ -830,6 +863,7 @@ export class PppSession {
   private dead(_now: Millis): void {
     if (this.phase === 'Dead') return;
     this.stopData();
+    this.cancelVerify();
     this.authServer = undefined;
     this.authClient = undefined;
     this.up = false;

@@ -147,18 +147,29 @@ export interface CallParams {
 }
 
 /**
- * Call ID allocation (§3.2.2): a random start from the Rng, then sequential,
- * skipping 0 and every live ID. A server shares one pool across all control
- * connections so that two clients behind one NAT (same source address) never
- * get the same Call ID, which keeps the GRE demux key (address, Call ID)
- * unique.
+ * Call ID allocation (§3.2.2): each ID drawn from the Rng, never 0, never one
+ * that is live. A server shares one pool across all control connections so
+ * that two clients behind one NAT (same source address) never get the same
+ * Call ID, which keeps the GRE demux key (address, Call ID) unique. Random,
+ * not sequential: GRE toward a call must name its Call ID, and an off-path
+ * host that spoofs the peer's address must not learn the next one from its
+ * own call.
+ *
+ * `sequentialFrom` gives consecutive IDs from a base instead (a load
+ * generator that must not collide with another one; never for a server).
  */
 export class CallIdPool {
   private readonly live = new Set<number>();
-  private next: number;
+  /** The next ID of a sequential pool. */
+  private next: number | undefined;
+  /** Where a full pool's scan for a free ID starts. */
+  private cursor = 1;
 
-  constructor(rng: Rng) {
-    this.next = randomU16(rng) || 1;
+  constructor(
+    private readonly rng: Rng,
+    opts: { sequentialFrom?: number } = {},
+  ) {
+    if (opts.sequentialFrom !== undefined) this.next = opts.sequentialFrom & 0xffff;
   }
 
   /** Live IDs. */
@@ -169,13 +180,17 @@ export class CallIdPool {
   /** A fresh non-zero ID not in use, or undefined when all 65535 are taken. */
   allocate(): number | undefined {
     if (this.live.size >= 0xffff) return undefined;
-    for (;;) {
-      const id = this.next;
-      this.next = (this.next + 1) & 0xffff;
-      if (id === 0 || this.live.has(id)) continue;
-      this.live.add(id);
-      return id;
+    let id = 0;
+    if (this.next === undefined) for (let i = 0; i < 16 && (id === 0 || this.live.has(id)); i++) id = randomU16(this.rng);
+    if (id === 0 || this.live.has(id)) {
+      // Sequential, or a nearly full pool (16 picks all live): the next free ID after the last one given.
+      id = this.next ?? this.cursor;
+      while (id === 0 || this.live.has(id)) id = (id + 1) & 0xffff;
+      if (this.next !== undefined) this.next = (id + 1) & 0xffff;
     }
+    this.cursor = (id + 1) & 0xffff;
+    this.live.add(id);
+    return id;
   }
 
   /** True when `id` is allocated. */

@@ -364,10 +364,22 @@ test('wait-reply: no OCRP within 60 s → CCRQ and call-down timeout, connection
   assert.equal(c.callCount, 0);
 });
 
-test('CallIdPool: random start, never 0, never a live ID, exhaustion → undefined', () => {
-  const a = new CallIdPool(seededRng(1)).allocate();
-  const b = new CallIdPool(seededRng(2)).allocate();
-  assert.notEqual(a, b, 'the start depends on the Rng');
+test('CallIdPool: every ID drawn from the Rng → no two consecutive IDs in a row of 200, none 0, none repeated', () => {
+  const pool = new CallIdPool(seededRng(3));
+  const ids = Array.from({ length: 200 }, () => pool.allocate()!);
+  assert.equal(new Set(ids).size, 200);
+  assert.ok(!ids.includes(0));
+  const consecutive = ids.slice(1).filter((id, i) => id === ((ids[i]! + 1) & 0xffff)).length;
+  assert.equal(consecutive, 0, 'the next ID cannot be guessed from the last one');
+  assert.notEqual(new CallIdPool(seededRng(1)).allocate(), new CallIdPool(seededRng(2)).allocate(), 'IDs depend on the Rng');
+});
+
+test('CallIdPool: sequentialFrom (a load generator) → consecutive IDs from the base, skipping live ones', () => {
+  const pool = new CallIdPool(seededRng(1), { sequentialFrom: 0xfffe });
+  assert.deepEqual([pool.allocate(), pool.allocate(), pool.allocate()], [0xfffe, 0xffff, 1]);
+});
+
+test('CallIdPool: never 0, never a live ID, exhaustion → undefined', () => {
   const pool = new CallIdPool({ bytes: (n) => new Uint8Array(n).fill(0xff) }); // start at 0xffff
   assert.equal(pool.allocate(), 0xffff);
   assert.equal(pool.allocate(), 1, 'wraps past 0');

@@ -154,12 +154,90 @@ test('sequence numbers wrap past 2^32 - 1 in order', () => {
   assert.equal(ch.stats.rxReordered, 1);
 });
 
-test('a jump beyond resyncDistance → taken as a restart, delivered', () => {
-  const ch = new GreChannel(opts({ resyncDistance: 100 }));
+test('Receiving: a stray number beyond seqWindow (a spoofed packet) → dropped as out-of-window, never delivered; the stream goes on', () => {
+  const ch = new GreChannel(opts({ seqWindow: 100 }));
   const s = recorder();
-  for (const q of [5000, 5001, 3, 4]) ch.receive(data(q), 0, s);
-  assert.deepEqual(s.got, [5000, 5001, 3, 4]);
-  assert.equal(ch.stats.rxResyncs, 1);
+  for (const q of [0, 1, 5000, 2, 0xfffff000, 3]) ch.receive(data(q), 0, s);
+  assert.deepEqual(s.got, [0, 1, 2, 3]);
+  assert.equal(ch.stats.drops['out-of-window'], 2);
+  assert.equal(ch.stats.rxResyncs, 0);
+});
+
+test('Receiving: the same stray number many times → still dropped (a run needs consecutive numbers)', () => {
+  const ch = new GreChannel(opts({ seqWindow: 100 }));
+  const s = recorder();
+  ch.receive(data(0), 0, s);
+  for (let i = 0; i < 50; i++) ch.receive(data(5000), 0, s);
+  ch.receive(data(1), 0, s);
+  assert.deepEqual(s.got, [0, 1]);
+  assert.equal(ch.stats.drops['out-of-window'], 50);
+});
+
+test('Receiving: the peer lost more than a window (or restarted its numbering) → after resyncPackets consecutive numbers out of window, the window moves and the stream continues', () => {
+  for (const [from, to] of [[0, 5000], [7000, 3]] as const) {
+    const ch = new GreChannel(opts({ seqWindow: 100, resyncPackets: 4 }));
+    const s = recorder();
+    for (let q = from; q < from + 3; q++) ch.receive(data(q), 0, s);
+    for (let q = to; q < to + 10; q++) ch.receive(data(q), 1, s);
+    assert.deepEqual(s.got, [from, from + 1, from + 2, ...Array.from({ length: 7 }, (_, i) => to + 3 + i)], `from ${from} to ${to}`);
+    assert.equal(ch.stats.rxResyncs, 1);
+    assert.equal(ch.stats.drops['out-of-window'], 3);
+  }
+});
+
+test('Receiving, a spoofer sends a run out of window: the live peer’s in-window packets between them reset it → no resync', () => {
+  const ch = new GreChannel(opts({ seqWindow: 100, resyncPackets: 4 }));
+  const s = recorder();
+  let legit = 0;
+  ch.receive(data(legit++), 0, s);
+  for (let q = 90_000; q < 90_040; q++) {
+    ch.receive(data(q), 0, s);
+    if (q % 3 === 0) ch.receive(data(legit++), 0, s);
+  }
+  assert.deepEqual(s.got, Array.from({ length: legit }, (_, i) => i));
+  assert.equal(ch.stats.rxResyncs, 0);
+  assert.equal(ch.stats.drops['out-of-window'], 40);
+});
+
+test('Receiving: a run out of window whose packets acknowledge numbers we never sent → no resync, acks ignored', () => {
+  const ch = new GreChannel(opts({ seqWindow: 100, resyncPackets: 4 }));
+  const s = recorder();
+  ch.send(Uint8Array.of(1), 0);
+  ch.receive(data(0), 0, s);
+  for (let q = 5000; q < 5010; q++) ch.receive(data(q, 7, 123), 0, s);
+  assert.deepEqual(s.got, [0]);
+  assert.equal(ch.stats.rxResyncs, 0);
+  assert.equal(ch.stats.badAcks, 0, 'acks of out-of-window packets are not even looked at');
+  assert.equal(ch.inFlight, 1);
+});
+
+test('Receiving, seeded link: an outage longer than the window, with loss and reordering around it → delivery resumes in order within resyncPackets + reorder', () => {
+  for (const seed of [1, 2, 3]) {
+    const rng = seededRng(seed);
+    const rnd = (): number => randomU32(rng) / 2 ** 32;
+    const tx = new GreChannel({ callId: 9, peerCallId: 7, peerRecvWindow: 64 });
+    const rx = new GreChannel({ callId: 7, peerCallId: 9, peerRecvWindow: 64, reorderMaxPackets: 16, reorderTimeoutMs: 30, seqWindow: 300, resyncPackets: 8 });
+    const s = recorder();
+    const arrivals: { at: number; bytes: Uint8Array; seq: number }[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const pkt = tx.send(payload(i), i);
+      assert.ok(typeof pkt !== 'string');
+      const outage = i >= 1000 && i < 2000; // 1000 packets lost: beyond the 300 window
+      if (!outage && rnd() >= 0.05) arrivals.push({ at: i + rnd() * 8, bytes: pkt, seq: i });
+    }
+    arrivals.sort((a, b) => a.at - b.at);
+    for (const p of arrivals) {
+      const d = rx.nextDeadline();
+      if (d !== undefined && d <= p.at) rx.timeout(d, s);
+      rx.receive(p.bytes, p.at, s);
+    }
+    rx.timeout(1e9, s);
+    for (let i = 1; i < s.got.length; i++) assert.ok(s.got[i]! > s.got[i - 1]!, `order at ${i}`);
+    assert.equal(rx.stats.rxResyncs, 1, `seed ${seed}`);
+    const after = s.got.filter((q) => q >= 2000);
+    assert.ok(after.length > 900, `seed ${seed}: ${after.length} of ~950 delivered after the outage (from ${after[0]}, lost ${rx.stats.rxLost}, oow ${rx.stats.drops['out-of-window']}, late ${rx.stats.drops.late})`);
+    assert.ok(after[0]! < 2040, `seed ${seed}: resumed at ${after[0]}`);
+  }
 });
 
 test('advisory window: sending beyond the peer window goes out and is counted', () => {
@@ -286,7 +364,7 @@ test('seeded link with loss, duplication and reordering → in order, no duplica
       for (let i = 1; i < got.length; i++) assert.ok(got[i]! > got[i - 1]!, `order at ${i}: ${got[i - 1]} then ${got[i]}`);
       const st = rx.stats;
       assert.equal(st.rxDelivered, got.length);
-      assert.equal(arrivals, st.rxDelivered + st.drops.duplicate + st.drops.late);
+      assert.equal(arrivals, st.rxDelivered + st.drops.duplicate + st.drops.late + st.drops['out-of-window']);
       if (loss === 0 && dup === 0 && delay === 0) assert.equal(got.length, 400);
       // Counting from 0 (or from a first arrival beyond the reorder buffer), every number up to the last delivered is delivered or lost.
       const base = got[0]! <= 16 ? 0 : got[0]!;

@@ -26,8 +26,21 @@
  * when either limit is hit the gap is given up and counted as lost. A packet
  * behind the next expected one is a duplicate (already delivered or
  * buffered) or late (its gap was given up); both are dropped and counted
- * (§4.3: "silently discard"). A jump of more than `resyncDistance` either
- * way is taken as the peer restarting its numbering.
+ * (§4.3: "silently discard").
+ *
+ * The sequence window. A packet more than `seqWindow` ahead of or behind the
+ * next expected number is out of window: dropped and counted, its
+ * acknowledgment ignored. GRE is easy to spoof (a raw packet with the peer's
+ * address and a guessed Call ID), so a stray number must not move the
+ * channel: pptp-linux likewise discards packets beyond its window as bogus.
+ * A real peer that lost more than a window of packets, or restarted its
+ * numbering, sends a run of consecutive numbers out of window while nothing
+ * arrives in window: after `resyncPackets` of them in a row (each within
+ * `reorderMaxPackets` of the highest before it, none acknowledging a number
+ * we never sent, no in-window packet between them) the window moves to them
+ * (`rxResyncs`) and the last is delivered. A spoofer must know the Call ID,
+ * the peer's address, and keep ahead of a live peer whose in-window packets
+ * reset the run; MPPE is what protects the payload.
  *
  * Acknowledging. The Acknowledgment Number is the highest sequence number
  * received (§4.1). An owed acknowledgment rides on the next data packet; if
@@ -56,13 +69,15 @@ export type GreDropReason =
   | 'duplicate'
   /** The sequence number is behind the next expected one and was never delivered: its gap was given up. */
   | 'late'
+  /** The sequence number is more than seqWindow from the next expected one (spoofed, or the peer moved on: see resyncPackets). */
+  | 'out-of-window'
   /** Sliding mode: the peer's window is full and the acknowledgment time-out has not passed. */
   | 'tx-window-full'
   /** A payload longer than the 16-bit GRE Payload Length field can say. */
   | 'payload-too-large';
 
 /** Every drop reason, for metrics that pre-create their counters. */
-export const GRE_DROP_REASONS: readonly GreDropReason[] = ['malformed', 'wrong-call-id', 'no-sequence', 'duplicate', 'late', 'tx-window-full', 'payload-too-large'];
+export const GRE_DROP_REASONS: readonly GreDropReason[] = ['malformed', 'wrong-call-id', 'no-sequence', 'duplicate', 'late', 'out-of-window', 'tx-window-full', 'payload-too-large'];
 
 /** How the peer's receive window limits sending. */
 export type GreWindowMode = 'advisory' | 'sliding';
@@ -87,8 +102,10 @@ export interface GreChannelOptions {
   reorderMaxPackets?: number;
   /** Longest hold of an out-of-order packet. Default 50 ms. */
   reorderTimeoutMs?: Millis;
-  /** A sequence jump beyond this is taken as a restart. Default 8192. */
-  resyncDistance?: number;
+  /** Sequence numbers farther than this from the next expected one are out of window. Default 4096. */
+  seqWindow?: number;
+  /** Consecutive out-of-window packets, with nothing in window between them, that move the window. Default 8. */
+  resyncPackets?: number;
 }
 
 /** Where the channel delivers payloads and hands packets to send. */
@@ -132,7 +149,7 @@ export class GreChannel {
   readonly stats: GreChannelStats = {
     rxPackets: 0, rxDelivered: 0, rxReordered: 0, rxLost: 0, rxResyncs: 0, txPackets: 0, txAckOnly: 0,
     overWindow: 0, ackTimeouts: 0, badAcks: 0,
-    drops: { malformed: 0, 'wrong-call-id': 0, 'no-sequence': 0, duplicate: 0, late: 0, 'tx-window-full': 0, 'payload-too-large': 0 },
+    drops: { malformed: 0, 'wrong-call-id': 0, 'no-sequence': 0, duplicate: 0, late: 0, 'out-of-window': 0, 'tx-window-full': 0, 'payload-too-large': 0 },
   };
   readonly callId: number;
   readonly peerCallId: number;
@@ -143,7 +160,8 @@ export class GreChannel {
   private readonly ackDelayMs: Millis;
   private readonly reorderMax: number;
   private readonly reorderTimeoutMs: Millis;
-  private readonly resyncDistance: number;
+  private readonly seqWindow: number;
+  private readonly resyncPackets: number;
 
   // Transmit side.
   private nextSeq = 0;
@@ -165,6 +183,9 @@ export class GreChannel {
   /** `seen[seq % SEEN_SLOTS] === seq + 1` when seq was delivered. */
   private readonly seen = new Float64Array(SEEN_SLOTS);
   private readonly held: Held[] = [];
+  /** The run of consecutive out-of-window packets so far: its length and highest number. */
+  private runLength = 0;
+  private runLast = 0;
   private readonly scratch: GreHeader = newGreHeader();
 
   constructor(opts: GreChannelOptions) {
@@ -177,7 +198,8 @@ export class GreChannel {
     this.ackDelayMs = opts.ackDelayMs ?? 20;
     this.reorderMax = Math.max(0, opts.reorderMaxPackets ?? 32);
     this.reorderTimeoutMs = opts.reorderTimeoutMs ?? 50;
-    this.resyncDistance = opts.resyncDistance ?? 8192;
+    this.seqWindow = Math.max(1, opts.seqWindow ?? 4096);
+    this.resyncPackets = Math.max(1, opts.resyncPackets ?? 8);
     // §4.2.1: start at half the peer's window, at least one packet.
     this.txWindow = Math.max(1, Math.ceil(this.peerWindow / 2));
   }
@@ -251,12 +273,22 @@ export class GreChannel {
       return;
     }
     this.stats.rxPackets++;
-    if (h.hasAck) this.onAck(h.ack, now);
     if (!h.hasSeq) {
+      if (h.hasAck) this.onAck(h.ack, now);
       if (h.payloadLength > 0) this.dropped('no-sequence');
       return;
     }
-    this.onData(h.seq, bytes.subarray(h.headerLength, h.headerLength + h.payloadLength), now, sink);
+    const payload = bytes.subarray(h.headerLength, h.headerLength + h.payloadLength);
+    if (this.started) {
+      const d = (h.seq - this.expected) | 0;
+      if (d > this.seqWindow || d < -this.seqWindow) {
+        this.outOfWindow(h.seq, h.hasAck ? h.ack : -1, payload, now, sink);
+        return;
+      }
+      this.runLength = 0;
+    }
+    if (h.hasAck) this.onAck(h.ack, now);
+    this.onData(h.seq, payload, now, sink);
   }
 
   /** Runs expired timers: reorder give-ups and the delayed acknowledgment. */
@@ -345,7 +377,6 @@ export class GreChannel {
     }
     const d = (seq - this.expected) | 0;
     if (d < 0) {
-      if (d < -this.resyncDistance) return this.resync(seq, payload, now, sink);
       const delivered = this.seen[seq % SEEN_SLOTS] === seq + 1;
       this.dropped(delivered ? 'duplicate' : 'late');
       return;
@@ -356,7 +387,6 @@ export class GreChannel {
       this.drain(sink);
       return;
     }
-    if (d > this.resyncDistance) return this.resync(seq, payload, now, sink);
     // Ahead of the next expected packet.
     if (this.reorderMax === 0) {
       this.owe(seq, now, sink);
@@ -397,6 +427,25 @@ export class GreChannel {
     this.expected = (seq + 1) >>> 0;
     this.stats.rxDelivered++;
     sink.deliver(payload);
+  }
+
+  /** A packet out of window: dropped, unless it completes a run that shows the peer moved on (see the header). */
+  private outOfWindow(seq: number, ack: number, payload: Uint8Array, now: Millis, sink: GreChannelSink): void {
+    // An acknowledgment of a number we never sent: not our peer.
+    const ackBad = ack >= 0 && ((ack - this.nextSeq) | 0) >= 0;
+    // Continues the run: near its highest number so far (the reorder buffer's reach either way), not that number again.
+    const step = (seq - this.runLast) | 0;
+    const continues = this.runLength > 0 && step !== 0 && step >= -this.reorderMax && step <= this.reorderMax + 1;
+    this.runLength = ackBad ? 0 : continues ? this.runLength + 1 : 1;
+    if (!continues || step > 0) this.runLast = seq;
+    if (this.runLength < this.resyncPackets) {
+      this.dropped('out-of-window');
+      return;
+    }
+    this.runLength = 0;
+    this.held.length = 0;
+    if (ack >= 0) this.onAck(ack, now);
+    this.resync(seq, payload, now, sink);
   }
 
   private resync(seq: number, payload: Uint8Array, now: Millis, sink: GreChannelSink): void {

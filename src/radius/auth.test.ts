@@ -11,6 +11,7 @@ import {
   RADIUS_CODE,
   VENDOR_MICROSOFT,
   attrInt,
+  encodeRadiusPacket,
   encodeVendorSpecific,
   encryptMppeKey,
   findAttr,
@@ -22,7 +23,7 @@ import {
   type RadiusAttribute,
   type RadiusPacket,
 } from './codec.js';
-import { accessRequest, authResultFromResponse } from './auth.js';
+import { accessRequest, accessRequestProblem, authResultFromResponse } from './auth.js';
 import { accountingAttributes, splitOctets, terminateCauseFor } from './accounting.js';
 
 // RFC 2759 §9.2 sample data.
@@ -196,4 +197,22 @@ test('terminate causes: link end reasons → RFC 2866 §5.10 values', () => {
   assert.equal(terminateCauseFor('peer sent Terminate-Request'), 1);
   assert.equal(terminateCauseFor('No response to 4 echo-requests'), 3);
   assert.equal(terminateCauseFor('something else'), 10);
+});
+
+test('accessRequestProblem: CHAP-MD5 Response of 255 octets, User-Name of 254, PAP password of 129 → named problems; a 16-octet Response → none', () => {
+  const chap = (response: Uint8Array, user = 'mallory'): VerifyRequest => ({
+    requestId: 1, protocol: 'chap-md5', username: user, usernameBytes: utf8(user), authenticatorName: '', proof: { protocol: 'chap-md5', identifier: 1, challenge: new Uint8Array(16), response },
+  });
+  assert.match(accessRequestProblem(chap(new Uint8Array(255))) ?? '', /CHAP-MD5 Response of 255 octets/);
+  assert.match(accessRequestProblem(chap(new Uint8Array(16), 'u'.repeat(254))) ?? '', /User-Name of 254 octets/);
+  const pap: VerifyRequest = { requestId: 1, protocol: 'pap', username: 'u', usernameBytes: utf8('u'), authenticatorName: '', proof: { protocol: 'pap', password: new Uint8Array(129) } };
+  assert.match(accessRequestProblem(pap) ?? '', /PAP password of 129 octets/);
+  assert.equal(accessRequestProblem(chap(new Uint8Array(16))), undefined);
+});
+
+test('accountingAttributes: a User-Name of 300 octets (wildcard chap-secrets) → cut to 253, the record still encodes', () => {
+  const attrs = accountingAttributes('start', { sessionId: 'S-1', username: 'w'.repeat(300), nas: NAS, classes: [], authentic: 'local' });
+  const user = attrs.find((a) => a.type === ATTR.USER_NAME)!;
+  assert.equal(user.value.length, 253);
+  assert.doesNotThrow(() => encodeRadiusPacket({ code: RADIUS_CODE.ACCOUNTING_REQUEST, identifier: 1, authenticator: new Uint8Array(16), attributes: attrs }));
 });

@@ -28,6 +28,7 @@ import {
   MS_ATTR,
   NAS_PORT_TYPE_VIRTUAL,
   RADIUS_CODE,
+  RADIUS_MAX_ATTRIBUTE_VALUE,
   SERVICE_TYPE_FRAMED,
   VENDOR_MICROSOFT,
   attrInt,
@@ -90,10 +91,36 @@ function ms(type: number, value: Uint8Array): RadiusAttribute {
   return encodeVendorSpecific({ vendorId: VENDOR_MICROSOFT, vendorType: type, value });
 }
 
-/** The Access-Request for `req`. User-Name carries the octets the peer sent. */
+/** CHAP-MD5 Response Value: MD5 output (RFC 1994 §4.1). */
+const CHAP_MD5_RESPONSE_SIZE = 16;
+
+/**
+ * Why `req` cannot become an Access-Request, or undefined when it can: a
+ * User-Name over 253 octets, a PAP password over 128 (RFC 2865 §5.1–5.2), a
+ * CHAP-MD5 Response that is not 16 octets or a Challenge over 253 (§5.3,
+ * §5.40). Nothing is cut to fit: a cut credential would be checked as
+ * something the peer never sent. The PPP edge refuses the peer's part of
+ * these already (src/ppp/auth/server.ts); this is the RADIUS side's own check.
+ */
+export function accessRequestProblem(req: VerifyRequest): string | undefined {
+  if (req.usernameBytes.length > RADIUS_MAX_ATTRIBUTE_VALUE) return `User-Name of ${req.usernameBytes.length} octets (RADIUS carries at most ${RADIUS_MAX_ATTRIBUTE_VALUE})`;
+  const p = req.proof;
+  if (p.protocol === 'pap' && p.password.length > 128) return `PAP password of ${p.password.length} octets (RADIUS carries at most 128)`;
+  if (p.protocol === 'chap-md5') {
+    if (p.response.length !== CHAP_MD5_RESPONSE_SIZE) return `CHAP-MD5 Response of ${p.response.length} octets (must be ${CHAP_MD5_RESPONSE_SIZE})`;
+    if (p.challenge.length > RADIUS_MAX_ATTRIBUTE_VALUE) return `CHAP Challenge of ${p.challenge.length} octets`;
+  }
+  return undefined;
+}
+
+/**
+ * The Access-Request for `req`. User-Name carries the octets the peer sent.
+ * Check `accessRequestProblem` first: what does not fit is not cut here, and
+ * the client machine refuses it (a `refused` event).
+ */
 export function accessRequest(req: VerifyRequest, nas: NasInfo): AccessRequestParts {
   const attributes: RadiusAttribute[] = [
-    { type: ATTR.USER_NAME, value: req.usernameBytes.slice(0, 253) },
+    { type: ATTR.USER_NAME, value: req.usernameBytes.slice() },
     intAttr(ATTR.SERVICE_TYPE, SERVICE_TYPE_FRAMED),
     intAttr(ATTR.FRAMED_PROTOCOL, FRAMED_PROTOCOL_PPP),
     ...nasAttributes(nas),
@@ -101,10 +128,10 @@ export function accessRequest(req: VerifyRequest, nas: NasInfo): AccessRequestPa
   const p = req.proof;
   switch (p.protocol) {
     case 'pap':
-      return { attributes, password: p.password.slice(0, 128) };
+      return { attributes, password: p.password.slice() };
     case 'chap-md5':
       attributes.push({ type: ATTR.CHAP_PASSWORD, value: Uint8Array.of(p.identifier & 0xff, ...p.response) });
-      attributes.push({ type: ATTR.CHAP_CHALLENGE, value: p.challenge.slice(0, 253) });
+      attributes.push({ type: ATTR.CHAP_CHALLENGE, value: p.challenge.slice() });
       return { attributes };
     case 'mschap-v1': {
       // RFC 2548 §2.3.1: Ident | Flags | LM-Response(24) | NT-Response(24).

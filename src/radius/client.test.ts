@@ -235,3 +235,29 @@ test('property: every request ends in exactly one outcome counter (answers, time
     }),
   );
 });
+
+test('idle: 300 requests with a CHAP-Password of 256 octets → 300 refused events, nothing sent, no Identifier taken; the next request goes out', () => {
+  const c = client(1);
+  for (let tag = 1; tag <= 300; tag++) {
+    const out = c.handle({ type: 'request', tag, code: RADIUS_CODE.ACCESS_REQUEST, attributes: [textAttr(ATTR.USER_NAME, 'mallory'), { type: ATTR.CHAP_PASSWORD, value: new Uint8Array(256) }] }, 0);
+    assert.deepEqual(out.map((o) => (o.kind === 'event' ? o.event.type : o.kind)), ['refused']);
+    const e = out[0]!;
+    assert.ok(e.kind === 'event' && e.event.type === 'refused');
+    assert.match(e.event.problem, /attribute 3 of 256 octets/);
+  }
+  assert.equal(c.outstanding, 0);
+  assert.equal(c.refused, 300);
+  assert.equal(c.counters[0]!.requests, 0);
+  const [s] = sends(c.handle({ ...pap, tag: 301 }, 0));
+  assert.ok(s, 'a good request still gets an Identifier');
+});
+
+test('idle: a User-Password over 128 octets or a packet over 4096 octets → refused without a throw', () => {
+  const c = client(1);
+  const big = c.handle({ ...pap, password: new Uint8Array(129) }, 0);
+  assert.ok(big[0]?.kind === 'event' && big[0].event.type === 'refused' && /User-Password of 129/.test(big[0].event.problem));
+  const many = Array.from({ length: 20 }, () => ({ type: ATTR.CLASS, value: new Uint8Array(250) }));
+  const huge = c.handle({ type: 'request', tag: 2, code: RADIUS_CODE.ACCOUNTING_REQUEST, attributes: many }, 0);
+  assert.ok(huge[0]?.kind === 'event' && huge[0].event.type === 'refused' && /packet of \d+ octets/.test(huge[0].event.problem));
+  assert.equal(c.outstanding, 0);
+});

@@ -21,6 +21,9 @@
  *   Message-Authenticator when present, and required for Access-* replies
  *   when `requireMessageAuthenticator`). Anything else is a `drop`.
  * - Up to 256 requests per server are in flight; more wait in a queue.
+ * - A request that cannot be encoded (an attribute over 253 octets, a
+ *   User-Password over 128, a packet over 4096) ends at once with a
+ *   `refused` event: it never takes an Identifier, so no input can leak one.
  * - `counters` count per server what happened (first transmissions,
  *   retransmissions, each kind of answer, timeouts, failovers, drops by
  *   reason); the response event carries the time since the first
@@ -35,6 +38,9 @@ import type { Rng } from '../core/rng.js';
 import {
   ATTR,
   RADIUS_CODE,
+  RADIUS_MAX_ATTRIBUTE_VALUE,
+  RADIUS_MAX_LENGTH,
+  RADIUS_MIN_LENGTH,
   encodeRadiusPacket,
   hidePassword,
   messageAuthenticatorPlaceholder,
@@ -94,7 +100,13 @@ export type RadiusClientEvent =
   /** No server answered: every server got 1 + retries transmissions. */
   | { type: 'timeout'; tag: number }
   /** A server did not answer a request at all; later requests start with the next one. */
-  | { type: 'server-failed'; server: number; next: number };
+  | { type: 'server-failed'; server: number; next: number }
+  /**
+   * The request cannot be sent: an attribute value over 253 octets, a
+   * User-Password over 128, or a packet over 4096 octets. Nothing was sent and
+   * no Identifier was taken; `problem` names what is too large.
+   */
+  | { type: 'refused'; tag: number; problem: string };
 
 /** Why the machine dropped a datagram. */
 export type RadiusClientDropReason =
@@ -190,6 +202,8 @@ export class RadiusClient {
   readonly counters: RadiusServerCounters[];
   /** Requests that ended with a `timeout` event (no server answered). */
   unanswered = 0;
+  /** Requests that ended with a `refused` event (too large to encode). */
+  refused = 0;
   /** Datagrams from a server index outside `servers`. */
   unknownServerDrops = 0;
 
@@ -214,6 +228,14 @@ export class RadiusClient {
     switch (input.type) {
       case 'request':
         if (this.inFlight.has(input.tag) || this.queue.some((q) => q.tag === input.tag)) throw new LocalUsageError(`RADIUS request tag ${input.tag} is in use`);
+        {
+          const problem = requestProblem(input.code, input.attributes, input.password);
+          if (problem !== undefined) {
+            this.refused++;
+            out.push({ kind: 'event', event: { type: 'refused', tag: input.tag, problem } });
+            break;
+          }
+        }
         this.dispatch({ tag: input.tag, code: input.code, attributes: input.attributes, password: input.password, tried: 0, server: this.preferred }, now, out);
         break;
       case 'response':
@@ -248,25 +270,15 @@ export class RadiusClient {
     }
     let id = this.nextId[q.server]!;
     while (ids.has(id)) id = (id + 1) & 0xff;
-    this.nextId[q.server] = (id + 1) & 0xff;
-    ids.set(id, q.tag);
     const secret = this.opts.servers[q.server]!.secret;
     const isAccess = q.code === RADIUS_CODE.ACCESS_REQUEST;
     // RFC 2865 §3: the Access-Request authenticator is unpredictable; others are computed by signRequest.
     const authenticator = isAccess ? this.rng.bytes(16) : new Uint8Array(16);
-    const attributes: RadiusAttribute[] = [];
-    // Message-Authenticator first in every Access-Request (BlastRADIUS mitigation, RFC 3579 §3.2).
-    if (isAccess) attributes.push(messageAuthenticatorPlaceholder());
-    for (const a of q.attributes) {
-      attributes.push(a);
-      if (a.type === ATTR.USER_NAME && q.password !== undefined) {
-        attributes.push({ type: ATTR.USER_PASSWORD, value: hidePassword(q.password, secret, authenticator) });
-      }
-    }
-    if (q.password !== undefined && !q.attributes.some((a) => a.type === ATTR.USER_NAME)) {
-      attributes.push({ type: ATTR.USER_PASSWORD, value: hidePassword(q.password, secret, authenticator) });
-    }
-    const bytes = signRequest(encodeRadiusPacket({ code: q.code, identifier: id, authenticator, attributes }), secret);
+    // Encoded before the Identifier is taken: nothing below may leave it taken
+    // without a request in flight (requestProblem already refused what cannot encode).
+    const bytes = signRequest(encodeRadiusPacket({ code: q.code, identifier: id, authenticator, attributes: requestAttributes(q.code, q.attributes, q.password, secret, authenticator) }), secret);
+    this.nextId[q.server] = (id + 1) & 0xff;
+    ids.set(id, q.tag);
     const p: Pending = {
       ...q,
       identifier: id,
@@ -372,4 +384,41 @@ export class RadiusClient {
       this.dispatch({ tag: p.tag, code: p.code, attributes: p.attributes, password: p.password, tried: p.tried + 1, server: next }, now, out);
     }
   }
+}
+
+/** Octets of a hidden User-Password attribute value for a password (RFC 2865 §5.2). */
+function hiddenPasswordLength(password: Uint8Array): number {
+  return Math.max(16, Math.ceil(password.length / 16) * 16);
+}
+
+/**
+ * The attributes as sent: Message-Authenticator first in every Access-Request
+ * (BlastRADIUS mitigation, RFC 3579 §3.2) and the User-Password, hidden for
+ * `secret`, right after the User-Name.
+ */
+function requestAttributes(code: number, attrs: readonly RadiusAttribute[], password: Uint8Array | undefined, secret: Uint8Array | string, authenticator: Uint8Array): RadiusAttribute[] {
+  const attributes: RadiusAttribute[] = [];
+  if (code === RADIUS_CODE.ACCESS_REQUEST) attributes.push(messageAuthenticatorPlaceholder());
+  for (const a of attrs) {
+    attributes.push(a);
+    if (a.type === ATTR.USER_NAME && password !== undefined) {
+      attributes.push({ type: ATTR.USER_PASSWORD, value: hidePassword(password, secret, authenticator) });
+    }
+  }
+  if (password !== undefined && !attrs.some((a) => a.type === ATTR.USER_NAME)) {
+    attributes.push({ type: ATTR.USER_PASSWORD, value: hidePassword(password, secret, authenticator) });
+  }
+  return attributes;
+}
+
+/** Why a request cannot be encoded (RFC 2865 §3, §5), or undefined when it can. */
+export function requestProblem(code: number, attrs: readonly RadiusAttribute[], password: Uint8Array | undefined): string | undefined {
+  if (password !== undefined && password.length > 128) return `User-Password of ${password.length} octets (at most 128)`;
+  let length = RADIUS_MIN_LENGTH + (code === RADIUS_CODE.ACCESS_REQUEST ? 18 : 0) + (password !== undefined ? 2 + hiddenPasswordLength(password) : 0);
+  for (const a of attrs) {
+    if (a.value.length > RADIUS_MAX_ATTRIBUTE_VALUE) return `attribute ${a.type} of ${a.value.length} octets (at most ${RADIUS_MAX_ATTRIBUTE_VALUE})`;
+    length += 2 + a.value.length;
+  }
+  if (length > RADIUS_MAX_LENGTH) return `packet of ${length} octets (at most ${RADIUS_MAX_LENGTH})`;
+  return undefined;
 }

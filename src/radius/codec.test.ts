@@ -293,3 +293,13 @@ test('property: a valid header with random attribute bytes never throws', () => 
     { numRuns: 2000 },
   );
 });
+
+test('textAttr: text over 253 octets → cut to 253 at a character boundary, never a throw at encode', () => {
+  const a = textAttr(ATTR.USER_NAME, 'x'.repeat(300));
+  assert.equal(a.value.length, 253);
+  // 'é' is 2 octets: 127 of them are 254 octets; the cut must not split the last one.
+  const b = textAttr(ATTR.USER_NAME, 'é'.repeat(127));
+  assert.equal(b.value.length, 252);
+  assert.equal(new TextDecoder('utf-8', { fatal: true }).decode(b.value), 'é'.repeat(126));
+  assert.doesNotThrow(() => encodeRadiusPacket({ code: RADIUS_CODE.ACCOUNTING_REQUEST, identifier: 1, authenticator: new Uint8Array(16), attributes: [a, b] }));
+});

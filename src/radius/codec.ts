@@ -133,6 +133,8 @@ export const NAS_PORT_TYPE_VIRTUAL = 5;
 /** RFC 2865 §3: packets are 20..4096 octets. */
 export const RADIUS_MIN_LENGTH = 20;
 export const RADIUS_MAX_LENGTH = 4096;
+/** RFC 2865 §5: an attribute value is at most 253 octets. */
+export const RADIUS_MAX_ATTRIBUTE_VALUE = 253;
 
 /** One attribute: type and raw value (1..253 octets). */
 export interface RadiusAttribute {
@@ -220,9 +222,22 @@ export function encodeRadiusPacket(p: RadiusPacket): Uint8Array {
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
 
-/** A text attribute (UTF-8). */
+/**
+ * A text attribute (UTF-8). Text longer than 253 octets is cut at the last
+ * whole character that fits (RFC 2865 §5): encoding never fails on a long
+ * string, wherever it came from.
+ */
 export function textAttr(type: number, s: string): RadiusAttribute {
-  return { type, value: utf8Encoder.encode(s) };
+  return { type, value: utf8Prefix(utf8Encoder.encode(s), RADIUS_MAX_ATTRIBUTE_VALUE) };
+}
+
+/** The longest prefix of UTF-8 `bytes` of at most `max` octets that does not split a character. */
+export function utf8Prefix(bytes: Uint8Array, max: number): Uint8Array {
+  if (bytes.length <= max) return bytes;
+  let end = max;
+  // Back up over continuation octets (10xxxxxx) to the start of the cut character.
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.slice(0, end);
 }
 
 /** An integer attribute (32-bit unsigned, RFC 2865 §5 "integer"). */

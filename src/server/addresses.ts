@@ -25,6 +25,8 @@ interface NamedPool {
 export class AddressBook<T extends AddressOwner = AddressOwner> {
   private readonly pools: NamedPool[];
   private readonly owners = new Map<number, T>();
+  /** Told when an address gets its first owner ('up') and loses its last ('down'): the host route (peer-routes.ts). */
+  onPeer: ((op: 'up' | 'down', address: string) => void) | undefined;
 
   constructor(
     config: Config,
@@ -91,6 +93,11 @@ export class AddressBook<T extends AddressOwner = AddressOwner> {
     return this.owners.has(a) ? undefined : address;
   }
 
+  /** Whether the IPv4 address `a` (u32) lies in one of the pools. */
+  inPool(a: number): boolean {
+    return this.pools.some((p) => p.pool.contains(a));
+  }
+
   /** Returns `address` to its pool. */
   release(address: string): void {
     const a = parseIpv4(address);
@@ -101,13 +108,19 @@ export class AddressBook<T extends AddressOwner = AddressOwner> {
   /** Records that `owner` now uses `address` (after IPCP). */
   claim(address: string, owner: T): void {
     const a = parseIpv4(address);
-    if (a !== undefined) this.owners.set(a, owner);
+    if (a === undefined) return;
+    const fresh = !this.owners.has(a);
+    this.owners.set(a, owner);
+    if (fresh) this.onPeer?.('up', address);
   }
 
   /** Forgets `address` if `owner` holds it. */
   unclaim(address: string, owner: T): void {
     const a = parseIpv4(address);
-    if (a !== undefined && this.owners.get(a) === owner) this.owners.delete(a);
+    if (a !== undefined && this.owners.get(a) === owner) {
+      this.owners.delete(a);
+      this.onPeer?.('down', address);
+    }
   }
 
   /** The link that owns the IPv4 address `a` (u32), for routing TUN packets. */

@@ -24,6 +24,8 @@ export interface GreEndpointStats {
   rx: number;
   malformed: number;
   unknownCall: number;
+  /** Packets of a live call whose sequence number was out of its window (GreChannel seqWindow: spoofed, or a peer that moved on). */
+  outOfWindow: number;
   tx: number;
   txFailed: number;
   icmpErrors: number;
@@ -86,7 +88,7 @@ export class PptpCallTransport implements LinkTransport {
 
 /** The GRE socket and every call on it. */
 export class GreEndpoint {
-  readonly stats: GreEndpointStats = { rx: 0, malformed: 0, unknownCall: 0, tx: 0, txFailed: 0, icmpErrors: 0 };
+  readonly stats: GreEndpointStats = { rx: 0, malformed: 0, unknownCall: 0, outOfWindow: 0, tx: 0, txFailed: 0, icmpErrors: 0 };
   private readonly calls = new Map<number, PptpCallTransport>();
   private readonly byPeer = new Map<number, Set<PptpCallTransport>>();
   private readonly tx = new TxBatch(256, 256 * 2048);
@@ -215,7 +217,10 @@ export class GreEndpoint {
         this.early.push({ key: callKey(batch.source(i), h.callId), at: now, bytes: bytes.slice() });
         continue;
       }
+      const drops = call.channel.stats.drops;
+      const oow = drops['out-of-window'];
       call.channel.receiveHeader(h, bytes, now, call.sink);
+      this.stats.outOfWindow += drops['out-of-window'] - oow;
       call.scheduleChannel();
     }
     this.flush();

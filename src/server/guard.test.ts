@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConnectionGuard, GUARD_TABLE_MAX } from './guard.js';
+import { ConnectionGuard, GUARD_TABLE_MAX, type GuardedSession } from './guard.js';
 import { defaultConfig } from '../config/schema.js';
 
 function guard(over: Partial<ReturnType<typeof defaultConfig>['limits']> = {}): ConnectionGuard {
@@ -15,6 +15,7 @@ test('config: limits default to safe values and are validated', () => {
     maxConnectionsPerSource: 64,
     maxCallsPerConnection: 4,
     maxSessionsPerTunnel: 16,
+    maxUnauthenticatedPerSource: 8,
     connectRatePerSource: 30,
     rateWindowS: 10,
     setupTimeoutS: 60,
@@ -109,4 +110,78 @@ test('tables: a flood of distinct addresses and user names keeps at most GUARD_T
   assert.ok(internals.rate.size <= GUARD_TABLE_MAX);
   assert.ok(internals.userFailures.size <= GUARD_TABLE_MAX);
   assert.ok(internals.sourceFailures.size <= GUARD_TABLE_MAX);
+});
+
+/** A session as the guard sees it; `lowerDown` marks it down as PppLink does. */
+class FakeSession implements GuardedSession {
+  state: 'starting' | 'up' | 'down' = 'starting';
+  authProtocol: string | undefined;
+  downReason: string | undefined;
+  readonly transport: { peerAddress: string };
+  constructor(address: string, authed = false) {
+    this.transport = { peerAddress: address };
+    if (authed) {
+      this.authProtocol = 'mschap-v2';
+      this.state = 'up';
+    }
+  }
+  lowerDown(reason: string): void {
+    this.state = 'down';
+    this.downReason = reason;
+  }
+}
+
+/** Admits sessions from `address` into `sessions` until refused; returns how many got in. */
+function fill(g: ConnectionGuard, sessions: FakeSession[], address: string, n: number, max: number): number {
+  let admitted = 0;
+  for (let i = 0; i < n; i++) {
+    if (g.admitSession(address, sessions, max, 0) !== undefined) continue;
+    sessions.push(new FakeSession(address));
+    admitted++;
+  }
+  return admitted;
+}
+
+test('admitSession: unauthenticated sessions per source → the 9th from one address refused and counted; authenticated ones do not count', () => {
+  const g = guard();
+  const sessions: FakeSession[] = [];
+  assert.equal(fill(g, sessions, 'a', 20, 100), 8);
+  assert.equal(g.stats.refusedUnauthenticatedPerSource, 12);
+  sessions[0]!.authProtocol = 'chap-md5'; // one logs in
+  assert.equal(g.admitSession('a', sessions, 100, 0), undefined);
+  sessions[1]!.state = 'down'; // one ends
+  sessions.push(new FakeSession('a'));
+  assert.equal(g.admitSession('a', sessions, 100, 0), undefined);
+  assert.equal(fill(g, sessions, 'b', 3, 100), 3, 'another address is not affected');
+});
+
+test('admitSession: at connections.max, a new source evicts the oldest unauthenticated session of the source holding the most; authenticated sessions are never evicted', () => {
+  const g = guard({ maxUnauthenticatedPerSource: 8 });
+  const sessions: FakeSession[] = [];
+  for (let i = 0; i < 6; i++) sessions.push(new FakeSession(`user${i}`, true));
+  // Two attacker addresses fill the remaining 16 slots.
+  fill(g, sessions, 'x1', 8, 22);
+  fill(g, sessions, 'x2', 8, 22);
+  assert.equal(sessions.length, 22);
+  const oldestX1 = sessions.find((s) => s.transport.peerAddress === 'x1')!;
+  assert.equal(g.admitSession('legit', sessions, 22, 0), undefined, 'the legitimate user gets a slot');
+  assert.equal(oldestX1.state, 'down');
+  assert.match(oldestX1.downReason!, /evicted at the connection limit/);
+  assert.equal(g.stats.evictedUnauthenticated, 1);
+  sessions.push(new FakeSession('legit'));
+  // The attacker cannot evict back: x1 holds 7, x2 holds 8; neither holds more than it would after admission.
+  assert.equal(g.admitSession('x1', sessions, 22, 0), 'connection-limit');
+  assert.equal(g.admitSession('x2', sessions, 22, 0), 'too-many-unauthenticated-from-source');
+  assert.equal(g.stats.refusedAtLimit, 1);
+  // Only authenticated sessions and one source each: nobody to evict.
+  const full = Array.from({ length: 5 }, (_, i) => new FakeSession(`u${i}`, true));
+  assert.equal(g.admitSession('new', full, 5, 0), 'connection-limit');
+  assert.ok(full.every((s) => s.state === 'up'));
+});
+
+test('admitSession: a source holding one unauthenticated session is not evicted for another single one (no churn among real users at the limit)', () => {
+  const g = guard();
+  const sessions = [new FakeSession('a'), new FakeSession('b', true)];
+  assert.equal(g.admitSession('c', sessions, 2, 0), 'connection-limit');
+  assert.equal(sessions[0]!.state, 'starting');
 });

@@ -7,12 +7,18 @@
  * - open PPTP control connections per source address (connlimit);
  * - new control connections (PPTP accepts, L2TP SCCRQs) per source address
  *   within a window;
+ * - PPP sessions not yet authenticated per source address, and fairness at
+ *   the connection limit: a new session takes the place of the oldest
+ *   unauthenticated session of the source holding the most of them, when
+ *   that source would still hold more than the newcomer's source;
  * - authentication failures per user name and per source address: after N
  *   failures within the window the user or address is locked out for a
  *   cooling period, during which every login fails at once without reaching
- *   the backend.
+ *   the backend. User names count by `lockoutKey` (case, `DOMAIN\` and
+ *   `@realm` ignored), so spellings a case-insensitive backend treats as one
+ *   account share one count.
  *
- * Every refusal is counted (GuardStats, exported as tunppp_drops_total and
+ * Every refusal is counted (GuardStats, exported as tunppp_refusals_total and
  * tunppp_auth_lockouts_total). Tables are bounded: the oldest entries go
  * first when a table is full, so a flood of fresh addresses or user names
  * costs memory proportional to the cap, never more.
@@ -34,12 +40,25 @@ export type GuardRefusal =
   /** This address has limits.maxConnectionsPerSource control connections open. */
   | 'too-many-from-source'
   /** This address opened limits.connectRatePerSource connections within limits.rateWindowS. */
-  | 'connect-rate';
+  | 'connect-rate'
+  /** This address has limits.maxUnauthenticatedPerSource sessions not yet authenticated. */
+  | 'too-many-unauthenticated-from-source'
+  /** connections.max sessions, and no source holds more unauthenticated ones than the newcomer's. */
+  | 'connection-limit';
 
 /** The counters the guard keeps (fields of ServerStats, so the metrics layer exports them). */
 export type GuardStats = Pick<
   ServerStats,
-  'refusedStarting' | 'refusedStartingPerSource' | 'refusedPerSource' | 'refusedConnectRate' | 'authLockoutsUser' | 'authLockoutsSource' | 'authRefusedLocked'
+  | 'refusedStarting'
+  | 'refusedStartingPerSource'
+  | 'refusedPerSource'
+  | 'refusedConnectRate'
+  | 'refusedUnauthenticatedPerSource'
+  | 'refusedAtLimit'
+  | 'evictedUnauthenticated'
+  | 'authLockoutsUser'
+  | 'authLockoutsSource'
+  | 'authRefusedLocked'
 >;
 
 /** The ServerStats field each refusal counts in. */
@@ -48,7 +67,24 @@ const REFUSAL_FIELD: Record<GuardRefusal, keyof GuardStats> = {
   'too-many-starting-from-source': 'refusedStartingPerSource',
   'too-many-from-source': 'refusedPerSource',
   'connect-rate': 'refusedConnectRate',
+  'too-many-unauthenticated-from-source': 'refusedUnauthenticatedPerSource',
+  'connection-limit': 'refusedAtLimit',
 };
+
+/** A PPP session as the guard sees it (PppLink fits). */
+export interface GuardedSession {
+  readonly state: 'starting' | 'up' | 'down';
+  /** Set once the peer authenticated. */
+  readonly authProtocol: string | undefined;
+  readonly transport: { readonly peerAddress: string };
+  /** Ends the session at once (its call is cleared). */
+  lowerDown(reason: string, now: Millis): void;
+}
+
+/** Authenticated: the peer passed authentication, or the link is up (no authentication configured). */
+function authenticated(s: GuardedSession): boolean {
+  return s.state === 'up' || s.authProtocol !== undefined;
+}
 
 interface Window {
   /** Event times inside the window, oldest first (at most the limit + 1). */
@@ -78,9 +114,28 @@ function touch<V>(m: Map<string, V>, key: string, v: V): void {
   }
 }
 
+/**
+ * The name a login counts under for the lockout: Unicode NFKC, lower case,
+ * without a `DOMAIN\` prefix or an `@realm` suffix. Backends that compare
+ * names case-insensitively or strip domains (Active Directory behind RADIUS,
+ * for one) treat `Alice`, `CORP\alice` and `alice@corp` as one account; the
+ * lockout must not give each spelling its own allowance of guesses. A name
+ * that is nothing but a prefix or a suffix counts as the whole of it.
+ */
+export function lockoutKey(user: string): string {
+  const full = user.normalize('NFKC').trim().toLowerCase();
+  let name = full.slice(full.lastIndexOf('\\') + 1);
+  const at = name.indexOf('@');
+  if (at > 0) name = name.slice(0, at);
+  return name === '' ? full : name;
+}
+
 /** Fresh zeroed guard counters (a guard without a server). */
 export function newGuardStats(): GuardStats {
-  return { refusedStarting: 0, refusedStartingPerSource: 0, refusedPerSource: 0, refusedConnectRate: 0, authLockoutsUser: 0, authLockoutsSource: 0, authRefusedLocked: 0 };
+  return {
+    refusedStarting: 0, refusedStartingPerSource: 0, refusedPerSource: 0, refusedConnectRate: 0, refusedUnauthenticatedPerSource: 0, refusedAtLimit: 0,
+    evictedUnauthenticated: 0, authLockoutsUser: 0, authLockoutsSource: 0, authRefusedLocked: 0,
+  };
 }
 
 /** The limits of one server. */
@@ -141,6 +196,44 @@ export class ConnectionGuard {
     return this.check(source, now, startingTotal, startingFromSource, () => false);
   }
 
+  /**
+   * A new PPP session (PPTP call, L2TP session) from `source`, among the live
+   * `sessions` of its service, which holds at most `max`. Refused when
+   * `source` already has limits.maxUnauthenticatedPerSource sessions not yet
+   * authenticated. At `max`, the oldest unauthenticated session of the source
+   * holding the most of them is ended to make room, when that source holds
+   * more than the newcomer's will (so unauthenticated sessions of a few
+   * sources cannot keep others out); otherwise refused. Counts refusals and
+   * evictions; returns why to refuse, if so.
+   */
+  admitSession(source: string, sessions: Iterable<GuardedSession>, max: number, now: Millis): GuardRefusal | undefined {
+    const unauth = new Map<string, GuardedSession[]>();
+    let live = 0;
+    for (const s of sessions) {
+      if (s.state === 'down') continue;
+      live++;
+      if (authenticated(s)) continue;
+      const list = unauth.get(s.transport.peerAddress);
+      if (list) list.push(s);
+      else unauth.set(s.transport.peerAddress, [s]);
+    }
+    const mine = unauth.get(source)?.length ?? 0;
+    let why: GuardRefusal | undefined;
+    if (mine >= this.limits.maxUnauthenticatedPerSource) why = 'too-many-unauthenticated-from-source';
+    else if (live >= max) {
+      // The newcomer will hold mine + 1; evict only from a source holding more than that.
+      let victims: GuardedSession[] | undefined;
+      for (const list of unauth.values()) if (list.length > (victims?.length ?? mine + 1)) victims = list;
+      const victim = victims?.[0];
+      if (victim) {
+        this.stats.evictedUnauthenticated++;
+        victim.lowerDown(`evicted at the connection limit: ${victims!.length} unauthenticated sessions from ${victim.transport.peerAddress}, a session from ${source} needs the slot`, now);
+      } else why = 'connection-limit';
+    }
+    if (why) this.stats[REFUSAL_FIELD[why]]++;
+    return why;
+  }
+
   /** Counts a new attempt from `source` against the rate, then the starting limits; counts and returns a refusal. */
   private check(source: string, now: Millis, startingTotal: number, startingFromSource: number, tooManyOpen: () => boolean): GuardRefusal | undefined {
     const l = this.limits;
@@ -174,11 +267,11 @@ export class ConnectionGuard {
   }
 
   /**
-   * Before checking credentials: true when `user` or `source` is locked out.
-   * Counts the refusal.
+   * Before checking credentials: true when `user` (by its lockout key) or
+   * `source` is locked out. Counts the refusal.
    */
   authLocked(user: string, source: string, now: Millis): boolean {
-    const u = this.userFailures.get(user);
+    const u = this.userFailures.get(lockoutKey(user));
     const s = this.sourceFailures.get(source);
     if ((u && u.lockedUntil > now) || (s && s.lockedUntil > now)) {
       this.stats.authRefusedLocked++;
@@ -194,8 +287,9 @@ export class ConnectionGuard {
    */
   authResult(user: string, source: string, ok: boolean, now: Millis): { lockedUser: boolean; lockedSource: boolean } {
     const a = this.limits.authFailures;
+    const userKey = lockoutKey(user);
     if (ok) {
-      this.userFailures.delete(user);
+      this.userFailures.delete(userKey);
       return { lockedUser: false, lockedSource: false };
     }
     const windowMs = a.windowS * 1000;
@@ -212,14 +306,14 @@ export class ConnectionGuard {
       touch(m, key, f);
       return started;
     };
-    const lockedUser = lock(this.userFailures, user, a.perUser);
+    const lockedUser = lock(this.userFailures, userKey, a.perUser);
     const lockedSource = lock(this.sourceFailures, source, a.perSource);
     if (lockedUser) this.stats.authLockoutsUser++;
     if (lockedSource) this.stats.authLockoutsSource++;
     return { lockedUser, lockedSource };
   }
 
-  /** Users and addresses locked out at `now` (for the API and tests). */
+  /** Users (by lockout key) and addresses locked out at `now` (for the API and tests). */
   lockedOut(now: Millis): { users: string[]; sources: string[] } {
     const live = (m: Map<string, Failures>): string[] => [...m].filter(([, f]) => f.lockedUntil > now).map(([k]) => k);
     return { users: live(this.userFailures), sources: live(this.sourceFailures) };

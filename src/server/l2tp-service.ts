@@ -61,6 +61,8 @@ import type { Logger } from '../log/logger.js';
 import type { ServerContext } from './context.js';
 import { PppLink, serverSessionOptions, type LinkTransport } from './link.js';
 import { guardOf } from './guard.js';
+import { l2tpDropField } from './stats.js';
+import { lacRefusal } from './lac-admission.js';
 import { nativeUdpAvailable, openUdpSocket, type UdpIcmpErrorEvent, type UdpSendErrorEvent, type UdpSocket } from '../io/udp-socket.js';
 import { UdpSocketError } from '../io/errors.js';
 import { TxBatch, type RxBatch } from '../io/packet-batch.js';
@@ -81,7 +83,7 @@ export interface L2tpPortStats {
   malformed: number;
   /** Data messages for no session we know. */
   unknownSession: number;
-  /** Data messages from an address that is not the tunnel's peer. */
+  /** Data messages from an address or port that is not the tunnel's peer. */
   wrongSource: number;
   /** Sequenced data messages older than the newest seen (§5.4). */
   staleSequence: number;
@@ -114,7 +116,7 @@ export class L2tpSessionTransport implements LinkTransport {
   sawSequence = false;
   private readonly header: L2tpHeader;
   readonly headerBytes: number;
-  /** Batched sends: the tunnel's peer these were computed for (replaced on NAT rebinding). */
+  /** Batched sends: the tunnel's peer these were computed for. */
   sendPeer: UdpPeer | undefined;
   sendPeerU32 = 0;
   /** Our address the peer talks to (IP_PKTINFO source of our datagrams; 0: the kernel's choice). */
@@ -418,54 +420,79 @@ export class L2tpPort {
 
   private receiveOne(bytes: Uint8Array, address: string, fromPort: number, now: Millis): void {
     this.stats.rx++;
-    if (bytes.length >= 2 && (bytes[0]! & 0x80) === 0) this.receiveData(bytes, address, now);
-    else if (!this.sccrqRefused(bytes, address, now)) this.apply(this.endpoint.receive({ address, port: fromPort }, bytes, now), now);
+    if (bytes.length >= 2 && (bytes[0]! & 0x80) === 0) this.receiveData(bytes, address, fromPort, now);
+    else if (!this.sccrqRefused(bytes, address, fromPort, now) && !this.lacRefused(bytes, { address, port: fromPort }, now)) this.apply(this.endpoint.receive({ address, port: fromPort }, bytes, now), now);
+  }
+
+  /** xl2tpd access control (lac-admission.ts): a refused SCCRQ gets a StopCCN and no tunnel. */
+  private lacRefused(bytes: Uint8Array, from: UdpPeer, now: Millis): boolean {
+    const r = lacRefusal(this.ctx.config.listen.l2tp.access, this.endpoint, bytes, from);
+    if (!r) return false;
+    this.log.info('l2tp-access', `SCCRQ from ${from.address}:${from.port} refused: ${r.why}`);
+    if (r.reply) this.apply([{ kind: 'send', to: from, bytes: r.reply }], now);
+    return true;
   }
 
   /**
    * Hostile-peer limits (guard.ts) for a new tunnel: an SCCRQ (control, Tunnel
    * ID 0) over the per-source rate, or while too many tunnels are in setup, is
-   * dropped and counted before the endpoint allocates anything.
+   * dropped and counted before the endpoint allocates anything. At the
+   * server-wide limit, a source holding fewer tunnels in setup than another
+   * takes the place of that source's oldest (endpoint.fairEviction): forged
+   * SCCRQs from a few addresses cannot shut real LACs out. A retransmission of
+   * an SCCRQ that already has its tunnel goes through (it is answered 1:1).
    */
-  private sccrqRefused(bytes: Uint8Array, address: string, now: Millis): boolean {
+  private sccrqRefused(bytes: Uint8Array, address: string, fromPort: number, now: Millis): boolean {
     const f = parseL2tpHeader(bytes);
     if (!f.ok || !f.value.header.isControl || f.value.header.tunnelId !== 0) return false;
+    if (this.endpoint.knownSccrq({ address, port: fromPort }, bytes)) return false;
+    const guard = guardOf(this.ctx);
+    const starting = this.endpoint.startingBySource();
     let total = 0;
-    let fromSource = 0;
-    for (const id of this.endpoint.tunnelIds()) {
-      const st = this.endpoint.tunnel(id)?.state;
-      if (st !== 'idle' && st !== 'wait-ctl-conn') continue;
-      total++;
-      if (this.endpoint.peerOf(id)?.address === address) fromSource++;
+    for (const ids of starting.values()) total += ids.length;
+    const victim = total >= guard.limits.maxStarting ? this.endpoint.fairEviction(address, starting) : undefined;
+    const why = guard.admitTunnel(address, now, victim !== undefined ? total - 1 : total, starting.get(address)?.length ?? 0);
+    if (why !== undefined) {
+      this.log.debug('limit', `SCCRQ from ${address} dropped: ${why}`);
+      return true;
     }
-    const why = guardOf(this.ctx).admitTunnel(address, now, total, fromSource);
-    if (why === undefined) return false;
-    this.log.debug('limit', `SCCRQ from ${address} dropped: ${why}`);
-    return true;
+    if (victim !== undefined) {
+      const peer = this.endpoint.peerOf(victim);
+      this.endpoint.evict(victim);
+      this.ctx.stats.evictedStarting++;
+      this.log.debug('limit', `tunnel ${victim} in setup from ${peer?.address ?? '?'} evicted for an SCCRQ from ${address} (setup fairness at limits.maxStarting ${guard.limits.maxStarting})`);
+    }
+    return false;
   }
 
-  private receiveData(bytes: Uint8Array, address: string, now: Millis): void {
+  private receiveData(bytes: Uint8Array, address: string, fromPort: number, now: Millis): void {
+    const stats = this.ctx.stats;
     const f = parseL2tpHeader(bytes);
     if (!f.ok) {
       this.stats.malformed++;
+      stats['l2tpDrop:malformed-header']++;
       return;
     }
     const h = f.value.header;
     const key = sessionKey(h.tunnelId, h.sessionId);
     const s = this.sessions.get(key);
     if (!s || s.closed) {
-      if (!s && this.holdEarly(key, h.tunnelId, h.sessionId, address, bytes.subarray(f.value.payloadStart, f.value.payloadEnd))) return;
+      if (!s && this.holdEarly(key, h.tunnelId, h.sessionId, address, fromPort, bytes.subarray(f.value.payloadStart, f.value.payloadEnd))) return;
       this.stats.unknownSession++;
+      stats['l2tpDrop:unknown-session']++;
       return;
     }
-    // The tunnel's peer moves with NAT rebinding (tracked on control messages); its address does not.
-    if (this.endpoint.peerOf(h.tunnelId)?.address !== address) {
+    // Only the tunnel's peer (address and port, fixed at setup) sends its data.
+    const peer = this.endpoint.peerOf(h.tunnelId);
+    if (peer?.address !== address || peer.port !== fromPort) {
       this.stats.wrongSource++;
+      stats['l2tpDrop:wrong-source']++;
       return;
     }
     if (h.ns !== undefined) {
       if (s.sawSequence && seqBefore(h.ns, s.nr)) {
         this.stats.staleSequence++;
+        stats['l2tpDrop:stale-sequence']++;
         return;
       }
       s.sawSequence = true;
@@ -474,10 +501,11 @@ export class L2tpPort {
     s.link.fromTransport(bytes.subarray(f.value.payloadStart, f.value.payloadEnd), now);
   }
 
-  private holdEarly(key: number, tunnelId: number, sessionId: number, address: string, frame: Uint8Array): boolean {
+  private holdEarly(key: number, tunnelId: number, sessionId: number, address: string, fromPort: number, frame: Uint8Array): boolean {
     if (this.earlyCount >= EARLY_TOTAL) return false;
     if (this.endpoint.tunnel(tunnelId)?.sessions.get(sessionId)?.state !== 'wait-connect') return false;
-    if (this.endpoint.peerOf(tunnelId)?.address !== address) return false;
+    const peer = this.endpoint.peerOf(tunnelId);
+    if (peer?.address !== address || peer.port !== fromPort) return false;
     let q = this.early.get(key);
     if (!q) this.early.set(key, (q = []));
     if (q.length >= EARLY_PER_SESSION) return false;
@@ -558,6 +586,7 @@ export class L2tpPort {
       } else if (o.kind === 'event') this.onEvent(o.tunnelId, o.peer, o.event, now);
       else if (o.kind === 'drop') {
         this.stats.controlDrops++;
+        this.ctx.stats[l2tpDropField(o.reason)]++;
         this.log.debug('l2tp-drop', `control message dropped: ${o.reason}${o.detail ? ` (${o.detail})` : ''}`);
       } else {
         // Data handed out by the endpoint (not used: data is read in receiveData).
@@ -773,11 +802,13 @@ export class L2tpService {
 
   private sessionUp(port: L2tpPort, tunnelId: number, peer: UdpPeer, e: Extract<L2tpTunnelEvent, { type: 'session-up' }>, now: Millis): void {
     const ctx = this.ctx;
-    if (this.linkCount >= ctx.config.connections.max) {
-      ctx.stats.refusedAtLimit++;
+    // Hostile-peer limits (guard.ts): unauthenticated sessions per source, fairness at connections.max.
+    const why = guardOf(ctx).admitSession(peer.address, this.links(), ctx.config.connections.max, now);
+    if (why !== undefined) {
       this.stats.sessionsRefused++;
-      this.log.warn('limit', `call refused: connection limit ${ctx.config.connections.max} reached`);
-      port.command(tunnelId, { type: 'close-session', sessionId: e.sessionId, result: { result: CDN_RESULT.TEMPORARY_NO_FACILITIES, error: 4, message: 'connection limit reached' }, reason: 'connection limit reached' }, now);
+      const text = why === 'connection-limit' ? `connection limit ${ctx.config.connections.max} reached` : `${peer.address} has limits.maxUnauthenticatedPerSource sessions not yet authenticated`;
+      this.log.warn('limit', `call refused: ${text}`);
+      port.command(tunnelId, { type: 'close-session', sessionId: e.sessionId, result: { result: CDN_RESULT.TEMPORARY_NO_FACILITIES, error: 4, message: why }, reason: text }, now);
       return;
     }
     const rec = this.tunnels.get(port)?.get(tunnelId);

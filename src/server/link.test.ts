@@ -3,68 +3,23 @@ import assert from 'node:assert/strict';
 import { PppLink, serverSessionOptions, type LinkTransport } from './link.js';
 import { clientRuntime, clientSessionOptions } from '../client/common.js';
 import { seededRng } from '../core/rng.js';
-import { silentLogger } from '../log/logger.js';
+import { createLogger, silentLogger, type Logger } from '../log/logger.js';
+import { PassThrough } from 'node:stream';
 import { PPP_PROTO } from '../ppp/protocols.js';
 import type { TunRoute } from './tun-side.js';
 import { testContext } from '../../test/l2tp/lns-harness.js';
+import { linkPair, protoOf } from '../../test/helpers/link-pair.js';
 
 const stops: (() => void)[] = [];
 after(() => {
   for (const s of stops) s();
 });
 
-/** The PPP protocol of a frame, with or without address/control and protocol-field compression. */
-function protoOf(f: Uint8Array): number {
-  const o = f[0] === 0xff && f[1] === 0x03 ? 2 : 0;
-  return (f[o]! & 1) === 1 ? f[o]! : (f[o]! << 8) | f[o + 1]!;
-}
-
-/**
- * A client link and a server link back to back, both with IPV6CP, CHAP-MD5
- * and no MPPE. Frames from the server for which `hold` is true wait until
- * `release()`: the order in which pppd's IPCP and IPV6CP opened in the interop run.
- */
-function pair(hold: (proto: number) => boolean) {
-  const server = testContext(
-    { pools: [{ name: 't', local: '10.96.0.1', ranges: ['10.96.0.10-10.96.0.20'] }], listen: { pptp: { enabled: false }, l2tp: { enabled: false } }, ppp: { authProtocols: ['chap'], mppe: { mode: 'refuse' }, ipv6: true } },
-    { users: [['alice', 'pw']], rng: seededRng(1) },
-  );
-  const client = clientRuntime({ log: silentLogger, rng: seededRng(2) });
-  stops.push(() => server.scheduler.stop(), () => client.scheduler.stop());
-  const toClient: Uint8Array[] = [];
-  const toServer: Uint8Array[] = [];
-  const held: Uint8Array[] = [];
-  let released = false;
-  const transport = (q: Uint8Array[]): LinkTransport => ({ proto: 'pptp', peerAddress: '203.0.113.7', sendFrame: (f) => void q.push(f.slice()), close: () => {}, tunnelOptions: () => ({ proto: 'pptp' }) });
-  const s = new PppLink(server, transport(toClient), serverSessionOptions(server, 'pptp'));
-  const c = new PppLink(client.ctx, transport(toServer), clientSessionOptions({ host: 'x', username: 'alice', password: 'pw', accept: ['chap-md5'], ipv6: true, log: silentLogger }, 'refuse', 'pptp'));
-  client.link = c;
-  const pump = (): void => {
-    for (let n = 0; n < 200 && (toClient.length > 0 || toServer.length > 0); n++) {
-      const f = toClient.shift();
-      if (f) {
-        if (!released && hold(protoOf(f))) held.push(f);
-        else c.fromTransport(f, 0);
-      }
-      const g = toServer.shift();
-      if (g) s.fromTransport(g, 0);
-    }
-  };
-  return {
-    s,
-    c,
-    client,
-    start(): void {
-      s.start(0);
-      c.start(0);
-      pump();
-    },
-    release(): void {
-      released = true;
-      for (const f of held.splice(0)) c.fromTransport(f, 0);
-      pump();
-    },
-  };
+/** A client link and a server link back to back (test/helpers/link-pair.ts), stopped after the tests. */
+function pair(hold: (proto: number) => boolean, opts: { clientIpv6?: boolean; serverLog?: Logger } = {}) {
+  const p = linkPair({ hold, ...opts });
+  stops.push(() => p.stop());
+  return p;
 }
 
 test('client link, IPV6CP opens before IPCP: link-up → onUp waits for the IPv4 addresses (it opened the TUN with none)', () => {
@@ -168,4 +123,15 @@ test('client link started with waitForPeerMs and a silent peer: its own Configur
   assert.equal(sent.length, 1, 'one Configure-Request after the wait');
   assert.equal(protoOf(sent[0]!), PPP_PROTO.LCP);
   c.close('test over', client.ctx.clock.now());
+});
+
+test('server link, the peer Protocol-Rejects IPV6CP → the debug line says the Protocol-Reject was received, not sent', () => {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (d: Buffer) => (text += d.toString()));
+  const p = pair(() => false, { clientIpv6: false, serverLog: createLogger({ format: 'text', level: 'debug', stream }) });
+  p.start();
+  assert.equal(p.s.state, 'up');
+  assert.match(text, /Protocol-Reject received for IPV6CP \(0x8057\)/);
+  assert.doesNotMatch(text, /Protocol-Reject sent/);
 });

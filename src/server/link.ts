@@ -25,6 +25,9 @@ import type { ServerContext } from './context.js';
 import { guardOf } from './guard.js';
 import type { TunRoute } from './tun-side.js';
 
+/** Path MTUs tried on the way back up (RFC 1191 §7 plateaus, plus 1280 and 1500). */
+const PMTU_PLATEAUS = [296, 508, 552, 1006, 1280, 1492, 1500, 2002, 4352, 8166, 17914, 32000, 65535] as const;
+
 /** What a link needs from its transport (a PPTP call or an L2TP session). */
 export interface LinkTransport {
   readonly proto: 'pptp' | 'l2tp';
@@ -77,11 +80,21 @@ export interface LinkObserver {
   linkUp?(link: PppLink, now: Millis): void;
   /** The link is down and gone; its counters are final. */
   linkEnded?(link: PppLink, reason: string, now: Millis): void;
+  /**
+   * The peer authenticated with the verdict of request `requestId`: what the
+   * backend granted for that request (and only that one) now applies.
+   */
+  linkAuthenticated?(link: PppLink, requestId: number, now: Millis): void;
 }
 
-/** A backend that wants the link a request comes from (RADIUS: NAS-Port, Calling-Station-Id, limits). */
+/**
+ * A backend that wants the link a request comes from (RADIUS: NAS-Port,
+ * Calling-Station-Id, limits). `signal` aborts when the exchange is gone (LCP
+ * renegotiated, the link ended): the backend may stop waiting; its answer is
+ * dropped anyway.
+ */
 export interface LinkAuthBackend extends AuthBackend {
-  verifyForLink(request: VerifyRequest, link: PppLink): AuthVerdict | Promise<AuthVerdict>;
+  verifyForLink(request: VerifyRequest, link: PppLink, signal?: AbortSignal): AuthVerdict | Promise<AuthVerdict>;
 }
 
 /** Link lifecycle states, for the API and logs. */
@@ -108,9 +121,16 @@ export class PppLink implements TunRoute {
   mtu: number;
   mssV4: number;
   mssV6: number;
+  /** The inner IP MTU the outer path allows (Infinity: no path-MTU event in force). */
   private pathIpMtu = Infinity;
+  /** The outer path MTU in force after a path-MTU event, until raised back. */
+  private assumedPathMtu: number | undefined;
+  /** Scheduler key of the next step up of a lowered path MTU. */
+  private readonly pmtuTimer = {};
   private readonly log: Logger;
-  private readonly pendingVerdicts: { requestId: number; verdict: AuthVerdict }[] = [];
+  private readonly pendingVerdicts: { request: VerifyRequest; verdict: AuthVerdict }[] = [];
+  /** Verifications the backend is working on, by requestId (aborted when the session cancels them). */
+  private readonly verifying = new Map<number, AbortController>();
   private reserved: string | undefined;
   private readonly role: 'server' | 'client';
   /** Scheduler key of the setup deadline (limits.setupTimeoutS). */
@@ -128,6 +148,8 @@ export class PppLink implements TunRoute {
   /** Link-local addresses once IPV6CP is up. */
   localIp6: string | undefined;
   peerIp6: string | undefined;
+  /** peerIp6 as 16 octets: the only IPv6 source address accepted from the peer (server role). */
+  private peerIp6Bytes: Uint8Array | undefined;
   /** An address the auth backend assigned (RADIUS Framed-IP-Address); IPCP offers it instead of a pool address. */
   framedAddress: string | undefined;
 
@@ -260,11 +282,23 @@ export class PppLink implements TunRoute {
   private fromPeer(packet: Uint8Array): void {
     const v = ipVersion(packet);
     if (v === 4) {
-      if (this.peerIpU32 !== 0 && ipv4Src(packet) !== this.peerIpU32) {
+      if ((this.peerIpU32 !== 0 || this.role === 'server') && ipv4Src(packet) !== this.peerIpU32) {
         this.ctx.stats.spoofedSource++;
         return;
       }
       if (this.ctx.config.clientIsolation && this.ctx.addresses.ownerOf(ipv4DstOf(packet)) !== undefined) {
+        this.ctx.stats.isolated++;
+        return;
+      }
+    }
+    if (v === 6 && this.role === 'server') {
+      // The peer's only IPv6 address is the link-local one IPV6CP gave it (no global prefix is delegated).
+      if (this.peerIp6Bytes === undefined || !ipv6SrcIs(packet, this.peerIp6Bytes)) {
+        this.ctx.stats.spoofedSource++;
+        return;
+      }
+      const other = this.ctx.config.clientIsolation ? this.ctx.tun.linkOfV6Destination(packet) : undefined;
+      if (other !== undefined && other !== this) {
         this.ctx.stats.isolated++;
         return;
       }
@@ -276,23 +310,68 @@ export class PppLink implements TunRoute {
   /**
    * The outer path toward the peer has MTU `pathMtu` (ICMP fragmentation
    * needed, or EMSGSIZE with the kernel's path MTU). Lowers the link MTU; never
-   * ends the call.
+   * ends the call. A claim below `pmtu.minPathMtu` is taken as that floor
+   * (one forged ICMP must not shrink a call to nothing); `pmtu.raiseAfterS`
+   * after the last event the MTU goes back up a step at a time (raisePathMtu).
    */
-  onPathMtu(pathMtu: number, source: string): void {
-    let ipMtu: number;
-    try {
-      ipMtu = bestTunnelMtu(pathMtu, this.transport.tunnelOptions()).ipMtu;
-    } catch {
-      ipMtu = 576;
-    }
-    if (ipMtu >= this.pathIpMtu) return;
+  onPathMtu(pathMtu: number, source: string, now: Millis = this.ctx.clock.now()): void {
+    const { minPathMtu } = this.ctx.config.pmtu;
+    const clamped = pathMtu < minPathMtu;
+    if (clamped) this.ctx.stats.pmtuClamped++;
+    const path = Math.max(pathMtu, minPathMtu);
+    const ipMtu = this.ipMtuForPath(path);
+    if (ipMtu > this.pathIpMtu) return;
+    // Lowered, or confirmed at the current value: either way the path is that small now.
+    this.armPathMtuRaise(now + this.ctx.config.pmtu.raiseAfterS * 1000);
+    if (ipMtu === this.pathIpMtu) return;
     this.pathIpMtu = ipMtu;
+    this.assumedPathMtu = path;
     const before = this.mtu;
     this.updateMtu();
     if (this.mtu < before) {
       this.ctx.stats.pmtuEvents++;
-      this.log.warn('pmtu', `path MTU to ${this.transport.peerAddress} is ${pathMtu} (${source}); link MTU lowered from ${before} to ${this.mtu}, TCP MSS clamped to ${this.mssV4}; call kept`, { pathMtu, mtu: this.mtu, mss: this.mssV4 });
+      const why = clamped ? `${source}; it claimed ${pathMtu}, below the floor ${minPathMtu}` : source;
+      this.log.warn('pmtu', `path MTU to ${this.transport.peerAddress} is ${path} (${why}); link MTU lowered from ${before} to ${this.mtu}, TCP MSS clamped to ${this.mssV4}; call kept`, { pathMtu: path, mtu: this.mtu, mss: this.mssV4 });
     }
+  }
+
+  /** The largest inner IP packet that fits a path MTU on this transport. */
+  private ipMtuForPath(pathMtu: number): number {
+    try {
+      return bestTunnelMtu(pathMtu, this.transport.tunnelOptions()).ipMtu;
+    } catch {
+      return 576;
+    }
+  }
+
+  private armPathMtuRaise(at: Millis): void {
+    this.ctx.scheduler.set(this.pmtuTimer, at, (t) => this.raisePathMtu(t));
+  }
+
+  /**
+   * No path-MTU event for a while: assume the next plateau above the current
+   * path MTU (RFC 1191 §7's table plus 1280 and 1500) and raise the link MTU
+   * to match, every `pmtu.raiseStepS`, until the path no longer limits it.
+   * Traffic is the probe (RFC 8899 §4.4 with the data as probes): if the path
+   * is still small, the router's ICMP or the kernel's EMSGSIZE lowers it again.
+   */
+  private raisePathMtu(now: Millis): void {
+    if (this.state === 'down' || this.assumedPathMtu === undefined) return;
+    const next = PMTU_PLATEAUS.find((p) => p > this.assumedPathMtu!) ?? 65535;
+    const ipMtu = this.ipMtuForPath(next);
+    const before = this.mtu;
+    if (ipMtu >= this.session.currentMtu || next >= 65535) {
+      this.pathIpMtu = Infinity;
+      this.assumedPathMtu = undefined;
+    } else {
+      this.pathIpMtu = ipMtu;
+      this.assumedPathMtu = next;
+      this.armPathMtuRaise(now + this.ctx.config.pmtu.raiseStepS * 1000);
+    }
+    this.updateMtu();
+    if (this.mtu === before) return;
+    this.ctx.stats.pmtuRaised++;
+    this.log.info('pmtu-raise', `no path-MTU event toward ${this.transport.peerAddress} lately: link MTU raised from ${before} to ${this.mtu}${this.assumedPathMtu === undefined ? ' (as negotiated)' : ` (path MTU ${next} assumed)`}, TCP MSS clamped to ${this.mssV4}`, { mtu: this.mtu, mss: this.mssV4 });
   }
 
   private updateMtu(): void {
@@ -314,7 +393,7 @@ export class PppLink implements TunRoute {
     }
     while (this.pendingVerdicts.length > 0 && this.state !== 'down') {
       const v = this.pendingVerdicts.shift()!;
-      this.apply(this.session.verdict(v.requestId, v.verdict, now), now);
+      this.apply(this.session.verdict(v.request, v.verdict, now), now);
     }
     if (this.peerDead !== undefined && this.state !== 'down') {
       // Keepalive gave up: the one Terminate-Request is sent, but a peer that
@@ -341,12 +420,13 @@ export class PppLink implements TunRoute {
     if (this.role === 'server' && guard.authLocked(req.username, source, this.ctx.clock.now())) {
       // Brute-force lockout (guard.ts): refuse at once, without asking the backend.
       this.log.warn('auth-locked', `login of ${req.username} from ${source} refused: too many failures, locked out`, { user: req.username });
-      this.pendingVerdicts.push({ requestId: req.requestId, verdict: { ok: false, retryable: false, message: 'too many failures; try again later' } });
+      this.pendingVerdicts.push({ request: req, verdict: { ok: false, retryable: false, message: 'too many failures; try again later' } });
       return;
     }
+    const abort = new AbortController();
     try {
       const b = this.ctx.backend as Partial<LinkAuthBackend> & AuthBackend;
-      verdict = b.verifyForLink ? b.verifyForLink(req, this) : b.verify(req);
+      verdict = b.verifyForLink ? b.verifyForLink(req, this, abort.signal) : b.verify(req);
     } catch (err) {
       this.log.error('auth-backend', `authentication backend failed: ${(err as Error).message}`);
       verdict = { ok: false, retryable: false, message: 'authentication backend error', unavailable: true };
@@ -355,23 +435,47 @@ export class PppLink implements TunRoute {
       const record = (v: AuthVerdict): AuthVerdict => {
         // A backend that could not decide says nothing about the password: no lockout counting.
         if (!v.ok && v.unavailable) return v;
-        const r = guard.authResult(req.username, source, v.ok, this.ctx.clock.now());
-        if (r.lockedUser) this.log.warn('auth-lockout', `user ${req.username} locked out for ${guard.limits.authFailures.lockoutS} s after repeated failures`, { user: req.username });
-        if (r.lockedSource) this.log.warn('auth-lockout', `address ${source} locked out for ${guard.limits.authFailures.lockoutS} s after repeated failures`);
+        this.recordAuth(req.username, v.ok);
         return v;
       };
       verdict = verdict instanceof Promise ? verdict.then(record) : record(verdict);
     }
-    if (verdict instanceof Promise) {
-      verdict.then(
-        (v) => this.apply(this.session.verdict(req.requestId, v, this.ctx.clock.now()), this.ctx.clock.now()),
-        (err: Error) => {
-          this.log.error('auth-backend', `authentication backend failed: ${err.message}`);
-          const now = this.ctx.clock.now();
-          this.apply(this.session.verdict(req.requestId, { ok: false, retryable: false, message: 'authentication backend error', unavailable: true }, now), now);
-        },
-      );
-    } else this.pendingVerdicts.push({ requestId: req.requestId, verdict });
+    if (!(verdict instanceof Promise)) {
+      this.pendingVerdicts.push({ request: req, verdict });
+      return;
+    }
+    // Asynchronous: the verdict goes to the session with its request, which
+    // drops it unless that exact exchange is still the current one.
+    this.verifying.set(req.requestId, abort);
+    const deliver = (v: AuthVerdict): void => {
+      if (this.verifying.get(req.requestId) !== abort) return;
+      this.verifying.delete(req.requestId);
+      if (this.state === 'down') return;
+      const now = this.ctx.clock.now();
+      this.apply(this.session.verdict(req, v, now), now);
+    };
+    verdict.then(deliver, (err: Error) => {
+      if (abort.signal.aborted) return;
+      this.log.error('auth-backend', `authentication backend failed: ${err.message}`);
+      deliver({ ok: false, retryable: false, message: 'authentication backend error', unavailable: true });
+    });
+  }
+
+  /** Counts one judged login for the brute-force lockout and logs a lockout it starts. */
+  private recordAuth(user: string, ok: boolean): void {
+    const guard = guardOf(this.ctx);
+    const source = this.transport.peerAddress;
+    const r = guard.authResult(user, source, ok, this.ctx.clock.now());
+    if (r.lockedUser) this.log.warn('auth-lockout', `user ${user} locked out for ${guard.limits.authFailures.lockoutS} s after repeated failures`, { user });
+    if (r.lockedSource) this.log.warn('auth-lockout', `address ${source} locked out for ${guard.limits.authFailures.lockoutS} s after repeated failures`);
+  }
+
+  /** The session gave up on a verification (LCP went down): stop waiting for it. */
+  private cancelVerify(requestId: number): void {
+    const abort = this.verifying.get(requestId);
+    if (abort === undefined) return;
+    this.verifying.delete(requestId);
+    abort.abort();
   }
 
   private onEvent(e: SessionEvent, now: Millis): void {
@@ -379,12 +483,16 @@ export class PppLink implements TunRoute {
       case 'verify':
         this.verify(e.request);
         break;
+      case 'verify-cancelled':
+        this.cancelVerify(e.requestId);
+        break;
       case 'auth-ok':
         this.authProtocol = e.protocol;
         if (e.direction === 'peer') {
           this.username = e.username;
           this.ctx.stats.authOk++;
           this.log.info('auth-ok', `${protoText(e.protocol)} peer ${e.username} authenticated`, { user: e.username });
+          if (e.requestId !== undefined) for (const o of this.ctx.observers ?? []) o.linkAuthenticated?.(this, e.requestId, now);
         } else {
           this.username ??= e.username;
           this.log.info('auth-ok', `${protoText(e.protocol)} authentication succeeded`, { user: e.username });
@@ -392,6 +500,12 @@ export class PppLink implements TunRoute {
         break;
       case 'auth-failed':
         if (e.direction === 'peer') this.ctx.stats.authFailed++;
+        if (e.direction === 'peer' && e.malformed !== undefined) {
+          // Refused at the protocol edge, never sent to a backend: it still counts as a failed login.
+          this.username = e.username ?? this.username;
+          this.log.warn('auth-malformed', `login refused: the peer's answer breaks the protocol: ${e.malformed}`, { user: this.username });
+          if (this.role === 'server') this.recordAuth(this.username ?? '', false);
+        }
         this.log.warn(
           'auth-failed',
           e.direction === 'peer'
@@ -419,6 +533,7 @@ export class PppLink implements TunRoute {
       case 'ipv6-up':
         this.localIp6 = e.localAddress;
         this.peerIp6 = e.peerAddress;
+        this.peerIp6Bytes = linkLocalBytes(e.peerIdentifier);
         this.ctx.tun.claimLinkLocal(e.localAddress, e.peerIdentifier, this);
         this.log.info('ipv6cp-up', `local  LL address ${e.localAddress}, remote LL address ${e.peerAddress}`, { local: e.localAddress, remote: e.peerAddress, user: this.username });
         break;
@@ -443,7 +558,7 @@ export class PppLink implements TunRoute {
         if (e.phase === 'Terminate' && this.session.lcp.keepaliveFailed) this.peerDead = this.session.lcp.fsm.reason;
         break;
       case 'protocol-rejected':
-        this.log.debug('protocol-reject', `Protocol-Reject sent for ${e.name} (0x${e.protocol.toString(16)})`);
+        this.log.debug('protocol-reject', `Protocol-Reject received for ${e.name} (0x${e.protocol.toString(16)}): the peer does not speak it, ${e.name} stays down on this link`);
         break;
       case 'link-down':
         this.ended(e.reason, now);
@@ -467,6 +582,9 @@ export class PppLink implements TunRoute {
     this.ctx.scheduler.delete(this);
     this.ctx.scheduler.delete(this.setupTimer);
     this.ctx.scheduler.delete(this.startTimer);
+    for (const id of [...this.verifying.keys()]) this.cancelVerify(id);
+    this.pendingVerdicts.length = 0;
+    this.ctx.scheduler.delete(this.pmtuTimer);
     if (this.peerIp !== undefined) this.ctx.addresses.unclaim(this.peerIp, this);
     if (this.peerIp6 !== undefined) this.ctx.tun.releaseLinkLocal(this);
     this.ctx.stats.linksEnded++;
@@ -482,6 +600,21 @@ export class PppLink implements TunRoute {
     this.onEnded?.(this.endReason);
     for (const o of this.ctx.observers ?? []) o.linkEnded?.(this, this.endReason, now);
   }
+}
+
+/** fe80::<Interface-Identifier> (16 hex digits) as 16 octets. */
+function linkLocalBytes(identifier: string): Uint8Array {
+  const b = new Uint8Array(16);
+  b[0] = 0xfe;
+  b[1] = 0x80;
+  for (let i = 0; i < 8; i++) b[8 + i] = parseInt(identifier.slice(2 * i, 2 * i + 2), 16) & 0xff;
+  return b;
+}
+
+/** True when the Source Address of the IPv6 packet `p` is `addr`. */
+function ipv6SrcIs(p: Uint8Array, addr: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (p[8 + i] !== addr[i]) return false;
+  return true;
 }
 
 function ipv4DstOf(p: Uint8Array): number {

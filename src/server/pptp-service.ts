@@ -21,6 +21,22 @@ import type { ServerContext } from './context.js';
 import { PppLink, serverSessionOptions } from './link.js';
 import { guardOf } from './guard.js';
 
+/**
+ * How long a control connection we closed may take to finish gracefully
+ * (our queued messages and FIN out, the peer's FIN in) before its socket is
+ * destroyed: a peer that never sends FIN, or never reads, must not keep the
+ * descriptor after its guard slot (issue 12, finding 7).
+ */
+export const CONTROL_CLOSE_GRACE_MS = 2000;
+
+/**
+ * Replies queued for a peer that does not read them (beyond what the kernel
+ * holds) before its connection is reset: a peer that sends Echo-Requests
+ * and never reads the replies must not grow our memory without bound. A
+ * real PNS has a few control messages in flight.
+ */
+export const CONTROL_WRITE_QUEUE_MAX_BYTES = 64 * 1024;
+
 /** One TCP control connection. */
 class PptpConnection {
   readonly control: PptpControl;
@@ -29,9 +45,15 @@ class PptpConnection {
   readonly calls = new Map<number, PptpCallTransport>();
   private readonly log: Logger;
   private ended = false;
-  /** Holds a guard "starting" slot until the handshake ends, and an "open" slot until closed. */
+  /**
+   * Holds a guard "starting" slot until the handshake ends, and an "open"
+   * slot until the socket is closed (not merely ended), so open descriptors
+   * never outnumber the slots.
+   */
   private guardStarting = true;
   private guardOpen = true;
+  /** Scheduler key of the destroy that bounds a graceful close. */
+  private readonly closeTimer = {};
 
   constructor(
     private readonly service: PptpService,
@@ -56,6 +78,7 @@ class PptpConnection {
     socket.on('error', (err) => this.log.debug('tcp-error', `control connection error: ${err.message}`));
     socket.on('close', () => {
       this.handle({ type: 'tcp-closed' }, ctx.clock.now());
+      ctx.scheduler.delete(this.closeTimer);
       this.releaseGuard();
     });
     this.log.info('control-start', `CTRL: Client ${this.peerAddress} control connection started`);
@@ -69,6 +92,11 @@ class PptpConnection {
         if (!this.socket.destroyed) this.socket.write(o.bytes);
       } else if (o.kind === 'event') this.onEvent(o.event, now);
       else this.log.debug('pptp-drop', `control message dropped: ${o.reason}${o.detail ? ` (${o.detail})` : ''}`);
+    }
+    if (!this.socket.destroyed && this.socket.writableLength > CONTROL_WRITE_QUEUE_MAX_BYTES) {
+      this.service.stats.controlDestroyed++;
+      this.log.warn('control-destroy', `CTRL: Client ${this.peerAddress} does not read its replies (${this.socket.writableLength} bytes queued): connection reset`);
+      this.socket.destroy();
     }
     this.service.ctx.scheduler.set(this, this.ended ? undefined : this.control.nextDeadline(), (t) => this.handle({ type: 'timeout' }, t));
     this.service.flush();
@@ -104,12 +132,26 @@ class PptpConnection {
         }
         this.log.info('control-end', `CTRL: Client ${this.peerAddress} control connection finished (${e.reason}${e.detail ? `: ${e.detail}` : ''})`);
         this.service.connectionEnded(this);
-        this.releaseGuard();
-        if (!this.socket.destroyed) this.socket.end();
+        this.closeSocket(now);
         break;
       default:
         break;
     }
+  }
+
+  /**
+   * Ends the socket (FIN after what is queued) and destroys it if it is not
+   * closed within CONTROL_CLOSE_GRACE_MS; the guard slots go back on 'close'.
+   */
+  private closeSocket(now: Millis): void {
+    if (this.socket.destroyed) return;
+    this.socket.end();
+    this.service.ctx.scheduler.set(this.closeTimer, now + CONTROL_CLOSE_GRACE_MS, () => {
+      if (this.socket.destroyed) return;
+      this.service.stats.controlDestroyed++;
+      this.log.debug('control-destroy', `CTRL: Client ${this.peerAddress} did not close within ${CONTROL_CLOSE_GRACE_MS} ms: connection reset`);
+      this.socket.destroy();
+    });
   }
 
   /** Gives back the guard slots (idempotent). */
@@ -127,9 +169,10 @@ class PptpConnection {
 
   private callUp(e: CallUp, now: Millis): void {
     const ctx = this.service.ctx;
-    if (this.service.linkCount >= ctx.config.connections.max) {
-      ctx.stats.refusedAtLimit++;
-      this.log.warn('limit', `call refused: connection limit ${ctx.config.connections.max} reached`);
+    // Hostile-peer limits (guard.ts): unauthenticated sessions per source, fairness at connections.max.
+    const why = guardOf(ctx).admitSession(this.peerAddress, this.service.links(), ctx.config.connections.max, now);
+    if (why !== undefined) {
+      this.log.warn('limit', `call refused: ${why === 'connection-limit' ? `connection limit ${ctx.config.connections.max} reached` : `${this.peerAddress} has limits.maxUnauthenticatedPerSource sessions not yet authenticated`}`);
       this.handle({ type: 'close-call', callId: e.callId }, now);
       return;
     }
@@ -151,9 +194,12 @@ class PptpConnection {
 
 /** The PPTP server side. */
 export class PptpService {
-  readonly stats = { controlConnections: 0, callsUp: 0 };
+  /** controlDestroyed: connections reset because the peer did not close within CONTROL_CLOSE_GRACE_MS. */
+  readonly stats = { controlConnections: 0, callsUp: 0, controlDestroyed: 0 };
   readonly gre: GreEndpoint;
   private readonly conns = new Set<PptpConnection>();
+  /** Every accepted socket until it is closed, ended connections in their grace period included. */
+  private readonly sockets = new Set<Socket>();
   private readonly servers: Server[] = [];
   private readonly callIds: CallIdPool;
   private readonly log: Logger;
@@ -183,7 +229,10 @@ export class PptpService {
     const bound: { address: string; port: number }[] = [];
     for (const address of addresses) {
       const server = createServer((socket) => {
-        if (!this.refused(socket)) this.conns.add(new PptpConnection(this, socket, this.callIds));
+        if (this.refused(socket)) return;
+        this.sockets.add(socket);
+        socket.once('close', () => this.sockets.delete(socket));
+        this.conns.add(new PptpConnection(this, socket, this.callIds));
       });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -236,6 +285,6 @@ export class PptpService {
     for (const c of [...this.conns]) c.handle({ type: 'stop' }, this.ctx.clock.now());
     const deadline = Date.now() + graceMs;
     while (this.conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    for (const c of [...this.conns]) c.socket.destroy();
+    for (const s of [...this.sockets]) s.destroy();
   }
 }

@@ -23,8 +23,9 @@ import type { Logger } from '../log/logger.js';
 import type { AuthBackend, AuthVerdict, VerifyRequest } from '../ppp/auth/types.js';
 import { verifyWithSecret } from '../ppp/auth/verify.js';
 import { accountingAttributes, accountingOnOffAttributes, terminateCauseFor, type AcctSession } from '../radius/accounting.js';
-import { accessRequest, authResultFromResponse, type AcceptInfo, type NasInfo } from '../radius/auth.js';
+import { accessRequest, accessRequestProblem, authResultFromResponse, type AcceptInfo, type NasInfo } from '../radius/auth.js';
 import { RadiusClient, type RadiusClientInput, type RadiusClientOutput, type RadiusServerCounters } from '../radius/client.js';
+import { DaeReplayWindow, eventTimestampS } from '../radius/dae-replay.js';
 import {
   ATTR,
   ERROR_CAUSE,
@@ -108,8 +109,12 @@ export interface DisconnectCounters {
   ack: number;
   /** Disconnect-NAK, Error-Cause 503: no session matched. */
   nakNotFound: number;
-  /** Disconnect-NAK, Error-Cause 402: no Acct-Session-Id, User-Name or Framed-IP-Address. */
+  /** Disconnect-NAK, Error-Cause 402: no Acct-Session-Id, User-Name or Framed-IP-Address, or no Event-Timestamp while one is required. */
   nakMissingAttribute: number;
+  /** Dropped: Event-Timestamp outside radius.disconnect.windowS of our clock (a replay or a skewed clock). */
+  staleTimestamp: number;
+  /** Seen before within the window (a retransmission or a replay): the first answer sent again, nothing done twice. */
+  duplicate: number;
   /** CoA-NAK, Error-Cause 405: CoA is not supported. */
   coaNak: number;
   /** Dropped: the source address is no configured server. */
@@ -145,7 +150,7 @@ export interface RadiusUdpOptions {
 export class RadiusUdpClient {
   private readonly sockets = new Map<4 | 6, Socket>();
   private readonly machine: RadiusClient;
-  private readonly waiters = new Map<number, (a: RadiusAnswer | undefined) => void>();
+  private readonly waiters = new Map<number, { resolve: (a: RadiusAnswer | undefined) => void; reject: (err: Error) => void }>();
   private nextTag = 1;
   private timer: NodeJS.Timeout | undefined;
   /** Datagrams dropped, by reason. */
@@ -205,13 +210,26 @@ export class RadiusUdpClient {
     return this.machine.outstanding;
   }
 
-  /** Sends a request; resolves with the verified answer or undefined after every server timed out. */
-  request(code: typeof RADIUS_CODE.ACCESS_REQUEST | typeof RADIUS_CODE.ACCOUNTING_REQUEST, attributes: RadiusAttribute[], password?: Uint8Array): Promise<RadiusAnswer | undefined> {
+  /**
+   * Sends a request; resolves with the verified answer, or undefined after
+   * every server timed out or when `signal` aborted it (its Identifier is
+   * freed at once). Rejects with RadiusRequestRefused when the request is too
+   * large to encode (nothing was sent).
+   */
+  request(code: typeof RADIUS_CODE.ACCESS_REQUEST | typeof RADIUS_CODE.ACCOUNTING_REQUEST, attributes: RadiusAttribute[], password?: Uint8Array, signal?: AbortSignal): Promise<RadiusAnswer | undefined> {
     const tag = this.nextTag++;
     const input: RadiusClientInput = { type: 'request', tag, code, attributes };
     if (password !== undefined) input.password = password;
-    return new Promise((resolve) => {
-      this.waiters.set(tag, resolve);
+    if (signal?.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      this.waiters.set(tag, { resolve, reject });
+      signal?.addEventListener('abort', () => {
+        const w = this.waiters.get(tag);
+        if (!w) return;
+        this.waiters.delete(tag);
+        this.run({ type: 'cancel', tag });
+        w.resolve(undefined);
+      }, { once: true });
       this.run(input);
     });
   }
@@ -224,7 +242,7 @@ export class RadiusUdpClient {
     this.sockets.clear();
     for (const [tag, w] of this.waiters) {
       this.machine.handle({ type: 'cancel', tag }, this.clock.now());
-      w(undefined);
+      w.resolve(undefined);
     }
     this.waiters.clear();
   }
@@ -261,11 +279,15 @@ export class RadiusUdpClient {
           const w = this.waiters.get(e.tag);
           this.waiters.delete(e.tag);
           this.onResponseTime?.(e.server, e.elapsedMs / 1000);
-          w?.({ packet: e.packet, requestAuthenticator: e.requestAuthenticator, secret: e.secret, server: e.server });
+          w?.resolve({ packet: e.packet, requestAuthenticator: e.requestAuthenticator, secret: e.secret, server: e.server });
         } else if (e.type === 'timeout') {
           const w = this.waiters.get(e.tag);
           this.waiters.delete(e.tag);
-          w?.(undefined);
+          w?.resolve(undefined);
+        } else if (e.type === 'refused') {
+          const w = this.waiters.get(e.tag);
+          this.waiters.delete(e.tag);
+          w?.reject(new RadiusRequestRefused(e.problem));
         } else {
           const s = this.servers[e.server]!;
           this.log?.warn('radius-server-down', `RADIUS server ${s.address}:${s.port} does not answer; next requests go to server ${e.next + 1}`);
@@ -287,6 +309,13 @@ export class RadiusUdpClient {
   }
 }
 
+/** A request too large for RADIUS (an attribute over 253 octets, a packet over 4096): nothing was sent. */
+export class RadiusRequestRefused extends Error {
+  constructor(readonly problem: string) {
+    super(`RADIUS request not sent: ${problem}`);
+  }
+}
+
 function sameAddress(a: string, b: string): boolean {
   return a === b || `::ffff:${a}` === b || a === `::ffff:${b}`;
 }
@@ -303,6 +332,12 @@ interface Tracked {
   lastActivityAt: Millis;
   lastPackets: number;
   stopSent: boolean;
+  /**
+   * What each backend answer granted, by requestId, until the session says
+   * which one let the peer in (`linkAuthenticated`): a late answer for an
+   * exchange that is gone never changes the link.
+   */
+  offers: Map<number, { authentic: 'radius' | 'local'; accept: AcceptInfo | undefined }>;
 }
 
 /** Thrown inside the chain when no RADIUS server answered. */
@@ -325,7 +360,10 @@ export class RadiusService implements AuthBackend {
   private readonly bootId: string;
   /** Where the Disconnect listener is bound. */
   disconnectPort: number | undefined;
-  private readonly disconnectCounts: DisconnectCounters = { ack: 0, nakNotFound: 0, nakMissingAttribute: 0, coaNak: 0, unknownClient: 0, malformed: 0, badAuthenticator: 0, sessionsClosed: 0 };
+  private readonly disconnectCounts: DisconnectCounters = { ack: 0, nakNotFound: 0, nakMissingAttribute: 0, staleTimestamp: 0, duplicate: 0, coaNak: 0, unknownClient: 0, malformed: 0, badAuthenticator: 0, sessionsClosed: 0 };
+  private replay: DaeReplayWindow | undefined;
+  /** Wall-clock seconds for Event-Timestamp (tests replace it). */
+  wallClockS: () => number = () => Date.now() / 1000;
   private readonly responseTimeObservers = new Set<(type: 'auth' | 'acct', server: string, seconds: number) => void>();
   /** The counters the metrics read (src/metrics/metrics.ts). */
   readonly stats: RadiusStatsView = {
@@ -368,7 +406,10 @@ export class RadiusService implements AuthBackend {
       await this.acct.start();
       this.sendAcct(accountingOnOffAttributes(true, this.nasInfo(undefined, undefined), this.bootId), 'Accounting-On');
     }
-    if (r.disconnect.enabled) await this.listenDisconnect(r.disconnect.address, r.disconnect.port);
+    if (r.disconnect.enabled) {
+      this.replay = new DaeReplayWindow({ windowS: r.disconnect.windowS, requireEventTimestamp: r.disconnect.requireEventTimestamp });
+      await this.listenDisconnect(r.disconnect.address, r.disconnect.port);
+    }
     if (this.pollIntervalMs > 0) {
       this.tick = setInterval(() => this.poll(this.clock.now()), this.pollIntervalMs);
       this.tick.unref();
@@ -408,20 +449,25 @@ export class RadiusService implements AuthBackend {
     return this.verifyForLink(request, undefined);
   }
 
-  /** AuthBackend with the link: NAS-Port, Calling-Station-Id and Acct-Session-Id go in the request. */
-  async verifyForLink(request: VerifyRequest, link: PppLink | undefined): Promise<AuthVerdict> {
+  /**
+   * AuthBackend with the link: NAS-Port, Calling-Station-Id and Acct-Session-Id
+   * go in the request. `signal` (the link gave up on the exchange) frees the
+   * RADIUS Identifier at once.
+   */
+  async verifyForLink(request: VerifyRequest, link: PppLink | undefined, signal?: AbortSignal): Promise<AuthVerdict> {
     let unreachable = false;
     for (const b of this.config.auth.backends) {
       if (b === 'chap-secrets') {
         const secret = lookupSecret(this.secrets, request.username, request.authenticatorName)?.secret;
         if (secret === undefined) continue;
         const v = verifyWithSecret(request, secret);
-        if (link) this.track(link).authentic = 'local';
+        if (link && v.ok) this.offer(link, request.requestId, 'local', undefined);
         return v;
       }
       try {
-        return await this.radiusVerify(request, link);
+        return await this.radiusVerify(request, link, signal);
       } catch (err) {
+        if (signal?.aborted) return { ok: false, retryable: false, message: 'cancelled', unavailable: true };
         if (!(err instanceof RadiusUnreachable)) throw err;
         unreachable = true;
         this.log.warn('radius-timeout', `no RADIUS server answered for ${request.username}`);
@@ -430,22 +476,53 @@ export class RadiusService implements AuthBackend {
     return unreachable ? { ok: false, retryable: false, message: 'authentication server unavailable', unavailable: true } : { ok: false, retryable: false, message: 'authentication failed' };
   }
 
-  private async radiusVerify(request: VerifyRequest, link: PppLink | undefined): Promise<AuthVerdict> {
+  private async radiusVerify(request: VerifyRequest, link: PppLink | undefined, signal: AbortSignal | undefined): Promise<AuthVerdict> {
     if (!this.auth) throw new RadiusUnreachable();
+    // What RADIUS cannot carry is a failed login, counted like one: never a
+    // request that cannot be encoded, never "server unavailable".
+    const problem = accessRequestProblem(request);
+    if (problem !== undefined) {
+      this.log.warn('radius-refused', `login of ${request.username} refused before RADIUS: ${problem}`, { user: request.username });
+      return { ok: false, retryable: false, message: 'authentication failed' };
+    }
     const t = link ? this.track(link) : undefined;
     const parts = accessRequest(request, this.nasInfo(link, t?.sessionId));
-    const answer = await this.auth.request(RADIUS_CODE.ACCESS_REQUEST, parts.attributes, parts.password);
-    if (parts.password) parts.password.fill(0);
+    let answer: RadiusAnswer | undefined;
+    try {
+      answer = await this.auth.request(RADIUS_CODE.ACCESS_REQUEST, parts.attributes, parts.password, signal);
+    } catch (err) {
+      if (!(err instanceof RadiusRequestRefused)) throw err;
+      this.log.warn('radius-refused', `login of ${request.username} refused before RADIUS: ${err.problem}`, { user: request.username });
+      return { ok: false, retryable: false, message: 'authentication failed' };
+    } finally {
+      if (parts.password) parts.password.fill(0);
+    }
     if (answer === undefined) throw new RadiusUnreachable();
     const result = authResultFromResponse(request, answer.packet, answer.secret, answer.requestAuthenticator);
     if (result.problem) this.log.warn('radius-reply', `RADIUS reply for ${request.username}: ${result.problem}`);
-    if (t && result.verdict.ok) {
-      t.accept = result.accept;
-      t.authentic = 'radius';
-      if (result.accept?.framedIpAddress !== undefined && link) link.framedAddress = result.accept.framedIpAddress;
-    }
+    if (link && result.verdict.ok) this.offer(link, request.requestId, 'radius', result.accept);
     this.log.info('radius-auth', `RADIUS ${result.verdict.ok ? 'accepted' : 'rejected'} ${request.username} (${request.protocol})`, { user: request.username });
     return result.verdict;
+  }
+
+  /** Remembers what an accepting answer grants; applied only if it is the one that lets the peer in. */
+  private offer(link: PppLink, requestId: number, authentic: 'radius' | 'local', accept: AcceptInfo | undefined): void {
+    const t = this.track(link);
+    t.offers.set(requestId, { authentic, accept });
+    // Bounded: a link has one exchange at a time; old offers of exchanges that are gone go first.
+    while (t.offers.size > 4) t.offers.delete(t.offers.keys().next().value!);
+  }
+
+  /** Link observer: the peer got in with the verdict of `requestId`; what that answer granted applies now. */
+  linkAuthenticated(link: PppLink, requestId: number): void {
+    const t = this.tracked.get(link);
+    if (!t) return;
+    const o = t.offers.get(requestId);
+    t.offers.clear();
+    if (!o) return;
+    t.authentic = o.authentic;
+    t.accept = o.accept;
+    if (o.accept?.framedIpAddress !== undefined) link.framedAddress = o.accept.framedIpAddress;
   }
 
   private track(link: PppLink): Tracked {
@@ -463,6 +540,7 @@ export class RadiusService implements AuthBackend {
         lastActivityAt: this.clock.now(),
         lastPackets: 0,
         stopSent: false,
+        offers: new Map(),
       };
       this.tracked.set(link, t);
     }
@@ -501,9 +579,12 @@ export class RadiusService implements AuthBackend {
   private sendAcct(attrs: RadiusAttribute[], what: string): void {
     const client = this.acct;
     if (!client) return;
-    const p = client.request(RADIUS_CODE.ACCOUNTING_REQUEST, attrs).then((a) => {
-      if (!a) this.log.warn('radius-acct', `no RADIUS server acknowledged accounting ${what}`);
-    });
+    const p = client.request(RADIUS_CODE.ACCOUNTING_REQUEST, attrs).then(
+      (a) => {
+        if (!a) this.log.warn('radius-acct', `no RADIUS server acknowledged accounting ${what}`);
+      },
+      (err: Error) => this.log.warn('radius-acct', `accounting ${what} not sent: ${err.message}`),
+    );
     this.acctPending.add(p);
     void p.finally(() => this.acctPending.delete(p));
   }
@@ -578,6 +659,9 @@ export class RadiusService implements AuthBackend {
    * its secret, naming a session by Acct-Session-Id, User-Name or
    * Framed-IP-Address. ACK after the links are told to close; NAK 503 when
    * nothing matches. CoA-Request gets CoA-NAK 405 (no CoA support).
+   * Replays (§6.3): an Event-Timestamp outside the window is dropped, a
+   * missing one NAKed with 402 when required, and a request seen before within
+   * the window gets its first answer again without acting twice.
    */
   private onDisconnect(bytes: Uint8Array, rinfo: RemoteInfo): void {
     const server = this.endpoints.find((e) => sameAddress(e.address, rinfo.address));
@@ -599,13 +683,33 @@ export class RadiusService implements AuthBackend {
       this.log.warn('radius-dae', `Disconnect-Request from ${rinfo.address} dropped: ${check.reason}`);
       return;
     }
+    const key = { client: `${rinfo.address}:${rinfo.port}`, identifier: req.identifier, authenticator: req.authenticator };
+    const nowS = this.wallClockS();
+    const seen = this.replay?.check(key, eventTimestampS(findAttr(req, ATTR.EVENT_TIMESTAMP)), nowS) ?? { kind: 'fresh' as const };
+    if (seen.kind === 'stale') {
+      counts.staleTimestamp++;
+      this.log.warn('radius-dae', `request from ${rinfo.address} dropped: Event-Timestamp ${seen.skewS > 0 ? '+' : ''}${Math.round(seen.skewS)} s from our clock, outside radius.disconnect.windowS (${this.config.radius.disconnect.windowS} s): a replay, or unsynchronised clocks`);
+      return;
+    }
+    if (seen.kind === 'duplicate') {
+      counts.duplicate++;
+      if (seen.reply) this.dae?.send(seen.reply, rinfo.port, rinfo.address);
+      return;
+    }
     // RFC 5176 §3.1: Proxy-State attributes are echoed in the reply, in order.
     const proxyState = req.attributes.filter((a) => a.type === ATTR.PROXY_STATE);
     const reply = (code: number, attrs: RadiusAttribute[]): void => {
       const out = encodeRadiusPacket({ code, identifier: req.identifier, authenticator: new Uint8Array(16), attributes: [...attrs, ...proxyState, messageAuthenticatorPlaceholder()] });
       signResponse(out, req.authenticator, server.secret);
+      this.replay?.remember(key, out, nowS);
       this.dae?.send(out, rinfo.port, rinfo.address);
     };
+    if (seen.kind === 'missing-timestamp') {
+      counts.nakMissingAttribute++;
+      this.log.warn('radius-dae', `request from ${rinfo.address} refused: no Event-Timestamp (required by radius.disconnect.requireEventTimestamp; radclient: add Event-Timestamp = <unix time>)`);
+      reply(req.code === RADIUS_CODE.COA_REQUEST ? RADIUS_CODE.COA_NAK : RADIUS_CODE.DISCONNECT_NAK, [intAttr(ATTR.ERROR_CAUSE, ERROR_CAUSE.MISSING_ATTRIBUTE)]);
+      return;
+    }
     if (req.code === RADIUS_CODE.COA_REQUEST) {
       counts.coaNak++;
       reply(RADIUS_CODE.COA_NAK, [intAttr(ATTR.ERROR_CAUSE, ERROR_CAUSE.UNSUPPORTED_SERVICE)]);

@@ -138,6 +138,14 @@ export class TunSide {
     return undefined;
   }
 
+  /**
+   * The link whose peer has the IPv6 destination of `packet` (an IPv6 packet
+   * from a link), for client isolation: undefined when no link's peer has it.
+   */
+  linkOfV6Destination(packet: Uint8Array): TunRoute | undefined {
+    return packet.length >= 40 ? this.ownerOfV6(packet, 0) : undefined;
+  }
+
   /** Queues an IP packet for the kernel (copied; merged into the one before when offloads allow). */
   write(packet: Uint8Array): void {
     if (!this.vnet) {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { encodePcap, ipv4Packet, LINKTYPE, parseCapture } from './pcap.js';
 import { internetChecksum } from './checksum.js';
+import { PCAPS_URL } from '../../test/helpers/fixtures.js';
 
 test('pcap: encode then parse gives the records back', () => {
   const recs = [
@@ -17,8 +18,8 @@ test('pcap: encode then parse gives the records back', () => {
   assert.equal(back[0]!.timeMs, 1000.5);
 });
 
-test('pcap: parses the shared real captures (pcap and pcapng)', () => {
-  const dir = new URL('../../../shared/testdata/pcaps/', import.meta.url);
+test('pcap: parses the real captures in test/fixtures (pcap and pcapng)', () => {
+  const dir = PCAPS_URL;
   const tcpdump = parseCapture(readFileSync(new URL('tcpdump-pptp.pcap', dir)));
   assert.equal(tcpdump?.length, 23);
   const windows = parseCapture(readFileSync(new URL('jamesmackerel-pptp-windows-session.pcapng', dir)));

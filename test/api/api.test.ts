@@ -268,14 +268,29 @@ test('cli: tunppp kick ID → disconnected; unknown ID → exit 1', async () => 
   assert.equal(await runCli(['kick', 'x'], bad), 2);
 });
 
-test('cli: no server → exit 1 naming the socket and the fix; no token → exit 2', async () => {
+test('cli: no server → exit 1 naming the socket and the fix; no token → exit 1 (the server cannot be asked, as the help says)', async () => {
   const ctx = captureContext({ TUNPPP_API: join(dir, 'none.sock'), TUNPPP_API_TOKEN_FILE: tokenFile });
   assert.equal(await runCli(['sessions'], ctx), 1);
   assert.match(ctx.err(), /cannot reach the tunppp API at .*none\.sock/);
   assert.match(ctx.err(), /tunppp serve --api/);
   const nt = captureContext({ TUNPPP_API: sock, TUNPPP_API_TOKEN_FILE: join(dir, 'missing') });
-  assert.equal(await runCli(['sessions'], nt), 2);
+  assert.equal(await runCli(['sessions'], nt), 1);
   assert.match(nt.err(), /no API token/);
+  const bt = captureContext({ TUNPPP_API: sock, TUNPPP_API_TOKEN_FILE: join(dir, 'bad-token') });
+  writeFileSync(join(dir, 'bad-token'), 'not a token\n');
+  assert.equal(await runCli(['kick', '1'], bt), 1);
+  assert.match(bt.err(), /does not hold a token/);
+});
+
+test('cli: a bad API address names the flag it came from (--api, TUNPPP_API), exit 2', async () => {
+  const flag = captureContext({ TUNPPP_API_TOKEN_FILE: tokenFile });
+  assert.equal(await runCli(['sessions', '--api', 'bogus'], flag), 2);
+  assert.match(flag.err(), /tunppp sessions: --api: expected a socket path or HOST:PORT, got 'bogus'/);
+  assert.match(flag.err(), /fix: e\.g\. --api \/run\/tunppp\/api\.sock/);
+  assert.doesNotMatch(flag.err(), /--api-listen/);
+  const env = captureContext({ TUNPPP_API: '0.0.0.0:8723', TUNPPP_API_TOKEN_FILE: tokenFile });
+  assert.equal(await runCli(['kick', '1'], env), 2);
+  assert.match(env.err(), /TUNPPP_API: 0\.0\.0\.0 is not a loopback address/);
 });
 
 test('listen: loopback TCP and socket paths accepted; other addresses refused', () => {

@@ -24,7 +24,7 @@ test('check: valid tunppp.json → exit 0, the files read and what would run', a
     assert.match(out, new RegExp(`Read: ${join(dir, 'tunppp.json')}, ${join(dir, 'chap-secrets')}`));
     assert.match(out, /PPTP\s+TCP 0\.0\.0\.0:1723 \+ GRE/);
     assert.match(out, /L2TP\s+off/);
-    assert.match(out, /TUN\s+tunppp0 192\.168\.50\.1\/25, MTU \d+/);
+    assert.match(out, /TUN\s+tunppp0 192\.168\.50\.1\/32, MTU \d+; a \/32 route per client/);
     assert.match(out, /Pool\s+default: server 192\.168\.50\.1, clients 192\.168\.50\.10-192\.168\.50\.99 \(90 addresses\)/);
     assert.match(out, /Auth\s+required: MS-CHAPv2; 2 users in /);
     assert.match(out, /MPPE\s+PPTP require/);
@@ -77,6 +77,22 @@ test('check: pptpd.conf with its options file → both read, legacy settings sho
   }
 });
 
+test('check: mtu 1482 in the pptpd options (a PPPoE-era value) → a warning with the PPTP arithmetic for a 1500 path', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    writeFileSync(join(dir, 'chap-secrets'), 'carol pptpd secret *\n', { mode: 0o600 });
+    writeFileSync(join(dir, 'options.pptpd'), 'name pptpd\nrequire-mschap-v2\nrequire-mppe-128\nmtu 1482\n');
+    writeFileSync(join(dir, 'pptpd.conf'), `option ${join(dir, 'options.pptpd')}\nlocalip 10.5.0.1\nremoteip 10.5.0.100-120\n`);
+    const ctx = captureContext();
+    assert.equal(await runCli(['check', '--pptpd-conf', join(dir, 'pptpd.conf'), '--chap-secrets', join(dir, 'chap-secrets')], ctx), 0, ctx.err());
+    assert.match(ctx.out(), /mtu 1482 is over the PPTP maximum 1460 for a 1500-byte path \(1500 − 20 outer IPv4 header − 16 GRE header − 4 PPP header = 1460\)/);
+    assert.match(ctx.out(), /set mtu 1460/);
+    assert.doesNotMatch(ctx.out(), /mru 1482/);
+  } finally {
+    cleanup();
+  }
+});
+
 test('check: embedded default with no chap-secrets yet → says serve would create it, and creates nothing', async () => {
   const { dir, cleanup } = tempDir();
   try {
@@ -91,13 +107,13 @@ test('check: embedded default with no chap-secrets yet → says serve would crea
   }
 });
 
-test('check: --json → the validated configuration', async () => {
+test('check: --json → the validated configuration (the Config itself, loadable by --config)', async () => {
   const { dir, cleanup } = tempDir();
   try {
     const ctx = captureContext();
     assert.equal(await runCli(['check', '--json', '--chap-secrets', join(dir, 'none')], ctx), 0);
-    const j = JSON.parse(ctx.out()) as { config: { pools: { local: string }[] } };
-    assert.equal(j.config.pools[0]!.local, '192.168.99.1');
+    const j = JSON.parse(ctx.out()) as { pools: { local: string }[] };
+    assert.equal(j.pools[0]!.local, '192.168.99.1');
   } finally {
     cleanup();
   }

@@ -17,6 +17,7 @@ import { defaultConfig, validateConfig, type Config } from '../../src/config/sch
 import type { LoadedConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { FakeLink, FakeServer } from './fakes.js';
+import { promlint } from './promlint.js';
 
 function value(body: string, series: string): number | undefined {
   for (const line of body.split('\n')) if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
@@ -25,7 +26,7 @@ function value(body: string, series: string): number | undefined {
 
 function setup() {
   const server = new FakeServer();
-  const gre = { rx: 0, malformed: 0, unknownCall: 0, tx: 0, txFailed: 0, icmpErrors: 0 };
+  const gre = { rx: 0, malformed: 0, unknownCall: 0, outOfWindow: 0, tx: 0, txFailed: 0, icmpErrors: 0 };
   const tun = { rxPackets: 0, txPackets: 0, noRoute: 0, notIp: 0, txFailed: 0, gsoPackets: 0, gsoSegments: 0, groMerged: 0, offloadMalformed: 0 };
   const metrics = createServerMetrics({ links: () => server.links(), stats: server.ctx.stats, gre: () => gre, tun: () => tun }, { processMetrics: false });
   const ring = new LogRing();
@@ -85,7 +86,7 @@ test('metrics: auth-failed records → failures by reason; server counters beyon
   const { server, metrics, log } = setup();
   const l = log.child({ link: 3 });
   l.warn('auth-failed', 'Peer x failed MS-CHAP-v2 authentication: E=691 (rejected)');
-  l.warn('auth-failed', 'Peer y failed PAP authentication (timeout, may retry)');
+  log.child({ link: 4 }).warn('auth-failed', 'Peer y failed PAP authentication (timeout, may retry)');
   l.warn('auth-failed', 'MS-CHAP-v2 authentication failed: E=691 (rejected)'); // we, as a client: not a server failure
   server.ctx.stats.authFailed = 3;
   const body = (await metrics.scrape()).body;
@@ -93,6 +94,21 @@ test('metrics: auth-failed records → failures by reason; server counters beyon
   assert.equal(value(body, 'tunppp_auth_failures_total{reason="timeout"}'), 1);
   assert.equal(value(body, 'tunppp_auth_failures_total{reason="unknown"}'), 1);
   assert.equal(authFailureReason('… (backend-error)'), 'backend-error');
+});
+
+test('metrics: one failed login with three MS-CHAP attempts on its link counts once (dashboard and counter); a new link counts again', async () => {
+  const { server, metrics, log } = setup();
+  const l = log.child({ link: 9, user: 'mallory' });
+  l.warn('auth-failed', 'Peer mallory failed MS-CHAP-v2 authentication: E=691 (rejected, may retry)');
+  l.warn('auth-failed', 'Peer mallory failed MS-CHAP-v2 authentication: E=691 (rejected, may retry)');
+  l.warn('auth-failed', 'Peer mallory failed MS-CHAP-v2 authentication: E=691 (rejected)');
+  server.ctx.stats.authFailed = 3;
+  assert.deepEqual(metrics.authFailuresByReason(), { rejected: 1 });
+  assert.equal(value((await metrics.scrape()).body, 'tunppp_auth_failures_total{reason="rejected"}'), 1);
+  assert.equal(value((await metrics.scrape()).body, 'tunppp_auth_failures_total{reason="unknown"}'), 0);
+  log.child({ link: 10, user: 'mallory' }).warn('auth-failed', 'Peer mallory failed MS-CHAP-v2 authentication: E=691 (rejected)');
+  server.ctx.stats.authFailed = 4;
+  assert.deepEqual(metrics.authFailuresByReason(), { rejected: 2 });
 });
 
 test('metrics: link-up record → setup latency observed from the link start', async () => {
@@ -123,6 +139,26 @@ test('metrics: drops by source and reason from ServerStats, GRE, TUN and session
   assert.equal(value(body, 'tunppp_drops_total{source="ppp",reason="frame-malformed"}'), 5);
   assert.equal(value(body, 'tunppp_pmtu_events_total'), 2);
   assert.match(body, /# TYPE tunppp_drops_total counter/);
+});
+
+test('metrics: limit refusals are counted as refusals, never as dropped packets', async () => {
+  const { server, metrics } = setup();
+  server.ctx.stats.refusedConnectRate = 6;
+  server.ctx.stats.authRefusedLocked = 2;
+  server.ctx.stats.refusedAtLimit = 1;
+  const body = (await metrics.scrape()).body;
+  assert.equal(value(body, 'tunppp_refusals_total{reason="connect-rate"}'), 6);
+  assert.equal(value(body, 'tunppp_refusals_total{reason="auth-locked-out"}'), 2);
+  assert.equal(value(body, 'tunppp_refusals_total{reason="connection-limit"}'), 1);
+  assert.doesNotMatch(body, /tunppp_drops_total\{source="(guard|server)",reason="(connect-rate|auth-locked-out|refused-at-limit)"/);
+});
+
+test('metrics: the whole exposition, process metrics included, passes promtool check metrics rules', async () => {
+  const server = new FakeServer();
+  const metrics = createServerMetrics({ links: () => [new FakeLink(1), new FakeLink(2, { proto: 'l2tp' })], stats: server.ctx.stats, gre: () => undefined, tun: () => undefined, radius: () => undefined });
+  const body = (await metrics.scrape()).body;
+  assert.match(body, /# TYPE tunppp_nodejs_active_handles gauge/);
+  assert.deepEqual(promlint(body), []);
 });
 
 test('log ring: tee → primary gets the line; ring keeps text lines and records with child fields', () => {

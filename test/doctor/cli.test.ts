@@ -8,12 +8,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { Report } from '../../src/doctor/types.js';
+import { fixturePath, LOGS_DIR } from '../helpers/fixtures.js';
 import { runDoctor } from './helpers.js';
 
-const SEED = fileURLToPath(new URL('../../../shared/testdata/logs/seed-macos-pptp-mtu.log', import.meta.url));
+const SEED = fixturePath(LOGS_DIR, 'seed-macos-pptp-mtu.log');
 const dir = mkdtempSync(join(tmpdir(), 'tunppp-doctor-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 

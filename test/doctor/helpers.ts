@@ -1,11 +1,11 @@
 /** Runs `tunppp doctor` in-process with captured streams; golden-file checks. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/main.js';
 import type { CliContext } from '../../src/cli/context.js';
+import { fixtureLogNames, LOGS_DIR } from '../helpers/fixtures.js';
 
 export interface Run {
   code: number;
@@ -26,12 +26,12 @@ export async function runDoctor(argv: string[], stdin: string | Buffer = ''): Pr
   return { code, stdout, stderr };
 }
 
-/** The shared seed logs (/work/shared/testdata/logs). */
-export const SHARED_LOGS = fileURLToPath(new URL('../../../shared/testdata/logs/', import.meta.url));
+/** The real logs (test/fixtures/logs). */
+export const SHARED_LOGS = LOGS_DIR;
 
-/** The `*.log` names in SHARED_LOGS, sorted; none when the directory is missing. */
+/** The `*.log` names in SHARED_LOGS, sorted; throws when the folder is missing. */
 export function sharedLogNames(): string[] {
-  return existsSync(SHARED_LOGS) ? readdirSync(SHARED_LOGS).filter((f) => f.endsWith('.log')).sort() : [];
+  return fixtureLogNames();
 }
 
 /**

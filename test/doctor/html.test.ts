@@ -10,11 +10,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { inflateSync } from 'node:zlib';
+import { fixturePath, LOGS_DIR } from '../helpers/fixtures.js';
 import { runDoctor } from './helpers.js';
 
-const SEED = fileURLToPath(new URL('../../../shared/testdata/logs/seed-macos-pptp-mtu.log', import.meta.url));
+const SEED = fixturePath(LOGS_DIR, 'seed-macos-pptp-mtu.log');
 const dir = mkdtempSync(join(tmpdir(), 'tunppp-doctor-html-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { analyzeTexts } from '../../src/doctor/analyze.js';
 import { CAUSES } from '../../src/doctor/causes.js';
+import { LOGS_DIR } from '../helpers/fixtures.js';
 
-const DIR = fileURLToPath(new URL('../../../shared/testdata/logs/', import.meta.url));
+const DIR = LOGS_DIR;
 const LINES = readdirSync(DIR)
   .filter((f) => f.endsWith('.log'))
   .flatMap((f) => readFileSync(join(DIR, f), 'utf8').split('\n'))

@@ -6,22 +6,22 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Report } from '../../src/doctor/types.js';
+import { fixturePath, LOGS_DIR } from '../helpers/fixtures.js';
 import { runDoctor } from './helpers.js';
 
-const SEED = fileURLToPath(new URL('../../../shared/testdata/logs/seed-macos-pptp-mtu.log', import.meta.url));
+const SEED = fixturePath(LOGS_DIR, 'seed-macos-pptp-mtu.log');
 const META = JSON.parse(readFileSync(SEED.replace(/\.log$/, '.json'), 'utf8')) as { benign_lines: string[] };
 
 test('seed log: doctor text → MTU cause first with the mtu/mru fix, exit 1', async () => {
   const r = await runDoctor([SEED, '--no-color']);
   assert.equal(r.code, 1);
   const findings = r.stdout.slice(r.stdout.indexOf('Findings'), r.stdout.indexOf('Harmless'));
-  assert.match(findings, /^\s+1\. \[critical\] gre-path-mtu/m);
+  assert.match(findings, /^[ \t]+1\. \[critical\] gre-path-mtu/m);
   assert.match(findings, /EMSGSIZE/);
   assert.match(findings, /Message too long/);
-  assert.match(findings, /^\s+mtu 1400$/m);
-  assert.match(findings, /^\s+mru 1400$/m);
+  assert.match(findings, /^[ \t]+mtu 1400$/m);
+  assert.match(findings, /^[ \t]+mru 1400$/m);
   assert.doesNotMatch(r.stdout, /\x1b\[/, 'no colour when stdout is not a TTY');
 });
 

@@ -1,19 +1,19 @@
 /**
- * Every real log in ../shared/testdata/logs is diagnosed right. The table is
+ * Every real log in test/fixtures/logs is diagnosed right. The table is
  * the contract: log → the cause ids that match its .json's category and root
  * cause. The test also re-reads each .json and checks that the expected
  * cause's category is the one the .json names, and that its benign_lines are
  * reported as benign and never used as evidence.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { analyzeTexts } from '../../src/doctor/analyze.js';
 import { cause } from '../../src/doctor/causes.js';
+import { fixtureLogNames, LOGS_DIR } from '../helpers/fixtures.js';
 
-const DIR = fileURLToPath(new URL('../../../shared/testdata/logs/', import.meta.url));
+const DIR = LOGS_DIR;
 
 /** log → acceptable first cause (from the .json category / root_cause). */
 const EXPECTED: Record<string, { cause: string[]; why: string }> = {
@@ -30,7 +30,7 @@ const EXPECTED: Record<string, { cause: string[]; why: string }> = {
   'gh-xl2tpd-pr175-result-code-avp-no-error-code': { cause: ['l2tp-avp-rejected'], why: 'l2tp-avp-parsing: Result Code AVP without Error Code rejected' },
 };
 
-const logs = existsSync(DIR) ? readdirSync(DIR).filter((f) => f.endsWith('.log')).sort() : [];
+const logs = fixtureLogNames();
 
 test('shared logs: the folder exists and every log has an expectation', () => {
   assert.ok(logs.length >= 11, `expected the shared logs in ${DIR}`);

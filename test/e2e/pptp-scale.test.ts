@@ -89,7 +89,7 @@ test('pptp scale: 200 concurrent sessions from one namespace; frozen client reap
     local: '192.168.70.1',
     ranges: [`192.168.70.10-192.168.70.${10 + POOL - 1}`],
     users: [['scale', 'pw-scale']],
-    extra: { connections: { max: 1000 }, ppp: { keepalive: { intervalS, failures } }, limits: { maxStarting: 10_000, maxStartingPerSource: 10_000, maxConnectionsPerSource: 10_000, connectRatePerSource: 100_000 } }, // one source opens hundreds at once
+    extra: { connections: { max: 1000 }, ppp: { keepalive: { intervalS, failures } }, limits: { maxStarting: 10_000, maxStartingPerSource: 10_000, maxConnectionsPerSource: 10_000, connectRatePerSource: 100_000, maxUnauthenticatedPerSource: 10_000 } }, // one source opens hundreds at once
   });
   const procs: Proc[] = [];
   const gens: Loadgen[] = [];

@@ -1,5 +1,6 @@
 /**
- * Shared pieces of the fuzz targets: seed corpora cut from the shared captures,
+ * Shared pieces of the fuzz targets: seed corpora cut from the real captures
+ * in test/fixtures/pcaps (a missing capture fails the run),
  * a fast-check arbitrary that feeds random and mutated-real packets, and the
  * target registry that both the short test runs and scripts/fuzz.mjs use.
  *
@@ -9,9 +10,8 @@
  * was not counted.
  */
 import fc from 'fast-check';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { frameIp, grePackets, loadCapture, PCAP_DIR, tcpSegments } from '../pptp/capture-util.js';
+import { frameIp, grePackets, loadCapture, tcpSegments } from '../pptp/capture-util.js';
+import { itemPool, mutateStructure, STRUCTURE_OPS, type Layout } from './structure.js';
 
 /** One fuzz target. */
 export interface FuzzTarget {
@@ -23,6 +23,10 @@ export interface FuzzTarget {
   maxBytes?: number;
   /** Packets per input (default 1..8). */
   maxPackets?: number;
+  /** How the seeds are built (structure.ts): when set, a third of the inputs are structural edits of a seed. */
+  layout?: Layout;
+  /** Share of a `--budget` run's time (default 1): deep, slow targets get more. */
+  weight?: number;
   /** Runs one input; throws when a property fails. */
   run: (packets: Uint8Array[]) => void;
 }
@@ -32,49 +36,31 @@ export function check(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new Error(`property failed: ${msg}`);
 }
 
-/** True when the shared captures are present (CI checkouts without them run random inputs only). */
-export function haveCaptures(): boolean {
-  return existsSync(fileURLToPath(PCAP_DIR));
-}
-
-function tryCapture(name: string): ReturnType<typeof loadCapture> {
-  try {
-    return loadCapture(name);
-  } catch {
-    return [];
-  }
-}
-
 const PPTP_CAPTURES = ['tcpdump-pptp.pcap', 'ndpi-pptp.pcap', 'jamesmackerel-pptp-windows-session.pcapng', 'chapcrack-pptp-mschapv2.cap', 'zeek-gre-pptp.pcap', 'flowcontainer-pptp-gre-mppe-data.pcap'];
 const GRE_CAPTURES = [...PPTP_CAPTURES, 'tcpdump-various_gre.pcap', 'zeek-gre-sample.pcap', 'tcpdump-ppp-invalid-lengths.pcap'];
 const L2TP_CAPTURES = ['packetnet-l2tp.pcap', 'tcpdump-l2tp-avp-overflow.pcap', 'flowcontainer-l2tp-ipsec-natt-first600.pcap'];
+const IKE_CAPTURES = ['tcpdump-ISAKMP_sa_setup.pcap', 'tcpdump-isakmp4500.pcap', 'flowcontainer-l2tp-ipsec-natt-first600.pcap'];
 
 const cache = new Map<string, Uint8Array[]>();
 function cached(key: string, make: () => Uint8Array[]): Uint8Array[] {
   let v = cache.get(key);
   if (!v) {
-    v = haveCaptures() ? make() : [];
+    v = make();
     cache.set(key, v);
   }
   return v;
 }
 
-/** PPTP control-stream chunks (TCP 1723 payloads) from the shared captures. */
+/** PPTP control-stream chunks (TCP 1723 payloads) from the real captures. */
 export function pptpControlSeeds(): Uint8Array[] {
   return cached('pptp', () =>
-    PPTP_CAPTURES.flatMap((f) => {
-      try {
-        return tcpSegments(tryCapture(f)).map((s) => s.data);
-      } catch {
-        return [];
-      }
-    }).slice(0, 400),
+    PPTP_CAPTURES.flatMap((f) => tcpSegments(loadCapture(f)).map((s) => s.data)).slice(0, 400),
   );
 }
 
-/** GRE packets (IP protocol 47 payloads) from the shared captures. */
+/** GRE packets (IP protocol 47 payloads) from the real captures. */
 export function greSeeds(): Uint8Array[] {
-  return cached('gre', () => GRE_CAPTURES.flatMap((f) => grePackets(tryCapture(f)).map((g) => g.ip.payload)).slice(0, 2000));
+  return cached('gre', () => GRE_CAPTURES.flatMap((f) => grePackets(loadCapture(f)).map((g) => g.ip.payload)).slice(0, 2000));
 }
 
 /** PPP frames: the payloads of enhanced-GRE packets that carry one. */
@@ -96,7 +82,7 @@ export function pppSeeds(): Uint8Array[] {
 export function l2tpSeeds(): Uint8Array[] {
   return cached('l2tp', () =>
     L2TP_CAPTURES.flatMap((f) =>
-      tryCapture(f).flatMap((p) => {
+      loadCapture(f).flatMap((p) => {
         const ip = frameIp(p);
         if (!ip || ip.protocol !== 17 || ip.payload.length < 8) return [];
         const u = ip.payload;
@@ -105,6 +91,25 @@ export function l2tpSeeds(): Uint8Array[] {
         return sport === 1701 || dport === 1701 ? [u.subarray(8)] : [];
       }),
     ),
+  );
+}
+
+/**
+ * UDP 500/4500 payloads (ISAKMP, NAT-T, ESP-in-UDP) from the IKE captures: what
+ * an L2TP/IPsec client sends before and around L2TP, as foreign datagrams for
+ * the L2TP port (tunppp has no IKE parser of its own).
+ */
+export function ikeSeeds(): Uint8Array[] {
+  return cached('ike', () =>
+    IKE_CAPTURES.flatMap((f) =>
+      loadCapture(f).flatMap((p) => {
+        const ip = frameIp(p);
+        if (!ip || ip.protocol !== 17 || ip.payload.length < 8) return [];
+        const u = ip.payload;
+        const ports = [(u[0]! << 8) | u[1]!, (u[2]! << 8) | u[3]!];
+        return ports.some((x) => x === 500 || x === 4500) ? [u.subarray(8)] : [];
+      }),
+    ).slice(0, 200),
   );
 }
 
@@ -156,20 +161,26 @@ export function mutate(seed: Uint8Array, ops: readonly (readonly [number, number
   return b;
 }
 
-/** One packet: random bytes, or a real seed with a few mutations. */
-export function packetArb(seeds: readonly Uint8Array[], maxBytes = 600): fc.Arbitrary<Uint8Array> {
+/** One packet: random bytes, or a real seed with a few byte mutations or (with a layout) structural edits. */
+export function packetArb(seeds: readonly Uint8Array[], maxBytes = 600, layout?: Layout): fc.Arbitrary<Uint8Array> {
   const random = fc.uint8Array({ maxLength: maxBytes });
   if (seeds.length === 0) return random;
   const op = fc.tuple(fc.nat(), fc.nat({ max: 255 }), fc.nat({ max: 5 }));
   const mutated = fc
     .tuple(fc.nat({ max: seeds.length - 1 }), fc.array(op, { maxLength: 6 }))
     .map(([i, ops]) => mutate(seeds[i]!, ops, maxBytes));
-  return fc.oneof({ arbitrary: mutated, weight: 3 }, { arbitrary: random, weight: 1 });
+  if (!layout) return fc.oneof({ arbitrary: mutated, weight: 3 }, { arbitrary: random, weight: 1 });
+  const pool = itemPool(seeds, layout);
+  const edit = fc.record({ op: fc.nat({ max: STRUCTURE_OPS - 1 }), x: fc.nat({ max: 255 }), y: fc.nat({ max: 255 }) });
+  const structural = fc
+    .tuple(fc.nat({ max: seeds.length - 1 }), fc.array(edit, { minLength: 1, maxLength: 3 }))
+    .map(([i, edits]) => edits.reduce((b, e) => mutateStructure(b, layout, e, pool), seeds[i]!).slice(0, maxBytes));
+  return fc.oneof({ arbitrary: mutated, weight: 3 }, { arbitrary: structural, weight: 3 }, { arbitrary: random, weight: 1 });
 }
 
 /** The input of a target: a sequence of packets. */
 export function inputArb(t: FuzzTarget): fc.Arbitrary<Uint8Array[]> {
-  return fc.array(packetArb(t.seeds(), t.maxBytes ?? 600), { minLength: 1, maxLength: t.maxPackets ?? 8 });
+  return fc.array(packetArb(t.seeds(), t.maxBytes ?? 600, t.layout), { minLength: 1, maxLength: t.maxPackets ?? 8 });
 }
 
 /** Runs `t` for `numRuns` inputs from `seed`; throws fast-check's report on failure. */

@@ -5,10 +5,12 @@
  */
 import { seededRng } from '../../src/core/rng.js';
 import { parseL2tpHeader } from '../../src/l2tp/header.js';
-import { parseAvps } from '../../src/l2tp/avp.js';
+import { encodeAvps, parseAvps, type RawAvp } from '../../src/l2tp/avp.js';
+import { AVP, MSG } from '../../src/l2tp/constants.js';
 import { parseL2tpMessage } from '../../src/l2tp/message.js';
 import { L2tpTunnelFsm, type L2tpTunnelOutput } from '../../src/l2tp/tunnel-fsm.js';
 import { L2tpEndpoint, type L2tpEndpointOutput, type UdpPeer } from '../../src/l2tp/endpoint.js';
+import { L2TP_AVPS_LAYOUT, L2TP_LAYOUT } from './structure.js';
 import { check, l2tpSeeds, type FuzzTarget } from './harness.js';
 
 const WIRE_CODES = new Set(['TRUNCATED', 'BAD_LENGTH', 'BAD_VALUE', 'UNSUPPORTED']);
@@ -16,7 +18,7 @@ const SECRET = new TextEncoder().encode('tunnel-secret');
 
 let exchange: Uint8Array[] | undefined;
 /** Datagrams of a clean LAC↔LNS tunnel and session setup (with and without a secret), plus the captures. */
-function datagramSeeds(): Uint8Array[] {
+export function l2tpDatagramSeeds(): Uint8Array[] {
   if (exchange) return exchange;
   const out: Uint8Array[] = [];
   for (const secret of [undefined, SECRET]) {
@@ -45,12 +47,28 @@ function datagramSeeds(): Uint8Array[] {
   return exchange;
 }
 
-/** Control message bodies (after the L2TP header) of the seed datagrams. */
+/**
+ * Bodies with hidden AVPs (RFC 2661 §4.3), hidden with SECRET after a Random
+ * Vector: none of the captures or our own exchange hides any, so the
+ * un-hiding paths need seeds of their own.
+ */
+function hiddenBodies(): Uint8Array[] {
+  const u16 = (v: number): Uint8Array => Uint8Array.of(v >> 8, v & 0xff);
+  const avp = (type: number, value: Uint8Array, hidden = false): RawAvp => ({ mandatory: true, hidden, vendorId: 0, type, value });
+  const rv = avp(AVP.RANDOM_VECTOR, Uint8Array.from({ length: 16 }, (_, i) => i * 17));
+  const host = new TextEncoder().encode('lac.example');
+  return [
+    [avp(AVP.MESSAGE_TYPE, u16(MSG.SCCRQ)), rv, avp(AVP.HOST_NAME, host, true), avp(AVP.ASSIGNED_TUNNEL_ID, u16(9), true)],
+    [avp(AVP.MESSAGE_TYPE, u16(MSG.ICRQ)), rv, avp(AVP.ASSIGNED_SESSION_ID, u16(3), true), avp(AVP.CALL_SERIAL_NUMBER, Uint8Array.of(0, 0, 0, 1), true), rv, avp(AVP.HOST_NAME, host, true)],
+  ].map((avps, i) => encodeAvps(avps, { secret: SECRET, padding: new Uint8Array(i * 5) }));
+}
+
+/** Control message bodies (after the L2TP header) of the seed datagrams, and bodies with hidden AVPs. */
 function bodySeeds(): Uint8Array[] {
-  return datagramSeeds().flatMap((d) => {
+  return l2tpDatagramSeeds().flatMap((d) => {
     const f = parseL2tpHeader(d);
     return f.ok ? [d.subarray(f.value.payloadStart, f.value.payloadEnd)] : [];
-  });
+  }).concat(hiddenBodies());
 }
 
 function checkTunnelOutputs(outs: readonly L2tpTunnelOutput[]): void {
@@ -62,7 +80,8 @@ function checkTunnelOutputs(outs: readonly L2tpTunnelOutput[]): void {
 export const l2tpTargets: FuzzTarget[] = [
   {
     name: 'l2tp/header',
-    seeds: datagramSeeds,
+    seeds: l2tpDatagramSeeds,
+    layout: L2TP_LAYOUT,
     maxPackets: 1,
     run([b]) {
       const r = parseL2tpHeader(b!);
@@ -76,6 +95,7 @@ export const l2tpTargets: FuzzTarget[] = [
   {
     name: 'l2tp/avp-message',
     seeds: bodySeeds,
+    layout: L2TP_AVPS_LAYOUT,
     maxPackets: 1,
     run([b]) {
       for (const secret of [undefined, SECRET]) {
@@ -90,6 +110,7 @@ export const l2tpTargets: FuzzTarget[] = [
   {
     name: 'l2tp/tunnel-fsm',
     seeds: bodySeeds,
+    layout: L2TP_AVPS_LAYOUT,
     maxPackets: 24,
     run(bodies) {
       const secret = bodies.length % 2 === 0 ? SECRET : undefined;
@@ -117,7 +138,8 @@ export const l2tpTargets: FuzzTarget[] = [
   },
   {
     name: 'l2tp/endpoint',
-    seeds: datagramSeeds,
+    seeds: l2tpDatagramSeeds,
+    layout: L2TP_LAYOUT,
     maxPackets: 24,
     run(datagrams) {
       const ep = new L2tpEndpoint({ tunnel: { role: 'lns', hostName: 'lns', maxSessions: 4 }, maxTunnels: 8 }, seededRng(datagrams.length));

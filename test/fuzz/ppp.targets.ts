@@ -22,6 +22,7 @@ import type { AuthOutput, AuthProtocol, VerifyRequest } from '../../src/ppp/auth
 import { MppeDecrypter, MppeEncrypter, isMppeDrop } from '../../src/ppp/mppe/mppe.js';
 import { PppSession, type SessionOutput } from '../../src/ppp/session.js';
 import type { Parsed } from '../../src/wire/parsed.js';
+import { PPP_CP_LAYOUT, PPP_LAYOUT, PPP_OPTIONS_LAYOUT, type Layout } from './structure.js';
 import { check, pppSeeds, type FuzzTarget } from './harness.js';
 
 const WIRE_CODES = new Set(['TRUNCATED', 'BAD_LENGTH', 'BAD_VALUE', 'UNSUPPORTED']);
@@ -36,10 +37,11 @@ function parsedOk<T>(r: Parsed<T>, input: Uint8Array, what: string): r is Parsed
   return true;
 }
 
-function parserTarget(name: string, seeds: () => Uint8Array[], parse: (b: Uint8Array) => Parsed<unknown>): FuzzTarget {
+function parserTarget(name: string, seeds: () => Uint8Array[], parse: (b: Uint8Array) => Parsed<unknown>, layout: Layout): FuzzTarget {
   return {
     name,
     seeds,
+    layout,
     maxPackets: 1,
     run([b]) {
       parsedOk(parse(b!), b!, name);
@@ -168,6 +170,7 @@ export const pppTargets: FuzzTarget[] = [
   {
     name: 'ppp/frame',
     seeds: allPppSeeds,
+    layout: PPP_LAYOUT,
     maxPackets: 1,
     run([b]) {
       const r = parsePppFrame(b!);
@@ -189,15 +192,16 @@ export const pppTargets: FuzzTarget[] = [
       }
     },
   },
-  parserTarget('ppp/cp-packet', infoSeeds, parseCpPacket),
-  parserTarget('ppp/cp-options', optionSeeds, parseOptions),
-  parserTarget('ppp/lcp-options', optionSeeds, parseLcpOptions),
-  parserTarget('ppp/ipcp-options', optionSeeds, parseIpcpOptions),
-  parserTarget('ppp/ipv6cp-options', optionSeeds, parseIpv6cpOptions),
-  parserTarget('ppp/ccp-options', optionSeeds, parseCcpOptions),
+  parserTarget('ppp/cp-packet', infoSeeds, parseCpPacket, PPP_CP_LAYOUT),
+  parserTarget('ppp/cp-options', optionSeeds, parseOptions, PPP_OPTIONS_LAYOUT),
+  parserTarget('ppp/lcp-options', optionSeeds, parseLcpOptions, PPP_OPTIONS_LAYOUT),
+  parserTarget('ppp/ipcp-options', optionSeeds, parseIpcpOptions, PPP_OPTIONS_LAYOUT),
+  parserTarget('ppp/ipv6cp-options', optionSeeds, parseIpv6cpOptions, PPP_OPTIONS_LAYOUT),
+  parserTarget('ppp/ccp-options', optionSeeds, parseCcpOptions, PPP_OPTIONS_LAYOUT),
   {
     name: 'ppp/auth-packets',
     seeds: infoSeeds,
+    layout: PPP_CP_LAYOUT,
     maxPackets: 1,
     run([b]) {
       const c = parseChapPacket(b!);
@@ -216,6 +220,7 @@ export const pppTargets: FuzzTarget[] = [
     (protocol): FuzzTarget => ({
       name: `ppp/auth-server-${protocol}`,
       seeds: infoSeeds,
+      layout: PPP_CP_LAYOUT,
       maxPackets: 12,
       run(packets) {
         const m = new AuthServer({ protocol, name: 'tunppp', maxRetries: 2 }, seededRng(packets.length));
@@ -240,6 +245,7 @@ export const pppTargets: FuzzTarget[] = [
     (protocol): FuzzTarget => ({
       name: `ppp/auth-client-${protocol}`,
       seeds: infoSeeds,
+      layout: PPP_CP_LAYOUT,
       maxPackets: 12,
       run(packets) {
         const m = new AuthClient({ protocol, username: 'u', password: 'p', policy: { accept: PROTOCOLS } }, seededRng(packets.length));
@@ -273,7 +279,9 @@ export const pppTargets: FuzzTarget[] = [
   },
   {
     name: 'ppp/session',
+    weight: 2,
     seeds: allPppSeeds,
+    layout: PPP_LAYOUT,
     maxPackets: 16,
     maxBytes: 1600,
     run(hostile) {

@@ -8,6 +8,7 @@ import { ControlStreamFramer } from '../../src/pptp/control-stream.js';
 import { PptpControl, type ControlOutput } from '../../src/pptp/control-fsm.js';
 import { GRE_MAX_HEADER_BYTES, encodeGre, newGreHeader, parseGre, readGreHeader } from '../../src/pptp/gre.js';
 import { GreChannel, GreDemux } from '../../src/pptp/gre-channel.js';
+import { PPTP_LAYOUT } from './structure.js';
 import { check, greSeeds, pptpControlSeeds, type FuzzTarget } from './harness.js';
 
 const WIRE_CODES = new Set(['TRUNCATED', 'BAD_LENGTH', 'BAD_VALUE', 'UNSUPPORTED']);
@@ -23,6 +24,7 @@ export const pptpTargets: FuzzTarget[] = [
   {
     name: 'pptp/control-codec',
     seeds: pptpControlSeeds,
+    layout: PPTP_LAYOUT,
     maxPackets: 1,
     run([b]) {
       const r = parseControlMessage(b!);
@@ -39,6 +41,7 @@ export const pptpTargets: FuzzTarget[] = [
   {
     name: 'pptp/control-stream',
     seeds: pptpControlSeeds,
+    layout: PPTP_LAYOUT,
     maxPackets: 16,
     run(chunks) {
       const f = new ControlStreamFramer();
@@ -53,6 +56,7 @@ export const pptpTargets: FuzzTarget[] = [
   {
     name: 'pptp/control-fsm',
     seeds: pptpControlSeeds,
+    layout: PPTP_LAYOUT,
     maxPackets: 24,
     run(chunks) {
       const m = new PptpControl({ role: 'server', rng: seededRng(chunks.length), maxCalls: 4, handshakeTimeoutMs: 5000 });

@@ -26,22 +26,25 @@ import {
 } from '../../src/radius/codec.js';
 import { RadiusClient, type RadiusClientOutput } from '../../src/radius/client.js';
 import { accessRequest, authResultFromResponse } from '../../src/radius/auth.js';
+import { RADIUS_LAYOUT } from './structure.js';
 import { check, type FuzzTarget } from './harness.js';
 import { verifyRequests } from './ppp.targets.js';
 
-const SECRET = 'radius-secret';
+export const RADIUS_SECRET = 'radius-secret';
+const SECRET = RADIUS_SECRET;
 const WIRE_CODES = new Set(['TRUNCATED', 'BAD_LENGTH', 'BAD_VALUE', 'UNSUPPORTED']);
 const enc = new TextEncoder();
 
-function newClient(): RadiusClient {
+/** A client with two servers, the first with RADIUS_SECRET; seeded, so its first request is always the same. */
+export function radiusClient(): RadiusClient {
   return new RadiusClient({ servers: [{ secret: SECRET }, { secret: 'other' }], timeoutMs: 1000, retries: 1, requireMessageAuthenticator: true }, seededRng(7));
 }
 
 /** The first Access-Request a fresh client sends for every captured VerifyRequest. */
-function firstRequests(): { req: ReturnType<typeof verifyRequests>[number]; bytes: Uint8Array; authenticator: Uint8Array }[] {
+export function radiusFirstRequests(): { req: ReturnType<typeof verifyRequests>[number]; bytes: Uint8Array; authenticator: Uint8Array }[] {
   return verifyRequests().map((req) => {
     const parts = accessRequest(req, { nasIdentifier: 'tunppp' });
-    const out = newClient().handle({ type: 'request', tag: 1, code: RADIUS_CODE.ACCESS_REQUEST, attributes: parts.attributes, ...(parts.password ? { password: parts.password } : {}) }, 0);
+    const out = radiusClient().handle({ type: 'request', tag: 1, code: RADIUS_CODE.ACCESS_REQUEST, attributes: parts.attributes, ...(parts.password ? { password: parts.password } : {}) }, 0);
     const s = out.find((o) => o.kind === 'send');
     const bytes = s?.kind === 'send' ? s.bytes : new Uint8Array(0);
     return { req, bytes, authenticator: bytes.subarray(4, 20) };
@@ -53,11 +56,11 @@ function ms(type: number, value: Uint8Array): RadiusAttribute {
 }
 
 let replyCache: Uint8Array[] | undefined;
-/** Correctly signed replies of every kind to each first request. */
-function replySeeds(): Uint8Array[] {
+/** Correctly signed replies of every kind (Accept, Reject, Challenge) to each first request, in request order. */
+export function radiusReplySeeds(): Uint8Array[] {
   if (replyCache) return replyCache;
   const out: Uint8Array[] = [];
-  for (const { bytes, authenticator } of firstRequests()) {
+  for (const { bytes, authenticator } of radiusFirstRequests()) {
     if (bytes.length < 20) continue;
     const id = bytes[1]!;
     const key = new Uint8Array(16).fill(9);
@@ -91,7 +94,8 @@ function checkClientOutputs(outs: readonly RadiusClientOutput[]): void {
 export const radiusTargets: FuzzTarget[] = [
   {
     name: 'radius/codec',
-    seeds: replySeeds,
+    seeds: radiusReplySeeds,
+    layout: RADIUS_LAYOUT,
     maxPackets: 1,
     maxBytes: 4200,
     run([b]) {
@@ -115,13 +119,14 @@ export const radiusTargets: FuzzTarget[] = [
   },
   {
     name: 'radius/client',
-    seeds: replySeeds,
+    seeds: radiusReplySeeds,
+    layout: RADIUS_LAYOUT,
     maxPackets: 8,
     maxBytes: 4200,
     run(replies) {
-      const reqs = firstRequests();
+      const reqs = radiusFirstRequests();
       const which = reqs[replies.length % Math.max(1, reqs.length)];
-      const c = newClient();
+      const c = radiusClient();
       const parts = which ? accessRequest(which.req, { nasIdentifier: 'tunppp' }) : { attributes: [textAttr(ATTR.USER_NAME, 'u')] };
       let now = 0;
       checkClientOutputs(c.handle({ type: 'request', tag: 1, code: RADIUS_CODE.ACCESS_REQUEST, attributes: parts.attributes }, now));
@@ -143,14 +148,15 @@ export const radiusTargets: FuzzTarget[] = [
   },
   {
     name: 'radius/reply-mapping',
-    seeds: replySeeds,
+    seeds: radiusReplySeeds,
+    layout: RADIUS_LAYOUT,
     maxPackets: 1,
     maxBytes: 4200,
     run([b]) {
       // A server that holds the secret but sends hostile content: the mapping must not throw either.
       const p = parseRadiusPacket(b!);
       if (!p.ok) return;
-      for (const { req, authenticator } of firstRequests()) {
+      for (const { req, authenticator } of radiusFirstRequests()) {
         const r = authResultFromResponse(req, p.value, SECRET, authenticator);
         check(typeof r === 'object' && r !== null, 'no result');
       }

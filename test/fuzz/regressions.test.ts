@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verifyRequest, verifyResponse } from '../../src/radius/codec.js';
 import { parseMsChapFailure } from '../../src/ppp/auth/mschap-message.js';
+import { analyzeTexts } from '../../src/doctor/analyze.js';
 
 test('radius/codec: verifyResponse on an empty or short datagram → bad-authenticator, no RangeError', () => {
   const auth = new Uint8Array(16);
@@ -121,4 +122,13 @@ test('ppp/mppe: stateless with 75% loss, and a burst of 3000 lost packets → ev
     if (typeof r === 'number' && out[0] === 0x00 && out[1] === 0x21 && out[2] === 0x45) ok++;
   }
   assert.equal(ok, delivered);
+});
+
+test('doctor: a JSON log line whose "time" is past the Date range → no timestamp, no RangeError (doctor/edited-logs)', () => {
+  const line = (time: string, event: string): string => `{"level":30,"time":${time},"name":"tunppp","pid":4242,"event":"${event}","peer":"198.51.100.7","link":1,"msg":"CTRL: Starting call (call ID 1, peer call ID 7, link 1)"}`;
+  for (const time of ['99999999999999999999', '8640000000000001', '-8640000000000001', '1e300']) {
+    const r = analyzeTexts([{ name: 'tunppp.json', text: [line(time, 'call-start'), line('1795543204000', 'link-down')].join('\n') }]);
+    assert.equal(r.stats.lines, 2);
+    JSON.stringify(r);
+  }
 });

@@ -99,5 +99,5 @@ test('metrics: lockouts and logins refused while locked out are exported', async
   const m = createServerMetrics({ stats: ctx.stats, links: () => [], gre: () => undefined, tun: () => undefined }, { processMetrics: false });
   const text = (await m.scrape()).body;
   assert.match(text, /tunppp_auth_lockouts_total 1/);
-  assert.match(text, /tunppp_drops_total\{source="guard",reason="auth-locked-out"\} [1-9]/);
+  assert.match(text, /tunppp_refusals_total\{reason="auth-locked-out"\} [1-9]/);
 });

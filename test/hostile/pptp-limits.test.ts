@@ -8,6 +8,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { encodeControlMessage, parseControlMessage, type ControlMessage } from '../../src/pptp/control-codec.js';
 import { ControlStreamFramer } from '../../src/pptp/control-stream.js';
@@ -88,8 +89,9 @@ class Hostile {
   readonly closedP: Promise<void>;
   private readonly framer = new ControlStreamFramer();
   readonly ready: Promise<void>;
-  constructor(port: number) {
-    this.socket = connect({ host: '127.0.0.1', port });
+  /** `halfOpen`: never send FIN, even after the server's (a peer that keeps its end open). */
+  constructor(port: number, opts: { halfOpen?: boolean } = {}) {
+    this.socket = connect({ host: '127.0.0.1', port, allowHalfOpen: opts.halfOpen === true });
     this.socket.on('error', () => {});
     this.socket.on('data', (b: Buffer) => {
       for (const f of this.framer.push(b).frames) {
@@ -114,6 +116,23 @@ const ocrq = (callId: number): ControlMessage => ({
   packetRecvWindowSize: 64, packetProcessingDelay: 0, phoneNumberLength: 0, phoneNumber: '', subaddress: '',
 });
 
+/**
+ * Sockets the kernel holds for a process on local port `port` (not the
+ * listener): /proc/net/tcp rows with a non-zero inode. A socket whose
+ * descriptor was closed lingers as an orphan with inode 0, so this counts
+ * descriptors, from outside the code under test.
+ */
+function heldSockets(port: number): number {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  let n = 0;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || !f[1]!.endsWith(`:${hex}`) || f[3] === '0A' || f[9] === '0') continue;
+    n++;
+  }
+  return n;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
@@ -137,6 +156,44 @@ test('half-open flood: 10 connections that never speak, maxStartingPerSource 3 �
   await Promise.all(clients.map((c) => c.closedP));
   await waitFor(() => guardOf(r.ctx).startingCount === 0 && guardOf(r.ctx).openCount === 0);
   assert.equal(r.ctx.scheduler.size, 0, 'no timers left');
+});
+
+test('peers that never send FIN: ended connections are reset after the grace period → the server holds no more sockets than maxConnectionsPerSource, however long the attack', async () => {
+  const r = await rig({ maxConnectionsPerSource: 4, connectRatePerSource: 1000 }, 1);
+  const clients: Hostile[] = [];
+  let peak = 0;
+  try {
+    // 5.5 s of a new silent connection every 100 ms: handshake timeouts (1 s) end them one after another.
+    for (const end = Date.now() + 5500; Date.now() < end; ) {
+      clients.push(new Hostile(r.port, { halfOpen: true }));
+      await sleep(100);
+      peak = Math.max(peak, heldSockets(r.port));
+    }
+    assert.ok(peak <= 4, `the server held ${peak} sockets at once (limit 4)`);
+    assert.ok(r.service.stats.controlDestroyed >= 4, 'connections that ignored our FIN were reset');
+    await waitFor(() => heldSockets(r.port) === 0 && guardOf(r.ctx).openCount === 0, 5000);
+    assert.equal(r.ctx.scheduler.size, 0, 'no timers left');
+  } finally {
+    for (const c of clients) c.socket.destroy();
+  }
+});
+
+test('a peer that sends Echo-Requests and never reads the replies → reset once 64 KiB of replies wait in our queue, not buffered without bound', async () => {
+  const r = await rig({});
+  const c = new Hostile(r.port);
+  await c.ready;
+  c.send(SCCRQ);
+  await waitFor(() => c.messages.some((m) => m.type === 'SCCRP'));
+  c.socket.pause();
+  const burst = Buffer.concat(Array.from({ length: 4096 }, (_, i) => encodeControlMessage({ type: 'ECHORQ', identifier: i })));
+  // Up to 64 MiB of requests (80 MiB of replies): stop as soon as the server gives up.
+  for (let i = 0; i < 1024 && !c.closed; i++) {
+    if (!c.socket.write(burst)) await Promise.race([new Promise((res) => c.socket.once('drain', res)), c.closedP, sleep(2000)]);
+  }
+  await Promise.race([c.closedP, sleep(5000)]);
+  assert.ok(c.closed, 'the server reset the connection');
+  assert.ok(r.service.stats.controlDestroyed >= 1);
+  await waitFor(() => guardOf(r.ctx).openCount === 0);
 });
 
 test('slow SCCRQ: one octet every 150 ms with a 1 s handshake timeout → closed before the message completes', async () => {

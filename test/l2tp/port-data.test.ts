@@ -100,16 +100,19 @@ test('LNS data in: Length, Ns/Nr and Offset fields are accepted; wrong source, s
   r.port.receive(encodeL2tp(h({}), LCP_ECHO_REQ), LAC_ADDR.address, LAC_ADDR.port);
   r.port.receive(encodeL2tp(h({ length: 0 }), LCP_ECHO_REQ), LAC_ADDR.address, LAC_ADDR.port);
   r.port.receive(encodeL2tp(h({ offsetSize: 3 }), LCP_ECHO_REQ), LAC_ADDR.address, LAC_ADDR.port);
-  r.port.receive(encodeL2tp(h({ length: 0, ns: 5, nr: 0, offsetSize: 0 }), LCP_ECHO_REQ), LAC_ADDR.address, 40000); // NAT moved the port: fine
+  r.port.receive(encodeL2tp(h({ length: 0, ns: 5, nr: 0, offsetSize: 0 }), LCP_ECHO_REQ), LAC_ADDR.address, LAC_ADDR.port);
   assert.equal(link.session.counters.framesIn - before, 4);
   const p = r.port.stats;
+  r.port.receive(encodeL2tp(h({ ns: 9, nr: 0 }), LCP_ECHO_REQ), LAC_ADDR.address, 40000); // the peer's address from another port: not the peer
+  assert.equal(p.wrongSource, 1);
+  assert.equal(r.ctx.stats['l2tpDrop:wrong-source'], 1);
   r.port.receive(encodeL2tp(h({ ns: 4, nr: 0 }), LCP_ECHO_REQ), LAC_ADDR.address, LAC_ADDR.port);
   assert.equal(p.staleSequence, 1, 'Ns 4 after Ns 5 is stale');
   r.port.receive(encodeL2tp(h({ ns: 6, nr: 0 }), LCP_ECHO_REQ), LAC_ADDR.address, LAC_ADDR.port);
   r.port.receive(encodeL2tp(h({ ns: 0x7000, nr: 0 }), LCP_ECHO_REQ), LAC_ADDR.address, LAC_ADDR.port);
   assert.equal(link.session.counters.framesIn - before, 6, 'Ns 6 and a jump ahead are taken');
   r.port.receive(encodeL2tp(h({}), LCP_ECHO_REQ), '198.51.100.9', 1701);
-  assert.equal(p.wrongSource, 1);
+  assert.equal(p.wrongSource, 2);
   r.port.receive(encodeL2tp(h({ sessionId: (ids.lnsSession + 1) & 0xffff }), LCP_ECHO_REQ), LAC_ADDR.address, LAC_ADDR.port);
   r.port.receive(encodeL2tp(h({ tunnelId: (ids.lnsTunnel + 1) & 0xffff }), LCP_ECHO_REQ), LAC_ADDR.address, LAC_ADDR.port);
   assert.equal(p.unknownSession, 2);

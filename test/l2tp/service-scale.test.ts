@@ -67,7 +67,7 @@ test('LNS: 100 sessions across 10 tunnels → all links up; teardown by either s
   let lns: TestLns | undefined;
   const lac = new TestLac(11, 'allow');
   try {
-    lns = await startTestLns({ users: [['bob', 'pw-bob']] });
+    lns = await startTestLns({ users: [['bob', 'pw-bob']], config: { limits: { maxUnauthenticatedPerSource: 1000 } } }); // one source sets up 100 at once
     const poolSize = lns.ctx.addresses.available('l2tp');
     await lac.port.bind('127.0.0.1', 0);
     const t0 = Date.now();
@@ -119,7 +119,7 @@ test('LNS at its connection limit: more calls → CDN for each call over the lim
   let lns: TestLns | undefined;
   const lac = new TestLac(12, 'refuse');
   try {
-    lns = await startTestLns({ users: [['bob', 'pw-bob']], config: { connections: { max: 7 } } });
+    lns = await startTestLns({ users: [['bob', 'pw-bob']], config: { connections: { max: 7 }, limits: { maxUnauthenticatedPerSource: 1000 } } }); // the connection limit, not the per-source one
     await lac.port.bind('127.0.0.1', 0);
     // Two tunnels of 10 calls: the tunnel FSM refuses calls beyond the limit in one tunnel, the service beyond it across tunnels.
     lac.port.connect({ address: '127.0.0.1', port: lns.port });

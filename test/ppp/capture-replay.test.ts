@@ -1,5 +1,5 @@
 /**
- * Real PPTP captures (see /work/shared/testdata/pcaps/MANIFEST.md): a Windows
+ * Real PPTP captures (see test/fixtures/pcaps/SOURCES.md): a Windows
  * client against pptpd (jamesmackerel-pptp-windows-session.pcapng) and a
  * Linux client against pptpd (chapcrack-sample.dump.pcap). The PPP frames
  * ride in enhanced GRE; we skip Ethernet, IPv4 and GRE headers by their
@@ -10,7 +10,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseCapture } from '../../src/wire/pcap.js';
 import { encodePppFrame, parsePppFrame } from '../../src/ppp/frame.js';
 import { encodeCpPacket, parseCpPacket } from '../../src/ppp/fsm/packet.js';
@@ -26,10 +26,10 @@ import { seededRng } from '../../src/core/rng.js';
 import { toHex } from '../../src/wire/hex.js';
 import type { CpOutput } from '../../src/ppp/fsm/protocol.js';
 import { PppSession } from '../../src/ppp/session.js';
+import { fixturePath, PCAPS_DIR } from '../helpers/fixtures.js';
 
-const DIR = '/work/shared/testdata/pcaps';
-const WINDOWS = `${DIR}/jamesmackerel-pptp-windows-session.pcapng`;
-const CHAPCRACK = `${DIR}/chapcrack-sample.dump.pcap`;
+const WINDOWS = fixturePath(PCAPS_DIR, 'jamesmackerel-pptp-windows-session.pcapng');
+const CHAPCRACK = fixturePath(PCAPS_DIR, 'chapcrack-sample.dump.pcap');
 
 interface GreFrame { frame: number; src: string; ppp: Uint8Array }
 
@@ -58,8 +58,6 @@ function pppFrames(file: string): GreFrame[] {
   return out;
 }
 
-const haveCaptures = existsSync(WINDOWS) && existsSync(CHAPCRACK);
-const skip = haveCaptures ? undefined : 'captures not present in /work/shared/testdata/pcaps';
 
 function roundTripAll(file: string): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -98,7 +96,7 @@ function roundTripAll(file: string): Record<string, number> {
   return counts;
 }
 
-test('capture: Windows↔pptpd control frames decode and re-encode byte-identically', { skip }, () => {
+test('capture: Windows↔pptpd control frames decode and re-encode byte-identically', () => {
   const counts = roundTripAll(WINDOWS);
   // LCP requests, acks, rejects, echo, identification; CHAP 1/2/3; CCP, IPCP, IPV6CP.
   for (const k of ['0xc021/1', '0xc021/2', '0xc021/4', '0xc021/8', '0xc021/9', '0xc021/12', 'chap/1', 'chap/2', 'chap/3', '0x80fd/1', '0x80fd/3', '0x8021/1', '0x8021/3', '0x8021/4', '0x8057/1']) {
@@ -106,7 +104,7 @@ test('capture: Windows↔pptpd control frames decode and re-encode byte-identica
   }
 });
 
-test('capture: Linux pptp client↔pptpd (chapcrack) control frames decode and re-encode byte-identically', { skip }, () => {
+test('capture: Linux pptp client↔pptpd (chapcrack) control frames decode and re-encode byte-identically', () => {
   const counts = roundTripAll(CHAPCRACK);
   for (const k of ['0xc021/1', '0xc021/2', 'chap/1', 'chap/2', 'chap/3', '0x80fd/1', '0x8021/1', '0xc021/5', '0xc021/6']) {
     assert.ok((counts[k] ?? 0) > 0, `${k} seen: ${JSON.stringify(counts)}`);
@@ -126,7 +124,7 @@ function packets(frames: GreFrame[], src: string, proto: number, code?: number):
 const WIN_CLIENT = '192.168.142.1';
 const PPTPD = '192.168.142.128';
 
-test('capture: Windows LCP Configure-Requests → our server LCP Rejects Callback exactly as pptpd did, then Acks', { skip }, () => {
+test('capture: Windows LCP Configure-Requests → our server LCP Rejects Callback exactly as pptpd did, then Acks', () => {
   const frames = pppFrames(WINDOWS);
   const reqs = packets(frames, WIN_CLIENT, PPP_PROTO.LCP, CP_CODE.CONFIGURE_REQUEST);
   const pptpdReject = packets(frames, PPTPD, PPP_PROTO.LCP, CP_CODE.CONFIGURE_REJECT)[0]!;
@@ -147,7 +145,7 @@ test('capture: Windows LCP Configure-Requests → our server LCP Rejects Callbac
   assert.equal(toHex(ack.bytes.subarray(4)), toHex(reqs[1]!.info.subarray(4, (reqs[1]!.info[2]! << 8) | reqs[1]!.info[3]!)));
 });
 
-test('capture: Windows CCP request (H only) → our pptpd-policy CCP Naks 128-bit stateless like pptpd', { skip }, () => {
+test('capture: Windows CCP request (H only) → our pptpd-policy CCP Naks 128-bit stateless like pptpd', () => {
   const frames = pppFrames(WINDOWS);
   const req = packets(frames, WIN_CLIENT, PPP_PROTO.CCP, CP_CODE.CONFIGURE_REQUEST)[0]!;
   const pptpdNak = packets(frames, PPTPD, PPP_PROTO.CCP, CP_CODE.CONFIGURE_NAK)[0]!;
@@ -167,7 +165,7 @@ test('capture: Windows CCP request (H only) → our pptpd-policy CCP Naks 128-bi
   assert.equal(toHex(ours.bytes.subarray(4)), toHex(pptpdReq.info.subarray(4, 10)));
 });
 
-test('capture: Windows IPCP requests → our server rejects NBNS, then Naks address and DNS', { skip }, () => {
+test('capture: Windows IPCP requests → our server rejects NBNS, then Naks address and DNS', () => {
   const frames = pppFrames(WINDOWS);
   const reqs = packets(frames, WIN_CLIENT, PPP_PROTO.IPCP, CP_CODE.CONFIGURE_REQUEST);
   const ipcp = new Ipcp({ role: 'server', localAddress: '192.168.0.1', peerAddress: '192.168.0.234', dns: ['8.8.8.8', '8.8.4.4'] });
@@ -193,7 +191,7 @@ test('capture: Windows IPCP requests → our server rejects NBNS, then Naks addr
   assert.deepEqual(nak.value.map((x) => x.kind), ['address', 'dns1', 'dns2']);
 });
 
-test('capture: Windows IPV6CP with IPv6 off → our session Protocol-Rejects it like pptpd, link unharmed', { skip }, () => {
+test('capture: Windows IPV6CP with IPv6 off → our session Protocol-Rejects it like pptpd, link unharmed', () => {
   const frames = pppFrames(WINDOWS);
   const v6 = frames.find((f) => {
     const p = parsePppFrame(f.ppp);
@@ -224,7 +222,7 @@ test('capture: Windows IPV6CP with IPv6 off → our session Protocol-Rejects it 
   assert.equal(s.counters.drops['protocol-unknown'], 1);
 });
 
-test('capture: Linux pppd client requests (chapcrack) → our server answers with the codes pptpd used', { skip }, () => {
+test('capture: Linux pppd client requests (chapcrack) → our server answers with the codes pptpd used', () => {
   const frames = pppFrames(CHAPCRACK);
   const CLIENT = '192.168.1.102';
   const SERVER = '198.252.153.26';

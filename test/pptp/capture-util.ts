@@ -6,11 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseCapture, type PcapPacket } from '../../src/wire/pcap.js';
+import { PCAPS_URL } from '../helpers/fixtures.js';
 
-/** Where the shared captures live (MANIFEST.md describes each). */
-export const PCAP_DIR = new URL('../../../shared/testdata/pcaps/', import.meta.url);
+/** Where the real captures live (test/fixtures/pcaps, SOURCES.md describes each). */
+export const PCAP_DIR = PCAPS_URL;
 
-/** Reads one shared capture; throws when it is not there (a broken fixture is a test failure). */
+/** Reads one real capture; throws when it is not there (a broken fixture is a test failure). */
 export function loadCapture(name: string): PcapPacket[] {
   const packets = parseCapture(readFileSync(new URL(name, PCAP_DIR)));
   if (!packets) throw new Error(`${name}: not a pcap/pcapng file`);

@@ -1,5 +1,5 @@
 /**
- * Replays the shared real captures (/work/shared/testdata/pcaps, see
+ * Replays the real captures (test/fixtures/pcaps, see
  * MANIFEST.md) through the PPTP codecs and machines: every control message
  * re-encodes byte for byte, the tcpdump capture decodes to the fields
  * tcpdump printed, every enhanced GRE header round-trips, plain GRE is

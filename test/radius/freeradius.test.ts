@@ -23,6 +23,7 @@ import {
   attrInt,
   encodeRadiusPacket,
   findAttr,
+  intAttr,
   messageAuthenticatorPlaceholder,
   parseRadiusPacket,
   signRequest,
@@ -210,7 +211,7 @@ describe('FreeRADIUS', { skip }, () => {
         timeoutMs: 1000,
         retries: 1,
         nasIdentifier: 'tunppp-acct-test',
-        disconnect: { enabled: true, address: '127.0.0.1', port: 0 },
+        disconnect: { ...defaultConfig().radius.disconnect, enabled: true, address: '127.0.0.1', port: 0 },
       },
     };
     const secrets: ChapSecret[] = [{ client: 'carol', server: '*', secret: 'carol-local', addresses: [], line: 1 } as unknown as ChapSecret];
@@ -226,6 +227,7 @@ describe('FreeRADIUS', { skip }, () => {
       const link = fakeLink(7);
       const va = await svc.verifyForLink(v2Request('alice', 'alice-pass'), link as unknown as PppLink);
       assert.ok(va.ok && va.keyMaterial?.kind === 'start-keys' && va.authenticatorResponse?.startsWith('S='));
+      svc.linkAuthenticated(link as unknown as PppLink, 1); // the link says so when the session takes this verdict
       assert.equal(link.framedAddress, '192.168.99.77');
       link.username = 'alice';
       link.peerIp = '192.168.99.77';
@@ -271,7 +273,8 @@ describe('FreeRADIUS', { skip }, () => {
 async function disconnect(port: number, secret: string, attributes: ReturnType<typeof textAttr>[], waitMs = 2000): Promise<ReturnType<typeof parseAnswer>> {
   const sock = createSocket('udp4');
   try {
-    const bytes = signRequest(encodeRadiusPacket({ code: RADIUS_CODE.DISCONNECT_REQUEST, identifier: 5, authenticator: new Uint8Array(16), attributes: [...attributes, messageAuthenticatorPlaceholder()] }), secret);
+    const now = intAttr(ATTR.EVENT_TIMESTAMP, Math.floor(Date.now() / 1000));
+    const bytes = signRequest(encodeRadiusPacket({ code: RADIUS_CODE.DISCONNECT_REQUEST, identifier: 5, authenticator: new Uint8Array(16), attributes: [...attributes, now, messageAuthenticatorPlaceholder()] }), secret);
     const answer = new Promise<Uint8Array | undefined>((resolve) => {
       const t = setTimeout(() => resolve(undefined), waitMs);
       sock.once('message', (m) => {

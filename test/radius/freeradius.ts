@@ -44,6 +44,13 @@ export interface FreeRadiusOptions {
   timeoutMs?: number;
   /** Run inside this network namespace (`ip netns exec`); loopback there must be up. */
   netns?: string;
+  /** The authentication port (accounting is the next one); random by default. For a NAS configured before FreeRADIUS starts. */
+  authPort?: number;
+}
+
+/** A random authentication port for `startFreeRadius` (the accounting port is the next one). */
+export function randomRadiusPort(): number {
+  return 20000 + Math.floor(Math.random() * 20000) * 2;
 }
 
 const SITE = (authPort: number, acctPort: number): string => `
@@ -105,15 +112,15 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
   const dir = mkdtempSync(join(tmpdir(), 'tunppp-radius-'));
   const secret = opts.secret ?? 'testing123-secret';
   spawnSync('cp', ['-a', `${SYSTEM_RADDB}/.`, dir]);
-  const authPort = 20000 + Math.floor(Math.random() * 20000) * 2;
+  const authPort = opts.authPort ?? randomRadiusPort();
   const acctPort = authPort + 1;
   let conf = readFileSync(join(dir, 'radiusd.conf'), 'utf8');
   conf = conf
     .replaceAll(SYSTEM_RADDB, dir)
     .replace(/^logdir = .*$/m, `logdir = ${dir}/log`)
     .replace(/^run_dir = .*$/m, `run_dir = ${dir}/run`)
-    .replace(/^\s*user = freerad$/m, '')
-    .replace(/^\s*group = freerad$/m, '');
+    .replace(/^[ \t]*user = freerad$/m, '')
+    .replace(/^[ \t]*group = freerad$/m, '');
   writeFileSync(join(dir, 'radiusd.conf'), conf);
   for (const f of ['sites-enabled/default', 'sites-enabled/inner-tunnel', 'mods-enabled/eap']) {
     if (present(join(dir, f))) unlinkSync(join(dir, f));

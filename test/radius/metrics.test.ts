@@ -18,6 +18,7 @@ import {
   attrText,
   encodeRadiusPacket,
   findAttr,
+  intAttr,
   messageAuthenticatorPlaceholder,
   parseRadiusPacket,
   signRequest,
@@ -66,11 +67,12 @@ function value(body: string, series: string): number | undefined {
   return undefined;
 }
 
-/** Sends one RFC 5176 request from 127.0.0.1 and waits for the answer code (undefined after 1 s). */
+/** Sends one RFC 5176 request (with a current Event-Timestamp) from 127.0.0.1 and waits for the answer code (undefined after 1 s). */
 async function dae(port: number, secret: string, code: number, attributes: ReturnType<typeof textAttr>[]): Promise<number | undefined> {
   const sock = createSocket('udp4');
   try {
-    const bytes = signRequest(encodeRadiusPacket({ code, identifier: 7, authenticator: new Uint8Array(16), attributes: [...attributes, messageAuthenticatorPlaceholder()] }), secret);
+    const now = intAttr(ATTR.EVENT_TIMESTAMP, Math.floor(Date.now() / 1000));
+    const bytes = signRequest(encodeRadiusPacket({ code, identifier: 7, authenticator: new Uint8Array(16), attributes: [...attributes, now, messageAuthenticatorPlaceholder()] }), secret);
     const answer = new Promise<number | undefined>((resolve) => {
       const t = setTimeout(() => resolve(undefined), 1000);
       sock.once('message', (m) => {
@@ -102,7 +104,7 @@ test('RADIUS: server 1 silent, server 2 answers; Accept, Reject, accounting, Dis
       timeoutMs: 100,
       retries: 1,
       accounting: true,
-      disconnect: { enabled: true, address: '127.0.0.1', port: 0 },
+      disconnect: { ...d.radius.disconnect, enabled: true, address: '127.0.0.1', port: 0 },
     },
   };
   const svc = new RadiusService(config, [], endpoints, { now: () => performance.now() }, cryptoRng, silentLogger);

@@ -103,7 +103,8 @@ test('pptp + RADIUS e2e: MS-CHAPv2 via FreeRADIUS, MPPE-128 on RADIUS keys, Fram
     await client2.waitFor(/connected: address 192\.168\.78\.15/);
     run('ip', ['netns', 'exec', c, 'ping', '-c', '2', '-i', '0.2', '-W', '2', '192.168.78.1'], 20_000);
     const rc = spawnSync('ip', ['netns', 'exec', s, 'radclient', '-x', '-r', '2', '-t', '3', '127.0.0.1:3799', 'disconnect', fr.secret], {
-      input: 'User-Name = "alice"\nFramed-IP-Address = 192.168.78.15\n',
+      // Event-Timestamp: required by default (RFC 5176 §6.3 replay protection).
+      input: `User-Name = "alice"\nFramed-IP-Address = 192.168.78.15\nEvent-Timestamp = ${Math.floor(Date.now() / 1000)}\n`,
       encoding: 'utf8',
       timeout: 20_000,
     });

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { cryptoRng } from '../../src/io/rng.js';
 import { silentLogger } from '../../src/log/logger.js';
@@ -16,50 +16,22 @@ import type { VerifyRequest } from '../../src/ppp/auth/types.js';
 import { utf8 } from '../../src/ppp/auth/mschap.js';
 import {
   ATTR,
-  RADIUS_CODE,
   attrInt,
   attrText,
-  encodeRadiusPacket,
   findAttr,
   intAttr,
-  parseRadiusPacket,
-  signResponse,
-  unhidePassword,
   type RadiusAttribute,
   type RadiusPacket,
 } from '../../src/radius/codec.js';
 import { RadiusService } from '../../src/server/radius-glue.js';
+import { startFakeRadius, type FakeRadius } from './fake-radius.js';
 import type { PppLink } from '../../src/server/link.js';
 
 const SECRET = 'svc-secret';
 
-/** A RADIUS server for tests: PAP users with reply attributes; records accounting. */
-async function fakeServer(users: Record<string, { password: string; reply: RadiusAttribute[] }>, address = '127.0.0.1'): Promise<{ sock: Socket; port: number; acct: RadiusPacket[]; close(): void }> {
-  const sock = createSocket(address.includes(':') ? 'udp6' : 'udp4');
-  const acct: RadiusPacket[] = [];
-  sock.on('message', (m, rinfo) => {
-    const bytes = new Uint8Array(m);
-    const r = parseRadiusPacket(bytes);
-    if (!r.ok) return;
-    const p = r.value;
-    let code: number;
-    let attrs: RadiusAttribute[] = [];
-    if (p.code === RADIUS_CODE.ACCOUNTING_REQUEST) {
-      acct.push(p);
-      code = RADIUS_CODE.ACCOUNTING_RESPONSE;
-    } else {
-      const user = attrText(findAttr(p, ATTR.USER_NAME) ?? new Uint8Array());
-      const pw = unhidePassword(findAttr(p, ATTR.USER_PASSWORD) ?? new Uint8Array(), SECRET, p.authenticator);
-      const u = users[user];
-      const good = u !== undefined && pw.ok && new TextDecoder().decode(pw.value) === u.password;
-      code = good ? RADIUS_CODE.ACCESS_ACCEPT : RADIUS_CODE.ACCESS_REJECT;
-      if (good) attrs = u.reply;
-    }
-    const out = signResponse(encodeRadiusPacket({ code, identifier: p.identifier, authenticator: new Uint8Array(16), attributes: attrs }), p.authenticator, SECRET);
-    sock.send(out, rinfo.port, rinfo.address);
-  });
-  await new Promise<void>((r) => sock.bind(0, address, () => r()));
-  return { sock, port: sock.address().port, acct, close: () => sock.close() };
+/** The fake server with this file's secret. */
+function fakeServer(users: Record<string, { password: string; reply: RadiusAttribute[] }>, address = '127.0.0.1'): Promise<FakeRadius> {
+  return startFakeRadius(users, { secret: SECRET, address });
 }
 
 function pap(user: string, password: string): VerifyRequest {
@@ -134,6 +106,7 @@ test('link up with Session-Timeout 5 s → closed at 5 s, not at 4 s', async () 
   try {
     const link = fakeLink(1);
     assert.equal((await svc.verifyForLink(pap('s', 'p'), link as unknown as PppLink)).ok, true);
+    svc.linkAuthenticated(link as unknown as PppLink, 1); // the link says so when the session accepts that verdict
     const t0 = Math.floor(clock.now()); // whole ms: (t0 + 5000) - (t0 + 2000) must be exactly 3000 in floating point
     svc.linkUp(link as unknown as PppLink, t0);
     svc.poll(t0 + 4000);
@@ -156,6 +129,7 @@ test('link up with Idle-Timeout 3 s → traffic keeps it open; 3 s without packe
     const link = fakeLink(2);
     const v = await svc.verifyForLink(pap('i', 'p'), link as unknown as PppLink);
     assert.equal(v.ok, true, `Access-Accept with Idle-Timeout: ${JSON.stringify(v)}`);
+    svc.linkAuthenticated(link as unknown as PppLink, 1);
     const t0 = Math.floor(clock.now()); // whole ms: (t0 + 5000) - (t0 + 2000) must be exactly 3000 in floating point
     svc.linkUp(link as unknown as PppLink, t0);
     link.session.counters.packetsIn = 10;
@@ -179,6 +153,7 @@ test('accounting with Acct-Interim-Interval 60 → Accounting-On, Start, Interim
   try {
     const link = fakeLink(3);
     await svc.verifyForLink(pap('acc', 'p'), link as unknown as PppLink);
+    svc.linkAuthenticated(link as unknown as PppLink, 1);
     link.username = 'acc';
     link.peerIp = '192.168.1.50';
     const t0 = Math.floor(clock.now()); // whole ms: (t0 + 5000) - (t0 + 2000) must be exactly 3000 in floating point
@@ -229,5 +204,27 @@ test('servers of both families: silent IPv4 server → failover to an IPv6 serve
     await svc.stop();
     silent.close();
     v6.close();
+  }
+});
+
+test('RADIUS backend: 300 requests RADIUS cannot carry (CHAP-MD5 Response of 255 octets, User-Name of 300) → each a judged failure (not "unavailable"), nothing sent, no Identifier held; then a good login is answered', async () => {
+  const srv = await fakeServer({ good: { password: 'p', reply: [] } });
+  const svc = new RadiusService(config(srv.port, ['radius'], false, 3000), [], [{ address: '127.0.0.1', port: srv.port, acctPort: srv.port, secret: SECRET }], offsetClock(), cryptoRng, silentLogger);
+  svc.pollIntervalMs = 0;
+  await svc.start();
+  try {
+    for (let i = 0; i < 300; i++) {
+      const user = i % 2 === 0 ? 'mallory' : 'm'.repeat(300);
+      const req: VerifyRequest = { requestId: i + 1, protocol: 'chap-md5', username: user, usernameBytes: utf8(user), authenticatorName: 'tunppp', proof: { protocol: 'chap-md5', identifier: 1, challenge: new Uint8Array(16), response: new Uint8Array(i % 2 === 0 ? 255 : 16) } };
+      const v = await svc.verify(req);
+      assert.equal(v.ok, false);
+      assert.equal(!v.ok && v.unavailable, undefined, 'a judged failure: the lockout counts it');
+    }
+    assert.equal(srv.access.length, 0);
+    assert.equal(svc.stats.clients()[0]!.outstanding, 0);
+    assert.equal((await svc.verify(pap('good', 'p'))).ok, true);
+  } finally {
+    await svc.stop();
+    srv.close();
   }
 });

@@ -206,7 +206,7 @@ export async function startSoak(seed = 1): Promise<SoakRig> {
       pools: [{ name: 'soak', local: '10.93.0.1', ranges: ['10.93.0.10-10.93.15.250'] }],
       listen: { pptp: { addresses: ['127.0.0.1'] }, l2tp: { enabled: false } },
       connections: { max: 5000 },
-      limits: { maxStarting: 10_000, maxStartingPerSource: 10_000, maxConnectionsPerSource: 10_000, connectRatePerSource: 100_000 },
+      limits: { maxStarting: 10_000, maxStartingPerSource: 10_000, maxConnectionsPerSource: 10_000, connectRatePerSource: 100_000, maxUnauthenticatedPerSource: 10_000 },
       ppp: { keepalive: { intervalS: 0 } },
     },
     { users: [['soak', 'pw-soak']], rng: seededRng(seed) },

@@ -10,7 +10,7 @@ import type { VerifyRequest } from './types.js';
 import { mppeStartKeys } from '../mppe/keys.js';
 import {
   loadVector, normHex, type ChapMd5Vectors, type ChapcrackVectors, type DesKeyExample, type MsChapV1Vectors, type MsChapV2Vectors,
-} from '../../../test/vectors/vectors.js';
+} from '../../../test/fixtures/vectors/vectors.js';
 
 const v2 = loadVector<MsChapV2Vectors>('rfc2759-mschapv2.json');
 

@@ -4,7 +4,7 @@
  * material each MS-CHAP variant yields (RFC 3079 §2–3). Pure functions, used
  * by both the verifier (server side) and the client.
  *
- * Read RFC 2759 §8 before editing; the test vectors in test/vectors/rfc2759-*.json
+ * Read RFC 2759 §8 before editing; the test vectors in test/fixtures/vectors/rfc2759-*.json
  * and rfc2433-mschapv1.json pin every function here.
  * Left out: the Change-Password routines (RFC 2759 §8.9–8.12).
  */

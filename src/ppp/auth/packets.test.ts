@@ -7,7 +7,7 @@ import {
   type ChapPacket, type PapPacket,
 } from './packets.js';
 import { formatMsChapFailure, parseMsChapFailure, parseMsChapV2Success } from './mschap-message.js';
-import { loadVector, type ChapcrackVectors } from '../../../test/vectors/vectors.js';
+import { loadVector, type ChapcrackVectors } from '../../../test/fixtures/vectors/vectors.js';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 

@@ -10,6 +10,16 @@
  * - The machine never sees a secret. A complete Authenticate-Request or
  *   Response becomes a `verify` event; the session answers with a `verdict`
  *   input carrying the same requestId, whenever the backend is done.
+ * - A verdict is bound to the exchange it was asked for: the requestId comes
+ *   from `nextRequestId` (the session's per-link counter, which never restarts
+ *   when LCP renegotiates and a new machine is made), and a verdict naming its
+ *   request must also match that request's user name and challenge. Anything
+ *   else is a `stale-verdict` drop, never a Success for another exchange.
+ * - The peer's answer is checked at this edge: a Name or Peer-ID over 253
+ *   octets (more than RADIUS can carry, RFC 2865 §5.1) or a Response Value of
+ *   the wrong size for the algorithm (16 for CHAP-MD5, 49 for MS-CHAP) is a
+ *   protocol error: Failure/Nak and a final `failure` event with `malformed`
+ *   set, counted like a wrong password, never sent to a backend.
  * - CHAP: a Challenge is sent every restart interval until a Response
  *   arrives, at most maxTransmits times, then the machine fails with
  *   'timeout'. Each one has a new Identifier and Value (RFC 1994 §4.1 MUST;
@@ -42,6 +52,7 @@ import {
   type AuthServerInput,
   type AuthServerOptions,
   type AuthVerdict,
+  type VerifyRequest,
 } from './types.js';
 import { CHAP_CODE, PAP_CODE, encodeChapPacket, encodePapPacket, parseChapPacket, parsePapPacket } from './packets.js';
 import { formatMsChapFailure, formatMsChapV2Success, messageText } from './mschap-message.js';
@@ -52,6 +63,10 @@ export type AuthServerState = 'Initial' | 'Wait-Request' | 'Challenge-Sent' | 'V
 
 /** Octets in an MS-CHAP Response value (RFC 2433 §6, RFC 2759 §4). */
 const MSCHAP_RESPONSE_SIZE = 49;
+/** Octets in a CHAP-MD5 Response value: the MD5 output (RFC 1994 §4.1). */
+const CHAP_MD5_RESPONSE_SIZE = 16;
+/** The longest peer name accepted: what a RADIUS User-Name can carry (RFC 2865 §5.1). */
+export const MAX_PEER_NAME_OCTETS = 253;
 
 /** The authenticator: challenges the peer and asks a backend to verify the answer. */
 export class AuthServer implements AuthMachine<AuthServerInput> {
@@ -75,6 +90,7 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
   private transmits = 0;
   private retriesUsed = 0;
   private requestId = 0;
+  private readonly nextRequestId: () => number;
   private pending: { requestId: number; identifier: number; username: string; proof: AuthProof } | undefined;
   /** The last Success/Failure/Ack/Nak sent and the Identifier it answered, for repeats. */
   private lastAnswer: { identifier: number; bytes: Uint8Array } | undefined;
@@ -94,6 +110,12 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
     this.retryWaitMs = opts.retryWaitMs ?? AUTH_DEFAULTS.retryWaitMs;
     this.papWaitMs = opts.papWaitMs ?? AUTH_DEFAULTS.papWaitMs;
     this.rechallengeMs = opts.rechallengeIntervalMs;
+    this.nextRequestId = opts.nextRequestId ?? (() => ++this.requestId);
+  }
+
+  /** The requestId of the verification in progress, if any (the session cancels it when LCP goes down). */
+  get pendingRequestId(): number | undefined {
+    return this.pending?.requestId;
   }
 
   /** The current state, for logs and tests. */
@@ -112,7 +134,7 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
       case 'start': return this.start(now);
       case 'timeout': return this.timeout(now);
       case 'packet': return this.protocol === 'pap' ? this.papPacket(input.bytes, now) : this.chapPacket(input.bytes, now);
-      case 'verdict': return this.verdict(input.requestId, input.verdict, now);
+      case 'verdict': return this.verdict(input.requestId, input.verdict, now, input.request);
     }
   }
 
@@ -180,6 +202,7 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
     if (this.st !== 'Wait-Request') return [drop('unexpected-state', `Authenticate-Request in ${this.st}`)];
     this.identifier = p.identifier;
     this.deadline = undefined;
+    if (p.peerId.length > MAX_PEER_NAME_OCTETS) return this.protocolError(p.identifier, p.peerId, `Peer-ID of ${p.peerId.length} octets (at most ${MAX_PEER_NAME_OCTETS})`, now);
     // Our own copy, zeroed when the verdict is in: the packet buffer belongs to the driver.
     return this.askVerify(p.peerId, { protocol: 'pap', password: p.password.slice() }, now);
   }
@@ -205,9 +228,10 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
     } else {
       return [drop('unexpected-state', `Response in ${this.st}`)];
     }
-    const proof = this.chapProof(p.identifier, p.value);
-    if (!proof) return [drop('malformed', `Response value of ${p.value.length} octets`)];
     this.deadline = undefined;
+    if (p.name.length > MAX_PEER_NAME_OCTETS) return this.protocolError(p.identifier, p.name, `Name of ${p.name.length} octets (at most ${MAX_PEER_NAME_OCTETS})`, now);
+    const proof = this.chapProof(p.identifier, p.value);
+    if (!proof) return this.protocolError(p.identifier, p.name, `Response Value of ${p.value.length} octets for ${this.protocol}`, now);
     return this.askVerify(p.name, proof, now);
   }
 
@@ -215,6 +239,7 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
   private chapProof(identifier: number, v: Uint8Array): AuthProof | undefined {
     switch (this.protocol) {
       case 'chap-md5':
+        if (v.length !== CHAP_MD5_RESPONSE_SIZE) return undefined;
         return { protocol: 'chap-md5', identifier, challenge: this.challenge, response: v.slice() };
       case 'mschap-v1':
         // RFC 2433 §6: LM-Response(24) NT-Response(24) Flags(1).
@@ -231,7 +256,7 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
 
   private askVerify(nameBytes: Uint8Array, proof: AuthProof, _now: Millis): AuthOutput[] {
     this.st = 'Verifying';
-    const requestId = ++this.requestId;
+    const requestId = this.nextRequestId();
     const username = messageText(nameBytes);
     this.peerName = username;
     this.pending = { requestId, identifier: this.identifier, username, proof };
@@ -242,21 +267,35 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
     return [{ kind: 'event', event: ev }];
   }
 
-  private verdict(requestId: number, v: AuthVerdict, now: Millis): AuthOutput[] {
+  /**
+   * The peer's answer broke the protocol: refuse it as a failed login (the
+   * Failure/Nak tells the peer; the event carries `malformed` so the session's
+   * owner counts it), without asking a backend.
+   */
+  private protocolError(identifier: number, name: Uint8Array, problem: string, now: Millis): AuthOutput[] {
+    this.peerName = messageText(name.subarray(0, MAX_PEER_NAME_OCTETS));
+    const out: AuthOutput[] = [drop('malformed', problem)];
+    return out.concat(this.reject(identifier, { ok: false, code: MSCHAP_ERROR.AUTHENTICATION_FAILURE, retryable: false, message: 'Authentication failed' }, now, 'rejected', problem));
+  }
+
+  private verdict(requestId: number, v: AuthVerdict, now: Millis, request: VerifyRequest | undefined): AuthOutput[] {
     const pend = this.pending;
     if (this.st !== 'Verifying' || !pend || pend.requestId !== requestId) return [drop('stale-verdict', `request ${requestId}`)];
+    if (request !== undefined && (request.requestId !== requestId || request.username !== pend.username || !sameBytes(challengeOf(request.proof), challengeOf(pend.proof)))) {
+      return [drop('stale-verdict', `request ${requestId} was asked for another exchange`)];
+    }
     this.pending = undefined;
     if (pend.proof.protocol === 'pap') pend.proof.password.fill(0);
     if (v.ok) {
       if (this.protocol === 'mschap-v2' && v.authenticatorResponse === undefined) {
         return this.reject(pend.identifier, { ok: false, code: MSCHAP_ERROR.AUTHENTICATION_FAILURE, retryable: false }, now, 'backend-error');
       }
-      return this.accept(pend.identifier, v, now);
+      return this.accept(pend.identifier, v, now, pend.requestId);
     }
     return this.reject(pend.identifier, v, now, 'rejected');
   }
 
-  private accept(identifier: number, v: Extract<AuthVerdict, { ok: true }>, now: Millis): AuthOutput[] {
+  private accept(identifier: number, v: Extract<AuthVerdict, { ok: true }>, now: Millis, requestId: number): AuthOutput[] {
     let bytes: Uint8Array;
     if (this.protocol === 'pap') {
       bytes = encodePapPacket({ code: PAP_CODE.AUTHENTICATE_ACK, identifier, message: utf8(v.message ?? '') });
@@ -270,7 +309,7 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
     const out: AuthOutput[] = [this.send(bytes)];
     if (!this.authenticated) {
       this.authenticated = true;
-      const ev: AuthEvent = { type: 'success', protocol: this.protocol, username: this.peerName };
+      const ev: AuthEvent = { type: 'success', protocol: this.protocol, username: this.peerName, requestId };
       if (v.keyMaterial) ev.keyMaterial = v.keyMaterial;
       if (v.message !== undefined) ev.message = v.message;
       out.push({ kind: 'event', event: ev });
@@ -278,14 +317,14 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
     return out;
   }
 
-  private reject(identifier: number, v: Extract<AuthVerdict, { ok: false }>, now: Millis, reason: 'rejected' | 'backend-error'): AuthOutput[] {
+  private reject(identifier: number, v: Extract<AuthVerdict, { ok: false }>, now: Millis, reason: 'rejected' | 'backend-error', malformed?: string): AuthOutput[] {
     const text = v.message ?? 'Authentication failed';
     if (this.protocol === 'pap' || this.protocol === 'chap-md5') {
       const bytes = this.protocol === 'pap'
         ? encodePapPacket({ code: PAP_CODE.AUTHENTICATE_NAK, identifier, message: utf8(text) })
         : encodeChapPacket({ code: CHAP_CODE.FAILURE, identifier, message: utf8(text) });
       this.lastAnswer = { identifier, bytes };
-      return [this.send(bytes), ...this.finalFailure(reason, undefined, text)];
+      return [this.send(bytes), ...this.finalFailure(reason, undefined, text, malformed)];
     }
     const code = v.code ?? MSCHAP_ERROR.AUTHENTICATION_FAILURE;
     const retry = !this.authenticated && code === MSCHAP_ERROR.AUTHENTICATION_FAILURE && v.retryable !== false && this.retriesUsed < this.maxRetries;
@@ -295,7 +334,7 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
     const msg = formatMsChapFailure({ code, retry, ...(next ? { challenge: next } : {}), version: v2 ? 3 : 2, message: text });
     const bytes = encodeChapPacket({ code: CHAP_CODE.FAILURE, identifier, message: utf8(msg) });
     this.lastAnswer = { identifier, bytes };
-    if (!retry) return [this.send(bytes), ...this.finalFailure(reason, code, text)];
+    if (!retry) return [this.send(bytes), ...this.finalFailure(reason, code, text, malformed)];
     this.retriesUsed++;
     this.challenge = next!;
     this.retryIdentifier = (identifier + 1) & 0xff;
@@ -323,13 +362,14 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
     return this.finalFailure(reason, code, message);
   }
 
-  private finalFailure(reason: 'rejected' | 'timeout' | 'backend-error', code: number | undefined, message: string): AuthOutput[] {
+  private finalFailure(reason: 'rejected' | 'timeout' | 'backend-error', code: number | undefined, message: string, malformed?: string): AuthOutput[] {
     const wasFailed = this.st === 'Failed';
     this.st = 'Failed';
     this.deadline = undefined;
     if (wasFailed) return [];
     const ev: AuthEvent = { type: 'failure', protocol: this.protocol, reason, final: true, message };
     if (code !== undefined) ev.code = code;
+    if (malformed !== undefined) ev.malformed = malformed;
     if (this.peerName) ev.username = this.peerName;
     return [{ kind: 'event', event: ev }];
   }
@@ -341,4 +381,21 @@ export class AuthServer implements AuthMachine<AuthServerInput> {
 
 function drop(reason: AuthDropReason, detail?: string): AuthOutput {
   return detail === undefined ? { kind: 'drop', reason } : { kind: 'drop', reason, detail };
+}
+
+/** The challenge a proof answers (the one we sent), for binding a verdict to its exchange. */
+function challengeOf(p: AuthProof): Uint8Array | undefined {
+  switch (p.protocol) {
+    case 'pap': return undefined;
+    case 'chap-md5': return p.challenge;
+    case 'mschap-v1': return p.challenge;
+    case 'mschap-v2': return p.authenticatorChallenge;
+  }
+}
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -126,7 +126,10 @@ export type AuthProof =
 
 /** What the server asks a backend to check. */
 export interface VerifyRequest {
-  /** Echo this in the verdict; verdicts for older requests are dropped. */
+  /**
+   * Echo this in the verdict; verdicts for any other request are dropped. Unique
+   * per link for the link's lifetime (LCP renegotiation does not restart it).
+   */
   requestId: number;
   protocol: AuthProtocol;
   /** The Peer-ID (PAP) or Name (CHAP) as a string (UTF-8, lossy). */
@@ -182,7 +185,19 @@ export type AuthInput =
   | { type: 'timeout' };
 
 /** Inputs of the server (authenticator) machine. */
-export type AuthServerInput = AuthInput | { type: 'verdict'; requestId: number; verdict: AuthVerdict };
+export type AuthServerInput =
+  | AuthInput
+  | {
+      type: 'verdict';
+      requestId: number;
+      verdict: AuthVerdict;
+      /**
+       * The request this verdict answers. When given, its user name and
+       * challenge must be those of the exchange in progress too, or the
+       * verdict is dropped as stale.
+       */
+      request?: VerifyRequest;
+    };
 
 /** Inputs of the client (peer) machine. */
 export type AuthClientInput = AuthInput;
@@ -210,6 +225,8 @@ export type AuthEvent =
       /** MS-CHAP: material for `mppeStartKeys`. */
       keyMaterial?: MppeKeyMaterial;
       message?: string;
+      /** Server: the `VerifyRequest.requestId` whose verdict this is. */
+      requestId?: number;
     }
   | {
       type: 'failure';
@@ -223,6 +240,12 @@ export type AuthEvent =
       final: boolean;
       username?: string;
       message?: string;
+      /**
+       * Server: the peer's answer broke the protocol (a Response Value of the
+       * wrong size, a name over 253 octets) and was refused without asking a
+       * backend; says what was wrong. Counted like a wrong password.
+       */
+      malformed?: string;
     }
   | { type: 'verify'; request: VerifyRequest };
 
@@ -275,6 +298,12 @@ export interface AuthServerOptions extends AuthTimers {
   papWaitMs?: number;
   /** CHAP: challenge again this long after each success; off (undefined) by default. */
   rechallengeIntervalMs?: number;
+  /**
+   * Where requestIds come from. The session passes its per-link counter so
+   * ids never repeat across the machines of one link (a new one is made at
+   * each LCP up); default: a counter of this machine from 1.
+   */
+  nextRequestId?: () => number;
 }
 
 /** Client (peer) policy. */

@@ -7,7 +7,7 @@ import { sha1Into } from './sha1.js';
 import { Rc4, rc4 } from './rc4.js';
 import { desEncryptBlock, desEncrypt7, desKeyFrom7 } from './des.js';
 import { fromHex, toHex } from '../../wire/hex.js';
-import { loadVector, normHex as hex, type DesKeyExample, type DesVectors, type Md4Vectors, type Rc4Vectors } from '../../../test/vectors/vectors.js';
+import { loadVector, normHex as hex, type DesKeyExample, type DesVectors, type Md4Vectors, type Rc4Vectors } from '../../../test/fixtures/vectors/vectors.js';
 
 
 test('md4: RFC 1320 A.5 suite → every digest matches', () => {

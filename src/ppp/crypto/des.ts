@@ -2,7 +2,7 @@
  * DES, single 8-octet block, ECB, encrypt only (FIPS 46-3). MS-CHAP uses it
  * for ChallengeResponse and LmPasswordHash (RFC 2759 §8.5–8.6, RFC 2433 §A.3);
  * OpenSSL 3 only offers DES through the legacy provider. Proven against FIPS
- * known-answer vectors and the RFC 2433/2759 samples (test/vectors/).
+ * known-answer vectors and the RFC 2433/2759 samples (test/fixtures/vectors/).
  *
  * Left out on purpose: decryption, modes, padding. The implementation favours
  * clarity (bit permutations through tables) over speed: MS-CHAP needs at most

@@ -2,7 +2,7 @@
  * MD4 message digest (RFC 1320). MS-CHAP needs it for NtPasswordHash and
  * PasswordHashHash (RFC 2759 §8.3–8.4); OpenSSL 3 only offers MD4 through the
  * legacy provider, so node:crypto cannot be relied on. Proven against the
- * RFC 1320 §A.5 test suite (test/vectors/rfc1320-md4.json).
+ * RFC 1320 §A.5 test suite (test/fixtures/vectors/rfc1320-md4.json).
  *
  * MD4 is broken; it is here only because MS-CHAP requires it.
  */

@@ -3,7 +3,7 @@
  *
  * OpenSSL 3 moves RC4 to the legacy provider, so node:crypto cannot be relied
  * on for it; this is a plain TypeScript implementation proven against the
- * RFC 6229 keystream vectors (test/vectors/rfc6229-rc4.json).
+ * RFC 6229 keystream vectors (test/fixtures/vectors/rfc6229-rc4.json).
  *
  * The hot loop (`process`) is written for speed on the MPPE data path: the
  * state lives in one Uint8Array, `i` and `j` stay in locals for the whole call,

@@ -14,8 +14,8 @@ import { CP_CODE } from '../protocols.js';
 const EVENTS = ['Up', 'Down', 'Open', 'Close', 'TO+', 'TO-', 'RCR+', 'RCR-', 'RCA', 'RCN', 'RTR', 'RTA', 'RUC', 'RXJ+', 'RXJ-', 'RXR'] as const;
 type Ev = (typeof EVENTS)[number];
 
-// RFC 1661 §4.1, columns 0–9 (Initial … Opened), from test/vectors/rfc1661-state-table.json.
-const VECTOR = JSON.parse(readFileSync(new URL('../../../test/vectors/rfc1661-state-table.json', import.meta.url), 'utf8')) as { rfc: string; section: string; events: string[]; states: string[]; table: Record<Ev, string[]> };
+// RFC 1661 §4.1, columns 0–9 (Initial … Opened), from test/fixtures/vectors/rfc1661-state-table.json.
+const VECTOR = JSON.parse(readFileSync(new URL('../../../test/fixtures/vectors/rfc1661-state-table.json', import.meta.url), 'utf8')) as { rfc: string; section: string; events: string[]; states: string[]; table: Record<Ev, string[]> };
 const TABLE = VECTOR.table;
 
 // The "x" (crossed connection) cells: an Ack/Nak for a request that was

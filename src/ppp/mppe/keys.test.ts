@@ -6,7 +6,7 @@ import { getAsymmetricStartKey, getMasterKey, getNewKeyFromSha, getStartKeyV1, i
 import { rc4 } from '../crypto/rc4.js';
 import { MppeEncrypter } from './mppe.js';
 import { msChapV1KeyMaterial } from '../auth/mschap.js';
-import { loadVector, normHex, type Rfc3079V1Vectors, type Rfc3079V2Vectors } from '../../../test/vectors/vectors.js';
+import { loadVector, normHex, type Rfc3079V1Vectors, type Rfc3079V2Vectors } from '../../../test/fixtures/vectors/vectors.js';
 
 const v = loadVector<Rfc3079V2Vectors>('rfc3079-mppe-mschapv2-keys.json');
 const strengths = [40, 56, 128] as const;

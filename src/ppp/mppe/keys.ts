@@ -8,7 +8,7 @@
  * Read RFC 3079 §3.4 before editing: the magic strings and the IsSend/IsServer
  * table must match Windows byte for byte. Left out: EAP-TLS keys (§4).
  *
- * Vectors: test/vectors/rfc3079-*.json. The RFC §3.5 samples are the
+ * Vectors: test/fixtures/vectors/rfc3079-*.json. The RFC §3.5 samples are the
  * server's send key (= the client's receive key).
  */
 import { createHash } from 'node:crypto';

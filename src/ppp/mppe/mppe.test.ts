@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { MppeDecrypter, MppeEncrypter, flagPacketsBetween, isFlagPacket, isMppeDrop, type MppeDrop, type MppeOptions } from './mppe.js';
 import { mppeStartKeys, type MppeKeyMaterial } from './keys.js';
 import { fromHex, toHex } from '../../wire/hex.js';
-import { loadVector, type MppePacketVectors, type PcapMppeHeaders } from '../../../test/vectors/vectors.js';
+import { loadVector, type MppePacketVectors, type PcapMppeHeaders } from '../../../test/fixtures/vectors/vectors.js';
 import { LocalUsageError } from '../../core/errors.js';
 
 const material: MppeKeyMaterial = { kind: 'mschap-v2', masterKey: fromHex('FDECE3717A8C838CB388E527AE3CDD31') };
