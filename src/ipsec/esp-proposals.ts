@@ -21,10 +21,12 @@ export interface EspProposalSuite {
   auth?: number;
 }
 
-/** The default ESP allow-list: AES-CBC with SHA2-256 and SHA1, AES-GCM-16 (ChromeOS), 3DES-SHA1 (old clients, weak). */
+/** The default ESP allow-list: AES-GCM-16 (ChromeOS), AES-CBC with SHA2-512/384/256 and SHA1, 3DES-SHA1 (old clients, weak). */
 export const DEFAULT_ESP_SUITES: readonly EspProposalSuite[] = [
   { transformId: ESP_TRANSFORM.AES_GCM_16, keyLengthBits: 256 },
   { transformId: ESP_TRANSFORM.AES_GCM_16, keyLengthBits: 128 },
+  { transformId: ESP_TRANSFORM.AES_CBC, keyLengthBits: 256, auth: P2_AUTH.HMAC_SHA2_512 },
+  { transformId: ESP_TRANSFORM.AES_CBC, keyLengthBits: 256, auth: P2_AUTH.HMAC_SHA2_384 },
   { transformId: ESP_TRANSFORM.AES_CBC, keyLengthBits: 256, auth: P2_AUTH.HMAC_SHA2_256 },
   { transformId: ESP_TRANSFORM.AES_CBC, keyLengthBits: 128, auth: P2_AUTH.HMAC_SHA2_256 },
   { transformId: ESP_TRANSFORM.AES_CBC, keyLengthBits: 256, auth: P2_AUTH.HMAC_SHA1 },

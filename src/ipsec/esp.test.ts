@@ -12,6 +12,8 @@ const SUITES: [string, EspSuite][] = [
   ['aes256-sha1', espSuite(ESP_TRANSFORM.AES_CBC, 256, P2_AUTH.HMAC_SHA1)!],
   ['aes128-sha256', espSuite(ESP_TRANSFORM.AES_CBC, 128, P2_AUTH.HMAC_SHA2_256)!],
   ['aes256-sha256_96', espSuite(ESP_TRANSFORM.AES_CBC, 256, P2_AUTH.HMAC_SHA2_256, { sha256Truncated96: true })!],
+  ['aes256-sha384', espSuite(ESP_TRANSFORM.AES_CBC, 256, P2_AUTH.HMAC_SHA2_384)!],
+  ['aes256-sha512', espSuite(ESP_TRANSFORM.AES_CBC, 256, P2_AUTH.HMAC_SHA2_512)!],
   ['aes128gcm16', espSuite(ESP_TRANSFORM.AES_GCM_16, 128, undefined)!],
   ['aes256gcm16', espSuite(ESP_TRANSFORM.AES_GCM_16, 256, undefined)!],
   ['3des-sha1', espSuite(ESP_TRANSFORM['3DES'], undefined, P2_AUTH.HMAC_SHA1)!],
@@ -28,7 +30,9 @@ test('espSuite: names, ICV sizes, and refusals (GCM with an auth algorithm, AES-
   assert.equal(SUITES[0]![1].icvBytes, 12);
   assert.equal(SUITES[2]![1].icvBytes, 16);
   assert.equal(SUITES[3]![1].icvBytes, 12);
-  assert.equal(espKeymatBytes(SUITES[4]![1]), 20);
+  assert.equal(SUITES[4]![1].icvBytes, 24);
+  assert.equal(SUITES[5]![1].icvBytes, 32);
+  assert.equal(espKeymatBytes(SUITES[6]![1]), 20);
   assert.equal(espSuite(ESP_TRANSFORM.AES_GCM_16, 128, P2_AUTH.HMAC_SHA1), undefined);
   assert.equal(espSuite(ESP_TRANSFORM.AES_CBC, 192, P2_AUTH.HMAC_SHA1), undefined);
   assert.equal(espSuite(ESP_TRANSFORM.AES_CBC, 128, P2_AUTH.HMAC_MD5), undefined);
@@ -79,7 +83,7 @@ test('replay: the same packet twice → esp-replay; out-of-order inside the wind
 });
 
 test('a forged packet with a huge sequence number does not slide the window', () => {
-  const { out, inb } = pair(SUITES[4]![1]);
+  const { out, inb } = pair(SUITES.find(([n]) => n === 'aes128gcm16')![1]);
   const p1 = out.seal(Uint8Array.of(1), 17)!;
   const forged = p1.slice();
   forged.set([0xff, 0xff, 0xff, 0x00], 4);

@@ -4,8 +4,9 @@
  *   SPI (4) | Sequence Number (4) | IV | ciphertext of [payload | Padding | Pad Length | Next Header] | ICV
  *
  * Suites: AES-CBC-128/256 (RFC 3602) and 3DES-CBC (RFC 2451) with
- * HMAC-SHA1-96 (RFC 2404) or HMAC-SHA2-256-128 (RFC 4868; plus the 96-bit
- * truncation old Android kernels use, only when configured), and
+ * HMAC-SHA1-96 (RFC 2404) or HMAC-SHA2-256-128/384-192/512-256 (RFC 4868;
+ * plus the 96-bit SHA-256 truncation old Android kernels use, only when
+ * configured), and
  * AES-GCM-16 with an 8-octet IV and the 4-octet salt from KEYMAT (RFC 4106).
  *
  * Outbound: the sequence number counts from 1 and never wraps (no ESN,
@@ -34,7 +35,7 @@ export interface EspSuite {
   encKeyBytes: number;
   /** 4 for GCM (RFC 4106 §8.1), else 0. */
   saltBytes: number;
-  integrity: 'hmac-sha1-96' | 'hmac-sha256-128' | 'hmac-sha256-96' | 'gcm';
+  integrity: 'hmac-sha1-96' | 'hmac-sha256-128' | 'hmac-sha256-96' | 'hmac-sha384-192' | 'hmac-sha512-256' | 'gcm';
   authKeyBytes: number;
   icvBytes: number;
   ivBytes: number;
@@ -71,6 +72,8 @@ export function espSuite(transformId: number, keyLengthBits: number | undefined,
   } else return undefined;
   const { label, ...c } = cipher;
   if (authAlgorithm === P2_AUTH.HMAC_SHA1) return { ...c, name: `${label}-sha1`, saltBytes: 0, integrity: 'hmac-sha1-96', authKeyBytes: 20, icvBytes: 12 };
+  if (authAlgorithm === P2_AUTH.HMAC_SHA2_384) return { ...c, name: `${label}-sha384`, saltBytes: 0, integrity: 'hmac-sha384-192', authKeyBytes: 48, icvBytes: 24 };
+  if (authAlgorithm === P2_AUTH.HMAC_SHA2_512) return { ...c, name: `${label}-sha512`, saltBytes: 0, integrity: 'hmac-sha512-256', authKeyBytes: 64, icvBytes: 32 };
   if (authAlgorithm === P2_AUTH.HMAC_SHA2_256) {
     return opts.sha256Truncated96
       ? { ...c, name: `${label}-sha256_96`, saltBytes: 0, integrity: 'hmac-sha256-96', authKeyBytes: 32, icvBytes: 12, weak: true }
@@ -112,7 +115,8 @@ function openssl(s: EspSuite): string {
 }
 
 function icv(k: EspSaKeys, authed: Uint8Array): Uint8Array {
-  const h = createHmac(k.suite.integrity === 'hmac-sha1-96' ? 'sha1' : 'sha256', k.authKey).update(authed).digest();
+  const i = k.suite.integrity;
+  const h = createHmac(i === 'hmac-sha1-96' ? 'sha1' : i === 'hmac-sha384-192' ? 'sha384' : i === 'hmac-sha512-256' ? 'sha512' : 'sha256', k.authKey).update(authed).digest();
   return h.subarray(0, k.suite.icvBytes);
 }
 
