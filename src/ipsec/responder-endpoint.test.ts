@@ -211,6 +211,17 @@ test('half-open limit per source: the 9th new negotiation from one address is dr
   const reaped = ep.timeout(deadline);
   assert.equal(reaped.filter((o) => o.kind === 'phase1' && o.event.type === 'failed' && o.event.reason === 'timeout').length, 9);
   assert.equal(ep.ikeSaCount, 0);
+  // Reaped negotiations no longer count against the source.
+  assert.equal(ep.datagram(500, { address: '192.0.2.66', port: 700 }, mm1(10), deadline)[0]!.kind, 'send');
+});
+
+test('half-open counting: an established SA stops counting, so clients behind one NAT connect one after another under a limit of 1', () => {
+  const ep = endpoint({ maxHalfOpenPerSource: 1 });
+  const a = new NattedClient(ep, '192.168.1.10', 31337, 40500, 1, []);
+  const b = new NattedClient(ep, '192.168.1.11', 31338, 40501, 2, []);
+  a.connect();
+  b.connect();
+  assert.equal(ep.ikeSaCount, 2);
 });
 
 test('forged Quick Mode messages (right cookies, wrong keys) leave no machine behind', () => {

@@ -124,6 +124,8 @@ export interface IpsecResponderOptions {
 
 interface IkeEntry {
   peer: IpsecPeer;
+  /** The address message 1 came from (the half-open count's key; `peer` may move). */
+  source: string;
   /** 500 until the peer floats. */
   localPort: 500 | 4500;
   mm: MainModeResponder;
@@ -168,6 +170,9 @@ export class IpsecResponderEndpoint {
   private readonly bySpi = new Map<number, ChildEntry>();
   /** The L2TP peer ("address|port") → its newest established child. */
   private readonly byL2tpPeer = new Map<string, ChildEntry>();
+  /** Negotiations not yet established, in total and by the address that started them. */
+  private halfOpenTotal = 0;
+  private readonly halfOpenBySource = new Map<string, number>();
 
   constructor(
     private readonly opts: IpsecResponderOptions,
@@ -293,6 +298,14 @@ export class IpsecResponderEndpoint {
     return out;
   }
 
+  /** Counts a negotiation in or out of the half-open totals (by the address that sent message 1). */
+  private countHalfOpen(e: IkeEntry, delta: 1 | -1): void {
+    this.halfOpenTotal += delta;
+    const n = (this.halfOpenBySource.get(e.source) ?? 0) + delta;
+    if (n > 0) this.halfOpenBySource.set(e.source, n);
+    else this.halfOpenBySource.delete(e.source);
+  }
+
   /** Any authenticated packet proves the peer alive (RFC 3706 §5.3: no probe needed while traffic flows). */
   private heard(e: IkeEntry, now: Millis): void {
     e.lastHeard = now;
@@ -322,15 +335,16 @@ export class IpsecResponderEndpoint {
         const e = this.ike.get(existing);
         if (e) return this.mmOutputs(existing, e, e.mm.handle({ type: 'packet', bytes }, now), now);
       }
-      const halfOpen = [...this.ike.values()].filter((e) => !e.p1);
-      if (halfOpen.length >= (this.opts.maxHalfOpen ?? 1024) || halfOpen.filter((e) => e.peer.address === from.address).length >= (this.opts.maxHalfOpenPerSource ?? 8)) {
+      // Counted per source address (not port: one host can use many), O(1) per datagram under flood.
+      if (this.halfOpenTotal >= (this.opts.maxHalfOpen ?? 1024) || (this.halfOpenBySource.get(from.address) ?? 0) >= (this.opts.maxHalfOpenPerSource ?? 8)) {
         return [{ kind: 'drop', reason: 'ike-half-open-limit', detail: from.address }];
       }
       const mm = new MainModeResponder({ psk: this.opts.psk, policy: this.opts.phase1, local: { address: addressBytes(this.opts.localAddress), port: localPort }, remote: toEndpoint(from), forceEncapsulation: this.opts.forceEncapsulation ?? true }, this.rng);
       const key = `${icookie}|${hex(mm.responderCookie)}`;
-      const e: IkeEntry = { peer: { ...from }, localPort, mm, p1: undefined, quick: new Map(), children: [], lastHeard: now, expiresAt: Infinity, dpdSeq: 0, lastProbe: undefined };
+      const e: IkeEntry = { peer: { ...from }, source: from.address, localPort, mm, p1: undefined, quick: new Map(), children: [], lastHeard: now, expiresAt: Infinity, dpdSeq: 0, lastProbe: undefined };
       this.ike.set(key, e);
       this.byInitiator.set(initiatorKey, key);
+      this.countHalfOpen(e, +1);
       return this.mmOutputs(key, e, mm.handle({ type: 'packet', bytes }, now), now);
     }
     const key = `${icookie}|${hex(rcookie)}`;
@@ -387,6 +401,7 @@ export class IpsecResponderEndpoint {
       else {
         res.push({ kind: 'phase1', peer: { ...e.peer }, event: o.event });
         if (o.event.type === 'established') {
+          this.countHalfOpen(e, -1);
           e.p1 = o.event.sa;
           e.expiresAt = now + o.event.sa.choice.lifetimeSeconds * 1000;
           // INITIAL-CONTACT (RFC 2407 §4.6.3.3): the peer rebooted; its older SAs from the same address and port go.
@@ -470,7 +485,8 @@ export class IpsecResponderEndpoint {
    * `cause`, the `deleted` output says why.
    */
   private removeIke(key: string, e: IkeEntry, cause: Extract<IpsecEndpointOutput, { kind: 'deleted' }>['cause'] | undefined): IpsecEndpointOutput[] {
-    this.ike.delete(key);
+    if (!this.ike.delete(key)) return [];
+    if (!e.p1) this.countHalfOpen(e, -1);
     for (const [k, v] of [...this.byInitiator]) if (v === key) this.byInitiator.delete(k);
     const spis = e.children.map((c) => c.child.outbound.spi);
     for (const c of [...e.children]) this.removeChild(c);
