@@ -16,7 +16,8 @@ import { classifyUdp4500 } from '../../src/ipsec/udp-encap.js';
 import { DEFAULT_ESP_POLICY } from '../../src/ipsec/esp-proposals.js';
 import { QuickModeInitiator } from '../../src/ipsec/quick-mode-initiator.js';
 import { QuickModeResponder } from '../../src/ipsec/quick-mode-responder.js';
-import { IpsecResponderEndpoint } from '../../src/ipsec/responder-endpoint.js';
+import { IpsecResponderEndpoint, type IpsecEndpointOutput } from '../../src/ipsec/responder-endpoint.js';
+import { IpsecInitiatorEndpoint, type IpsecInitiatorOutput } from '../../src/ipsec/initiator-endpoint.js';
 import { captureUdp } from '../ipsec/capture-udp.js';
 import { DIRECT, phase1Pair } from '../ipsec/phase1-pair.js';
 import { check, type FuzzTarget } from './harness.js';
@@ -231,6 +232,46 @@ export const ipsecTargets: FuzzTarget[] = [
       });
       ep.timeout(1e9);
       check(ep.ikeSaCount === 0 || ep.nextDeadline() === undefined, 'half-open SAs outlive their deadline');
+    },
+  },
+  {
+    name: 'ipsec/established-pair',
+    seeds: () => [...exchange().requests, ...exchange().replies, ...captureSeeds(), ...espSeeds()],
+    maxBytes: 1200,
+    maxPackets: 10,
+    run(packets) {
+      // Our client and server endpoints connect, then hostile datagrams hit both on both ports; the session must survive.
+      const server = new IpsecResponderEndpoint({ psk: PSK, phase1: DEFAULT_PHASE1_POLICY, esp: DEFAULT_ESP_POLICY, localAddress: '10.0.0.1' }, seededRng(4));
+      const client = new IpsecInitiatorEndpoint({ psk: PSK, local: ep(2, 500), server: ep(1, 500), ikeSuites: DEFAULT_PHASE1_POLICY.suites.slice(0, 2), espSuites: DEFAULT_ESP_POLICY.suites.slice(0, 2) }, seededRng(5));
+      const peerOf = (port: 500 | 4500) => ({ address: '10.0.0.2', port });
+      const l2tpAtServer: { address: string; port: number }[] = [];
+      let l2tpAtClient = 0;
+      const toServer = (outs: IpsecInitiatorOutput[]): void => {
+        for (const o of outs) {
+          if (o.kind === 'send') toClient(server.datagram(o.localPort, peerOf(o.localPort), o.bytes, 0));
+          else if (o.kind === 'l2tp') l2tpAtClient++;
+        }
+      };
+      const toClient = (outs: IpsecEndpointOutput[]): void => {
+        for (const o of outs) {
+          if (o.kind === 'send') toServer(client.datagram(o.localPort, o.bytes, 0));
+          else if (o.kind === 'l2tp') l2tpAtServer.push(o.peer);
+        }
+      };
+      toServer(client.start(0));
+      check(client.state === 'up', `clean handshake did not come up: ${client.state}`);
+      packets.forEach((b, i) => {
+        const port: 500 | 4500 = i % 2 === 0 ? 4500 : 500;
+        const c = client.datagram(port, b, 1);
+        const sv = server.datagram(port, { address: i % 3 === 0 ? '10.0.0.2' : '10.0.0.9', port }, b, 1);
+        check(c.filter((o) => o.kind === 'send').length <= 1 && sv.filter((o) => o.kind === 'send').length <= 1, 'amplification');
+        check(!c.some((o) => o.kind === 'l2tp') && !sv.some((o) => o.kind === 'l2tp' && o.peer.address !== '10.0.0.2'), 'a forged datagram reached L2TP');
+      });
+      check(client.state === 'up', `hostile input brought the client down: ${client.state}`);
+      toServer(client.sendL2tp(Uint8Array.of(0xc8, 2, 0, 12, 0, 1, 0, 0, 0, 0, 0, 0)));
+      check(l2tpAtServer.length >= 1, 'L2TP from the client no longer arrives');
+      toClient(server.sendL2tp(l2tpAtServer[l2tpAtServer.length - 1]!, Uint8Array.of(0xc8, 2, 0, 12, 0, 2, 0, 0, 0, 0, 0, 0)));
+      check(l2tpAtClient >= 1, 'L2TP from the server no longer arrives');
     },
   },
 ];
