@@ -304,3 +304,15 @@ test('forceEncapsulation (default on): a client without NAT still floats and get
   const opened = d.inbound!.open((back[0] as { bytes: Uint8Array }).bytes);
   assert.ok(opened.ok && toHex(opened.payload.subarray(8)) === toHex(zlb(8)));
 });
+
+test('PSK by peer address (ipsec.secrets style): the right key per client; an address without one is refused with ike-no-psk', () => {
+  const keys = new Map([['198.51.100.7', new TextEncoder().encode('shared psk')]]);
+  const ep = endpoint({ psk: (peer) => keys.get(peer.address) });
+  const a = new NattedClient(ep, '192.168.1.10', 31337, 40500, 1, []);
+  a.connect();
+  assert.equal(ep.ikeSaCount, 1);
+  const header = { initiatorCookie: Uint8Array.of(7, 7, 7, 7, 7, 7, 7, 7), responderCookie: new Uint8Array(8), majorVersion: 1, minorVersion: 0, exchangeType: EXCHANGE.IDENTITY_PROTECTION, flags: 0, messageId: 0 };
+  const mm1 = encodeIsakmpMessage({ header, payloads: [{ kind: 'sa', sa: phase1Offer(DEFAULT_PHASE1_POLICY.suites.slice(0, 1), 3600) }] });
+  assert.deepEqual(ep.datagram(500, { address: '192.0.2.200', port: 500 }, mm1, 0), [{ kind: 'drop', reason: 'ike-no-psk', detail: '192.0.2.200' }]);
+  assert.equal(ep.ikeSaCount, 1);
+});

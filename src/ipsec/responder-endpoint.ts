@@ -84,7 +84,9 @@ export type IpsecEndpointDropReason =
   /** A drop inside one of the machines (detail names it). */
   | 'ike-machine-drop'
   /** sendL2tp for a peer without an ESP SA. */
-  | 'l2tp-no-sa';
+  | 'l2tp-no-sa'
+  /** Main Mode from an address no pre-shared key is configured for. */
+  | 'ike-no-psk';
 
 /** What the endpoint asks of the driver. */
 export type IpsecEndpointOutput =
@@ -106,7 +108,13 @@ export type IpsecEndpointOutput =
 
 /** Endpoint configuration. */
 export interface IpsecResponderOptions {
-  psk: Uint8Array;
+  /**
+   * The pre-shared key, or a lookup by the peer's address (ipsec.secrets
+   * lines name peers by address: Main Mode must pick the key before the
+   * encrypted identities arrive, RFC 2409 §5.4). A lookup that returns
+   * undefined refuses the peer (`ike-no-psk`).
+   */
+  psk: Uint8Array | ((peer: IpsecPeer) => Uint8Array | undefined);
   phase1: Phase1Policy;
   esp: EspPolicy;
   /** Our address (dotted quad) as clients address it. */
@@ -339,7 +347,9 @@ export class IpsecResponderEndpoint {
       if (this.halfOpenTotal >= (this.opts.maxHalfOpen ?? 1024) || (this.halfOpenBySource.get(from.address) ?? 0) >= (this.opts.maxHalfOpenPerSource ?? 8)) {
         return [{ kind: 'drop', reason: 'ike-half-open-limit', detail: from.address }];
       }
-      const mm = new MainModeResponder({ psk: this.opts.psk, policy: this.opts.phase1, local: { address: addressBytes(this.opts.localAddress), port: localPort }, remote: toEndpoint(from), forceEncapsulation: this.opts.forceEncapsulation ?? true }, this.rng);
+      const psk = typeof this.opts.psk === 'function' ? this.opts.psk({ ...from }) : this.opts.psk;
+      if (!psk) return [{ kind: 'drop', reason: 'ike-no-psk', detail: from.address }];
+      const mm = new MainModeResponder({ psk, policy: this.opts.phase1, local: { address: addressBytes(this.opts.localAddress), port: localPort }, remote: toEndpoint(from), forceEncapsulation: this.opts.forceEncapsulation ?? true }, this.rng);
       const key = `${icookie}|${hex(mm.responderCookie)}`;
       const e: IkeEntry = { peer: { ...from }, source: from.address, localPort, mm, p1: undefined, quick: new Map(), children: [], lastHeard: now, expiresAt: Infinity, dpdSeq: 0, lastProbe: undefined };
       this.ike.set(key, e);
