@@ -23,7 +23,6 @@ import { DIRECT, phase1Pair } from '../ipsec/phase1-pair.js';
 import { check, type FuzzTarget } from './harness.js';
 
 const WIRE_CODES = new Set(['TRUNCATED', 'BAD_LENGTH', 'BAD_VALUE', 'UNSUPPORTED']);
-const PCAPS = new URL('../fixtures/pcaps/', import.meta.url).pathname;
 const PSK = new TextEncoder().encode('fuzz psk');
 const ep = (a: number, port: number) => ({ address: Uint8Array.of(10, 0, 0, a), port });
 
@@ -34,7 +33,7 @@ function captureSeeds(): Uint8Array[] {
     capCache = [];
     for (const f of ['tcpdump-ISAKMP_sa_setup.pcap', 'tcpdump-isakmp4500.pcap', 'flowcontainer-l2tp-ipsec-natt-first600.pcap']) {
       try {
-        for (const d of captureUdp(PCAPS + f)) if ([500, 4500].includes(d.srcPort) || [500, 4500].includes(d.dstPort)) capCache.push(d.payload);
+        for (const d of captureUdp(f)) if ([500, 4500].includes(d.srcPort) || [500, 4500].includes(d.dstPort)) capCache.push(d.payload);
       } catch {
         // fixtures absent: random input only
       }

@@ -11,12 +11,11 @@ import { encodeIsakmpMessage, findPayload, findPayloads, parseIsakmpMessage } fr
 import { findAttribute } from '../../src/ipsec/sa-payload.js';
 import { captureUdp } from './capture-udp.js';
 
-const PCAPS = new URL('../fixtures/pcaps/', import.meta.url).pathname;
 
 /** The ISAKMP datagrams of a capture: port 500 as is, port 4500 after the non-ESP marker. */
 function isakmpDatagrams(file: string): { frame: number; bytes: Uint8Array }[] {
   const out: { frame: number; bytes: Uint8Array }[] = [];
-  for (const d of captureUdp(PCAPS + file)) {
+  for (const d of captureUdp(file)) {
     if (d.srcPort === 500 || d.dstPort === 500) out.push({ frame: d.frame, bytes: d.payload });
     else if ((d.srcPort === 4500 || d.dstPort === 4500) && d.payload.length > 4 && d.payload.subarray(0, 4).every((b) => b === 0)) {
       out.push({ frame: d.frame, bytes: d.payload.subarray(4) });

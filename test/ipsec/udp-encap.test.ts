@@ -10,11 +10,10 @@ import { parseIsakmpMessage } from '../../src/ipsec/isakmp.js';
 import { classifyUdp4500, encodeIkeOverUdp4500 } from '../../src/ipsec/udp-encap.js';
 import { captureUdp } from './capture-udp.js';
 
-const PCAPS = new URL('../fixtures/pcaps/', import.meta.url).pathname;
 
 function census(file: string): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const d of captureUdp(PCAPS + file)) {
+  for (const d of captureUdp(file)) {
     if (d.srcPort !== 4500 && d.dstPort !== 4500) continue;
     const c = classifyUdp4500(d.payload);
     counts[c.kind] = (counts[c.kind] ?? 0) + 1;
