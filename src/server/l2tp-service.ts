@@ -66,7 +66,7 @@ import { lacRefusal } from './lac-admission.js';
 import { nativeUdpAvailable, openUdpSocket, type UdpIcmpErrorEvent, type UdpSendErrorEvent, type UdpSocket } from '../io/udp-socket.js';
 import { UdpSocketError } from '../io/errors.js';
 import { TxBatch, type RxBatch } from '../io/packet-batch.js';
-import { formatIpv4, parseIpv4 } from '../io/ipv4-addr.js';
+import { formatIpv4, parseIpv4 } from '../config/ipv4.js';
 
 /** The part of a dgram socket the port uses (a fake or a relay in tests). */
 export interface UdpSocketLike {

@@ -7,7 +7,6 @@
 import { lookupSecret } from '../config/chap-secrets.js';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { parseRangeSpec } from '../config/ipv4.js';
 import type { LoadedConfig } from '../config/load.js';
 import { effectivePppSizes } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
@@ -68,17 +67,6 @@ export interface RunningServer {
    * the TUN device stay as started: changing them needs a restart.
    */
   reload(next: LoadedConfig): void;
-}
-
-/** The shortest prefix of `local` that covers every address of the pool's ranges. */
-export function coveringPrefix(local: number, ranges: readonly string[]): number {
-  let diff = 0;
-  for (const spec of ranges) {
-    const r = parseRangeSpec(spec);
-    if (typeof r === 'string') continue;
-    diff |= (r.start ^ local) | (r.end ^ local);
-  }
-  return diff === 0 ? 32 : Math.clz32(diff >>> 0);
 }
 
 /**
