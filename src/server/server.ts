@@ -22,7 +22,7 @@ import { AddressBook } from './addresses.js';
 import type { ServerContext } from './context.js';
 import type { PppLink } from './link.js';
 import { PptpService } from './pptp-service.js';
-import { RadiusService, resolveRadiusServers } from './radius-glue.js';
+import { RadiusService, resolveRadiusServers } from './radius/index.js';
 import { L2tpService } from './l2tp-service.js';
 import { Scheduler } from './scheduler.js';
 import { newServerStats } from './stats.js';
@@ -118,7 +118,7 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
   const scheduler = new Scheduler(clock);
   const addresses = new AddressBook<PppLink>(config, secrets, config.ppp.name);
   // RADIUS (auth.backends, accounting, Disconnect-Request) wraps chap-secrets in one chained backend.
-  const radius = !opts.backend && RadiusService.wanted(config) ? new RadiusService(config, secrets, await resolveRadiusServers(config), clock, rng, log) : undefined;
+  const radius = !opts.backend && RadiusService.wanted(config) ? new RadiusService(config, secrets, await resolveRadiusServers(config), clock, rng, log, scheduler) : undefined;
   await radius?.start();
   const backend = opts.backend ?? radius ?? secretBackend((user, server) => lookupSecret(secrets, user, server)?.secret);
   let linkIds = 0;
