@@ -30,7 +30,7 @@ import { STOPCCN_RESULT } from '../../src/l2tp/constants.js';
 import type { UdpPeer } from '../../src/l2tp/endpoint.js';
 import type { L2tpTunnelEvent } from '../../src/l2tp/tunnel-fsm.js';
 import type { ServerContext } from '../../src/server/context.js';
-import { L2tpPort, type L2tpPortStats } from '../../src/server/l2tp-service.js';
+import { L2tpPort, type L2tpPortStats } from '../../src/server/l2tp-endpoint.js';
 import { PppLink } from '../../src/server/link.js';
 import { countUp, LoadgenIpSide, loadgenContext, newLoadgenStats, openInPool, pingSessions, sleep, type LoadSession, type LoadgenStats, type OpenResult } from './loadgen-common.js';
 
