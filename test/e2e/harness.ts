@@ -185,10 +185,14 @@ export class E2eRun {
 
   /** Starts `tunppp connect URL --tun TUN ARGS` in `ns` with `password`; resolves once it prints its connected line. */
   async connect(ns: string, url: string, tun: string, password: string, args: string[] = []): Promise<Connected> {
-    const client = this.start(ns, ['connect', url, '--tun', tun, ...args], { TUNPPP_PASSWORD: password });
-    const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\) on (\S+), MTU (\d+)(?:, MPPE ([^\n]+))?/);
-    return { client, address: m[1]!, serverAddress: m[2]!, tun: m[3]!, mtu: Number(m[4]), mppe: m[5] };
+    return waitConnected(this.start(ns, ['connect', url, '--tun', tun, ...args], { TUNPPP_PASSWORD: password }));
   }
+}
+
+/** Resolves once a `tunppp connect` process prints its connected line, parsed. */
+export async function waitConnected(client: Proc, timeoutMs?: number): Promise<Connected> {
+  const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\) on (\S+), MTU (\d+)(?:, MPPE ([^\n]+))?/, timeoutMs);
+  return { client, address: m[1]!, serverAddress: m[2]!, tun: m[3]!, mtu: Number(m[4]), mppe: m[5] };
 }
 
 /**
