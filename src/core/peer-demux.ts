@@ -1,10 +1,10 @@
 /**
- * Entries keyed by (peer address, ID), with every entry of one peer at hand.
- * The GRE call table is one ((source address, Call ID) → call: several
- * clients behind one NAT share an address, so the address alone never
- * identifies a call), and both data paths (GRE and L2TP) use one to fan a
- * path-MTU signal for an address out to every session toward it. Two-level
- * maps keep lookups free of string building.
+ * Entries keyed by (peer address, ID), with every entry of one peer at hand:
+ * both data paths (src/server/gre-endpoint.ts, l2tp-endpoint.ts) keep their
+ * sessions in one to fan a path-MTU signal for an address out to every
+ * session toward it. Several clients behind one NAT share an address, so
+ * the address alone never identifies a session. Two-level maps keep lookups
+ * free of string building.
  */
 export class PeerDemux<T, A = string> {
   private readonly byPeer = new Map<A, Map<number, T>>();

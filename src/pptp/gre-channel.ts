@@ -1,9 +1,8 @@
 /**
  * The per-call GRE data channel (RFC 2637 §4.2–§4.4): sequence numbers out,
  * acknowledgments both ways, the peer's receive window, and in-order
- * delivery with a bounded reordering buffer. The (source address, Call ID)
- * demultiplexer is `PeerDemux` (src/core/peer-demux.ts), run by
- * src/server/gre-endpoint.ts.
+ * delivery with a bounded reordering buffer. src/server/gre-endpoint.ts
+ * finds a packet's channel by (source address, Call ID).
  *
  * Theory of operation.
  *
@@ -456,5 +455,5 @@ export class GreChannel {
   }
 }
 
-/** The (address, Call ID) demultiplexer: the shared `PeerDemux` GreEndpoint runs, under its old name. */
+/** (address, Call ID) → entry: the `PeerDemux` both endpoints run as their by-peer index, under the name the fuzz target uses. */
 export { PeerDemux as GreDemux } from '../core/peer-demux.js';

@@ -37,8 +37,7 @@ export interface GreEndpointStats {
 const EARLY_MAX = 256;
 const EARLY_MAX_AGE_MS = 2000;
 
-/** The early-frame key of a call. */
-
+/** One number for (peer address, Call ID): the key of the call table and of the early-frame hold. */
 function callKey(addr: number, callId: number): number {
   return addr * 65536 + callId;
 }
@@ -93,8 +92,10 @@ export class PptpCallTransport implements LinkTransport {
 /** The GRE socket and every call on it. */
 export class GreEndpoint {
   readonly stats: GreEndpointStats = { rx: 0, malformed: 0, unknownCall: 0, outOfWindow: 0, tx: 0, txFailed: 0, icmpErrors: 0 };
-  /** Live calls by (peer address, our Call ID); also the by-peer index for path-MTU signals. */
-  private readonly calls = new PeerDemux<PptpCallTransport, number>();
+  /** Live calls by callKey(peer address, our Call ID): one lookup per packet. */
+  private readonly calls = new Map<number, PptpCallTransport>();
+  /** The same calls by peer address: the path-MTU fan-out. */
+  private readonly byPeer = new PeerDemux<PptpCallTransport, number>();
   private readonly tx = new TxBatch(256, 256 * 2048);
   private readonly header = newGreHeader();
   /**
@@ -131,7 +132,8 @@ export class GreEndpoint {
   /** Creates and registers the data path of an established call. */
   open(peerU32: number, callId: number, peerCallId: number, peerRecvWindow: number): PptpCallTransport {
     const call = new PptpCallTransport(this, new GreChannel({ callId, peerCallId, peerRecvWindow }), peerU32, callId);
-    this.calls.set(peerU32, callId, call);
+    this.calls.set(callKey(peerU32, callId), call);
+    this.byPeer.set(peerU32, callId, call);
     if (this.early.size > 0) queueMicrotask(() => this.replayEarly(call));
     return call;
   }
@@ -141,7 +143,7 @@ export class GreEndpoint {
     const now = this.ctx.clock.now();
     const mine = this.early.take(callKey(call.peerU32, call.callId), now);
     if (mine.length === 0) return;
-    if (call.closed || this.calls.get(call.peerU32, call.callId) !== call) return;
+    if (call.closed || this.calls.get(callKey(call.peerU32, call.callId)) !== call) return;
     const h = this.header;
     for (const bytes of mine) {
       if (readGreHeader(bytes, h)) continue;
@@ -154,7 +156,8 @@ export class GreEndpoint {
 
   /** Unregisters a call. */
   forget(call: PptpCallTransport): void {
-    this.calls.delete(call.peerU32, call.callId);
+    this.calls.delete(callKey(call.peerU32, call.callId));
+    if (this.byPeer.get(call.peerU32, call.callId) === call) this.byPeer.delete(call.peerU32, call.callId);
     this.ctx.scheduler.delete(call.channel);
   }
 
@@ -206,7 +209,7 @@ export class GreEndpoint {
         this.stats.malformed++;
         continue;
       }
-      const call = this.calls.get(batch.source(i), h.callId);
+      const call = this.calls.get(callKey(batch.source(i), h.callId));
       if (!call) {
         this.stats.unknownCall++;
         this.early.hold(callKey(batch.source(i), h.callId), bytes, now);
@@ -234,6 +237,6 @@ export class GreEndpoint {
   }
 
   private pathMtu(dst: number, mtu: number, source: string): void {
-    for (const call of this.calls.ofPeer(dst)) call.link.onPathMtu(mtu, source);
+    for (const call of this.byPeer.ofPeer(dst)) call.link.onPathMtu(mtu, source);
   }
 }

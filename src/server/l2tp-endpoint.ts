@@ -536,7 +536,7 @@ export class L2tpPort {
   private forget(t: L2tpSessionTransport): void {
     const key = l2tpSessionKey(t.tunnelId, t.sessionId);
     this.sessions.delete(key);
-    this.byPeer.delete(t.peerU32, key);
+    if (this.byPeer.get(t.peerU32, key) === t) this.byPeer.delete(t.peerU32, key);
   }
 
   /** Every session of tunnel `tunnelId`. */
