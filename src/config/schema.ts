@@ -11,6 +11,7 @@ import { ConfigError } from '../core/errors.js';
 import { bestTunnelMtu, mssFor } from '../mtu/overhead.js';
 import { formatRange, isIpv4, parseIpv4, parseRangeSpec, type Ipv4Range } from './ipv4.js';
 import { jsonLineOf } from './json-locate.js';
+import { parseEspProposals, parseIkeProposals } from '../ipsec/proposal-strings.js';
 
 const ipv4 = z.string().refine(isIpv4, { message: 'expected an IPv4 address such as 192.168.0.1' });
 const listenAddress = z.string().refine((s) => isIP(s) !== 0, { message: 'expected an IP address to listen on, such as 0.0.0.0 or ::' });
@@ -74,6 +75,48 @@ export const ConfigSchema = z.strictObject({
         exclusive: z.boolean().default(false),
       }).optional(),
     }).prefault({}),
+  }).prefault({}),
+  /**
+   * The built-in L2TP/IPsec (docs/l2tp-ipsec.md): IKEv1 Main Mode with a
+   * pre-shared key and ESP in transport mode on UDP 500/4500, the way
+   * Windows, macOS, iOS, Android and ChromeOS connect. Decrypted L2TP goes to
+   * the same L2TP service as cleartext L2TP.
+   */
+  ipsec: z.strictObject({
+    enabled: z.boolean().default(false),
+    /** The pre-shared key for every client. */
+    psk: z.string().min(1).max(1024).optional(),
+    /** An ipsec.secrets file (`%any %any : PSK "..."`, per-address lines) or a file holding the key alone. Read at start. */
+    pskFile: z.string().min(1).optional(),
+    /** Address to bind UDP 500/4500 on. */
+    address: z.string().refine(isIpv4, { message: 'expected an IPv4 address such as 0.0.0.0' }).default('0.0.0.0'),
+    /** Our address as clients reach it (NAT detection when encapsulation is not forced); default the bind address or the first non-loopback IPv4 one. */
+    publicAddress: ipv4.optional(),
+    /** Phase 1 allow-list in ipsec.conf `ike=` syntax (e.g. "aes256-sha1-modp2048,aes128-sha1-ecp256"); default: every family the OS clients offer. */
+    ike: z.string().min(1).optional().superRefine((v, ctx) => {
+      if (v === undefined) return;
+      const r = parseIkeProposals(v);
+      if (!r.ok) ctx.addIssue({ code: 'custom', message: `${r.error}; write ipsec.conf ike= names such as aes256-sha1-modp2048,aes128-sha256-ecp256` });
+    }),
+    /** ESP allow-list in ipsec.conf `esp=`/`phase2alg=` syntax (e.g. "aes128gcm16,aes256-sha1"). */
+    esp: z.string().min(1).optional().superRefine((v, ctx) => {
+      if (v === undefined) return;
+      const r = parseEspProposals(v);
+      if (!r.ok) ctx.addIssue({ code: 'custom', message: `${r.error}; write ipsec.conf esp= names such as aes128gcm16,aes256-sha1` });
+    }),
+    /** Phase 1 (ISAKMP SA) lifetime bounds: a client's proposed lifetime is clamped into them. */
+    ikeLifetime: z.strictObject({ minS: z.number().int().min(60).max(604_800).default(300), maxS: z.number().int().min(60).max(604_800).default(86_400) }).prefault({}),
+    /** ESP SA lifetime bounds. */
+    espLifetime: z.strictObject({ minS: z.number().int().min(60).max(604_800).default(300), maxS: z.number().int().min(60).max(604_800).default(28_800) }).prefault({}),
+    /** Refuse cleartext L2TP (UDP 1701 without IPsec); logged once per source address. */
+    required: z.boolean().default(false),
+    /** Make every NAT-T client use UDP 4500 (no raw ESP socket needed). Off: clients without NAT send raw ESP, which this server does not receive yet. */
+    forceEncapsulation: z.boolean().default(true),
+    /** RFC 3706 dead peer detection: R-U-THERE after `delayS` of silence, SAs removed after `timeoutS`. */
+    dpd: z.strictObject({ delayS: z.number().int().min(1).max(3600).default(30), timeoutS: z.number().int().min(5).max(86_400).default(120) }).prefault({}),
+    /** Main Mode negotiations not yet established, per source address and in total. */
+    maxHalfOpenPerSource: z.number().int().min(1).max(65535).default(8),
+    maxHalfOpen: z.number().int().min(1).max(1_000_000).default(1024),
   }).prefault({}),
   pools: z.array(z.strictObject({
     name: z.string().min(1).default('default'),
@@ -234,6 +277,16 @@ export const ConfigSchema = z.strictObject({
   if ((c.auth.backends.includes('radius') || c.radius.accounting || c.radius.disconnect.enabled) && c.radius.servers.length === 0) {
     ctx.addIssue({ code: 'custom', path: ['radius', 'servers'], message: 'RADIUS is in use (auth.backends, radius.accounting or radius.disconnect) but no server is configured; add "servers": [{"address": "127.0.0.1", "secret": "..."}]' });
   }
+  const ipsec = c.ipsec;
+  if (ipsec.enabled && (ipsec.psk === undefined) === (ipsec.pskFile === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['ipsec', ipsec.psk === undefined ? 'psk' : 'pskFile'], message: 'IPsec needs exactly one pre-shared key source: "psk" (the key) or "pskFile" (an ipsec.secrets file or a file with the key)' });
+  }
+  if (ipsec.required && !ipsec.enabled) ctx.addIssue({ code: 'custom', path: ['ipsec', 'required'], message: 'ipsec.required refuses cleartext L2TP but ipsec.enabled is false, so no client could connect; set "enabled": true or drop "required"' });
+  for (const k of ['ikeLifetime', 'espLifetime'] as const) {
+    if (ipsec[k].minS > ipsec[k].maxS) ctx.addIssue({ code: 'custom', path: ['ipsec', k, 'minS'], message: `minS ${ipsec[k].minS} is above maxS ${ipsec[k].maxS}; make minS <= maxS` });
+  }
+  if (ipsec.dpd.timeoutS <= ipsec.dpd.delayS) ctx.addIssue({ code: 'custom', path: ['ipsec', 'dpd', 'timeoutS'], message: `dpd.timeoutS ${ipsec.dpd.timeoutS} must be above dpd.delayS ${ipsec.dpd.delayS} (a peer gets probed before it is declared dead)` });
+  if (ipsec.enabled && !c.listen.l2tp.enabled) ctx.addIssue({ code: 'custom', path: ['ipsec', 'enabled'], message: 'IPsec carries L2TP, but listen.l2tp.enabled is false; enable L2TP' });
   const l2tp = c.listen.l2tp;
   if (l2tp.secret !== undefined && l2tp.secretsFile !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['listen', 'l2tp', 'secretsFile'], message: 'give either "secret" (one secret for every LAC) or "secretsFile" (per peer), not both' });
