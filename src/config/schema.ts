@@ -8,7 +8,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { bestTunnelMtu, mssFor } from '../mtu/overhead.js';
+import { bestTunnelMtu, mssFor, type TunnelOptions } from '../mtu/overhead.js';
 import { formatRange, isIpv4, parseIpv4, parseRangeSpec, type Ipv4Range } from './ipv4.js';
 import { jsonLineOf } from './json-locate.js';
 import { parseEspProposals, parseIkeProposals } from '../ipsec/proposal-strings.js';
@@ -412,10 +412,11 @@ function jsonErrorLine(text: string, message: string): number | undefined {
 }
 
 /** PPP sizes the server uses for one tunnel kind: explicit values, or derived from pathMtu. */
-export function effectivePppSizes(c: Config, proto: 'pptp' | 'l2tp'): { mtu: number; mru: number; mssIpv4: number; mssIpv6: number } {
+export function effectivePppSizes(c: Config, proto: 'pptp' | 'l2tp', outer?: Partial<TunnelOptions>): { mtu: number; mru: number; mssIpv4: number; mssIpv6: number } {
   // MPPE's 4 bytes count whenever MPPE may be negotiated on this transport.
   const mppe = (proto === 'pptp' ? c.ppp.mppe.mode : c.ppp.mppe.l2tpMode) !== 'refuse';
-  const auto = bestTunnelMtu(c.pathMtu, { proto, mppe });
+  // `outer`: headers around the datagrams (L2TP/IPsec: ESP in UDP 4500).
+  const auto = bestTunnelMtu(c.pathMtu, { proto, mppe, ...outer });
   const mtu = c.ppp.mtu === 'auto' ? auto.pppMru : c.ppp.mtu;
   const mru = c.ppp.mru === 'auto' ? auto.pppMru : c.ppp.mru;
   const ipMtu = Math.min(mtu, mru) - (mppe ? 4 : 0);

@@ -37,8 +37,9 @@
  * peer that is silent for `dpdDelayMs` gets R-U-THERE, and after
  * `dpdTimeoutMs` without any authenticated packet its SAs are removed.
  *
- * Not here yet: rekeying started by us (a server waits for the client's),
- * `ipsec.required` (the driver's), metrics.
+ * Not here yet: rekeying started by us (a server waits for the client's).
+ * The driver (src/server/ipsec-endpoint.ts) does sockets, `ipsec.required`
+ * and metrics.
  */
 import type { Millis } from '../core/machine.js';
 import { randomU32, type Rng } from '../core/rng.js';
@@ -190,6 +191,11 @@ export class IpsecResponderEndpoint {
   /** Number of IKE SAs (negotiating or established). */
   get ikeSaCount(): number {
     return this.ike.size;
+  }
+
+  /** IKE SAs still in Main Mode (not yet established). */
+  get halfOpenCount(): number {
+    return this.halfOpenTotal;
   }
 
   /** Number of inbound ESP SAs. */

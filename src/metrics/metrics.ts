@@ -12,6 +12,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LogRecord } from '../ops/log-ring.js';
 import type { MetricsSource } from './source.js';
+import { addIpsecMetrics } from './ipsec-metrics.js';
 import { SessionTotals, type ProtoTotals } from './totals.js';
 import { L2TP_DROP_REASONS, l2tpDropField } from '../server/stats.js';
 
@@ -247,6 +248,7 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
     },
   });
   addRadiusMetrics(src, registers);
+  addIpsecMetrics(src, registers);
   const setup = new Histogram({
     name: 'tunppp_session_setup_seconds',
     help: 'Time from call start to link up (LCP, authentication, IPCP, CCP)',

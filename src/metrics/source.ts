@@ -8,6 +8,7 @@ import type { ServerStats } from '../server/stats.js';
 import type { GreEndpointStats } from '../server/gre-endpoint.js';
 import type { TunSideStats } from '../server/tun-side.js';
 import type { RadiusStatsView } from '../server/radius/index.js';
+import type { IpsecStatsView } from '../server/ipsec-service.js';
 
 /** One PPP link as the operations layer sees it (PppLink fits). */
 export interface LinkView {
@@ -37,4 +38,6 @@ export interface MetricsSource {
   tun(): TunSideStats | undefined;
   /** RADIUS clients and the Disconnect listener, when RADIUS is in use. */
   radius?(): RadiusStatsView | undefined;
+  /** The built-in IPsec, when enabled. */
+  ipsec?(): IpsecStatsView | undefined;
 }

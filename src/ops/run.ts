@@ -19,6 +19,7 @@ import type { MetricsSource } from '../metrics/source.js';
 import type { ServerStats } from '../server/stats.js';
 import type { GreEndpointStats } from '../server/gre-endpoint.js';
 import type { TunSideStats } from '../server/tun-side.js';
+import type { IpsecStatsView } from '../server/ipsec-service.js';
 import type { RadiusStatsView } from '../server/radius/index.js';
 import { dropPrivileges, lookupAccount } from './drop-privileges.js';
 import type { LogRing } from './log-ring.js';
@@ -30,6 +31,7 @@ export interface OpsTarget extends OpsServer {
   ctx: OpsServer['ctx'] & { config: Config; stats: ServerStats; tun: { stats: TunSideStats } };
   pptp: { gre: { stats: GreEndpointStats } } | undefined;
   radius?: { stats: RadiusStatsView } | undefined;
+  ipsec?: { view(): IpsecStatsView } | undefined;
   reload(next: LoadedConfig): void;
 }
 
@@ -73,6 +75,7 @@ export async function startOps(server: OpsTarget, settings: OpsSettings): Promis
     gre: () => server.pptp?.gre.stats,
     tun: () => server.ctx.tun.stats,
     radius: () => server.radius?.stats,
+    ipsec: () => server.ipsec?.view(),
   };
   const metrics = createServerMetrics(source);
   ring.onRecord((r) => metrics.observe(r));

@@ -26,12 +26,20 @@
  *
  * Path MTU: ICMP fragmentation-needed toward a peer, and EMSGSIZE on send,
  * lower the MTU and MSS clamp of every session to that peer address (found
- * in a by-peer index, as GRE's); the call is kept. With IPsec the kernel
- * decrypts ESP before the socket sees anything, so L2TP/IPsec arrives here
- * like plain L2TP and answers go back through the same SA; nothing special
- * is needed (docs/l2tp.md). The same holds for strongSwan's userspace
- * kernel-libipsec, whose decrypted packets enter through its TUN device
- * (test/e2e/l2tp-ipsec.test.ts).
+ * in a by-peer index, as GRE's); the call is kept. With kernel IPsec the
+ * kernel decrypts ESP before the socket sees anything, so L2TP/IPsec arrives
+ * here like plain L2TP and answers go back through the same SA; nothing
+ * special is needed (docs/l2tp.md). The same holds for strongSwan's
+ * userspace kernel-libipsec, whose decrypted packets enter through its TUN
+ * device (test/e2e/l2tp-ipsec.test.ts).
+ *
+ * Other datagram sources. A port need not own a socket: `attach(sink)`
+ * gives it where its datagrams go (`L2tpDatagramSink`) and `receive(bytes,
+ * address, port)` feeds it what arrives, exactly as from a socket. The
+ * built-in IPsec (server/ipsec-service.ts, client/ipsec-transport.ts) is such
+ * a source: its own port, so an IPsec peer's tunnel can never be answered in
+ * cleartext, with `outer` set so PPP sizes count ESP-in-UDP. A socket-bound
+ * port may refuse cleartext sources (`refuseCleartext`, ipsec.required).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
@@ -55,11 +63,16 @@ import { UdpSocketError } from '../io/errors.js';
 import { TxBatch, type RxBatch } from '../io/packet-batch.js';
 import { formatIpv4, parseIpv4 } from '../config/ipv4.js';
 
-/** The part of a dgram socket the port uses (a fake or a relay in tests). */
-export interface UdpSocketLike {
+/**
+ * Where a port's datagrams go when it owns no socket of its own: a dgram
+ * socket, a fake or a relay in tests, or the built-in IPsec (the datagram
+ * goes out through the peer's ESP SA). `msg` may be reused after the call.
+ */
+export interface L2tpDatagramSink {
   send(msg: Uint8Array, port: number, address: string): void;
   close(): void;
 }
+
 
 /** Counters of one UDP port. */
 export interface L2tpPortStats {
@@ -80,6 +93,8 @@ export interface L2tpPortStats {
   heldEarly: number;
   /** ICMP errors for datagrams we sent (fragmentation-needed, unreachable ...); native socket only. */
   icmpErrors: number;
+  /** Datagrams refused by `refuseCleartext` (ipsec.required). */
+  refusedCleartext: number;
 }
 
 /** Frames held per session waiting for its ICCN, and in all. */
@@ -152,7 +167,7 @@ export class L2tpSessionTransport implements LinkTransport {
     const link = this.link as PppLink | undefined;
     // Before CCP has spoken, count MPPE's 4 bytes when policy allows it (the safe side).
     const mppe = link?.state === 'up' ? link.mppe !== undefined : this.port.mppePossible;
-    return { proto: 'l2tp', mppe, l2tpLength: false, l2tpSequence: this.sequencing };
+    return { proto: 'l2tp', mppe, l2tpLength: false, l2tpSequence: this.sequencing, ...this.port.outer };
   }
 }
 
@@ -167,14 +182,14 @@ export interface L2tpPortHooks {
  * (L2tpService) and the LAC (src/client/l2tp-client.ts).
  */
 export class L2tpPort {
-  readonly stats: L2tpPortStats = { rx: 0, tx: 0, txFailed: 0, malformed: 0, unknownSession: 0, wrongSource: 0, staleSequence: 0, controlDrops: 0, heldEarly: 0, icmpErrors: 0 };
+  readonly stats: L2tpPortStats = { rx: 0, tx: 0, txFailed: 0, malformed: 0, unknownSession: 0, wrongSource: 0, staleSequence: 0, controlDrops: 0, heldEarly: 0, icmpErrors: 0, refusedCleartext: 0 };
   readonly endpoint: L2tpEndpoint;
   /** Live sessions by (our Tunnel ID, our Session ID) (l2tpSessionKey). */
   readonly sessions = new Map<number, L2tpSessionTransport>();
   /** The same sessions by (peer address, session key): the path-MTU fan-out. */
   private readonly byPeer = new PeerDemux<L2tpSessionTransport, number>();
   private readonly log: Logger;
-  private socket: UdpSocketLike | undefined;
+  private socket: L2tpDatagramSink | undefined;
   /** The addon's UDP socket, when bound through it: sends go through `tx`. */
   private udp: UdpSocket | undefined;
   private readonly tx = new TxBatch(256, 256 * 2048);
@@ -195,6 +210,14 @@ export class L2tpPort {
    * Configure-Request overtakes it, and dropping it costs a 3 s restart timer.
    */
   private readonly early = new EarlyFrames({ maxFrames: EARLY_TOTAL, maxPerKey: EARLY_PER_SESSION, whenFull: 'refuse' });
+  /** Headers around this port's datagrams beyond UDP/IPv4 (the built-in IPsec: ESP in UDP 4500), for the MTU arithmetic. */
+  outer: Partial<TunnelOptions> | undefined;
+  /**
+   * Cleartext L2TP refused by policy (ipsec.required): called for each
+   * datagram this port's socket receives; true drops it (counted here; the
+   * owner logs).
+   */
+  refuseCleartext: ((address: string, port: number, now: Millis) => boolean) | undefined;
 
   constructor(
     readonly ctx: ServerContext,
@@ -209,7 +232,7 @@ export class L2tpPort {
   }
 
   /** Uses `socket` for sending; the owner feeds received datagrams to `receive`. */
-  attach(socket: UdpSocketLike): void {
+  attach(socket: L2tpDatagramSink): void {
     this.socket = socket;
   }
 
@@ -399,6 +422,10 @@ export class L2tpPort {
 
   private receiveOne(bytes: Uint8Array, address: string, fromPort: number, now: Millis): void {
     this.stats.rx++;
+    if (this.refuseCleartext?.(address, fromPort, now)) {
+      this.stats.refusedCleartext++;
+      return;
+    }
     if (bytes.length >= 2 && (bytes[0]! & 0x80) === 0) this.receiveData(bytes, address, fromPort, now);
     else if (!this.sccrqRefused(bytes, address, fromPort, now) && !this.lacRefused(bytes, { address, port: fromPort }, now)) this.apply(this.endpoint.receive({ address, port: fromPort }, bytes, now), now);
   }

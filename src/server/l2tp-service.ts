@@ -144,7 +144,7 @@ export class L2tpService {
         this.log.warn('l2tp-secrets-unreadable', `cannot read the L2TP tunnel secrets ${secretsFile}: ${(err as Error).message}; a LAC that challenges us is refused`);
       }
     }
-    if (this.ctx.config.ppp.mppe.l2tpMode !== 'require') {
+    if (this.ctx.config.ppp.mppe.l2tpMode !== 'require' && !this.ctx.config.ipsec.required) {
       // node:dgram cannot see whether IPsec protects the socket; say what the policy means once.
       this.log.warn('l2tp-cleartext', `L2TP: MPPE is ${this.ctx.config.ppp.mppe.l2tpMode === 'refuse' ? 'refused' : 'not required'} (ppp.mppe.l2tpMode); sessions are unencrypted unless IPsec protects UDP ${port} (docs/l2tp.md)`);
     }
@@ -231,7 +231,7 @@ export class L2tpService {
     }
     const t = port.openSession(tunnelId, peer, e);
     // Proxy LCP and proxy authentication AVPs (§4.4.5) are ignored: we negotiate LCP afresh, as xl2tpd does without `ppp debug` hacks.
-    const link = new PppLink(ctx, t, serverSessionOptions(ctx, 'l2tp'));
+    const link = new PppLink(ctx, t, serverSessionOptions(ctx, 'l2tp', port.outer));
     t.link = link;
     this.stats.sessionsUp++;
     this.log.info('call-start', `Call established with ${peer.address}, Local: ${e.sessionId}, Remote: ${e.peerSessionId}, Serial: ${e.info.callSerialNumber ?? 0}, link ${link.id}${e.sequencingRequired ? ', sequencing' : ''}`, { link: link.id, tunnel: tunnelId });

@@ -50,12 +50,12 @@ export const AUTH_NAME: Readonly<Record<string, AuthProtocol>> = {
 };
 
 /** Session options for a server link from the configuration. */
-export function serverSessionOptions(ctx: ServerContext, proto: 'pptp' | 'l2tp'): SessionOptions {
+export function serverSessionOptions(ctx: ServerContext, proto: 'pptp' | 'l2tp', outer?: Partial<TunnelOptions>): SessionOptions {
   const c = ctx.config;
   // L2TP may have its own MPPE mode (xl2tpd setups often run without MPPE, under IPsec).
   const mode = proto === 'l2tp' ? ((c.ppp.mppe as { l2tpMode?: typeof c.ppp.mppe.mode }).l2tpMode ?? c.ppp.mppe.mode) : c.ppp.mppe.mode;
   const strengths = mode === 'refuse' ? [] : [...c.ppp.mppe.keyBits].sort((a, b) => b - a);
-  const sizes = effectivePppSizes(c, proto);
+  const sizes = effectivePppSizes(c, proto, outer);
   const opts: SessionOptions = {
     role: 'server',
     auth: c.auth.required ? { require: c.ppp.authProtocols.map((p) => AUTH_NAME[p]!), name: c.ppp.name } : { require: [], name: c.ppp.name },

@@ -25,6 +25,7 @@ import type { PppLink } from './link.js';
 import { PptpService } from './pptp-service.js';
 import { RadiusService, resolveRadiusServers } from './radius/index.js';
 import { L2tpService } from './l2tp-service.js';
+import { IpsecService } from './ipsec-service.js';
 import { Scheduler } from './scheduler.js';
 import { newServerStats } from './stats.js';
 import { TunSide } from './tun-side.js';
@@ -49,13 +50,15 @@ export interface RunningServer {
   ctx: ServerContext;
   pptp: PptpService | undefined;
   l2tp: L2tpService | undefined;
+  /** The built-in IPsec (config ipsec.enabled). */
+  ipsec: IpsecService | undefined;
   tun: Tun;
   /** RADIUS (auth, accounting, Disconnect-Request) when the configuration uses it. */
   radius: RadiusService | undefined;
   /** Host routes and proxy ARP entries of the live peers. */
   peerRoutes: PeerRoutes;
   /** Where each service listens. */
-  listening: { proto: 'pptp' | 'l2tp'; address: string; port: number }[];
+  listening: { proto: 'pptp' | 'l2tp' | 'ipsec'; address: string; port: number }[];
   /** Every live link. */
   links(): PppLink[];
   /** Graceful stop: clients are told (LCP Terminate, Call-Clear, Stop-Control-Connection). */
@@ -167,7 +170,8 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
   let pptp: PptpService | undefined;
   let gre: GreSocket | undefined;
   let l2tp: L2tpService | undefined;
-  let binding: 'tcp' | 'udp' = 'tcp';
+  let ipsec: IpsecService | undefined;
+  let binding: 'tcp' | 'udp' | 'ipsec' = 'tcp';
   try {
     if (config.listen.pptp.enabled) {
       gre = openGreSocket({ pmtuDiscovery: 'do' });
@@ -180,14 +184,21 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
       binding = 'udp';
       l2tp = new L2tpService(ctx);
       for (const l of await l2tp.listen()) listening.push({ proto: 'l2tp', ...l });
+      if (config.ipsec.enabled) {
+        binding = 'ipsec';
+        ipsec = new IpsecService(ctx, l2tp);
+        for (const l of ipsec.listen()) listening.push({ proto: 'ipsec', ...l });
+      }
     }
   } catch (err) {
     for (const p of l2tp?.ports ?? []) p.close();
+    ipsec?.close();
     await pptp?.stop(0);
     gre?.close();
     tun.close();
     await peerRoutes.close();
     await radius?.stop();
+    if (binding === 'ipsec') throw asPortInUse(err, 'udp', { address: config.ipsec.address, port: 500 }) ?? err;
     const l = binding === 'tcp' ? config.listen.pptp : config.listen.l2tp;
     throw asPortInUse(err, binding, { address: l.addresses.join(', '), port: l.port }) ?? err;
   }
@@ -196,6 +207,7 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
     ctx,
     pptp,
     l2tp,
+    ipsec,
     tun,
     radius,
     peerRoutes,
@@ -206,7 +218,8 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
       tunSide.flush();
     },
     reload(next) {
-      ctx.config = { ...next.config, listen: ctx.config.listen, pools: ctx.config.pools, tun: ctx.config.tun };
+      // The IPsec policies and PSK are read at start (like the listen addresses): a reload keeps them.
+      ctx.config = { ...next.config, listen: ctx.config.listen, pools: ctx.config.pools, tun: ctx.config.tun, ipsec: ctx.config.ipsec };
       ctx.secrets = next.secrets;
       if (radius) radius.reload(next.config, next.secrets);
       else if (!opts.backend) ctx.backend = secretBackend((user, server) => lookupSecret(next.secrets, user, server)?.secret);
@@ -214,6 +227,7 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
     },
     async stop() {
       await Promise.all([pptp?.stop(), l2tp?.stop()]);
+      ipsec?.close();
       await radius?.stop();
       scheduler.stop();
       gre?.close();
