@@ -1,5 +1,6 @@
 /** `tunppp connect pptp://user@host` or `l2tp://user@host` — the client, without kernel PPP. */
 import { readFile } from 'node:fs/promises';
+import { pskSourceFromText } from '../config/ipsec-secrets.js';
 import { UsageError } from '../core/errors.js';
 import { assertPrivileges } from '../io/privileges.js';
 import { createLogger } from '../log/logger.js';
@@ -22,9 +23,10 @@ drops (server restart, keepalive failure, call or tunnel closed) or the first
 attempt cannot reach the server: waits 1 s doubling to 30 s (±20 % jitter),
 one line per attempt. A failed authentication is never retried.
 
-L2TP runs over UDP 1701 without IPsec; for L2TP/IPsec bring up the IPsec
-transport-mode SA first (strongSwan, see docs/l2tp.md): the kernel then
-protects the UDP packets and nothing else changes.
+L2TP runs over UDP 1701 without IPsec. With --ipsec-psk-file (or the
+environment variable TUNPPP_IPSEC_PSK) it runs L2TP/IPsec with tunppp's own
+IKEv1 (Main Mode, pre-shared key) and ESP in UDP 4500, as Windows and macOS
+do; no kernel IPsec needed (docs/l2tp-ipsec.md).
 
 The password comes from, in order: --password-file FILE, the environment
 variable named by --password-env (default TUNPPP_PASSWORD), or a prompt.
@@ -40,6 +42,8 @@ Options:
   --ipv6                 also negotiate IPV6CP: link-local addresses on the TUN, IPv6 through the link
   --l2tp-secret-file F   L2TP tunnel secret (first line of F), when the server demands one
   --local-port N         L2TP: our UDP port (default 1701, ephemeral if taken)
+  --ipsec-psk-file F     L2TP/IPsec with the pre-shared key in F (the key alone on
+                         the first line, or ipsec.secrets lines : PSK "...")
   --allow-pap            also accept PAP (the password then crosses in clear)
   --tun NAME             TUN interface name (default tunppp-c0, tunppp-c1, ...)
   --reconnect            connect again after a drop or an unreachable server
@@ -112,6 +116,7 @@ export const connectCommand: Subcommand = {
         tun: { type: 'string' },
         'l2tp-secret-file': { type: 'string' },
         'local-port': { type: 'string' },
+        'ipsec-psk-file': { type: 'string' },
         reconnect: { type: 'boolean' },
         'max-retries': { type: 'string' },
         'log-format': { type: 'string' },
@@ -151,6 +156,19 @@ export const connectCommand: Subcommand = {
       }
       if (secret === '') throw new UsageError(`--l2tp-secret-file ${values['l2tp-secret-file']} has an empty first line`, 'put the tunnel secret on the first line');
     }
+    if (target.proto === 'pptp' && values['ipsec-psk-file'] !== undefined) throw new UsageError('--ipsec-psk-file applies to l2tp:// only', 'drop it, or connect with l2tp://');
+    let ipsecPsk: Uint8Array | undefined;
+    if (values['ipsec-psk-file'] !== undefined) {
+      const f = values['ipsec-psk-file'];
+      let text: string;
+      try {
+        text = await readFile(f, 'utf8');
+      } catch (err) {
+        throw new UsageError(`cannot read --ipsec-psk-file ${f}: ${(err as Error).message}`, 'give a readable file with the pre-shared key on its first line (or ipsec.secrets lines)');
+      }
+      ipsecPsk = pskSourceFromText(text, f).lookup(target.host);
+      if (!ipsecPsk) throw new UsageError(`--ipsec-psk-file ${f} has no PSK line for ${target.host} (and no %any line)`, `add a line ${target.host} : PSK "..." or %any : PSK "..."`);
+    } else if (target.proto === 'l2tp' && process.env['TUNPPP_IPSEC_PSK']) ipsecPsk = new TextEncoder().encode(process.env['TUNPPP_IPSEC_PSK']);
     let maxRetries: number | undefined;
     if (values['max-retries'] !== undefined) {
       if (!values.reconnect) throw new UsageError('--max-retries needs --reconnect', 'e.g. --reconnect --max-retries 10');
@@ -179,7 +197,7 @@ export const connectCommand: Subcommand = {
     };
     const connectOnce = (): Promise<RunningClient> =>
       target.proto === 'l2tp'
-        ? connectL2tp({ ...common, ...(secret !== undefined ? { secret } : {}), ...(localPort !== undefined ? { localPort } : {}) })
+        ? connectL2tp({ ...common, ...(secret !== undefined ? { secret } : {}), ...(localPort !== undefined ? { localPort } : {}), ...(ipsecPsk !== undefined ? { ipsecPsk } : {}) })
         : connectPptp(common);
     const loop = new ReconnectLoop({
       connect: connectOnce,

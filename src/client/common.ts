@@ -15,7 +15,7 @@ import type { Logger } from '../log/logger.js';
 import type { AuthProtocol } from '../ppp/auth/types.js';
 import type { MppeStrength } from '../ppp/mppe/options.js';
 import type { SessionOptions } from '../ppp/session.js';
-import { bestTunnelMtu } from '../mtu/overhead.js';
+import { bestTunnelMtu, type TunnelOptions } from '../mtu/overhead.js';
 import { AddressBook } from '../server/addresses.js';
 import type { ServerContext } from '../server/context.js';
 import type { PppLink } from '../server/link.js';
@@ -142,9 +142,10 @@ export function clientRuntime(opts: { log: Logger; clock?: Clock; rng?: Rng }, f
  * 1500-byte path less this transport's headers (src/mtu), as on the server,
  * so the first full-size packet does not need a path-MTU round trip.
  */
-export function clientSessionOptions(opts: CommonClientOptions, mppe: 'require' | 'allow' | 'refuse', proto: 'pptp' | 'l2tp'): SessionOptions {
+export function clientSessionOptions(opts: CommonClientOptions, mppe: 'require' | 'allow' | 'refuse', proto: 'pptp' | 'l2tp', outer?: Partial<TunnelOptions>): SessionOptions {
   const strengths = mppe === 'refuse' ? [] : (opts.mppeStrengths ?? [128, 56, 40]);
-  const size = opts.mtu ?? bestTunnelMtu(1500, { proto, mppe: mppe !== 'refuse' }).pppMru;
+  // `outer`: headers around the datagrams (L2TP/IPsec: ESP in UDP 4500).
+  const size = opts.mtu ?? bestTunnelMtu(1500, { proto, mppe: mppe !== 'refuse', ...outer }).pppMru;
   return {
     role: 'client',
     auth: { accept: opts.accept ?? ['mschap-v2', 'mschap-v1', 'chap-md5'], username: opts.username, password: opts.password },

@@ -17,6 +17,8 @@ import { L2tpPort } from '../server/l2tp-endpoint.js';
 import { PppLink } from '../server/link.js';
 import { bringUpTun, clientRuntime, clientSessionOptions, resolveServer, waitAtMost, type ClientInfo, type CommonClientOptions, type RunningClient } from './common.js';
 import type { RouteHandle } from './routes.js';
+import { clientProposals, IpsecTransport } from './ipsec-transport.js';
+import { ipsecOuterHeaders } from '../server/ipsec-service.js';
 
 /** How long the LAC waits for the LNS's first LCP frame before sending its own (see PppLink.start). */
 export const L2TP_LCP_WAIT_MS = 1000;
@@ -35,6 +37,8 @@ export interface L2tpClientOptions extends CommonClientOptions {
   tun?: boolean;
   /** Seconds to wait for the link to come up (default 60). */
   connectTimeoutS?: number;
+  /** L2TP/IPsec: the pre-shared key; L2TP then goes through our own IKEv1/ESP (ipsec-transport.ts) instead of a socket. */
+  ipsecPsk?: Uint8Array;
 }
 
 /** Connects; resolves once the link is up (or rejects with the reason it failed). */
@@ -78,7 +82,7 @@ export async function connectL2tp(opts: L2tpClientOptions): Promise<RunningClien
             break;
           case 'session-up': {
             const t = p.openSession(id, peer, e);
-            const l = new PppLink(ctx, t, clientSessionOptions(opts, mppeMode, 'l2tp'));
+            const l = new PppLink(ctx, t, clientSessionOptions(opts, mppeMode, 'l2tp', p.outer));
             t.link = l;
             rt.link = l;
             l.onUp = () => void onLinkUp(l);
@@ -129,6 +133,7 @@ export async function connectL2tp(opts: L2tpClientOptions): Promise<RunningClien
     await routes?.remove().catch(() => {});
     tun?.close();
     port.close();
+    ipsec?.close();
     rejectUp(new IoError('CONNECT_FAILED', reason));
     resolveClosed(reason);
   };
@@ -146,8 +151,27 @@ export async function connectL2tp(opts: L2tpClientOptions): Promise<RunningClien
     }
   };
 
+  let ipsec: IpsecTransport | undefined;
+  if (opts.ipsecPsk !== undefined) {
+    try {
+      ipsec = await IpsecTransport.start({ server: serverAddr, psk: opts.ipsecPsk, log: opts.log.child({ proto: 'ipsec' }), clock, rng: ctx.rng, scheduler });
+    } catch (err) {
+      scheduler.stop();
+      port.close();
+      throw err;
+    }
+    const sa = ipsec;
+    port.attach(sa.sink);
+    port.outer = ipsecOuterHeaders(clientProposals().esp);
+    sa.onL2tp = (bytes) => port.receive(bytes, serverAddr, serverPort);
+    sa.onDown = (why) => {
+      endReason ??= why;
+      if (rt.link) rt.link.lowerDown(why, clock.now());
+      void cleanup(why);
+    };
+  }
   const wanted = opts.localPort ?? 1701;
-  try {
+  if (!ipsec) try {
     await port.bind('0.0.0.0', wanted);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || opts.localPort !== undefined) {

@@ -29,6 +29,8 @@ const FATAL = [
   /MPPE keys unavailable/i,
   /no network protocol/i,
   /client setup failed/i,
+  /mismatch of preshared secrets/i,
+  /NO_PROPOSAL_CHOSEN/,
   /cannot bind UDP port/i,
   /cannot open TUN|\bEACCES\b|\bEPERM\b/i,
 ];

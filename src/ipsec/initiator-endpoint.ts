@@ -218,6 +218,11 @@ export class IpsecInitiatorEndpoint {
     }
   }
 
+  /** Main Mode state (MAIN_I3: our authenticated message 5 is out, unanswered), for status output. */
+  get mainModeState(): string {
+    return this.mm.state;
+  }
+
   /** Quick Mode state, for status output. */
   get quickModeState(): QuickModeInitiatorState | undefined {
     return this.qm?.state;
