@@ -39,6 +39,8 @@ async function exitOf(p: Proc, timeoutMs = 20_000): Promise<number | null | unde
 const cases = [
   { name: 'TCP 1723 (pptpd)', proto: 'tcp', port: 1723, extra: {}, args: [], re: /TCP 0\.0\.0\.0:1723 is in use — is pptpd still running\? \(systemctl stop pptpd\)/ },
   { name: 'UDP 1701 (xl2tpd)', proto: 'udp', port: 1701, extra: { listen: { pptp: { enabled: false }, l2tp: { enabled: true } } }, args: [], re: /UDP 0\.0\.0\.0:1701 is in use — is xl2tpd still running\? \(systemctl stop xl2tpd\)/ },
+  { name: 'UDP 500 (charon/pluto), the built-in IPsec', proto: 'udp', port: 500, extra: { listen: { pptp: { enabled: false }, l2tp: { enabled: true } }, ipsec: { enabled: true, psk: 'k' } }, args: [], re: /UDP 0\.0\.0\.0:500 is in use — is an IPsec daemon \(charon\/strongSwan or pluto\/Libreswan\) still running\? \(systemctl stop strongswan ipsec\)/ },
+  { name: 'UDP 4500 (charon/pluto), the built-in IPsec', proto: 'udp', port: 4500, extra: { listen: { pptp: { enabled: false }, l2tp: { enabled: true } }, ipsec: { enabled: true, psk: 'k' } }, args: [], re: /UDP 0\.0\.0\.0:4500 is in use — is an IPsec daemon \(charon\/strongSwan or pluto\/Libreswan\) still running\?/ },
   { name: 'the API on TCP 127.0.0.1:8099', proto: 'tcp', port: 8099, extra: { listen: { pptp: { enabled: false }, l2tp: { enabled: true } } }, args: ['--api-listen', '127.0.0.1:8099'], re: /TCP 127\.0\.0\.1:8099 is in use — is another tunppp serve \(or something else\) using it for the API\?/ },
 ] as const;
 
