@@ -22,7 +22,9 @@ SIZE=${TUNPPP_UML_SIZE:-1G}
 LAYOUT=1
 # The real peers, and the few tools the cases use around them.
 # busybox gives the guest a syslogd (pptpd and xl2tpd log only to syslog).
-PACKAGES=(ppp pptp-linux pptpd xl2tpd iproute2 iputils-ping tcpdump iperf3 kmod procps netcat-openbsd busybox)
+# strongswan-charon + strongswan-starter: charon with ipsec.conf, the L2TP/IPsec client of Linux guides;
+# libstrongswan-standard-plugins: its openssl plugin (ECP groups, which Windows offers first).
+PACKAGES=(ppp pptp-linux pptpd xl2tpd iproute2 iputils-ping tcpdump iperf3 kmod procps netcat-openbsd busybox strongswan-charon strongswan-starter libstrongswan-standard-plugins)
 KERNEL=/usr/bin/linux.uml
 MODULES_ROOT=/usr/lib/uml/modules
 

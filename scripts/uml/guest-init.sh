@@ -41,7 +41,7 @@ ip=
 gw=
 share=
 shell=
-mods="ppp_generic ppp_async ppp_synctty ppp_deflate bsd_comp ppp_mppe l2tp_ppp ipv6"
+mods="ppp_generic ppp_async ppp_synctty ppp_deflate bsd_comp ppp_mppe l2tp_ppp ipv6 esp4 xfrm_user af_key"
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     tunppp_ip=*) ip=${arg#tunppp_ip=} ;;

@@ -115,19 +115,19 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
         throw e;
       } finally {
         for (const p of mine) await p.stop('SIGTERM');
-        await g.run("pkill -x nc; pkill -x pppd; pkill -x xl2tpd; pkill -x pptpd; pkill -x pptp; for i in $(seq 30); do pgrep -x 'pppd|pptpd|xl2tpd|pptp' >/dev/null || break; sleep 0.1; done; pkill -9 -x 'pppd|pptpd|xl2tpd|pptp'; true").catch(() => undefined);
+        await g.run("ipsec stop >/dev/null 2>&1; pkill -x nc; pkill -x pppd; pkill -x xl2tpd; pkill -x pptpd; pkill -x pptp; for i in $(seq 30); do pgrep -x 'pppd|pptpd|xl2tpd|pptp' >/dev/null || break; sleep 0.1; done; pkill -9 -x 'pppd|pptpd|xl2tpd|pptp'; true").catch(() => undefined);
       }
     });
   }
 
   /** `tunppp serve` on the host side of the TAP for PPTP and L2TP, pool 192.168.77.10-20; `ppp` overrides its PPP settings. */
-  function serve(lab: UmlLab, start: (args: string[]) => Proc, ppp?: Record<string, unknown>): Proc {
+  function serve(lab: UmlLab, start: (args: string[]) => Proc, ppp?: Record<string, unknown>, extra: Record<string, unknown> = {}): Proc {
     const cfg = writeServerConfig({
       listen: lab.hostIp,
       local: '192.168.77.1',
       ranges: ['192.168.77.10-192.168.77.20'],
       users: [[USER, PASSWORD]],
-      extra: { listen: { pptp: { addresses: [lab.hostIp] }, l2tp: { addresses: [lab.hostIp] } }, ...(ppp ? { ppp } : {}) },
+      extra: { listen: { pptp: { addresses: [lab.hostIp] }, l2tp: { addresses: [lab.hostIp] } }, ...(ppp ? { ppp } : {}), ...extra },
     });
     cleanups.push(cfg.cleanup);
     return start(['serve', '--config', cfg.config, '--debug']);
@@ -354,6 +354,87 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
       });
     });
   }
+
+  /**
+   * strongSwan's charon (IKEv1) in front of xl2tpd, with ipsec.conf as the
+   * Linux L2TP/IPsec client guides write it: transport mode, PSK, UDP 1701
+   * both ways; tunppp's built-in IPsec on the other end.
+   */
+  const IPSEC_PSK = 'interop pre-shared key 1f2e';
+  function charonClient(lab: UmlLab, ike: string, esp: string): string {
+    const conf = [
+      'config setup',
+      '  charondebug="ike 1, knl 1, cfg 0"',
+      'conn L2TP-PSK',
+      '  keyexchange=ikev1',
+      '  authby=secret',
+      '  type=transport',
+      '  left=%defaultroute',
+      '  leftprotoport=17/1701',
+      `  right=${lab.hostIp}`,
+      '  rightprotoport=17/1701',
+      `  ike=${ike}`,
+      `  esp=${esp}`,
+      '  keyingtries=1',
+      '  auto=add',
+    ];
+    return [
+      `printf '%s\n' ${conf.map((l) => `'${l}'`).join(' ')} >/etc/ipsec.conf`,
+      `printf '%s\n' ': PSK "${IPSEC_PSK}"' >/etc/ipsec.secrets`,
+      'chmod 600 /etc/ipsec.secrets',
+      'ipsec start >/dev/null 2>&1',
+      'for i in $(seq 50); do ipsec status >/dev/null 2>&1 && break; sleep 0.1; done',
+      'ipsec up L2TP-PSK',
+    ].join('\n');
+  }
+
+  // The Linux guides' ipsec.conf, then the proposal sets the OS families send (issue 14), in their order.
+  const ipsecMatrix = [
+    { name: 'ike=aes256-sha1-modp2048! esp=aes256-sha1! (Linux guides)', ike: 'aes256-sha1-modp2048!', esp: 'aes256-sha1!', p1: 'aes256-sha1-modp2048', p2: 'aes256-sha1' },
+    { name: 'Windows proposals (ECP384 first)', ike: 'aes256-sha1-ecp384,aes128-sha1-ecp256,aes256-sha1-modp2048!', esp: 'aes256-sha1,aes128-sha1!', p1: 'aes256-sha1-ecp384', p2: 'aes256-sha1' },
+    { name: 'macOS/iOS proposals', ike: 'aes256-sha256-modp2048,aes128-sha1-modp2048,3des-sha1-modp1024!', esp: 'aes256-sha1,aes128-sha1,3des-sha1!', p1: 'aes256-sha256-modp2048', p2: 'aes256-sha1' },
+    { name: 'old Android proposals (MODP1024)', ike: 'aes256-sha1-modp1024,3des-sha1-modp1024!', esp: 'aes256-sha1,3des-sha1!', p1: 'aes256-sha1-modp1024', p2: 'aes256-sha1' },
+    { name: 'ChromeOS proposals (ESP AES-GCM-16)', ike: 'aes128-sha256-modp2048!', esp: 'aes128gcm16!', p1: 'aes128-sha256-modp2048', p2: 'aes128gcm16' },
+  ];
+  for (const [i, k] of ipsecMatrix.entries()) {
+    test(`strongSwan charon (IKEv1, transport, PSK) + xl2tpd + pppd → tunppp serve with the built-in IPsec, ${k.name}: ping both ways, 1 MB TCP`, async (t) => {
+      await runCase(t, `serve l2tp/ipsec (built in) ← charon + xl2tpd, ${k.name}`, async (lab, g, start) => {
+        const server = serve(lab, start, undefined, { ipsec: { enabled: true, psk: IPSEC_PSK, address: lab.hostIp, required: true } });
+        await server.waitFor(/serving on .*ipsec .*:4500/);
+        const up = await g.run(charonClient(lab, k.ike, k.esp), 40_000);
+        assert.match(up.output, /connection 'L2TP-PSK' established successfully/, `ipsec up:\n${up.output}`);
+        await server.waitFor(new RegExp(`ISAKMP SA established with ${lab.guestIp.replace(/\./g, '\\.')}\\[4500\\]: ${k.p1}`));
+        await server.waitFor(new RegExp(`CHILD_SA established with .*: ESP ${k.p2}, transport in UDP 4500`));
+        await g.ok(`${xl2tpdLac(lab, [])}\n${waitIpcpOrExit}`, 30_000);
+        await server.waitFor(/MS-CHAP-v2 peer interop authenticated/);
+        const log = await g.ok('cat /var/log/pppd-client.log');
+        assert.match(log, /local {2}IP address 192\.168\.77\.1\d/, `no IPCP:\n${log}`);
+        const ping = await g.ok('ping -n -c 3 -i 0.2 -w 10 192.168.77.1');
+        assert.match(ping, /3 received/);
+        const mine = /local {2}IP address (\S+)/.exec(log)![1]!;
+        nsPing(lab, mine);
+        assert.equal(await guestUpload(lab, g, '192.168.77.1', 5120 + i), 1_000_000);
+        assert.equal(await guestDownload(lab, g, mine, 5130 + i), 1_000_000, 'server → guest');
+        const sa = await g.ok('ip xfrm state | grep -c "proto esp"; ip -s xfrm state | grep -m1 -A0 "encap type espinudp"');
+        assert.match(sa, /espinudp/, `the kernel's ESP SA is UDP-encapsulated:\n${sa}`);
+        return `charon: ${k.p1} / ESP ${k.p2} in UDP 4500 (transport); pppd got ${mine}; 3+3 pings; 1 MB each way`;
+      });
+    });
+  }
+
+  test('strongSwan charon with a wrong PSK → tunppp serve with the built-in IPsec: PSK mismatch logged, no SA', async (t) => {
+    await runCase(t, 'serve l2tp/ipsec (built in) ← charon, wrong PSK', async (lab, g, start) => {
+      const server = serve(lab, start, undefined, { ipsec: { enabled: true, psk: 'not the guest key', address: lab.hostIp, required: true } });
+      await server.waitFor(/serving on .*ipsec .*:4500/);
+      const up = await g.run(charonClient(lab, 'aes256-sha1-modp2048!', 'aes256-sha1!').replace('ipsec up L2TP-PSK', 'timeout 9 ipsec up L2TP-PSK'), 20_000);
+      await server.waitFor(new RegExp(`PSK mismatch with ${lab.guestIp.replace(/\./g, '\\.')}\\[4500\\]: probable authentication failure \\(mismatch of preshared secrets\\?\\)`));
+      assert.doesNotMatch(up.output, /established successfully/);
+      // charon's message 5 goes unanswered: nothing authenticated can be sent back.
+      assert.match(up.output, /sending retransmit 1 of request message ID 0, seq 3/, up.output);
+      assert.doesNotMatch(server.err, /ISAKMP SA established/);
+      return 'tunppp: "PSK mismatch … probable authentication failure (mismatch of preshared secrets?)"; charon retransmits its message 5, no SA';
+    });
+  });
 
   test('xl2tpd + pppd with a wrong password → tunppp serve (L2TP): E=691 on both sides', async (t) => {
     await runCase(t, 'serve l2tp ← xl2tpd, wrong password', async (lab, g, start) => {
