@@ -236,3 +236,34 @@ test('l2tp/ipsec e2e: two clients behind one NAT router (masquerade), each its o
     for (const d of [secrets.dir, clientKey.dir]) rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('l2tp/ipsec e2e: a killed client is found dead by DPD; its SAs, L2TP tunnel, session and address go', { skip: netnsSkipReason(), timeout: 90_000 }, async () => {
+  const net = '10.213.0';
+  const inner = '192.168.113';
+  const secrets = tempFile('ipsec.secrets', `: PSK "${PSK}"\n`);
+  const clientKey = tempFile('psk', `${PSK}\n`);
+  try {
+    await e2eRun(serverConfig(net, inner, secrets.path, { dpd: { delayS: 1, timeoutS: 5 } }), async (r: E2eRun) => {
+      const s = r.lab.ns();
+      const c = r.lab.ns();
+      r.lab.link(s, 'veth-s', `${net}.1/24`, c, 'veth-c', `${net}.2/24`);
+      const { server, api } = await r.serveWithApi(s);
+      await server.waitFor(/ipsec 10\.213\.0\.1:4500/);
+      const conn = await waitConnected(r.start(c, ['connect', `l2tp://alice@${net}.1`, '--tun', 'tlc0', '--mppe', 'refuse', '--ipsec-psk-file', clientKey.path], { TUNPPP_PASSWORD: 'correct horse' }), 40_000);
+      // A live client answers R-U-THERE: after several probe intervals the session is still there.
+      await new Promise((res) => setTimeout(res, 3000));
+      r.lab.exec(s, 'ping', '-c', '1', '-W', '2', conn.address);
+      assert.doesNotMatch(server.err, /DPD: peer/);
+      await conn.client.stop('SIGKILL');
+      await server.waitFor(/DPD: peer 10\.213\.0\.2\[\d+\] is dead \(no answer for 5 s\)/, 15_000);
+      await server.waitFor(/deleting ISAKMP SA \(ESP [0-9a-f]{8}\) with 10\.213\.0\.2\[\d+\]/);
+      await server.waitFor(/link down: .*IPsec SA deleted \(dpd-timeout\)|link down: .*tunnel down: IPsec SA deleted/, 10_000);
+      const m = await fetchMetrics(api);
+      assert.equal(metricValue(m, 'tunppp_ipsec_sas_deleted_total{cause="dpd-timeout"}'), 1);
+      assert.equal(metricValue(m, 'tunppp_ipsec_ike_sas{state="established"}'), 0);
+      assert.equal(metricValue(m, 'tunppp_sessions{protocol="l2tp",state="up"}'), 0);
+    });
+  } finally {
+    for (const d of [secrets.dir, clientKey.dir]) rmSync(d, { recursive: true, force: true });
+  }
+});
