@@ -17,15 +17,15 @@
  */
 import type { Rng } from '../core/rng.js';
 import type { Millis } from '../core/machine.js';
-import { EXCHANGE, FLAG, ID_TYPE, NOTIFY, P1_ATTR } from './constants.js';
+import { EXCHANGE, FLAG, ID_TYPE, NOTIFY } from './constants.js';
 import { dhGenerate, dhGroup, dhSharedSecret, type DhKeyPair } from './dh.js';
-import { ikeCipher, openIkeMessage, sealIkeMessage } from './ikev1-cipher.js';
-import { hashI, hashR, ikeHashFromAttribute } from './ikev1-keys.js';
+import { openIkeMessage, sealIkeMessage } from './ikev1-cipher.js';
+import { hashI, hashR } from './ikev1-keys.js';
 import { encodeIsakmpMessage, encodePayloadBody, findPayload, findPayloads, parseIsakmpMessage, type IsakmpHeaderFields, type IsakmpMessage, type IsakmpPayload } from './isakmp.js';
 import type { MainModeOutput, Phase1DropReason, Phase1Failure } from './main-mode-responder.js';
 import { detectNat, mainModeKeys, natDPayloads, sameBytes, sameHash, type Endpoint, type MainModeKeys, type NatDetection, type Phase1Sa } from './phase1-sa.js';
-import { phase1Offer, phase1SuiteName, type Phase1Choice, type Phase1Suite } from './phase1-proposals.js';
-import { encodeSaPayload, findAttribute } from './sa-payload.js';
+import { phase1Offer, phase1SuiteName, selectPhase1, type Phase1Choice, type Phase1Suite } from './phase1-proposals.js';
+import { encodeSaPayload } from './sa-payload.js';
 import { DPD_VENDOR_ID, KNOWN_VENDOR_IDS, natTraversalVariant, recognizeVendorId, type NatTraversalChoice } from './vendor-ids.js';
 
 /** Initiator states, in pluto's names. */
@@ -146,16 +146,17 @@ export class MainModeInitiator {
   private onMessage2(m: IsakmpMessage, now: Millis): MainModeOutput[] {
     const sa = findPayload(m.payloads, 'sa');
     if (!sa || m.header.flags & FLAG.ENCRYPTION) return [drop('ike-missing-payload', 'SA')];
-    // The answer must be exactly one of our transforms (RFC 2408 §4.2: one proposal, one transform).
+    // The answer is one proposal with one transform (RFC 2408 §4.2) naming a suite we offered. Its
+    // transform number and lifetime need not be ours: charon answers with its own numbering and
+    // lifetime, so the suite is matched by its attributes and the shorter lifetime is kept.
     const t = sa.sa.proposals.length === 1 && sa.sa.proposals[0]!.transforms.length === 1 ? sa.sa.proposals[0]!.transforms[0]! : undefined;
-    const ours = t ? phase1Offer(this.cfg.suites, this.cfg.lifetimeSeconds).proposals[0]!.transforms.find((o) => o.transformNumber === t.transformNumber) : undefined;
-    if (!t || !ours || !sameBytes(encodeSaPayload({ ...sa.sa, proposals: [{ ...sa.sa.proposals[0]!, transforms: [ours] }] }), encodeSaPayload(sa.sa))) {
-      return this.fail('no-proposal-chosen', 'responder chose a transform we did not offer');
+    const sel = t ? selectPhase1(sa.sa, { suites: this.cfg.suites, defaultLifetimeSeconds: this.cfg.lifetimeSeconds, minLifetimeSeconds: 1, maxLifetimeSeconds: this.cfg.lifetimeSeconds }) : undefined;
+    if (!t || !sel?.ok) {
+      return this.fail('no-proposal-chosen', `responder chose a transform we did not offer${sel && !sel.ok ? ` (${sel.offered.join(', ')})` : ''}`);
     }
-    const suite = this.cfg.suites[t.transformNumber - 1]!;
-    const cipher = ikeCipher(suite.encryption, suite.keyLengthBits)!;
-    const hash = ikeHashFromAttribute(suite.hash)!;
-    this.choice = { suite, cipher, hash, group: suite.group, lifetimeSeconds: findAttribute(t.attributes, P1_ATTR.LIFE_DURATION) ?? this.cfg.lifetimeSeconds, proposalNumber: 1, transform: t, weak: cipher.weak || dhGroup(suite.group)!.weak || hash === 'md5' };
+    const suite = sel.choice.suite;
+    const hash = sel.choice.hash;
+    this.choice = sel.choice;
     this.responderCookie = m.header.responderCookie.slice();
     const vids = findPayloads(m.payloads, 'vendor-id').map((v) => v.data);
     this.natT = natTraversalVariant(vids);

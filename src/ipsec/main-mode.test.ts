@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { seededRng } from '../core/rng.js';
 import { toHex } from '../wire/hex.js';
-import { DH_GROUP, EXCHANGE, P1_ENCR, P1_HASH } from './constants.js';
+import { DH_GROUP, EXCHANGE, P1_ATTR, P1_ENCR, P1_HASH } from './constants.js';
 import { encodeIsakmpMessage, parseIsakmpMessage } from './isakmp.js';
 import { MainModeInitiator, type MainModeInitiatorConfig } from './main-mode-initiator.js';
 import { MainModeResponder, type MainModeOutput, type MainModeResponderConfig, type Phase1Event } from './main-mode-responder.js';
 import { DEFAULT_PHASE1_POLICY, phase1Offer, type Phase1Suite } from './phase1-proposals.js';
+import { saAttribute } from './sa-payload.js';
 import type { Endpoint, Phase1Sa } from './phase1-sa.js';
 import { KNOWN_VENDOR_IDS } from './vendor-ids.js';
 
@@ -223,4 +224,37 @@ test('forceEncapsulation (initiator): the responder sees the client behind a NAT
   const run = connect({ iniCfg: { forceEncapsulation: true } });
   assert.deepEqual(established(run, 'R')!.nat, { localBehindNat: false, peerBehindNat: true });
   assert.equal(run.ini.floated, true);
+});
+
+/** Message 2 of our responder for `suites`, with its one transform rewritten by `edit`, fed to the initiator. */
+function answerRewritten(suites: Phase1Suite[], edit: (t: { transformNumber: number; attributes: { type: number }[] }) => void): ReturnType<MainModeInitiator['handle']> {
+  const ini = new MainModeInitiator({ psk: PSK, suites, lifetimeSeconds: 28800, local: CLIENT, remote: SERVER }, seededRng(3));
+  const res = new MainModeResponder({ psk: PSK, policy: DEFAULT_PHASE1_POLICY, local: SERVER, remote: CLIENT }, seededRng(4));
+  const m1 = ini.handle({ type: 'start' }, 0).find((o) => o.kind === 'send')!;
+  const m2 = res.handle({ type: 'packet', bytes: (m1 as { bytes: Uint8Array }).bytes }, 0).find((o) => o.kind === 'send')!;
+  const parsed = parseIsakmpMessage((m2 as { bytes: Uint8Array }).bytes);
+  assert.ok(parsed.ok);
+  const sa = parsed.value.payloads.find((p) => p.kind === 'sa');
+  assert.ok(sa && sa.kind === 'sa');
+  edit(sa.sa.proposals[0]!.transforms[0]!);
+  return ini.handle({ type: 'packet', bytes: encodeIsakmpMessage({ header: parsed.value.header, payloads: parsed.value.payloads }) }, 0);
+}
+
+test("Main Mode initiator: a responder's answer with its own transform number and lifetime is taken (charon renumbers)", () => {
+  const suites = FAMILIES[0]![1];
+  const outs = answerRewritten(suites.slice(1), (t) => {
+    t.transformNumber = 7;
+    t.attributes = t.attributes.map((a) => (a.type === P1_ATTR.LIFE_DURATION ? saAttribute(P1_ATTR.LIFE_DURATION, 3600) : a)) as typeof t.attributes;
+  });
+  assert.deepEqual(outs.filter((o) => o.kind === 'event'), []);
+  assert.equal(outs.filter((o) => o.kind === 'send').length, 1, 'message 3 goes out');
+});
+
+test('Main Mode initiator: an answer naming a suite we did not offer is refused as no-proposal-chosen', () => {
+  const outs = answerRewritten(FAMILIES[0]![1], (t) => {
+    // Group 5 (MODP1536): not among the Windows suites offered.
+    t.attributes = t.attributes.map((a) => (a.type === P1_ATTR.GROUP_DESCRIPTION ? saAttribute(P1_ATTR.GROUP_DESCRIPTION, DH_GROUP.MODP_1536) : a)) as typeof t.attributes;
+  });
+  const ev = outs.find((o) => o.kind === 'event');
+  assert.ok(ev && ev.kind === 'event' && ev.event.type === 'failed' && ev.event.reason === 'no-proposal-chosen', JSON.stringify(outs));
 });

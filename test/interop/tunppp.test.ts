@@ -19,7 +19,9 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { nativeCandidates } from '../../src/io/native.js';
 import { Proc, writeServerConfig } from '../e2e/harness.js';
 import { sh, umlSkipReason, type Guest, type UmlLab } from './uml.js';
@@ -617,6 +619,55 @@ describe('interop: tunppp serve and connect against real pppd, pptp-linux, pptpd
       });
     });
   }
+
+  test('tunppp connect l2tp:// --ipsec-psk-file → strongSwan charon (IKEv1 responder, transport, PSK) + xl2tpd + pppd: IPCP, ping, 1 MB TCP each way, clean disconnect', async (t) => {
+    await runCase(t, 'connect l2tp/ipsec (built in) → charon + xl2tpd', async (lab, g, start) => {
+      await startGuestServer(g, 'l2tp', [...PPPD_AUTH['MS-CHAP-v2']]);
+      const conf = [
+        'config setup',
+        '  charondebug="ike 1, knl 1, cfg 0"',
+        'conn L2TP-PSK-server',
+        '  keyexchange=ikev1',
+        '  authby=secret',
+        '  type=transport',
+        `  left=${lab.guestIp}`,
+        '  leftprotoport=17/1701',
+        '  right=%any',
+        '  rightprotoport=17/%any',
+        '  auto=add',
+      ];
+      await g.ok([
+        `printf '%s\\n' ${conf.map((l) => `'${l}'`).join(' ')} >/etc/ipsec.conf`,
+        `printf '%s\\n' ': PSK "${IPSEC_PSK}"' >/etc/ipsec.secrets`,
+        'chmod 600 /etc/ipsec.secrets',
+        'ipsec start >/dev/null 2>&1',
+        'for i in $(seq 50); do ipsec statusall 2>/dev/null | grep -q "L2TP-PSK-server:" && exit 0; sleep 0.1; done; exit 1',
+      ].join('\n'));
+      const dir = mkdtempSync(join(tmpdir(), 'tunppp-interop-psk-'));
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      writeFileSync(join(dir, 'psk'), `${IPSEC_PSK}\n`, { mode: 0o600 });
+      const tunName = `tpi-${process.pid % 10000}`;
+      const client = start(['connect', `l2tp://${USER}@${lab.guestIp}`, '--tun', tunName, '--ipsec-psk-file', join(dir, 'psk')], { TUNPPP_PASSWORD: PASSWORD });
+      const up = await client.waitFor(/ISAKMP SA (\S+) and CHILD_SA ESP (\S+) established with \S+ \(ESP in UDP 4500\)/, 30_000);
+      const m = await client.waitFor(/connected: address (\S+) \(server (\S+)\) on (\S+), MTU (\d+)/, 30_000);
+      assert.equal(m[1], '192.168.79.10');
+      const sas = await g.ok('ipsec status');
+      assert.match(sas, /ESTABLISHED/, sas);
+      assert.match(sas, /INSTALLED, TRANSPORT, .*ESP in UDP/, sas);
+      nsPing(lab, '192.168.79.1');
+      const count = await guestSink(g, 5140);
+      await tcpSend(lab.ns, '192.168.79.1', 5140, 1_000_000);
+      assert.equal(await count(), 1_000_000, 'client → server');
+      const sink = tcpSink(lab.ns, '192.168.79.10', 5141);
+      await sink.listening;
+      await g.ok('head -c 1000000 /dev/zero | nc -N -w 10 192.168.79.10 5141', 30_000);
+      assert.equal(await sink.received, 1_000_000, 'server → client');
+      assert.equal(await client.stop('SIGINT'), 0);
+      const end = await g.ok('for i in $(seq 30); do pgrep -x pppd >/dev/null || break; sleep 0.1; done; cat /var/log/pppd.log');
+      assert.match(end, /LCP terminated by peer|Modem hangup|Connection terminated/, `xl2tpd's pppd did not see the call end:\n${end}`);
+      return `IKE ${up[1]}, ESP ${up[2]} in UDP 4500 (charon: transport, ESP in UDP); connected as ${m[1]}, MTU ${m[4]}; 3 pings; 1 MB each way; Ctrl-C ends the call`;
+    });
+  });
 
   /**
    * The seed scenario of issue 8: guest — router — tunppp, the router's link
