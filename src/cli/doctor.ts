@@ -17,8 +17,10 @@ const HELP = `Usage: tunppp doctor [options] [FILE...]
 Reads pptpd, pppd, pptp, xl2tpd, strongSwan (charon), libreswan/openswan (pluto),
 racoon and macOS ppp.log lines, rebuilds each VPN session and says what went
 wrong and how to fix it. FILE may be a rotated .gz; '-' or no FILE reads stdin.
-Formats: RFC 3164/5424 syslog, journalctl short/short-iso/short-full,
-macOS ppp.log, OpenWrt logread, JSON lines.
+Formats: RFC 3164/5424 syslog, journalctl short/short-iso/short-full/json/
+json-pretty, BusyBox syslogd, OpenWrt logread, macOS ppp.log/log show/Console,
+Windows RasClient events (any language), JSON lines; docker/compose/kubectl
+prefixes and --timestamps are taken off first.
 
 Options:
   --json              print the report as JSON (schema: docs/doctor.md)

@@ -25,6 +25,8 @@ export type LineFormat =
   | 'macos-ppp'
   | 'tabbed'
   | 'json'
+  | 'console'
+  | 'macos-log'
   | 'bare';
 
 /**
@@ -126,6 +128,7 @@ export type EvKind =
   | 'ike-deleted'
   // clients
   | 'ras-error' // Windows RAS error code (n)
+  | 'ras-dial' // Windows RasClient: dialling with a tunnel type (transport; reason: pptp l2tp ikev2 sstp)
   | 'options-error' // pppd refused its options or a plugin
   | 'ipsec-kernel-fail' // the IKE daemon could not install SAs/policies in the kernel
   | 'ike-cert-fail' // certificate or identity constraint rejected
