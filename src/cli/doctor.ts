@@ -1,7 +1,8 @@
 /**
  * `tunppp doctor [FILE...]`: reads VPN logs (files, rotated .gz, `-` for
  * stdin), rebuilds the sessions and names what went wrong and how to fix it.
- * Exit codes: 0 no findings, 1 findings, 2 usage or input error.
+ * Exit codes: 0 no findings, 1 findings, 2 usage or input error, 3 no
+ * findings but the logs were mostly not understood (report.summary.coverage).
  */
 import { writeFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.js';
@@ -32,8 +33,12 @@ Options:
                       FORCE_COLOR=1 forces them, NO_COLOR or TERM=dumb turns them off)
   -h, --help          this text
 
-Exit codes: 0 no findings, 1 findings, 2 usage or input error.
+Exit codes: 0 no findings, 1 findings, 2 usage or input error, 3 no findings
+but most lines were not understood (or none is from a VPN daemon).
 `;
+
+/** No findings, and doctor could not read most of the input: "no fault" would be a guess. */
+const EXIT_NOT_UNDERSTOOD = 3;
 
 interface Args {
   files: string[];
@@ -148,6 +153,7 @@ export const doctorCommand: Subcommand = {
       if (!args.json) ctx.stdout.write(`HTML report: ${args.html}\n`);
     }
     if (inputFailed) return EXIT.USAGE;
-    return report.findings.length ? EXIT.FINDINGS : EXIT.OK;
+    if (report.findings.length) return EXIT.FINDINGS;
+    return report.summary.coverage.verdict === 'ok' ? EXIT.OK : EXIT_NOT_UNDERSTOOD;
   },
 };

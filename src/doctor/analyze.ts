@@ -23,6 +23,7 @@ import {
   REPORT_SCHEMA,
   type BenignReport,
   type Confidence,
+  type Coverage,
   type Ev,
   type EvFields,
   type EvidenceLine,
@@ -319,8 +320,10 @@ export class Analyzer {
     if (!owned) text = (text + ' ').slice(0, -1);
     let msg = headMessage(text, h);
     if (!msg) {
-      if (family) this.unknownLines++;
-      else this.otherLines++;
+      if (family) {
+        this.unknownLines++;
+        this.firstUnknown ??= { file, line: lineNo, text };
+      } else this.otherLines++;
       return;
     }
     if (family) {
@@ -375,6 +378,7 @@ export class Analyzer {
       } else {
         this.unknownLines++;
         this.fieldRun = false;
+        this.firstUnknown ??= { file, line: lineNo, text };
       }
       return;
     }
@@ -545,6 +549,9 @@ export class Analyzer {
     return true;
   }
 
+  /** The first line not understood (the coverage verdict's example). */
+  private firstUnknown: { file: number; line: number; text: string } | null = null;
+
   /** The last program-less line was a field line of a pasted event (then `Task Category: None`, one blank, is one too). */
   private fieldRun = false;
 
@@ -579,6 +586,21 @@ export class Analyzer {
       if (a.sessions.length < 50 && rep) a.sessions.push(rep);
       for (const e of h.evidence) if (a.evidence.length < this.maxEvidence) a.evidence.push(e);
     }
+  }
+
+  /** The coverage verdict (types.ts `Coverage`). */
+  private coverage(): Coverage {
+    const of = this.eventLines + this.benignLines + this.unknownLines;
+    const n = this.unknownLines;
+    const u = this.firstUnknown;
+    const example = u ? { file: this.inputs[u.file]!.name, line: u.line, text: utf8Text(u.text) } : null;
+    if (of === 0 || this.eventLines + this.benignLines === 0 && n === 0) {
+      return { verdict: 'no-vpn-lines', notUnderstood: n, of, example, message: `No line of these logs is from a VPN daemon doctor reads (pppd, pptpd, pptp, xl2tpd, IKE daemons, tunppp, Windows RAS events): ${this.lines} line${this.lines === 1 ? '' : 's'} from other programs. The logs may not hold the VPN's lines, or their format may not be supported.` };
+    }
+    if (n > 0 && n * 2 > of) {
+      return { verdict: 'not-understood', notUnderstood: n, of, example, message: `${n} of ${of} lines were not understood — the format may not be supported, and what they hold is not in this report.` };
+    }
+    return { verdict: 'ok', notUnderstood: n, of, example: null, message: null };
   }
 
   /** Ends the analysis and returns the report (idempotent). */
@@ -639,6 +661,7 @@ export class Analyzer {
         sessionsOmitted: this.sessionTotal - this.sessions.length,
         findings: findings.length,
         topCause: findings[0]?.cause ?? null,
+        coverage: this.coverage(),
       },
       findings,
       benign,

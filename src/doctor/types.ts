@@ -303,6 +303,25 @@ export interface ReportStats {
   otherLines: number;
 }
 
+/**
+ * How much of the input doctor understood. `verdict`: 'ok'; 'not-understood'
+ * when more than half of the lines from VPN daemons or without a program
+ * name were not understood (a format doctor does not read, or a daemon's
+ * wording it does not know); 'no-vpn-lines' when no line was from a VPN
+ * daemon at all. Any verdict but 'ok' makes a report without findings exit 3.
+ */
+export interface Coverage {
+  verdict: 'ok' | 'not-understood' | 'no-vpn-lines';
+  /** Lines not understood (= stats.unknownLines). */
+  notUnderstood: number;
+  /** Lines from VPN daemons or without a program name (events + benign + not understood). */
+  of: number;
+  /** The first line not understood. */
+  example: EvidenceLine | null;
+  /** The sentence the text report prints, or null when 'ok'. */
+  message: string | null;
+}
+
 /** The whole `--json` document. */
 export interface Report {
   schema: typeof REPORT_SCHEMA;
@@ -320,6 +339,8 @@ export interface Report {
     findings: number;
     /** The first finding's cause, or null. */
     topCause: string | null;
+    /** Whether doctor could read these logs at all (a report of no findings means nothing otherwise). */
+    coverage: Coverage;
   };
   /** Most important first. */
   findings: Finding[];
