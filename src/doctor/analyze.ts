@@ -15,6 +15,7 @@ import { headHost, headMessage, headTime, newHead, parseHead, syslogProgramSpan,
 import { splitKvTail, unquoteValue } from '../log/kv-tail.js';
 import { LineSplitter, utf8Text } from './lines.js';
 import { stripAnsi } from './unwrap.js';
+import { isInformational } from './informational.js';
 import { diagnose, type RuleHit } from './rules/index.js';
 import type { Session } from './session.js';
 import { SessionBuilder } from './sessions.js';
@@ -369,6 +370,10 @@ export class Analyzer {
         if (slot.examples.length < 5) slot.examples.push({ file: this.inputs[file]!.name, line: lineNo, text: utf8Text(text) });
         return;
       }
+    }
+    if (family && !fields && isInformational(family, msg)) {
+      this.otherLines++;
+      return;
     }
     if (!fields || !family) {
       // A pasted Windows event's fields (`Event ID:      20227`, `Device = WAN Miniport (PPTP)`) are no daemon lines.

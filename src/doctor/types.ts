@@ -42,6 +42,7 @@ export type EvKind =
   | 'call-up' // PPTP client: outgoing call established
   | 'call-clear' // PPTP Call-Clear-Request / Call-Disconnect-Notify (dir)
   | 'ctrl-eof' // PPTP control TCP closed by the other side
+  | 'ctrl-stop' // PPTP Stop-Control-Connection-Request received (a proper end)
   | 'ctrl-connect-fail' // client could not reach the server's control port
   | 'connecting' // client starts connecting (macOS "L2TP connecting to server")
   | 'tunnel-up' // macOS plugin: L2TP/PPTP connection established
@@ -113,6 +114,7 @@ export type EvKind =
   | 'l2tp-msg'
   | 'l2tp-denied'
   | 'l2tp-tunnel-auth-fail'
+  | 'l2tp-tunnel-secret-missing' // no tunnel secret for the peer (dir 'local': ours; 'peer': the peer's StopCCN says it has none)
   | 'l2tp-hello-timeout'
   | 'l2tp-ipsec-secret-missing'
   // IPsec

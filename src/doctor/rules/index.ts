@@ -24,21 +24,25 @@ import { greErrors } from './gre-errors.js';
 import { windowsError } from './windows-error.js';
 import { optionsError } from './options-error.js';
 import { ipsecKernel } from './ipsec-kernel.js';
+import { pppdExitCode } from './pppd-exit-code.js';
+import { pptpClientVanished } from './pptp-client-vanished.js';
 import type { Rule, RuleHit } from './rule.js';
 
 export type { Rule, RuleHit } from './rule.js';
 
 /** Every rule; each encodes one mechanism (see its file header). */
-export const RULES: readonly Rule[] = [pathMtu, kernelPpp, mppe, lcpTimeout, auth, mutualAuth, keepalive, ipPool, l2tpIpsecSecret, l2tpTunnel, l2tpAvp, ipsec, pptpControl, greErrors, windowsError, optionsError, ipsecKernel];
+export const RULES: readonly Rule[] = [pathMtu, kernelPpp, mppe, lcpTimeout, auth, mutualAuth, keepalive, ipPool, l2tpIpsecSecret, l2tpTunnel, l2tpAvp, ipsec, pptpControl, greErrors, windowsError, optionsError, ipsecKernel, pppdExitCode];
 
 const SUPPRESS: Record<string, string[]> = {
   'kernel-ppp-missing': ['gre-blocked', 'l2tp-ppp-no-answer', 'lcp-echo-timeout'],
   'dev-ppp-permission': ['gre-blocked', 'l2tp-ppp-no-answer', 'lcp-echo-timeout'],
   'pppd-options-error': ['gre-blocked', 'l2tp-ppp-no-answer', 'lcp-terminated-by-peer'],
   'mppe-no-kernel-support': ['mppe-not-negotiated', 'lcp-terminated-by-peer'],
-  'auth-client-requires-server-auth': ['auth-bad-credentials', 'auth-protocol-mismatch'],
   'ipsec-psk-missing': ['ipsec-unreachable', 'ipsec-nat-t'],
   'l2tp-ipsec-secret-missing': ['l2tp-tunnel-timeout'],
+  'l2tp-tunnel-secret-missing': ['l2tp-tunnel-auth-failed'],
+  'auth-server-no-secrets': ['auth-client-requires-server-auth', 'gre-blocked', 'l2tp-ppp-no-answer'],
+  'auth-client-requires-server-auth': ['auth-bad-credentials', 'auth-protocol-mismatch'],
 };
 
 const SUPPRESS_LIST = Object.entries(SUPPRESS);
@@ -54,6 +58,7 @@ export function diagnose(s: Session): RuleHit[] {
   let hits: RuleHit[] = [];
   for (const r of RULES) if (hasAny(s, r.needs)) for (const h of r.check(s)) hits.push(h);
   if (!hits.length) hits = peerTerminated(s);
+  if (!hits.length) hits = pptpClientVanished(s);
   // One hit (or none): nothing to merge, suppress or order.
   if (hits.length <= 1) return hits;
   const seen = new Map<string, RuleHit>();
