@@ -61,6 +61,9 @@ interface Aggregate {
   evidence: Ev[];
   firstSeq: number;
   detail: string | null;
+  /** Sessions where another cause led to this one (chain.ts), and those causes. */
+  explained: number;
+  explainers: Set<string>;
 }
 
 /**
@@ -582,10 +585,14 @@ export class Analyzer {
     for (const h of hits) {
       let a = this.aggregates.get(h.cause);
       if (!a) {
-        a = { cause: h.cause, confidence: h.confidence, sessions: [], sessionCount: 0, evidence: [], firstSeq: s.seq, detail: h.detail ?? null };
+        a = { cause: h.cause, confidence: h.confidence, sessions: [], sessionCount: 0, evidence: [], firstSeq: s.seq, detail: h.detail ?? null, explained: 0, explainers: new Set() };
         this.aggregates.set(h.cause, a);
       }
       a.sessionCount++;
+      if (h.explainedBy) {
+        a.explained++;
+        if (a.explainers.size < 8) a.explainers.add(h.explainedBy);
+      }
       a.detail ??= h.detail ?? null;
       if (CONF_RANK[h.confidence] < CONF_RANK[a.confidence]) a.confidence = h.confidence;
       if (a.sessions.length < 50 && rep) a.sessions.push(rep);
@@ -620,14 +627,14 @@ export class Analyzer {
       return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
     });
     this.sessions.forEach((s, i) => (s.id = i + 1));
-    const findings: Finding[] = [...this.aggregates.values()]
-      .sort((a, b) => {
+    const findings: Finding[] = chainOrder(
+      [...this.aggregates.values()].sort((a, b) => {
         const x = cause(a.cause);
         const y = cause(b.cause);
         const sev = ['critical', 'error', 'warning', 'info'];
         return sev.indexOf(x.severity) - sev.indexOf(y.severity) || CONF_RANK[a.confidence] - CONF_RANK[b.confidence] || y.priority - x.priority || b.sessionCount - a.sessionCount || a.firstSeq - b.firstSeq;
-      })
-      .map((a) => {
+      }),
+    ).map((a) => {
         const c = cause(a.cause);
         return {
           cause: c.id,
@@ -639,7 +646,7 @@ export class Analyzer {
           sessionCount: a.sessionCount,
           evidence: a.evidence.map((e) => ({ file: this.inputs[e.file]!.name, line: e.line, text: utf8Text(e.text) })),
           explanation: c.explanation,
-          detail: a.detail,
+          detail: a.detail ?? (a.explained === a.sessionCount && a.explainers.size ? `In ${a.explained === 1 ? 'its session' : `all ${a.explained} sessions`} this followed ${[...a.explainers].join(', ')} (listed before it): fix that first.` : null),
           fix: c.fix,
         };
       });
@@ -674,6 +681,26 @@ export class Analyzer {
     };
     return this.finished;
   }
+}
+
+/**
+ * Findings in report order: the sort above, except that a cause that only
+ * ever followed another in its sessions (chain.ts: explained in every session
+ * it was found in) moves right after the last of the causes that led to it.
+ */
+function chainOrder(list: Aggregate[]): Aggregate[] {
+  const out = [...list];
+  for (const a of list) {
+    if (!a.explained || a.explained < a.sessionCount) continue;
+    const from = out.indexOf(a);
+    let last = -1;
+    for (const e of a.explainers) last = Math.max(last, out.findIndex((x) => x.cause === e));
+    if (last > from) {
+      out.splice(from, 1);
+      out.splice(last, 0, a);
+    }
+  }
+  return out;
 }
 
 /** A message's event fields and benign pattern index (-1: none; -2: not checked, the event kind never overlaps). */

@@ -1,9 +1,9 @@
 /**
  * All rules, and the order of findings within a session. `SUPPRESS` lists
  * causes that make another one a mere consequence in the same session (no
- * kernel PPP also means LCP never ran).
+ * kernel PPP also means LCP never ran); the rest are ranked first cause in
+ * the chain first (chain.ts).
  */
-import { causeOrder } from '../causes.js';
 import type { Session } from '../session.js';
 import type { EvKind } from '../types.js';
 import { auth } from './auth.js';
@@ -27,6 +27,7 @@ import { ipsecKernel } from './ipsec-kernel.js';
 import { pppdExitCode } from './pppd-exit-code.js';
 import { pptpClientVanished } from './pptp-client-vanished.js';
 import type { Rule, RuleHit } from './rule.js';
+import { rankChain } from './chain.js';
 
 export type { Rule, RuleHit } from './rule.js';
 
@@ -72,5 +73,5 @@ export function diagnose(s: Session): RuleHit[] {
     for (const [c, list] of SUPPRESS_LIST) if (present.has(c)) for (const x of list) seen.delete(x);
   }
   const out = [...seen.values()];
-  return out.length > 1 ? out.sort((a, b) => causeOrder(a.cause, b.cause)) : out;
+  return out.length > 1 ? rankChain(out) : out;
 }
