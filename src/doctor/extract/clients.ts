@@ -38,6 +38,12 @@ const DIALOG: [string, number][] = [
   ['the port used for this connection was closed', 619],
 ];
 
+const escapeRe = (x: string): string => x.replace(/[.*+?^${}()|[\]\\/]/g, (c) => `\\${c}`);
+/** One pass over a message for every dialog sentence (most pppd messages have none). */
+const DIALOG_ANY = new RegExp(DIALOG.map(([t]) => escapeRe(t)).join('|'));
+/** The words RAS needs before its regex runs: "rror" (Error, error), Fehler, Erreur, Erro, or any non-ASCII byte (localized words). */
+const RAS_ANY = /rror|ehler|rreur|Erro|[^\x00-\x7f]/;
+
 /** `WAN Miniport (PPTP)` and the like in RasClient 20221/20222: the tunnel type being dialled. */
 const MINIPORT: [string, string][] = [
   ['(PPTP)', 'pptp'],
@@ -92,11 +98,12 @@ export function extractWindows(msg: string): EvFields | null {
     return null;
   }
   if (msg.includes('WAN Miniport (')) for (const [token, transport] of MINIPORT) if (msg.includes(token)) return { kind: 'ras-dial', transport: transport === 'pptp' || transport === 'l2tp' ? transport : undefined, reason: transport };
-  const m = RAS.exec(msg);
+  const m = RAS_ANY.test(msg) ? RAS.exec(msg) : null;
   if (m) {
     const code = Number(m[1] ?? m[2]);
     if (RAS_CODES.has(code)) return { kind: 'ras-error', n: code, reason: msg.slice(0, 200) };
   }
+  if (!DIALOG_ANY.test(msg)) return null;
   for (const [sentence, code] of DIALOG) if (msg.includes(sentence)) return { kind: 'ras-error', n: code, reason: msg.slice(0, 200) };
   return null;
 }
