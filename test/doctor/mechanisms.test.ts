@@ -21,6 +21,7 @@ const EXPECTED: Record<string, string | null> = {
   'pptpd-clean-disconnect': null,
   'xl2tpd-lns-tunnel-secret-mismatch': 'l2tp-tunnel-auth-failed',
   'xl2tpd-lac-tunnel-secret-missing': 'l2tp-tunnel-secret-missing',
+  'xl2tpd-lac-tunnel-secret-rejected': 'l2tp-tunnel-auth-failed',
   'xl2tpd-pppd-exit-code-11': 'auth-bad-credentials',
   'xl2tpd-clean-session': null,
   'pppd-client-noauth-missing': 'auth-client-requires-server-auth',
