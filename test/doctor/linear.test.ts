@@ -96,3 +96,31 @@ test('doctor: pppd, xl2tpd and charon lines built from the literals their patter
     assertLinear(`${prog} ${JSON.stringify(lit + unit)}`, (n) => `${head}${lit}${unit.repeat(n)}${suffix}`, doctor, Math.ceil((1 << 18) / unit.length));
   }
 });
+
+test('doctor: wrapped and client-format lines (container prefixes, log show, Console, Windows events) of 1 MiB → time linear in the line length', () => {
+  const doctor = (text: string): void => void analyzeTexts([{ name: 'pasted', text }]);
+  // Each: a prefix, a unit repeated, a suffix.
+  const shapes: [string, string, string][] = [
+    ['', 'a', '  | x'],
+    ['pptpd_1  | ', 'pptpd_1  | ', 'x'],
+    ['\x1b[36m', '\x1b[', 'm'],
+    ['[pod/', 'a]', ' x'],
+    ['2024-03-02T10:08:54.', '1', 'Z x'],
+    ['2024-03-02T10:08:54Z ', '2024-03-02T10:08:54Z ', 'x'],
+    ['2024-03-02 10:08:54.513 Df ', 'p', '[1:2] x'],
+    ['2024-03-02 10:08:54.513456-0800 0x1 Default 0x0 1 0 ', '(', ') x'],
+    ['3/2/17 10:08:54.', '5', ' AM x'],
+    ['CoId={', '1 ', '} 12'],
+    ['', 'Error ', 'x'],
+    ['', 'Fehlercode: ', 'x'],
+    ['', 'VpnStrategy = ', 'x'],
+    ['', 'WAN Miniport (', 'x'],
+    ['', 'a: ', ''],
+    ['{"MESSAGE":[', '65,', '65]}'],
+  ];
+  for (const [prefix, unit, suffix] of shapes) {
+    assertLinear(`${JSON.stringify(prefix + unit)}`, (n) => `${prefix}${unit.repeat(n)}${suffix}`, doctor, Math.ceil((1 << 18) / unit.length));
+  }
+  // journalctl -o json-pretty: a record's lines are joined once
+  assertLinear('json-pretty record', (n) => `{\n${'\t"A" : "b",\n'.repeat(Math.min(n, 390))}\t"MESSAGE" : "${'x'.repeat(n)}"\n}`, doctor, 1 << 18);
+});
