@@ -177,6 +177,17 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
       for (const [reason, v] of Object.entries(ppp)) this.inc({ source: 'ppp', reason }, v);
     },
   });
+  new Counter({
+    name: 'tunppp_rate_limited_total',
+    help: 'Packets dropped by per-session rate limits (in: from clients; out: to clients)',
+    labelNames: ['direction'] as const,
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ direction: 'in' }, src.stats.rateLimitedIn);
+      this.inc({ direction: 'out' }, src.stats.rateLimitedOut);
+    },
+  });
   // Refusals are not dropped packets: a connection, tunnel, call or login turned away by a limit.
   new Counter({
     name: 'tunppp_refusals_total',

@@ -46,6 +46,7 @@ import {
   type RadiusAttribute,
   type RadiusPacket,
 } from './codec.js';
+import { rateLimitFromAccept, type RateLimitFromAttrs } from './rate-limit-attrs.js';
 
 /** What the NAS says about itself and the call in every request. */
 export interface NasInfo {
@@ -172,6 +173,8 @@ export interface AcceptInfo {
   classes: Uint8Array[];
   /** Reply-Message text, joined. */
   replyMessage?: string;
+  /** Mikrotik-Rate-Limit or a Filter-Id rate (rate-limit-attrs.ts): the limit and what was not applied. */
+  rate?: RateLimitFromAttrs;
 }
 
 /** A verdict and, for an Accept, what it grants. */
@@ -217,6 +220,8 @@ function acceptInfo(p: RadiusPacket): AcceptInfo {
   if (mtu !== undefined && mtu >= 64) info.framedMtu = mtu;
   const m = replyMessage(p);
   if (m !== undefined) info.replyMessage = m;
+  const rate = rateLimitFromAccept(p);
+  if (rate.limit !== undefined || rate.problem !== undefined) info.rate = rate;
   return info;
 }
 

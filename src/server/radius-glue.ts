@@ -514,7 +514,7 @@ export class RadiusService implements AuthBackend {
   }
 
   /** Link observer: the peer got in with the verdict of `requestId`; what that answer granted applies now. */
-  linkAuthenticated(link: PppLink, requestId: number): void {
+  linkAuthenticated(link: PppLink, requestId: number, now: Millis = this.clock.now()): void {
     const t = this.tracked.get(link);
     if (!t) return;
     const o = t.offers.get(requestId);
@@ -523,6 +523,9 @@ export class RadiusService implements AuthBackend {
     t.authentic = o.authentic;
     t.accept = o.accept;
     if (o.accept?.framedIpAddress !== undefined) link.framedAddress = o.accept.framedIpAddress;
+    const rate = o.accept?.rate;
+    if (rate?.problem !== undefined) this.log.warn('radius-rate-limit', `rate limit for ${link.username ?? '?'}: ${rate.problem}`, { user: link.username });
+    if (rate?.limit !== undefined) link.setRateLimit(rate.limit, `RADIUS ${rate.source ?? ''}`.trim(), now);
   }
 
   private track(link: PppLink): Tracked {

@@ -18,12 +18,15 @@ import {
   ATTR,
   attrInt,
   attrText,
+  encodeVendorSpecific,
   findAttr,
   intAttr,
+  textAttr,
   type RadiusAttribute,
   type RadiusPacket,
 } from '../../src/radius/codec.js';
 import { RadiusService } from '../../src/server/radius-glue.js';
+import { MIKROTIK_RATE_LIMIT, VENDOR_MIKROTIK } from '../../src/radius/rate-limit-attrs.js';
 import { startFakeRadius, type FakeRadius } from './fake-radius.js';
 import type { PppLink } from '../../src/server/link.js';
 
@@ -44,6 +47,10 @@ function fakeLink(id: number) {
     username: undefined as string | undefined,
     peerIp: undefined as string | undefined,
     framedAddress: undefined as string | undefined,
+    limits: [] as { limit: unknown; source: string }[],
+    setRateLimit(limit: unknown, source: string) {
+      this.limits.push({ limit, source });
+    },
     transport: { proto: 'pptp' as const, peerAddress: '198.51.100.9' },
     session: { counters: { bytesIn: 0, bytesOut: 0, packetsIn: 0, packetsOut: 0 } },
     closed: [] as string[],
@@ -113,6 +120,31 @@ test('link up with Session-Timeout 5 s → closed at 5 s, not at 4 s', async () 
     assert.deepEqual(link.closed, []);
     svc.poll(t0 + 5000);
     assert.deepEqual(link.closed, ['Session-Timeout (5 s)']);
+  } finally {
+    await svc.stop();
+    srv.close();
+  }
+});
+
+test('Access-Accept with Mikrotik-Rate-Limit "1M/2M 4M/8M" → the link is limited to up 1M, down 2M; the burst fields are logged as not applied', async () => {
+  const mt = encodeVendorSpecific({ vendorId: VENDOR_MIKROTIK, vendorType: MIKROTIK_RATE_LIMIT, value: utf8('1M/2M 4M/8M') });
+  const srv = await fakeServer({ r: { password: 'p', reply: [mt] }, f: { password: 'p', reply: [textAttr(ATTR.FILTER_ID, 'web-only')] } });
+  const lines: string[] = [];
+  const log = { ...silentLogger, warn: (_e: string, msg: string) => void lines.push(msg), child: () => log } as unknown as typeof silentLogger;
+  const svc = new RadiusService(config(srv.port, ['radius'], false, 3000), [], [{ address: '127.0.0.1', port: srv.port, acctPort: srv.port, secret: SECRET }], offsetClock(), cryptoRng, log);
+  svc.pollIntervalMs = 0;
+  await svc.start();
+  try {
+    const link = fakeLink(1);
+    assert.equal((await svc.verifyForLink(pap('r', 'p'), link as unknown as PppLink)).ok, true);
+    svc.linkAuthenticated(link as unknown as PppLink, 1);
+    assert.deepEqual(link.limits, [{ limit: { upBps: 1_000_000, downBps: 2_000_000 }, source: 'RADIUS Mikrotik-Rate-Limit "1M/2M 4M/8M"' }]);
+    assert.ok(lines.some((l) => /burst fields "4M\/8M" not applied/.test(l)), lines.join('\n'));
+    const other = fakeLink(2);
+    assert.equal((await svc.verifyForLink(pap('f', 'p'), other as unknown as PppLink)).ok, true);
+    svc.linkAuthenticated(other as unknown as PppLink, 1);
+    assert.deepEqual(other.limits, [], 'a Filter-Id that names a filter sets no limit');
+    assert.ok(lines.some((l) => /Filter-Id "web-only" ignored/.test(l)), lines.join('\n'));
   } finally {
     await svc.stop();
     srv.close();
