@@ -383,7 +383,8 @@ export class RadiusService implements AuthBackend {
     private readonly rng: Rng,
     private readonly log: Logger,
   ) {
-    this.bootId = [...rng.bytes(4)].map((b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
+    // 64 random bits: Acct-Session-Ids stay unique across servers sharing one RADIUS and across restarts (RFC 2866 §5.5).
+    this.bootId = [...rng.bytes(8)].map((b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
   }
 
   /** True when the configuration uses RADIUS at all. */

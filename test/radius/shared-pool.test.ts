@@ -1,0 +1,163 @@
+/**
+ * Two tunppp servers on one FreeRADIUS with rlm_sqlippool on PostgreSQL
+ * (test/radius/sqlippool.ts), each in its namespace with its own
+ * NAS-IP-Address and NAS-Identifier: PPTP on server A, L2TP on server B,
+ * one pool of four addresses in radippool.
+ *
+ * Four clients get four distinct addresses from that pool; a fifth is refused
+ * with FreeRADIUS's "pool exhausted"; the radippool rows name the right NAS,
+ * user and NAS-Port, and radacct has one open row per session with a unique
+ * Acct-Session-Id. A client leaving frees its lease (Stop) and the fifth gets
+ * it; server B stopping frees its leases (Accounting-Off); server A killed
+ * with SIGKILL and started again frees its leases (Accounting-On).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NetnsLab, netnsSkipReason } from '../io/netns.js';
+import { appendProcLogs, Proc, waitConnected, writeServerConfig, type Connected } from '../e2e/harness.js';
+import { sqlIppoolMissing, startSqlIppoolRadius, type Lease, type SqlIppoolRadius } from './sqlippool.js';
+
+const skip = netnsSkipReason() ?? sqlIppoolMissing();
+
+const POOL = ['10.99.0.10', '10.99.0.11', '10.99.0.12', '10.99.0.13'];
+const USERS = ['u1', 'u2', 'u3', 'u4', 'u5'];
+const pw = (u: string): string => `pw ${u}`;
+
+/** Polls `read` until `ok` holds (bounded); returns the last value. */
+async function until<T>(read: () => T, ok: (v: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = read();
+    if (ok(v)) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v, null, 1)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const active = (ls: Lease[]): Lease[] => ls.filter((l) => l.active);
+
+test('two servers, one sqlippool of four: four clients (PPTP on A, L2TP on B) get distinct leases, the fifth is refused "pool exhausted"; Stop, Accounting-Off and Accounting-On after kill -9 free the leases', { skip, timeout: 240_000 }, async () => {
+  const lab = new NetnsLab();
+  const procs: Proc[] = [];
+  const cfgs: ReturnType<typeof writeServerConfig>[] = [];
+  let radius: SqlIppoolRadius | undefined;
+  try {
+    const r = lab.ns();
+    const a = lab.ns();
+    const b = lab.ns();
+    lab.link(a, 'veth-r', '10.210.1.1/24', r, 'veth-a', '10.210.1.2/24');
+    lab.link(b, 'veth-r', '10.210.2.1/24', r, 'veth-b', '10.210.2.2/24');
+    const clients = USERS.map(() => lab.ns());
+    // u1, u2, u5 on A (PPTP); u3, u4 on B (L2TP).
+    const onA = [true, true, false, false, true];
+    clients.forEach((c, i) => lab.link(onA[i] ? a : b, `veth-c${i + 1}`, `10.211.${i + 1}.1/24`, c, 'veth-s', `10.211.${i + 1}.2/24`));
+
+    radius = await startSqlIppoolRadius({
+      netns: r,
+      listenAddress: '*',
+      clientAddress: '10.210.0.0/16',
+      pool: 'shared',
+      addresses: POOL,
+      users: USERS.map((u) => `${u} Cleartext-Password := "${pw(u)}"\n`).join('\n'),
+    });
+    const fr = radius.fr;
+    const serverConfig = (name: 'a' | 'b', nasIp: string, radiusIp: string, proto: 'pptp' | 'l2tp'): ReturnType<typeof writeServerConfig> => {
+      const cfg = writeServerConfig({
+        listen: '0.0.0.0',
+        local: `10.98.${name === 'a' ? 1 : 2}.1`,
+        ranges: [`10.98.${name === 'a' ? 1 : 2}.10-10.98.${name === 'a' ? 1 : 2}.11`],
+        users: [['nobody', 'unused']],
+        extra: {
+          listen: proto === 'pptp' ? { pptp: { addresses: ['0.0.0.0'] }, l2tp: { enabled: false } } : { pptp: { enabled: false }, l2tp: { addresses: ['0.0.0.0'] } },
+          auth: { backends: ['radius'] },
+          radius: {
+            servers: [{ address: radiusIp, port: fr.authPort, acctPort: fr.acctPort, secret: fr.secret }],
+            accounting: true,
+            nasIdentifier: `tunppp-${name}`,
+            nasIpAddress: nasIp,
+            timeoutMs: 1000,
+            retries: 2,
+          },
+        },
+      });
+      cfgs.push(cfg);
+      return cfg;
+    };
+    const cfgA = serverConfig('a', '10.210.1.1', '10.210.1.2', 'pptp');
+    const cfgB = serverConfig('b', '10.210.2.1', '10.210.2.2', 'l2tp');
+    const serve = (ns: string, cfg: ReturnType<typeof writeServerConfig>): Proc => {
+      const p = new Proc(ns, ['serve', '--config', cfg.config]);
+      procs.push(p);
+      return p;
+    };
+    let serverA = serve(a, cfgA);
+    const serverB = serve(b, cfgB);
+    await serverA.waitFor(/serving on pptp 0\.0\.0\.0:1723/);
+    await serverB.waitFor(/serving on l2tp 0\.0\.0\.0:1701/);
+    // Accounting-On from both before any login (sqlippool clears each NAS's leases on it).
+    await until(() => fr.output(), (o) => (o.match(/Acct-Status-Type = Accounting-On/g) ?? []).length >= 2, 'two Accounting-On');
+
+    const connect = (i: number, args: string[] = []): Proc => {
+      const p = new Proc(clients[i]!, ['connect', `${onA[i] ? 'pptp' : 'l2tp'}://${USERS[i]}@10.211.${i + 1}.1`, '--tun', `tsp${i + 1}`, ...args], { TUNPPP_PASSWORD: pw(USERS[i]!) });
+      procs.push(p);
+      return p;
+    };
+    const up: Connected[] = [];
+    for (const i of [0, 1, 2, 3]) up.push(await waitConnected(connect(i), 30_000));
+    const addrs = up.map((c) => c.address);
+    assert.equal(new Set(addrs).size, 4, `distinct addresses: ${addrs.join(', ')}`);
+    for (const x of addrs) assert.ok(POOL.includes(x), `${x} is from the shared pool`);
+
+    // The fifth: FreeRADIUS rejects it, tunppp passes the reason on.
+    const fifth = connect(4);
+    const refused = await fifth.waitFor(/.*pool exhausted.*/, 30_000);
+    process.stderr.write(`fifth client: ${refused[0]}\n`);
+    await serverA.waitFor(/RADIUS rejected u5/);
+
+    // radippool: four live leases, each with its server's NAS-IP-Address, user and Calling-Station-Id.
+    const leases = await until(() => radius!.leases(), (ls) => active(ls).length === 4 && active(ls).every((l) => l.user !== ''), 'four leases');
+    for (const [i, c] of up.entries()) {
+      const l = leases.find((x) => x.address === c.address)!;
+      assert.equal(l.user, USERS[i]);
+      assert.equal(l.nasIp, onA[i] ? '10.210.1.1' : '10.210.2.1');
+      assert.equal(l.callingStationId, `10.211.${i + 1}.2`);
+    }
+    // radacct: one open row per session, the Acct-Session-Ids distinct across both servers.
+    const rows = await until(() => radius!.acct(), (rs) => rs.filter((x) => !x.stopped).length === 4, 'four Start rows');
+    assert.equal(new Set(rows.map((x) => x.sessionId)).size, rows.length);
+    for (const [i, c] of up.entries()) assert.ok(rows.some((x) => x.user === USERS[i] && x.framedIp === c.address && x.nasIp === (onA[i] ? '10.210.1.1' : '10.210.2.1')), `radacct row of ${USERS[i]}`);
+
+    // u2 leaves: Stop frees its lease; the fifth now gets exactly that address.
+    assert.equal(await up[1]!.client.stop('SIGINT'), 0);
+    await until(() => radius!.leases(), (ls) => !ls.find((l) => l.address === up[1]!.address)!.active, `lease of ${up[1]!.address} freed by Stop`);
+    await until(() => radius!.acct(), (rs) => rs.some((x) => x.user === 'u2' && x.stopped && x.terminateCause === 'User-Request'), 'Stop row of u2');
+    await fifth.stop('SIGKILL');
+    const again = await waitConnected(connect(4), 30_000);
+    assert.equal(again.address, up[1]!.address, 'the freed address');
+
+    // Server B stops cleanly: Accounting-Off frees both of its leases.
+    assert.equal(await serverB.stop('SIGTERM'), 0);
+    const afterOff = await until(() => radius!.leases(), (ls) => active(ls).every((l) => l.nasIp !== '10.210.2.1'), 'leases of B freed by Accounting-Off');
+    assert.equal(active(afterOff).length, 2, 'A\'s two leases stay');
+    assert.match(fr.output(), /Acct-Status-Type = Accounting-Off/);
+
+    // Server A dies (SIGKILL: no Stop, no Accounting-Off); its leases stay until it starts again.
+    await serverA.stop('SIGKILL');
+    await new Promise((res) => setTimeout(res, 500));
+    assert.equal(active(radius.leases()).filter((l) => l.nasIp === '10.210.1.1').length, 2, 'a dead NAS keeps its leases');
+    const ons = (fr.output().match(/Acct-Status-Type = Accounting-On/g) ?? []).length;
+    serverA = serve(a, cfgA);
+    await serverA.waitFor(/serving on pptp 0\.0\.0\.0:1723/);
+    await until(() => fr.output(), (o) => (o.match(/Acct-Status-Type = Accounting-On/g) ?? []).length > ons, 'Accounting-On after the restart');
+    await until(() => radius!.leases(), (ls) => active(ls).length === 0, 'every lease freed by Accounting-On');
+  } catch (err) {
+    appendProcLogs(err, procs, { out: 3000, err: 6000 });
+    if (err instanceof Error && radius) err.message += `\n--- FreeRADIUS\n${radius.fr.output().slice(-6000)}`;
+    throw err;
+  } finally {
+    for (const p of procs) await p.stop('SIGKILL');
+    await radius?.stop();
+    lab.cleanup();
+    for (const c of cfgs) c.cleanup();
+  }
+});
