@@ -1,6 +1,7 @@
 // ESLint flat config. The one rule that matters most: the protocol cores stay
 // pure (STYLE.md §2) — no sockets, files, timers, clocks or randomness.
 import tseslint from 'typescript-eslint';
+import regexp from 'eslint-plugin-regexp';
 
 const impure = {
   paths: ['node:net', 'node:dgram', 'node:fs', 'node:fs/promises', 'node:timers', 'node:timers/promises',
@@ -15,6 +16,17 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    // A regular expression that backtracks super-linearly on a peer-chosen
+    // string (a user name, a Host Name in a log line) freezes the event loop
+    // (issue 12, finding 1): none is allowed anywhere.
+    files: ['**/*.ts', '**/*.mjs', '**/*.js'],
+    plugins: { regexp },
+    rules: {
+      'regexp/no-super-linear-backtracking': 'error',
+      'regexp/no-super-linear-move': 'error',
     },
   },
   {

@@ -16,6 +16,7 @@
 // test/fuzz/regressions.test.ts by hand once the owning file is fixed.
 import { register } from 'tsx/esm/api';
 import { writeFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 
 register();
@@ -67,12 +68,39 @@ const harness = await import('../test/fuzz/harness.ts');
 const targets = [];
 for (const f of families) {
   const mod = await import(`../test/fuzz/${f}.targets.ts`);
-  for (const t of Object.values(mod).find(Array.isArray) ?? []) targets.push(t);
+  const list = mod[`${f}Targets`];
+  if (!Array.isArray(list)) throw new Error(`test/fuzz/${f}.targets.ts exports no ${f}Targets array`);
+  targets.push(...list);
 }
 const chosen = targets.filter((t) => filters.length === 0 || filters.some((f) => t.name.includes(f)));
-if (budget !== undefined) minutes = Math.min(minutes, budget / 60 / Math.max(1, chosen.length));
+// With --budget, each target gets a share of it by its weight (default 1).
+const shares = chosen.reduce((a, t) => a + (t.weight ?? 1), 0);
+const minutesOf = (t) => (budget === undefined ? minutes : Math.min(minutes, ((budget / 60) * (t.weight ?? 1)) / Math.max(1, shares)));
 const started = performance.now();
-console.log(`fuzzing ${chosen.length} targets, ${inputs} inputs or ${(minutes * 60).toFixed(1)} s each, seed ${seed}`);
+console.log(`fuzzing ${chosen.length} targets, ${inputs} inputs or ${budget === undefined ? `${(minutes * 60).toFixed(1)} s each` : `${budget} s in all`}, seed ${seed}`);
+
+// A watchdog thread: one input that runs GRACE_S past its target's time (a hang, or super-linear
+// work such as a backtracking regular expression) cannot be interrupted from this thread, so the
+// watchdog names the target and the seed of its batch and kills the process (exit status non-zero).
+const GRACE_S = 30;
+const beat = new Int32Array(new SharedArrayBuffer(16)); // [target index, batch seed, due (s since base; 0 = off), unused]
+const base = Date.now();
+const watchdog = new Worker(
+  `const { workerData } = require('node:worker_threads');
+  const { writeSync } = require('node:fs');
+  const beat = new Int32Array(workerData.sab);
+  for (;;) {
+    Atomics.wait(beat, 3, 0, 1000);
+    if (beat[2] > 0 && (Date.now() - workerData.base) / 1000 > beat[2]) {
+      const name = workerData.names[beat[0]];
+      const why = ' s past the time of the target (a hang or super-linear work); rerun: node scripts/fuzz.mjs --inputs 2000 --seed ';
+      writeSync(1, 'FAIL ' + name + ': one input ran ' + workerData.grace + why + beat[1] + ' ' + name + String.fromCharCode(10));
+      process.kill(process.pid, 'SIGKILL');
+    }
+  }`,
+  { eval: true, workerData: { sab: beat.buffer, base, grace: GRACE_S, names: chosen.map((t) => t.name) } },
+);
+watchdog.unref();
 
 let failed = 0;
 /** Inputs per fast-check call: a slow target gets small batches so it keeps to its time. */
@@ -81,16 +109,19 @@ function batchSize(done, elapsedMs, leftMs) {
   const perMs = done / Math.max(1, elapsedMs);
   return Math.max(10, Math.min(2000, Math.floor((perMs * leftMs) / 2)));
 }
-for (const t of chosen) {
+for (const [ti, t] of chosen.entries()) {
   const arb = harness.inputArb(t);
+  beat[0] = ti;
+  beat[2] = Number.isFinite(minutesOf(t)) ? Math.ceil((Date.now() - base) / 1000 + minutesOf(t) * 60) + GRACE_S : 0;
   const seeds = t.seeds().length;
   const start = performance.now();
-  const deadline = start + minutes * 60_000;
+  const deadline = start + minutesOf(t) * 60_000;
   let done = 0;
   let found;
   for (let batch = 0; done < inputs && performance.now() < deadline; batch++) {
     const now = performance.now();
     const n = Math.min(batchSize(done, now - start, deadline - now), inputs - done);
+    beat[1] = seed + batch;
     const r = fc.check(fc.property(arb, (p) => t.run(p)), { numRuns: n, seed: seed + batch, endOnFailure: true });
     done += r.numRuns;
     if (r.failed) {
@@ -106,6 +137,8 @@ for (const t of chosen) {
     console.log(`FAIL ${t.name}: after ${done} inputs (${rate}/s), seed ${found.seed}\n  ${String(found.errorInstance ?? found.error).split('\n')[0]}\n  input ${ce.slice(0, 2000)}`);
   } else console.log(`ok   ${t.name}: ${done} inputs in ${secs.toFixed(1)} s (${rate}/s, ${seeds} seeds)`);
 }
+beat[2] = 0;
+await watchdog.terminate();
 console.log(`${chosen.length} targets in ${((performance.now() - started) / 1000).toFixed(1)} s, ${failed} failed`);
 
 if (cov) {

@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // `npm test`: installs the Debian tools the tests use (when root), type-checks,
-// lints, then runs every *.test.ts under src/ and test/ with node's test runner.
+// lints, runs every *.test.ts under src/ and test/ with node's test runner, then
+// a 60-second fuzz run of every target with its branch-coverage table
+// (scripts/fuzz.mjs; the full list of unreached branches goes to
+// coverage/fuzz-unreached.txt).
 //   --no-setup   skip the Debian package step
 //   --no-static  skip tsc and eslint
-//   any other argument: a path filter (substring) for the test files to run
+//   --no-fuzz    skip the fuzz run
+//   any other argument: a path filter (substring) for the test files to run (no fuzz run then)
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,3 +48,8 @@ if (files.length === 0) {
   process.exit(2);
 }
 run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files]);
+if (!flags.has('--no-fuzz') && filters.length === 0) {
+  // A fixed seed: a failure here reproduces with the same command (it prints the input).
+  mkdirSync(join(root, 'coverage'), { recursive: true });
+  run(process.execPath, [join(root, 'scripts/fuzz.mjs'), '--budget', '60', '--seed', '1', '--coverage-out', join('coverage', 'fuzz-unreached.txt')]);
+}

@@ -40,13 +40,13 @@ export interface ProfileSummary {
 function where(n: ProfileNode): string {
   const f = n.callFrame;
   if (!f.url) return f.functionName || '(anonymous)';
-  return `${f.functionName || '(anonymous)'} ${basename(f.url.replace(/\?.*$/, ''))}:${f.lineNumber + 1}`;
+  return `${f.functionName || '(anonymous)'} ${basename(f.url.split('?')[0]!)}:${f.lineNumber + 1}`;
 }
 
 function fileOf(n: ProfileNode): string {
   const f = n.callFrame;
   if (!f.url) return f.functionName || '(native)';
-  const u = f.url.replace(/^file:\/\//, '').replace(/\?.*$/, '');
+  const u = f.url.replace(/^file:\/\//, '').split('?')[0]!;
   const m = /\/(src|node_modules)\/(.*)$/.exec(u);
   if (m) return m[1] === 'src' ? `src/${m[2]}` : `node_modules/${m[2]!.split('/')[0]}`;
   return u.startsWith('node:') ? u : basename(u);

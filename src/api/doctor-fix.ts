@@ -27,7 +27,7 @@ export function localizeFix(fix: readonly FixStep[], here: FixContext, user: str
     if (!/^\/etc\/ppp\/chap-secrets\b/.test(x.target)) return { target: x.target, lines: x.lines };
     const lines = x.lines.map((l) => {
       if (l.startsWith('#')) return l;
-      const m = /^(\S+)(\s+)(\S+)(\s+.*)$/.exec(l);
+      const m = /^(\S+)(\s+)(\S+)(\s.*)$/.exec(l);
       if (!m) return l;
       const client = user !== undefined && (m[1] === 'alice' || m[1] === '<user>') ? quoteWord(user) : m[1]!;
       const server = m[3] === 'pptpd' || m[3] === 'l2tpd' ? quoteWord(here.serverName) : m[3]!;

@@ -4,13 +4,12 @@
  * through the reloader, metrics, and the dashboard's views of the log ring
  * (recent auth failures, `tunppp doctor` on the server's own log).
  */
-import { analyzeTexts } from '../doctor/analyze.js';
-import { evidenceUser, localizeFix } from './doctor-fix.js';
 import type { ServerMetrics } from '../metrics/metrics.js';
 import type { LinkView } from '../metrics/source.js';
 import type { LogRing } from '../ops/log-ring.js';
 import type { ServerStats } from '../server/stats.js';
-import type { ApiBackend, AuthFailureInfo, DoctorInfo, ReloadReport, SessionInfo, StatusInfo } from './types.js';
+import { runDoctor, type DoctorLimits } from './doctor-runner.js';
+import type { ApiBackend, AuthFailureInfo, DoctorOutcome, ReloadReport, SessionInfo, StatusInfo } from './types.js';
 
 /** The parts of a RunningServer the backend uses (RunningServer fits; tests pass fakes). */
 export interface OpsServer {
@@ -35,6 +34,8 @@ export interface OpsOptions {
   user?: string | null;
   /** How long DELETE waits for the link to end before answering 202. Default 3000 ms. */
   kickWaitMs?: number;
+  /** Caps of `GET /doctor` (input size, time, heap). */
+  doctorLimits?: DoctorLimits;
 }
 
 /** The backend plus its bookkeeping. */
@@ -72,8 +73,9 @@ export function createOps(o: OpsOptions): Ops {
   let reloads = 0;
   let lastReload: string | null = null;
   let reloading: Promise<ReloadReport> | undefined;
-  // The doctor reads up to the ring's capacity of lines: run it again only when lines were added.
-  let doctorCache: { total: number; info: DoctorInfo } | undefined;
+  // The doctor reads up to the ring's capacity of lines: run it again only when lines were added
+  // (a capped run too: the same log would hit the same cap). One run at a time.
+  let doctorCache: { total: number; outcome: Promise<DoctorOutcome> } | undefined;
   const liveLinks = (): LinkView[] => o.server.links().filter((l) => l.state !== 'down');
 
   const ops: Ops = {
@@ -153,28 +155,16 @@ export function createOps(o: OpsOptions): Ops {
           return { time: new Date(r.time).toISOString(), user: str(f.user), peer: str(f.peer), protocol: m?.[1] ?? null, reason, message: r.msg };
         });
     },
-    doctor(): DoctorInfo {
-      if (doctorCache && doctorCache.total === o.ring.total) return doctorCache.info;
+    doctor(): Promise<DoctorOutcome> {
       const total = o.ring.total;
-      const lines = o.ring.recentLines();
-      const report = analyzeTexts([{ name: 'tunppp', text: lines.join('\n') }], { year: new Date().getFullYear(), maxEvidence: 6 });
+      if (doctorCache && doctorCache.total === total) return doctorCache.outcome;
+      // A run in progress finishes first (one worker at a time); the next request starts the new one.
+      const running = doctorCache?.outcome;
       const c = o.server.ctx.config;
       const here = c ? { chapSecrets: c.auth.chapSecrets, serverName: c.ppp.name } : undefined;
-      const info: DoctorInfo = {
-        lines: lines.length,
-        findings: report.findings.map((f) => ({
-          cause: f.cause,
-          severity: f.severity,
-          title: f.title,
-          explanation: f.explanation,
-          detail: f.detail,
-          fix: here ? localizeFix(f.fix, here, evidenceUser(f.evidence.map((e) => e.text))) : f.fix.map((x) => ({ target: x.target, lines: x.lines })),
-          evidence: f.evidence.map((e) => e.text),
-        })),
-        sessions: { total: report.summary.sessions, ok: report.summary.ok, failed: report.summary.failed, dropped: report.summary.dropped, open: report.summary.open },
-      };
-      doctorCache = { total, info };
-      return info;
+      const outcome = (running ?? Promise.resolve()).then(() => runDoctor(o.ring.recentLines(), o.doctorLimits, here));
+      doctorCache = { total, outcome };
+      return outcome;
     },
     log() {
       return o.ring.recentLines();

@@ -11,7 +11,8 @@
  *   GET    /metrics         Prometheus text format
  *   GET    /status          server summary and totals (dashboard)
  *   GET    /auth-failures   recent failed authentications (dashboard)
- *   GET    /doctor          `tunppp doctor` findings on the server's own log
+ *   GET    /doctor          `tunppp doctor` findings on the server's own log (in a worker
+ *                            thread; 503 with the reason when over its input or time cap)
  *   GET    /log             recent log lines (text)
  *   GET    /                the dashboard page
  *
@@ -73,6 +74,13 @@ async function clearStaleSocket(path: string): Promise<void> {
   await unlink(path);
 }
 
+/** `p` without its trailing slashes (a loop: /\/+$/ is quadratic on a path of many slashes). */
+function withoutTrailingSlashes(p: string): string {
+  let end = p.length;
+  while (end > 0 && p.charCodeAt(end - 1) === 0x2f) end--;
+  return p.slice(0, end);
+}
+
 function cookieToken(req: IncomingMessage): string | undefined {
   const h = req.headers.cookie;
   if (!h) return undefined;
@@ -110,7 +118,7 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://tunppp.local');
     const method = req.method ?? 'GET';
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const path = withoutTrailingSlashes(url.pathname) || '/';
     const viaBearer = tokenMatches(token, bearerToken(req));
     const viaCookie = !viaBearer && tokenMatches(token, cookieToken(req));
 
@@ -163,7 +171,10 @@ export async function startApi(opts: ApiOptions): Promise<ApiServer> {
     } else if (path === '/auth-failures' && method === 'GET') {
       json(res, 200, backend.authFailures());
     } else if (path === '/doctor' && method === 'GET') {
-      json(res, 200, backend.doctor());
+      // Off the event loop, with caps (doctor-runner.ts): a cap hit is a 503 with the reason.
+      const d = await backend.doctor();
+      if (d.ok) json(res, 200, d.info);
+      else send(res, 503, `${JSON.stringify({ error: d.reason }, null, 2)}\n`, 'application/json; charset=utf-8', { 'Retry-After': '60' });
     } else if (path === '/log' && method === 'GET') {
       send(res, 200, backend.log().join('\n') + '\n', 'text/plain; charset=utf-8');
     } else if (['/', '/sessions', '/reload', '/metrics', '/status', '/auth-failures', '/doctor', '/log'].includes(path) || sessionMatch) {

@@ -81,6 +81,9 @@ export interface DoctorInfo {
   sessions: { total: number; ok: number; failed: number; dropped: number; open: number };
 }
 
+/** A `GET /doctor` run: the findings, or why there are none (a cap was hit: the API answers 503 with the reason). */
+export type DoctorOutcome = { ok: true; info: DoctorInfo } | { ok: false; reason: string };
+
 /** What the HTTP layer needs. */
 export interface ApiBackend {
   sessions(): SessionInfo[];
@@ -90,7 +93,8 @@ export interface ApiBackend {
   metrics(): Promise<{ contentType: string; body: string }>;
   status(): StatusInfo;
   authFailures(): AuthFailureInfo[];
-  doctor(): DoctorInfo;
+  /** The doctor on the recent log, run off the event loop with input and time caps (doctor-runner.ts). */
+  doctor(): Promise<DoctorOutcome>;
   /** Recent log lines (text format), oldest first. */
   log(): string[];
 }

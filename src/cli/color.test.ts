@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough, Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { canRedraw, wantsColor } from './color.js';
 import { runCli } from './main.js';
 import type { CliContext } from './context.js';
+import { fixturePath, LOGS_DIR } from '../../test/helpers/fixtures.js';
 
 test('wantsColor: flag > FORCE_COLOR > NO_COLOR > TERM=dumb > TTY', () => {
   assert.equal(wantsColor(null, true, {}), true);
@@ -22,7 +22,7 @@ test('wantsColor: flag > FORCE_COLOR > NO_COLOR > TERM=dumb > TTY', () => {
   assert.equal(canRedraw(true, { TERM: 'xterm' }), true);
 });
 
-const SEED = fileURLToPath(new URL('../../../shared/testdata/logs/seed-macos-pptp-mtu.log', import.meta.url));
+const SEED = fixturePath(LOGS_DIR, 'seed-macos-pptp-mtu.log');
 
 async function doctorOnTty(env: NodeJS.ProcessEnv, isTty: boolean): Promise<string> {
   const out = Object.assign(new PassThrough(), { isTTY: isTty, columns: 100 });

@@ -15,7 +15,7 @@ test('mtu --proto pptp: table, results and config lines → exit 0', async () =>
   const r = await run('--proto', 'pptp');
   assert.equal(r.code, 0);
   assert.match(r.out, /GRE acknowledgment number\s+4\s+RFC 2637 §4\.1/);
-  assert.match(r.out, /MPPE header .*\s+2\s+RFC 3078/);
+  assert.match(r.out, /MPPE header \([^)]*\)\s+2\s+RFC 3078/);
   assert.match(r.out, /PPP MTU\/MRU \(LCP\):\s+1460/);
   assert.match(r.out, /IP MTU in tunnel:\s+1456/);
   assert.match(r.out, /TCP MSS:\s+1416 \(IPv4\)\s+1396 \(IPv6\)/);

@@ -95,7 +95,7 @@ export function parsePptpdConf(text: string, file: string): PptpdConf {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = i + 1;
-    const raw = lines[i]!.replace(/\r$/, '').replace(/[ \t]+$/, '');
+    const raw = lines[i]!.replace(/\r$/, '').replace(/(?<![ \t])[ \t]+$/, '');
     if (raw === '' || raw.startsWith('#')) continue;
     // Any leading white space (also \v, \f, U+00A0 from copy-paste): the keyword regex below needs \S first.
     if (/^\s/.test(raw)) {
@@ -103,7 +103,7 @@ export function parsePptpdConf(text: string, file: string): PptpdConf {
       continue;
     }
     // \s and [\s\S]: a stray \f, \v or U+2028 inside the line must not make the match fail.
-    const m = /^(\S+)(?:\s+([\s\S]*))?$/.exec(raw);
+    const m = /^(\S+)(?:\s+(\S[\s\S]*|))?$/.exec(raw);
     if (!m) continue;
     const key = m[1]!;
     const value = m[2] ?? '';

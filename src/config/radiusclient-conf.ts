@@ -56,7 +56,7 @@ export function parseRadiusclientConf(text: string, file: string): RadiusclientC
   text.split('\n').forEach((raw, k) => {
     const line = k + 1;
     if (raw === '' || raw.startsWith('#')) return;
-    const m = /^(\S+)[ \t]*(.*)$/.exec(raw.replace(/\r$/, ''));
+    const m = ((t: string) => { const k = /^\S+/.exec(t)?.[0]; return k === undefined ? null : [t, k, t.slice(k.length).replace(/^[ \t]+/, '')]; })(raw.replace(/\r$/, ''));
     if (!m) {
       throw new ConfigError('CONFIG_SYNTAX', `bogus format: '${raw.trim()}' (a line must start with a keyword)`, { file, line }, 'write "keyword value", e.g. authserver 10.0.0.5:1812');
     }

@@ -5,6 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES_DIR } from '../../test/helpers/fixtures.js';
 import { ConfigError } from '../core/errors.js';
 import { STOPCCN_RESULT } from '../l2tp/constants.js';
 import { lacVerdict } from './lac-access.js';
@@ -62,4 +65,26 @@ test('lacVerdict: the last matching rule decides (xl2tpd get_lns); without acces
   assert.equal(v('10.1.9.9', false), 'ok');
   assert.equal(v('192.0.2.1', false, true, 0), 'ok');
   assert.match(v('192.0.2.1', false, true, 1), /^3 already a tunnel from this address \(exclusive = yes\)/);
+});
+
+/** Debian's sample xl2tpd.conf (test/fixtures/configs/debian-xl2tpd) with the access lines uncommented as an admin would. */
+function debianSample(uncomment: RegExp): string {
+  const text = readFileSync(join(FIXTURES_DIR, 'configs', 'debian-xl2tpd', 'etc', 'xl2tpd', 'xl2tpd.conf'), 'utf8');
+  return text
+    .split('\n')
+    .map((l) => (uncomment.test(l) ? l.replace(/^; ?/, '') : l))
+    .join('\n');
+}
+
+test('real Debian sample: [global] access control = yes and "lac = 192.168.1.4 - 192.168.1.8" → only those LACs', () => {
+  const text = debianSample(/^; (\[global\]|access control|\[lns default\]|ip range = 192\.168\.0\.1-|local ip = |lac = 192)/);
+  const { config } = mergeLegacy({ xl2tpd: { conf: parseXl2tpdConf(text, '/etc/xl2tpd/xl2tpd.conf') } });
+  assert.deepEqual(config.listen.l2tp.access, { control: true, exclusive: false, lacs: [{ range: '192.168.1.4-192.168.1.8', allow: true }] });
+  const v = (a: string): boolean => lacVerdict(config.listen.l2tp.access!, a, 0).ok;
+  assert.deepEqual(['192.168.1.3', '192.168.1.4', '192.168.1.8', '198.51.100.1'].map(v), [false, true, true, false]);
+});
+
+test('real Debian sample: "no lac = untrusted.marko.net" → error saying tunppp takes addresses, not host names', () => {
+  const text = debianSample(/^; (\[global\]|access control|\[lns default\]|ip range = 192\.168\.0\.1-|local ip = |no lac = )/);
+  assert.throws(() => parseXl2tpdConf(text, '/etc/xl2tpd/xl2tpd.conf'), (e: unknown) => e instanceof ConfigError && /xl2tpd\.conf:29: no lac: 'untrusted\.marko\.net' is not an IPv4 address/.test(e.message) && /host names/.test(e.hint ?? ''));
 });

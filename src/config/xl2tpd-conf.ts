@@ -227,7 +227,9 @@ export function parseXl2tpdConf(text: string, file: string): Xl2tpdConf {
         break;
       case 'range': {
         const r = parseRangeSpec(value);
-        if (typeof r === 'string') throw new ConfigError('CONFIG_VALUE', `${key}: ${r}`, { file, line }, `write ${key} = 192.168.1.128-192.168.1.254`);
+        // xl2tpd resolves host names here (gethostbyname, once at start); tunppp reads addresses only.
+        const named = /[a-z]/i.test(value) ? ' (xl2tpd looks host names up once at start; tunppp takes addresses only: write the address the name has)' : '';
+        if (typeof r === 'string') throw new ConfigError('CONFIG_VALUE', `${key}: ${r}`, { file, line }, `write ${key} = 192.168.1.128-192.168.1.254${named}`);
         range = r;
         break;
       }

@@ -166,6 +166,8 @@ function renderAuth(list){
 
 function renderDoctor(d){
   var box = $('doctor-body'); box.textContent = '';
+  // 503: the doctor hit its input or time cap (it runs in a worker thread); say why, keep the rest of the page.
+  if (d.error) { $('doctor-meta').textContent = ''; box.appendChild(el('div', 'Doctor not available: ' + d.error, 'empty err')); return; }
   $('doctor-meta').textContent = d.lines + ' recent log lines, ' + d.sessions.total + ' sessions (' + d.sessions.ok + ' ok, ' + d.sessions.failed + ' failed, ' + d.sessions.dropped + ' dropped)';
   if (!d.findings.length) { box.appendChild(el('div', 'No findings: nothing in the recent log points at a problem.', 'empty ok')); return; }
   d.findings.forEach(function(f){

@@ -12,6 +12,7 @@ import { BENIGN, matchBenign } from './benign.js';
 import { cause } from './causes.js';
 import { extractAny, extractFor, familyOf } from './extract/index.js';
 import { headHost, headMessage, headTime, newHead, parseHead, syslogProgramSpan, type LineHead, type YearContext } from './line-head.js';
+import { splitKvTail, unquoteValue } from '../log/kv-tail.js';
 import { LineSplitter, utf8Text } from './lines.js';
 import { diagnose, type RuleHit } from './rules/index.js';
 import type { Session } from './session.js';
@@ -655,11 +656,12 @@ function tunpppFields(msg: string, extra: Record<string, unknown> | null): { msg
   let m = msg.replace(/^(?:debug|warn|error): /, '');
   const kv: Record<string, string> = {};
   if (extra) for (const [k, v] of Object.entries(extra)) if (typeof v === 'string' || typeof v === 'number') kv[k] = String(v);
-  const tail = /((?: [\w.-]+=(?:"(?:[^"\\]|\\.)*"|\S*))+)$/.exec(m);
-  if (tail) {
-    for (const p of tail[1]!.matchAll(/ ([\w.-]+)=("(?:[^"\\]|\\.)*"|\S*)/g)) kv[p[1]!] = p[2]!.startsWith('"') ? p[2]!.slice(1, -1).replace(/\\(.)/g, '$1') : p[2]!;
-    m = m.slice(0, tail.index);
-  }
+  // A linear scanner, not a regular expression: the line holds peer-chosen text (issue 12).
+  const tail = splitKvTail(m);
+  for (const f of tail.fields) kv[f.key] = f.quoted ? unquoteValue(f.value) : f.value;
+  m = m.slice(0, tail.start);
+  // The logger writes `=` as \x3d in a message that ends like fields (src/log/logger.ts fmtMessage).
+  if (m.includes('\\x3d')) m = m.replace(/\\(?:\\|x3d)/g, (e) => (e === '\\x3d' ? '=' : e));
   return { msg: m, kv };
 }
 

@@ -4,6 +4,7 @@
  * Colour only when asked (the CLI asks when stdout is a TTY and NO_COLOR is
  * unset).
  */
+import { escapeControls } from '../log/escape.js';
 import type { Finding, Report, SessionReport } from './types.js';
 
 /** Text report options. */
@@ -60,7 +61,7 @@ export function renderText(r: Report, opts: TextOptions): string {
     out.push(c('1', 'Harmless lines (benign, not causes)'));
     for (const b of r.benign) {
       out.push(`  - ${b.title} ${c('2', `×${b.count} [${b.id}]`)}`);
-      for (const e of b.examples.slice(0, 2)) out.push(c('2', `      ${e.file}:${e.line}  ${e.text}`));
+      for (const e of b.examples.slice(0, 2)) out.push(c('2', `      ${e.file}:${e.line}  ${escapeControls(e.text)}`));
       out.push(wrap(b.why, width, '      '));
     }
     out.push('');
@@ -94,7 +95,7 @@ function renderFinding(f: Finding, n: number, c: (code: string, s: string) => st
   out.push(`${String(n).padStart(3)}. ${c(SEV_COLOR[f.severity]!, `[${f.severity}]`)} ${c('1', f.cause)} — ${f.title}${where}`);
   out.push(c('2', `     category ${f.category}, confidence ${f.confidence}`));
   out.push('     evidence:');
-  for (const e of f.evidence) out.push(`       ${c('2', `${e.file}:${e.line}`)}  ${e.text}`);
+  for (const e of f.evidence) out.push(`       ${c('2', `${e.file}:${e.line}`)}  ${escapeControls(e.text)}`);
   out.push('     why:');
   out.push(wrap(f.explanation, width, '       '));
   if (f.detail) out.push(wrap(f.detail, width, '       '));
@@ -114,7 +115,7 @@ function renderSession(s: SessionReport, c: (code: string, t: string) => string)
   if (s.controlPid !== null) head.push(`ctl pid ${s.controlPid}`);
   if (s.pppdPid !== null) head.push(`pppd ${s.pppdPid}`);
   if (s.interface) head.push(s.interface);
-  if (s.user) head.push(`user ${s.user}`);
+  if (s.user) head.push(`user ${escapeControls(s.user)}`);
   const lines = [`  ${c('1', head.join('  '))}  ${c(OUTCOME_COLOR[s.outcome]!, s.outcome)}`];
   const d: string[] = [];
   if (s.start) d.push(`${s.start.replace('T', ' ')} → ${(s.end ?? '?').replace('T', ' ')} (${dur(s.connectSeconds)})`);
@@ -123,7 +124,7 @@ function renderSession(s: SessionReport, c: (code: string, t: string) => string)
   if (s.localIp || s.remoteIp) d.push(`local ${s.localIp ?? '?'} remote ${s.remoteIp ?? '?'}`);
   if (s.bytesSent !== null) d.push(`sent ${s.bytesSent} B, received ${s.bytesReceived ?? '?'} B`);
   if (d.length) lines.push(`     ${d.join('; ')}`);
-  if (s.ended) lines.push(`     ended by ${s.ended.by}: ${s.ended.reason}`);
+  if (s.ended) lines.push(`     ended by ${s.ended.by}: ${escapeControls(s.ended.reason)}`);
   if (s.causes.length) lines.push(`     causes: ${s.causes.join(', ')}`);
   lines.push(c('2', `     lines ${s.firstLine} … ${s.lastLine}`));
   return lines.join('\n');

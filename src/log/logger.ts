@@ -9,10 +9,17 @@
  *
  * The data plane never logs per packet (ARCHITECTURE.md); it counts, and the
  * control plane logs transitions. Debug lines are rate-limited per event id.
+ *
+ * Messages and field values carry peer-chosen text (user names, Host Names,
+ * Result Code messages): both formats pass every one through escapeText
+ * (src/log/escape.ts) here, at the sink, so each record stays one line and a
+ * peer cannot forge a line, a field or a terminal escape.
  */
 import { hostname } from 'node:os';
 import type { Writable } from 'node:stream';
 import pino from 'pino';
+import { escapeText } from './escape.js';
+import { splitKvTail } from './kv-tail.js';
 
 /** Log levels, pino's numbering. */
 export const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
@@ -49,9 +56,31 @@ function fmtTime(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, '+0000');
 }
 
+/** A field value of the text format: escaped, and quoted when it holds white space, `=`, `"` or `\`, or is empty. */
 function fmtValue(v: string | number | boolean): string {
-  const s = String(v);
-  return /[\s"=]/.test(s) || s === '' ? JSON.stringify(s) : s;
+  const s = escapeText(String(v));
+  return /[\s"=\\]/.test(s) || s === '' ? `"${s}"` : s;
+}
+
+/** A field name: [\w.-]+ (the shape `tunppp doctor` reads); anything else becomes `_`. */
+function fmtKey(k: string): string {
+  return k.replace(/[^\w.-]/g, '_') || '_';
+}
+
+/**
+ * The message of the text format, escaped. A message that itself ends in
+ * ` key=value` tokens (peer text at its end: `… Host Name x user=alice`)
+ * would read as fields: their `=` are written `\x3d` (the doctor undoes it).
+ */
+function fmtMessage(msg: string): string {
+  const s = escapeText(msg);
+  const t = splitKvTail(s);
+  return t.start === s.length ? s : s.slice(0, t.start) + s.slice(t.start).replaceAll('=', '\\x3d');
+}
+
+/** String values escaped for the JSON format (pino keeps the line, this keeps controls and invisible characters out of it). */
+function jsonValue(v: string | number | boolean): string | number | boolean {
+  return typeof v === 'string' ? escapeText(v) : v;
 }
 
 /** Creates a logger writing to `opts.stream` (stderr by default). */
@@ -83,12 +112,12 @@ export function createLogger(opts: LoggerOptions): Logger {
       const all: LogFields = { ...base, ...fields };
       if (p) {
         const clean: Record<string, string | number | boolean> = { event };
-        for (const [k, v] of Object.entries(all)) if (v !== undefined) clean[k] = v;
-        p[level](clean, msg);
+        for (const [k, v] of Object.entries(all)) if (v !== undefined) clean[escapeText(k)] = jsonValue(v);
+        p[level](clean, escapeText(msg));
         return;
       }
-      let line = `${fmtTime(now())} ${host} tunppp[${pid}]: ${level === 'info' ? '' : `${level}: `}${msg}`;
-      for (const [k, v] of Object.entries(all)) if (v !== undefined) line += ` ${k}=${fmtValue(v)}`;
+      let line = `${fmtTime(now())} ${host} tunppp[${pid}]: ${level === 'info' ? '' : `${level}: `}${fmtMessage(msg)}`;
+      for (const [k, v] of Object.entries(all)) if (v !== undefined) line += ` ${fmtKey(k)}=${fmtValue(v)}`;
       line += ` event=${event}\n`;
       stream.write(line);
     };

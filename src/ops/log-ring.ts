@@ -9,6 +9,7 @@
  * (ARCHITECTURE.md), so this costs nothing per packet.
  */
 import { Writable } from 'node:stream';
+import { escapeFields, escapeText } from '../log/escape.js';
 import { LEVELS, createLogger, type LevelName, type LogFields, type Logger } from '../log/logger.js';
 
 /** One structured log record. */
@@ -133,7 +134,8 @@ export function teeLogger(primary: Logger, ring: LogRing): Logger {
     const log = (level: LevelName, event: string, msg: string, fields?: LogFields): void => {
       p.log(level, event, msg, fields);
       text.log(level, event, msg, fields);
-      ring.add(level, event, msg, fields ? { ...base, ...fields } : base);
+      // Records carry peer text to the API (/auth-failures), the dashboard and the metrics tap: escaped like the lines.
+      ring.add(level, event, escapeText(msg), escapeFields(fields ? { ...base, ...fields } : base));
     };
     return {
       log,

@@ -93,6 +93,11 @@ export class AddressBook<T extends AddressOwner = AddressOwner> {
     return this.owners.has(a) ? undefined : address;
   }
 
+  /** Whether the IPv4 address `a` (u32) lies in one of the pools. */
+  inPool(a: number): boolean {
+    return this.pools.some((p) => p.pool.contains(a));
+  }
+
   /** Returns `address` to its pool. */
   release(address: string): void {
     const a = parseIpv4(address);

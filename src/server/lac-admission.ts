@@ -19,8 +19,8 @@ export interface LacRefusal {
 
 /**
  * Whether the control message `bytes` from `from` is an SCCRQ that `access`
- * refuses. Live tunnels from the same address count for `exclusive`, except
- * the one this SCCRQ already made (a retransmission) and closing ones.
+ * refuses. Established tunnels from the same address count for `exclusive`;
+ * a retransmission of the SCCRQ that made a tunnel is never refused.
  */
 export function lacRefusal(access: LacAccess | undefined, endpoint: L2tpEndpoint, bytes: Uint8Array, from: UdpPeer): LacRefusal | undefined {
   if (!access || (!access.control && !access.exclusive)) return undefined;
@@ -33,9 +33,10 @@ export function lacRefusal(access: LacAccess | undefined, endpoint: L2tpEndpoint
   for (const id of endpoint.tunnelIds()) {
     const p = endpoint.peerOf(id);
     const t = endpoint.tunnel(id);
-    if (!p || !t || p.address !== from.address || t.state === 'closing' || t.state === 'closed') continue;
+    if (!p || !t || p.address !== from.address) continue;
     if (p.port === from.port && peerTunnelId !== undefined && t.peerTunnelId === peerTunnelId) return undefined;
-    others++;
+    // Only established tunnels count: a blind spoofer's half-open SCCRQ must not lock the real LAC out.
+    if (t.state === 'established') others++;
   }
   const v = lacVerdict(access, from.address, others);
   if (v.ok) return undefined;

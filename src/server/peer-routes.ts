@@ -59,6 +59,26 @@ export class PeerRoutes {
     this.batch.run(`neigh del proxy ${address} dev ${iface}`, (why) => this.failed('warn', `cannot remove the proxy ARP entry of ${address} on ${iface}: ${why}; remove it with \`ip neigh del proxy ${address} dev ${iface}\``));
   }
 
+  /**
+   * Removes proxy entries a killed server left behind: `listing` is the output
+   * of `ip -4 neigh show proxy`; entries for `inPool` addresses on our LAN
+   * interfaces are ours (nothing else publishes the pool), the rest stay.
+   */
+  clearStale(listing: string, inPool: (a: number) => boolean): number {
+    if (!this.proxySubnets) return 0;
+    const ifaces = new Set(this.proxySubnets.map((x) => x.iface));
+    let n = 0;
+    for (const line of listing.split('\n')) {
+      const m = /^(\d+\.\d+\.\d+\.\d+) dev (\S+)/.exec(line);
+      const a = m ? parseIpv4(m[1]!) : undefined;
+      if (!m || a === undefined || !ifaces.has(m[2]!) || !inPool(a) || this.proxied.has(m[1]!)) continue;
+      n++;
+      this.batch.run(`neigh del proxy ${m[1]} dev ${m[2]}`, (why) => this.failed('debug', `stale proxy entry ${m[1]}: ${why}`));
+    }
+    if (n > 0) this.log.info('peer-route', `removed ${n} proxy ARP entr${n === 1 ? 'y' : 'ies'} for pool addresses left by an earlier run`);
+    return n;
+  }
+
   /** Proxy entries still published (for tests and the stop path). */
   get published(): ReadonlyMap<string, string> {
     return this.proxied;

@@ -5,6 +5,7 @@
  * own network namespaces through `startServer`.
  */
 import { lookupSecret } from '../config/chap-secrets.js';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { parseRangeSpec } from '../config/ipv4.js';
@@ -142,6 +143,10 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
     log,
   );
   addresses.onPeer = (op, address) => (op === 'up' ? peerRoutes.up(address) : peerRoutes.down(address));
+  if (config.ppp.proxyArp && overlaps.length) {
+    const listing = spawnSync('ip', ['-4', 'neigh', 'show', 'proxy'], { encoding: 'utf8', timeout: 5000 });
+    if (listing.status === 0) peerRoutes.clearStale(listing.stdout, (a) => addresses.inPool(a));
+  }
   const flushers: (() => void)[] = [];
   const flushAll = (): void => {
     for (const f of flushers) f();

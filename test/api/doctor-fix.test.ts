@@ -12,7 +12,7 @@ import { LogRing, teeLogger } from '../../src/ops/log-ring.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { FakeServer } from './fakes.js';
 
-test('doctor panel: a rejected MS-CHAPv2 login → the fix names the server\'s chap-secrets, its name and the user', () => {
+test('doctor panel: a rejected MS-CHAPv2 login → the fix names the server\'s chap-secrets, its name and the user', async () => {
   const server = new FakeServer();
   (server.ctx as { config?: unknown }).config = { auth: { chapSecrets: '/etc/tunppp/chap-secrets' }, ppp: { name: 'vpn-office' } };
   const ring = new LogRing();
@@ -20,8 +20,10 @@ test('doctor panel: a rejected MS-CHAPv2 login → the fix names the server\'s c
   const ops = createOps({ server, ring, metrics, reload: async () => ({ ok: true, sources: [], users: 0, applied: [], needsRestart: [], warnings: [] }), version: 't' });
   const log = teeLogger(silentLogger, ring);
   log.child({ link: 7, proto: 'pptp', peer: '198.51.100.9' }).warn('auth-failed', 'Peer mallory failed MS-CHAP-v2 authentication: E=691 (rejected)', { user: 'mallory', code: 691, final: true });
-  const f = ops.doctor().findings.find((x) => x.cause === 'auth-bad-credentials');
-  assert.ok(f, JSON.stringify(ops.doctor().findings.map((x) => x.cause)));
+  const r = await ops.doctor();
+  assert.ok(r.ok, JSON.stringify(r));
+  const f = r.info.findings.find((x) => x.cause === 'auth-bad-credentials');
+  assert.ok(f, JSON.stringify(r.info.findings.map((x) => x.cause)));
   const step = f.fix.find((x) => x.target.includes('chap-secrets'))!;
   assert.equal(step.target, '/etc/tunppp/chap-secrets (server)');
   assert.ok(step.lines.some((l) => /^mallory\s+vpn-office\s+"s3cret"\s+\*$/.test(l)), step.lines.join('\n'));

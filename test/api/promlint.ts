@@ -31,7 +31,7 @@ function families(text: string): Family[] {
   };
   const all = (): Family[] => [...byName.values()];
   for (const line of text.split('\n')) {
-    let m = /^# (HELP|TYPE) (\S+) ?(.*)$/.exec(line);
+    let m = /^# (HELP|TYPE) (\S+)(?: |$)(.*)$/.exec(line);
     if (m) {
       const f = get(m[2]!);
       if (m[1] === 'HELP') f.help = m[3]!;
@@ -43,7 +43,7 @@ function families(text: string): Family[] {
     // A sample belongs to the family whose name it is, or whose name plus _bucket/_count/_sum it is.
     const sample = m[1]!;
     const f = byName.get(sample) ?? all().find((x) => (x.type === 'histogram' || x.type === 'summary') && /^(.*)_(bucket|count|sum)$/.exec(sample)?.[1] === x.name) ?? get(sample);
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g)) f.labels.add(l[1]!);
+    for (const l of (m[2] ?? '').matchAll(/(?<![a-zA-Z0-9_])([a-zA-Z_][a-zA-Z0-9_]*)="/g)) f.labels.add(l[1]!);
   }
   return all();
 }

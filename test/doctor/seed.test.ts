@@ -17,11 +17,11 @@ test('seed log: doctor text → MTU cause first with the mtu/mru fix, exit 1', a
   const r = await runDoctor([SEED, '--no-color']);
   assert.equal(r.code, 1);
   const findings = r.stdout.slice(r.stdout.indexOf('Findings'), r.stdout.indexOf('Harmless'));
-  assert.match(findings, /^\s+1\. \[critical\] gre-path-mtu/m);
+  assert.match(findings, /^[ \t]+1\. \[critical\] gre-path-mtu/m);
   assert.match(findings, /EMSGSIZE/);
   assert.match(findings, /Message too long/);
-  assert.match(findings, /^\s+mtu 1400$/m);
-  assert.match(findings, /^\s+mru 1400$/m);
+  assert.match(findings, /^[ \t]+mtu 1400$/m);
+  assert.match(findings, /^[ \t]+mru 1400$/m);
   assert.doesNotMatch(r.stdout, /\x1b\[/, 'no colour when stdout is not a TTY');
 });
 

@@ -53,9 +53,14 @@ async function until(what: string, pred: () => boolean, timeoutMs = 5000): Promi
 test('proxyarp: LAN pool from pptpd.conf → /32 on the TUN, per-client route and proxy ARP, LAN host pings the client, all gone after', { skip, timeout: 120_000 }, async () => {
   await e2eRun({ listen: '10.200.0.1', local: '192.168.77.199', ranges: ['192.168.77.234-192.168.77.238'], users: [['alice', 'pw-alice']] }, async (e2e) => {
     const { s, c, h } = lab(e2e);
+    // Left by a killed earlier run: a pool address (ours, removed at start) and another one (not ours, kept).
+    e2e.lab.ip(s, 'neigh', 'add', 'proxy', '192.168.77.236', 'dev', 'veth-lan');
+    e2e.lab.ip(s, 'neigh', 'add', 'proxy', '192.168.77.100', 'dev', 'veth-lan');
     const server = e2e.start(s, ['serve', '--pptpd-conf', writePptpd(e2e, true), '--chap-secrets', join(e2e.cfg.dir, 'chap-secrets')]);
     await server.waitFor(/serving on pptp 10\.200\.0\.1:1723; TUN (\S+) 192\.168\.77\.199\/32 .*proxy ARP on veth-lan/);
     const tun = /TUN (\S+) /.exec(server.err)![1]!;
+    await until('the stale pool entry to go', () => !e2e.lab.ip(s, 'neigh', 'show', 'proxy').includes('192.168.77.236'));
+    assert.match(server.err, /removed 1 proxy ARP entry for pool addresses left by an earlier run/);
     // The TUN holds the server address alone; the LAN host keeps its route.
     assert.match(e2e.lab.ip(s, '-4', 'addr', 'show', 'dev', tun), /inet 192\.168\.77\.199\/32 /);
     assert.match(e2e.lab.ip(s, 'route', 'get', '192.168.77.250'), /dev veth-lan/);
@@ -72,8 +77,11 @@ test('proxyarp: LAN pool from pptpd.conf → /32 on the TUN, per-client route an
     assert.equal(await client.stop('SIGINT'), 0);
     await server.waitFor(/link down: .*Connect time/);
     await until('the proxy entry and route to go', () => !e2e.lab.ip(s, 'neigh', 'show', 'proxy').includes('192.168.77.234') && e2e.lab.ip(s, 'route', 'show', '192.168.77.234').trim() === '');
+    // A client still connected when the server stops: its proxy entry goes with the server.
+    const again = await e2e.connect(c, 'pptp://alice@10.200.0.1', 'tpc0', 'pw-alice', ['--route', '192.168.77.0/24']);
+    await until('the second proxy entry', () => e2e.lab.ip(s, 'neigh', 'show', 'proxy').includes(`${again.address} dev veth-lan`));
     assert.equal(await server.stop('SIGTERM'), 0);
-    assert.equal(e2e.lab.ip(s, 'neigh', 'show', 'proxy').trim(), '');
+    assert.equal(e2e.lab.ip(s, 'neigh', 'show', 'proxy').trim(), '192.168.77.100 dev veth-lan proxy');
   });
 });
 

@@ -25,6 +25,8 @@ export interface FuzzTarget {
   maxPackets?: number;
   /** How the seeds are built (structure.ts): when set, a third of the inputs are structural edits of a seed. */
   layout?: Layout;
+  /** Share of a `--budget` run's time (default 1): deep, slow targets get more. */
+  weight?: number;
   /** Runs one input; throws when a property fails. */
   run: (packets: Uint8Array[]) => void;
 }

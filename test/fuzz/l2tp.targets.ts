@@ -5,7 +5,8 @@
  */
 import { seededRng } from '../../src/core/rng.js';
 import { parseL2tpHeader } from '../../src/l2tp/header.js';
-import { parseAvps } from '../../src/l2tp/avp.js';
+import { encodeAvps, parseAvps, type RawAvp } from '../../src/l2tp/avp.js';
+import { AVP, MSG } from '../../src/l2tp/constants.js';
 import { parseL2tpMessage } from '../../src/l2tp/message.js';
 import { L2tpTunnelFsm, type L2tpTunnelOutput } from '../../src/l2tp/tunnel-fsm.js';
 import { L2tpEndpoint, type L2tpEndpointOutput, type UdpPeer } from '../../src/l2tp/endpoint.js';
@@ -46,12 +47,28 @@ export function l2tpDatagramSeeds(): Uint8Array[] {
   return exchange;
 }
 
-/** Control message bodies (after the L2TP header) of the seed datagrams. */
+/**
+ * Bodies with hidden AVPs (RFC 2661 §4.3), hidden with SECRET after a Random
+ * Vector: none of the captures or our own exchange hides any, so the
+ * un-hiding paths need seeds of their own.
+ */
+function hiddenBodies(): Uint8Array[] {
+  const u16 = (v: number): Uint8Array => Uint8Array.of(v >> 8, v & 0xff);
+  const avp = (type: number, value: Uint8Array, hidden = false): RawAvp => ({ mandatory: true, hidden, vendorId: 0, type, value });
+  const rv = avp(AVP.RANDOM_VECTOR, Uint8Array.from({ length: 16 }, (_, i) => i * 17));
+  const host = new TextEncoder().encode('lac.example');
+  return [
+    [avp(AVP.MESSAGE_TYPE, u16(MSG.SCCRQ)), rv, avp(AVP.HOST_NAME, host, true), avp(AVP.ASSIGNED_TUNNEL_ID, u16(9), true)],
+    [avp(AVP.MESSAGE_TYPE, u16(MSG.ICRQ)), rv, avp(AVP.ASSIGNED_SESSION_ID, u16(3), true), avp(AVP.CALL_SERIAL_NUMBER, Uint8Array.of(0, 0, 0, 1), true), rv, avp(AVP.HOST_NAME, host, true)],
+  ].map((avps, i) => encodeAvps(avps, { secret: SECRET, padding: new Uint8Array(i * 5) }));
+}
+
+/** Control message bodies (after the L2TP header) of the seed datagrams, and bodies with hidden AVPs. */
 function bodySeeds(): Uint8Array[] {
   return l2tpDatagramSeeds().flatMap((d) => {
     const f = parseL2tpHeader(d);
     return f.ok ? [d.subarray(f.value.payloadStart, f.value.payloadEnd)] : [];
-  });
+  }).concat(hiddenBodies());
 }
 
 function checkTunnelOutputs(outs: readonly L2tpTunnelOutput[]): void {

@@ -279,6 +279,7 @@ export const pppTargets: FuzzTarget[] = [
   },
   {
     name: 'ppp/session',
+    weight: 2,
     seeds: allPppSeeds,
     layout: PPP_LAYOUT,
     maxPackets: 16,

@@ -16,6 +16,7 @@ import { PptpControl, type ControlOutput } from '../../src/pptp/control-fsm.js';
 import { PPTP_MAX_MESSAGE_BYTES } from '../../src/pptp/control-codec.js';
 import { L2tpEndpoint, type L2tpEndpointOutput, type UdpPeer } from '../../src/l2tp/endpoint.js';
 import { PppSession, type SessionOutput } from '../../src/ppp/session.js';
+import type { MppePolicy } from '../../src/ppp/ccp/ccp.js';
 import { verifyWithSecret } from '../../src/ppp/auth/verify.js';
 import type { AuthProtocol } from '../../src/ppp/auth/types.js';
 import { RADIUS_CODE, parseRadiusPacket, signResponse, textAttr, ATTR } from '../../src/radius/codec.js';
@@ -202,11 +203,35 @@ function checkSession(outs: readonly SessionOutput[]): void {
   for (const o of outs) if (o.kind === 'send') check(o.bytes.length <= 1600, `ppp: sent ${o.bytes.length} bytes`);
 }
 
+/** MPPE policies that agree, disagree on strength or mode, or leave MPPE out, so CCP Naks and Rejects happen. */
+const MPPE_POLICIES: MppePolicy[] = [
+  { strengths: [128], required: true, allowStateful: false },
+  { strengths: [40, 56, 128], required: false, allowStateful: true },
+  { strengths: [40], required: false, allowStateful: false },
+  { strengths: [56, 128], required: true, allowStateful: true },
+  { strengths: [], required: false, allowStateful: false },
+];
+
+/** A server/client pair whose options (auth protocol, MPPE policies, MRU, compression, IPv6) come from `seed` and `k`. */
+function variedPair(seed: number, k: number): { s: PppSession; c: PppSession } {
+  if (k % 3 === 0) return newPair(seed, PROTOCOLS[seed % 4]!, seed % 3 !== 0);
+  const require = PROTOCOLS[seed % 4]!;
+  const s = new PppSession(
+    { role: 'server', auth: { require: [require] }, localAddress: '10.5.0.1', peerAddress: '10.5.0.2', echoIntervalMs: 0, ipv6: k % 2 === 0, mppe: MPPE_POLICIES[k % 5]!, mru: [1500, 1400, 576][k % 3]!, pfc: k % 4 !== 1 },
+    seededRng(seed),
+  );
+  const c = new PppSession(
+    { role: 'client', auth: { username: 'u', password: 'p', accept: PROTOCOLS }, echoIntervalMs: 0, ipv6: k % 3 !== 1, mppe: MPPE_POLICIES[(k >> 2) % 5]!, mru: [1400, 1500, 1280][(k >> 1) % 3]!, acfc: k % 5 !== 2 },
+    seededRng(seed + 1),
+  );
+  return { s, c };
+}
+
 /** PPP: a client and a server session of ours, frames in between edited by the fuzz input. */
 function pppMitm(input: Uint8Array[]): void {
   const edits = decodeEdits(input[0] ?? new Uint8Array(0));
   const seed = input[0]?.length ?? 0;
-  const { s, c } = newPair(seed, PROTOCOLS[seed % 4]!, seed % 3 !== 0);
+  const { s, c } = variedPair(seed, edits[0]?.x ?? 0);
   const mid = new Middle(edits, 40, PPP_LAYOUT, [...negotiationSeeds(), ...pppSeeds().slice(0, 300)]);
   const wire: { to: PppSession; bytes: Uint8Array }[] = [];
   let now = 0;
@@ -314,15 +339,15 @@ function configLines(input: Uint8Array[]): void {
 }
 
 /** A target whose one input is an edit program (4 octets per edit, at most `maxEdits`). */
-function editTarget(name: string, maxEdits: number, run: (input: Uint8Array[]) => void): FuzzTarget {
-  return { name, seeds: () => [], maxPackets: 1, maxBytes: 4 * maxEdits, run };
+function editTarget(name: string, maxEdits: number, run: (input: Uint8Array[]) => void, weight = 1): FuzzTarget {
+  return { name, seeds: () => [], maxPackets: 1, maxBytes: 4 * maxEdits, run, weight };
 }
 
 /** Every structure-aware target. */
 export const structureTargets: FuzzTarget[] = [
-  editTarget('pptp/mitm-pns-pac', 6, pptpMitm),
-  editTarget('l2tp/mitm-lac-lns', 6, l2tpMitm),
-  editTarget('ppp/mitm-client-server', 6, pppMitm),
+  editTarget('pptp/mitm-pns-pac', 6, pptpMitm, 3),
+  editTarget('l2tp/mitm-lac-lns', 6, l2tpMitm, 3),
+  editTarget('ppp/mitm-client-server', 6, pppMitm, 4),
   editTarget('radius/signed-edited-reply', 4, radiusSigned),
   editTarget('doctor/edited-logs', 8, doctorLines),
   editTarget('config/edited-files', 6, configLines),

@@ -282,7 +282,8 @@ export const PPP_LAYOUT: Layout = {
   typeOffset: 0,
   fixLengths(b) {
     const p = pppInfoOffset(b);
-    if (p && p.off + 4 <= b.length && (p.proto & 0xc000) !== 0 && p.proto !== 0xc0a1) writeField(b, p.off + 2, 2, b.length - p.off);
+    // Control protocols (0x8000–0xffff: LCP, NCPs, authentication) carry code, identifier, length.
+    if (p && p.off + 4 <= b.length && p.proto >= 0x8000) writeField(b, p.off + 2, 2, b.length - p.off);
   },
   fields(b) {
     const p = pppInfoOffset(b);

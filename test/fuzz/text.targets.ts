@@ -72,6 +72,12 @@ const CONFIG_SAMPLES = [
   'name pptpd\nrefuse-pap\nrequire-mschap-v2\nrequire-mppe-128\nms-dns 8.8.8.8\nmtu 1400\nmru 1400\n',
   '# client server secret IP\nalice pptpd "pa ss" *\nbob * secret 10.0.0.5\n',
   '[global]\nport = 1701\n[lns default]\nip range = 10.1.0.2-10.1.0.20\nlocal ip = 10.1.0.1\nrequire chap = yes\npppoptfile = /etc/ppp/options.xl2tpd\n',
+  // Fuller files, written for the fuzzer: the keywords, quoting and address forms each reader knows.
+  '# Secrets for authentication using CHAP\n"alice" pptpd "pa ss\\"word" 10.0.0.5\nbob * "" *\ncarol * @/etc/ppp/carol.secret 10.0.0.0/24 !10.0.0.9\ndave * @literal -\n"eve smith" * s3cret 10.0.0.7 10.0.0.8\n* * wild *\nalice pptpd again\nfrank pptpd x 10.0.0.10 10.0.0.11\n',
+  '[global]\nlisten-addr = 0.0.0.0\nport = 1701\nauth file = /etc/ppp/chap-secrets\naccess control = no\nipsec saref = yes\n[lns default]\nip range = 10.1.0.2-10.1.0.20\nip range = 10.1.1.5\nno ip range = 10.1.0.9\nlac = 0.0.0.0-255.255.255.255\nno lac = 192.0.2.1\nlocal ip range = 10.1.2.1-10.1.2.9\nassign ip = yes\nrefuse pap = yes\nrequire chap = yes\nrequire authentication = yes\nname = l2tpd\nppp debug = no\npppoptfile = /etc/ppp/options.xl2tpd\nlength bit = yes\nhidden bit = no\nflow bit = yes\nexclusive = no\nchallenge = yes\n[lac office]\nlns = 203.0.113.5\nredial = yes\nredial timeout = 15\nmax redials = 5\nautodial = no\nhostname = lac1\n',
+  'localip 192.168.0.1,192.168.0.5-9\nremoteip 192.168.0.234-238,192.168.0.245\nlisten 0.0.0.0\nconnections 100\nstimeout 10\nnoipparam\nlogwtmp\nbcrelay eth1\ndelegate\noption /etc/ppp/pptpd-options\nspeed 115200\n',
+  'name pptpd\nrefuse-pap\nrefuse-chap\nrefuse-mschap\nrequire-mschap-v2\nrequire-mppe-128\nnomppe-stateful\nms-dns 8.8.8.8\nms-dns 8.8.4.4\nms-wins 10.0.0.3\nproxyarp\nnodefaultroute\nlock\nnobsdcomp\nnovj\nnovjccomp\nnologfd\nlcp-echo-interval 30\nlcp-echo-failure 4\nmtu 1400\nmru 1400\nidle 1800\nplugin radius.so\nauth\n+ipv6\n',
+  'eve * s -- ms-dns 1.1.1.1\nipv6 ::1,::2\n',
 ].map((s) => enc.encode(s));
 
 /** The config samples plus the shipped example config. */

@@ -131,8 +131,8 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
     .replaceAll(SYSTEM_RADDB, dir)
     .replace(/^logdir = .*$/m, `logdir = ${dir}/log`)
     .replace(/^run_dir = .*$/m, `run_dir = ${dir}/run`)
-    .replace(/^\s*user = freerad$/m, '')
-    .replace(/^\s*group = freerad$/m, '');
+    .replace(/^[ \t]*user = freerad$/m, '')
+    .replace(/^[ \t]*group = freerad$/m, '');
   writeFileSync(join(dir, 'radiusd.conf'), conf);
   for (const f of ['sites-enabled/default', 'sites-enabled/inner-tunnel', 'mods-enabled/eap']) {
     if (present(join(dir, f))) unlinkSync(join(dir, f));

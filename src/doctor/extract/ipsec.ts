@@ -85,7 +85,7 @@ const IPV4 = /\b(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})\b/g;
  * IPv4 address in the message (racoon prints `local[500]-remote[500]`).
  */
 export function ipsecPeer(msg: string): string | null {
-  const charon = /<([^|>]+)\|(\d+)>/.exec(msg);
+  const charon = /<([^|<>]+)\|(\d+)>/.exec(msg);
   if (charon) return `${charon[1]}|${charon[2]}`;
   const pluto = /^"([^"]+)"(?:\[\d+\])? (\d{1,3}(?:\.\d{1,3}){3})/.exec(msg);
   if (pluto) return pluto[2]!;

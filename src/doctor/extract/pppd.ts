@@ -66,12 +66,12 @@ function packet(m: RegExpExecArray): EvFields | null {
 
 /** pppd message table, in match order (exported for tests). */
 export const TABLE: Entry[] = [
-  { lit: 'pppd ', re: /^pppd ([\d.]+\S*) started by (\S+), uid (\d+)/, ev: (m) => ({ kind: 'ppp-start', reason: m[1] }) },
+  { lit: 'pppd ', re: /^pppd ([\d.]\S*) started by (\S+), uid (\d+)/, ev: (m) => ({ kind: 'ppp-start', reason: m[1] }) },
   { lit: 'Using interface', re: /^Using interface (\S+)/, ev: (m) => ({ kind: 'iface', iface: m[1] }) },
   { lit: 'Connect:', re: /^Connect: (\S+) <--> (\S+)/, ev: (m) => ({ kind: 'connect', iface: m[1], reason: m[2] }) },
   { lit: 'Plugin', re: /^Plugin (\S+?)\.? loaded/, ev: (m) => ({ kind: 'plugin', reason: m[1], transport: /l2tp/i.test(m[1]!) ? 'l2tp' : /pptp/i.test(m[1]!) && !/logwtmp/i.test(m[1]!) ? 'pptp' : undefined }) },
   { lit: 'calling number', re: /peer from calling number (\S+) authorized/, ev: (m) => ({ kind: 'peer', peer: m[1] }) },
-  { lit: 'ip-up', re: /ip-up ((?:ppp|tun|l2tp|pptp|ipsec)\w*) (\S*) ?([\d.:a-fA-Fx]+)\s*$/, ev: (m) => ({ kind: 'peer', iface: m[1], user: m[2] || undefined, peer: m[3] }) },
+  { lit: 'ip-up', re: /ip-up ((?:ppp|tun|l2tp|pptp|ipsec)\w*) (?:(\S*) )?([\d.:a-fA-Fx]+)\s*$/, ev: (m) => ({ kind: 'peer', iface: m[1], user: m[2] || undefined, peer: m[3] }) },
   { lit: 'local ', re: /^local {1,2}IP address ([^\s,]+),?(?: remote IP address ([^\s,]+))?/, ev: (m) => ({ kind: 'ip-local', ip: m[1], ip2: m[2] }) },
   { lit: 'remote IP address', re: /^remote IP address (\S+)/, ev: (m) => ({ kind: 'ip-remote', ip: m[1] }) },
   { lit: 'Connect time', re: /^Connect time ([\d.]+) minutes/, ev: (m) => ({ kind: 'connect-time', n: Number(m[1]) }) },
@@ -91,7 +91,7 @@ export const TABLE: Entry[] = [
   { lit: 'terminated by peer', re: /^(\w+) terminated by peer(?: \((.*)\))?/, ev: (m) => ({ kind: 'term-by-peer', proto: m[1], reason: m[2] ?? '' }) },
   { lit: 'Protocol-Reject', re: /Protocol-Reject for (?:'Compression Control Protocol' \()?0x80fd/i, ev: () => ({ kind: 'ccp-protrej' }) },
   // authentication, client side (we authenticate to the peer)
-  { lit: 'authentication failed: E=', re: /(\S*CHAP\S*) authentication failed: E=(\d+)\s*(.*)/, ev: (m) => ({ kind: 'auth-fail', dir: 'local', method: authMethod(m[1]), n: Number(m[2]), reason: m[3] }) },
+  { lit: 'authentication failed: E=', re: /(?<!\S)(?=\S*CHAP)(\S+) authentication failed: E=(\d+)\s*(.*)/, ev: (m) => ({ kind: 'auth-fail', dir: 'local', method: authMethod(m[1]), n: Number(m[2]), reason: m[3] }) },
   { lit: 'authentication failed', re: /^(CHAP|PAP|EAP|MS-CHAP\S*) authentication failed(?:: (.*))?/, ev: (m) => ({ kind: 'auth-fail', dir: 'local', method: authMethod(m[1]), reason: m[2] }) },
   { lit: 'authentication succeeded', re: /^(CHAP|PAP|EAP|MS-CHAP\S*) authentication succeeded/, ev: (m) => ({ kind: 'auth-ok', dir: 'local', method: authMethod(m[1]) }) },
   // pppd refuses to start on a bad options file or plugin (exit status 2/1)
@@ -106,9 +106,9 @@ export const TABLE: Entry[] = [
   { lit: 'authenticate ourselves', re: /[Ff]ailed to authenticate ourselves to peer/, ev: () => ({ kind: 'auth-fail', dir: 'local' }) },
   // authentication, server side (the peer authenticates to us)
   { lit: 'authenticated', re: /^(\S+) peer (\S+) authenticated/, ev: (m) => ({ kind: 'auth-ok', dir: 'peer', method: authMethod(m[1]), user: unquote(m[2]) }) },
-  { lit: 'peer authentication succeeded', re: /(\S+)? ?peer authentication succeeded for (\S+)/, ev: (m) => ({ kind: 'auth-ok', dir: 'peer', method: authMethod(m[1]), user: unquote(m[2]) }) },
-  { lit: 'peer authentication failed', re: /(\S+)? ?peer authentication failed for (\S+)/, ev: (m) => ({ kind: 'auth-fail', dir: 'peer', method: authMethod(m[1]), user: unquote(m[2]) }) },
-  { lit: 'Peer ', re: /^Peer (\S+) failed (\S+) authentication/, ev: (m) => ({ kind: 'auth-fail', dir: 'peer', method: authMethod(m[2]), user: unquote(m[1]) }) },
+  { lit: 'peer authentication succeeded', re: /(?:(?<!\S)(\S+) )?peer authentication succeeded for (\S+)/, ev: (m) => ({ kind: 'auth-ok', dir: 'peer', method: authMethod(m[1]), user: unquote(m[2]) }) },
+  { lit: 'peer authentication failed', re: /(?:(?<!\S)(\S+) )?peer authentication failed for (\S+)/, ev: (m) => ({ kind: 'auth-fail', dir: 'peer', method: authMethod(m[1]), user: unquote(m[2]) }) },
+  { lit: 'Peer ', re: /^Peer (.+?) failed (\S+) authentication/, ev: (m) => ({ kind: 'auth-fail', dir: 'peer', method: authMethod(m[2]), user: unquote(m[1]) }) },
   { lit: 'user ', re: /^user (\S+) logged in/, ev: (m) => ({ kind: 'user', user: unquote(m[1]) }) },
   { lit: 'No ', re: /^No (\S+ )?secret found for (?:(authenticating us to )|authenticating )?(\S+)/, ev: (m) => ({ kind: 'no-secret', dir: m[2] ? 'local' : 'peer', user: unquote(m[3]), method: authMethod(m[1]?.trim()) }) },
   { lit: 'No ', re: /^No (?:CHAP|PAP|MS-CHAP\S*) secret found/, ev: () => ({ kind: 'no-secret', dir: 'peer' }) },
@@ -159,7 +159,7 @@ function ikeErrorEvent(m: RegExpExecArray): EvFields {
   return { kind: 'ike-auth-fail', n: code, reason: text, transport: 'l2tp' };
 }
 
-const PACKET = /^(sent|rcvd) \[(\w+) (\w+)(?: id=0x[0-9a-f]+)?(.*)\]\s*$/;
+const PACKET = /^(sent|rcvd) \[(\w+) (\w+)\b(?: id=0x[0-9a-f]+\b)?(.*)\]\s*$/;
 
 const escapeRe = (x: string): string => x.replace(/[.*+?^${}()|[\]\\/]/g, (c) => `\\${c}`);
 for (const e of TABLE) {

@@ -88,7 +88,7 @@ const XL2TPD: Entry[] = [
   // avp.c: a received AVP that xl2tpd cannot parse; on a mandatory AVP it drops the message.
   { lit: 'avp', re: /avp is incorrect size|Bad exit status handling attribute|wrong size for|[Uu]nknown (?:mandatory )?AVP|handle_avps: Bad/, ev: (m) => ({ kind: 'l2tp-avp-error', reason: m[0] }) },
   { lit: 'peer closing for reason', re: /peer closing for reason (\d+) \(([^)]*)\), error = (\d+) \(([^)]*)\)/, ev: (m) => ({ kind: 'l2tp-result', n: Number(m[1]), n2: Number(m[3]), reason: `${m[2]}; ${m[4]}` }) },
-  { lit: 'result code', re: /[Rr]esult code (\d+)[^\n]*?error code (\d+)/, ev: (m) => ({ kind: 'l2tp-result', n: Number(m[1]), n2: Number(m[2]) }) },
+  { lit: 'result code', re: /[Rr]esult code (\d+)(?!\d)(?:(?![Rr]esult code )[^\n])*?error code (\d+)/, ev: (m) => ({ kind: 'l2tp-result', n: Number(m[1]), n2: Number(m[2]) }) },
   { lit: 'message type', re: /message_type_avp: message type (\d+) \(([^)]+)\)/, ev: (m) => ({ kind: 'l2tp-msg', n: Number(m[1]), reason: L2TP_MSG[Number(m[1])] ?? m[2] }) },
   { lit: 'IP address', re: /Out of IP addresses|No available IP address/, ev: (m) => ({ kind: 'pool-empty', reason: m[0] }) },
   { lit: 'Denied connection', re: /Denied connection to unauthorized peer (\S+)/, ev: (m) => ({ kind: 'l2tp-denied', peer: m[1] }) },
