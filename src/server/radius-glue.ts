@@ -502,7 +502,9 @@ export class RadiusService implements AuthBackend {
     const result = authResultFromResponse(request, answer.packet, answer.secret, answer.requestAuthenticator);
     if (result.problem) this.log.warn('radius-reply', `RADIUS reply for ${request.username}: ${result.problem}`);
     if (link && result.verdict.ok) this.offer(link, request.requestId, 'radius', result.accept);
-    this.log.info('radius-auth', `RADIUS ${result.verdict.ok ? 'accepted' : 'rejected'} ${request.username} (${request.protocol})`, { user: request.username });
+    // The server's Reply-Message says why (FreeRADIUS: "pool exhausted", "You are already logged in - access denied").
+    const why = !result.verdict.ok && result.verdict.message !== undefined && result.verdict.message.trim() !== '' ? `: ${result.verdict.message.trim()}` : '';
+    this.log.info('radius-auth', `RADIUS ${result.verdict.ok ? 'accepted' : 'rejected'} ${request.username} (${request.protocol})${why}`, { user: request.username });
     return result.verdict;
   }
 

@@ -34,9 +34,26 @@ async function until<T>(read: () => T, ok: (v: T) => boolean, what: string, time
   }
 }
 
+/** The first line a process printed that holds `text`. */
+const lineWith = (p: Proc, text: string): string | undefined => `${p.out}\n${p.err}`.split('\n').find((l) => l.includes(text));
+
 const active = (ls: Lease[]): Lease[] => ls.filter((l) => l.active);
 
-test('two servers, one sqlippool of four: four clients (PPTP on A, L2TP on B) get distinct leases, the fifth is refused "pool exhausted"; Stop, Accounting-Off and Accounting-On after kill -9 free the leases', { skip, timeout: 240_000 }, async () => {
+/** Server A (PPTP, NAS 10.210.1.1) and B (L2TP, NAS 10.210.2.1) on FreeRADIUS in namespace r; client i in its own namespace on A or B. */
+interface TwoServers {
+  lab: NetnsLab;
+  procs: Proc[];
+  radius: SqlIppoolRadius;
+  serverA: Proc;
+  serverB: Proc;
+  /** Starts server A or B again (after a stop or a kill). */
+  restart(which: 'a' | 'b'): Promise<Proc>;
+  /** `tunppp connect` from client i as `user` (default USERS[i]). */
+  connect(i: number, user?: string, args?: string[]): Proc;
+}
+
+/** Runs `fn` with two servers on one sqlippool FreeRADIUS; clients `onA[i]` on A, the others on B. Cleans up everything. */
+async function withTwoServers(onA: boolean[], radiusExtra: { users?: string; session?: string }, fn: (t: TwoServers) => Promise<void>): Promise<void> {
   const lab = new NetnsLab();
   const procs: Proc[] = [];
   const cfgs: ReturnType<typeof writeServerConfig>[] = [];
@@ -47,25 +64,24 @@ test('two servers, one sqlippool of four: four clients (PPTP on A, L2TP on B) ge
     const b = lab.ns();
     lab.link(a, 'veth-r', '10.210.1.1/24', r, 'veth-a', '10.210.1.2/24');
     lab.link(b, 'veth-r', '10.210.2.1/24', r, 'veth-b', '10.210.2.2/24');
-    const clients = USERS.map(() => lab.ns());
-    // u1, u2, u5 on A (PPTP); u3, u4 on B (L2TP).
-    const onA = [true, true, false, false, true];
+    const clients = onA.map(() => lab.ns());
     clients.forEach((c, i) => lab.link(onA[i] ? a : b, `veth-c${i + 1}`, `10.211.${i + 1}.1/24`, c, 'veth-s', `10.211.${i + 1}.2/24`));
-
     radius = await startSqlIppoolRadius({
       netns: r,
       listenAddress: '*',
       clientAddress: '10.210.0.0/16',
       pool: 'shared',
       addresses: POOL,
-      users: USERS.map((u) => `${u} Cleartext-Password := "${pw(u)}"\n`).join('\n'),
+      users: (radiusExtra.users ?? '') + USERS.map((u) => `${u} Cleartext-Password := "${pw(u)}"\n`).join('\n'),
+      ...(radiusExtra.session !== undefined ? { sections: { session: radiusExtra.session } } : {}),
     });
     const fr = radius.fr;
     const serverConfig = (name: 'a' | 'b', nasIp: string, radiusIp: string, proto: 'pptp' | 'l2tp'): ReturnType<typeof writeServerConfig> => {
+      const n = name === 'a' ? 1 : 2;
       const cfg = writeServerConfig({
         listen: '0.0.0.0',
-        local: `10.98.${name === 'a' ? 1 : 2}.1`,
-        ranges: [`10.98.${name === 'a' ? 1 : 2}.10-10.98.${name === 'a' ? 1 : 2}.11`],
+        local: `10.98.${n}.1`,
+        ranges: [`10.98.${n}.10-10.98.${n}.11`],
         users: [['nobody', 'unused']],
         extra: {
           listen: proto === 'pptp' ? { pptp: { addresses: ['0.0.0.0'] }, l2tp: { enabled: false } } : { pptp: { enabled: false }, l2tp: { addresses: ['0.0.0.0'] } },
@@ -83,73 +99,24 @@ test('two servers, one sqlippool of four: four clients (PPTP on A, L2TP on B) ge
       cfgs.push(cfg);
       return cfg;
     };
-    const cfgA = serverConfig('a', '10.210.1.1', '10.210.1.2', 'pptp');
-    const cfgB = serverConfig('b', '10.210.2.1', '10.210.2.2', 'l2tp');
-    const serve = (ns: string, cfg: ReturnType<typeof writeServerConfig>): Proc => {
-      const p = new Proc(ns, ['serve', '--config', cfg.config]);
+    const cfg = { a: serverConfig('a', '10.210.1.1', '10.210.1.2', 'pptp'), b: serverConfig('b', '10.210.2.1', '10.210.2.2', 'l2tp') };
+    const start = async (which: 'a' | 'b'): Promise<Proc> => {
+      const p = new Proc(which === 'a' ? a : b, ['serve', '--config', cfg[which].config]);
       procs.push(p);
+      await p.waitFor(which === 'a' ? /serving on pptp 0\.0\.0\.0:1723/ : /serving on l2tp 0\.0\.0\.0:1701/);
       return p;
     };
-    let serverA = serve(a, cfgA);
-    const serverB = serve(b, cfgB);
-    await serverA.waitFor(/serving on pptp 0\.0\.0\.0:1723/);
-    await serverB.waitFor(/serving on l2tp 0\.0\.0\.0:1701/);
+    const serverA = await start('a');
+    const serverB = await start('b');
     // Accounting-On from both before any login (sqlippool clears each NAS's leases on it).
     await until(() => fr.output(), (o) => (o.match(/Acct-Status-Type = Accounting-On/g) ?? []).length >= 2, 'two Accounting-On');
-
-    const connect = (i: number, args: string[] = []): Proc => {
-      const p = new Proc(clients[i]!, ['connect', `${onA[i] ? 'pptp' : 'l2tp'}://${USERS[i]}@10.211.${i + 1}.1`, '--tun', `tsp${i + 1}`, ...args], { TUNPPP_PASSWORD: pw(USERS[i]!) });
+    let tunSeq = 0;
+    const connect = (i: number, user = USERS[i]!, args: string[] = []): Proc => {
+      const p = new Proc(clients[i]!, ['connect', `${onA[i] ? 'pptp' : 'l2tp'}://${user}@10.211.${i + 1}.1`, '--tun', `tsp${i + 1}${tunSeq++}`, ...args], { TUNPPP_PASSWORD: pw(user) });
       procs.push(p);
       return p;
     };
-    const up: Connected[] = [];
-    for (const i of [0, 1, 2, 3]) up.push(await waitConnected(connect(i), 30_000));
-    const addrs = up.map((c) => c.address);
-    assert.equal(new Set(addrs).size, 4, `distinct addresses: ${addrs.join(', ')}`);
-    for (const x of addrs) assert.ok(POOL.includes(x), `${x} is from the shared pool`);
-
-    // The fifth: FreeRADIUS rejects it, tunppp passes the reason on.
-    const fifth = connect(4);
-    const refused = await fifth.waitFor(/.*pool exhausted.*/, 30_000);
-    process.stderr.write(`fifth client: ${refused[0]}\n`);
-    await serverA.waitFor(/RADIUS rejected u5/);
-
-    // radippool: four live leases, each with its server's NAS-IP-Address, user and Calling-Station-Id.
-    const leases = await until(() => radius!.leases(), (ls) => active(ls).length === 4 && active(ls).every((l) => l.user !== ''), 'four leases');
-    for (const [i, c] of up.entries()) {
-      const l = leases.find((x) => x.address === c.address)!;
-      assert.equal(l.user, USERS[i]);
-      assert.equal(l.nasIp, onA[i] ? '10.210.1.1' : '10.210.2.1');
-      assert.equal(l.callingStationId, `10.211.${i + 1}.2`);
-    }
-    // radacct: one open row per session, the Acct-Session-Ids distinct across both servers.
-    const rows = await until(() => radius!.acct(), (rs) => rs.filter((x) => !x.stopped).length === 4, 'four Start rows');
-    assert.equal(new Set(rows.map((x) => x.sessionId)).size, rows.length);
-    for (const [i, c] of up.entries()) assert.ok(rows.some((x) => x.user === USERS[i] && x.framedIp === c.address && x.nasIp === (onA[i] ? '10.210.1.1' : '10.210.2.1')), `radacct row of ${USERS[i]}`);
-
-    // u2 leaves: Stop frees its lease; the fifth now gets exactly that address.
-    assert.equal(await up[1]!.client.stop('SIGINT'), 0);
-    await until(() => radius!.leases(), (ls) => !ls.find((l) => l.address === up[1]!.address)!.active, `lease of ${up[1]!.address} freed by Stop`);
-    await until(() => radius!.acct(), (rs) => rs.some((x) => x.user === 'u2' && x.stopped && x.terminateCause === 'User-Request'), 'Stop row of u2');
-    await fifth.stop('SIGKILL');
-    const again = await waitConnected(connect(4), 30_000);
-    assert.equal(again.address, up[1]!.address, 'the freed address');
-
-    // Server B stops cleanly: Accounting-Off frees both of its leases.
-    assert.equal(await serverB.stop('SIGTERM'), 0);
-    const afterOff = await until(() => radius!.leases(), (ls) => active(ls).every((l) => l.nasIp !== '10.210.2.1'), 'leases of B freed by Accounting-Off');
-    assert.equal(active(afterOff).length, 2, 'A\'s two leases stay');
-    assert.match(fr.output(), /Acct-Status-Type = Accounting-Off/);
-
-    // Server A dies (SIGKILL: no Stop, no Accounting-Off); its leases stay until it starts again.
-    await serverA.stop('SIGKILL');
-    await new Promise((res) => setTimeout(res, 500));
-    assert.equal(active(radius.leases()).filter((l) => l.nasIp === '10.210.1.1').length, 2, 'a dead NAS keeps its leases');
-    const ons = (fr.output().match(/Acct-Status-Type = Accounting-On/g) ?? []).length;
-    serverA = serve(a, cfgA);
-    await serverA.waitFor(/serving on pptp 0\.0\.0\.0:1723/);
-    await until(() => fr.output(), (o) => (o.match(/Acct-Status-Type = Accounting-On/g) ?? []).length > ons, 'Accounting-On after the restart');
-    await until(() => radius!.leases(), (ls) => active(ls).length === 0, 'every lease freed by Accounting-On');
+    await fn({ lab, procs, radius, serverA, serverB, restart: start, connect });
   } catch (err) {
     appendProcLogs(err, procs, { out: 3000, err: 6000 });
     if (err instanceof Error && radius) err.message += `\n--- FreeRADIUS\n${radius.fr.output().slice(-6000)}`;
@@ -160,4 +127,92 @@ test('two servers, one sqlippool of four: four clients (PPTP on A, L2TP on B) ge
     lab.cleanup();
     for (const c of cfgs) c.cleanup();
   }
+}
+
+test('two servers, one sqlippool of four: four clients (PPTP on A, L2TP on B) get distinct leases, the fifth is refused "pool exhausted"; Stop, Accounting-Off and Accounting-On after kill -9 free the leases', { skip, timeout: 240_000 }, async () => {
+  // u1, u2, u5 on A (PPTP); u3, u4 on B (L2TP).
+  const onA = [true, true, false, false, true];
+  await withTwoServers(onA, {}, async ({ radius, serverA, serverB, restart, connect }) => {
+    const fr = radius.fr;
+    const up: Connected[] = [];
+    for (const i of [0, 1, 2, 3]) up.push(await waitConnected(connect(i), 30_000));
+    const addrs = up.map((c) => c.address);
+    assert.equal(new Set(addrs).size, 4, `distinct addresses: ${addrs.join(', ')}`);
+    for (const x of addrs) assert.ok(POOL.includes(x), `${x} is from the shared pool`);
+
+    // The fifth: FreeRADIUS rejects it, tunppp passes the reason on.
+    const fifth = connect(4);
+    await fifth.waitFor(/pool exhausted/, 30_000);
+    process.stderr.write(`fifth client: ${lineWith(fifth, 'pool exhausted')}\n`);
+    await serverA.waitFor(/RADIUS rejected u5/);
+
+    // radippool: four live leases, each with its server's NAS-IP-Address, user and Calling-Station-Id.
+    const leases = await until(() => radius.leases(), (ls) => active(ls).length === 4 && active(ls).every((l) => l.user !== ''), 'four leases');
+    for (const [i, c] of up.entries()) {
+      const l = leases.find((x) => x.address === c.address)!;
+      assert.equal(l.user, USERS[i]);
+      assert.equal(l.nasIp, onA[i] ? '10.210.1.1' : '10.210.2.1');
+      assert.equal(l.callingStationId, `10.211.${i + 1}.2`);
+    }
+    // radacct: one open row per session, the Acct-Session-Ids distinct across both servers.
+    const rows = await until(() => radius.acct(), (rs) => rs.filter((x) => !x.stopped).length === 4, 'four Start rows');
+    assert.equal(new Set(rows.map((x) => x.sessionId)).size, rows.length);
+    for (const [i, c] of up.entries()) assert.ok(rows.some((x) => x.user === USERS[i] && x.framedIp === c.address && x.nasIp === (onA[i] ? '10.210.1.1' : '10.210.2.1')), `radacct row of ${USERS[i]}`);
+
+    // u2 leaves: Stop frees its lease; the fifth now gets exactly that address.
+    assert.equal(await up[1]!.client.stop('SIGINT'), 0);
+    await until(() => radius.leases(), (ls) => !ls.find((l) => l.address === up[1]!.address)!.active, `lease of ${up[1]!.address} freed by Stop`);
+    await until(() => radius.acct(), (rs) => rs.some((x) => x.user === 'u2' && x.stopped && x.terminateCause === 'User-Request'), 'Stop row of u2');
+    await fifth.stop('SIGKILL');
+    const again = await waitConnected(connect(4), 30_000);
+    assert.equal(again.address, up[1]!.address, 'the freed address');
+
+    // Server B stops cleanly: Accounting-Off frees both of its leases.
+    assert.equal(await serverB.stop('SIGTERM'), 0);
+    const afterOff = await until(() => radius.leases(), (ls) => active(ls).every((l) => l.nasIp !== '10.210.2.1'), 'leases of B freed by Accounting-Off');
+    assert.equal(active(afterOff).length, 2, 'A\'s two leases stay');
+    assert.match(fr.output(), /Acct-Status-Type = Accounting-Off/);
+
+    // Server A dies (SIGKILL: no Stop, no Accounting-Off); its leases stay until it starts again.
+    await serverA.stop('SIGKILL');
+    await new Promise((res) => setTimeout(res, 500));
+    assert.equal(active(radius.leases()).filter((l) => l.nasIp === '10.210.1.1').length, 2, 'a dead NAS keeps its leases');
+    const ons = (fr.output().match(/Acct-Status-Type = Accounting-On/g) ?? []).length;
+    await restart('a');
+    await until(() => fr.output(), (o) => (o.match(/Acct-Status-Type = Accounting-On/g) ?? []).length > ons, 'Accounting-On after the restart');
+    await until(() => radius.leases(), (ls) => active(ls).length === 0, 'every lease freed by Accounting-On');
+  });
+});
+
+test('Simultaneous-Use := 1 across servers (FreeRADIUS sql session, radacct): u1 on A, then u1 on B → refused "already logged in" on both sides; after u1 leaves A, B lets it in; B killed with SIGKILL → u1 refused on A until B restarts and its Accounting-On closes the session', { skip, timeout: 240_000 }, async () => {
+  await withTwoServers([true, false], { users: 'DEFAULT Simultaneous-Use := 1\n\tFall-Through = Yes\n\n', session: '  sql' }, async ({ radius, serverA, serverB, restart, connect }) => {
+    const openRows = (): number => radius.acct().filter((x) => x.user === 'u1' && !x.stopped).length;
+    const onA = await waitConnected(connect(0, 'u1'), 30_000);
+    await until(openRows, (n) => n === 1, 'the radacct row of u1 on A');
+    // The second login, on the other server.
+    const second = connect(1, 'u1');
+    await second.waitFor(/already logged in/, 30_000);
+    process.stderr.write(`second login: ${lineWith(second, 'already logged in')}\n`);
+    await serverB.waitFor(/RADIUS rejected u1 \(mschap-v2\): You are already logged in - access denied/);
+    await second.stop('SIGKILL');
+    assert.equal(onA.client.exitCode, undefined, 'the first session is untouched');
+
+    // u1 leaves A: its Stop closes the row, and B lets u1 in.
+    assert.equal(await onA.client.stop('SIGINT'), 0);
+    await until(openRows, (n) => n === 0, 'the Stop of u1 on A');
+    const onB = await waitConnected(connect(1, 'u1'), 30_000);
+    await until(openRows, (n) => n === 1, 'the radacct row of u1 on B');
+
+    // B dies without a Stop: its row stays open, so A refuses u1 ...
+    await serverB.stop('SIGKILL');
+    await onB.client.stop('SIGKILL');
+    const third = connect(0, 'u1');
+    await third.waitFor(/already logged in/, 30_000);
+    await serverA.waitFor(/RADIUS rejected u1 .*already logged in/);
+    await third.stop('SIGKILL');
+    // ... until B starts again: its Accounting-On closes every session it had, and A lets u1 in.
+    await restart('b');
+    await until(openRows, (n) => n === 0, 'the row closed by B\'s Accounting-On');
+    await waitConnected(connect(0, 'u1'), 30_000);
+  });
 });

@@ -88,10 +88,10 @@ export async function startSqlIppoolRadius(opts: SqlIppoolOptions): Promise<SqlI
     throw err;
   }
   const sql = readFileSync(`${MODS}/sql`, 'utf8')
-    .replace(/^\s*dialect = .*$/m, '\tdialect = "postgresql"')
-    .replace(/^\s*driver = .*$/m, '\tdriver = "rlm_sql_postgresql"')
-    .replace(/^\s*radius_db = .*$/m, `\tradius_db = "${pg.conninfo('radius')}"`);
-  const sqlippool = readFileSync(`${MODS}/sqlippool`, 'utf8').replace(/^\s*dialect = .*$/m, '\tdialect = "postgresql"');
+    .replace(/^[ \t]*dialect = [^\n]*$/m, '\tdialect = "postgresql"')
+    .replace(/^[ \t]*driver = [^\n]*$/m, '\tdriver = "rlm_sql_postgresql"')
+    .replace(/^[ \t]*radius_db = [^\n]*$/m, `\tradius_db = "${pg.conninfo('radius')}"`);
+  const sqlippool = readFileSync(`${MODS}/sqlippool`, 'utf8').replace(/^[ \t]*dialect = [^\n]*$/m, '\tdialect = "postgresql"');
   let fr: FreeRadius;
   try {
     const frOpts: FreeRadiusOptions = {
