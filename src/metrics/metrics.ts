@@ -394,7 +394,7 @@ function addRadiusMetrics(src: MetricsSource, registers: Registry[]): void {
   src.radius?.()?.onResponseTime((type, server, seconds) => rtt.observe({ server, type }, seconds));
   new Counter({
     name: 'tunppp_radius_disconnect_requests_total',
-    help: 'RFC 5176 requests on the Disconnect listener by result (ack, nak-not-found, nak-missing-attribute, coa-nak; duplicate: answered again, not acted on; dropped: unknown-client, malformed, bad-authenticator, stale-timestamp)',
+    help: 'RFC 5176 requests on the Disconnect listener by result (ack, nak-not-found, nak-missing-attribute, coa-ack, coa-nak; duplicate: answered again, not acted on; dropped: unknown-client, malformed, bad-authenticator, stale-timestamp)',
     labelNames: ['result'] as const,
     registers,
     collect() {
@@ -404,6 +404,7 @@ function addRadiusMetrics(src: MetricsSource, registers: Registry[]): void {
       this.inc({ result: 'ack' }, d.ack);
       this.inc({ result: 'nak-not-found' }, d.nakNotFound);
       this.inc({ result: 'nak-missing-attribute' }, d.nakMissingAttribute);
+      this.inc({ result: 'coa-ack' }, d.coaAck);
       this.inc({ result: 'coa-nak' }, d.coaNak);
       this.inc({ result: 'unknown-client' }, d.unknownClient);
       this.inc({ result: 'malformed' }, d.malformed);

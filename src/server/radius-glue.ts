@@ -43,6 +43,8 @@ import {
   type RadiusPacket,
 } from '../radius/codec.js';
 import type { PppLink } from './link.js';
+import { answerCoa } from './radius-coa.js';
+import type { CoaNas } from '../radius/coa.js';
 
 /** A RADIUS server with its secret read and its address resolved. */
 export interface RadiusEndpoint {
@@ -115,7 +117,9 @@ export interface DisconnectCounters {
   staleTimestamp: number;
   /** Seen before within the window (a retransmission or a replay): the first answer sent again, nothing done twice. */
   duplicate: number;
-  /** CoA-NAK, Error-Cause 405: CoA is not supported. */
+  /** CoA-ACK sent: the named sessions took the changes (radius-coa.ts). */
+  coaAck: number;
+  /** CoA-NAK sent, with the Error-Cause of radius/coa.ts (nothing changed). */
   coaNak: number;
   /** Dropped: the source address is no configured server. */
   unknownClient: number;
@@ -360,7 +364,7 @@ export class RadiusService implements AuthBackend {
   private readonly bootId: string;
   /** Where the Disconnect listener is bound. */
   disconnectPort: number | undefined;
-  private readonly disconnectCounts: DisconnectCounters = { ack: 0, nakNotFound: 0, nakMissingAttribute: 0, staleTimestamp: 0, duplicate: 0, coaNak: 0, unknownClient: 0, malformed: 0, badAuthenticator: 0, sessionsClosed: 0 };
+  private readonly disconnectCounts: DisconnectCounters = { ack: 0, nakNotFound: 0, nakMissingAttribute: 0, staleTimestamp: 0, duplicate: 0, coaAck: 0, coaNak: 0, unknownClient: 0, malformed: 0, badAuthenticator: 0, sessionsClosed: 0 };
   private replay: DaeReplayWindow | undefined;
   /** Wall-clock seconds for Event-Timestamp (tests replace it). */
   wallClockS: () => number = () => Date.now() / 1000;
@@ -664,7 +668,7 @@ export class RadiusService implements AuthBackend {
    * RFC 5176 §3: a Disconnect-Request from a configured server, signed with
    * its secret, naming a session by Acct-Session-Id, User-Name or
    * Framed-IP-Address. ACK after the links are told to close; NAK 503 when
-   * nothing matches. CoA-Request gets CoA-NAK 405 (no CoA support).
+   * nothing matches. CoA-Request changes the named sessions (radius-coa.ts).
    * Replays (§6.3): an Event-Timestamp outside the window is dropped, a
    * missing one NAKed with 402 when required, and a request seen before within
    * the window gets its first answer again without acting twice.
@@ -717,8 +721,12 @@ export class RadiusService implements AuthBackend {
       return;
     }
     if (req.code === RADIUS_CODE.COA_REQUEST) {
-      counts.coaNak++;
-      reply(RADIUS_CODE.COA_NAK, [intAttr(ATTR.ERROR_CAUSE, ERROR_CAUSE.UNSUPPORTED_SERVICE)]);
+      const nas: CoaNas = { nasIdentifier: this.config.radius.nasIdentifier };
+      if (this.config.radius.nasIpAddress !== undefined) nas.nasIpAddress = this.config.radius.nasIpAddress;
+      const a = answerCoa(req, this.tracked.values(), nas, this.clock.now(), rinfo.address, this.log);
+      if (a.code === RADIUS_CODE.COA_ACK) counts.coaAck++;
+      else counts.coaNak++;
+      reply(a.code, a.attributes);
       return;
     }
     const sid = findAttr(req, ATTR.ACCT_SESSION_ID);

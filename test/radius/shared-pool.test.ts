@@ -12,12 +12,14 @@
  * with SIGKILL and started again frees its leases (Accounting-On).
  */
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { NetnsLab, netnsSkipReason } from '../io/netns.js';
-import { appendProcLogs, Proc, waitConnected, writeServerConfig, type Connected } from '../e2e/harness.js';
+import { appendProcLogs, Proc, tcpTransfer, waitConnected, writeServerConfig, type Connected } from '../e2e/harness.js';
 import { sqlIppoolMissing, startSqlIppoolRadius, type Lease, type SqlIppoolRadius } from './sqlippool.js';
 
 const skip = netnsSkipReason() ?? sqlIppoolMissing();
+const skipRadclient = skip ?? (spawnSync('radclient', ['-v'], { stdio: 'ignore' }).error ? 'radclient is not installed (apt-get install freeradius-utils)' : undefined);
 
 const POOL = ['10.99.0.10', '10.99.0.11', '10.99.0.12', '10.99.0.13'];
 const USERS = ['u1', 'u2', 'u3', 'u4', 'u5'];
@@ -42,6 +44,8 @@ const active = (ls: Lease[]): Lease[] => ls.filter((l) => l.active);
 /** Server A (PPTP, NAS 10.210.1.1) and B (L2TP, NAS 10.210.2.1) on FreeRADIUS in namespace r; client i in its own namespace on A or B. */
 interface TwoServers {
   lab: NetnsLab;
+  /** The namespaces: FreeRADIUS's, the servers', the clients'. */
+  ns: { r: string; a: string; b: string; clients: string[] };
   procs: Proc[];
   radius: SqlIppoolRadius;
   serverA: Proc;
@@ -93,6 +97,7 @@ async function withTwoServers(onA: boolean[], radiusExtra: { users?: string; ses
             nasIpAddress: nasIp,
             timeoutMs: 1000,
             retries: 2,
+            disconnect: { enabled: true, address: '0.0.0.0' },
           },
         },
       });
@@ -116,7 +121,7 @@ async function withTwoServers(onA: boolean[], radiusExtra: { users?: string; ses
       procs.push(p);
       return p;
     };
-    await fn({ lab, procs, radius, serverA, serverB, restart: start, connect });
+    await fn({ lab, ns: { r, a, b, clients }, procs, radius, serverA, serverB, restart: start, connect });
   } catch (err) {
     appendProcLogs(err, procs, { out: 3000, err: 6000 });
     if (err instanceof Error && radius) err.message += `\n--- FreeRADIUS\n${radius.fr.output().slice(-6000)}`;
@@ -214,5 +219,60 @@ test('Simultaneous-Use := 1 across servers (FreeRADIUS sql session, radacct): u1
     await restart('b');
     await until(openRows, (n) => n === 0, 'the row closed by B\'s Accounting-On');
     await waitConnected(connect(0, 'u1'), 30_000);
+  });
+});
+
+/** radclient from FreeRADIUS's namespace to a server's RFC 5176 port: the reply's code name and attributes as it prints them. */
+function radclient(ns: string, server: string, type: 'coa' | 'disconnect', secret: string, attrs: string[]): string {
+  const input = [...attrs, `Event-Timestamp = ${Math.floor(Date.now() / 1000)}`].join('\n') + '\n';
+  const rc = spawnSync('ip', ['netns', 'exec', ns, 'radclient', '-x', '-r', '1', '-t', '3', `${server}:3799`, type, secret], { input, encoding: 'utf8', timeout: 20_000 });
+  return `${rc.stdout}${rc.stderr}`;
+}
+
+const mbps = (r: { received: number; ms: number }): number => (r.received * 8) / (r.ms / 1000) / 1e6;
+
+test('CoA from radclient to the right server of two: Mikrotik-Rate-Limit 2M/2M → TCP at 2 Mbit/s ± 15 %, "0/0" → unlimited again; a session on the other server or another NAS-Identifier → CoA-NAK 503 / 403; Session-Timeout from now ends the session; Disconnect-Request ends exactly the named one', { skip: skipRadclient, timeout: 240_000 }, async () => {
+  await withTwoServers([true, false, true], {}, async ({ ns, radius, serverA, serverB, connect }) => {
+    const secret = radius.fr.secret;
+    const [u1, u2, u3] = [await waitConnected(connect(0), 30_000), await waitConnected(connect(1), 30_000), await waitConnected(connect(2), 30_000)];
+    const rows = await until(() => radius.acct(), (rs) => rs.filter((x) => !x.stopped).length === 3, 'three Start rows');
+    const sid = (user: string): string => rows.find((x) => x.user === user)!.sessionId;
+
+    // Down to 2 Mbit/s on A, by Acct-Session-Id.
+    let out = radclient(ns.r, '10.210.1.1', 'coa', secret, [`Acct-Session-Id = "${sid('u1')}"`, 'Mikrotik-Rate-Limit = "2M/2M"']);
+    assert.match(out, /Received CoA-ACK/, out);
+    await serverA.waitFor(/rate limit up 2 Mbit\/s, down 2 Mbit\/s \(CoA Mikrotik-Rate-Limit \\?"2M\/2M\\?"\)/);
+    const limited = mbps(await tcpTransfer(ns.clients[0]!, ns.a, u1.address, 5201, 1_250_000));
+    process.stderr.write(`CoA e2e: u1 down at 2M: ${limited.toFixed(2)} Mbit/s\n`);
+    assert.ok(Math.abs(limited - 2) <= 0.3, `limited by CoA: ${limited.toFixed(2)} Mbit/s, expected 2 ± 0.3`);
+    // And back up.
+    out = radclient(ns.r, '10.210.1.1', 'coa', secret, ['User-Name = "u1"', 'Mikrotik-Rate-Limit = "0/0"']);
+    assert.match(out, /Received CoA-ACK/, out);
+    await serverA.waitFor(/rate limit removed \(CoA Mikrotik-Rate-Limit \\?"0\/0\\?"\)/);
+    const free = mbps(await tcpTransfer(ns.clients[0]!, ns.a, u1.address, 5202, 1_250_000));
+    process.stderr.write(`CoA e2e: u1 down after "0/0": ${free.toFixed(2)} Mbit/s\n`);
+    assert.ok(free > 4, `unlimited again: ${free.toFixed(2)} Mbit/s`);
+
+    // The wrong server: u2 lives on B; A answers 503. B refuses a request for another NAS with 403.
+    out = radclient(ns.r, '10.210.1.1', 'coa', secret, ['User-Name = "u2"', 'Session-Timeout = 5']);
+    assert.match(out, /Received CoA-NAK/, out);
+    assert.match(out, /Error-Cause = Session-Context-Not-Found/, out);
+    out = radclient(ns.r, '10.210.2.1', 'coa', secret, ['User-Name = "u2"', 'NAS-Identifier = "tunppp-a"', 'Session-Timeout = 5']);
+    assert.match(out, /Error-Cause = NAS-Identification-Mismatch/, out);
+
+    // Session-Timeout 2 s from now on B ends u2's session, with that cause in radacct.
+    out = radclient(ns.r, '10.210.2.1', 'coa', secret, ['User-Name = "u2"', 'Session-Timeout = 2']);
+    assert.match(out, /Received CoA-ACK/, out);
+    await serverB.waitFor(/link down: Session-Timeout/, 10_000);
+    await u2.client.waitFor(/disconnected: /, 15_000);
+    await until(() => radius.acct(), (rs) => rs.some((x) => x.user === 'u2' && x.stopped && x.terminateCause === 'Session-Timeout'), 'the Stop of u2 with Session-Timeout');
+
+    // Disconnect-Request by Acct-Session-Id on A: u3 ends, u1 stays.
+    out = radclient(ns.r, '10.210.1.1', 'disconnect', secret, [`Acct-Session-Id = "${sid('u3')}"`]);
+    assert.match(out, /Received Disconnect-ACK/, out);
+    await u3.client.waitFor(/disconnected: /, 15_000);
+    await until(() => radius.acct(), (rs) => rs.some((x) => x.user === 'u3' && x.stopped && x.terminateCause === 'Admin-Reset'), 'the Stop of u3 with Admin-Reset');
+    assert.equal(u1.client.exitCode, undefined, 'u1 is still connected');
+    assert.equal(radius.acct().filter((x) => !x.stopped).map((x) => x.user).join(), 'u1');
   });
 });
