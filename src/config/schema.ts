@@ -245,6 +245,8 @@ export const ConfigSchema = z.strictObject({
     /** By user name (the name the peer authenticated with). */
     users: z.record(z.string().min(1).max(253), rateLimitSpec).default({}),
   }).prefault({}),
+  /** /metrics: `nasLabel` puts nas="<radius.nasIdentifier>" on every series, for one Prometheus job over several servers. */
+  metrics: z.strictObject({ nasLabel: z.boolean().default(false) }).prefault({}),
   /** Drop traffic between two clients of this server. */
   clientIsolation: z.boolean().default(true),
   tun: z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'a Linux interface name: 1-15 letters, digits, _ . -').default('tunppp0') }).prefault({}),

@@ -35,6 +35,8 @@ export interface ServerMetrics {
 export interface MetricsOptions {
   /** Process metrics (CPU, memory, event-loop lag, fds). Default true. */
   processMetrics?: boolean;
+  /** Labels on every series (`nas`: metrics.nasLabel, so one Prometheus tells servers apart). */
+  labels?: Record<string, string>;
 }
 
 /** Reason of an auth-failed log line ("… (rejected)", "… (timeout, may retry)"). */
@@ -46,6 +48,7 @@ export function authFailureReason(msg: string): (typeof AUTH_FAILURE_REASONS)[nu
 /** Builds the registry for `src`. */
 export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {}): ServerMetrics {
   const registry = new Registry();
+  if (opts.labels !== undefined) registry.setDefaultLabels(opts.labels);
   if (opts.processMetrics ?? true) {
     collectDefaultMetrics({ register: registry, prefix: 'tunppp_' });
     // prom-client's totals of these are gauges named …_total, which `promtool check metrics` rejects;

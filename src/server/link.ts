@@ -153,6 +153,8 @@ export class PppLink implements TunRoute {
   private peerIp6Bytes: Uint8Array | undefined;
   /** An address the auth backend assigned (RADIUS Framed-IP-Address); IPCP offers it instead of a pool address. */
   framedAddress: string | undefined;
+  /** Acct-Session-Id, set by the RADIUS glue when it tracks the link. */
+  acctSessionId: string | undefined;
   /** The rate limit in force and where it came from (server role; undefined: none). */
   rateLimit: RateLimit | undefined;
   rateLimitSource: string | undefined;

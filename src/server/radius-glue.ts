@@ -553,6 +553,7 @@ export class RadiusService implements AuthBackend {
         offers: new Map(),
       };
       this.tracked.set(link, t);
+      link.acctSessionId = t.sessionId;
     }
     return t;
   }
