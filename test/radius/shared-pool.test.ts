@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { NetnsLab, netnsSkipReason } from '../io/netns.js';
+import { analyzeTexts } from '../../src/doctor/analyze.js';
 import { appendProcLogs, Proc, tcpTransfer, waitConnected, writeServerConfig, type Connected } from '../e2e/harness.js';
 import { sqlIppoolMissing, startSqlIppoolRadius, type Lease, type SqlIppoolRadius } from './sqlippool.js';
 
@@ -35,6 +36,9 @@ async function until<T>(read: () => T, ok: (v: T) => boolean, what: string, time
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** `tunppp doctor`'s most likely cause for what a process logged. */
+const doctorCause = (p: Proc): string | undefined => analyzeTexts([{ name: 'log', text: `${p.out}${p.err}` }]).findings[0]?.cause;
 
 /** The first line a process printed that holds `text`. */
 const lineWith = (p: Proc, text: string): string | undefined => `${p.out}\n${p.err}`.split('\n').find((l) => l.includes(text));
@@ -149,6 +153,7 @@ test('two servers, one sqlippool of four: four clients (PPTP on A, L2TP on B) ge
     const fifth = connect(4);
     await fifth.waitFor(/pool exhausted/, 30_000);
     process.stderr.write(`fifth client: ${lineWith(fifth, 'pool exhausted')}\n`);
+    assert.equal(doctorCause(fifth), 'ip-pool-exhausted', 'tunppp doctor on the client\'s log');
     await serverA.waitFor(/RADIUS rejected u5/);
 
     // radippool: four live leases, each with its server's NAS-IP-Address, user and Calling-Station-Id.
@@ -198,6 +203,8 @@ test('Simultaneous-Use := 1 across servers (FreeRADIUS sql session, radacct): u1
     const second = connect(1, 'u1');
     await second.waitFor(/already logged in/, 30_000);
     process.stderr.write(`second login: ${lineWith(second, 'already logged in')}\n`);
+    assert.equal(doctorCause(second), 'auth-already-logged-in', 'tunppp doctor on the client\'s log');
+    assert.equal(doctorCause(serverB), 'auth-already-logged-in', 'tunppp doctor on the server\'s log');
     await serverB.waitFor(/RADIUS rejected u1 \(mschap-v2\): You are already logged in - access denied/);
     await second.stop('SIGKILL');
     assert.equal(onA.client.exitCode, undefined, 'the first session is untouched');
