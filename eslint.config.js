@@ -30,7 +30,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/wire/**/*.ts', 'src/ppp/**/*.ts', 'src/pptp/**/*.ts', 'src/l2tp/**/*.ts', 'src/radius/**/*.ts', 'src/core/**/*.ts'],
+    files: ['src/wire/**/*.ts', 'src/ppp/**/*.ts', 'src/pptp/**/*.ts', 'src/l2tp/**/*.ts', 'src/radius/**/*.ts', 'src/core/**/*.ts', 'src/ipsec/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: impure.paths.map((name) => ({ name, message: 'protocol cores are sans-I/O: do I/O in src/io/' })) }],

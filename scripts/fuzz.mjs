@@ -53,7 +53,7 @@ for (const [flag, v] of [['--inputs', inputs], ['--minutes', minutes], ['--budge
 }
 
 /** The parser and state-machine files whose branch coverage is reported. */
-const COVERED = ['src/pptp/', 'src/l2tp/', 'src/ppp/', 'src/radius/', 'src/doctor/', 'src/config/', 'src/wire/'];
+const COVERED = ['src/pptp/', 'src/l2tp/', 'src/ppp/', 'src/radius/', 'src/doctor/', 'src/config/', 'src/wire/', 'src/ipsec/'];
 const NOT_COVERED = ['src/ppp/crypto/', '.test.ts'];
 let cov;
 if (coverage) {
@@ -63,7 +63,7 @@ if (coverage) {
   await cov.start();
 }
 
-const families = ['pptp', 'ppp', 'l2tp', 'radius', 'text', 'offload', 'structure'];
+const families = ['pptp', 'ppp', 'l2tp', 'radius', 'text', 'offload', 'structure', 'ipsec'];
 const harness = await import('../test/fuzz/harness.ts');
 const targets = [];
 for (const f of families) {

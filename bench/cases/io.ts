@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { openGreSocket } from '../../src/io/gre-socket.js';
-import { parseIpv4 } from '../../src/io/ipv4-addr.js';
+import { parseIpv4 } from '../../src/config/ipv4.js';
 import { TxBatch } from '../../src/io/packet-batch.js';
 import { openTun } from '../../src/io/tun.js';
 import { internetChecksum } from '../../src/wire/checksum.js';

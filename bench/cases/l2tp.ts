@@ -13,7 +13,7 @@
  * TUNPPP_BENCH_L2TP_SESSIONS sets N (default 200, at most 240: the pool).
  */
 import { seededRng } from '../../src/core/rng.js';
-import { L2tpPort, L2tpSessionTransport } from '../../src/server/l2tp-service.js';
+import { L2tpPort, L2tpSessionTransport } from '../../src/server/l2tp-endpoint.js';
 import { PppLink } from '../../src/server/link.js';
 import { encodeL2tp } from '../../src/l2tp/header.js';
 import { startTestLns, testContext } from '../../test/l2tp/lns-harness.js';

@@ -6,8 +6,8 @@
  *   tunnel, through tunppp with MPPE-128 and without encryption, and through
  *   OpenVPN static-key tunnels (AES-128-CBC/SHA1, and no cipher/no auth) —
  *   the same namespaces, the same run, so the ratios mean something;
- * - session setup rate with the load generator (src/client/loadgen.ts), for
- *   PPTP and for L2TP (src/client/l2tp-loadgen.ts: one UDP socket, the
+ * - session setup rate with the load generator (bench/loadgen/loadgen.ts), for
+ *   PPTP and for L2TP (bench/loadgen/l2tp-loadgen.ts: one UDP socket, the
  *   sessions spread over SESSIONS / TUNPPP_BENCH_L2TP_PER_TUNNEL tunnels, by
  *   default 10 × 100, all started with the first batch);
  * - server RSS per idle session (RSS delta / sessions), for both.
@@ -242,7 +242,7 @@ async function sessionsRun(s: string, c: string, proto: 'pptp' | 'l2tp'): Promis
     await sleep(1500);
     const base = rssKiB(pid);
     let out = '';
-    lg = spawn('ip', ['netns', 'exec', c, process.execPath, '--import', 'tsx', join(root, 'src/client/loadgen.ts'), ...protoArgs(proto), '--host', SERVER, '--user', 'load', '--sessions', String(SESSIONS), '--concurrency', '64', '--timeout-ms', '60000', '--steps', '2', '--pause-ms', '5000'], {
+    lg = spawn('ip', ['netns', 'exec', c, process.execPath, '--import', 'tsx', join(root, 'bench/loadgen/loadgen.ts'), ...protoArgs(proto), '--host', SERVER, '--user', 'load', '--sessions', String(SESSIONS), '--concurrency', '64', '--timeout-ms', '60000', '--steps', '2', '--pause-ms', '5000'], {
       cwd: root,
       env: { ...process.env, TUNPPP_PASSWORD: 'pw-load' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -293,7 +293,7 @@ async function sessionsRun(s: string, c: string, proto: 'pptp' | 'l2tp'): Promis
  * synchronous wait here would let the pipe fill and stall the server.
  */
 async function loadgen(ns: string, proto: 'pptp' | 'l2tp', n: number, concurrency: number, stop: boolean): Promise<void> {
-  const args = [join(root, 'src/client/loadgen.ts'), ...protoArgs(proto), '--host', SERVER, '--user', 'load', '--sessions', String(n), '--concurrency', String(concurrency), ...(stop ? ['--hold', '0'] : [])];
+  const args = [join(root, 'bench/loadgen/loadgen.ts'), ...protoArgs(proto), '--host', SERVER, '--user', 'load', '--sessions', String(n), '--concurrency', String(concurrency), ...(stop ? ['--hold', '0'] : [])];
   const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', ...args], { cwd: root, env: { ...process.env, TUNPPP_PASSWORD: 'pw-load' }, stdio: 'ignore' });
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   await new Promise((r) => child.on('exit', r));

@@ -13,7 +13,7 @@
 import { IoError } from '../core/errors.js';
 import { STOPCCN_RESULT } from '../l2tp/constants.js';
 import type { Tun } from '../io/tun.js';
-import { L2tpPort } from '../server/l2tp-service.js';
+import { L2tpPort } from '../server/l2tp-endpoint.js';
 import { PppLink } from '../server/link.js';
 import { bringUpTun, clientRuntime, clientSessionOptions, resolveServer, waitAtMost, type ClientInfo, type CommonClientOptions, type RunningClient } from './common.js';
 import type { RouteHandle } from './routes.js';

@@ -126,3 +126,14 @@ export function parseRangeSpec(s: string): Ipv4Range | string {
   if (end < start) return `'${t}': start is greater than end`;
   return { start, end };
 }
+
+/** The shortest prefix of `local` that covers every address of `ranges` (range specs as parseRangeSpec reads them; bad ones are skipped). */
+export function coveringPrefix(local: number, ranges: readonly string[]): number {
+  let diff = 0;
+  for (const spec of ranges) {
+    const r = parseRangeSpec(spec);
+    if (typeof r === 'string') continue;
+    diff |= (r.start ^ local) | (r.end ^ local);
+  }
+  return diff === 0 ? 32 : Math.clz32(diff >>> 0);
+}

@@ -11,7 +11,7 @@
  */
 import { LocalUsageError } from '../core/errors.js';
 import { errnoName } from './errors.js';
-import { formatIpv4, parseIpv4 } from './ipv4-addr.js';
+import { formatIpv4, parseIpv4 } from '../config/ipv4.js';
 import { netnsPath, type NativeErrQueueEntry } from './native.js';
 import type { RxBatch, TxBatch } from './packet-batch.js';
 

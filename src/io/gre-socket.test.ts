@@ -9,7 +9,7 @@ import { constants } from 'node:os';
 import { openGreSocket, type IcmpErrorEvent, type SendErrorEvent } from './gre-socket.js';
 import { META_FIELDS, setNativeForTesting, type NativeBinding, type NativeErrorCallback, type NativeReadCallback } from './native.js';
 import { TxBatch } from './packet-batch.js';
-import { parseIpv4 } from './ipv4-addr.js';
+import { parseIpv4 } from '../config/ipv4.js';
 
 interface Rig {
   rx: Uint8Array;

@@ -4,18 +4,9 @@ import fc from 'fast-check';
 import { ManualClock, monotonicClock } from './clock.js';
 import { cryptoRng } from './rng.js';
 import { randomU32 } from '../core/rng.js';
-import { formatIpv4, parseIpv4 } from './ipv4-addr.js';
 import { RxBatch, TxBatch } from './packet-batch.js';
 import { errnoName, errnoNumber } from './errors.js';
 import { assertPrivileges, checkPrivileges, parseCapEff, type PrivilegeSources } from './privileges.js';
-
-test('ipv4: format(parse(x)) ≡ x for every u32', () => {
-  fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (a) => parseIpv4(formatIpv4(a)) === a));
-  assert.equal(parseIpv4('10.78.1.2'), 0x0a4e0102);
-  assert.equal(formatIpv4(0xffffffff), '255.255.255.255');
-  for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.0.0.1', '01.2.3.4', '1.2.3.-4', 'a.b.c.d', ' 1.2.3.4'])
-    assert.equal(parseIpv4(bad), undefined, bad);
-});
 
 test('TxBatch: reserve → 4-byte aligned offsets, meta rows, -1 when full', () => {
   const b = new TxBatch(3, 32);

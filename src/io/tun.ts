@@ -10,7 +10,7 @@
  */
 import { LocalUsageError } from '../core/errors.js';
 import { fromNativeError } from './errors.js';
-import { parseIpv4 } from './ipv4-addr.js';
+import { parseIpv4 } from '../config/ipv4.js';
 import { loadNative, netnsPath, type NativeErrQueueEntry, type NativeHandle } from './native.js';
 import { RxBatch, TxBatch, dropTruncated } from './packet-batch.js';
 

@@ -14,7 +14,7 @@
 import { LocalUsageError } from '../core/errors.js';
 import { BatchedSocketCore, addrOf, batchedSocketStats, nativeBatchedOptions, type BatchedSocketApi, type BatchedSocketOptions, type BatchedSocketStats, type DatagramSendError, type IcmpErrorFields } from './batched-socket.js';
 import { fromNativeError } from './errors.js';
-import { formatIpv4 } from './ipv4-addr.js';
+import { formatIpv4 } from '../config/ipv4.js';
 import { loadNative, type NativeBinding, type NativeHandle } from './native.js';
 import { RxBatch, TxBatch, dropTruncated } from './packet-batch.js';
 

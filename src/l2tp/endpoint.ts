@@ -6,6 +6,9 @@
  *
  * Datagrams in: { from, bytes }. Out: datagrams to send, PPP frames for
  * sessions, tunnel events, drops. The driver owns the socket and the clock.
+ * The server's and client's UDP port (src/server/l2tp-endpoint.ts) reads
+ * data messages itself and hands only control messages here; the `ppp`
+ * output serves in-memory harnesses (the fuzz targets) that feed everything.
  *
  * Peer address (RFC 2661 §8.1). A tunnel's peer address and port are fixed
  * when the tunnel is set up: an LNS tunnel's by the SCCRQ's source; a LAC

@@ -7,7 +7,7 @@ import type { SessionCounters } from '../ppp/session.js';
 import type { ServerStats } from '../server/stats.js';
 import type { GreEndpointStats } from '../server/gre-endpoint.js';
 import type { TunSideStats } from '../server/tun-side.js';
-import type { RadiusStatsView } from '../server/radius-glue.js';
+import type { RadiusStatsView } from '../server/radius/index.js';
 
 /** One PPP link as the operations layer sees it (PppLink fits). */
 export interface LinkView {

@@ -14,11 +14,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { formatIpv4, parseIpv4 } from '../config/ipv4.js';
+import { coveringPrefix, formatIpv4, parseIpv4 } from '../config/ipv4.js';
 import type { Config } from '../config/schema.js';
 import { IoError, UsageError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
-import { coveringPrefix } from '../server/server.js';
 
 /** The nftables table name. */
 export const NFT_TABLE = 'tunppp';

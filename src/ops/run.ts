@@ -19,7 +19,7 @@ import type { MetricsSource } from '../metrics/source.js';
 import type { ServerStats } from '../server/stats.js';
 import type { GreEndpointStats } from '../server/gre-endpoint.js';
 import type { TunSideStats } from '../server/tun-side.js';
-import type { RadiusStatsView } from '../server/radius-glue.js';
+import type { RadiusStatsView } from '../server/radius/index.js';
 import { dropPrivileges, lookupAccount } from './drop-privileges.js';
 import type { LogRing } from './log-ring.js';
 import { startMasquerade, type Masquerade } from './masquerade.js';

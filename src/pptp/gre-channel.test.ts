@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { seededRng, randomU32 } from '../core/rng.js';
 import { encodeGre, newGreHeader, parseGre, readGreHeader } from './gre.js';
-import { GreChannel, type GreChannelOptions, GreChannelMachine, type GreChannelSink, GreDemux } from './gre-channel.js';
+import { GreChannel, type GreChannelOptions, type GreChannelSink } from './gre-channel.js';
 
 /** A sink that records deliveries (first payload byte pair as a number) and transmissions. */
 function recorder(): GreChannelSink & { got: number[]; sent: Uint8Array[] } {
@@ -316,16 +316,6 @@ test('send: payload over 65535 octets → payload-too-large', () => {
   assert.equal(ch.send(new Uint8Array(65536), 0), 'payload-too-large');
 });
 
-test('GreChannelMachine: outputs sends (proto 47), deliver events and drops', () => {
-  const m = new GreChannelMachine(opts());
-  const out = m.handle({ type: 'receive', bytes: data(0) }, 0);
-  assert.deepEqual(out.map((o) => o.kind), ['event']);
-  assert.deepEqual(m.handle({ type: 'receive', bytes: data(0) }, 0), [{ kind: 'drop', reason: 'duplicate' }]);
-  const s = m.handle({ type: 'send', payload: Uint8Array.of(1) }, 1);
-  assert.equal(s[0]?.kind === 'send' && s[0].proto, 47);
-  assert.equal(m.nextDeadline(), undefined);
-});
-
 /**
  * A seeded lossy link: each packet is lost, duplicated or delayed at random.
  * Whatever happens, delivery is strictly increasing, nothing is delivered
@@ -381,24 +371,6 @@ test('seeded link with reordering only (delay < hold time) → every packet deli
     assert.ok(rx.stats.rxReordered > 0, 'the link did reorder');
     assert.equal(rx.stats.rxLost, 0);
   }
-});
-
-test('GreDemux: (address, Call ID) keys; two clients behind one NAT stay apart', () => {
-  const d = new GreDemux<string>();
-  d.set('203.0.113.5', 100, 'alice');
-  d.set('203.0.113.5', 101, 'bob');
-  d.set('198.51.100.7', 100, 'carol');
-  assert.equal(d.get('203.0.113.5', 100), 'alice');
-  assert.equal(d.get('203.0.113.5', 101), 'bob');
-  assert.equal(d.get('198.51.100.7', 100), 'carol');
-  assert.equal(d.get('198.51.100.7', 101), undefined);
-  assert.equal(d.size, 3);
-  d.set('203.0.113.5', 100, 'alice2');
-  assert.equal(d.size, 3);
-  assert.equal(d.delete('203.0.113.5', 100), true);
-  assert.equal(d.delete('203.0.113.5', 100), false);
-  assert.equal(d.deleteAddr('203.0.113.5'), 1);
-  assert.equal(d.size, 1);
 });
 
 test('property: random bytes and random valid packets never throw; counters add up', () => {

@@ -1,8 +1,8 @@
 /**
  * The per-call GRE data channel (RFC 2637 §4.2–§4.4): sequence numbers out,
  * acknowledgments both ways, the peer's receive window, and in-order
- * delivery with a bounded reordering buffer. Plus `GreDemux`, the server's
- * (source address, Call ID) → session map.
+ * delivery with a bounded reordering buffer. src/server/gre-endpoint.ts
+ * finds a packet's channel by (source address, Call ID).
  *
  * Theory of operation.
  *
@@ -53,9 +53,9 @@
  * for out-of-order packets, a copy of the payload. Counters are plain
  * numbers read by the metrics layer.
  */
-import type { Machine, Millis, Output } from '../core/machine.js';
+import type { Millis } from '../core/machine.js';
 import { LocalUsageError } from '../core/errors.js';
-import { encodeGre, GRE_MAX_HEADER_BYTES, type GreHeader, greHeaderLength, IP_PROTO_GRE, newGreHeader, readGreHeader, writeGreHeader } from './gre.js';
+import { encodeGre, GRE_MAX_HEADER_BYTES, type GreHeader, greHeaderLength, newGreHeader, readGreHeader, writeGreHeader } from './gre.js';
 
 /** Why the channel dropped a packet. */
 export type GreDropReason =
@@ -75,9 +75,6 @@ export type GreDropReason =
   | 'tx-window-full'
   /** A payload longer than the 16-bit GRE Payload Length field can say. */
   | 'payload-too-large';
-
-/** Every drop reason, for metrics that pre-create their counters. */
-export const GRE_DROP_REASONS: readonly GreDropReason[] = ['malformed', 'wrong-call-id', 'no-sequence', 'duplicate', 'late', 'out-of-window', 'tx-window-full', 'payload-too-large'];
 
 /** How the peer's receive window limits sending. */
 export type GreWindowMode = 'advisory' | 'sliding';
@@ -458,104 +455,5 @@ export class GreChannel {
   }
 }
 
-/** Inputs of the Machine form of a channel. */
-export type GreChannelInput =
-  | { type: 'receive'; bytes: Uint8Array }
-  | { type: 'send'; payload: Uint8Array }
-  | { type: 'timeout' };
-
-/** Events of the Machine form: an in-order PPP packet. */
-export interface GreDeliver {
-  type: 'deliver';
-  payload: Uint8Array;
-}
-
-/**
- * A `GreChannel` behind the common Machine interface (STYLE.md §2), for tests
- * and for drivers that prefer outputs to callbacks. Sends use proto 47.
- */
-export class GreChannelMachine implements Machine<GreChannelInput, GreDeliver, GreDropReason> {
-  readonly channel: GreChannel;
-  private out: Output<GreDeliver, GreDropReason>[] = [];
-  private readonly sink: GreChannelSink = {
-    deliver: (payload) => this.out.push({ kind: 'event', event: { type: 'deliver', payload } }),
-    transmit: (bytes) => this.out.push({ kind: 'send', proto: IP_PROTO_GRE, bytes }),
-  };
-
-  constructor(opts: GreChannelOptions) {
-    this.channel = new GreChannel(opts);
-  }
-
-  handle(input: GreChannelInput, now: Millis): Output<GreDeliver, GreDropReason>[] {
-    this.out = [];
-    const before = { ...this.channel.stats.drops };
-    switch (input.type) {
-      case 'receive':
-        this.channel.receive(input.bytes, now, this.sink);
-        break;
-      case 'send': {
-        const r = this.channel.send(input.payload, now);
-        if (typeof r !== 'string') this.out.push({ kind: 'send', proto: IP_PROTO_GRE, bytes: r });
-        break;
-      }
-      case 'timeout':
-        this.channel.timeout(now, this.sink);
-        break;
-    }
-    for (const reason of GRE_DROP_REASONS) {
-      for (let n = this.channel.stats.drops[reason] - before[reason]; n > 0; n--) this.out.push({ kind: 'drop', reason });
-    }
-    return this.out;
-  }
-
-  nextDeadline(): Millis | undefined {
-    return this.channel.nextDeadline();
-  }
-}
-
-/**
- * The server's GRE demultiplexer: (peer address, our Call ID) → session.
- * Several clients behind one NAT share an address, so the Call ID alone is
- * not enough unless Call IDs are server-wide (CallIdPool); the address alone
- * never is. Two-level maps keep lookups free of string building.
- */
-export class GreDemux<T> {
-  private readonly byAddr = new Map<string, Map<number, T>>();
-  private count = 0;
-
-  /** Number of entries. */
-  get size(): number {
-    return this.count;
-  }
-
-  /** The session for a packet from `addr` whose Key carries `callId`. */
-  get(addr: string, callId: number): T | undefined {
-    return this.byAddr.get(addr)?.get(callId);
-  }
-
-  /** Adds or replaces an entry. */
-  set(addr: string, callId: number, value: T): void {
-    let m = this.byAddr.get(addr);
-    if (!m) this.byAddr.set(addr, (m = new Map()));
-    if (!m.has(callId)) this.count++;
-    m.set(callId, value);
-  }
-
-  /** Removes an entry; true when there was one. */
-  delete(addr: string, callId: number): boolean {
-    const m = this.byAddr.get(addr);
-    if (!m || !m.delete(callId)) return false;
-    this.count--;
-    if (m.size === 0) this.byAddr.delete(addr);
-    return true;
-  }
-
-  /** Removes every entry of `addr` (its control connection ended); returns how many. */
-  deleteAddr(addr: string): number {
-    const m = this.byAddr.get(addr);
-    if (!m) return 0;
-    this.byAddr.delete(addr);
-    this.count -= m.size;
-    return m.size;
-  }
-}
+/** (address, Call ID) → entry: the `PeerDemux` both endpoints run as their by-peer index, under the name the fuzz target uses. */
+export { PeerDemux as GreDemux } from '../core/peer-demux.js';

@@ -20,6 +20,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { LocalUsageError } from '../core/errors.js';
+import { parseIpv4 } from '../config/ipv4.js';
 import { fail, ok, type Parsed } from '../wire/parsed.js';
 
 /** RADIUS Codes (RFC 2865 §3, RFC 2866 §3, RFC 5176 §2). */
@@ -254,9 +255,11 @@ export function intAttr(type: number, v: number): RadiusAttribute {
   return { type, value: b };
 }
 
-/** An address attribute from dotted-quad text. */
+/** An address attribute from dotted-quad text (validated upstream: the config schema, the pool); throws on anything else. */
 export function ipv4Attr(type: number, address: string): RadiusAttribute {
-  return { type, value: Uint8Array.from(address.split('.').map((x) => Number(x) & 0xff)) };
+  const v = parseIpv4(address);
+  if (v === undefined) throw new Error(`RADIUS attribute ${type}: '${address}' is not an IPv4 address`);
+  return intAttr(type, v);
 }
 
 /** The first attribute of `type`, if any. */

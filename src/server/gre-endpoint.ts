@@ -5,6 +5,7 @@
  * EMSGSIZE turned into path-MTU events for the calls toward that address.
  */
 import type { Millis } from '../core/machine.js';
+import { PeerDemux } from '../core/peer-demux.js';
 import { GreChannel, type GreChannelSink } from '../pptp/gre-channel.js';
 import { GRE_MAX_HEADER_BYTES, newGreHeader, readGreHeader } from '../pptp/gre.js';
 import type { GreSocket, IcmpErrorEvent, SendErrorEvent } from '../io/gre-socket.js';
@@ -15,6 +16,7 @@ import type { TunnelOptions } from '../mtu/overhead.js';
 import type { Logger } from '../log/logger.js';
 import type { ServerContext } from './context.js';
 import type { LinkTransport, PppLink } from './link.js';
+import { EarlyFrames } from './early-frames.js';
 
 /** The parts of a GRE socket used here (a fake in tests). */
 export type GreSocketLike = Pick<GreSocket, 'send' | 'onPackets' | 'onIcmpError' | 'onSendError' | 'onError'>;
@@ -35,6 +37,7 @@ export interface GreEndpointStats {
 const EARLY_MAX = 256;
 const EARLY_MAX_AGE_MS = 2000;
 
+/** One number for (peer address, Call ID): the key of the call table and of the early-frame hold. */
 function callKey(addr: number, callId: number): number {
   return addr * 65536 + callId;
 }
@@ -89,8 +92,10 @@ export class PptpCallTransport implements LinkTransport {
 /** The GRE socket and every call on it. */
 export class GreEndpoint {
   readonly stats: GreEndpointStats = { rx: 0, malformed: 0, unknownCall: 0, outOfWindow: 0, tx: 0, txFailed: 0, icmpErrors: 0 };
+  /** Live calls by callKey(peer address, our Call ID): one lookup per packet. */
   private readonly calls = new Map<number, PptpCallTransport>();
-  private readonly byPeer = new Map<number, Set<PptpCallTransport>>();
+  /** The same calls by peer address: the path-MTU fan-out. */
+  private readonly byPeer = new PeerDemux<PptpCallTransport, number>();
   private readonly tx = new TxBatch(256, 256 * 2048);
   private readonly header = newGreHeader();
   /**
@@ -99,7 +104,7 @@ export class GreEndpoint {
    * the reply to us (the client's side of the race; without this the peer's
    * Configure-Request is lost and LCP waits a 3 s restart).
    */
-  private early: { key: number; at: Millis; bytes: Uint8Array }[] = [];
+  private readonly early = new EarlyFrames({ maxFrames: EARLY_MAX, maxAgeMs: EARLY_MAX_AGE_MS, whenFull: 'drop-oldest' });
   /** `now` of the batch being handled. */
   now: Millis = 0;
 
@@ -128,25 +133,21 @@ export class GreEndpoint {
   open(peerU32: number, callId: number, peerCallId: number, peerRecvWindow: number): PptpCallTransport {
     const call = new PptpCallTransport(this, new GreChannel({ callId, peerCallId, peerRecvWindow }), peerU32, callId);
     this.calls.set(callKey(peerU32, callId), call);
-    let set = this.byPeer.get(peerU32);
-    if (!set) this.byPeer.set(peerU32, (set = new Set()));
-    set.add(call);
-    if (this.early.length > 0) queueMicrotask(() => this.replayEarly(call));
+    this.byPeer.set(peerU32, callId, call);
+    if (this.early.size > 0) queueMicrotask(() => this.replayEarly(call));
     return call;
   }
 
   /** Delivers the packets that arrived for `call` before it was opened (once its link is attached). */
   private replayEarly(call: PptpCallTransport): void {
-    const key = callKey(call.peerU32, call.callId);
     const now = this.ctx.clock.now();
-    const mine = this.early.filter((e) => e.key === key && now - e.at <= EARLY_MAX_AGE_MS);
+    const mine = this.early.take(callKey(call.peerU32, call.callId), now);
     if (mine.length === 0) return;
-    this.early = this.early.filter((e) => e.key !== key && now - e.at <= EARLY_MAX_AGE_MS);
-    if (call.closed || this.calls.get(key) !== call) return;
+    if (call.closed || this.calls.get(callKey(call.peerU32, call.callId)) !== call) return;
     const h = this.header;
-    for (const e of mine) {
-      if (readGreHeader(e.bytes, h)) continue;
-      call.channel.receiveHeader(h, e.bytes, now, call.sink);
+    for (const bytes of mine) {
+      if (readGreHeader(bytes, h)) continue;
+      call.channel.receiveHeader(h, bytes, now, call.sink);
     }
     call.scheduleChannel();
     this.flush();
@@ -156,9 +157,7 @@ export class GreEndpoint {
   /** Unregisters a call. */
   forget(call: PptpCallTransport): void {
     this.calls.delete(callKey(call.peerU32, call.callId));
-    const set = this.byPeer.get(call.peerU32);
-    set?.delete(call);
-    if (set && set.size === 0) this.byPeer.delete(call.peerU32);
+    if (this.byPeer.get(call.peerU32, call.callId) === call) this.byPeer.delete(call.peerU32, call.callId);
     this.ctx.scheduler.delete(call.channel);
   }
 
@@ -213,8 +212,7 @@ export class GreEndpoint {
       const call = this.calls.get(callKey(batch.source(i), h.callId));
       if (!call) {
         this.stats.unknownCall++;
-        if (this.early.length >= EARLY_MAX) this.early.shift();
-        this.early.push({ key: callKey(batch.source(i), h.callId), at: now, bytes: bytes.slice() });
+        this.early.hold(callKey(batch.source(i), h.callId), bytes, now);
         continue;
       }
       const drops = call.channel.stats.drops;
@@ -239,6 +237,6 @@ export class GreEndpoint {
   }
 
   private pathMtu(dst: number, mtu: number, source: string): void {
-    for (const call of this.byPeer.get(dst) ?? []) call.link.onPathMtu(mtu, source);
+    for (const call of this.byPeer.ofPeer(dst)) call.link.onPathMtu(mtu, source);
   }
 }

@@ -4,11 +4,10 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseIpv4 } from '../config/ipv4.js';
+import { coveringPrefix, parseIpv4 } from '../config/ipv4.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { FIXTURES_DIR } from '../../test/helpers/fixtures.js';
-import { coveringPrefix } from './server.js';
 import { lanPoolProblem, localSubnets, poolOverlaps, subnetHolding } from './lan-subnets.js';
 
 const v4 = (address: string, cidr: string, internal = false): NetworkInterfaceInfo => ({ address, cidr, netmask: '', family: 'IPv4', mac: '00:00:00:00:00:00', internal });

@@ -17,7 +17,7 @@ import type { Millis } from '../core/machine.js';
 import { PppSession, type SessionEvent, type SessionOptions, type SessionOutput } from '../ppp/session.js';
 import type { AuthBackend, AuthProtocol, AuthVerdict, VerifyRequest } from '../ppp/auth/types.js';
 import { bestTunnelMtu, mssFor, type TunnelOptions } from '../mtu/overhead.js';
-import { clampTcpMss, fragmentIpv4, icmpFragNeeded, ipv4DontFragment, ipv4Src, ipVersion } from '../wire/ip.js';
+import { clampTcpMss, fragmentIpv4, icmpFragNeeded, ipv4DontFragment, ipv4Dst, ipv4Src, ipVersion } from '../wire/ip.js';
 import { parseIpv4 } from '../config/ipv4.js';
 import { effectivePppSizes, localRateLimit } from '../config/schema.js';
 import { formatRateLimit, TokenBucket, type RateLimit } from '../core/rate-limit.js';
@@ -299,7 +299,7 @@ export class PppLink implements TunRoute {
         this.ctx.stats.spoofedSource++;
         return;
       }
-      if (this.ctx.config.clientIsolation && this.ctx.addresses.ownerOf(ipv4DstOf(packet)) !== undefined) {
+      if (this.ctx.config.clientIsolation && this.ctx.addresses.ownerOf(ipv4Dst(packet)) !== undefined) {
         this.ctx.stats.isolated++;
         return;
       }
@@ -654,10 +654,6 @@ function linkLocalBytes(identifier: string): Uint8Array {
 function ipv6SrcIs(p: Uint8Array, addr: Uint8Array): boolean {
   for (let i = 0; i < 16; i++) if (p[8 + i] !== addr[i]) return false;
   return true;
-}
-
-function ipv4DstOf(p: Uint8Array): number {
-  return ((p[16]! << 24) | (p[17]! << 16) | (p[18]! << 8) | p[19]!) >>> 0;
 }
 
 function protoText(p: AuthProtocol): string {

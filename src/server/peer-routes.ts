@@ -27,6 +27,8 @@ export class PeerRoutes {
   readonly stats: PeerRouteStats = { routesAdded: 0, proxyArpAdded: 0, failed: 0 };
   /** Peer address → the interface its proxy entry is on. */
   private readonly proxied = new Map<string, string>();
+  /** Addresses of the live peers (their routes are ours). */
+  private readonly live = new Set<string>();
 
   constructor(
     private readonly batch: IpBatch,
@@ -40,6 +42,7 @@ export class PeerRoutes {
   up(address: string): void {
     const a = parseIpv4(address);
     if (a === undefined) return;
+    this.live.add(address);
     this.stats.routesAdded++;
     this.batch.run(`route replace ${address}/32 dev ${this.tunName} scope link`, (why) => this.failed('warn', `cannot route ${address} through ${this.tunName}: ${why}; packets to this client do not reach it`));
     const lan = this.proxySubnets && subnetHolding(a, this.proxySubnets);
@@ -52,11 +55,25 @@ export class PeerRoutes {
   /** The peer at `address` is gone: take its route and proxy entry away. */
   down(address: string): void {
     if (parseIpv4(address) === undefined) return;
+    this.live.delete(address);
     this.batch.run(`route del ${address}/32 dev ${this.tunName}`, (why) => this.failed('debug', `route del ${address}: ${why}`));
     const iface = this.proxied.get(address);
     if (iface === undefined) return;
     this.proxied.delete(address);
     this.batch.run(`neigh del proxy ${address} dev ${iface}`, (why) => this.failed('warn', `cannot remove the proxy ARP entry of ${address} on ${iface}: ${why}; remove it with \`ip neigh del proxy ${address} dev ${iface}\``));
+  }
+
+  /**
+   * Sets every live peer's route again: the kernel deletes a device's routes
+   * when it goes down, and nothing else brings them back when it comes up.
+   */
+  restore(): number {
+    for (const address of this.live) {
+      this.stats.routesAdded++;
+      this.batch.run(`route replace ${address}/32 dev ${this.tunName} scope link`, (why) => this.failed('warn', `cannot route ${address} through ${this.tunName} again: ${why}; packets to this client do not reach it`));
+    }
+    if (this.live.size > 0) this.log.info('peer-route', `${this.tunName} takes packets again: ${this.live.size} peer route${this.live.size === 1 ? '' : 's'} set again`);
+    return this.live.size;
   }
 
   /**

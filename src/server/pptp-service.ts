@@ -20,6 +20,7 @@ import type { Logger } from '../log/logger.js';
 import type { ServerContext } from './context.js';
 import { PppLink, serverSessionOptions } from './link.js';
 import { guardOf } from './guard.js';
+import { gracefulStop } from './graceful-stop.js';
 
 /**
  * How long a control connection we closed may take to finish gracefully
@@ -277,14 +278,21 @@ export class PptpService {
    * Connection-Request on every connection, then the sockets close.
    */
   async stop(graceMs = 1500): Promise<void> {
-    const now = this.ctx.clock.now();
     for (const s of this.servers) s.close();
-    for (const call of this.gre.allCalls()) call.link.close('server shutting down', now);
-    this.flush();
-    await new Promise((r) => setTimeout(r, Math.min(300, graceMs)));
-    for (const c of [...this.conns]) c.handle({ type: 'stop' }, this.ctx.clock.now());
-    const deadline = Date.now() + graceMs;
-    while (this.conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await gracefulStop(
+      {
+        closeLinks: () => {
+          const now = this.ctx.clock.now();
+          for (const call of this.gre.allCalls()) call.link.close('server shutting down', now);
+          this.flush();
+        },
+        stopControl: () => {
+          for (const c of [...this.conns]) c.handle({ type: 'stop' }, this.ctx.clock.now());
+        },
+        pending: () => this.conns.size > 0,
+      },
+      graceMs,
+    );
     for (const s of [...this.sockets]) s.destroy();
   }
 }

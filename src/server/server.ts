@@ -8,7 +8,6 @@ import { lookupSecret } from '../config/chap-secrets.js';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { parseRangeSpec } from '../config/ipv4.js';
 import type { LoadedConfig } from '../config/load.js';
 import { effectivePppSizes } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
@@ -24,7 +23,7 @@ import { AddressBook } from './addresses.js';
 import type { ServerContext } from './context.js';
 import type { PppLink } from './link.js';
 import { PptpService } from './pptp-service.js';
-import { RadiusService, resolveRadiusServers } from './radius-glue.js';
+import { RadiusService, resolveRadiusServers } from './radius/index.js';
 import { L2tpService } from './l2tp-service.js';
 import { Scheduler } from './scheduler.js';
 import { newServerStats } from './stats.js';
@@ -69,17 +68,6 @@ export interface RunningServer {
    * the TUN device stay as started: changing them needs a restart.
    */
   reload(next: LoadedConfig): void;
-}
-
-/** The shortest prefix of `local` that covers every address of the pool's ranges. */
-export function coveringPrefix(local: number, ranges: readonly string[]): number {
-  let diff = 0;
-  for (const spec of ranges) {
-    const r = parseRangeSpec(spec);
-    if (typeof r === 'string') continue;
-    diff |= (r.start ^ local) | (r.end ^ local);
-  }
-  return diff === 0 ? 32 : Math.clz32(diff >>> 0);
 }
 
 /**
@@ -131,7 +119,7 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
   const scheduler = new Scheduler(clock);
   const addresses = new AddressBook<PppLink>(config, secrets, config.ppp.name);
   // RADIUS (auth.backends, accounting, Disconnect-Request) wraps chap-secrets in one chained backend.
-  const radius = !opts.backend && RadiusService.wanted(config) ? new RadiusService(config, secrets, await resolveRadiusServers(config), clock, rng, log) : undefined;
+  const radius = !opts.backend && RadiusService.wanted(config) ? new RadiusService(config, secrets, await resolveRadiusServers(config), clock, rng, log, scheduler) : undefined;
   await radius?.start();
   const backend = opts.backend ?? radius ?? secretBackend((user, server) => lookupSecret(secrets, user, server)?.secret);
   let linkIds = 0;
@@ -153,6 +141,7 @@ export async function startServer(loaded: LoadedConfig, opts: StartOptions): Pro
   };
   const tunSide = new TunSide(addresses, clock, flushAll);
   tunSide.onLinkLocal = linkLocalAddresser(log);
+  tunSide.onWritableAgain = () => void peerRoutes.restore();
   tunSide.attach(tun);
   const ctx: ServerContext = {
     config,

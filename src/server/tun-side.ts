@@ -48,6 +48,10 @@ export interface TunSideStats {
 
 /** The TUN device seen from the links: write packets; `flush` after each event. */
 export class TunSide {
+  /** Called when the device takes packets again after refusing some (it was down, so its routes are gone). */
+  onWritableAgain: (() => void) | undefined;
+  /** The last write refused packets. */
+  private refusing = false;
   readonly stats: TunSideStats = { rxPackets: 0, txPackets: 0, noRoute: 0, notIp: 0, txFailed: 0, gsoPackets: 0, gsoSegments: 0, groMerged: 0, offloadMalformed: 0 };
   private readonly tx: TxBatch;
   private tun: Pick<Tun, 'write' | 'onPackets' | 'name'> | undefined;
@@ -176,6 +180,13 @@ export class TunSide {
     const n = this.tun ? this.tun.write(this.tx) : 0;
     this.stats.txPackets += n;
     this.stats.txFailed += this.tx.count - n;
+    if (n < this.tx.count) this.refusing = true;
+    else if (this.refusing && n > 0) {
+      // The kernel takes packets again after refusing them (the device was
+      // down): routes through it were deleted with it and must come back.
+      this.refusing = false;
+      this.onWritableAgain?.();
+    }
     this.tx.clear();
   }
 

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { internetChecksum, onesSum } from './checksum.js';
-import { clampTcpMss, fragmentIpv4, icmpFragNeeded, icmpv6PacketTooBig, ipv4Dst, ipv4ToString, ipVersion, parseIpv4 } from './ip.js';
+import { clampTcpMss, fragmentIpv4, icmpFragNeeded, icmpv6PacketTooBig, ipv4Dst, ipVersion } from './ip.js';
+import { formatIpv4 as ipv4ToString, parseIpv4 } from '../config/ipv4.js';
 import { ipv4Packet } from './pcap.js';
 
 /** A TCP segment with the given flags and options, checksummed for IPv4 src/dst. */

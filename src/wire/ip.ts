@@ -35,20 +35,6 @@ export function ipv4Src(p: Uint8Array, start = 0): number {
   return ((p[start + 12]! << 24) | (p[start + 13]! << 16) | (p[start + 14]! << 8) | p[start + 15]!) >>> 0;
 }
 
-/** Dotted quad of a 32-bit address. */
-export function ipv4ToString(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
-}
-
-/** Parses a dotted quad into a 32-bit number, or undefined. */
-export function parseIpv4(s: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((x) => x > 255)) return undefined;
-  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
-}
-
 /** Where the TCP header of an IP packet starts, or -1 (not TCP, a non-first fragment, or too short). */
 function tcpOffset(p: Uint8Array, start: number, end: number): number {
   const v = ipVersion(p, start, end);

@@ -4,6 +4,7 @@
  * output to tshark (STYLE.md §7.6) and by debug captures.
  */
 import { internetChecksum } from './checksum.js';
+import { parseIpv4 } from '../config/ipv4.js';
 
 /** Link types we write. */
 export const LINKTYPE = {
@@ -146,7 +147,7 @@ export function udpIpv4Packet(src: string, dst: string, srcPort: number, dstPort
 
 /** Dotted quad to 4 bytes. */
 export function ipv4Bytes(addr: string): Uint8Array {
-  const parts = addr.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`bad IPv4 address: ${addr}`);
-  return Uint8Array.from(parts);
+  const v = parseIpv4(addr);
+  if (v === undefined) throw new Error(`bad IPv4 address: ${addr}`);
+  return Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
 }

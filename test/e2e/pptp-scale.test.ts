@@ -1,6 +1,6 @@
 /**
  * PPTP at scale: `tunppp serve` in one namespace, the load generator
- * (src/client/loadgen.ts) in another opening 200 concurrent sessions
+ * (bench/loadgen/loadgen.ts) in another opening 200 concurrent sessions
  * (MS-CHAPv2 + MPPE-128) over one GRE socket. Then the two ways a client
  * vanishes: a frozen client (SIGSTOP: TCP stays open, LCP echoes go
  * unanswered) is reaped by the server's keepalive within intervalS ×
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetnsLab, netnsSkipReason, run } from '../io/netns.js';
 import { Proc, countMatches as count, writeServerConfig } from './harness.js';
-import type { OpenResult } from '../../src/client/loadgen-common.js';
+import type { OpenResult } from '../../bench/loadgen/loadgen-common.js';
 
 const skip = netnsSkipReason();
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -35,7 +35,7 @@ class Loadgen {
   readonly child: ChildProcess;
 
   constructor(ns: string, args: string[]) {
-    this.child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(root, 'src/client/loadgen.ts'), ...args], {
+    this.child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(root, 'bench/loadgen/loadgen.ts'), ...args], {
       cwd: root,
       env: { ...process.env, TUNPPP_PASSWORD: 'pw-scale' },
       stdio: ['ignore', 'pipe', 'pipe'],

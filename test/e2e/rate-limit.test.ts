@@ -42,7 +42,7 @@ test('rateLimits.users alice 2M/2M: TCP through alice\'s session at 2 Mbit/s ± 
     await server.waitFor(/serving on pptp 0\.0\.0\.0:1723, l2tp 0\.0\.0\.0:1701/);
     const alice = await e2e.connect(c1, 'pptp://alice@10.206.1.1', 'trl1', 'pw alice');
     const bob = await e2e.connect(c2, 'l2tp://bob@10.206.2.1', 'trl2', 'pw bob');
-    await server.waitFor(/rate limit up 2 Mbit\/s, down 2 Mbit\/s \(rateLimits\.users\["alice"\]\)/);
+    await server.waitFor(/rate limit up 2 Mbit\/s, down 2 Mbit\/s \(rateLimits\.users\[\\?"alice\\?"\]\)/);
 
     const down = await tcpTransfer(c1, s, alice.address, 5101, BYTES);
     const up = await tcpTransfer(s, c1, '192.168.86.1', 5102, BYTES);

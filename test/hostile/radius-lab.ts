@@ -9,7 +9,7 @@ import type { ConfigInput } from '../../src/config/schema.js';
 import { seededRng } from '../../src/core/rng.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { PppLink, serverSessionOptions, type LinkTransport } from '../../src/server/link.js';
-import { RadiusService } from '../../src/server/radius-glue.js';
+import { RadiusService } from '../../src/server/radius/index.js';
 import { startFakeRadius, type FakeRadius, type FakeRadiusUser } from '../radius/fake-radius.js';
 import { testContext } from '../l2tp/lns-harness.js';
 import { ScriptedPppPeer, type ChallengeAnswer, type SeenChallenge } from './ppp-peer.js';

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { existsSync, readdirSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { openGreSocket, type GreSocket, type IcmpErrorEvent, type SendErrorEvent } from '../../src/io/gre-socket.js';
-import { formatIpv4, parseIpv4 } from '../../src/io/ipv4-addr.js';
+import { formatIpv4, parseIpv4 } from '../../src/config/ipv4.js';
 import { TxBatch } from '../../src/io/packet-batch.js';
 import { netnsSkipReason, pptpGre, waitFor, withLab } from './netns.js';
 

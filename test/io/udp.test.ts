@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openUdpSocket, nativeUdpAvailable, type UdpIcmpErrorEvent, type UdpSendErrorEvent, type UdpSocket } from '../../src/io/udp-socket.js';
-import { formatIpv4, parseIpv4 } from '../../src/io/ipv4-addr.js';
+import { formatIpv4, parseIpv4 } from '../../src/config/ipv4.js';
 import { netnsSkipReason, waitFor, withLab } from './netns.js';
 
 const skip = netnsSkipReason() ?? (nativeUdpAvailable() ? undefined : 'the native addon has no UDP socket (npm rebuild)');

@@ -1,5 +1,5 @@
 /**
- * The L2TP load generator (src/client/l2tp-loadgen.ts) against the real LNS
+ * The L2TP load generator (bench/loadgen/l2tp-loadgen.ts) against the real LNS
  * (L2tpService over loopback UDP, no TUN): sessions fill tunnels of the given
  * size, every one reaches IPCP with MS-CHAPv2 and MPPE-128, a second batch
  * starts only the tunnels it needs, the LNS's per-tunnel limit shows as
@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { seededRng } from '../../src/core/rng.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { L2tpLoadgen } from '../../src/client/l2tp-loadgen.js';
+import { L2tpLoadgen } from '../../bench/loadgen/l2tp-loadgen.js';
 import { startTestLns, type TestLns } from './lns-harness.js';
 import { waitFor } from '../io/netns.js';
 

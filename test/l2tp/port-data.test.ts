@@ -11,7 +11,8 @@ import { seededRng } from '../../src/core/rng.js';
 import { HDR } from '../../src/l2tp/constants.js';
 import { L2tpEndpoint, type L2tpEndpointOutput, type UdpPeer } from '../../src/l2tp/endpoint.js';
 import { encodeL2tp, parseL2tpHeader, type L2tpHeader } from '../../src/l2tp/header.js';
-import { L2tpService, L2tpSessionTransport, type L2tpPort } from '../../src/server/l2tp-service.js';
+import { L2tpService } from '../../src/server/l2tp-service.js';
+import { L2tpSessionTransport, type L2tpPort } from '../../src/server/l2tp-endpoint.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { testContext, type SkewClock } from './lns-harness.js';
 

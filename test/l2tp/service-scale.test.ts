@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { seededRng } from '../../src/core/rng.js';
-import { L2tpPort } from '../../src/server/l2tp-service.js';
+import { L2tpPort } from '../../src/server/l2tp-endpoint.js';
 import { PppLink } from '../../src/server/link.js';
 import type { ServerContext } from '../../src/server/context.js';
 import { startTestLns, testContext, type TestLns } from './lns-harness.js';

@@ -13,7 +13,7 @@ import { cryptoRng } from '../../src/io/rng.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { defaultConfig, type Config } from '../../src/config/schema.js';
 import { ATTR, ERROR_CAUSE, RADIUS_CODE, attrInt, encodeRadiusPacket, findAttr, intAttr, messageAuthenticatorPlaceholder, parseRadiusPacket, signRequest, textAttr, type RadiusAttribute } from '../../src/radius/codec.js';
-import { RadiusService } from '../../src/server/radius-glue.js';
+import { RadiusService } from '../../src/server/radius/index.js';
 import type { PppLink } from '../../src/server/link.js';
 
 const SECRET = 'dae-secret';

@@ -30,7 +30,7 @@ import {
   textAttr,
   verifyResponse,
 } from '../../src/radius/codec.js';
-import { RadiusService, RadiusUdpClient } from '../../src/server/radius-glue.js';
+import { RadiusService, RadiusUdpClient } from '../../src/server/radius/index.js';
 import type { PppLink } from '../../src/server/link.js';
 import { freeradiusMissing, startFreeRadius, type FreeRadius } from './freeradius.js';
 

@@ -1,5 +1,5 @@
 /**
- * RADIUS counters in /metrics: RadiusService (src/server/radius-glue.ts) on
+ * RADIUS counters in /metrics: RadiusService (src/server/radius/index.ts) on
  * loopback against a silent server and a small answering server made from our
  * codec, read through createServerMetrics as `tunppp serve --api` does.
  */
@@ -26,7 +26,7 @@ import {
   textAttr,
   unhidePassword,
 } from '../../src/radius/codec.js';
-import { RadiusService, type RadiusEndpoint } from '../../src/server/radius-glue.js';
+import { RadiusService, type RadiusEndpoint } from '../../src/server/radius/index.js';
 import type { PppLink } from '../../src/server/link.js';
 import { createServerMetrics } from '../../src/metrics/metrics.js';
 import { newServerStats } from '../../src/server/stats.js';

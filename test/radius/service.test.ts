@@ -1,5 +1,5 @@
 /**
- * RadiusService (src/server/radius-glue.ts) against a small RADIUS server made
+ * RadiusService (src/server/radius/index.ts) against a small RADIUS server made
  * from our own codec on loopback: backend chaining, Session-Timeout,
  * Idle-Timeout and Interim-Update driven by `poll(now)`. FreeRADIUS itself is
  * covered by freeradius.test.ts.
@@ -25,7 +25,7 @@ import {
   type RadiusAttribute,
   type RadiusPacket,
 } from '../../src/radius/codec.js';
-import { RadiusService } from '../../src/server/radius-glue.js';
+import { RadiusService } from '../../src/server/radius/index.js';
 import { MIKROTIK_RATE_LIMIT, VENDOR_MIKROTIK } from '../../src/radius/rate-limit-attrs.js';
 import { startFakeRadius, type FakeRadius } from './fake-radius.js';
 import type { PppLink } from '../../src/server/link.js';

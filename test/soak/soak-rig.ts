@@ -1,7 +1,7 @@
 /**
  * Connect/disconnect soak of the real PPTP server code, in one process and
  * without privileges: PptpService on 127.0.0.1 (real TCP), the load generator
- * (src/client/loadgen.ts, real PptpControl + PppLink with MS-CHAPv2 and
+ * (bench/loadgen/loadgen.ts, real PptpControl + PppLink with MS-CHAPv2 and
  * MPPE-128), and an in-memory GRE wire between their GRE endpoints.
  *
  * After every round it checks that nothing leaked: links, guard slots, call
@@ -17,7 +17,7 @@ import type { GreSocket } from '../../src/io/gre-socket.js';
 import { RxBatch, type TxBatch } from '../../src/io/packet-batch.js';
 import { META_FIELDS } from '../../src/io/native.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { PptpLoadgen } from '../../src/client/loadgen.js';
+import { PptpLoadgen } from '../../bench/loadgen/loadgen.js';
 import { PptpService } from '../../src/server/pptp-service.js';
 import { guardOf } from '../../src/server/guard.js';
 import { testContext } from '../l2tp/lns-harness.js';

@@ -17,7 +17,8 @@ import { CP_CODE, PPP_PROTO } from '../protocols.js';
 import { ControlProtocol } from '../fsm/protocol.js';
 import type { CiResult, FsmOptions, ReqciResult } from '../fsm/fsm.js';
 import { bytesEqual } from '../fsm/packet.js';
-import { encodeIpcpOptions, ipv4ToU32, parseIpcpOptions, u32ToIpv4, type IpcpAddressKind, type IpcpOption } from './options.js';
+import { encodeIpcpOptions, parseIpcpOptions, type IpcpAddressKind, type IpcpOption } from './options.js';
+import { formatIpv4, parseIpv4 } from '../../config/ipv4.js';
 
 /** IPCP policy. */
 export interface IpcpConfig {
@@ -70,7 +71,7 @@ export class Ipcp extends ControlProtocol<IpcpEvent> {
 
   /** The address the pool gave the peer (server), for release at teardown. */
   get assignedPeerAddress(): string | undefined {
-    return this.assigned === undefined ? undefined : u32ToIpv4(this.assigned);
+    return this.assigned === undefined ? undefined : formatIpv4(this.assigned);
   }
 
   private server(): boolean {
@@ -81,7 +82,7 @@ export class Ipcp extends ControlProtocol<IpcpEvent> {
     if (this.assigned !== undefined) return this.assigned;
     const p = this.cfg.peerAddress;
     const text = typeof p === 'function' ? p() : p;
-    const v = text === undefined ? undefined : ipv4ToU32(text);
+    const v = text === undefined ? undefined : parseIpv4(text);
     if (v !== undefined && v !== 0) this.assigned = v;
     return this.assigned;
   }
@@ -89,12 +90,12 @@ export class Ipcp extends ControlProtocol<IpcpEvent> {
   private handedOut(kind: IpcpAddressKind): number | undefined {
     const list = DNS_KINDS.includes(kind) ? this.cfg.dns : this.cfg.nbns;
     const text = list?.[kind === 'dns1' || kind === 'nbns1' ? 0 : 1];
-    return text === undefined ? undefined : ipv4ToU32(text);
+    return text === undefined ? undefined : parseIpv4(text);
   }
 
   resetci(): void {
     this.want.clear();
-    const local = this.cfg.localAddress === undefined ? 0 : ipv4ToU32(this.cfg.localAddress) ?? 0;
+    const local = this.cfg.localAddress === undefined ? 0 : parseIpv4(this.cfg.localAddress) ?? 0;
     this.want.set('address', local);
     if (!this.server()) {
       if (this.cfg.requestDns) for (const k of DNS_KINDS) this.want.set(k, 0);
@@ -198,9 +199,9 @@ export class Ipcp extends ControlProtocol<IpcpEvent> {
     const pick = (kinds: readonly IpcpAddressKind[]): string[] =>
       kinds.flatMap((k) => {
         const v = this.server() ? this.handedOut(k) : this.want.get(k);
-        return v ? [u32ToIpv4(v)] : [];
+        return v ? [formatIpv4(v)] : [];
       });
-    this.negotiated = { localAddress: u32ToIpv4(local), peerAddress: u32ToIpv4(peer), dns: pick(DNS_KINDS), nbns: pick(NBNS_KINDS) };
+    this.negotiated = { localAddress: formatIpv4(local), peerAddress: formatIpv4(peer), dns: pick(DNS_KINDS), nbns: pick(NBNS_KINDS) };
   }
 
   down(): void {

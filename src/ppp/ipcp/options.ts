@@ -72,21 +72,3 @@ export function ipcpOptionsLength(options: readonly IpcpOption[]): number {
   return optionsLength(options.map(toCp));
 }
 
-/** Dotted quad to u32 (undefined for bad text). */
-export function ipv4ToU32(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let v = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    v = v * 256 + n;
-  }
-  return v >>> 0;
-}
-
-/** u32 to dotted quad. */
-export function u32ToIpv4(v: number): string {
-  return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
-}

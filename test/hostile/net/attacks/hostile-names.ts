@@ -12,7 +12,7 @@
  */
 import { clientRuntime } from '../../../../src/client/common.js';
 import { silentLogger } from '../../../../src/log/logger.js';
-import { L2tpPort, type L2tpSessionTransport } from '../../../../src/server/l2tp-service.js';
+import { L2tpPort, type L2tpSessionTransport } from '../../../../src/server/l2tp-endpoint.js';
 import type { PppLink } from '../../../../src/server/link.js';
 import { ScriptedPppPeer } from '../../ppp-peer.js';
 

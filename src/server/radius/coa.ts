@@ -3,22 +3,22 @@
  * checked as a whole (src/radius/coa.ts), then every session it names gets
  * the new Session-Timeout, Idle-Timeout and rate limit at once, and the
  * answer is CoA-ACK; otherwise CoA-NAK with the Error-Cause and nothing
- * changed. The Disconnect listener in radius-glue.ts verifies, de-duplicates
+ * changed. The listener (dae-listener.ts) verifies, de-duplicates
  * and signs; this file decides.
  */
-import type { Millis } from '../core/machine.js';
-import type { Logger } from '../log/logger.js';
-import { formatRateLimit } from '../core/rate-limit.js';
-import type { AcceptInfo } from '../radius/auth.js';
-import { coaSelects, parseCoaRequest, type CoaNas } from '../radius/coa.js';
-import { ATTR, ERROR_CAUSE, RADIUS_CODE, intAttr, type RadiusAttribute, type RadiusPacket } from '../radius/codec.js';
-import type { PppLink } from './link.js';
+import type { Millis } from '../../core/machine.js';
+import type { Logger } from '../../log/logger.js';
+import { formatRateLimit } from '../../core/rate-limit.js';
+import type { AcceptInfo } from '../../radius/auth.js';
+import { coaSelects, parseCoaRequest, type CoaNas } from '../../radius/coa.js';
+import { ATTR, ERROR_CAUSE, RADIUS_CODE, intAttr, type RadiusAttribute, type RadiusPacket } from '../../radius/codec.js';
+import type { PppLink } from '../link.js';
 
-/** A session as the RADIUS glue tracks it (the fields a CoA reads and changes). */
+/** A session as accounting.ts tracks it (the fields a CoA reads and changes). */
 export interface CoaSession {
   link: PppLink;
   sessionId: string;
-  /** What the Access-Accept granted; Session-Timeout (from link up) and Idle-Timeout are read here by the glue's poll. */
+  /** What the Access-Accept granted; Session-Timeout (from link up) and Idle-Timeout are read here by accounting.ts's poll. */
   accept: AcceptInfo | undefined;
   upAt: Millis | undefined;
 }
@@ -47,7 +47,7 @@ export function answerCoa(req: RadiusPacket, sessions: Iterable<CoaSession>, nas
       const accept: AcceptInfo = { ...(s.accept ?? { classes: [] }) };
       if (c.sessionTimeoutS === null) delete accept.sessionTimeoutS;
       else if (c.sessionTimeoutS !== undefined) {
-        // Session-Timeout counts from link up in the glue; a CoA's counts from now.
+        // Session-Timeout counts from link up in accounting.ts's poll; a CoA's counts from now.
         const elapsedS = s.upAt === undefined ? 0 : Math.max(0, (now - s.upAt) / 1000);
         accept.sessionTimeoutS = elapsedS + c.sessionTimeoutS;
       }

@@ -20,18 +20,18 @@
  * Used by `npm run bench -- tunnel` through loadgen.ts's command line
  * (`--proto l2tp`) and by l2tp-loadgen.test.ts.
  */
-import type { Millis } from '../core/machine.js';
-import type { Rng } from '../core/rng.js';
-import { parseIpv4 } from '../config/ipv4.js';
-import { monotonicClock, type Clock } from '../io/clock.js';
-import { cryptoRng } from '../io/rng.js';
-import type { Logger } from '../log/logger.js';
-import { STOPCCN_RESULT } from '../l2tp/constants.js';
-import type { UdpPeer } from '../l2tp/endpoint.js';
-import type { L2tpTunnelEvent } from '../l2tp/tunnel-fsm.js';
-import type { ServerContext } from '../server/context.js';
-import { L2tpPort, type L2tpPortStats } from '../server/l2tp-service.js';
-import { PppLink } from '../server/link.js';
+import type { Millis } from '../../src/core/machine.js';
+import type { Rng } from '../../src/core/rng.js';
+import { parseIpv4 } from '../../src/config/ipv4.js';
+import { monotonicClock, type Clock } from '../../src/io/clock.js';
+import { cryptoRng } from '../../src/io/rng.js';
+import type { Logger } from '../../src/log/logger.js';
+import { STOPCCN_RESULT } from '../../src/l2tp/constants.js';
+import type { UdpPeer } from '../../src/l2tp/endpoint.js';
+import type { L2tpTunnelEvent } from '../../src/l2tp/tunnel-fsm.js';
+import type { ServerContext } from '../../src/server/context.js';
+import { L2tpPort, type L2tpPortStats } from '../../src/server/l2tp-endpoint.js';
+import { PppLink } from '../../src/server/link.js';
 import { countUp, LoadgenIpSide, loadgenContext, newLoadgenStats, openInPool, pingSessions, sleep, type LoadSession, type LoadgenStats, type OpenResult } from './loadgen-common.js';
 
 /** What to connect to and how. */

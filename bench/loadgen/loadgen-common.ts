@@ -6,19 +6,19 @@
  * sent to a session's address and counts the replies to our own pings —
  * and the server-side context their links run in.
  */
-import { parseIpv4 } from '../config/ipv4.js';
-import { defaultConfig } from '../config/schema.js';
-import type { Rng } from '../core/rng.js';
-import type { Clock } from '../io/clock.js';
-import type { Logger } from '../log/logger.js';
-import { AddressBook } from '../server/addresses.js';
-import type { ServerContext } from '../server/context.js';
-import { Scheduler } from '../server/scheduler.js';
-import { newServerStats } from '../server/stats.js';
-import { internetChecksum } from '../wire/checksum.js';
-import { ipv4Dst, ipv4Src, ipVersion } from '../wire/ip.js';
-import type { PppLink } from '../server/link.js';
-import { TunSide } from '../server/tun-side.js';
+import { parseIpv4 } from '../../src/config/ipv4.js';
+import { defaultConfig } from '../../src/config/schema.js';
+import type { Rng } from '../../src/core/rng.js';
+import type { Clock } from '../../src/io/clock.js';
+import type { Logger } from '../../src/log/logger.js';
+import { AddressBook } from '../../src/server/addresses.js';
+import type { ServerContext } from '../../src/server/context.js';
+import { Scheduler } from '../../src/server/scheduler.js';
+import { newServerStats } from '../../src/server/stats.js';
+import { internetChecksum } from '../../src/wire/checksum.js';
+import { ipv4Dst, ipv4Src, ipVersion } from '../../src/wire/ip.js';
+import type { PppLink } from '../../src/server/link.js';
+import { TunSide } from '../../src/server/tun-side.js';
 
 /** One load session. */
 export interface LoadSession {

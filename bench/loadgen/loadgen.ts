@@ -10,7 +10,7 @@
  * Used by test/e2e/pptp-scale.test.ts and `npm run bench -- tunnel`; runnable
  * on its own:
  *
- *   TUNPPP_PASSWORD=pw node --import tsx src/client/loadgen.ts --host 10.0.0.1 --user u --sessions 200
+ *   TUNPPP_PASSWORD=pw node --import tsx bench/loadgen/loadgen.ts --host 10.0.0.1 --user u --sessions 200
  *
  * `--proto l2tp` runs the L2TP load generator (l2tp-loadgen.ts) with the same
  * options and output instead: one UDP socket, at most `--sessions-per-tunnel N`
@@ -23,18 +23,18 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import type { Millis } from '../core/machine.js';
-import type { Rng } from '../core/rng.js';
-import { parseIpv4 } from '../config/ipv4.js';
-import { monotonicClock, type Clock } from '../io/clock.js';
-import { openGreSocket, type GreSocket } from '../io/gre-socket.js';
-import { cryptoRng } from '../io/rng.js';
-import { createLogger, type Logger } from '../log/logger.js';
-import { PptpControl, type ControlInput } from '../pptp/control-fsm.js';
-import { CallIdPool } from '../pptp/call-fsm.js';
-import type { ServerContext } from '../server/context.js';
-import { GreEndpoint } from '../server/gre-endpoint.js';
-import { PppLink } from '../server/link.js';
+import type { Millis } from '../../src/core/machine.js';
+import type { Rng } from '../../src/core/rng.js';
+import { parseIpv4 } from '../../src/config/ipv4.js';
+import { monotonicClock, type Clock } from '../../src/io/clock.js';
+import { openGreSocket, type GreSocket } from '../../src/io/gre-socket.js';
+import { cryptoRng } from '../../src/io/rng.js';
+import { createLogger, type Logger } from '../../src/log/logger.js';
+import { PptpControl, type ControlInput } from '../../src/pptp/control-fsm.js';
+import { CallIdPool } from '../../src/pptp/call-fsm.js';
+import type { ServerContext } from '../../src/server/context.js';
+import { GreEndpoint } from '../../src/server/gre-endpoint.js';
+import { PppLink } from '../../src/server/link.js';
 import { L2tpLoadgen } from './l2tp-loadgen.js';
 import { countUp, LoadgenIpSide, loadgenContext, newLoadgenStats, openInPool, pingSessions, sleep, type LoadSession, type LoadgenStats, type OpenResult } from './loadgen-common.js';
 
