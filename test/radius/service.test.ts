@@ -183,6 +183,8 @@ test('accounting with Acct-Interim-Interval 60 → Accounting-On, Start, Interim
   svc.pollIntervalMs = 0; // the test drives poll() with its own times
   await svc.start();
   try {
+    // start() returns once the Accounting-On is acknowledged: logins after it cannot race it at a shared pool.
+    assert.equal(srv.acct.length, 1, 'Accounting-On reached the server before start() returned');
     const link = fakeLink(3);
     await svc.verifyForLink(pap('acc', 'p'), link as unknown as PppLink);
     svc.linkAuthenticated(link as unknown as PppLink, 1);

@@ -9,7 +9,8 @@
  * user and NAS-Port, and radacct has one open row per session with a unique
  * Acct-Session-Id. A client leaving frees its lease (Stop) and the fifth gets
  * it; server B stopping frees its leases (Accounting-Off); server A killed
- * with SIGKILL and started again frees its leases (Accounting-On).
+ * with SIGKILL and started again frees its leases and closes its sessions
+ * (Accounting-On), and its clients with --reconnect come back with leases.
  */
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
@@ -138,13 +139,14 @@ async function withTwoServers(onA: boolean[], radiusExtra: { users?: string; ses
   }
 }
 
-test('two servers, one sqlippool of four: four clients (PPTP on A, L2TP on B) get distinct leases, the fifth is refused "pool exhausted"; Stop, Accounting-Off and Accounting-On after kill -9 free the leases', { skip, timeout: 240_000 }, async () => {
+test('two servers, one sqlippool of four: four clients (PPTP on A, L2TP on B) get distinct leases, the fifth is refused "pool exhausted"; Stop, Accounting-Off and Accounting-On after kill -9 free the leases; --reconnect clients come back with fresh leases', { skip, timeout: 240_000 }, async () => {
   // u1, u2, u5 on A (PPTP); u3, u4 on B (L2TP).
   const onA = [true, true, false, false, true];
   await withTwoServers(onA, {}, async ({ radius, serverA, serverB, restart, connect }) => {
     const fr = radius.fr;
     const up: Connected[] = [];
-    for (const i of [0, 1, 2, 3]) up.push(await waitConnected(connect(i), 30_000));
+    // u1 reconnects by itself when its server goes away (checked after the kill -9 below).
+    for (const i of [0, 1, 2, 3]) up.push(await waitConnected(connect(i, USERS[i], i === 0 ? ['--reconnect'] : []), 30_000));
     const addrs = up.map((c) => c.address);
     assert.equal(new Set(addrs).size, 4, `distinct addresses: ${addrs.join(', ')}`);
     for (const x of addrs) assert.ok(POOL.includes(x), `${x} is from the shared pool`);
@@ -174,7 +176,7 @@ test('two servers, one sqlippool of four: four clients (PPTP on A, L2TP on B) ge
     await until(() => radius.leases(), (ls) => !ls.find((l) => l.address === up[1]!.address)!.active, `lease of ${up[1]!.address} freed by Stop`);
     await until(() => radius.acct(), (rs) => rs.some((x) => x.user === 'u2' && x.stopped && x.terminateCause === 'User-Request'), 'Stop row of u2');
     await fifth.stop('SIGKILL');
-    const again = await waitConnected(connect(4), 30_000);
+    const again = await waitConnected(connect(4, 'u5', ['--reconnect']), 30_000);
     assert.equal(again.address, up[1]!.address, 'the freed address');
 
     // Server B stops cleanly: Accounting-Off frees both of its leases.
@@ -184,13 +186,25 @@ test('two servers, one sqlippool of four: four clients (PPTP on A, L2TP on B) ge
     assert.match(fr.output(), /Acct-Status-Type = Accounting-Off/);
 
     // Server A dies (SIGKILL: no Stop, no Accounting-Off); its leases stay until it starts again.
+    const openOnA = radius.acct().filter((x) => x.nasIp === '10.210.1.1' && !x.stopped).map((x) => x.sessionId);
+    assert.equal(openOnA.length, 2);
     await serverA.stop('SIGKILL');
     await new Promise((res) => setTimeout(res, 500));
     assert.equal(active(radius.leases()).filter((l) => l.nasIp === '10.210.1.1').length, 2, 'a dead NAS keeps its leases');
     const ons = (fr.output().match(/Acct-Status-Type = Accounting-On/g) ?? []).length;
     await restart('a');
     await until(() => fr.output(), (o) => (o.match(/Acct-Status-Type = Accounting-On/g) ?? []).length > ons, 'Accounting-On after the restart');
-    await until(() => radius.leases(), (ls) => active(ls).length === 0, 'every lease freed by Accounting-On');
+    // Its Accounting-On closed the sessions it had; u1 and u5 (--reconnect) came back and hold fresh leases from the pool.
+    await until(() => radius.acct(), (rs) => openOnA.every((id) => rs.find((x) => x.sessionId === id)!.stopped), 'the killed server\'s sessions closed by its Accounting-On');
+    const connects = (p: Proc): number => (`${p.out}${p.err}`.match(/connected: address/g) ?? []).length;
+    for (const p of [up[0]!.client, again.client]) await until(() => connects(p), (n) => n >= 2, 'a reconnect', 60_000);
+    const back = await until(() => radius.leases(), (ls) => active(ls).length === 2 && active(ls).every((l) => l.nasIp === '10.210.1.1' && ['u1', 'u5'].includes(l.user)), 'the two reconnected clients\' leases', 20_000);
+    const reopened = radius.acct().filter((x) => !x.stopped);
+    assert.deepEqual(reopened.map((x) => x.user).sort(), ['u1', 'u5']);
+    for (const x of reopened) {
+      assert.ok(!openOnA.includes(x.sessionId), 'new Acct-Session-Ids after the restart');
+      assert.ok(active(back).some((l) => l.address === x.framedIp), `${x.user}'s address ${x.framedIp} is leased`);
+    }
   });
 });
 

@@ -112,6 +112,10 @@ export class RadiusService implements AuthBackend {
       this.observeTimes(acct, 'acct');
       await acct.start();
       this.sessions.onOff(true);
+      // Wait for its answer (bounded by the retransmission budget) before the server takes logins:
+      // a RADIUS pool (sqlippool) frees this NAS's leases on Accounting-On, and a login answered
+      // before that would get a lease the Accounting-On then frees under it.
+      await this.sessions.drain();
     }
     if (r.disconnect.enabled) {
       const nas: CoaNas = { nasIdentifier: r.nasIdentifier };
