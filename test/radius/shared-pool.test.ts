@@ -252,7 +252,7 @@ function radclient(ns: string, server: string, type: 'coa' | 'disconnect', secre
 
 const mbps = (r: { received: number; ms: number }): number => (r.received * 8) / (r.ms / 1000) / 1e6;
 
-test('CoA from radclient to the right server of two: Mikrotik-Rate-Limit 2M/2M → TCP at 2 Mbit/s ± 15 %, "0/0" → unlimited again; a session on the other server or another NAS-Identifier → CoA-NAK 503 / 403; Session-Timeout from now ends the session; Disconnect-Request ends exactly the named one', { skip: skipRadclient, timeout: 240_000 }, async () => {
+test('CoA from radclient to the right server of two: Mikrotik-Rate-Limit 2M/2M → TCP at 2 Mbit/s ± 15 %, "0/0" → unlimited again; a session on the other server or another NAS-Identifier → CoA-NAK 503 / 403; Session-Timeout from now ends the session; Disconnect-Request ends exactly the named one; a killed client ends with Lost-Carrier', { skip: skipRadclient, timeout: 240_000 }, async () => {
   await withTwoServers([true, false, true], {}, async ({ ns, radius, serverA, serverB, connect }) => {
     const secret = radius.fr.secret;
     const [u1, u2, u3] = [await waitConnected(connect(0), 30_000), await waitConnected(connect(1), 30_000), await waitConnected(connect(2), 30_000)];
@@ -295,5 +295,8 @@ test('CoA from radclient to the right server of two: Mikrotik-Rate-Limit 2M/2M �
     await until(() => radius.acct(), (rs) => rs.some((x) => x.user === 'u3' && x.stopped && x.terminateCause === 'Admin-Reset'), 'the Stop of u3 with Admin-Reset');
     assert.equal(u1.client.exitCode, undefined, 'u1 is still connected');
     assert.equal(radius.acct().filter((x) => !x.stopped).map((x) => x.user).join(), 'u1');
+    // u1's client dies (SIGKILL: no Call-Clear, the kernel closes its TCP): Stop with Lost-Carrier.
+    await u1.client.stop('SIGKILL');
+    await until(() => radius.acct(), (rs) => rs.some((x) => x.user === 'u1' && x.stopped && x.terminateCause === 'Lost-Carrier'), 'the Stop of u1 with Lost-Carrier');
   });
 });

@@ -48,7 +48,8 @@ export function answerCoa(req: RadiusPacket, sessions: Iterable<CoaSession>, nas
       if (c.sessionTimeoutS === null) delete accept.sessionTimeoutS;
       else if (c.sessionTimeoutS !== undefined) {
         // Session-Timeout counts from link up in accounting.ts's poll; a CoA's counts from now.
-        const elapsedS = s.upAt === undefined ? 0 : Math.max(0, (now - s.upAt) / 1000);
+        // Whole seconds: the limit is logged and ends up in the link's end reason.
+        const elapsedS = s.upAt === undefined ? 0 : Math.max(0, Math.round((now - s.upAt) / 1000));
         accept.sessionTimeoutS = elapsedS + c.sessionTimeoutS;
       }
       if (c.idleTimeoutS === null) delete accept.idleTimeoutS;
