@@ -93,6 +93,9 @@ test('MS-CHAPv2 Access-Accept with S= and MPPE keys → verdict whose start keys
   assert.deepEqual(mppeStartKeys(r.verdict.keyMaterial, 128, 'server'), keys);
   assert.deepEqual(mppeStartKeys(r.verdict.keyMaterial, 40, 'server'), mppeStartKeys(local.keyMaterial, 40, 'server'));
   assert.deepEqual(r.accept, { classes: [utf8('c1')], framedIpAddress: '10.9.9.9', sessionTimeoutS: 3600, idleTimeoutS: 600, acctInterimIntervalS: 300 });
+  const papReq: VerifyRequest = { requestId: 1, protocol: 'pap', username: 'u', usernameBytes: utf8('u'), authenticatorName: '', proof: { protocol: 'pap', password: utf8('p') } };
+  const pool = authResultFromResponse(papReq, packet(RADIUS_CODE.ACCESS_ACCEPT, [textAttr(ATTR.FRAMED_POOL, 'guests')]), 'sec', REQ_AUTH);
+  assert.equal(pool.accept?.framedPool, 'guests', 'Framed-Pool (RFC 2869 §5.18)');
   // A different Request Authenticator cannot decrypt the keys → no key material.
   const other = authResultFromResponse(v2Request(), accept, 'sec', new Uint8Array(16));
   assert.ok(other.verdict.ok);

@@ -169,6 +169,8 @@ export interface AcceptInfo {
   acctInterimIntervalS?: number;
   /** Framed-MTU. */
   framedMtu?: number;
+  /** Framed-Pool (RFC 2869 §5.18): the local pool to take the address from, when there is no Framed-IP-Address. */
+  framedPool?: string;
   /** Class attributes, echoed in accounting (RFC 2865 §5.25). */
   classes: Uint8Array[];
   /** Reply-Message text, joined. */
@@ -218,6 +220,8 @@ function acceptInfo(p: RadiusPacket): AcceptInfo {
   if (ii !== undefined && ii > 0) info.acctInterimIntervalS = ii;
   const mtu = attrInt(findAttr(p, ATTR.FRAMED_MTU));
   if (mtu !== undefined && mtu >= 64) info.framedMtu = mtu;
+  const pool = findAttr(p, ATTR.FRAMED_POOL);
+  if (pool !== undefined && pool.length > 0) info.framedPool = attrText(pool);
   const m = replyMessage(p);
   if (m !== undefined) info.replyMessage = m;
   const rate = rateLimitFromAccept(p);

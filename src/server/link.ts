@@ -153,6 +153,8 @@ export class PppLink implements TunRoute {
   private peerIp6Bytes: Uint8Array | undefined;
   /** An address the auth backend assigned (RADIUS Framed-IP-Address); IPCP offers it instead of a pool address. */
   framedAddress: string | undefined;
+  /** The local pool the auth backend named (RADIUS Framed-Pool): addresses come only from it. */
+  framedPool: string | undefined;
   /** Acct-Session-Id, set by the RADIUS glue when it tracks the link. */
   acctSessionId: string | undefined;
   /** The rate limit in force and where it came from (server role; undefined: none). */
@@ -177,7 +179,7 @@ export class PppLink implements TunRoute {
     if (options.role === 'server') {
       sessionOptions.addressPool = {
         allocate: () => {
-          const a = this.framedAddress !== undefined ? ctx.addresses.allocateAddress(transport.proto, this.framedAddress) : ctx.addresses.allocate(transport.proto, this.username);
+          const a = this.framedAddress !== undefined ? ctx.addresses.allocateAddress(transport.proto, this.framedAddress) : ctx.addresses.allocate(transport.proto, this.username, this.framedPool);
           if (a !== undefined) this.reserved = a;
           return a;
         },

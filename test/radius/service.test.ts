@@ -151,6 +151,32 @@ test('Access-Accept with Mikrotik-Rate-Limit "1M/2M 4M/8M" → the link is limit
   }
 });
 
+test('Access-Accept with Framed-Pool "guests" → the link takes addresses only from that pool; a pool tunppp.json lacks → logged, no address', async () => {
+  const srv = await fakeServer({ g: { password: 'p', reply: [textAttr(ATTR.FRAMED_POOL, 'guests')] }, x: { password: 'p', reply: [textAttr(ATTR.FRAMED_POOL, 'nope')] } });
+  const lines: string[] = [];
+  const log = { ...silentLogger, warn: (_e: string, msg: string) => void lines.push(msg), child: () => log } as unknown as typeof silentLogger;
+  const base = config(srv.port, ['radius'], false, 3000);
+  const cfg: Config = { ...base, pools: [{ name: 'guests', local: '10.97.0.1', ranges: ['10.97.0.10-10.97.0.20'], protocols: ['pptp', 'l2tp'] }] };
+  const svc = new RadiusService(cfg, [], [{ address: '127.0.0.1', port: srv.port, acctPort: srv.port, secret: SECRET }], offsetClock(), cryptoRng, log);
+  svc.pollIntervalMs = 0;
+  await svc.start();
+  try {
+    const link = { ...fakeLink(1), framedPool: undefined as string | undefined };
+    assert.equal((await svc.verifyForLink(pap('g', 'p'), link as unknown as PppLink)).ok, true);
+    svc.linkAuthenticated(link as unknown as PppLink, 1);
+    assert.equal(link.framedPool, 'guests');
+    assert.deepEqual(lines, []);
+    const other = { ...fakeLink(2), framedPool: undefined as string | undefined };
+    assert.equal((await svc.verifyForLink(pap('x', 'p'), other as unknown as PppLink)).ok, true);
+    svc.linkAuthenticated(other as unknown as PppLink, 1);
+    assert.equal(other.framedPool, 'nope');
+    assert.ok(lines.some((l) => /Framed-Pool "nope" .* names no pool of tunppp\.json/.test(l)), lines.join('\n'));
+  } finally {
+    await svc.stop();
+    srv.close();
+  }
+});
+
 test('link up with Idle-Timeout 3 s → traffic keeps it open; 3 s without packets → closed', async () => {
   const srv = await fakeServer({ i: { password: 'p', reply: [intAttr(ATTR.IDLE_TIMEOUT, 3)] } });
   const clock = offsetClock();

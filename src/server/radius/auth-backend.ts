@@ -99,6 +99,11 @@ export class RadiusAuthChain {
     while (t.offers.size > 4) t.offers.delete(t.offers.keys().next().value!);
   }
 
+  /** True when tunppp.json has a pool `name` for the link's protocol. */
+  private hasPool(link: PppLink, name: string): boolean {
+    return this.config.pools.some((p) => p.name === name && p.protocols.includes(link.transport.proto));
+  }
+
   /** Link observer: the peer got in with the verdict of `requestId`; what that answer granted applies now. */
   linkAuthenticated(link: PppLink, requestId: number, now: Millis): void {
     const t = this.sessions.tracked.get(link);
@@ -109,6 +114,12 @@ export class RadiusAuthChain {
     t.authentic = o.authentic;
     t.accept = o.accept;
     if (o.accept?.framedIpAddress !== undefined) link.framedAddress = o.accept.framedIpAddress;
+    else if (o.accept?.framedPool !== undefined) {
+      // RFC 2869 §5.18: the NAS's own pool of that name. One we do not have gives no address (IPCP
+      // fails and the log says why): another pool could be one the user must not get.
+      link.framedPool = o.accept.framedPool;
+      if (!this.hasPool(link, o.accept.framedPool)) this.log.warn('radius-pool', `Framed-Pool "${o.accept.framedPool}" for ${link.username ?? '?'} names no pool of tunppp.json that serves ${link.transport.proto}: no address (add the pool, or fix the RADIUS reply)`, { user: link.username });
+    }
     const rate = o.accept?.rate;
     if (rate?.problem !== undefined) this.log.warn('radius-rate-limit', `rate limit for ${link.username ?? '?'}: ${rate.problem}`, { user: link.username });
     if (rate?.limit !== undefined) link.setRateLimit(rate.limit, `RADIUS ${rate.source ?? ''}`.trim(), now);
