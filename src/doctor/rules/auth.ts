@@ -30,7 +30,9 @@ export const auth: Rule = {
     }
     const refused = s.all('peer-refused-auth', 'auth-rejected');
     const ownNoSecret = s.all('auth-required-nosecret');
-    if (ownNoSecret.length) out.push({ cause: 'auth-client-requires-server-auth', confidence: 'high', evidence: evidence(ownNoSecret) });
+    // The same refusal means a missing `noauth` on a client, and an empty or mismatched chap-secrets on a server.
+    const server = s.role === 'server' || s.has('ctrl-start') || s.has('call-start');
+    if (ownNoSecret.length) out.push({ cause: server ? 'auth-server-no-secrets' : 'auth-client-requires-server-auth', confidence: 'high', evidence: evidence(ownNoSecret) });
     else if (refused.length && !out.length) {
       // A client that demands authentication from the server gets refused by
       // it; a server demanding a protocol the client will not do is a mismatch.
