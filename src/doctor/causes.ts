@@ -223,17 +223,32 @@ export const CAUSES: readonly Cause[] = [
     ],
   }),
   c({
+    id: 'auth-already-logged-in',
+    category: 'auth',
+    severity: 'critical',
+    priority: 61,
+    title: 'Refused: the user already has a session (RADIUS Simultaneous-Use)',
+    explanation:
+      'The password was right, but the RADIUS server allows this user only so many sessions at once (FreeRADIUS `Simultaneous-Use`, counted over the open rows of `radacct` across every NAS) and counts one open already: the user is connected on another server, or a server died without sending accounting Stop and its rows stay open until that server sends Accounting-On. The client gets MS-CHAP error 691 with "You are already logged in - access denied".',
+    fix: [
+      { target: 'the other session', lines: ['tunppp sessions   # on each server: find the user\'s session', 'tunppp kick --user NAME'], note: 'Or a Disconnect-Request from the RADIUS server to the NAS in the radacct row.' },
+      { target: 'stale radacct rows (a server that died)', lines: ['start the dead server again: its Accounting-On closes its rows (tunppp sends it at start with radius.accounting)', "UPDATE radacct SET acctstoptime = now(), acctterminatecause = 'NAS-Reboot' WHERE nasipaddress = '<dead NAS>' AND acctstoptime IS NULL;"] },
+      { target: 'FreeRADIUS users / radcheck', lines: ['DEFAULT Simultaneous-Use := 2'], note: 'When two sessions per user are meant to be allowed.' },
+    ],
+  }),
+  c({
     id: 'ip-pool-exhausted',
     category: 'ip-pool',
     severity: 'critical',
     priority: 55,
     title: 'Address pool exhausted',
     explanation:
-      'The server hands every client an address from a pool (pptpd `remoteip`, xl2tpd `ip range`, accel-ppp ip-pool). When every address is in use, also by stale sessions that were never reaped, the next client gets none and IPCP cannot complete.',
+      'The server hands every client an address from a pool (pptpd `remoteip`, xl2tpd `ip range`, accel-ppp ip-pool, or a RADIUS pool such as FreeRADIUS sqlippool, whose post-auth rejects the login with "pool exhausted"). When every address is in use, also by stale sessions that were never reaped or leases of a server that died, the next client gets none and IPCP (or the login) cannot complete.',
     fix: [
       { target: 'pptpd.conf', lines: ['localip 192.168.240.1', 'remoteip 192.168.240.10-250'], note: 'pptpd also limits calls with `connections N`.' },
       { target: 'xl2tpd.conf [lns default]', lines: ['ip range = 192.168.241.10-192.168.241.250', 'local ip = 192.168.241.1'] },
       { target: 'stale sessions', lines: ['ps ax | grep pppd   # kill leftover pppd processes', 'lcp-echo-interval 30', 'lcp-echo-failure 4'] },
+      { target: 'FreeRADIUS sqlippool (PostgreSQL)', lines: ["INSERT INTO radippool (pool_name, framedipaddress) VALUES ('main', '10.99.0.50');", "SELECT nasipaddress, count(*) FROM radippool WHERE expiry_time > now() GROUP BY 1;   # leases per NAS"], note: 'A NAS that died keeps its leases until it sends Accounting-On (tunppp does at start) or they expire (lease_duration).' },
     ],
   }),
   c({

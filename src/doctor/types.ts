@@ -96,6 +96,8 @@ export type EvKind =
   | 'no-remote-ip'
   | 'ip-refused'
   | 'pool-empty'
+  // RADIUS policy refusals carried in a rejection (Reply-Message)
+  | 'simultaneous-use' // FreeRADIUS Simultaneous-Use: "You are already logged in", "Multiple logins (max N)"
   // PPTP data plane
   | 'gre-read-fail'
   | 'gre-write-fail'

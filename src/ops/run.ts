@@ -74,7 +74,8 @@ export async function startOps(server: OpsTarget, settings: OpsSettings): Promis
     tun: () => server.ctx.tun.stats,
     radius: () => server.radius?.stats,
   };
-  const metrics = createServerMetrics(source);
+  const c = server.ctx.config;
+  const metrics = createServerMetrics(source, c.metrics.nasLabel ? { labels: { nas: c.radius.nasIdentifier } } : {});
   ring.onRecord((r) => metrics.observe(r));
   const ops = createOps({
     server,

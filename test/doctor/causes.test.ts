@@ -46,6 +46,10 @@ const LOGS: Record<string, string[]> = {
   'ipsec-dpd-timeout': [S('pluto[2]', '"l2tp-psk"[4] 198.51.100.7 #9: DPD: No response from peer - declaring peer dead')],
   'pptp-keepalive-timeout': [S('pptpd[5]', 'CTRL: Client 198.51.100.7 control connection started'), S('pptpd[5]', 'CTRL: Session timed out, ending call')],
   'ip-pool-exhausted': [S('xl2tpd[900]', 'check_control: Out of IP addresses on tunnel 3!')],
+  // tunppp's own lines: the client's and the server's, with FreeRADIUS's Reply-Message (test/radius/shared-pool.test.ts).
+  'auth-already-logged-in': [
+    '2026-12-08T04:30:42+0000 vm tunppp[9932]: warn: MS-CHAP-v2 authentication failed: E=691 (rejected): You are already logged in - access denied proto=l2tp link=1 peer=10.211.2.1 code=691 final=false event=auth-failed',
+  ],
   'ip-address-conflict': [S('pppd[7]', 'Connect: ppp0 <--> /dev/pts/1'), S('pppd[7]', 'Peer alice is not authorized to use remote address 10.0.0.9')],
   'ipcp-not-negotiated': [S('pppd[7]', 'Connect: ppp0 <--> /dev/pts/1'), S('pppd[7]', 'CHAP authentication succeeded'), S('pppd[7]', 'IPCP: timeout sending Config-Requests')],
   'l2tp-ipsec-secret-missing': ["Mon Mar  3 10:00:00 2025 : L2TP connecting to server 'vpn.example.com' (203.0.113.5)...", 'Mon Mar  3 10:00:00 2025 : L2TP: no user shared secret found.'],
@@ -137,6 +141,19 @@ test('xl2tpd: pppd exit status → its cause when pppd\'s own lines are elsewher
 test('GRE socket error "Connection refused" (ICMP protocol unreachable) → gre-blocked', () => {
   const r = analyzeTexts([{ name: 'g.log', text: `${S('pptpd[5]', 'GRE: read(fd=7,buffer=60,len=8260) from network failed: status = -1 error = Connection refused')}\n${S('pptpd[5]', 'CTRL: GRE read or PTY write failed (gre,pty)=(7,6)')}\n` }]);
   assert.equal(r.findings[0]?.cause, 'gre-blocked');
+});
+
+test('tunppp + FreeRADIUS sqlippool: "E=691 (rejected): pool exhausted" (client) and "RADIUS rejected u5 …: pool exhausted" (server) → ip-pool-exhausted, not a wrong password', () => {
+  for (const text of [
+    '2026-12-08T04:28:18+0000 vm tunppp[4491]: warn: MS-CHAP-v2 authentication failed: E=691 (rejected): pool exhausted proto=pptp link=1 peer=10.211.5.1 code=691 final=false event=auth-failed',
+    [
+      '2026-12-08T04:28:18+0000 vm tunppp[77]: RADIUS rejected u5 (mschap-v2): pool exhausted link=1 proto=pptp peer=10.211.5.2 user=u5 event=radius-auth',
+      '2026-12-08T04:28:18+0000 vm tunppp[77]: warn: Peer u5 failed MS-CHAP-v2 authentication: E=691 (rejected, may retry) link=1 proto=pptp peer=10.211.5.2 user=u5 code=691 final=false event=auth-failed',
+    ].join('\n'),
+  ]) {
+    const r = analyzeTexts([{ name: 'pool.log', text: `${text}\n` }]);
+    assert.deepEqual(r.findings.map((f) => f.cause), ['ip-pool-exhausted']);
+  }
 });
 
 test('healthy session: up, ended by the client → no findings, outcome ok', () => {

@@ -133,7 +133,8 @@ test('RADIUS: server 1 silent, server 2 answers; Accept, Reject, accounting, Dis
     const port = svc.disconnectPort!;
     assert.equal(await dae(port, SECRET, RADIUS_CODE.DISCONNECT_REQUEST, [textAttr(ATTR.USER_NAME, 'good')]), RADIUS_CODE.DISCONNECT_ACK);
     assert.equal(await dae(port, SECRET, RADIUS_CODE.DISCONNECT_REQUEST, [textAttr(ATTR.USER_NAME, 'nobody')]), RADIUS_CODE.DISCONNECT_NAK);
-    assert.equal(await dae(port, SECRET, RADIUS_CODE.COA_REQUEST, [textAttr(ATTR.USER_NAME, 'good')]), RADIUS_CODE.COA_NAK);
+    assert.equal(await dae(port, SECRET, RADIUS_CODE.COA_REQUEST, [textAttr(ATTR.USER_NAME, 'good'), intAttr(ATTR.SESSION_TIMEOUT, 600)]), RADIUS_CODE.COA_ACK);
+    assert.equal(await dae(port, SECRET, RADIUS_CODE.COA_REQUEST, [textAttr(ATTR.USER_NAME, 'nobody'), intAttr(ATTR.SESSION_TIMEOUT, 600)]), RADIUS_CODE.COA_NAK);
     assert.equal(await dae(port, 'wrong-secret', RADIUS_CODE.DISCONNECT_REQUEST, [textAttr(ATTR.USER_NAME, 'good')]), undefined);
     assert.deepEqual(closed, ['Disconnect-Request (admin reset)']);
 
@@ -159,6 +160,7 @@ test('RADIUS: server 1 silent, server 2 answers; Accept, Reject, accounting, Dis
     assert.ok((v(`tunppp_radius_response_seconds_sum{server="${s2}",type="auth"}`) ?? 1) < 0.1, 'time at server 2 only, not the 200 ms spent on server 1');
     assert.equal(v('tunppp_radius_disconnect_requests_total{result="ack"}'), 1);
     assert.equal(v('tunppp_radius_disconnect_requests_total{result="nak-not-found"}'), 1);
+    assert.equal(v('tunppp_radius_disconnect_requests_total{result="coa-ack"}'), 1);
     assert.equal(v('tunppp_radius_disconnect_requests_total{result="coa-nak"}'), 1);
     assert.equal(v('tunppp_radius_disconnect_requests_total{result="bad-authenticator"}'), 1);
     assert.equal(v('tunppp_radius_disconnect_sessions_closed_total'), 1);

@@ -66,6 +66,11 @@ function packet(m: RegExpExecArray): EvFields | null {
 
 /** pppd message table, in match order (exported for tests). */
 export const TABLE: Entry[] = [
+  // A RADIUS refusal for a policy, not the password, carried in the rejection's Reply-Message
+  // ("E=691 (rejected): pool exhausted"): first, before the auth-fail entries take the line.
+  { lit: 'already logged in', re: /You are already logged in[^\n]*/, ev: (m) => ({ kind: 'simultaneous-use', reason: m[0] }) },
+  { lit: 'Multiple logins', re: /Multiple logins \(max (\d+)\)/, ev: (m) => ({ kind: 'simultaneous-use', n: Number(m[1]), reason: m[0] }) },
+  { lit: 'pool exhausted', re: /(?:IP |address )?pool (?:is )?exhausted/i, ev: (m) => ({ kind: 'pool-empty', reason: m[0] }) },
   { lit: 'pppd ', re: /^pppd ([\d.]\S*) started by (\S+), uid (\d+)/, ev: (m) => ({ kind: 'ppp-start', reason: m[1] }) },
   { lit: 'Using interface', re: /^Using interface (\S+)/, ev: (m) => ({ kind: 'iface', iface: m[1] }) },
   { lit: 'Connect:', re: /^Connect: (\S+) <--> (\S+)/, ev: (m) => ({ kind: 'connect', iface: m[1], reason: m[2] }) },

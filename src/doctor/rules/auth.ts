@@ -5,7 +5,9 @@
  * password). pppd also ends with exit status 19 when we failed to
  * authenticate to the peer. A refusal to authenticate at all, or a rejected
  * auth protocol, is a protocol mismatch instead. A failed attempt followed
- * by a link that came up (clients retry, e.g. after a typo) is not a cause.
+ * by a link that came up (clients retry, e.g. after a typo) is not a cause,
+ * nor is a rejection whose reason is a RADIUS policy (Simultaneous-Use, an
+ * exhausted address pool: rules/simultaneous-use.ts and ip-pool.ts).
  */
 import { evidence, ipUp, type Rule, type RuleHit } from './rule.js';
 
@@ -15,6 +17,8 @@ export const auth: Rule = {
   needs: ['no-secret', 'auth-fail', 'exit-code', 'peer-refused-auth', 'auth-rejected', 'auth-required-nosecret'],
   check(s) {
     if (ipUp(s)) return [];
+    // RADIUS refused for a policy (Simultaneous-Use, an empty sqlippool): the password was fine.
+    if (s.has('simultaneous-use') || s.has('pool-empty')) return [];
     const out: RuleHit[] = [];
     const noSecret = s.all('no-secret').filter((e) => e.dir !== 'local');
     const fails = s.all('auth-fail');

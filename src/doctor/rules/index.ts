@@ -24,6 +24,7 @@ import { greErrors } from './gre-errors.js';
 import { windowsError } from './windows-error.js';
 import { optionsError } from './options-error.js';
 import { ipsecKernel } from './ipsec-kernel.js';
+import { simultaneousUse } from './simultaneous-use.js';
 import { pppdExitCode } from './pppd-exit-code.js';
 import { pptpClientVanished } from './pptp-client-vanished.js';
 import type { Rule, RuleHit } from './rule.js';
@@ -32,7 +33,7 @@ import { rankChain } from './chain.js';
 export type { Rule, RuleHit } from './rule.js';
 
 /** Every rule; each encodes one mechanism (see its file header). */
-export const RULES: readonly Rule[] = [pathMtu, kernelPpp, mppe, lcpTimeout, auth, mutualAuth, keepalive, ipPool, l2tpIpsecSecret, l2tpTunnel, l2tpAvp, ipsec, pptpControl, greErrors, windowsError, optionsError, ipsecKernel, pppdExitCode];
+export const RULES: readonly Rule[] = [pathMtu, kernelPpp, mppe, lcpTimeout, auth, mutualAuth, keepalive, ipPool, l2tpIpsecSecret, l2tpTunnel, l2tpAvp, ipsec, pptpControl, greErrors, windowsError, optionsError, ipsecKernel, pppdExitCode, simultaneousUse];
 
 const SUPPRESS: Record<string, string[]> = {
   'kernel-ppp-missing': ['gre-blocked', 'l2tp-ppp-no-answer', 'lcp-echo-timeout'],
