@@ -17,6 +17,7 @@ import { ATTR, ERROR_CAUSE, RADIUS_CODE, attrInt, encodeRadiusPacket, encodeVend
 import { RadiusService } from '../../src/server/radius/index.js';
 import type { PppLink } from '../../src/server/link.js';
 import { MIKROTIK_RATE_LIMIT, VENDOR_MIKROTIK } from '../../src/radius/rate-limit-attrs.js';
+import { fakeLink } from './fake-link.js';
 
 const SECRET = 'dae-secret';
 const T = 1_700_000_000;
@@ -32,15 +33,9 @@ async function service(): Promise<RadiusService> {
 }
 
 function carol(closed: string[]): PppLink {
-  return {
-    id: 3,
-    username: 'carol',
-    peerIp: '10.0.0.3',
-    framedAddress: undefined,
-    transport: { proto: 'l2tp' as const, peerAddress: '198.51.100.3' },
-    session: { counters: { bytesIn: 0, bytesOut: 0, packetsIn: 0, packetsOut: 0 } },
-    close: (reason: string) => closed.push(reason),
-  } as unknown as PppLink;
+  const link = fakeLink(3, { username: 'carol', peerIp: '10.0.0.3', proto: 'l2tp', peerAddress: '198.51.100.3' });
+  link.closed = closed;
+  return link as unknown as PppLink;
 }
 
 /** Sends `bytes` from one socket (the same source port each time) and returns each answer (or undefined after 300 ms). */

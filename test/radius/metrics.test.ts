@@ -30,6 +30,7 @@ import { RadiusService, type RadiusEndpoint } from '../../src/server/radius/inde
 import type { PppLink } from '../../src/server/link.js';
 import { createServerMetrics } from '../../src/metrics/metrics.js';
 import { newServerStats } from '../../src/server/stats.js';
+import { fakeLink } from './fake-link.js';
 
 const SECRET = 'metrics-secret';
 
@@ -115,15 +116,9 @@ test('RADIUS: server 1 silent, server 2 answers; Accept, Reject, accounting, Dis
   const s2 = `127.0.0.1:${srv.port}`;
   try {
     const closed: string[] = [];
-    const link = {
-      id: 1,
-      username: 'good',
-      peerIp: '192.168.9.10',
-      framedAddress: undefined,
-      transport: { proto: 'pptp' as const, peerAddress: '198.51.100.9' },
-      session: { counters: { bytesIn: 0, bytesOut: 0, packetsIn: 0, packetsOut: 0 } },
-      close: (reason: string) => closed.push(reason),
-    } as unknown as PppLink;
+    const fake = fakeLink(1, { username: 'good', peerIp: '192.168.9.10' });
+    fake.closed = closed;
+    const link = fake as unknown as PppLink;
     // Server 1 takes 1 + 1 transmissions and 200 ms, then server 2 accepts; later requests go to server 2 first.
     assert.equal((await svc.verifyForLink(pap('good', 'pw'), link)).ok, true);
     assert.equal((await svc.verify(pap('bad', 'pw'))).ok, false);

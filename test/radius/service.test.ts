@@ -27,6 +27,7 @@ import {
 } from '../../src/radius/codec.js';
 import { RadiusService } from '../../src/server/radius/index.js';
 import { MIKROTIK_RATE_LIMIT, VENDOR_MIKROTIK } from '../../src/radius/rate-limit-attrs.js';
+import { fakeLink } from './fake-link.js';
 import { startFakeRadius, type FakeRadius } from './fake-radius.js';
 import type { PppLink } from '../../src/server/link.js';
 
@@ -41,24 +42,6 @@ function pap(user: string, password: string): VerifyRequest {
   return { requestId: 1, protocol: 'pap', username: user, usernameBytes: utf8(user), authenticatorName: 'tunppp', proof: { protocol: 'pap', password: utf8(password) } };
 }
 
-function fakeLink(id: number) {
-  return {
-    id,
-    username: undefined as string | undefined,
-    peerIp: undefined as string | undefined,
-    framedAddress: undefined as string | undefined,
-    limits: [] as { limit: unknown; source: string }[],
-    setRateLimit(limit: unknown, source: string) {
-      this.limits.push({ limit, source });
-    },
-    transport: { proto: 'pptp' as const, peerAddress: '198.51.100.9' },
-    session: { counters: { bytesIn: 0, bytesOut: 0, packetsIn: 0, packetsOut: 0 } },
-    closed: [] as string[],
-    close(reason: string) {
-      this.closed.push(reason);
-    },
-  };
-}
 
 /**
  * 200 ms × 2 tries keeps the failover tests quick; tests that need an answer
