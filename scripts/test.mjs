@@ -19,7 +19,7 @@ const flags = new Set(args.filter((a) => a.startsWith('--')));
 const filters = args.filter((a) => !a.startsWith('--'));
 
 /** Debian packages the tests use: "package:command" or "package:/path/of/a/file". */
-const DEBIAN_TEST_TOOLS = ['tshark', 'tcpdump', 'chromium', 'iproute2:ip', 'iputils-ping:ping', 'freeradius:freeradius', 'freeradius-utils:radclient', 'nftables:nft', 'strongswan-charon:/usr/lib/ipsec/charon', 'strongswan-swanctl:swanctl', 'libcharon-extra-plugins:/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so', 'softether-vpnserver:/usr/libexec/softether/vpnserver/vpnserver', 'softether-vpncmd:/usr/libexec/softether/vpncmd/vpncmd'];
+const DEBIAN_TEST_TOOLS = ['tshark', 'tcpdump', 'chromium', 'iproute2:ip', 'iputils-ping:ping', 'freeradius:freeradius', 'freeradius-utils:radclient', 'freeradius-postgresql:/usr/lib/freeradius/rlm_sql_postgresql.so', 'postgresql-15:/usr/lib/postgresql/15/bin/initdb', 'nftables:nft', 'strongswan-charon:/usr/lib/ipsec/charon', 'strongswan-swanctl:swanctl', 'libcharon-extra-plugins:/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so', 'softether-vpnserver:/usr/libexec/softether/vpnserver/vpnserver', 'softether-vpncmd:/usr/libexec/softether/vpncmd/vpncmd'];
 
 function run(cmd, argv, opts = {}) {
   const r = spawnSync(cmd, argv, { stdio: 'inherit', cwd: root, ...opts });

@@ -14,7 +14,7 @@ import type { ApiBackend, AuthFailureInfo, DoctorOutcome, ReloadReport, SessionI
 /** The parts of a RunningServer the backend uses (RunningServer fits; tests pass fakes). */
 export interface OpsServer {
   /** `config`: the running configuration, for fixes that name its files (absent in some tests). */
-  ctx: { stats: ServerStats; clock: { now(): number }; config?: { auth: { chapSecrets: string }; ppp: { name: string } } };
+  ctx: { stats: ServerStats; clock: { now(): number }; config?: { auth: { chapSecrets: string }; ppp: { name: string }; radius?: { nasIdentifier: string } } };
   links(): readonly LinkView[];
   listening: readonly { proto: string; address: string; port: number }[];
   tun: { name: string };
@@ -45,7 +45,7 @@ export interface Ops extends ApiBackend {
 }
 
 /** Converts a link to its API shape. */
-export function sessionInfo(l: LinkView): SessionInfo {
+export function sessionInfo(l: LinkView, nas: string | null = null): SessionInfo {
   const c = l.session.counters;
   return {
     id: l.id,
@@ -64,6 +64,10 @@ export function sessionInfo(l: LinkView): SessionInfo {
     bytesOut: c.bytesOut,
     packetsIn: c.packetsIn,
     packetsOut: c.packetsOut,
+    nas,
+    addressFrom: l.peerIp === undefined ? null : l.framedAddress !== undefined && l.framedAddress === l.peerIp ? 'radius' : 'local',
+    acctSessionId: l.acctSessionId ?? null,
+    rateLimit: l.rateLimit === undefined ? null : { upBps: l.rateLimit.upBps ?? null, downBps: l.rateLimit.downBps ?? null, source: l.rateLimitSource ?? '' },
   };
 }
 
@@ -84,7 +88,7 @@ export function createOps(o: OpsOptions): Ops {
     },
     sessions() {
       return liveLinks()
-        .map(sessionInfo)
+        .map((l) => sessionInfo(l, o.server.ctx.config?.radius?.nasIdentifier ?? null))
         .sort((a, b) => a.id - b.id);
     },
     async kick(id) {

@@ -28,6 +28,14 @@ export interface SessionInfo {
   bytesOut: number;
   packetsIn: number;
   packetsOut: number;
+  /** The server's NAS-Identifier (radius.nasIdentifier), to tell servers apart when several are listed together. */
+  nas: string | null;
+  /** Where assignedIp came from: RADIUS (Framed-IP-Address, e.g. an sqlippool lease) or a local pool / chap-secrets. */
+  addressFrom: 'radius' | 'local' | null;
+  /** Acct-Session-Id, when RADIUS tracks the session. */
+  acctSessionId: string | null;
+  /** The rate limit in bits per second (null: that direction unlimited) and where it came from; null without one. */
+  rateLimit: { upBps: number | null; downBps: number | null; source: string } | null;
 }
 
 /** What POST /reload (and SIGHUP) did. */

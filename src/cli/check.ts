@@ -11,10 +11,11 @@ import { embeddedDefaultConfig, loadConfig, loadEmbeddedDefault, loadSecrets, ty
 import { effectivePppSizes } from '../config/schema.js';
 import { formatWarning } from '../config/warnings.js';
 import { parseIpv4 } from '../config/ipv4.js';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { checkPrivileges } from '../io/privileges.js';
 import { lanPoolProblem, localSubnets, poolOverlaps } from '../server/lan-subnets.js';
 import { pppSizeWarnings } from '../mtu/ppp-size-warnings.js';
+import { UsageError } from '../core/errors.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT, type Subcommand } from './context.js';
 
@@ -25,6 +26,7 @@ const DEFAULT_SECRETS = '/etc/tunppp/chap-secrets';
 export interface ConfigFlags {
   config?: string | undefined;
   'pptpd-conf'?: string | undefined;
+  'pptpd-options'?: string | undefined;
   'xl2tpd-conf'?: string | undefined;
   'chap-secrets'?: string | undefined;
 }
@@ -36,6 +38,9 @@ export interface ConfigFlags {
  * reload must not leave the server with no users).
  */
 export async function loadForServe(values: ConfigFlags, cwd: string, missingSecrets: 'create' | 'report' | 'fail'): Promise<LoadedConfig & { created?: { path: string; user: string; password: string }; wouldCreate?: string }> {
+  if (values['pptpd-options'] !== undefined && values['pptpd-conf'] === undefined) {
+    throw new UsageError('--pptpd-options needs --pptpd-conf: it is the pppd options file of that pptpd setup (pptpd -o)', 'add --pptpd-conf /etc/pptpd.conf, or put the options in tunppp.json');
+  }
   const anyConfig = values.config ?? values['pptpd-conf'] ?? values['xl2tpd-conf'];
   if (anyConfig === undefined) {
     const chap = values['chap-secrets'] ?? DEFAULT_SECRETS;
@@ -52,6 +57,7 @@ export async function loadForServe(values: ConfigFlags, cwd: string, missingSecr
   const loaded = await loadConfig({
     ...(values.config ? { config: values.config } : {}),
     ...(values['pptpd-conf'] ? { pptpdConf: values['pptpd-conf'] } : {}),
+    ...(values['pptpd-options'] ? { pptpdOptions: values['pptpd-options'] } : {}),
     ...(values['xl2tpd-conf'] ? { xl2tpdConf: values['xl2tpd-conf'] } : {}),
     ...(values['chap-secrets'] ? { chapSecrets: values['chap-secrets'] } : {}),
     cwd,
@@ -105,7 +111,27 @@ export function explainLines(loaded: LoadedConfig): string[] {
   return (loaded.notes ?? []).map((n) => `  ${n.file}:${n.line}  ${n.text}  → ${n.verdict}: ${n.detail}`);
 }
 
-const HELP = `Usage: tunppp check [--config tunppp.json] [--pptpd-conf FILE] [--xl2tpd-conf FILE] [--chap-secrets FILE] [--json] [--explain]
+/** pppd options that do nothing in tunppp, one line each: what `serve` logs at start and `check --explain` lists. */
+export function noEffectLines(loaded: LoadedConfig): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const n of loaded.notes ?? []) {
+    if (n.verdict !== 'not applicable') continue;
+    const line = `option ${n.text} in ${n.file}:${n.line} has no effect in tunppp: ${n.detail}`;
+    if (seen.has(line)) continue; // one options file shared by pptpd and xl2tpd is read twice
+    seen.add(line);
+    out.push(line);
+  }
+  return out;
+}
+
+/** Why serve would refuse this configuration on this host (a client pool inside a LAN subnet without proxyarp), or undefined. */
+function lanRefusal(loaded: LoadedConfig, ctx: { networkInterfaces?: () => NodeJS.Dict<NetworkInterfaceInfo[]> }): { message: string; fix: string } | undefined {
+  const interfaces = (ctx.networkInterfaces ?? networkInterfaces)();
+  return lanPoolProblem(poolOverlaps(loaded.config.pools, localSubnets(interfaces, loaded.config.tun.name)), loaded.config.ppp.proxyArp);
+}
+
+const HELP = `Usage: tunppp check [--config tunppp.json] [--pptpd-conf FILE [--pptpd-options FILE]] [--xl2tpd-conf FILE] [--chap-secrets FILE] [--json] [--explain]
 
 Reads and validates every configuration file 'tunppp serve' would read with the
 same options — tunppp.json, or pptpd.conf/xl2tpd.conf and the pppd options
@@ -116,6 +142,8 @@ changes nothing (the embedded default's chap-secrets is not created).
 Options:
   --config FILE        tunppp.json (with --pptpd-conf/--xl2tpd-conf: laid over them)
   --pptpd-conf FILE    pptpd.conf (and its option file)
+  --pptpd-options FILE the pppd options file pptpd gets with -o (as OpenWrt starts
+                       it); replaces pptpd.conf's option line
   --xl2tpd-conf FILE   xl2tpd.conf (and its pppoptfile)
   --chap-secrets FILE  users file; default from the configuration
   --json               print the validated configuration as JSON, a file --config
@@ -136,6 +164,7 @@ export const checkCommand: Subcommand = {
       help: { type: 'boolean', short: 'h' },
       config: { type: 'string' },
       'pptpd-conf': { type: 'string' },
+      'pptpd-options': { type: 'string' },
       'xl2tpd-conf': { type: 'string' },
       'chap-secrets': { type: 'string' },
       json: { type: 'boolean' },
@@ -152,6 +181,12 @@ export const checkCommand: Subcommand = {
       ctx.stdout.write(`${JSON.stringify(loaded.config, null, 2)}\n`);
       if (explain.length) ctx.stderr.write(`Read as:\n${explain.join('\n')}\n`);
       if (loaded.warnings.length) ctx.stderr.write(`Warnings:\n${loaded.warnings.map((x) => `  ${formatWarning(x)}`).join('\n')}\n`);
+      // The same host check as without --json: the Config stays on stdout, the refusal goes to stderr.
+      const lanJson = lanRefusal(loaded, ctx);
+      if (lanJson) {
+        ctx.stderr.write(`On this host serve would refuse to start: ${lanJson.message}\n  fix: ${lanJson.fix}\n`);
+        return EXIT.USAGE;
+      }
       return EXIT.OK;
     }
     const w = loaded.warnings.length;
@@ -165,7 +200,7 @@ export const checkCommand: Subcommand = {
     const problems = priv.problems.filter((p) => p.code === 'TUN_OPEN' || needGre);
     if (problems.length) ctx.stdout.write(`\nThis process could not run it: ${problems.map((p) => `${p.message} (${p.hint})`).join('; ')}\n`);
     // A pool inside this host's LAN without proxyarp: serve refuses it here (server/lan-subnets.ts).
-    const lan = lanPoolProblem(poolOverlaps(loaded.config.pools, localSubnets(networkInterfaces(), loaded.config.tun.name)), loaded.config.ppp.proxyArp);
+    const lan = lanRefusal(loaded, ctx);
     if (lan) {
       ctx.stdout.write(`\nOn this host serve would refuse to start: ${lan.message}\n  fix: ${lan.fix}\n`);
       return EXIT.USAGE;

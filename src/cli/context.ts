@@ -1,4 +1,5 @@
 /** What a subcommand gets from the process: its arguments and its streams. */
+import type { NetworkInterfaceInfo } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 
 /** The process surroundings of a subcommand, replaceable in tests. */
@@ -8,6 +9,8 @@ export interface CliContext {
   stderr: Writable & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** This host's interfaces for the LAN-pool check (default os.networkInterfaces; tests give a fixed LAN). */
+  networkInterfaces?: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
 }
 
 /** Exit codes shared by every subcommand. */

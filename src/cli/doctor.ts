@@ -1,7 +1,8 @@
 /**
  * `tunppp doctor [FILE...]`: reads VPN logs (files, rotated .gz, `-` for
  * stdin), rebuilds the sessions and names what went wrong and how to fix it.
- * Exit codes: 0 no findings, 1 findings, 2 usage or input error.
+ * Exit codes: 0 no findings, 1 findings, 2 usage or input error, 3 no
+ * findings but the logs were mostly not understood (report.summary.coverage).
  */
 import { writeFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.js';
@@ -17,8 +18,10 @@ const HELP = `Usage: tunppp doctor [options] [FILE...]
 Reads pptpd, pppd, pptp, xl2tpd, strongSwan (charon), libreswan/openswan (pluto),
 racoon and macOS ppp.log lines, rebuilds each VPN session and says what went
 wrong and how to fix it. FILE may be a rotated .gz; '-' or no FILE reads stdin.
-Formats: RFC 3164/5424 syslog, journalctl short/short-iso/short-full,
-macOS ppp.log, OpenWrt logread, JSON lines.
+Formats: RFC 3164/5424 syslog, journalctl short/short-iso/short-full/json/
+json-pretty, BusyBox syslogd, OpenWrt logread, macOS ppp.log/log show/Console,
+Windows RasClient events (any language), JSON lines; docker/compose/kubectl
+prefixes and --timestamps are taken off first.
 
 Options:
   --json              print the report as JSON (schema: docs/doctor.md)
@@ -30,8 +33,12 @@ Options:
                       FORCE_COLOR=1 forces them, NO_COLOR or TERM=dumb turns them off)
   -h, --help          this text
 
-Exit codes: 0 no findings, 1 findings, 2 usage or input error.
+Exit codes: 0 no findings, 1 findings, 2 usage or input error, 3 no findings
+but most lines were not understood (or none is from a VPN daemon).
 `;
+
+/** No findings, and doctor could not read most of the input: "no fault" would be a guess. */
+const EXIT_NOT_UNDERSTOOD = 3;
 
 interface Args {
   files: string[];
@@ -146,6 +153,7 @@ export const doctorCommand: Subcommand = {
       if (!args.json) ctx.stdout.write(`HTML report: ${args.html}\n`);
     }
     if (inputFailed) return EXIT.USAGE;
-    return report.findings.length ? EXIT.FINDINGS : EXIT.OK;
+    if (report.findings.length) return EXIT.FINDINGS;
+    return report.summary.coverage.verdict === 'ok' ? EXIT.OK : EXIT_NOT_UNDERSTOOD;
   },
 };

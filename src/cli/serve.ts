@@ -7,14 +7,14 @@ import { DEFAULT_API_SOCKET, parseApiListen } from '../api/listen.js';
 import { DEFAULT_TOKEN_FILE } from '../api/token.js';
 import { LogRing, teeLogger } from '../ops/log-ring.js';
 import { startOps } from '../ops/run.js';
-import { loadForServe } from './check.js';
+import { loadForServe, noEffectLines } from './check.js';
 import { logFormat, logLevel, parseCommandArgs } from './args.js';
 import { EXIT, type Subcommand } from './context.js';
 
 /** Where the embedded default keeps its secrets. */
 export const DEFAULT_SECRETS = '/etc/tunppp/chap-secrets';
 
-const HELP = `Usage: tunppp serve [--config tunppp.json | --pptpd-conf /etc/pptpd.conf [--xl2tpd-conf FILE]] [options]
+const HELP = `Usage: tunppp serve [--config tunppp.json | --pptpd-conf /etc/pptpd.conf [--pptpd-options FILE] [--xl2tpd-conf FILE]] [options]
 
 Runs the VPN server: PPTP on TCP 1723 with GRE and L2TP on UDP 1701 (put
 IPsec in front for L2TP/IPsec: docs/l2tp.md), PPP with MS-CHAPv2 and MPPE,
@@ -29,6 +29,8 @@ ${DEFAULT_SECRETS}, created on first run with one user and a random password
 Options:
   --config FILE        tunppp.json (see docs/config.md)
   --pptpd-conf FILE    read an existing pptpd.conf (and the options file it names)
+  --pptpd-options FILE the pppd options file pptpd gets with -o (as OpenWrt starts
+                       it); replaces pptpd.conf's option line
   --xl2tpd-conf FILE   read an existing xl2tpd.conf (and its pppoptfile)
   --chap-secrets FILE  users (pppd chap-secrets format); default from the config
   --log-format F       text (pppd-like lines, default) or json (pino)
@@ -60,6 +62,7 @@ export const serveCommand: Subcommand = {
       help: { type: 'boolean', short: 'h' },
       config: { type: 'string' },
       'pptpd-conf': { type: 'string' },
+      'pptpd-options': { type: 'string' },
       'xl2tpd-conf': { type: 'string' },
       'chap-secrets': { type: 'string' },
       'log-format': { type: 'string' },
@@ -86,6 +89,8 @@ export const serveCommand: Subcommand = {
       ctx.stdout.write(`tunppp: created ${loaded.created.path} with one user (shown once, keep it):\n  user:     ${loaded.created.user}\n  password: ${loaded.created.password}\n`);
     }
     for (const w of loaded.warnings) log.warn('config-warning', formatWarning(w));
+    // Options read but doing nothing here, once at start, so the serve log says what check --explain says.
+    for (const line of noEffectLines(loaded)) log.info('config-note', line);
     if (values.check) {
       if (loaded.wouldCreate) log.warn('config-warning', `${loaded.wouldCreate} does not exist: serve creates it with one user and a random password`);
       ctx.stdout.write(`${JSON.stringify({ sources: loaded.sources, users: loaded.secrets.length, config: loaded.config }, null, 2)}\n`);

@@ -7,8 +7,9 @@ import { EXIT, type Subcommand } from './context.js';
 const HELP = `Usage: tunppp sessions [--api PATH|HOST:PORT] [--token-file FILE] [--json]
 
 Lists the sessions of a running 'tunppp serve --api': id, user, client
-address, assigned address, protocol, uptime, bytes from and to the client,
-MTU and MPPE. Disconnect one with 'tunppp kick ID'.
+address, assigned address (* when RADIUS assigned it), protocol, uptime,
+bytes from and to the client, MTU, MPPE and the rate limit (up/down).
+Disconnect one with 'tunppp kick ID'.
 
 Options:
   --api PATH|HOST:PORT  where the API listens (default /run/tunppp/api.sock, or $TUNPPP_API)
@@ -35,12 +36,21 @@ function duration(s: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
 }
 
-/** The sessions as a table (exported for tests). */
+/** A rate in bits per second, short: 2M, 512k, 1.5G; '-' for none. */
+function shortRate(bps: number | null): string {
+  if (bps === null) return '-';
+  for (const [unit, d] of [['G', 1e9], ['M', 1e6], ['k', 1e3]] as const) if (bps >= d) return `${Number((bps / d).toFixed(2))}${unit}`;
+  return String(bps);
+}
+
+/** The sessions as a table (exported for tests). ADDRESS has a * when RADIUS assigned it; LIMIT is up/down. */
 export function formatSessions(list: readonly SessionInfo[]): string {
   if (list.length === 0) return 'no sessions\n';
-  const rows = [['ID', 'USER', 'CLIENT', 'ADDRESS', 'PROTO', 'STATE', 'UPTIME', 'IN', 'OUT', 'MTU', 'MPPE']];
+  const rows = [['ID', 'USER', 'CLIENT', 'ADDRESS', 'PROTO', 'STATE', 'UPTIME', 'IN', 'OUT', 'MTU', 'MPPE', 'LIMIT']];
   for (const s of list) {
-    rows.push([String(s.id), s.user ?? '-', s.clientAddress, s.assignedIp ?? '-', s.protocol, s.state, duration(s.uptimeS), human(s.bytesIn), human(s.bytesOut), String(s.mtu), s.mppe ?? 'none']);
+    const address = s.assignedIp === null ? '-' : `${s.assignedIp}${s.addressFrom === 'radius' ? '*' : ''}`;
+    const limit = s.rateLimit === null ? '-' : `${shortRate(s.rateLimit.upBps)}/${shortRate(s.rateLimit.downBps)}`;
+    rows.push([String(s.id), s.user ?? '-', s.clientAddress, address, s.protocol, s.state, duration(s.uptimeS), human(s.bytesIn), human(s.bytesOut), String(s.mtu), s.mppe ?? 'none', limit]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const right = new Set([0, 6, 7, 8, 9]);

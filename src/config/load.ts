@@ -12,12 +12,12 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { formatSecretLine, parseChapSecrets, type ChapSecret } from './chap-secrets.js';
 import { isRadiusPlugin, mergeLegacy, type LegacySources } from './merge.js';
-import { parsePppOptions, type OptionNote, type PppOptions } from './ppp-options.js';
+import { parsePppOptions, type LeadArguments, type OptionNote, type PppOptions } from './ppp-options.js';
 import { parsePptpdConf } from './pptpd-conf.js';
 import { defaultConfig, parseTunpppJson, validateConfig, type Config } from './schema.js';
 import type { ConfigWarning } from './warnings.js';
 import { readWords } from './words.js';
-import { parseXl2tpdConf } from './xl2tpd-conf.js';
+import { parseXl2tpdConf, xl2tpdPppArguments } from './xl2tpd-conf.js';
 import { parseRadiusclientConf, radiusFromRadiusclient } from './radiusclient-conf.js';
 
 /** pppd radius plugin's default configuration file (radius.c config_file). */
@@ -29,6 +29,8 @@ export interface LoadOptions {
   config?: string;
   /** /etc/pptpd.conf (its `option` file is read too). */
   pptpdConf?: string;
+  /** pptpd's `-o FILE`: the pppd options file, in place of pptpd.conf's `option` line (OpenWrt starts pptpd this way). */
+  pptpdOptions?: string;
   /** /etc/xl2tpd/xl2tpd.conf (its `pppoptfile` is read too). */
   xl2tpdConf?: string;
   /** chap-secrets; default: the Config's auth.chapSecrets. */
@@ -105,11 +107,11 @@ export async function loadSecrets(path: string): Promise<{ secrets: ChapSecret[]
   return { secrets: parsed.entries, warnings, sources };
 }
 
-async function optionsFile(path: string | undefined, base: string, sources: string[]): Promise<PppOptions | undefined> {
-  if (!path) return undefined;
+async function optionsFile(path: string | undefined, base: string, sources: string[], lead?: LeadArguments): Promise<PppOptions | undefined> {
+  if (!path) return lead?.words.length ? parsePppOptions('', lead.file, lead) : undefined;
   const p = isAbsolute(path) ? path : resolve(base, path);
   sources.push(p);
-  return parsePppOptions(await readConfigText(p, 'pppd options file'), p);
+  return parsePppOptions(await readConfigText(p, 'pppd options file'), p, lead);
 }
 
 /** The JSON object of a tunppp.json laid over legacy files; syntax errors as parseTunpppJson reports them. */
@@ -161,11 +163,17 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
       sources.push(p);
       base = dirname(p);
       const conf = parsePptpdConf(await readConfigText(p, 'pptpd.conf'), p);
+      // pptpd -o FILE wins over the "option" line (pptpd.c reads the line only when -o was not given).
+      const given = opts.pptpdOptions !== undefined ? abs(opts.pptpdOptions) : undefined;
+      if (given !== undefined && conf.option) {
+        const named = isAbsolute(conf.option.value) ? conf.option.value : resolve(dirname(p), conf.option.value);
+        if (named !== given) warnings.push({ file: p, line: conf.option.line, message: `option ${conf.option.value} is not read: --pptpd-options ${given} replaces it, as pptpd's -o does`, hint: 'remove the line, or drop --pptpd-options' });
+      }
       // pptpd passes no options file to pppd without "option"; pppd then reads /etc/ppp/options if it exists.
       const system = opts.systemPppOptions ?? '/etc/ppp/options';
-      const options = await optionsFile(conf.option?.value ?? (existsSync(system) ? system : undefined), dirname(p), sources);
-      if (!conf.option && !options) {
-        warnings.push({ file: p, message: `no "option" line and no ${system}: pppd would run with its defaults (no MPPE, any authentication protocol)`, hint: 'add e.g. option /etc/ppp/pptpd-options' });
+      const options = await optionsFile(given ?? conf.option?.value ?? (existsSync(system) ? system : undefined), dirname(p), sources);
+      if (given === undefined && !conf.option && !options) {
+        warnings.push({ file: p, message: `no "option" line and no ${system}: pppd would run with its defaults (no MPPE, any authentication protocol)`, hint: 'add e.g. option /etc/ppp/pptpd-options, or give --pptpd-options FILE (pptpd -o)' });
       }
       src.pptpd = options ? { conf, options } : { conf };
       if (options) all.push(options);
@@ -175,7 +183,14 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
       sources.push(p);
       const conf = parseXl2tpdConf(await readConfigText(p, 'xl2tpd.conf'), p);
       const lns = conf.lns.find((l) => l.name.toLowerCase() === 'default') ?? conf.lns[0];
-      const options = await optionsFile(lns?.pppoptfile?.value, dirname(p), sources);
+      // xl2tpd puts its own pppd arguments (require chap → require-chap, …) before "file pppoptfile": read them first.
+      const args = lns ? xl2tpdPppArguments(conf, lns) : undefined;
+      const options = await optionsFile(lns?.pppoptfile?.value, dirname(p), sources, args?.lead);
+      // Keys that pass pppd nothing are explained after the arguments xl2tpd passes, ahead of the file's options.
+      if (args?.notes.length) {
+        if (options) options.notes.splice(options.notes.filter((n) => n.file === p).length, 0, ...args.notes);
+        else notes.push(...args.notes);
+      }
       src.xl2tpd = options ? { conf, options } : { conf };
       if (options) all.push(options);
     }

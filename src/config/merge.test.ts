@@ -5,7 +5,7 @@ import { parseChapSecrets } from './chap-secrets.js';
 import { mergeLegacy } from './merge.js';
 import { parsePppOptions } from './ppp-options.js';
 import { parsePptpdConf } from './pptpd-conf.js';
-import { parseXl2tpdConf } from './xl2tpd-conf.js';
+import { parseXl2tpdConf, xl2tpdPppArguments } from './xl2tpd-conf.js';
 
 const PPTPD = `option /etc/ppp/pptpd-options
 logwtmp
@@ -97,7 +97,9 @@ test('merge: pptpd and xl2tpd together → both listeners, two pools, one PPP po
 });
 
 test('merge: xl2tpd alone with CHAP-MD5 → L2TP pool, MPPE policy for L2TP from its options file', () => {
-  const { config, warnings } = mergeLegacy({ xl2tpd: { conf: parseXl2tpdConf(XL2TPD, '/etc/xl2tpd/xl2tpd.conf'), options: parsePppOptions('require-chap\nms-dns 10.10.0.1\nmaxfail 0\n', '/etc/ppp/options.xl2tpd') } });
+  const conf = parseXl2tpdConf(XL2TPD, '/etc/xl2tpd/xl2tpd.conf');
+  // The LNS's name = reaches pppd as xl2tpd's "name" argument, read before the options file.
+  const { config, warnings } = mergeLegacy({ xl2tpd: { conf, options: parsePppOptions('require-chap\nms-dns 10.10.0.1\nmaxfail 0\n', '/etc/ppp/options.xl2tpd', xl2tpdPppArguments(conf, conf.lns[0]!).lead) } });
   assert.equal(config.listen.pptp.enabled, false);
   assert.deepEqual(config.ppp.authProtocols, ['chap']);
   // pppd without require-mppe: MPPE refused (pppd's default is nomppe).

@@ -51,12 +51,12 @@ function pppFromOptions(o: PppOptions, warnings: ConfigWarning[], host: string, 
   else if (o.name) ppp.name = o.name.value;
   const protos = acceptedAuthProtocols(o);
   if (protos.length === 0) {
-    const line = o.require.values().next().value ?? o.refuse.values().next().value;
-    throw new ConfigError('CONFIG_CONFLICT', 'no authentication protocol is left that tunppp can accept', { file: o.file, ...(line !== undefined ? { line } : {}) },
+    const at = o.require.values().next().value ?? o.refuse.values().next().value;
+    throw new ConfigError('CONFIG_CONFLICT', 'no authentication protocol is left that tunppp can accept', at ?? { file: o.file },
       'allow one of them, e.g. require-mschap-v2 (EAP is not supported)');
   }
   ppp.authProtocols = protos;
-  if (o.require.has('eap')) warnings.push({ file: o.file, line: o.require.get('eap')!, message: 'require-eap: tunppp does not support EAP; clients use the other required protocols', hint: 'remove require-eap' });
+  if (o.require.has('eap')) warnings.push({ ...o.require.get('eap')!, message: 'require-eap: tunppp does not support EAP; clients use the other required protocols', hint: 'remove require-eap' });
   const policy = mppePolicy(o);
   ppp.mppe = { mode: policy.mode, keyBits: policy.keyBits, stateful: policy.stateful ? 'allow' : 'refuse' };
   if (policy.mode === 'require' && !protos.some((p) => p === 'mschap-v2' || p === 'mschap')) {
@@ -133,7 +133,7 @@ export function mergeLegacy(src: LegacySources): MergeResult {
     }
     if (o.auth) {
       if (authRequired === undefined) authRequired = o.auth.value;
-      if (!o.auth.value) warnings.push({ file: o.file, line: o.auth.line, message: 'noauth: clients connect without a password', hint: 'replace noauth with auth' });
+      if (!o.auth.value) warnings.push({ file: o.auth.file, line: o.auth.line, message: 'noauth: clients connect without a password', hint: o.auth.file === o.file ? 'replace noauth with auth' : 'set require authentication = yes' });
     }
     if (!ppp) {
       ppp = p;
@@ -228,21 +228,8 @@ export function mergeLegacy(src: LegacySources): MergeResult {
       }
       input.pools!.push({ name: 'l2tp', local: lns.localIp.value, ranges: ranges.map(formatRange), protocols: ['l2tp'] });
     }
-    if (lns.requireAuthentication?.value === false || lns.refuseAuthentication?.value === true) {
-      warnings.push({ file: c.file, line: (lns.requireAuthentication ?? lns.refuseAuthentication)!.line, message: 'this LNS does not require authentication', hint: 'set require authentication = yes' });
-      authRequired ??= false;
-    }
+    // The LNS's auth, name and debug keys arrive as the pppd arguments xl2tpd passes before its pppoptfile (xl2tpdPppArguments, read by the loader).
     takeOptions(src.xl2tpd.options, 'l2tp');
-    if (lns.authName && ppp && ppp.name !== undefined && ppp.name !== lns.authName.value) {
-      warnings.push({ file: c.file, line: lns.authName.line, message: `name = ${lns.authName.value} differs from the pppd name ${ppp.name}`, hint: 'the server column of chap-secrets must match one name; make them equal' });
-    }
-    if (lns.authName && ppp && ppp.name === undefined) ppp.name = lns.authName.value;
-    if (lns.authName && !ppp) {
-      ppp = { name: lns.authName.value };
-      pppFrom = c.file;
-    }
-    if (lns.refusePap?.value && ppp?.authProtocols) ppp.authProtocols = ppp.authProtocols.filter((p) => p !== 'pap');
-    if (lns.refuseChap?.value && ppp?.authProtocols) ppp.authProtocols = ppp.authProtocols.filter((p) => p !== 'chap');
   }
 
   if (!src.pptpd && !src.xl2tpd) {

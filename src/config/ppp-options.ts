@@ -63,6 +63,22 @@ export interface MppePolicy {
   line?: number;
 }
 
+/** Where an option was given: the options file, or the line of xl2tpd.conf that made xl2tpd pass it. */
+export interface Place {
+  file: string;
+  line: number;
+}
+
+/**
+ * Words a daemon puts on pppd's command line before the options file (xl2tpd:
+ * `require chap = yes` → `require-chap`), each with the line that made it and
+ * that line's own words (`via`), read before the file as pppd reads them.
+ */
+export interface LeadArguments {
+  file: string;
+  words: (Word & { via: string })[];
+}
+
 /** A parsed pppd options file. */
 export interface PppOptions {
   file: string;
@@ -73,11 +89,11 @@ export interface PppOptions {
   /** `usehostname`: our name is the host name even with `name`. */
   usehostname?: number;
   /** `auth` / require-* → true, `noauth` → false; the last one wins. */
-  auth?: Located<boolean>;
-  /** require-X options, by protocol, with their line. */
-  require: Map<AuthProto, number>;
-  /** refuse-X options, by protocol, with their line. */
-  refuse: Map<AuthProto, number>;
+  auth?: Place & { value: boolean };
+  /** require-X options, by protocol, with where they were given. */
+  require: Map<AuthProto, Place>;
+  /** refuse-X options, by protocol, with where they were given. */
+  refuse: Map<AuthProto, Place>;
   mppe: MppeOptions;
   /** Every ms-dns / ms-wins value in order; `lastTwo` gives what pppd sends. */
   msDns: Located<string>[];
@@ -136,12 +152,12 @@ function serverAddress(w: Word, at: At): string {
 }
 
 const requireProto = (proto: AuthProto): Handler => (o, _a, at) => {
-  o.require.set(proto, at.line);
+  o.require.set(proto, { file: at.file, line: at.line });
   // pppd: every require-* also sets auth_required.
-  o.auth = { value: true, line: at.line };
+  o.auth = { value: true, file: at.file, line: at.line };
 };
 const refuseProto = (proto: AuthProto): Handler => (o, _a, at) => {
-  o.refuse.set(proto, at.line);
+  o.refuse.set(proto, { file: at.file, line: at.line });
 };
 const mppeWant = (change: (want: Set<40 | 128>) => void, require: boolean): Handler => (o, _a, at) => {
   change(o.mppe.want);
@@ -155,8 +171,8 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   idle: (o, [a], at) => { o.idle = { value: num(a!, at, 0, 31536000, 600), line: at.line }; },
   domain: (o, [a], at) => { o.domain = { value: a!.text, line: at.line }; },
   plugin: (o, [a], at) => { o.plugins.push({ value: a!.text, line: at.line }); },
-  auth: (o, _a, at) => { o.auth = { value: true, line: at.line }; },
-  noauth: (o, _a, at) => { o.auth = { value: false, line: at.line }; },
+  auth: (o, _a, at) => { o.auth = { value: true, file: at.file, line: at.line }; },
+  noauth: (o, _a, at) => { o.auth = { value: false, file: at.file, line: at.line }; },
   'require-pap': requireProto('pap'),
   'require-chap': requireProto('chap'),
   'require-mschap': requireProto('mschap'),
@@ -251,20 +267,28 @@ function knownNames(): string[] {
   return [...Object.keys(PPPD_OPTIONS), ...Object.keys(PATCHED_PPPD_OPTIONS), ...Object.keys(PLUGIN_OPTIONS)];
 }
 
-/** Parses a pppd options file; unknown and refused options and bad values throw `ConfigError` with file:line. */
-export function parsePppOptions(text: string, file: string): PppOptions {
+/**
+ * Parses a pppd options file; unknown and refused options and bad values throw
+ * `ConfigError` with file:line. `lead`: the arguments a daemon gives pppd
+ * before the file (they are read first, so the file's options override them).
+ */
+export function parsePppOptions(text: string, optionsFile: string, lead?: LeadArguments): PppOptions {
   const o: PppOptions = {
-    file, require: new Map(), refuse: new Map(), mppe: { want: new Set() }, msDns: [], msWins: [],
+    file: optionsFile, require: new Map(), refuse: new Map(), mppe: { want: new Set() }, msDns: [], msWins: [],
     debug: false, plugins: [], pluginOptions: [], notes: [], warnings: [],
   };
-  const words = readWords(text, file);
+  const words: (Word & { file: string; via?: string })[] = [
+    ...(lead?.words ?? []).map((w) => ({ ...w, file: lead!.file })),
+    ...readWords(text, optionsFile).map((w) => ({ ...w, file: optionsFile })),
+  ];
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     const option = w.text;
+    const file = w.file;
     const at: At = { file, line: w.line, option };
     const take = (n: number): Word[] => {
       const args = words.slice(i + 1, i + 1 + n);
-      if (args.length < n) {
+      if (args.length < n || args.some((a) => a.file !== file)) {
         throw new ConfigError('CONFIG_SYNTAX', `option '${option}' requires an argument`, { file, line: w.line },
           `write the value after it on the same line, e.g. ${option} VALUE`);
       }
@@ -272,7 +296,8 @@ export function parsePppOptions(text: string, file: string): PppOptions {
       return args;
     };
     const note = (verdict: OptionNote['verdict'], detail: string, args: Word[]) => {
-      o.notes.push({ file, line: w.line, text: [option, ...args.map((a) => a.text)].join(' '), verdict, detail });
+      const passed = [option, ...args.map((a) => a.text)].join(' ');
+      o.notes.push({ file, line: w.line, text: w.via !== undefined ? `${w.via} (xl2tpd passes pppd: ${passed})` : passed, verdict, detail });
     };
     const row: PppdOption | undefined = lookupPppdOption(option);
     if (row) {
@@ -327,7 +352,7 @@ export function parsePppOptions(text: string, file: string): PppOptions {
   const rcf = o.pluginOptions.find((p) => p.option === 'radius-config-file');
   if (rcf && !o.plugins.some((p) => /(^|\/)radius\.so$/.test(p.value))) {
     // pppd knows this option only once radius.so is loaded; without it pppd refuses it.
-    o.warnings.push({ file, line: rcf.line, message: "'radius-config-file' without 'plugin radius.so': pppd would not know the option, and RADIUS is not used", hint: 'add "plugin radius.so" before it, or remove it' });
+    o.warnings.push({ file: optionsFile, line: rcf.line, message: "'radius-config-file' without 'plugin radius.so': pppd would not know the option, and RADIUS is not used", hint: 'add "plugin radius.so" before it, or remove it' });
   }
   checkConflicts(o);
   return o;
@@ -335,10 +360,12 @@ export function parsePppOptions(text: string, file: string): PppOptions {
 
 function checkConflicts(o: PppOptions): void {
   const file = o.file;
-  for (const [proto, line] of o.require) {
-    if (o.refuse.has(proto)) {
-      throw new ConfigError('CONFIG_CONFLICT', `require-${proto} and refuse-${proto} both given`, { file, line },
-        `keep one of them (refuse-${proto} is on line ${o.refuse.get(proto)})`);
+  for (const [proto, at] of o.require) {
+    const refused = o.refuse.get(proto);
+    if (refused) {
+      // In pppd refuse-X only stops pppd authenticating *itself* with X; tunppp reads it as "clients may not use X" (see the top of this file).
+      throw new ConfigError('CONFIG_CONFLICT', `require-${proto} and refuse-${proto} both given: pppd would require ${proto} from clients and only refuse to authenticate itself with it; tunppp reads refuse-${proto} as "clients may not use ${proto}", so nothing is left to mean`,
+        at, `keep one of them (refuse-${proto} is at ${refused.file === at.file ? 'line ' : `${refused.file}:`}${refused.line})`);
     }
   }
   const m = o.mppe;

@@ -71,6 +71,8 @@ test('tunppp.json: bad values → ConfigError with file:line, JSON path and fix'
   rejects('{\n  "pools": [\n    { "local": "10.0.0.1", "ranges": ["10.0.0.0/24"] },\n    { "name": "b", "local": "10.0.1.1", "ranges": ["10.0.0.128-10.0.0.140"] }\n  ]\n}', 4, /overlaps pool 'default'/, /docs\/config\.md/);
   rejects('{\n  "tun": { "name": "this-name-is-too-long" }\n}', 2, /tun\.name: a Linux interface name/, /docs\/config\.md/);
   rejects('{\n  "dns": ["1.1.1.1",]\n}', 2, /not valid JSON/, /trailing commas/);
+  rejects('{\n  "rateLimits": {\n    "users": { "alice": { "up": "2 Mbit" } }\n  }\n}', 3, /rateLimits\.users\.alice\.up: expected a rate in bits per second such as "2M"/, /docs\/config\.md/);
+  rejects('{\n  "rateLimits": {\n    "default": {}\n  }\n}', 3, /rateLimits\.default: give "up", "down" or both/, /docs\/config\.md/);
   rejects('{ "connections": { "max": "lots" }, "clientIsolation": 1 }', 1, /connections\.max: .*expected number.*and 1 more: line 1: clientIsolation/, /write a number/);
 });
 

@@ -12,6 +12,7 @@ import { bestTunnelMtu, mssFor, type TunnelOptions } from '../mtu/overhead.js';
 import { formatRange, isIpv4, parseIpv4, parseRangeSpec, type Ipv4Range } from './ipv4.js';
 import { jsonLineOf } from './json-locate.js';
 import { parseEspProposals, parseIkeProposals } from '../ipsec/proposal-strings.js';
+import { parseRate, type RateLimit } from '../core/rate-limit.js';
 
 const ipv4 = z.string().refine(isIpv4, { message: 'expected an IPv4 address such as 192.168.0.1' });
 const listenAddress = z.string().refine((s) => isIP(s) !== 0, { message: 'expected an IP address to listen on, such as 0.0.0.0 or ::' });
@@ -20,6 +21,10 @@ const rangeSpec = z.string().superRefine((s, ctx) => {
   const r = parseRangeSpec(s);
   if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: `${r}; write 192.168.0.10-192.168.0.250, 192.168.0.10-250 or 192.168.0.0/24` });
 });
+const rate = z.string().refine((s) => parseRate(s) !== undefined && parseRate(s)! > 0, { message: 'expected a rate in bits per second such as "2M", "512k" or "1500000" (k, M, G are powers of 1000)' });
+/** A per-user limit: `up` is what the user sends, `down` what the user receives; an absent direction is unlimited. */
+const rateLimitSpec = z.strictObject({ up: rate.optional(), down: rate.optional() })
+  .refine((r) => r.up !== undefined || r.down !== undefined, { message: 'give "up", "down" or both (an absent direction is unlimited)' });
 // pppd accepts 128..16384 (MINMRU); values below 576 are legal but warned about by the merge.
 const lcpSize = z.union([z.literal('auto'), z.number().int().min(128).max(16384)]);
 
@@ -270,6 +275,21 @@ export const ConfigSchema = z.strictObject({
       lockoutS: z.number().int().min(1).max(86_400).default(600),
     }).prefault({}),
   }).prefault({}),
+  /**
+   * Per-user rate limits, policed per session and direction by a token bucket
+   * (src/core/rate-limit.ts). A limit RADIUS sends (Mikrotik-Rate-Limit, or a
+   * Filter-Id rate) replaces these for that session.
+   */
+  rateLimits: z.strictObject({
+    /** The bucket holds this many milliseconds of the rate (at least 3000 octets): the burst a session may send at line speed. */
+    burstMs: z.number().int().min(10).max(10_000).default(250),
+    /** Applies to users with no entry in `users` (and no RADIUS limit). */
+    default: rateLimitSpec.optional(),
+    /** By user name (the name the peer authenticated with). */
+    users: z.record(z.string().min(1).max(253), rateLimitSpec).default({}),
+  }).prefault({}),
+  /** /metrics: `nasLabel` puts nas="<radius.nasIdentifier>" on every series, for one Prometheus job over several servers. */
+  metrics: z.strictObject({ nasLabel: z.boolean().default(false) }).prefault({}),
   /** Drop traffic between two clients of this server. */
   clientIsolation: z.boolean().default(true),
   tun: z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'a Linux interface name: 1-15 letters, digits, _ . -').default('tunppp0') }).prefault({}),
@@ -428,4 +448,15 @@ export function effectivePppSizes(c: Config, proto: 'pptp' | 'l2tp', outer?: Par
 /** The server address of a pool as a number. */
 export function poolLocal(p: Config['pools'][number]): number {
   return parseIpv4(p.local)!;
+}
+
+/** The local rate limit of `user` (rateLimits.users, else rateLimits.default), or undefined for none. */
+export function localRateLimit(c: Config, user: string | undefined): RateLimit | undefined {
+  const r = c.rateLimits;
+  const spec = (user !== undefined && Object.hasOwn(r.users, user) ? r.users[user] : undefined) ?? r.default;
+  if (spec === undefined) return undefined;
+  const l: RateLimit = {};
+  if (spec.up !== undefined) l.upBps = parseRate(spec.up)!;
+  if (spec.down !== undefined) l.downBps = parseRate(spec.down)!;
+  return l;
 }

@@ -12,6 +12,7 @@
  */
 import { ConfigError } from '../core/errors.js';
 import { formatRange, isIpv4, parseRangeSpec, type Ipv4Range } from './ipv4.js';
+import type { LeadArguments, OptionNote } from './ppp-options.js';
 import type { Located } from './pptpd-conf.js';
 import type { ConfigWarning } from './warnings.js';
 
@@ -359,4 +360,57 @@ function subtract(ranges: Ipv4Range[], cut: Ipv4Range): Ipv4Range[] {
     if (cut.end < r.end) out.push({ start: cut.end + 1, end: r.end });
   }
   return out;
+}
+
+/**
+ * The pppd arguments xl2tpd builds for a call to this LNS (control.c, the
+ * ICCN case), in its order, each with the xl2tpd.conf line that made it:
+ * `refuse pap`/`refuse chap` → refuse-pap/refuse-chap (both when `refuse
+ * authentication = yes`); with `require authentication = yes`, auth and then
+ * require-pap/require-chap; `name` → name; `ppp debug` → debug; `pass peer`
+ * → ipparam. pppd reads them before the `file` (pppoptfile) that follows, so
+ * the options file overrides them. `notes`: the keys that pass nothing (and
+ * why), for --explain and the serve log.
+ */
+export function xl2tpdPppArguments(conf: Xl2tpdConf, l: Xl2tpdLns): { lead: LeadArguments; notes: OptionNote[] } {
+  const words: LeadArguments['words'] = [];
+  const notes: OptionNote[] = [];
+  const pass = (key: string, at: Located<unknown>, ...texts: string[]): void => {
+    const via = `${key} = ${String(at.value === true ? 'yes' : at.value === false ? 'no' : at.value)}`;
+    for (const text of texts) words.push({ text, line: at.line, startsLine: false, quoted: false, via });
+  };
+  const none = (key: string, at: Located<boolean> | undefined, detail: string): void => {
+    if (at) notes.push({ file: conf.file, line: at.line, text: `${key} = ${at.value ? 'yes' : 'no'}`, verdict: 'not applicable', detail });
+  };
+  // authself: `refuse authentication = yes` passes both refusals, whatever refuse pap/chap say.
+  if (l.refuseAuthentication?.value) {
+    pass('refuse authentication', l.refuseAuthentication, 'refuse-pap', 'refuse-chap');
+    none('refuse pap', l.refusePap, 'refuse authentication = yes already makes xl2tpd pass refuse-pap');
+    none('refuse chap', l.refuseChap, 'refuse authentication = yes already makes xl2tpd pass refuse-chap');
+  } else {
+    if (l.refusePap?.value) pass('refuse pap', l.refusePap, 'refuse-pap');
+    if (l.refuseChap?.value) pass('refuse chap', l.refuseChap, 'refuse-chap');
+  }
+  // authpeer: require pap/chap reach pppd only with require authentication = yes.
+  if (l.requireAuthentication?.value) {
+    pass('require authentication', l.requireAuthentication, 'auth');
+    if (l.requirePap?.value) pass('require pap', l.requirePap, 'require-pap');
+    if (l.requireChap?.value) pass('require chap', l.requireChap, 'require-chap');
+  } else {
+    if (l.requireAuthentication) {
+      // xl2tpd passes no `auth`; pppd, started as root by xl2tpd, then requires none unless the options file asks for it.
+      pass('require authentication', l.requireAuthentication, 'noauth');
+    }
+    const why = 'xl2tpd passes require-pap/require-chap to pppd only with require authentication = yes, so pppd never sees this line';
+    if (l.requirePap?.value) none('require pap', l.requirePap, why);
+    if (l.requireChap?.value) none('require chap', l.requireChap, why);
+  }
+  if (l.authName) pass('name', l.authName, 'name', l.authName.value);
+  if (l.pppDebug?.value) pass('ppp debug', l.pppDebug, 'debug');
+  const passPeer = l.other['pass peer'];
+  if (passPeer && yesno(passPeer.value)) pass('pass peer', passPeer, 'ipparam', '<LAC address>');
+  if (l.lengthBit?.value) {
+    none('length bit', l.lengthBit, "tunppp sends L2TP data messages without the optional Length field (RFC 2661 §3.1 leaves it to the sender, and every LAC reads both forms); only the header's size differs from xl2tpd's, by 2 bytes");
+  }
+  return { lead: { file: conf.file, words }, notes };
 }

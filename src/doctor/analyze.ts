@@ -14,6 +14,8 @@ import { extractAny, extractFor, familyOf } from './extract/index.js';
 import { headHost, headMessage, headTime, newHead, parseHead, syslogProgramSpan, type LineHead, type YearContext } from './line-head.js';
 import { splitKvTail, unquoteValue } from '../log/kv-tail.js';
 import { LineSplitter, utf8Text } from './lines.js';
+import { stripAnsi } from './unwrap.js';
+import { isInformational } from './informational.js';
 import { diagnose, type RuleHit } from './rules/index.js';
 import type { Session } from './session.js';
 import { SessionBuilder } from './sessions.js';
@@ -22,6 +24,7 @@ import {
   REPORT_SCHEMA,
   type BenignReport,
   type Confidence,
+  type Coverage,
   type Ev,
   type EvFields,
   type EvidenceLine,
@@ -58,6 +61,9 @@ interface Aggregate {
   evidence: Ev[];
   firstSeq: number;
   detail: string | null;
+  /** Sessions where another cause led to this one (chain.ts), and those causes. */
+  explained: number;
+  explainers: Set<string>;
 }
 
 /**
@@ -102,6 +108,39 @@ function countFamily(counts: Record<Family, number>, family: Family): void {
   }
 }
 
+/**
+ * `Label:      value`, `Label:` alone, `Label   : value` (PowerShell
+ * Format-List) or `Key = value`, with a label of at most 40 characters: the
+ * field lines of a pasted Windows event (Event Viewer's "copy details",
+ * wevtutil, Get-WinEvent), in any language. A daemon message with a colon
+ * has one blank after it ("Connect: ppp0 <--> …"), so it is no field line
+ * unless `loose` (the line follows another field line: Event Viewer pads
+ * labels to a column, so a long label gets only one blank).
+ */
+export function isFieldLine(msg: string, loose = false): boolean {
+  let i = 0;
+  const n = Math.min(msg.length, 41);
+  while (i < n && (msg.charCodeAt(i) === 32 || msg.charCodeAt(i) === 9)) i++;
+  const start = i;
+  // A label is a few words ("Log Name", "Task Category", "Dial-in User"), not a sentence.
+  let words = 1;
+  for (; i < n; i++) {
+    const c = msg.charCodeAt(i);
+    if (c === 32 && msg.charCodeAt(i + 1) !== 32 && msg.charCodeAt(i + 1) !== 58 && msg.charCodeAt(i + 1) !== 61 && ++words > 4) return false;
+    if (c === 58 /* : */) {
+      if (i === start) return false;
+      const a = msg.charCodeAt(i + 1);
+      const b = msg.charCodeAt(i + 2);
+      if (i + 1 >= msg.length) return true;
+      if (msg.charCodeAt(i - 1) === 32 && a === 32) return true;
+      return (a === 32 || a === 9) && (loose || b === 32 || b === 9);
+    }
+    if (c === 61 /* = */) return i > start && msg.charCodeAt(i - 1) === 32 && (msg.charCodeAt(i + 1) === 32 || i + 1 >= msg.length);
+    if (c === 91 || c === 60 || c === 123) return false;
+  }
+  return false;
+}
+
 /** True when `text` holds `s` at offset `at` (a plain loop: faster than startsWith for short s). */
 function sameAt(text: string, at: number, s: string): boolean {
   const n = s.length;
@@ -120,7 +159,7 @@ export class Analyzer {
   private readonly years: YearContext[] = [];
   private readonly inputs: InputReport[] = [];
   private readonly builder: SessionBuilder;
-  private readonly formatCounts: Record<LineFormat, number> = { rfc3164: 0, rfc5424: 0, iso: 0, ctime: 0, 'macos-ppp': 0, tabbed: 0, json: 0, bare: 0 };
+  private readonly formatCounts: Record<LineFormat, number> = { rfc3164: 0, rfc5424: 0, iso: 0, ctime: 0, 'macos-ppp': 0, tabbed: 0, json: 0, console: 0, 'macos-log': 0, bare: 0 };
   private readonly daemonCounts: Record<Family, number> = { pppd: 0, pptpd: 0, pptp: 0, xl2tpd: 0, ipsec: 0, tunppp: 0 };
   private lines = 0;
   private eventLines = 0;
@@ -247,6 +286,17 @@ export class Analyzer {
    * strings cut from it keep nothing else alive.
    */
   line(file: number, lineNo: number, text: string, owned = false): void {
+    if (this.pretty !== null) {
+      if (this.preKind === 0 && this.prettyAdd(file, lineNo, text)) return;
+      this.pretty = null;
+    } else if (text.length === 1 && text.charCodeAt(0) === 123 && this.preKind === 0) {
+      this.pretty = [text];
+      this.prettyStart = lineNo;
+      this.prettyFile = file;
+      this.prettyLen = 1;
+      this.countRecordLine();
+      return;
+    }
     this.lines++;
     const h = this.head;
     let family: Family | null = null;
@@ -258,6 +308,8 @@ export class Analyzer {
       this.preKind = 0;
       family = this.preFamily;
     } else {
+      // docker compose colours its prefix
+      if (text.charCodeAt(0) === 27) text = stripAnsi(text);
       parseHead(text, h);
       this.formatCounts[h.format]++;
       const f = this.headFamily(text, h);
@@ -272,8 +324,10 @@ export class Analyzer {
     if (!owned) text = (text + ' ').slice(0, -1);
     let msg = headMessage(text, h);
     if (!msg) {
-      if (family) this.unknownLines++;
-      else this.otherLines++;
+      if (family) {
+        this.unknownLines++;
+        this.firstUnknown ??= { file, line: lineNo, text };
+      } else this.otherLines++;
       return;
     }
     if (family) {
@@ -320,8 +374,20 @@ export class Analyzer {
         return;
       }
     }
+    if (family && !fields && isInformational(family, msg)) {
+      this.otherLines++;
+      return;
+    }
     if (!fields || !family) {
-      this.unknownLines++;
+      // A pasted Windows event's fields (`Event ID:      20227`, `Device = WAN Miniport (PPTP)`) are no daemon lines.
+      if (!family && h.progStart < 0 && !h.json && isFieldLine(msg, this.fieldRun)) {
+        this.otherLines++;
+        this.fieldRun = true;
+      } else {
+        this.unknownLines++;
+        this.fieldRun = false;
+        this.firstUnknown ??= { file, line: lineNo, text };
+      }
       return;
     }
     this.eventLines++;
@@ -454,6 +520,49 @@ export class Analyzer {
     return family;
   }
 
+  /**
+   * `journalctl -o json-pretty`: one record over many lines, from a line
+   * `{` to a line `}`. The record is read as one JSON line numbered by its
+   * `{`; its other lines count as other lines. Bounded: a record over
+   * PRETTY_MAX_LINES lines or PRETTY_MAX_CHARS characters is no journald
+   * record, and its lines stay counted as other lines.
+   */
+  private pretty: string[] | null = null;
+  private prettyStart = 0;
+  private prettyFile = 0;
+  private prettyLen = 0;
+
+  private countRecordLine(): void {
+    this.lines++;
+    this.otherLines++;
+    this.formatCounts.json++;
+  }
+
+  /** Adds a line to the pending record; false when the line is not part of one (the record is dropped). */
+  private prettyAdd(file: number, lineNo: number, text: string): boolean {
+    const buf = this.pretty!;
+    if (file !== this.prettyFile) return false;
+    if (text.length === 1 && text.charCodeAt(0) === 125 /* } */) {
+      buf.push(text);
+      this.pretty = null;
+      this.line(file, this.prettyStart, buf.join(' '), true);
+      return true;
+    }
+    const c = text.charCodeAt(0);
+    // Members are indented (journalctl uses a tab); anything else ends the attempt.
+    if ((c !== 9 && c !== 32) || buf.length >= PRETTY_MAX_LINES || this.prettyLen + text.length > PRETTY_MAX_CHARS) return false;
+    buf.push(text);
+    this.prettyLen += text.length;
+    this.countRecordLine();
+    return true;
+  }
+
+  /** The first line not understood (the coverage verdict's example). */
+  private firstUnknown: { file: number; line: number; text: string } | null = null;
+
+  /** The last program-less line was a field line of a pasted event (then `Task Category: None`, one blank, is one too). */
+  private fieldRun = false;
+
   /** Feeds a whole text (tests, small inputs). */
   text(file: number, content: string): void {
     const sp = this.splitter(file);
@@ -476,15 +585,34 @@ export class Analyzer {
     for (const h of hits) {
       let a = this.aggregates.get(h.cause);
       if (!a) {
-        a = { cause: h.cause, confidence: h.confidence, sessions: [], sessionCount: 0, evidence: [], firstSeq: s.seq, detail: h.detail ?? null };
+        a = { cause: h.cause, confidence: h.confidence, sessions: [], sessionCount: 0, evidence: [], firstSeq: s.seq, detail: h.detail ?? null, explained: 0, explainers: new Set() };
         this.aggregates.set(h.cause, a);
       }
       a.sessionCount++;
+      if (h.explainedBy) {
+        a.explained++;
+        if (a.explainers.size < 8) a.explainers.add(h.explainedBy);
+      }
       a.detail ??= h.detail ?? null;
       if (CONF_RANK[h.confidence] < CONF_RANK[a.confidence]) a.confidence = h.confidence;
       if (a.sessions.length < 50 && rep) a.sessions.push(rep);
       for (const e of h.evidence) if (a.evidence.length < this.maxEvidence) a.evidence.push(e);
     }
+  }
+
+  /** The coverage verdict (types.ts `Coverage`). */
+  private coverage(): Coverage {
+    const of = this.eventLines + this.benignLines + this.unknownLines;
+    const n = this.unknownLines;
+    const u = this.firstUnknown;
+    const example = u ? { file: this.inputs[u.file]!.name, line: u.line, text: utf8Text(u.text) } : null;
+    if (of === 0 || this.eventLines + this.benignLines === 0 && n === 0) {
+      return { verdict: 'no-vpn-lines', notUnderstood: n, of, example, message: `No line of these logs is from a VPN daemon doctor reads (pppd, pptpd, pptp, xl2tpd, IKE daemons, tunppp, Windows RAS events): ${this.lines} line${this.lines === 1 ? '' : 's'} from other programs. The logs may not hold the VPN's lines, or their format may not be supported.` };
+    }
+    if (n > 0 && n * 2 > of) {
+      return { verdict: 'not-understood', notUnderstood: n, of, example, message: `${n} of ${of} lines were not understood — the format may not be supported, and what they hold is not in this report.` };
+    }
+    return { verdict: 'ok', notUnderstood: n, of, example: null, message: null };
   }
 
   /** Ends the analysis and returns the report (idempotent). */
@@ -499,14 +627,14 @@ export class Analyzer {
       return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
     });
     this.sessions.forEach((s, i) => (s.id = i + 1));
-    const findings: Finding[] = [...this.aggregates.values()]
-      .sort((a, b) => {
+    const findings: Finding[] = chainOrder(
+      [...this.aggregates.values()].sort((a, b) => {
         const x = cause(a.cause);
         const y = cause(b.cause);
         const sev = ['critical', 'error', 'warning', 'info'];
         return sev.indexOf(x.severity) - sev.indexOf(y.severity) || CONF_RANK[a.confidence] - CONF_RANK[b.confidence] || y.priority - x.priority || b.sessionCount - a.sessionCount || a.firstSeq - b.firstSeq;
-      })
-      .map((a) => {
+      }),
+    ).map((a) => {
         const c = cause(a.cause);
         return {
           cause: c.id,
@@ -518,7 +646,7 @@ export class Analyzer {
           sessionCount: a.sessionCount,
           evidence: a.evidence.map((e) => ({ file: this.inputs[e.file]!.name, line: e.line, text: utf8Text(e.text) })),
           explanation: c.explanation,
-          detail: a.detail,
+          detail: a.detail ?? (a.explained === a.sessionCount && a.explainers.size ? `In ${a.explained === 1 ? 'its session' : `all ${a.explained} sessions`} this followed ${[...a.explainers].join(', ')} (listed before it): fix that first.` : null),
           fix: c.fix,
         };
       });
@@ -545,6 +673,7 @@ export class Analyzer {
         sessionsOmitted: this.sessionTotal - this.sessions.length,
         findings: findings.length,
         topCause: findings[0]?.cause ?? null,
+        coverage: this.coverage(),
       },
       findings,
       benign,
@@ -554,6 +683,26 @@ export class Analyzer {
   }
 }
 
+/**
+ * Findings in report order: the sort above, except that a cause that only
+ * ever followed another in its sessions (chain.ts: explained in every session
+ * it was found in) moves right after the last of the causes that led to it.
+ */
+function chainOrder(list: Aggregate[]): Aggregate[] {
+  const out = [...list];
+  for (const a of list) {
+    if (!a.explained || a.explained < a.sessionCount) continue;
+    const from = out.indexOf(a);
+    let last = -1;
+    for (const e of a.explainers) last = Math.max(last, out.findIndex((x) => x.cause === e));
+    if (last > from) {
+      out.splice(from, 1);
+      out.splice(last, 0, a);
+    }
+  }
+  return out;
+}
+
 /** A message's event fields and benign pattern index (-1: none; -2: not checked, the event kind never overlaps). */
 interface MsgMemo {
   fields: EvFields | null;
@@ -561,6 +710,8 @@ interface MsgMemo {
 }
 
 const MEMO_MAX_LEN = 160;
+const PRETTY_MAX_LINES = 400;
+const PRETTY_MAX_CHARS = 1 << 20;
 const MEMO_SLOTS = 4096;
 const MEMO_SEEN_SLOTS = 16384;
 const FAMILY_SALT: Record<Family, number> = { pppd: 0x1000193, pptpd: 0x2000327, pptp: 0x30004bb, xl2tpd: 0x400064f, ipsec: 0x50007e3, tunppp: 0x6000977 };

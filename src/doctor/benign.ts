@@ -108,6 +108,13 @@ export const BENIGN: readonly BenignPattern[] = [
     lit: 'Async Control Character',
     re: /Non-zero Async Control Character Maps are not supported/,
   },
+  {
+    id: 'xl2tpd-no-kernel-l2tp',
+    title: 'xl2tpd: "L2TP kernel support not detected"',
+    why: 'xl2tpd looks for the kernel L2TP driver (l2tp_ppp) at start and, without it, carries the PPP frames itself through a pty to pppd (network.c init_network). L2TP works either way; only pppd\'s own /dev/ppp is required, and a finding says so when that is missing.',
+    lit: 'kernel support',
+    re: /L2TP kernel support not detected|Not looking for kernel support/,
+  },
 ];
 
 /** Index of the benign pattern matching `msg`, or -1. */

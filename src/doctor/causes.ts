@@ -162,7 +162,7 @@ export const CAUSES: readonly Cause[] = [
     priority: 58,
     title: 'The client demands that the server authenticate itself',
     explanation:
-      "Both sides put an Authentication-Protocol option in their LCP Configure-Request, so each requires the other to authenticate. In remote access only the server authenticates the client; a client configured with `auth`/`require-*` (or xl2tpd's `require authentication = yes` in [lac]) challenges the server, the server has no secret to answer with, and the client closes the link with \"Authentication failed\" even though its own authentication succeeded.",
+      "Both sides put an Authentication-Protocol option in their LCP Configure-Request, so each requires the other to authenticate. In remote access only the server authenticates the client; a client configured with `auth`/`require-*` (or xl2tpd's `require authentication = yes` in [lac]) challenges the server, the server has no secret to answer with, and the client closes the link with \"Authentication failed\" even though its own authentication succeeded. A client pppd whose options say `auth` and that has no secret for the server refuses to start at all (\"The remote system (…) is required to authenticate itself … but I couldn't find any suitable secret\"): Debian's stock /etc/ppp/options has `auth`, so a client peers file needs `noauth`.",
     fix: [
       { target: 'client pppd options (e.g. /etc/ppp/options.l2tpd.client, /etc/ppp/peers/<name>)', lines: ['noauth', '# remove: auth, require-chap, require-mschap-v2, require-pap'] },
       { target: 'xl2tpd.conf [lac <name>] (client)', lines: ['require authentication = no', 'refuse pap = no'] },
@@ -223,17 +223,32 @@ export const CAUSES: readonly Cause[] = [
     ],
   }),
   c({
+    id: 'auth-already-logged-in',
+    category: 'auth',
+    severity: 'critical',
+    priority: 61,
+    title: 'Refused: the user already has a session (RADIUS Simultaneous-Use)',
+    explanation:
+      'The password was right, but the RADIUS server allows this user only so many sessions at once (FreeRADIUS `Simultaneous-Use`, counted over the open rows of `radacct` across every NAS) and counts one open already: the user is connected on another server, or a server died without sending accounting Stop and its rows stay open until that server sends Accounting-On. The client gets MS-CHAP error 691 with "You are already logged in - access denied".',
+    fix: [
+      { target: 'the other session', lines: ['tunppp sessions   # on each server: find the user\'s session', 'tunppp kick --user NAME'], note: 'Or a Disconnect-Request from the RADIUS server to the NAS in the radacct row.' },
+      { target: 'stale radacct rows (a server that died)', lines: ['start the dead server again: its Accounting-On closes its rows (tunppp sends it at start with radius.accounting)', "UPDATE radacct SET acctstoptime = now(), acctterminatecause = 'NAS-Reboot' WHERE nasipaddress = '<dead NAS>' AND acctstoptime IS NULL;"] },
+      { target: 'FreeRADIUS users / radcheck', lines: ['DEFAULT Simultaneous-Use := 2'], note: 'When two sessions per user are meant to be allowed.' },
+    ],
+  }),
+  c({
     id: 'ip-pool-exhausted',
     category: 'ip-pool',
     severity: 'critical',
     priority: 55,
     title: 'Address pool exhausted',
     explanation:
-      'The server hands every client an address from a pool (pptpd `remoteip`, xl2tpd `ip range`, accel-ppp ip-pool). When every address is in use, also by stale sessions that were never reaped, the next client gets none and IPCP cannot complete.',
+      'The server hands every client an address from a pool (pptpd `remoteip`, xl2tpd `ip range`, accel-ppp ip-pool, or a RADIUS pool such as FreeRADIUS sqlippool, whose post-auth rejects the login with "pool exhausted"). When every address is in use, also by stale sessions that were never reaped or leases of a server that died, the next client gets none and IPCP (or the login) cannot complete.',
     fix: [
       { target: 'pptpd.conf', lines: ['localip 192.168.240.1', 'remoteip 192.168.240.10-250'], note: 'pptpd also limits calls with `connections N`.' },
       { target: 'xl2tpd.conf [lns default]', lines: ['ip range = 192.168.241.10-192.168.241.250', 'local ip = 192.168.241.1'] },
       { target: 'stale sessions', lines: ['ps ax | grep pppd   # kill leftover pppd processes', 'lcp-echo-interval 30', 'lcp-echo-failure 4'] },
+      { target: 'FreeRADIUS sqlippool (PostgreSQL)', lines: ["INSERT INTO radippool (pool_name, framedipaddress) VALUES ('main', '10.99.0.50');", "SELECT nasipaddress, count(*) FROM radippool WHERE expiry_time > now() GROUP BY 1;   # leases per NAS"], note: 'A NAS that died keeps its leases until it sends Accounting-On (tunppp does at start) or they expire (lease_duration).' },
     ],
   }),
   c({
@@ -301,6 +316,19 @@ export const CAUSES: readonly Cause[] = [
     fix: [
       { target: 'xl2tpd.conf (both ends)', lines: ['challenge = yes', 'auth file = /etc/xl2tpd/l2tp-secrets'] },
       { target: '/etc/xl2tpd/l2tp-secrets (same secret on both ends)', lines: ['*  *  "tunnel-secret"'], note: 'Or turn it off on both ends with challenge = no; clients like Windows and macOS do not use tunnel authentication.' },
+    ],
+  }),
+  c({
+    id: 'l2tp-tunnel-secret-missing',
+    category: 'l2tp',
+    severity: 'critical',
+    priority: 60,
+    title: 'L2TP tunnel authentication: no tunnel secret for the peer',
+    explanation:
+      'With `challenge = yes` (RFC 2661 §5.1.1) each end hashes the other\'s Challenge AVP with a tunnel secret looked up by host name in the `auth file` (l2tp-secrets: `our-name their-name secret`). When one end finds no line for the pair ("no secret found for us=… and them=…", "No secret for authenticating to …") it cannot answer or check the challenge and closes the tunnel with "No secret key on our side/end" before any call starts.',
+    fix: [
+      { target: 'xl2tpd.conf (the end that logs the missing secret)', lines: ['[lns default]   ; or [lac <name>]', 'challenge = yes', 'auth file = /etc/xl2tpd/l2tp-secrets'] },
+      { target: '/etc/xl2tpd/l2tp-secrets (both ends, the same secret; names as the log prints them)', lines: ['# our-host-name  peer-host-name  secret', '*  *  "tunnel-secret"'], note: 'Or set challenge = no on the end that asks: Windows, macOS, iOS and Android clients never use tunnel authentication.' },
     ],
   }),
   c({
@@ -456,6 +484,32 @@ export const CAUSES: readonly Cause[] = [
     fix: [
       { target: 'host kernel', lines: ['modprobe af_key xfrm_user esp4 xfrm4_tunnel xfrm4_mode_transport'] },
       { target: 'Docker', lines: ['docker run --privileged -v /lib/modules:/lib/modules:ro ...', '# or --cap-add NET_ADMIN with the modules loaded on the host'] },
+    ],
+  }),
+  c({
+    id: 'pptp-client-vanished',
+    category: 'peer-terminated',
+    severity: 'warning',
+    priority: 15,
+    title: "The client's PPTP control connection vanished without a Call-Clear",
+    explanation:
+      'A PPTP client ends a session with Call-Clear-Request and Stop-Control-Connection-Request (RFC 2637 §2.12, §2.4), and its PPP side with an LCP Terminate-Request. Here the link was up and the TCP control connection (port 1723) simply ended: pptpd read end-of-file or an error ("CTRL: EOF or bad error reading ctrl packet length", "couldn\'t read packet header", "CTRL read failed") and hung up the call. The client was killed, its machine slept or crashed, or its network dropped (Wi-Fi roaming, a NAT or firewall expiring the idle TCP connection). Not a server fault.',
+    fix: [
+      { target: 'client', lines: ['check the client\'s own log for why it stopped (sleep, roaming, crash)'] },
+      { target: 'pptpd options (keepalive, so dead clients are noticed and idle NAT state refreshed)', lines: ['lcp-echo-interval 30', 'lcp-echo-failure 4'] },
+      { target: 'NAT / firewall between client and server', lines: ['# keep established TCP 1723 and GRE state at least as long as the echo interval', 'sysctl net.netfilter.nf_conntrack_tcp_timeout_established=7440'] },
+    ],
+  }),
+  c({
+    id: 'auth-server-no-secrets',
+    category: 'auth-config',
+    severity: 'critical',
+    priority: 59,
+    title: 'The server has no secret it could check any client with',
+    explanation:
+      'The server\'s pppd runs with `auth` (it must authenticate clients) and, before any negotiation, found no usable secret in chap-secrets/pap-secrets for its own name ("The remote system is required to authenticate itself but I couldn\'t find any suitable secret"); "None of the available passwords would let it use an IP address" means lines exist but their address column excludes every address this client could get. pppd refuses to start, the call ends at once.',
+    fix: [
+      { target: '/etc/ppp/chap-secrets', lines: ['# client    server  secret      IP addresses', 'alice       pptpd   "password"  *'], note: 'The server column must match pppd\'s `name` option (pptpd-options: name pptpd; xl2tpd: the `name` in its pppoptfile), or be *; the last column * allows any address from the pool.' },
     ],
   }),
   c({

@@ -19,6 +19,14 @@ const CASES: { name: string; line: string; format: string; host: string | null; 
   { name: 'bare with path', line: '/usr/sbin/pppd: Sorry - this system lacks PPP kernel support', format: 'bare', host: null, prog: 'pppd', pid: -1, msg: 'Sorry - this system lacks PPP kernel support', iso: null },
   { name: 'bare with level prefix', line: 'ERROR:  pppd: The kernel does not support PPP', format: 'bare', host: null, prog: 'pppd', pid: -1, msg: 'The kernel does not support PPP', iso: null },
   { name: 'bare message that looks like a program', line: 'LCP: timeout sending Config-Requests', format: 'bare', host: null, prog: null, pid: -1, msg: 'LCP: timeout sending Config-Requests', iso: null },
+  { name: 'BusyBox syslogd', line: 'Mar  3 10:00:01 OpenWrt daemon.info pppd[19]: MPPE required but peer negotiation failed', format: 'rfc3164', host: 'OpenWrt', prog: 'pppd', pid: 19, msg: 'MPPE required but peer negotiation failed', iso: '2016-03-03T10:00:01' },
+  { name: 'journalctl --no-hostname', line: 'Mar 03 10:00:01 xl2tpd[900]: Listening on IP address 0.0.0.0, port 1701', format: 'rfc3164', host: null, prog: 'xl2tpd', pid: 900, msg: 'Listening on IP address 0.0.0.0, port 1701', iso: '2016-03-03T10:00:01' },
+  { name: 'docker compose v1', line: 'pptpd_1  | Mar  3 10:00:01 vpn pptpd[7]: CTRL: Starting call', format: 'rfc3164', host: 'vpn', prog: 'pptpd', pid: 7, msg: 'CTRL: Starting call', iso: '2016-03-03T10:00:01' },
+  { name: 'docker logs -t of a syslog line', line: '2016-03-03T10:00:02.123456789Z Mar  3 10:00:01 vpn pppd[8]: Exit.', format: 'rfc3164', host: 'vpn', prog: 'pppd', pid: 8, msg: 'Exit.', iso: '2016-03-03T10:00:01' },
+  { name: 'compose --timestamps of a foreground daemon', line: 'vpn-l2tp-1  | 2016-03-03T10:00:02.123456789Z xl2tpd[1]: Connection established', format: 'iso', host: null, prog: 'xl2tpd', pid: 1, msg: 'Connection established', iso: '2016-03-03T10:00:02' },
+  { name: 'kubectl --timestamps of a bare pppd message', line: '2016-03-03T10:00:02.5Z Connect: ppp0 <--> /dev/pts/0', format: 'bare', host: null, prog: null, pid: -1, msg: 'Connect: ppp0 <--> /dev/pts/0', iso: '2016-03-03T10:00:02' },
+  { name: 'macOS Console copy', line: '3/2/17 10:08:54.513 PM pppd[412]: L2TP connection established.', format: 'console', host: null, prog: 'pppd', pid: 412, msg: 'L2TP connection established.', iso: '2017-03-02T22:08:54' },
+  { name: 'macOS log show', line: '2024-03-02 10:08:54.513456-0800 0x2c3d     Default     0x0                  412    0    racoon: [com.apple.ipsec:x] IKE phase 1 failed', format: 'macos-log', host: null, prog: 'racoon', pid: 412, msg: 'IKE phase 1 failed', iso: '2024-03-02T10:08:54' },
   { name: 'bare pptpd message', line: 'CTRL: Client 1.2.3.4 control connection finished', format: 'bare', host: null, prog: null, pid: -1, msg: 'CTRL: Client 1.2.3.4 control connection finished', iso: null },
 ];
 

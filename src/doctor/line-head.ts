@@ -19,6 +19,7 @@
  * (`headTime`). Pure: no I/O.
  */
 import type { LineFormat } from './types.js';
+import { unwrapStart, type Unwrapped } from './unwrap.js';
 
 /** Offsets into one line; reused for every line. */
 export interface LineHead {
@@ -182,8 +183,15 @@ export function knownProgramName(name: string): boolean {
   return KNOWN.test(name);
 }
 
-/** After the header: `host prog[pid]: msg` (host optional for logread-style lines). */
-function hostThenProgram(line: string, p: number, h: LineHead, hasHost: boolean): void {
+/**
+ * After the header: `host prog[pid]: msg` (host optional for logread-style lines).
+ * Also read, when `hasHost`: no host at all (journalctl `--no-hostname`,
+ * BusyBox syslogd `-S`: the first token is a VPN daemon's `prog[pid]:`), and
+ * BusyBox syslogd's default `HOST facility.level prog[pid]: msg`. `bareAfter`
+ * (an RFC 3339 stamp, as docker/kubectl `--timestamps` write it): when no
+ * program follows the first token, the line is the stamp and a bare message.
+ */
+function hostThenProgram(line: string, p: number, h: LineHead, hasHost: boolean, bareAfter = false): void {
   const n = line.length;
   while (line.charCodeAt(p) === 32) p++;
   if (p >= n) {
@@ -192,16 +200,64 @@ function hostThenProgram(line: string, p: number, h: LineHead, hasHost: boolean)
   }
   h.msgStart = p;
   if (hasHost) {
+    if (programAt(line, p, h, true)) return;
     let q = p;
     while (q < n && line.charCodeAt(q) !== 32) q++;
+    // After a tool's stamp, `Connect: ppp0 …` / `ERROR:  …` are the daemon's bare message.
+    if (bareAfter && line.charCodeAt(q - 1) === 58) {
+      bareAt(line, p, h);
+      return;
+    }
     // `Aug  1 14:05:34 host: message` would make the host the program; a host
     // token never ends with ':' unless there is no program at all.
+    const q1 = Math.min(q + 1, n);
+    if (programAt(line, q1, h, false)) {
+      h.hostStart = p;
+      h.hostEnd = q;
+      return;
+    }
+    const f = facilityEnd(line, q1);
+    if (f > 0 && programAt(line, f, h, false)) {
+      h.hostStart = p;
+      h.hostEnd = q;
+      return;
+    }
+    // Another program's line without a host.
+    if (!bareAfter && line.charCodeAt(q - 1) === 58 && programAt(line, p, h, false)) return;
+    if (bareAfter) {
+      bareAt(line, p, h);
+      return;
+    }
     h.hostStart = p;
     h.hostEnd = q;
-    p = Math.min(q + 1, n);
-    h.msgStart = p;
+    h.msgStart = q1;
+    return;
   }
   if (!programAt(line, p, h, false)) h.msgStart = p;
+}
+
+/** `facility.level ` at p (BusyBox syslogd, OpenWrt logread): offset after it, or -1. */
+function facilityEnd(line: string, p: number): number {
+  const c = line.charCodeAt(p);
+  // every facility name starts with one of a c d f k l m n s u
+  if (!(c >= 97 && c <= 117)) return -1;
+  let q = p;
+  const n = Math.min(line.length, p + 20);
+  while (q < n && line.charCodeAt(q) !== 32) q++;
+  if (line.charCodeAt(q) !== 32 || !FACILITY.test(line.slice(p, q))) return -1;
+  return q + 1;
+}
+
+/** A bare message at p: optional level prefix, then maybe a known daemon's `prog[pid]: `. */
+function bareAt(line: string, p: number, h: LineHead): void {
+  h.format = 'bare';
+  const c = line.charCodeAt(p);
+  if (c === 69 || c === 87 || c === 73 || c === 68 || c === 78 || c === 67 || c === 70) {
+    const m = LEVEL_PREFIX.exec(p ? line.slice(p) : line);
+    if (m) p += m[0].length;
+  }
+  h.msgStart = p;
+  if (!programAt(line, p, h, true)) h.msgStart = p;
 }
 
 /*
@@ -283,7 +339,8 @@ export function syslogProgramSpan(b: Uint8Array, start: number, end: number, spa
   if (c0 === 32 || isDigit(c0)) return 0;
   const hs = q;
   while (q < end && b[q] !== 32) q++;
-  if (q >= end) return 0;
+  // `prog[pid]: ` right after the stamp (no host: journalctl --no-hostname, BusyBox -S): the full parser's.
+  if (q >= end || b[q - 1] === 58) return 0;
   const ps = q + 1;
   let r = ps;
   while (r < end) {
@@ -319,6 +376,21 @@ export function syslogProgramSpan(b: Uint8Array, start: number, end: number, spa
   return kind;
 }
 
+const UNWRAP: Unwrapped = { start: 0, tsStart: -1, tsEnd: -1 };
+
+/** True when a log line's own head starts at p (a stamp, a PRI, a JSON object): the stamp before it is a wrapper's. */
+function innerStampAt(line: string, p: number): boolean {
+  const c = line.charCodeAt(p);
+  if (c === 60 /* < */ || c === 123 /* { */) return true;
+  // a router export's line number and tab
+  if (isDigit(c)) {
+    let q = p + 1;
+    while (isDigit(line.charCodeAt(q))) q++;
+    if (line.charCodeAt(q) === 9) return true;
+  }
+  return bsdStampEnd(line, p) > 0 || isoStampEnd(line, p) > 0 || (dayAt(line, p) && line.charCodeAt(p + 3) === 32) || consoleStampEnd(line, p) > 0;
+}
+
 /** Fills `h` for `line`. Never throws. */
 export function parseHead(line: string, h: LineHead): void {
   h.format = 'bare';
@@ -328,13 +400,37 @@ export function parseHead(line: string, h: LineHead): void {
   h.pid = -1;
   h.json = null;
   h.msgStart = 0;
-  const n = line.length;
+  // Container and tool prefixes (unwrap.ts); none on a plain syslog line.
+  const c0 = line.charCodeAt(0);
   let p = 0;
-  let c = line.charCodeAt(0);
+  let outer = -1;
+  let outerEnd = -1;
+  if (!(c0 === 60 || (c0 >= 65 && c0 <= 90 && bsdStampEnd(line, 0) > 0))) {
+    unwrapStart(line, UNWRAP, innerStampAt);
+    p = UNWRAP.start;
+    outer = UNWRAP.tsStart;
+    outerEnd = UNWRAP.tsEnd;
+  }
+  parseFrom(line, p, h);
+  if (outer < 0) return;
+  // The tool's stamp stands in for a line without its own.
+  const json = (h as LineHead).json;
+  if (json) {
+    if (!Number.isFinite(json.timeMs)) json.timeMs = isoMs(line, outer);
+  } else if (h.tsStart < 0) {
+    h.tsStart = outer;
+    h.tsEnd = outerEnd;
+  }
+}
+
+function parseFrom(line: string, p: number, h: LineHead): void {
+  h.msgStart = p;
+  const n = line.length;
+  let c = line.charCodeAt(p);
 
   // Router web-UI exports and `cat -n`: a line number and a tab.
   if (isDigit(c)) {
-    let q = 1;
+    let q = p + 1;
     while (isDigit(line.charCodeAt(q))) q++;
     if (line.charCodeAt(q) === 9) {
       p = q + 1;
@@ -343,7 +439,7 @@ export function parseHead(line: string, h: LineHead): void {
   }
 
   if (c === 123 /* { */) {
-    parseJson(line, h);
+    parseJson(p ? line.slice(p) : line, h);
     return;
   }
 
@@ -392,7 +488,19 @@ export function parseHead(line: string, h: LineHead): void {
       parseTabbed(line, e + 1, h);
       return;
     }
-    hostThenProgram(line, e + 1, h, true);
+    // macOS `log show` (default and compact styles)
+    if (line.charCodeAt(e) === 32 && parseLogShow(line, e + 1, h)) return;
+    hostThenProgram(line, e + 1, h, true, line.charCodeAt(p + 10) === 84);
+    return;
+  }
+
+  // macOS Console copy: `3/2/17 10:08:54.513 AM pppd[123]: msg`
+  e = consoleStampEnd(line, p);
+  if (e > 0) {
+    h.tsStart = p;
+    h.tsEnd = e;
+    h.format = 'console';
+    hostThenProgram(line, e + 1, h, false);
     return;
   }
 
@@ -422,23 +530,122 @@ export function parseHead(line: string, h: LineHead): void {
       }
       h.format = 'ctime';
       // OpenWrt logread: `daemon.info prog[pid]: msg` (no host)
-      let r = q + 1;
-      while (r < n && line.charCodeAt(r) !== 32) r++;
-      const token = line.slice(q + 1, r);
-      if (FACILITY.test(token)) hostThenProgram(line, r + 1, h, false);
+      const f = facilityEnd(line, q + 1);
+      if (f > 0) hostThenProgram(line, f, h, false);
       else hostThenProgram(line, q + 1, h, true);
       return;
     }
   }
 
   // Bare: optional level prefix, then maybe `prog[pid]: ` of a known daemon.
-  h.format = 'bare';
-  if (c === 69 || c === 87 || c === 73 || c === 68 || c === 78 || c === 67 || c === 70) {
-    const m = LEVEL_PREFIX.exec(p ? line.slice(p) : line);
-    if (m) p += m[0].length;
+  bareAt(line, p, h);
+}
+
+/**
+ * macOS Console's copy format stamp: `M/D/YY h:mm:ss[.mmm] [AM|PM]`
+ * (month first, as Console writes it in US locales): end offset or -1.
+ */
+function consoleStampEnd(line: string, p: number): number {
+  let q = p;
+  for (let part = 0; part < 3; part++) {
+    const d0 = q;
+    while (isDigit(line.charCodeAt(q)) && q - d0 < 4) q++;
+    const len = q - d0;
+    if (len === 0 || (part < 2 && len > 2) || (part === 2 && len !== 2 && len !== 4)) return -1;
+    if (part < 2) {
+      if (line.charCodeAt(q) !== 47 /* / */) return -1;
+      q++;
+    }
   }
-  h.msgStart = p;
-  if (!programAt(line, p, h, true)) h.msgStart = p;
+  if (line.charCodeAt(q) !== 32) return -1;
+  q++;
+  // h:mm:ss, hour of one or two digits
+  if (isDigit(line.charCodeAt(q)) && line.charCodeAt(q + 1) === 58) {
+    if (!(isDigit(line.charCodeAt(q + 2)) && isDigit(line.charCodeAt(q + 3)) && line.charCodeAt(q + 4) === 58 && isDigit(line.charCodeAt(q + 5)) && isDigit(line.charCodeAt(q + 6)))) return -1;
+    q += 7;
+    if (line.charCodeAt(q) === 46) {
+      q++;
+      while (isDigit(line.charCodeAt(q))) q++;
+    }
+  } else {
+    const t = timeLen(line, q);
+    if (!t) return -1;
+    q += t;
+  }
+  if (line.charCodeAt(q) === 32 && (line.startsWith('AM', q + 1) || line.startsWith('PM', q + 1)) && (line.charCodeAt(q + 3) === 32 || q + 3 === line.length)) q += 3;
+  return q;
+}
+
+/**
+ * macOS `log show` after its stamp: the default style
+ * `0x2c3d  Default  0x0  412  0  racoon: msg` (thread, type, activity, pid,
+ * TTL, process) or the compact style `Df racoon[412:2c3d] msg`. Sets the
+ * program, pid and message; false when the line is neither.
+ */
+function parseLogShow(line: string, p: number, h: LineHead): boolean {
+  const n = line.length;
+  const skipBlank = (q: number): number => {
+    while (line.charCodeAt(q) === 32 || line.charCodeAt(q) === 9) q++;
+    return q;
+  };
+  const tokenEnd = (q: number): number => {
+    while (q < n && line.charCodeAt(q) !== 32 && line.charCodeAt(q) !== 9) q++;
+    return q;
+  };
+  if (line.startsWith('0x', p)) {
+    // thread, type (one word), activity, pid, ttl
+    let q = skipBlank(tokenEnd(p));
+    q = skipBlank(tokenEnd(q));
+    if (!line.startsWith('0x', q)) return false;
+    q = skipBlank(tokenEnd(q));
+    const pid0 = q;
+    let pid = 0;
+    while (isDigit(line.charCodeAt(q))) pid = pid * 10 + line.charCodeAt(q++) - 48;
+    if (q === pid0) return false;
+    q = skipBlank(q);
+    while (isDigit(line.charCodeAt(q))) q++;
+    q = skipBlank(q);
+    if (!programAt(line, q, h, false)) return false;
+    h.pid = pid;
+    h.format = 'macos-log';
+    h.msgStart = skipSender(line, h.msgStart);
+    return true;
+  }
+  // compact: a one- or two-letter type, then `proc[pid:tid]`
+  const t = tokenEnd(p);
+  if (t - p > 2 || t === p) return false;
+  const q = skipBlank(t);
+  let r = q;
+  while (r < n && line.charCodeAt(r) !== 91 && line.charCodeAt(r) !== 32) r++;
+  if (line.charCodeAt(r) !== 91 || r === q) return false;
+  let s = r + 1;
+  let pid = 0;
+  const d0 = s;
+  while (isDigit(line.charCodeAt(s))) pid = pid * 10 + line.charCodeAt(s++) - 48;
+  if (s === d0 || line.charCodeAt(s) !== 58) return false;
+  while (s < n && line.charCodeAt(s) !== 93) s++;
+  if (s >= n) return false;
+  s++;
+  if (line.charCodeAt(s) === 58) s++;
+  h.progStart = q;
+  h.progEnd = r;
+  h.pid = pid;
+  h.format = 'macos-log';
+  h.msgStart = skipSender(line, skipBlank(s));
+  return true;
+}
+
+/** `log show` puts the sender image `(libfoo.dylib) ` and `[subsystem:category] ` before the message. */
+function skipSender(line: string, p: number): number {
+  for (let k = 0; k < 2; k++) {
+    const c = line.charCodeAt(p);
+    const close = c === 40 ? ') ' : c === 91 ? '] ' : '';
+    if (!close) break;
+    const e = line.indexOf(close, p + 1);
+    if (e < 0 || e - p > 120) break;
+    p = e + 2;
+  }
+  return p;
 }
 
 function parseTabbed(line: string, p: number, h: LineHead): void {
@@ -528,20 +735,78 @@ function parseJson(line: string, h: LineHead): void {
     return;
   }
   const r = o as Record<string, unknown>;
-  const msg = typeof r.msg === 'string' ? r.msg : typeof r.message === 'string' ? r.message : typeof r.MESSAGE === 'string' ? r.MESSAGE : null;
+  const msg = typeof r.msg === 'string' ? r.msg : typeof r.message === 'string' ? r.message : typeof r.MESSAGE === 'string' ? r.MESSAGE : byteArrayText(r.MESSAGE);
   if (msg === null) {
     h.format = 'bare';
     return;
   }
   const t = r.time ?? r.timestamp ?? r['@timestamp'];
   // A number outside the Date range (±8.64e15 ms) is no time: it would make an Invalid Date later.
-  const timeMs = typeof t === 'number' ? (Math.abs(t) <= 8.64e15 ? t : NaN) : typeof t === 'string' ? Date.parse(t) : NaN;
-  const prog = typeof r.name === 'string' ? r.name : typeof r.SYSLOG_IDENTIFIER === 'string' ? r.SYSLOG_IDENTIFIER : null;
-  const pidRaw = r.pid ?? r._PID;
-  const pid = typeof pidRaw === 'number' ? pidRaw : typeof pidRaw === 'string' && /^\d+$/.test(pidRaw) ? Number(pidRaw) : -1;
+  let timeMs = typeof t === 'number' ? (Math.abs(t) <= 8.64e15 ? t : NaN) : typeof t === 'string' ? Date.parse(t) : NaN;
+  // journald: microseconds since the epoch, as a string
+  const rt = r.__REALTIME_TIMESTAMP;
+  if (!Number.isFinite(timeMs) && typeof rt === 'string' && rt.length <= 17 && isDigitsOnly(rt)) timeMs = Math.floor(Number(rt) / 1000);
+  const prog = typeof r.name === 'string' ? r.name : typeof r.SYSLOG_IDENTIFIER === 'string' ? r.SYSLOG_IDENTIFIER : typeof r._COMM === 'string' ? r._COMM : null;
+  const pidRaw = r.pid ?? r._PID ?? r.SYSLOG_PID;
+  const pid = typeof pidRaw === 'number' ? pidRaw : typeof pidRaw === 'string' && pidRaw.length <= 10 && isDigitsOnly(pidRaw) ? Number(pidRaw) : -1;
   const host = typeof r.hostname === 'string' ? r.hostname : typeof r._HOSTNAME === 'string' ? r._HOSTNAME : null;
   h.json = { msg, host, program: prog, pid, timeMs, extra: r };
   h.pid = pid;
+}
+
+/** Digits only (a non-empty string). */
+function isDigitsOnly(s: string): boolean {
+  if (!s.length) return false;
+  for (let i = 0; i < s.length; i++) if (!isDigit(s.charCodeAt(i))) return false;
+  return true;
+}
+
+/**
+ * journald writes MESSAGE as an array of bytes when it is not valid UTF-8
+ * (or holds control characters): decoded as latin1 like every other line,
+ * so offsets and the later UTF-8 re-decoding for display work the same.
+ */
+function byteArrayText(v: unknown): string | null {
+  if (!Array.isArray(v)) return null;
+  const b = Buffer.alloc(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const x: unknown = v[i];
+    if (typeof x !== 'number' || x < 0 || x > 255) return null;
+    b[i] = x;
+  }
+  return b.latin1Slice(0, b.length);
+}
+
+/** Epoch ms of the ISO/RFC 3339 stamp at p (wall-clock fields, zone ignored). */
+function isoMs(line: string, p: number): number {
+  return Date.UTC(num(line, p, 4), num(line, p + 5, 2) - 1, num(line, p + 8, 2), num(line, p + 11, 2), num(line, p + 14, 2), num(line, p + 17, 2), frac(line, p + 19));
+}
+
+/** Epoch ms of a Console stamp `M/D/YY h:mm:ss[.mmm] [AM|PM]` at p. */
+function consoleMs(line: string, p: number): number {
+  const field = (): number => {
+    let v = 0;
+    while (isDigit(line.charCodeAt(p))) v = v * 10 + line.charCodeAt(p++) - 48;
+    p++;
+    return v;
+  };
+  const mo = field() - 1;
+  const d = field();
+  const y0 = field();
+  const y = y0 < 100 ? 2000 + y0 : y0;
+  let hh = field();
+  const mi = field();
+  const ss0 = p;
+  const ss = num(line, p, 2);
+  const ms = frac(line, ss0 + 2);
+  let q = ss0 + 2;
+  if (line.charCodeAt(q) === 46) {
+    q++;
+    while (isDigit(line.charCodeAt(q))) q++;
+  }
+  if (line.startsWith(' PM', q) && hh < 12) hh += 12;
+  else if (line.startsWith(' AM', q) && hh === 12) hh = 0;
+  return Date.UTC(y, mo, d, hh, mi, ss, ms);
 }
 
 /** Year context for formats without a year (RFC 3164): the start year and rollover state. */
@@ -560,6 +825,7 @@ export function headTime(line: string, h: LineHead, ctx: YearContext): number {
   if (h.tsStart < 0) return NaN;
   const p = h.tsStart;
   const c = line.charCodeAt(p);
+  if (isDigit(c) && line.charCodeAt(p + 4) !== 45) return consoleMs(line, p);
   if (isDigit(c)) {
     // ISO: take the wall-clock fields, ignore the zone.
     const y = num(line, p, 4);

@@ -69,7 +69,9 @@ ${f.detail ? `<p class="note">${esc(f.detail)}</p>` : ''}<details><summary>Why</
 </section>`,
         )
         .join('\n')
-    : '<p class="ok">No findings: nothing in these logs points at a fault.</p>';
+    : r.summary.coverage.verdict === 'ok'
+      ? '<p class="ok">No findings: nothing in these logs points at a fault.</p>'
+      : '<p>No findings, but doctor could not read most of these logs: it cannot say whether anything is wrong.</p>';
 
   const benign = r.benign.length
     ? `<h2>Harmless lines</h2><ul class="benign">${r.benign.map((b) => `<li><b>${esc(b.title)}</b> ×${b.count} <code>${esc(b.id)}</code><br><span>${esc(b.why)}</span>${b.examples[0] ? `<pre>${esc(`${b.examples[0].file}:${b.examples[0].line}  ${b.examples[0].text}`)}</pre>` : ''}</li>`).join('')}</ul>`
@@ -112,7 +114,7 @@ table{border-collapse:collapse;width:100%;font-size:12px}td,th{border-bottom:1px
 <svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="session timeline">${axis}${bars}</svg>
 ${r.sessions.length > sessions.length ? `<p class="meta">${r.sessions.length - sessions.length} more sessions in the table below.</p>` : ''}
 ${benign}</div>
-<div class="card"><h2>Findings</h2>${findings}</div>
+<div class="card"><h2>Findings</h2>${r.summary.coverage.message ? `<p class="note"><b>Warning:</b> ${esc(r.summary.coverage.message)}</p>${r.summary.coverage.example ? `<pre>${esc(`${r.summary.coverage.example.file}:${r.summary.coverage.example.line}  ${r.summary.coverage.example.text}`)}</pre>` : ''}` : ''}${findings}</div>
 <div class="card wide"><h2>Sessions</h2><table><thead><tr><th>id</th><th>kind</th><th>peer</th><th>user</th><th>if</th><th>start</th><th>s</th><th>outcome</th><th>ended</th><th>causes</th></tr></thead><tbody>${rows}</tbody></table></div>
 </main>
 <script>

@@ -52,10 +52,17 @@ export function renderText(r: Report, opts: TextOptions): string {
   if (top) out.push(`Most likely cause: ${c(SEV_COLOR[top.severity]!, top.cause)} — ${top.title}`);
   out.push('');
 
+  const cov = r.summary.coverage;
+  if (cov.message) {
+    out.push(c('1;33', `Warning: ${cov.message}`));
+    if (cov.example) out.push(c('2', `  first line not understood: ${cov.example.file}:${cov.example.line}  ${escapeControls(cov.example.text.slice(0, 200))}`));
+    out.push('');
+  }
   if (r.findings.length) {
     out.push(c('1', `Findings (${r.findings.length})`));
     r.findings.forEach((f, i) => out.push(renderFinding(f, i + 1, c, width)));
-  } else out.push(c('32', 'No findings: nothing in these logs points at a fault.'), '');
+  } else if (cov.verdict === 'ok') out.push(c('32', 'No findings: nothing in these logs points at a fault.'), '');
+  else out.push(c('33', 'No findings, but doctor could not read most of these logs (above): it cannot say whether anything is wrong.'), '');
 
   if (r.benign.length) {
     out.push(c('1', 'Harmless lines (benign, not causes)'));

@@ -74,6 +74,8 @@ export class SessionBuilder {
   }
 
   private readonly bases: Map<string | null, string>[] = [];
+  /** Per file: the one host its lines named so far (undefined: none yet; null: more than one). */
+  private readonly soleHost: (string | null | undefined)[] = [];
 
   /**
    * The routing scope of a line: its host when the line names one (so a
@@ -82,6 +84,14 @@ export class SessionBuilder {
    * string (the analyzer reuses host strings).
    */
   private base(file: number, host: string | null): string {
+    // A line without a host in a file whose lines name one host only (a
+    // container's syslog lines and its daemons' own stderr lines, mixed by
+    // `docker logs`) belongs to that host: its pid or content places it.
+    const sole = this.soleHost[file];
+    if (host === null) {
+      if (typeof sole === 'string') host = sole;
+    } else if (sole === undefined) this.soleHost[file] = host;
+    else if (sole !== null && sole !== host) this.soleHost[file] = null;
     let m = this.bases[file];
     if (!m) this.bases[file] = m = new Map();
     let b = m.get(host);

@@ -25,6 +25,8 @@ export type LineFormat =
   | 'macos-ppp'
   | 'tabbed'
   | 'json'
+  | 'console'
+  | 'macos-log'
   | 'bare';
 
 /**
@@ -40,6 +42,7 @@ export type EvKind =
   | 'call-up' // PPTP client: outgoing call established
   | 'call-clear' // PPTP Call-Clear-Request / Call-Disconnect-Notify (dir)
   | 'ctrl-eof' // PPTP control TCP closed by the other side
+  | 'ctrl-stop' // PPTP Stop-Control-Connection-Request received (a proper end)
   | 'ctrl-connect-fail' // client could not reach the server's control port
   | 'connecting' // client starts connecting (macOS "L2TP connecting to server")
   | 'tunnel-up' // macOS plugin: L2TP/PPTP connection established
@@ -93,6 +96,8 @@ export type EvKind =
   | 'no-remote-ip'
   | 'ip-refused'
   | 'pool-empty'
+  // RADIUS policy refusals carried in a rejection (Reply-Message)
+  | 'simultaneous-use' // FreeRADIUS Simultaneous-Use: "You are already logged in", "Multiple logins (max N)"
   // PPTP data plane
   | 'gre-read-fail'
   | 'gre-write-fail'
@@ -111,6 +116,7 @@ export type EvKind =
   | 'l2tp-msg'
   | 'l2tp-denied'
   | 'l2tp-tunnel-auth-fail'
+  | 'l2tp-tunnel-secret-missing' // no tunnel secret for the peer (dir 'local': ours; 'peer': the peer's StopCCN says it has none)
   | 'l2tp-hello-timeout'
   | 'l2tp-ipsec-secret-missing'
   // IPsec
@@ -126,6 +132,7 @@ export type EvKind =
   | 'ike-deleted'
   // clients
   | 'ras-error' // Windows RAS error code (n)
+  | 'ras-dial' // Windows RasClient: dialling with a tunnel type (transport; reason: pptp l2tp ikev2 sstp)
   | 'options-error' // pppd refused its options or a plugin
   | 'ipsec-kernel-fail' // the IKE daemon could not install SAs/policies in the kernel
   | 'ike-cert-fail' // certificate or identity constraint rejected
@@ -300,6 +307,25 @@ export interface ReportStats {
   otherLines: number;
 }
 
+/**
+ * How much of the input doctor understood. `verdict`: 'ok'; 'not-understood'
+ * when more than half of the lines from VPN daemons or without a program
+ * name were not understood (a format doctor does not read, or a daemon's
+ * wording it does not know); 'no-vpn-lines' when no line was from a VPN
+ * daemon at all. Any verdict but 'ok' makes a report without findings exit 3.
+ */
+export interface Coverage {
+  verdict: 'ok' | 'not-understood' | 'no-vpn-lines';
+  /** Lines not understood (= stats.unknownLines). */
+  notUnderstood: number;
+  /** Lines from VPN daemons or without a program name (events + benign + not understood). */
+  of: number;
+  /** The first line not understood. */
+  example: EvidenceLine | null;
+  /** The sentence the text report prints, or null when 'ok'. */
+  message: string | null;
+}
+
 /** The whole `--json` document. */
 export interface Report {
   schema: typeof REPORT_SCHEMA;
@@ -317,6 +343,8 @@ export interface Report {
     findings: number;
     /** The first finding's cause, or null. */
     topCause: string | null;
+    /** Whether doctor could read these logs at all (a report of no findings means nothing otherwise). */
+    coverage: Coverage;
   };
   /** Most important first. */
   findings: Finding[];

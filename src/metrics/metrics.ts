@@ -36,6 +36,8 @@ export interface ServerMetrics {
 export interface MetricsOptions {
   /** Process metrics (CPU, memory, event-loop lag, fds). Default true. */
   processMetrics?: boolean;
+  /** Labels on every series (`nas`: metrics.nasLabel, so one Prometheus tells servers apart). */
+  labels?: Record<string, string>;
 }
 
 /** Reason of an auth-failed log line ("… (rejected)", "… (timeout, may retry)"). */
@@ -47,6 +49,7 @@ export function authFailureReason(msg: string): (typeof AUTH_FAILURE_REASONS)[nu
 /** Builds the registry for `src`. */
 export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {}): ServerMetrics {
   const registry = new Registry();
+  if (opts.labels !== undefined) registry.setDefaultLabels(opts.labels);
   if (opts.processMetrics ?? true) {
     collectDefaultMetrics({ register: registry, prefix: 'tunppp_' });
     // prom-client's totals of these are gauges named …_total, which `promtool check metrics` rejects;
@@ -176,6 +179,17 @@ export function createServerMetrics(src: MetricsSource, opts: MetricsOptions = {
       const ppp: Record<string, number> = {};
       for (const tt of lastTotals.values()) for (const [k, v] of Object.entries(tt.drops)) ppp[k] = (ppp[k] ?? 0) + v;
       for (const [reason, v] of Object.entries(ppp)) this.inc({ source: 'ppp', reason }, v);
+    },
+  });
+  new Counter({
+    name: 'tunppp_rate_limited_total',
+    help: 'Packets dropped by per-session rate limits (in: from clients; out: to clients)',
+    labelNames: ['direction'] as const,
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ direction: 'in' }, src.stats.rateLimitedIn);
+      this.inc({ direction: 'out' }, src.stats.rateLimitedOut);
     },
   });
   // Refusals are not dropped packets: a connection, tunnel, call or login turned away by a limit.
@@ -385,7 +399,7 @@ function addRadiusMetrics(src: MetricsSource, registers: Registry[]): void {
   src.radius?.()?.onResponseTime((type, server, seconds) => rtt.observe({ server, type }, seconds));
   new Counter({
     name: 'tunppp_radius_disconnect_requests_total',
-    help: 'RFC 5176 requests on the Disconnect listener by result (ack, nak-not-found, nak-missing-attribute, coa-nak; duplicate: answered again, not acted on; dropped: unknown-client, malformed, bad-authenticator, stale-timestamp)',
+    help: 'RFC 5176 requests on the Disconnect listener by result (ack, nak-not-found, nak-missing-attribute, coa-ack, coa-nak; duplicate: answered again, not acted on; dropped: unknown-client, malformed, bad-authenticator, stale-timestamp)',
     labelNames: ['result'] as const,
     registers,
     collect() {
@@ -395,6 +409,7 @@ function addRadiusMetrics(src: MetricsSource, registers: Registry[]): void {
       this.inc({ result: 'ack' }, d.ack);
       this.inc({ result: 'nak-not-found' }, d.nakNotFound);
       this.inc({ result: 'nak-missing-attribute' }, d.nakMissingAttribute);
+      this.inc({ result: 'coa-ack' }, d.coaAck);
       this.inc({ result: 'coa-nak' }, d.coaNak);
       this.inc({ result: 'unknown-client' }, d.unknownClient);
       this.inc({ result: 'malformed' }, d.malformed);

@@ -28,6 +28,13 @@ export interface LinkView {
   uptimeS(): number;
   /** LCP Terminate-Request, then the transport's call clear. */
   close(reason: string, now: number): void;
+  /** The rate limit in force and where it came from (absent: none). */
+  readonly rateLimit?: { upBps?: number; downBps?: number } | undefined;
+  readonly rateLimitSource?: string | undefined;
+  /** The address RADIUS assigned (Framed-IP-Address), if it did. */
+  readonly framedAddress?: string | undefined;
+  /** Acct-Session-Id, when RADIUS tracks the link. */
+  readonly acctSessionId?: string | undefined;
 }
 
 /** The counters and links the metrics are computed from on each scrape. */

@@ -18,7 +18,7 @@ import type { Logger } from '../log/logger.js';
 import type { ReloadReport } from '../api/types.js';
 
 /** Settings opened once at start. */
-export const RESTART_KEYS = ['listen', 'pools', 'tun'] as const;
+export const RESTART_KEYS = ['listen', 'pools', 'tun', 'metrics'] as const;
 
 /** What changed between two configurations: top-level keys, split into applied and needing a restart. */
 export function configChanges(before: Config, after: Config): { applied: string[]; needsRestart: string[] } {

@@ -77,7 +77,8 @@ export async function startOps(server: OpsTarget, settings: OpsSettings): Promis
     radius: () => server.radius?.stats,
     ipsec: () => server.ipsec?.view(),
   };
-  const metrics = createServerMetrics(source);
+  const c = server.ctx.config;
+  const metrics = createServerMetrics(source, c.metrics.nasLabel ? { labels: { nas: c.radius.nasIdentifier } } : {});
   ring.onRecord((r) => metrics.observe(r));
   const ops = createOps({
     server,

@@ -32,6 +32,12 @@ export interface AcctSession {
   classes: readonly Uint8Array[];
   /** Acct-Authentic: 1 RADIUS, 2 Local (RFC 2866 §5.6). */
   authentic: 'radius' | 'local';
+  /**
+   * Acct-Multi-Session-Id (RFC 2866 §5.11): the same for the sessions of one
+   * bundle. tunppp has no Multilink PPP, so each session is its own bundle
+   * and this is its Acct-Session-Id.
+   */
+  multiSessionId?: string;
 }
 
 /** Counters at the time of the record. */
@@ -91,6 +97,7 @@ export function accountingAttributes(status: AcctStatus, s: AcctSession, counter
     intAttr(ATTR.ACCT_DELAY_TIME, Math.max(0, Math.floor(delayS))),
   ];
   if (s.framedIpAddress !== undefined) a.push(ipv4Attr(ATTR.FRAMED_IP_ADDRESS, s.framedIpAddress));
+  if (s.multiSessionId !== undefined) a.push(textAttr(ATTR.ACCT_MULTI_SESSION_ID, s.multiSessionId));
   for (const c of s.classes) a.push({ type: ATTR.CLASS, value: c });
   if (status !== 'start' && counters !== undefined) {
     const i = splitOctets(counters.inputOctets);
@@ -110,15 +117,20 @@ export function accountingAttributes(status: AcctStatus, s: AcctSession, counter
 }
 
 /**
- * Acct-Terminate-Cause for a link's end reason (the free text the link logs).
- * Unknown reasons are NAS-Request.
+ * Acct-Terminate-Cause for a link's end reason (the free text the link logs,
+ * with the transport's reason in parentheses). Unknown reasons are NAS-Request.
  */
 export function terminateCauseFor(reason: string): number {
   const r = reason.toLowerCase();
   if (/session[- ]timeout/.test(r)) return TERMINATE_CAUSE.SESSION_TIMEOUT;
   if (/idle/.test(r)) return TERMINATE_CAUSE.IDLE_TIMEOUT;
   if (/disconnect-request|admin/.test(r)) return TERMINATE_CAUSE.ADMIN_RESET;
-  if (/shutting down|shutdown|stopp/.test(r)) return TERMINATE_CAUSE.ADMIN_REBOOT;
+  if (/shutting down|shutdown|stopp(?!ed acknowledging)/.test(r)) return TERMINATE_CAUSE.ADMIN_REBOOT;
+  // The transport vanished without a Call-Clear, CDN or StopCCN: the TCP connection closed
+  // underneath (PPTP), or the LAC stopped acknowledging (L2TP).
+  if (/tcp-closed|retransmissions exhausted|stopped acknowledging/.test(r)) return TERMINATE_CAUSE.LOST_CARRIER;
+  // The peer broke the port: PPTP framing or version, or a looped-back link.
+  if (/framing-error|version-unsupported|loopback/.test(r)) return TERMINATE_CAUSE.PORT_ERROR;
   if (/echo|no response|timed? ?out|lost/.test(r)) return TERMINATE_CAUSE.LOST_SERVICE;
   if (/terminate-request|peer|user request|call cleared|control connection closed|session closed|clear/.test(r)) return TERMINATE_CAUSE.USER_REQUEST;
   return TERMINATE_CAUSE.NAS_REQUEST;

@@ -93,6 +93,9 @@ test('MS-CHAPv2 Access-Accept with S= and MPPE keys → verdict whose start keys
   assert.deepEqual(mppeStartKeys(r.verdict.keyMaterial, 128, 'server'), keys);
   assert.deepEqual(mppeStartKeys(r.verdict.keyMaterial, 40, 'server'), mppeStartKeys(local.keyMaterial, 40, 'server'));
   assert.deepEqual(r.accept, { classes: [utf8('c1')], framedIpAddress: '10.9.9.9', sessionTimeoutS: 3600, idleTimeoutS: 600, acctInterimIntervalS: 300 });
+  const papReq: VerifyRequest = { requestId: 1, protocol: 'pap', username: 'u', usernameBytes: utf8('u'), authenticatorName: '', proof: { protocol: 'pap', password: utf8('p') } };
+  const pool = authResultFromResponse(papReq, packet(RADIUS_CODE.ACCESS_ACCEPT, [textAttr(ATTR.FRAMED_POOL, 'guests')]), 'sec', REQ_AUTH);
+  assert.equal(pool.accept?.framedPool, 'guests', 'Framed-Pool (RFC 2869 §5.18)');
   // A different Request Authenticator cannot decrypt the keys → no key material.
   const other = authResultFromResponse(v2Request(), accept, 'sec', new Uint8Array(16));
   assert.ok(other.verdict.ok);
@@ -183,6 +186,9 @@ test('accounting Stop: octets over 2^32 → Gigawords; session time, packets, te
   assert.equal(n(ATTR.ACCT_TERMINATE_CAUSE), 5);
   assert.deepEqual(findAttr(p, ATTR.CLASS), utf8('k'));
   assert.equal(new TextDecoder().decode(findAttr(p, ATTR.ACCT_SESSION_ID)), 's1');
+  assert.equal(findAttr(p, ATTR.ACCT_MULTI_SESSION_ID), undefined, 'only when given');
+  const multi = packet(RADIUS_CODE.ACCOUNTING_REQUEST, accountingAttributes('start', { sessionId: 's1', multiSessionId: 's1', username: 'u', nas: NAS, classes: [], authentic: 'radius' }));
+  assert.equal(new TextDecoder().decode(findAttr(multi, ATTR.ACCT_MULTI_SESSION_ID)), 's1');
   const start = packet(4, accountingAttributes('start', { sessionId: 's1', username: 'u', nas: NAS, classes: [], authentic: 'local' }));
   assert.equal(findAttr(start, ATTR.ACCT_INPUT_OCTETS), undefined);
   assert.equal(findAttr(start, ATTR.ACCT_TERMINATE_CAUSE), undefined);
@@ -197,6 +203,20 @@ test('terminate causes: link end reasons → RFC 2866 §5.10 values', () => {
   assert.equal(terminateCauseFor('peer sent Terminate-Request'), 1);
   assert.equal(terminateCauseFor('No response to 4 echo-requests'), 3);
   assert.equal(terminateCauseFor('something else'), 10);
+  // The end reasons tunppp's transports give (src/server/pptp-service.ts, l2tp-endpoint.ts):
+  assert.equal(terminateCauseFor('call cleared (peer-clear)'), 1);
+  assert.equal(terminateCauseFor('control connection closed (peer-stop)'), 1);
+  assert.equal(terminateCauseFor('control connection closed (tcp-closed)'), 2, 'TCP gone without Call-Clear: Lost-Carrier');
+  assert.equal(terminateCauseFor('control connection closed (echo-timeout)'), 3);
+  assert.equal(terminateCauseFor('control connection closed (framing-error)'), 8);
+  assert.equal(terminateCauseFor('L2TP session closed (peer sent CDN (result 3))'), 1);
+  assert.equal(terminateCauseFor('L2TP session closed (tunnel down: peer sent StopCCN (result 6))'), 1);
+  assert.equal(terminateCauseFor('L2TP session closed (tunnel down: peer stopped acknowledging control messages (retransmissions exhausted))'), 2);
+  assert.equal(terminateCauseFor('peer not responding: 4 Echo-Requests unanswered'), 3);
+  assert.equal(terminateCauseFor('loopback detected (peer echoes our Magic-Number)'), 8);
+  assert.equal(terminateCauseFor('disconnected by the administrator'), 6);
+  assert.equal(terminateCauseFor('Disconnect-Request (admin reset)'), 6);
+  assert.equal(terminateCauseFor('Session-Timeout (600 s)'), 5);
 });
 
 test('accessRequestProblem: CHAP-MD5 Response of 255 octets, User-Name of 254, PAP password of 129 → named problems; a 16-octet Response → none', () => {

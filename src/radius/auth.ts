@@ -46,6 +46,7 @@ import {
   type RadiusAttribute,
   type RadiusPacket,
 } from './codec.js';
+import { rateLimitFromAccept, type RateLimitFromAttrs } from './rate-limit-attrs.js';
 
 /** What the NAS says about itself and the call in every request. */
 export interface NasInfo {
@@ -168,10 +169,14 @@ export interface AcceptInfo {
   acctInterimIntervalS?: number;
   /** Framed-MTU. */
   framedMtu?: number;
+  /** Framed-Pool (RFC 2869 §5.18): the local pool to take the address from, when there is no Framed-IP-Address. */
+  framedPool?: string;
   /** Class attributes, echoed in accounting (RFC 2865 §5.25). */
   classes: Uint8Array[];
   /** Reply-Message text, joined. */
   replyMessage?: string;
+  /** Mikrotik-Rate-Limit or a Filter-Id rate (rate-limit-attrs.ts): the limit and what was not applied. */
+  rate?: RateLimitFromAttrs;
 }
 
 /** A verdict and, for an Accept, what it grants. */
@@ -215,8 +220,12 @@ function acceptInfo(p: RadiusPacket): AcceptInfo {
   if (ii !== undefined && ii > 0) info.acctInterimIntervalS = ii;
   const mtu = attrInt(findAttr(p, ATTR.FRAMED_MTU));
   if (mtu !== undefined && mtu >= 64) info.framedMtu = mtu;
+  const pool = findAttr(p, ATTR.FRAMED_POOL);
+  if (pool !== undefined && pool.length > 0) info.framedPool = attrText(pool);
   const m = replyMessage(p);
   if (m !== undefined) info.replyMessage = m;
+  const rate = rateLimitFromAccept(p);
+  if (rate.limit !== undefined || rate.problem !== undefined) info.rate = rate;
   return info;
 }
 

@@ -52,6 +52,11 @@ export class AddressBook<T extends AddressOwner = AddressOwner> {
     return this.pools.find((p) => p.protocols.includes(proto))?.local;
   }
 
+  /** True when a pool named `name` serves `proto`. */
+  hasPool(proto: 'pptp' | 'l2tp', name: string): boolean {
+    return this.pools.some((p) => p.name === name && p.protocols.includes(proto));
+  }
+
   /** Free addresses across the pools for `proto`. */
   available(proto: 'pptp' | 'l2tp'): number {
     return this.pools.filter((p) => p.protocols.includes(proto)).reduce((n, p) => n + p.pool.available, 0);
@@ -59,10 +64,11 @@ export class AddressBook<T extends AddressOwner = AddressOwner> {
 
   /**
    * An address for `user` over `proto`: the fixed one from chap-secrets when
-   * it names one (and it is free), else the next free pool address.
+   * it names one (and it is free), else the next free pool address; only
+   * from the pool named `poolName` when given (RADIUS Framed-Pool).
    */
-  allocate(proto: 'pptp' | 'l2tp', user: string | undefined): string | undefined {
-    const pools = this.pools.filter((p) => p.protocols.includes(proto));
+  allocate(proto: 'pptp' | 'l2tp', user: string | undefined, poolName?: string): string | undefined {
+    const pools = this.pools.filter((p) => p.protocols.includes(proto) && (poolName === undefined || p.name === poolName));
     if (user !== undefined) {
       const s = lookupSecret(this.secrets, user, this.serverName);
       const fixed = s ? fixedAddress(s.addresses) : undefined;

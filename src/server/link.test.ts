@@ -135,3 +135,21 @@ test('server link, the peer Protocol-Rejects IPV6CP → the debug line says the 
   assert.match(text, /Protocol-Reject received for IPV6CP \(0x8057\)/);
   assert.doesNotMatch(text, /Protocol-Reject sent/);
 });
+
+test('server link, framedPool set by the backend (RADIUS Framed-Pool) → IPCP gives an address from that pool; a pool that does not exist → no address, the link does not come up', () => {
+  const pools = [
+    { name: 't', local: '10.96.0.1', ranges: ['10.96.0.10-10.96.0.20'] },
+    { name: 'vip', local: '10.97.0.1', ranges: ['10.97.0.50-10.97.0.60'] },
+  ];
+  const p = linkPair({ ipv6: false, config: { pools } });
+  stops.push(() => p.stop());
+  p.s.framedPool = 'vip';
+  p.start();
+  assert.equal(p.s.peerIp, '10.97.0.50');
+  const q = linkPair({ ipv6: false, config: { pools } });
+  stops.push(() => q.stop());
+  q.s.framedPool = 'nope';
+  q.start();
+  assert.equal(q.s.peerIp, undefined);
+  assert.notEqual(q.s.state, 'up');
+});

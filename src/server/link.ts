@@ -19,7 +19,8 @@ import type { AuthBackend, AuthProtocol, AuthVerdict, VerifyRequest } from '../p
 import { bestTunnelMtu, mssFor, type TunnelOptions } from '../mtu/overhead.js';
 import { clampTcpMss, fragmentIpv4, icmpFragNeeded, ipv4DontFragment, ipv4Dst, ipv4Src, ipVersion } from '../wire/ip.js';
 import { parseIpv4 } from '../config/ipv4.js';
-import { effectivePppSizes } from '../config/schema.js';
+import { effectivePppSizes, localRateLimit } from '../config/schema.js';
+import { formatRateLimit, TokenBucket, type RateLimit } from '../core/rate-limit.js';
 import type { Logger } from '../log/logger.js';
 import type { ServerContext } from './context.js';
 import { guardOf } from './guard.js';
@@ -152,6 +153,16 @@ export class PppLink implements TunRoute {
   private peerIp6Bytes: Uint8Array | undefined;
   /** An address the auth backend assigned (RADIUS Framed-IP-Address); IPCP offers it instead of a pool address. */
   framedAddress: string | undefined;
+  /** The local pool the auth backend named (RADIUS Framed-Pool): addresses come only from it. */
+  framedPool: string | undefined;
+  /** Acct-Session-Id, set by the RADIUS glue when it tracks the link. */
+  acctSessionId: string | undefined;
+  /** The rate limit in force and where it came from (server role; undefined: none). */
+  rateLimit: RateLimit | undefined;
+  rateLimitSource: string | undefined;
+  /** Token buckets of the limit per direction; null when unlimited (the data path's only cost is that null check). */
+  private upBucket: TokenBucket | null = null;
+  private downBucket: TokenBucket | null = null;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -168,7 +179,7 @@ export class PppLink implements TunRoute {
     if (options.role === 'server') {
       sessionOptions.addressPool = {
         allocate: () => {
-          const a = this.framedAddress !== undefined ? ctx.addresses.allocateAddress(transport.proto, this.framedAddress) : ctx.addresses.allocate(transport.proto, this.username);
+          const a = this.framedAddress !== undefined ? ctx.addresses.allocateAddress(transport.proto, this.framedAddress) : ctx.addresses.allocate(transport.proto, this.username, this.framedPool);
           if (a !== undefined) this.reserved = a;
           return a;
         },
@@ -243,6 +254,10 @@ export class PppLink implements TunRoute {
   /** An IP packet from the TUN for this peer. */
   fromTun(packet: Uint8Array, now: Millis): void {
     if (this.state !== 'up') return;
+    if (this.downBucket !== null && !this.downBucket.take(packet.length, now)) {
+      this.ctx.stats.rateLimitedOut++;
+      return;
+    }
     const v = ipVersion(packet);
     if (packet.length > this.mtu) {
       if (v === 4 && !ipv4DontFragment(packet)) {
@@ -303,8 +318,28 @@ export class PppLink implements TunRoute {
         return;
       }
     }
+    if (this.upBucket !== null && !this.upBucket.take(packet.length, this.ctx.clock.now())) {
+      this.ctx.stats.rateLimitedIn++;
+      return;
+    }
     if (clampTcpMss(packet, v === 6 ? this.mssV6 : this.mssV4)) this.ctx.stats.mssClamped++;
     this.ctx.tun.write(packet);
+  }
+
+  /**
+   * Polices the session at `limit` from `now` on (undefined or no direction
+   * set: unlimited). Buckets start full; `source` says where the limit came
+   * from, for the log and the API.
+   */
+  setRateLimit(limit: RateLimit | undefined, source: string, now: Millis): void {
+    const burstMs = this.ctx.config.rateLimits.burstMs;
+    const had = this.rateLimit !== undefined;
+    this.rateLimit = limit !== undefined && (limit.upBps !== undefined || limit.downBps !== undefined) ? { ...limit } : undefined;
+    this.rateLimitSource = this.rateLimit !== undefined ? source : undefined;
+    this.upBucket = this.rateLimit?.upBps !== undefined ? new TokenBucket(this.rateLimit.upBps, burstMs, now) : null;
+    this.downBucket = this.rateLimit?.downBps !== undefined ? new TokenBucket(this.rateLimit.downBps, burstMs, now) : null;
+    if (this.rateLimit !== undefined) this.log.info('rate-limit', `rate limit ${formatRateLimit(this.rateLimit)} (${source})`, { user: this.username });
+    else if (had) this.log.info('rate-limit', `rate limit removed (${source})`, { user: this.username });
   }
 
   /**
@@ -492,6 +527,12 @@ export class PppLink implements TunRoute {
           this.username = e.username;
           this.ctx.stats.authOk++;
           this.log.info('auth-ok', `${protoText(e.protocol)} peer ${e.username} authenticated`, { user: e.username });
+          if (this.role === 'server') {
+            // Local limits first; a RADIUS answer (an observer below) may replace them.
+            const local = localRateLimit(this.ctx.config, e.username);
+            const key = Object.hasOwn(this.ctx.config.rateLimits.users, e.username) ? `rateLimits.users[${JSON.stringify(e.username)}]` : 'rateLimits.default';
+            if (local !== undefined) this.setRateLimit(local, key, now);
+          }
           if (e.requestId !== undefined) for (const o of this.ctx.observers ?? []) o.linkAuthenticated?.(this, e.requestId, now);
         } else {
           this.username ??= e.username;

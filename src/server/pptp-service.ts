@@ -116,6 +116,10 @@ class PptpConnection {
         this.callUp(e, now);
         break;
       case 'call-down': {
+        // A call cleared because its control connection went down ends with the control
+        // connection's reason (the control-down event that follows): "tcp-closed" is a lost
+        // carrier for accounting, not a clear by the user.
+        if (e.reason === 'control-down') break;
         const call = this.calls.get(e.callId);
         if (call) {
           call.closed = true;

@@ -38,6 +38,9 @@ export interface ServerStats extends L2tpDropCounters {
   spoofedSource: number;
   /** Packets between two clients dropped by client isolation. */
   isolated: number;
+  /** Packets a session's rate limit dropped: from the client (in) and toward it (out). */
+  rateLimitedIn: number;
+  rateLimitedOut: number;
   /** ICMP fragmentation-needed / packet-too-big we sent toward inner senders. */
   icmpTooBigSent: number;
   /** IPv4 packets we fragmented to fit the tunnel (no DF). */
@@ -68,7 +71,7 @@ export interface ServerStats extends L2tpDropCounters {
 export function newServerStats(): ServerStats {
   return {
     linksStarted: 0, linksUp: 0, linksEnded: 0, authOk: 0, authFailed: 0, pmtuEvents: 0, pmtuClamped: 0, pmtuRaised: 0, tunNoRoute: 0,
-    spoofedSource: 0, isolated: 0, icmpTooBigSent: 0, fragmented: 0, mssClamped: 0, refusedAtLimit: 0,
+    spoofedSource: 0, isolated: 0, rateLimitedIn: 0, rateLimitedOut: 0, icmpTooBigSent: 0, fragmented: 0, mssClamped: 0, refusedAtLimit: 0,
     refusedStarting: 0, refusedStartingPerSource: 0, refusedPerSource: 0, refusedConnectRate: 0,
     evictedStarting: 0, refusedUnauthenticatedPerSource: 0, evictedUnauthenticated: 0,
     authLockoutsUser: 0, authLockoutsSource: 0, authRefusedLocked: 0,

@@ -245,8 +245,8 @@ test('cli: tunppp sessions → a table with the sessions; --json → the API JSO
   const ctx = captureContext(env);
   assert.equal(await runCli(['sessions'], ctx), 0);
   const lines = ctx.out().trimEnd().split('\n');
-  assert.match(lines[0]!, /^ID\s+USER\s+CLIENT\s+ADDRESS\s+PROTO\s+STATE\s+UPTIME\s+IN\s+OUT\s+MTU\s+MPPE$/);
-  assert.match(lines[1]!, /^ 1\s+alice\s+198\.51\.100\.7\s+192\.168\.99\.10\s+pptp\s+up\s+\d+m\d+s\s+1\.50 MB\s+9\.00 MB\s+1400\s+128-bit stateless$/);
+  assert.match(lines[0]!, /^ID\s+USER\s+CLIENT\s+ADDRESS\s+PROTO\s+STATE\s+UPTIME\s+IN\s+OUT\s+MTU\s+MPPE\s+LIMIT$/);
+  assert.match(lines[1]!, /^ 1\s+alice\s+198\.51\.100\.7\s+192\.168\.99\.10\s+pptp\s+up\s+\d+m\d+s\s+1\.50 MB\s+9\.00 MB\s+1400\s+128-bit stateless\s+-$/);
   const j = captureContext(env);
   assert.equal(await runCli(['sessions', '--json'], j), 0);
   assert.equal((JSON.parse(j.out()) as SessionInfo[]).length, 2);

@@ -18,6 +18,10 @@ export class FakeLink implements LinkView {
   readonly startedAt: number;
   upAt: number | undefined;
   closes: string[] = [];
+  rateLimit: { upBps?: number; downBps?: number } | undefined;
+  rateLimitSource: string | undefined;
+  framedAddress: string | undefined;
+  acctSessionId: string | undefined;
   /** Whether close() ends the link at once (the peer acks the Terminate-Request). */
   endsOnClose = true;
 

@@ -215,3 +215,14 @@ test('masquerade: pool prefixes and the owned nft table', () => {
   );
   assert.doesNotMatch(masqueradeRuleset('eth0', ['10.0.0.0/8'], false), /owner/);
 });
+
+test('metrics: labels { nas } (metrics.nasLabel) → every series carries nas="…", and the exposition still passes promtool rules', async () => {
+  const server = new FakeServer();
+  const metrics = createServerMetrics({ links: () => [new FakeLink(1)], stats: server.ctx.stats, gre: () => undefined, tun: () => undefined, radius: () => undefined }, { labels: { nas: 'tunppp-a' } });
+  const body = (await metrics.scrape()).body;
+  const series = body.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+  assert.ok(series.length > 20);
+  for (const l of series) assert.ok(l.includes('nas="tunppp-a"'), l);
+  assert.match(body, /^tunppp_rate_limited_total\{direction="out",nas="tunppp-a"\} 0$/m);
+  assert.deepEqual(promlint(body), []);
+});

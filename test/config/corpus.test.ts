@@ -8,30 +8,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/main.js';
 import { captureContext } from '../helpers/cli-context.js';
-import { FIXTURES_DIR } from '../helpers/fixtures.js';
+import { CONFIG_SETS_DIR as CORPUS, withConfigSet } from '../helpers/config-sets.js';
 
-const CORPUS = join(FIXTURES_DIR, 'configs');
 const update = process.env['UPDATE_GOLDEN'] === '1';
-
-/** Absolute paths of the original system, moved under `root`. */
-const ABSOLUTE = /(^|[\s="])(\/(?:var\/)?etc\/)/gm;
-
-function relocate(dir: string, root: string): void {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) relocate(p, root);
-    else {
-      writeFileSync(p, readFileSync(p, 'utf8').replace(ABSOLUTE, (_m, pre: string, path: string) => `${pre}${root}${path}`));
-      // Git keeps no file modes but the executable bit: give secret files the mode a site has (0600).
-      chmodSync(p, /secrets/.test(name) ? 0o600 : 0o644);
-    }
-  }
-}
 
 const sets = readdirSync(CORPUS).filter((n) => statSync(join(CORPUS, n)).isDirectory()).sort();
 
@@ -46,18 +30,14 @@ test('corpus: at least the nine collected sets, each with SOURCE.md, check.args 
 
 for (const set of sets) {
   test(`corpus: ${set} → tunppp check --json --explain matches expected.txt`, async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'tunppp-corpus-'));
-    try {
-      const root = join(tmp, 'root');
-      cpSync(join(CORPUS, set), root, { recursive: true, filter: (src) => !/(SOURCE\.md|check\.args|expected\.txt)$/.test(src) });
-      relocate(root, root);
-      const args = readFileSync(join(CORPUS, set, 'check.args'), 'utf8').split('\n').filter((l) => l !== '').flatMap((l) => l.split(' '));
-      const ctx = captureContext();
-      const code = await runCli(['check', '--json', '--explain', ...args.map((a) => (a.startsWith('/') ? root + a : a))], ctx);
+    await withConfigSet(set, async ({ root, originalArgs, args }) => {
+      // No LAN on the test host: the goldens must not depend on the machine's interfaces (the LAN check has its own tests).
+      const ctx = { ...captureContext(), networkInterfaces: () => ({}) };
+      const code = await runCli(['check', '--json', '--explain', ...args], ctx);
       const host = hostname();
       const clean = (s: string) => s.split(root).join('').split(host).join('<hostname>');
       const got = [
-        `$ tunppp check --json --explain ${args.join(' ')}`,
+        `$ tunppp check --json --explain ${originalArgs.join(' ')}`,
         `exit ${code}`,
         '',
         '--- stderr: what each pppd option does, warnings, or the error',
@@ -70,8 +50,6 @@ for (const set of sets) {
       const golden = join(CORPUS, set, 'expected.txt');
       if (update) writeFileSync(golden, got);
       assert.equal(got, readFileSync(golden, 'utf8'), `${set}: output differs from expected.txt (UPDATE_GOLDEN=1 to accept)`);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    });
   });
 }

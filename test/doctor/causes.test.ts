@@ -46,6 +46,10 @@ const LOGS: Record<string, string[]> = {
   'ipsec-dpd-timeout': [S('pluto[2]', '"l2tp-psk"[4] 198.51.100.7 #9: DPD: No response from peer - declaring peer dead')],
   'pptp-keepalive-timeout': [S('pptpd[5]', 'CTRL: Client 198.51.100.7 control connection started'), S('pptpd[5]', 'CTRL: Session timed out, ending call')],
   'ip-pool-exhausted': [S('xl2tpd[900]', 'check_control: Out of IP addresses on tunnel 3!')],
+  // tunppp's own lines: the client's and the server's, with FreeRADIUS's Reply-Message (test/radius/shared-pool.test.ts).
+  'auth-already-logged-in': [
+    '2026-12-08T04:30:42+0000 vm tunppp[9932]: warn: MS-CHAP-v2 authentication failed: E=691 (rejected): You are already logged in - access denied proto=l2tp link=1 peer=10.211.2.1 code=691 final=false event=auth-failed',
+  ],
   'ip-address-conflict': [S('pppd[7]', 'Connect: ppp0 <--> /dev/pts/1'), S('pppd[7]', 'Peer alice is not authorized to use remote address 10.0.0.9')],
   'ipcp-not-negotiated': [S('pppd[7]', 'Connect: ppp0 <--> /dev/pts/1'), S('pppd[7]', 'CHAP authentication succeeded'), S('pppd[7]', 'IPCP: timeout sending Config-Requests')],
   'l2tp-ipsec-secret-missing': ["Mon Mar  3 10:00:00 2025 : L2TP connecting to server 'vpn.example.com' (203.0.113.5)...", 'Mon Mar  3 10:00:00 2025 : L2TP: no user shared secret found.'],
@@ -64,6 +68,21 @@ const LOGS: Record<string, string[]> = {
   'pppd-options-error': [S('pptpd[5]', 'CTRL: Client 198.51.100.7 control connection started'), S('pptpd[5]', 'CTRL: Starting call (launching pppd, opening GRE)'), S('pppd[6]', "In file /etc/ppp/pptpd-options: unrecognized option 'mppe-128'")],
   'ipsec-kernel-support': [S('charon[1]', '14[IKE] <l2tp|3> CHILD_SA l2tp{3} established with SPIs ...'), S('charon[1]', '14[IKE] <l2tp|3> unable to install inbound and outbound IPsec SA (SAD) in kernel')],
   'lcp-terminated-by-peer': [S('pppd[7]', 'Connect: ppp0 <--> /dev/pts/1'), S('pppd[7]', 'LCP terminated by peer (Idle timeout)')],
+  'l2tp-tunnel-secret-missing': [S('xl2tpd[900]', "handle_challenge: no secret found for us='lns' and them='lac1'"), S('xl2tpd[900]', "control_finish: No secret for 'lac1'"), S('xl2tpd[900]', 'Connection 41 closed to 198.51.100.7, port 1701 (No secret on our side)')],
+  'pptp-client-vanished': [
+    S('pptpd[100]', 'CTRL: Client 198.51.100.7 control connection started'),
+    S('pptpd[100]', 'CTRL: Starting call (launching pppd, opening GRE)'),
+    S('pppd[101]', 'Connect: ppp0 <--> /dev/pts/1'),
+    S('pppd[101]', 'remote IP address 10.0.0.2'),
+    S('pptpd[100]', 'CTRL: EOF or bad error reading ctrl packet length.', '11:00:00'),
+    S('pptpd[100]', "CTRL: couldn't read packet header (exit)", '11:00:00'),
+  ],
+  'auth-server-no-secrets': [
+    S('pptpd[100]', 'CTRL: Client 198.51.100.7 control connection started'),
+    S('pptpd[100]', 'CTRL: Starting call (launching pppd, opening GRE)'),
+    S('pppd[101]', 'The remote system is required to authenticate itself'),
+    S('pppd[101]', "but I couldn't find any suitable secret (password) for it to use to do so."),
+  ],
 };
 
 test('cause catalogue: ids unique, every cause explained with a fix', () => {
@@ -99,6 +118,7 @@ const RAS: [number, string][] = [
   [809, 'ipsec-nat-t'],
   [789, 'ipsec-psk-mismatch'],
   [720, 'ipcp-not-negotiated'],
+  [13801, 'ipsec-cert-rejected'],
 ];
 for (const [code, id] of RAS) {
   test(`Windows client: RasClient error ${code} → ${id}`, () => {
@@ -108,9 +128,32 @@ for (const [code, id] of RAS) {
   });
 }
 
+test('xl2tpd: pppd exit status → its cause when pppd\'s own lines are elsewhere (pppd.h EXIT_*)', () => {
+  const call = [S('xl2tpd[900]', "Connection established to 198.51.100.9, 1701.  Local: 7316, Remote: 1 (ref=0/0).  LNS session is 'default'"), S('xl2tpd[900]', 'Call established with 198.51.100.9, PID: 1310, Local: 47502, Remote: 1, Serial: 1')];
+  const exit = (code: number): string => `${[...call, S('xl2tpd[900]', `child_handler : pppd exited for call 1 with code ${code}`)].join('\n')}\n`;
+  const cases: [number, string | undefined][] = [[2, 'pppd-options-error'], [4, 'kernel-ppp-missing'], [11, 'auth-bad-credentials'], [15, 'lcp-echo-timeout'], [19, 'auth-bad-credentials'], [5, undefined], [16, undefined], [12, undefined]];
+  for (const [code, id] of cases) {
+    const r = analyzeTexts([{ name: 'x.log', text: exit(code) }]);
+    assert.equal(r.findings[0]?.cause, id, `exit ${code}`);
+  }
+});
+
 test('GRE socket error "Connection refused" (ICMP protocol unreachable) → gre-blocked', () => {
   const r = analyzeTexts([{ name: 'g.log', text: `${S('pptpd[5]', 'GRE: read(fd=7,buffer=60,len=8260) from network failed: status = -1 error = Connection refused')}\n${S('pptpd[5]', 'CTRL: GRE read or PTY write failed (gre,pty)=(7,6)')}\n` }]);
   assert.equal(r.findings[0]?.cause, 'gre-blocked');
+});
+
+test('tunppp + FreeRADIUS sqlippool: "E=691 (rejected): pool exhausted" (client) and "RADIUS rejected u5 …: pool exhausted" (server) → ip-pool-exhausted, not a wrong password', () => {
+  for (const text of [
+    '2026-12-08T04:28:18+0000 vm tunppp[4491]: warn: MS-CHAP-v2 authentication failed: E=691 (rejected): pool exhausted proto=pptp link=1 peer=10.211.5.1 code=691 final=false event=auth-failed',
+    [
+      '2026-12-08T04:28:18+0000 vm tunppp[77]: RADIUS rejected u5 (mschap-v2): pool exhausted link=1 proto=pptp peer=10.211.5.2 user=u5 event=radius-auth',
+      '2026-12-08T04:28:18+0000 vm tunppp[77]: warn: Peer u5 failed MS-CHAP-v2 authentication: E=691 (rejected, may retry) link=1 proto=pptp peer=10.211.5.2 user=u5 code=691 final=false event=auth-failed',
+    ].join('\n'),
+  ]) {
+    const r = analyzeTexts([{ name: 'pool.log', text: `${text}\n` }]);
+    assert.deepEqual(r.findings.map((f) => f.cause), ['ip-pool-exhausted']);
+  }
 });
 
 test('healthy session: up, ended by the client → no findings, outcome ok', () => {

@@ -119,14 +119,14 @@ test('cli: --help → exit 0 with usage', async () => {
   const r = await runDoctor(['--help']);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /Usage: tunppp doctor/);
-  assert.match(r.stdout, /Exit codes: 0 no findings, 1 findings, 2 usage or input error/);
+  assert.match(r.stdout, /Exit codes: 0 no findings, 1 findings, 2 usage or input error, 3 no findings\nbut most lines were not understood/);
 });
 
-test('cli: unknown lines are counted, never fatal', async () => {
+test('cli: unknown lines are counted, never fatal (exit 3: nothing understood, no "no fault")', async () => {
   const f = join(dir, 'junk.log');
   writeFileSync(f, 'hello\nMar  3 10:00:00 vpn pppd[1]: something new pppd never said\n\u00ff\u00fe odd bytes\n');
   const r = await runDoctor([f, '--json']);
-  assert.equal(r.code, 0);
+  assert.equal(r.code, 3);
   const rep = JSON.parse(r.stdout) as Report;
   assert.equal(rep.stats.lines, 3);
   assert.equal(rep.stats.unknownLines, 3);

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { analyzeTexts } from '../../src/doctor/analyze.js';
 import { splitKvTail } from '../../src/log/kv-tail.js';
 
-/** Best of three wall-clock runs, in ms. */
-function time(fn: () => void): number {
+/** Best of `runs` wall-clock runs, in ms. */
+function time(fn: () => void, runs = 3): number {
   let best = Infinity;
-  for (let r = 0; r < 3; r++) {
+  for (let r = 0; r < runs; r++) {
     const t0 = performance.now();
     fn();
     best = Math.min(best, performance.now() - t0);
@@ -40,11 +40,13 @@ function assertLinear(label: string, make: (reps: number) => string, run: (text:
     if (prev && ms >= 3) {
       const sizeRatio = n / prev.reps;
       let timeRatio = ms / Math.max(prev.ms, 0.05);
-      if (timeRatio >= sizeRatio * 2.5) {
-        // A garbage collection or another process in one run: measure both again once.
+      // A garbage collection or another process in a run (CI shares the
+      // cores): measure both again, best of more runs, up to three times.
+      // Super-linear growth stays above the bound however often it is measured.
+      for (let retry = 0; retry < 3 && timeRatio >= sizeRatio * 2.5; retry++) {
         const p = prev;
-        const again = time(() => run(p.text));
-        ms = Math.min(ms, time(() => run(text)));
+        const again = time(() => run(p.text), 7);
+        ms = Math.min(ms, time(() => run(text), 7));
         timeRatio = ms / Math.max(Math.max(prev.ms, again), 0.05);
         seen.push(`  again: ${again.toFixed(2)} / ${ms.toFixed(2)} ms`);
       }
@@ -93,4 +95,32 @@ test('doctor: pppd, xl2tpd and charon lines built from the literals their patter
     const head = prog === 'charon' ? 'Nov 24 18:55:00 vpn1 charon: ' : `Nov 24 18:55:00 vpn1 ${prog}[77]: `;
     assertLinear(`${prog} ${JSON.stringify(lit + unit)}`, (n) => `${head}${lit}${unit.repeat(n)}${suffix}`, doctor, Math.ceil((1 << 18) / unit.length));
   }
+});
+
+test('doctor: wrapped and client-format lines (container prefixes, log show, Console, Windows events) of 1 MiB → time linear in the line length', () => {
+  const doctor = (text: string): void => void analyzeTexts([{ name: 'pasted', text }]);
+  // Each: a prefix, a unit repeated, a suffix.
+  const shapes: [string, string, string][] = [
+    ['', 'a', '  | x'],
+    ['pptpd_1  | ', 'pptpd_1  | ', 'x'],
+    ['\x1b[36m', '\x1b[', 'm'],
+    ['[pod/', 'a]', ' x'],
+    ['2024-03-02T10:08:54.', '1', 'Z x'],
+    ['2024-03-02T10:08:54Z ', '2024-03-02T10:08:54Z ', 'x'],
+    ['2024-03-02 10:08:54.513 Df ', 'p', '[1:2] x'],
+    ['2024-03-02 10:08:54.513456-0800 0x1 Default 0x0 1 0 ', '(', ') x'],
+    ['3/2/17 10:08:54.', '5', ' AM x'],
+    ['CoId={', '1 ', '} 12'],
+    ['', 'Error ', 'x'],
+    ['', 'Fehlercode: ', 'x'],
+    ['', 'VpnStrategy = ', 'x'],
+    ['', 'WAN Miniport (', 'x'],
+    ['', 'a: ', ''],
+    ['{"MESSAGE":[', '65,', '65]}'],
+  ];
+  for (const [prefix, unit, suffix] of shapes) {
+    assertLinear(`${JSON.stringify(prefix + unit)}`, (n) => `${prefix}${unit.repeat(n)}${suffix}`, doctor, Math.ceil((1 << 18) / unit.length));
+  }
+  // journalctl -o json-pretty: a record's lines are joined once
+  assertLinear('json-pretty record', (n) => `{\n${'\t"A" : "b",\n'.repeat(Math.min(n, 390))}\t"MESSAGE" : "${'x'.repeat(n)}"\n}`, doctor, 1 << 18);
 });

@@ -79,6 +79,18 @@ export function newPair(seed: number, require: AuthProtocol = 'mschap-v2', mppe 
 }
 
 /** Frames of a whole clean negotiation (both directions). */
+/** Closes `s` and runs its timers: whatever happened before, it must end in Dead within 20 deadlines. */
+export function closeToDead(s: PppSession, apply: (from: PppSession, outs: SessionOutput[]) => void, now: number): void {
+  apply(s, s.close('fuzz', now));
+  for (let i = 0; i < 20 && s.phase !== 'Dead'; i++) {
+    const d = s.nextDeadline();
+    if (d === undefined) break;
+    now = Math.max(now, d);
+    apply(s, s.timeout(now));
+  }
+  check(s.phase === 'Dead', `server still in ${s.phase} after close and its timers`);
+}
+
 export function negotiationSeeds(): Uint8Array[] {
   if (negotiation) return negotiation;
   const frames: Uint8Array[] = [];
@@ -328,14 +340,7 @@ export const pppTargets: FuzzTarget[] = [
         }
       }
       // Whatever happened, closing ends in Dead in bounded time.
-      apply(s, s.close('fuzz', now));
-      for (let i = 0; i < 20 && s.phase !== 'Dead'; i++) {
-        const d = s.nextDeadline();
-        if (d === undefined) break;
-        now = Math.max(now, d);
-        apply(s, s.timeout(now));
-      }
-      check(s.phase === 'Dead', `server still in ${s.phase} after close and its timers`);
+      closeToDead(s, apply, now);
     },
   },
 ];

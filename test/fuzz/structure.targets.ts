@@ -27,7 +27,7 @@ import { decodeEdits, itemPool, L2TP_LAYOUT, mutateLines, mutateStructure, PPP_L
 import { l2tpDatagramSeeds } from './l2tp.targets.js';
 import { CONFIG_PARSERS, configSeeds, logSeeds } from './text.targets.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { negotiationSeeds, newPair } from './ppp.targets.js';
+import { closeToDead, negotiationSeeds, newPair } from './ppp.targets.js';
 import { radiusClient, radiusFirstRequests, radiusReplySeeds, RADIUS_SECRET } from './radius.targets.js';
 
 /** Message-level ops after the structural ones. */
@@ -269,14 +269,7 @@ function pppMitm(input: Uint8Array[]): void {
     apply(s, s.timeout(now));
     apply(c, c.timeout(now));
   }
-  apply(s, s.close('fuzz', now));
-  for (let i = 0; i < 20 && s.phase !== 'Dead'; i++) {
-    const d = s.nextDeadline();
-    if (d === undefined) break;
-    now = Math.max(now, d);
-    apply(s, s.timeout(now));
-  }
-  check(s.phase === 'Dead', `server still in ${s.phase} after close and its timers`);
+  closeToDead(s, apply, now);
 }
 
 /** RADIUS: a signed reply edited attribute by attribute, then signed again, to a client waiting for it. */

@@ -6,10 +6,8 @@
  * the client (random Call IDs, the GRE sequence window). Each time a
  * legitimate PPTP session keeps answering pings and the API keeps answering.
  *
- * Finding 8 (IPv6 with a spoofed source from inside a tunnel) is tested
- * in-process with real links (src/server/link-source.test.ts): crafting
- * IPv6 inside the client's tunnel would mean writing raw packets into the
- * client's TUN with a source its kernel does not own.
+ * Finding 8 (IPv6 with a spoofed source from inside a tunnel) is in
+ * test/hostile/ipv6-source.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';

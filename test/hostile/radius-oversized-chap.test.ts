@@ -10,36 +10,23 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { formatSecretLine } from '../../src/config/chap-secrets.js';
 import { fetchMetrics, metricValue } from '../e2e/harness.js';
 import { netnsSkipReason } from '../io/netns.js';
 import { freeradiusMissing, randomRadiusPort, startFreeRadius, type FreeRadius } from '../radius/freeradius.js';
 import { hostileRun, SERVER_IP } from './net/harness.js';
+import { radiusOnlyServer } from './net/radius-only.js';
 
 const skip = netnsSkipReason() ?? freeradiusMissing();
 
 test('RADIUS backend: 300 L2TP logins with a 255-octet CHAP-MD5 Response → 300 CHAP Failures at once, none sent to RADIUS, attacker locked out; a live session stays up and alice still logs in via FreeRADIUS', { skip, timeout: 300_000 }, async () => {
-  // chap-secrets knows nobody we use: every login must go through RADIUS.
-  const dir = mkdtempSync(join(tmpdir(), 'tunppp-hostile-radius-'));
-  const secrets = join(dir, 'chap-secrets');
-  writeFileSync(secrets, `${formatSecretLine('nobody', '*', 'unused-secret', '*')}\n`, { mode: 0o600 });
   const secret = 'hostile-radius-secret';
   const authPort = randomRadiusPort();
+  // chap-secrets knows nobody we use: every login must go through RADIUS.
+  const lab = radiusOnlyServer({ port: authPort, acctPort: authPort + 1, secret, timeoutMs: 1000, retries: 1 });
   let fr: FreeRadius | undefined;
   try {
     await hostileRun(
-      {
-        protocols: ['l2tp'],
-        serverArgs: ['--chap-secrets', secrets],
-        extra: {
-          auth: { backends: ['radius'] },
-          radius: { servers: [{ address: '127.0.0.1', port: authPort, acctPort: authPort + 1, secret }], timeoutMs: 1000, retries: 1 },
-          ppp: { authProtocols: ['chap'], mppe: { mode: 'refuse', l2tpMode: 'refuse' } },
-        },
-      },
+      lab.opts,
       async (h) => {
         fr = await startFreeRadius({ netns: h.s, users: 'alice Cleartext-Password := "alice-pw"\n', secret, authPort });
         const first = await h.legit('l2tp');
@@ -59,6 +46,6 @@ test('RADIUS backend: 300 L2TP logins with a 255-octet CHAP-MD5 Response → 300
     );
   } finally {
     await fr?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    lab.cleanup();
   }
 });

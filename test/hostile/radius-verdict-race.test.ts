@@ -9,39 +9,26 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { formatSecretLine } from '../../src/config/chap-secrets.js';
 import { fetchMetrics, metricValue } from '../e2e/harness.js';
 import { netnsSkipReason } from '../io/netns.js';
 import { freeradiusMissing, randomRadiusPort, startFreeRadius, type FreeRadius } from '../radius/freeradius.js';
 import { startDelayProxy, type DelayProxy } from '../radius/delay-proxy.js';
 import { hostileRun, SERVER_IP } from './net/harness.js';
+import { radiusOnlyServer } from './net/radius-only.js';
 
 const skip = netnsSkipReason() ?? freeradiusMissing();
 
 test('RADIUS verdict pending, attacker renegotiates LCP and answers as alice with zeros → CHAP Failure, never a link as alice; a live session stays up', { skip, timeout: 180_000 }, async () => {
-  // chap-secrets knows nobody we use: every login goes through RADIUS.
-  const dir = mkdtempSync(join(tmpdir(), 'tunppp-hostile-race-'));
-  const secrets = join(dir, 'chap-secrets');
-  writeFileSync(secrets, `${formatSecretLine('nobody', '*', 'unused-secret', '*')}\n`, { mode: 0o600 });
   const secret = 'hostile-race-secret';
   const authPort = randomRadiusPort();
   const proxyPort = authPort - 2;
+  // chap-secrets knows nobody we use: every login goes through RADIUS, slowed by the proxy.
+  const lab = radiusOnlyServer({ port: proxyPort, acctPort: authPort + 1, secret, timeoutMs: 3000, retries: 0 });
   let fr: FreeRadius | undefined;
   let proxy: DelayProxy | undefined;
   try {
     await hostileRun(
-      {
-        protocols: ['l2tp'],
-        serverArgs: ['--chap-secrets', secrets],
-        extra: {
-          auth: { backends: ['radius'] },
-          radius: { servers: [{ address: '127.0.0.1', port: proxyPort, acctPort: authPort + 1, secret }], timeoutMs: 3000, retries: 0 },
-          ppp: { authProtocols: ['chap'], mppe: { mode: 'refuse', l2tpMode: 'refuse' } },
-        },
-      },
+      lab.opts,
       async (h) => {
         fr = await startFreeRadius({ netns: h.s, users: 'alice Cleartext-Password := "alice-pw"\nmallory Cleartext-Password := "mallory-pw"\n', secret, authPort });
         proxy = await startDelayProxy(h.s, proxyPort, authPort, 500);
@@ -58,6 +45,6 @@ test('RADIUS verdict pending, attacker renegotiates LCP and answers as alice wit
   } finally {
     proxy?.stop();
     await fr?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    lab.cleanup();
   }
 });

@@ -33,6 +33,7 @@ import {
 import { RadiusService, RadiusUdpClient } from '../../src/server/radius/index.js';
 import type { PppLink } from '../../src/server/link.js';
 import { freeradiusMissing, startFreeRadius, type FreeRadius } from './freeradius.js';
+import { fakeLink } from './fake-link.js';
 
 const USERS = `alice Cleartext-Password := "alice-pass"
 \tFramed-IP-Address = 192.168.99.77,
@@ -64,31 +65,7 @@ function v2Request(user: string, password: string): VerifyRequest {
   };
 }
 
-interface FakeLink {
-  id: number;
-  username: string | undefined;
-  peerIp: string | undefined;
-  framedAddress: string | undefined;
-  transport: { proto: 'pptp'; peerAddress: string };
-  session: { counters: { bytesIn: number; bytesOut: number; packetsIn: number; packetsOut: number } };
-  closed: string[];
-  close(reason: string): void;
-}
 
-function fakeLink(id: number): FakeLink {
-  return {
-    id,
-    username: undefined,
-    peerIp: undefined,
-    framedAddress: undefined,
-    transport: { proto: 'pptp', peerAddress: '198.51.100.7' },
-    session: { counters: { bytesIn: 0, bytesOut: 0, packetsIn: 0, packetsOut: 0 } },
-    closed: [],
-    close(reason: string) {
-      this.closed.push(reason);
-    },
-  };
-}
 
 describe('FreeRADIUS', { skip }, () => {
   let fr: FreeRadius;
@@ -219,12 +196,12 @@ describe('FreeRADIUS', { skip }, () => {
     await svc.start();
     try {
       // carol is local: never reaches FreeRADIUS.
-      const carol = fakeLink(100);
+      const carol = fakeLink(100, { peerAddress: '198.51.100.7' });
       const vc = await svc.verifyForLink(v2Request('carol', 'carol-local'), carol as unknown as PppLink);
       assert.ok(vc.ok);
       assert.ok(!fr.output().includes('carol'));
       // alice via RADIUS.
-      const link = fakeLink(7);
+      const link = fakeLink(7, { peerAddress: '198.51.100.7' });
       const va = await svc.verifyForLink(v2Request('alice', 'alice-pass'), link as unknown as PppLink);
       assert.ok(va.ok && va.keyMaterial?.kind === 'start-keys' && va.authenticatorResponse?.startsWith('S='));
       svc.linkAuthenticated(link as unknown as PppLink, 1); // the link says so when the session takes this verdict

@@ -46,6 +46,14 @@ export interface FreeRadiusOptions {
   netns?: string;
   /** The authentication port (accounting is the next one); random by default. For a NAS configured before FreeRADIUS starts. */
   authPort?: number;
+  /** Where to listen (default 127.0.0.1; `*` for every address of the namespace). */
+  listenAddress?: string;
+  /** Which NAS addresses are clients, as `ipaddr` (default 127.0.0.1; a CIDR such as 10.210.0.0/16 for NAS in other namespaces). */
+  clientAddress?: string;
+  /** Extra module configurations, written as mods-enabled/<name> (e.g. sql, sqlippool). */
+  modules?: Record<string, string>;
+  /** Text added to sections of the virtual server: after `files` in authorize, to accounting (before `detail`), a `session` section, post-auth (first). */
+  sections?: { authorize?: string; accounting?: string; session?: string; postAuth?: string };
 }
 
 /** A random authentication port for `startFreeRadius` (the accounting port is the next one). */
@@ -53,16 +61,16 @@ export function randomRadiusPort(): number {
   return 20000 + Math.floor(Math.random() * 20000) * 2;
 }
 
-const SITE = (authPort: number, acctPort: number): string => `
+const SITE = (authPort: number, acctPort: number, listen = '127.0.0.1', x: NonNullable<FreeRadiusOptions['sections']> = {}): string => `
 server default {
 listen {
   type = auth
-  ipaddr = 127.0.0.1
+  ipaddr = ${listen}
   port = ${authPort}
 }
 listen {
   type = acct
-  ipaddr = 127.0.0.1
+  ipaddr = ${listen}
   port = ${acctPort}
 }
 authorize {
@@ -70,6 +78,7 @@ authorize {
   chap
   mschap
   files
+${x.authorize ?? ''}
   pap
 }
 authenticate {
@@ -88,10 +97,13 @@ preacct {
   acct_unique
 }
 accounting {
+${x.accounting ?? ''}
   detail
   ok
 }
+${x.session !== undefined ? `session {\n${x.session}\n}` : ''}
 post-auth {
+${x.postAuth ?? ''}
   # FreeRADIUS before 3.2.5 signs replies only when asked to; ask, so that
   # clients requiring Message-Authenticator (BlastRADIUS) can be tested.
   update reply {
@@ -125,10 +137,14 @@ export async function startFreeRadius(opts: FreeRadiusOptions): Promise<FreeRadi
   for (const f of ['sites-enabled/default', 'sites-enabled/inner-tunnel', 'mods-enabled/eap']) {
     if (present(join(dir, f))) unlinkSync(join(dir, f));
   }
-  writeFileSync(join(dir, 'sites-enabled/default'), SITE(authPort, acctPort));
+  writeFileSync(join(dir, 'sites-enabled/default'), SITE(authPort, acctPort, opts.listenAddress, opts.sections));
+  for (const [name, text] of Object.entries(opts.modules ?? {})) {
+    if (present(join(dir, 'mods-enabled', name))) unlinkSync(join(dir, 'mods-enabled', name));
+    writeFileSync(join(dir, 'mods-enabled', name), text);
+  }
   writeFileSync(
     join(dir, 'clients.conf'),
-    `client tunppp {\n  ipaddr = 127.0.0.1\n  secret = ${secret}\n  require_message_authenticator = ${opts.requireMessageAuthenticator ? 'yes' : 'no'}\n  nas_type = other\n}\n`,
+    `client tunppp {\n  ipaddr = ${opts.clientAddress ?? '127.0.0.1'}\n  secret = ${secret}\n  require_message_authenticator = ${opts.requireMessageAuthenticator ? 'yes' : 'no'}\n  nas_type = other\n}\n`,
   );
   const users = join(dir, 'mods-config/files/authorize');
   unlinkSync(users);

@@ -30,6 +30,7 @@ import { RadiusService, type RadiusEndpoint } from '../../src/server/radius/inde
 import type { PppLink } from '../../src/server/link.js';
 import { createServerMetrics } from '../../src/metrics/metrics.js';
 import { newServerStats } from '../../src/server/stats.js';
+import { fakeLink } from './fake-link.js';
 
 const SECRET = 'metrics-secret';
 
@@ -115,15 +116,9 @@ test('RADIUS: server 1 silent, server 2 answers; Accept, Reject, accounting, Dis
   const s2 = `127.0.0.1:${srv.port}`;
   try {
     const closed: string[] = [];
-    const link = {
-      id: 1,
-      username: 'good',
-      peerIp: '192.168.9.10',
-      framedAddress: undefined,
-      transport: { proto: 'pptp' as const, peerAddress: '198.51.100.9' },
-      session: { counters: { bytesIn: 0, bytesOut: 0, packetsIn: 0, packetsOut: 0 } },
-      close: (reason: string) => closed.push(reason),
-    } as unknown as PppLink;
+    const fake = fakeLink(1, { username: 'good', peerIp: '192.168.9.10' });
+    fake.closed = closed;
+    const link = fake as unknown as PppLink;
     // Server 1 takes 1 + 1 transmissions and 200 ms, then server 2 accepts; later requests go to server 2 first.
     assert.equal((await svc.verifyForLink(pap('good', 'pw'), link)).ok, true);
     assert.equal((await svc.verify(pap('bad', 'pw'))).ok, false);
@@ -133,7 +128,8 @@ test('RADIUS: server 1 silent, server 2 answers; Accept, Reject, accounting, Dis
     const port = svc.disconnectPort!;
     assert.equal(await dae(port, SECRET, RADIUS_CODE.DISCONNECT_REQUEST, [textAttr(ATTR.USER_NAME, 'good')]), RADIUS_CODE.DISCONNECT_ACK);
     assert.equal(await dae(port, SECRET, RADIUS_CODE.DISCONNECT_REQUEST, [textAttr(ATTR.USER_NAME, 'nobody')]), RADIUS_CODE.DISCONNECT_NAK);
-    assert.equal(await dae(port, SECRET, RADIUS_CODE.COA_REQUEST, [textAttr(ATTR.USER_NAME, 'good')]), RADIUS_CODE.COA_NAK);
+    assert.equal(await dae(port, SECRET, RADIUS_CODE.COA_REQUEST, [textAttr(ATTR.USER_NAME, 'good'), intAttr(ATTR.SESSION_TIMEOUT, 600)]), RADIUS_CODE.COA_ACK);
+    assert.equal(await dae(port, SECRET, RADIUS_CODE.COA_REQUEST, [textAttr(ATTR.USER_NAME, 'nobody'), intAttr(ATTR.SESSION_TIMEOUT, 600)]), RADIUS_CODE.COA_NAK);
     assert.equal(await dae(port, 'wrong-secret', RADIUS_CODE.DISCONNECT_REQUEST, [textAttr(ATTR.USER_NAME, 'good')]), undefined);
     assert.deepEqual(closed, ['Disconnect-Request (admin reset)']);
 
@@ -159,6 +155,7 @@ test('RADIUS: server 1 silent, server 2 answers; Accept, Reject, accounting, Dis
     assert.ok((v(`tunppp_radius_response_seconds_sum{server="${s2}",type="auth"}`) ?? 1) < 0.1, 'time at server 2 only, not the 200 ms spent on server 1');
     assert.equal(v('tunppp_radius_disconnect_requests_total{result="ack"}'), 1);
     assert.equal(v('tunppp_radius_disconnect_requests_total{result="nak-not-found"}'), 1);
+    assert.equal(v('tunppp_radius_disconnect_requests_total{result="coa-ack"}'), 1);
     assert.equal(v('tunppp_radius_disconnect_requests_total{result="coa-nak"}'), 1);
     assert.equal(v('tunppp_radius_disconnect_requests_total{result="bad-authenticator"}'), 1);
     assert.equal(v('tunppp_radius_disconnect_sessions_closed_total'), 1);

@@ -18,12 +18,16 @@ import {
   ATTR,
   attrInt,
   attrText,
+  encodeVendorSpecific,
   findAttr,
   intAttr,
+  textAttr,
   type RadiusAttribute,
   type RadiusPacket,
 } from '../../src/radius/codec.js';
 import { RadiusService } from '../../src/server/radius/index.js';
+import { MIKROTIK_RATE_LIMIT, VENDOR_MIKROTIK } from '../../src/radius/rate-limit-attrs.js';
+import { fakeLink } from './fake-link.js';
 import { startFakeRadius, type FakeRadius } from './fake-radius.js';
 import type { PppLink } from '../../src/server/link.js';
 
@@ -38,20 +42,6 @@ function pap(user: string, password: string): VerifyRequest {
   return { requestId: 1, protocol: 'pap', username: user, usernameBytes: utf8(user), authenticatorName: 'tunppp', proof: { protocol: 'pap', password: utf8(password) } };
 }
 
-function fakeLink(id: number) {
-  return {
-    id,
-    username: undefined as string | undefined,
-    peerIp: undefined as string | undefined,
-    framedAddress: undefined as string | undefined,
-    transport: { proto: 'pptp' as const, peerAddress: '198.51.100.9' },
-    session: { counters: { bytesIn: 0, bytesOut: 0, packetsIn: 0, packetsOut: 0 } },
-    closed: [] as string[],
-    close(reason: string) {
-      this.closed.push(reason);
-    },
-  };
-}
 
 /**
  * 200 ms × 2 tries keeps the failover tests quick; tests that need an answer
@@ -119,6 +109,57 @@ test('link up with Session-Timeout 5 s → closed at 5 s, not at 4 s', async () 
   }
 });
 
+test('Access-Accept with Mikrotik-Rate-Limit "1M/2M 4M/8M" → the link is limited to up 1M, down 2M; the burst fields are logged as not applied', async () => {
+  const mt = encodeVendorSpecific({ vendorId: VENDOR_MIKROTIK, vendorType: MIKROTIK_RATE_LIMIT, value: utf8('1M/2M 4M/8M') });
+  const srv = await fakeServer({ r: { password: 'p', reply: [mt] }, f: { password: 'p', reply: [textAttr(ATTR.FILTER_ID, 'web-only')] } });
+  const lines: string[] = [];
+  const log = { ...silentLogger, warn: (_e: string, msg: string) => void lines.push(msg), child: () => log } as unknown as typeof silentLogger;
+  const svc = new RadiusService(config(srv.port, ['radius'], false, 3000), [], [{ address: '127.0.0.1', port: srv.port, acctPort: srv.port, secret: SECRET }], offsetClock(), cryptoRng, log);
+  svc.pollIntervalMs = 0;
+  await svc.start();
+  try {
+    const link = fakeLink(1);
+    assert.equal((await svc.verifyForLink(pap('r', 'p'), link as unknown as PppLink)).ok, true);
+    svc.linkAuthenticated(link as unknown as PppLink, 1);
+    assert.deepEqual(link.limits, [{ limit: { upBps: 1_000_000, downBps: 2_000_000 }, source: 'RADIUS Mikrotik-Rate-Limit "1M/2M 4M/8M"' }]);
+    assert.ok(lines.some((l) => /burst fields "4M\/8M" not applied/.test(l)), lines.join('\n'));
+    const other = fakeLink(2);
+    assert.equal((await svc.verifyForLink(pap('f', 'p'), other as unknown as PppLink)).ok, true);
+    svc.linkAuthenticated(other as unknown as PppLink, 1);
+    assert.deepEqual(other.limits, [], 'a Filter-Id that names a filter sets no limit');
+    assert.ok(lines.some((l) => /Filter-Id "web-only" ignored/.test(l)), lines.join('\n'));
+  } finally {
+    await svc.stop();
+    srv.close();
+  }
+});
+
+test('Access-Accept with Framed-Pool "guests" → the link takes addresses only from that pool; a pool tunppp.json lacks → logged, no address', async () => {
+  const srv = await fakeServer({ g: { password: 'p', reply: [textAttr(ATTR.FRAMED_POOL, 'guests')] }, x: { password: 'p', reply: [textAttr(ATTR.FRAMED_POOL, 'nope')] } });
+  const lines: string[] = [];
+  const log = { ...silentLogger, warn: (_e: string, msg: string) => void lines.push(msg), child: () => log } as unknown as typeof silentLogger;
+  const base = config(srv.port, ['radius'], false, 3000);
+  const cfg: Config = { ...base, pools: [{ name: 'guests', local: '10.97.0.1', ranges: ['10.97.0.10-10.97.0.20'], protocols: ['pptp', 'l2tp'] }] };
+  const svc = new RadiusService(cfg, [], [{ address: '127.0.0.1', port: srv.port, acctPort: srv.port, secret: SECRET }], offsetClock(), cryptoRng, log);
+  svc.pollIntervalMs = 0;
+  await svc.start();
+  try {
+    const link = { ...fakeLink(1), framedPool: undefined as string | undefined };
+    assert.equal((await svc.verifyForLink(pap('g', 'p'), link as unknown as PppLink)).ok, true);
+    svc.linkAuthenticated(link as unknown as PppLink, 1);
+    assert.equal(link.framedPool, 'guests');
+    assert.deepEqual(lines, []);
+    const other = { ...fakeLink(2), framedPool: undefined as string | undefined };
+    assert.equal((await svc.verifyForLink(pap('x', 'p'), other as unknown as PppLink)).ok, true);
+    svc.linkAuthenticated(other as unknown as PppLink, 1);
+    assert.equal(other.framedPool, 'nope');
+    assert.ok(lines.some((l) => /Framed-Pool "nope" .* names no pool of tunppp\.json/.test(l)), lines.join('\n'));
+  } finally {
+    await svc.stop();
+    srv.close();
+  }
+});
+
 test('link up with Idle-Timeout 3 s → traffic keeps it open; 3 s without packets → closed', async () => {
   const srv = await fakeServer({ i: { password: 'p', reply: [intAttr(ATTR.IDLE_TIMEOUT, 3)] } });
   const clock = offsetClock();
@@ -151,6 +192,8 @@ test('accounting with Acct-Interim-Interval 60 → Accounting-On, Start, Interim
   svc.pollIntervalMs = 0; // the test drives poll() with its own times
   await svc.start();
   try {
+    // start() returns once the Accounting-On is acknowledged: logins after it cannot race it at a shared pool.
+    assert.equal(srv.acct.length, 1, 'Accounting-On reached the server before start() returned');
     const link = fakeLink(3);
     await svc.verifyForLink(pap('acc', 'p'), link as unknown as PppLink);
     svc.linkAuthenticated(link as unknown as PppLink, 1);

@@ -66,6 +66,11 @@ function packet(m: RegExpExecArray): EvFields | null {
 
 /** pppd message table, in match order (exported for tests). */
 export const TABLE: Entry[] = [
+  // A RADIUS refusal for a policy, not the password, carried in the rejection's Reply-Message
+  // ("E=691 (rejected): pool exhausted"): first, before the auth-fail entries take the line.
+  { lit: 'already logged in', re: /You are already logged in[^\n]*/, ev: (m) => ({ kind: 'simultaneous-use', reason: m[0] }) },
+  { lit: 'Multiple logins', re: /Multiple logins \(max (\d+)\)/, ev: (m) => ({ kind: 'simultaneous-use', n: Number(m[1]), reason: m[0] }) },
+  { lit: 'pool exhausted', re: /(?:IP |address )?pool (?:is )?exhausted/i, ev: (m) => ({ kind: 'pool-empty', reason: m[0] }) },
   { lit: 'pppd ', re: /^pppd ([\d.]\S*) started by (\S+), uid (\d+)/, ev: (m) => ({ kind: 'ppp-start', reason: m[1] }) },
   { lit: 'Using interface', re: /^Using interface (\S+)/, ev: (m) => ({ kind: 'iface', iface: m[1] }) },
   { lit: 'Connect:', re: /^Connect: (\S+) <--> (\S+)/, ev: (m) => ({ kind: 'connect', iface: m[1], reason: m[2] }) },
@@ -113,13 +118,18 @@ export const TABLE: Entry[] = [
   { lit: 'No ', re: /^No (\S+ )?secret found for (?:(authenticating us to )|authenticating )?(\S+)/, ev: (m) => ({ kind: 'no-secret', dir: m[2] ? 'local' : 'peer', user: unquote(m[3]), method: authMethod(m[1]?.trim()) }) },
   { lit: 'No ', re: /^No (?:CHAP|PAP|MS-CHAP\S*) secret found/, ev: () => ({ kind: 'no-secret', dir: 'peer' }) },
   { lit: 'refused to authenticate', re: /peer refused to authenticate/, ev: () => ({ kind: 'peer-refused-auth' }) },
-  { lit: 'required to authenticate itself', re: /The remote system is required to authenticate itself/, ev: () => ({ kind: 'auth-required-nosecret' }) },
+  // auth.c auth_check_options: `auth` (Debian's stock /etc/ppp/options has it) and no secret to check the peer with.
+  { lit: 'required to authenticate itself', re: /[Tt]he remote system (?:\([^)]{0,256}\) )?is required to authenticate itself/, ev: () => ({ kind: 'auth-required-nosecret' }) },
+  { lit: "couldn't find any suitable secret", re: /^but I couldn't find any suitable secret/, ev: () => ({ kind: 'auth-required-nosecret' }) },
+  { lit: 'None of the available passwords', re: /None of the available passwords would let it use an IP address/, ev: () => ({ kind: 'auth-required-nosecret', reason: 'ip' }) },
   // kernel and devices
   { lit: '/dev/ppp', re: /Couldn't open the \/dev\/ppp device: (.*)/, ev: (m) => ({ kind: 'dev-ppp-open', reason: m[1]!.trim() }) },
   { lit: 'create the /dev/ppp', re: /create the \/dev\/ppp device node/, ev: () => ({ kind: 'dev-ppp-open', reason: 'No such file or directory' }) },
   // ppp_async (pty-based PPTP/L2TP) or ppp_generic unit creation missing from the kernel.
   { lit: "Couldn't", re: /Couldn't set tty to PPP discipline|Couldn't attach to (?:channel|PPP unit)|Couldn't create new ppp unit/, ev: (m) => ({ kind: 'dev-ppp-open', reason: m[0] }) },
   { lit: 'PPPIOC', re: /ioctl\(PPPIOC(?:NEWUNIT|ATTCHAN|CONNECT)\)/, ev: (m) => ({ kind: 'dev-ppp-open', reason: m[0] }) },
+  // sys-linux.c ppp_available: /dev/ppp exists but no driver behind it (ENODEV/ENXIO).
+  { lit: 'load the ppp_generic', re: /Please load the ppp_generic kernel module/, ev: () => ({ kind: 'no-kernel-ppp', reason: 'ppp_generic not loaded' }) },
   { lit: 'support', re: /lacks (?:PPP )?kernel support|kernel support for PPP|kernel does not support PPP(?! filtering)|kernel lacks PPP/i, ev: () => ({ kind: 'no-kernel-ppp' }) },
   // addressing
   { lit: 'not authorized to use remote address', re: /not authorized to use remote address (\S+)/, ev: (m) => ({ kind: 'ip-not-authorized', ip: m[1] }) },

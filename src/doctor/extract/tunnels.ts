@@ -41,6 +41,8 @@ const PPTPD: Entry[] = [
   { lit: 'failed (', re: /(GRE read or PTY write|PTY read or GRE write) failed/, ev: (m) => ({ kind: 'gre-pty-fail', reason: m[1] }) },
   { lit: 'Message too long', re: /Message too long|EMSGSIZE/, ev: () => ({ kind: 'emsgsize' }) },
   { lit: 'CALL CLR', re: /Received CALL CLR request/, ev: () => ({ kind: 'call-clear', dir: 'rcvd' }) },
+  // pptpctrl.c (debug): the client ends the control connection properly.
+  { lit: 'STOP CTRL CONN', re: /Received STOP CTRL CONN request/, ev: () => ({ kind: 'ctrl-stop', dir: 'rcvd' }) },
   { lit: 'ctrl packet', re: /EOF or bad error reading ctrl packet|couldn't read packet header/, ev: () => ({ kind: 'ctrl-eof' }) },
   { lit: 'timed out', re: /Session timed out|[Ee]cho.*timed? ?out/, ev: () => ({ kind: 'pptp-echo-timeout' }) },
   { lit: 'onnections', re: /Maximum of (\d+) connections reached|connections? limit (?:\(\d+\) )?reached(?!, extra IP)/, ev: (m) => ({ kind: 'pool-empty', reason: m[0] }) },
@@ -80,8 +82,9 @@ const XL2TPD: Entry[] = [
   { lit: 'Connection established to', re: /Connection established to (\S+?),? (\d+)\.\s+Local: (\d+), Remote: (\d+)/, ev: (m) => ({ kind: 'l2tp-tunnel-up', peer: m[1], tunnel: Number(m[3]), transport: 'l2tp' }) },
   { lit: 'Call established with', re: /Call established with (\S+?),(?: PID: (\d+),)? Local: (\d+), Remote: (\d+)/, ev: (m) => ({ kind: 'l2tp-call-up', peer: m[1], pid: m[2] ? Number(m[2]) : undefined, transport: 'l2tp' }) },
   { lit: 'Maximum retries exceeded', re: /Maximum retries exceeded for tunnel (\d+)/, ev: (m) => ({ kind: 'l2tp-retries', tunnel: Number(m[1]) }) },
-  { lit: 'closed to', re: /Connection (\d+) closed to (\S+?),? port (\d+) \((.*)\)/, ev: (m) => ({ kind: 'l2tp-tunnel-closed', tunnel: Number(m[1]), peer: m[2], reason: m[4] }) },
-  { lit: 'Connection closed to', re: /Connection closed to (\S+?),? port (\d+) \(([^)]*)\)(?:, Local: (\d+))?/, ev: (m) => ({ kind: 'l2tp-tunnel-closed', peer: m[1], reason: m[3], tunnel: m[4] ? Number(m[4]) : undefined }) },
+  // call.c: we closed the tunnel, with our reason; control.c control_finish: the peer's StopCCN, with its reason.
+  { lit: 'closed to', re: /Connection (\d+) closed to (\S+?),? port (\d+) \((.*)\)/, ev: (m) => ({ kind: 'l2tp-tunnel-closed', tunnel: Number(m[1]), peer: m[2], reason: m[4], dir: 'local' }) },
+  { lit: 'Connection closed to', re: /Connection closed to (\S+?),? port (\d+) \(([^)]*)\)(?:, Local: (\d+))?/, ev: (m) => ({ kind: 'l2tp-tunnel-closed', peer: m[1], reason: m[3], tunnel: m[4] ? Number(m[4]) : undefined, dir: 'peer' }) },
   { lit: 'disconnected', re: /call_close: Call (\d+) to (\S+) disconnected/, ev: (m) => ({ kind: 'l2tp-call-closed', peer: m[2] }) },
   { lit: 'pppd exited', re: /pppd exited for call (\d+) with code (\d+)/, ev: (m) => ({ kind: 'exit-code', n: Number(m[2]) }) },
   { lit: 'signal to pid', re: /erminating pppd: sending (?:TERM|KILL) signal to pid (\d+)/, ev: (m) => ({ kind: 'l2tp-kill-ppp', pid: Number(m[1]) }) },
@@ -92,6 +95,11 @@ const XL2TPD: Entry[] = [
   { lit: 'message type', re: /message_type_avp: message type (\d+) \(([^)]+)\)/, ev: (m) => ({ kind: 'l2tp-msg', n: Number(m[1]), reason: L2TP_MSG[Number(m[1])] ?? m[2] }) },
   { lit: 'IP address', re: /Out of IP addresses|No available IP address/, ev: (m) => ({ kind: 'pool-empty', reason: m[0] }) },
   { lit: 'Denied connection', re: /Denied connection to unauthorized peer (\S+)/, ev: (m) => ({ kind: 'l2tp-denied', peer: m[1] }) },
+  // Tunnel authentication (control.c control_finish, aaa.c handle_challenge, avp.c chalresp_avp):
+  // the Challenge Response did not match (a different secret), or one side has no secret for the other.
+  { lit: 'Invalid authentication for host', re: /Invalid authentication for host/, ev: (m) => ({ kind: 'l2tp-tunnel-auth-fail', reason: m[0] }) },
+  { lit: 'o secret', re: /No secret (?:key )?for (?:authenticating )?(?:to )?'|no secret found for us='/, ev: (m) => ({ kind: 'l2tp-tunnel-secret-missing', dir: 'local', reason: m[0] }) },
+  { lit: 'Challenge is not the right length', re: /Challenge is not the right length/, ev: (m) => ({ kind: 'l2tp-tunnel-auth-fail', reason: m[0] }) },
   { lit: 'hallenge', re: /(?:challenge|Challenge)[^\n]*(?:fail|invalid|mismatch|bad|wrong)|(?:fail|invalid|bad)[^\n]*challenge/i, ev: (m) => ({ kind: 'l2tp-tunnel-auth-fail', reason: m[0] }) },
   { lit: 'uthentication', re: /[Tt]unnel authentication failed|Invalid authentication info|[Aa]uthentication failed for tunnel/, ev: (m) => ({ kind: 'l2tp-tunnel-auth-fail', reason: m[0] }) },
   { lit: 'ello', re: /[Hh]ello timeout|[Nn]o response to [Hh]ello|HELLO.*timed? ?out/, ev: (m) => ({ kind: 'l2tp-hello-timeout', reason: m[0] }) },

@@ -5,8 +5,9 @@
  * failed"), or authentication produced no MPPE keys (not MS-CHAP). The side
  * that gives up sends TermReq "MPPE required but not available"; seeing that
  * reason from the peer means the peer required MPPE and this side did not
- * provide it. A Protocol-Reject of CCP from the peer while MPPE is in play
- * has the same effect.
+ * provide it — before IP came up: a peer that hangs up a working link says
+ * "MPPE disabled" too. A Protocol-Reject of CCP from the peer while MPPE is
+ * in play has the same effect.
  */
 import { evidence, type Rule } from './rule.js';
 
@@ -23,8 +24,11 @@ export const mppe: Rule = {
       return [{ cause: 'mppe-no-kernel-support', confidence: 'high', evidence: evidence(noKernel, term) }];
     }
     const local = s.all('mppe-peer-failed', 'mppe-no-mschap');
+    // Only before IP came up: after that MPPE was working, and a peer hanging up with a reason
+    // naming MPPE is an ordinary end (Windows clients' "LCP terminated by peer (MPPE disabled)").
+    const up = s.events.find((e) => e.kind === 'ip-local' || e.kind === 'ip-remote');
     const fromPeer = s.events.filter(
-      (e) => (e.kind === 'term-by-peer' || (e.kind === 'termreq' && e.dir === 'rcvd')) && MPPE_REASON.test(e.reason ?? ''),
+      (e) => (e.kind === 'term-by-peer' || (e.kind === 'termreq' && e.dir === 'rcvd')) && MPPE_REASON.test(e.reason ?? '') && (!up || e.file < up.file || (e.file === up.file && e.line < up.line)),
     );
     const protrej = s.all('ccp-protrej');
     if (local.length || fromPeer.length) return [{ cause: 'mppe-not-negotiated', confidence: 'high', evidence: evidence(local, fromPeer, protrej) }];

@@ -15,6 +15,8 @@ export interface RuleHit {
   evidence: Ev[];
   /** What this particular log shows, when it adds to the cause's general explanation. */
   detail?: string;
+  /** Set by the ranking (chain.ts): the cause in the same session that led to this one. */
+  explainedBy?: string;
 }
 
 /** One mechanism. */

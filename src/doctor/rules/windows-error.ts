@@ -13,6 +13,12 @@
  *   809            L2TP/IPsec through NAT (NAT-T) → ipsec-nat-t
  *   789            IKE failed during initial negotiation (PSK / proposal) → ipsec-psk-mismatch
  *   768, 781, 788  IPsec credentials (certificate or PSK) missing or rejected → ipsec-psk-missing
+ *   13801, 13806   IKEv2: the certificate was not accepted / none found → ipsec-cert-rejected
+ *
+ * 809 means "no answer from the server" for every tunnel type; only for
+ * L2TP/IPsec is that the NAT-T registry setting. On a connection that is
+ * plainly PPTP (the session is a PPTP one, or RasClient named the PPTP
+ * miniport) it is the control port or GRE not getting through.
  */
 import { evidence, type Rule, type RuleHit } from './rule.js';
 
@@ -37,6 +43,8 @@ const MAP: Record<number, string> = {
   768: 'ipsec-psk-missing',
   781: 'ipsec-psk-missing',
   788: 'ipsec-psk-missing',
+  13801: 'ipsec-cert-rejected',
+  13806: 'ipsec-cert-rejected',
 };
 
 /** Rule `windowsError`: the mechanism in this file's header. */
@@ -45,9 +53,10 @@ export const windowsError: Rule = {
   needs: ['ras-error'],
   check(s) {
     const out: RuleHit[] = [];
+    const pptp = s.kind === 'pptp' || s.events.some((e) => e.kind === 'ras-dial' && e.transport === 'pptp');
     for (const e of s.all('ras-error')) {
-      const cause = MAP[e.n ?? 0];
-      if (cause && !out.some((h) => h.cause === cause)) out.push({ cause, confidence: e.n === 800 || e.n === 734 || e.n === 628 ? 'medium' : 'high', evidence: evidence(e) });
+      const cause = e.n === 809 && pptp ? 'pptp-control-unreachable' : MAP[e.n ?? 0];
+      if (cause && !out.some((h) => h.cause === cause)) out.push({ cause, confidence: e.n === 800 || e.n === 734 || e.n === 628 || (e.n === 809 && pptp) ? 'medium' : 'high', evidence: evidence(e), detail: e.n === 809 && pptp ? 'Windows error 809 on a PPTP connection: the server did not answer; TCP port 1723 or GRE (IP protocol 47) is blocked on the way, not an IPsec NAT-T setting.' : undefined });
     }
     return out;
   },

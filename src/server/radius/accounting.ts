@@ -70,6 +70,7 @@ export class RadiusAccounting {
         offers: new Map(),
       };
       this.tracked.set(link, t);
+      link.acctSessionId = t.sessionId;
     }
     return t;
   }
@@ -104,6 +105,7 @@ export class RadiusAccounting {
       nas: this.nasInfo(t.link, undefined),
       classes: t.accept?.classes ?? [],
       authentic: t.authentic,
+      multiSessionId: t.sessionId,
     };
     if (t.link.peerIp !== undefined) s.framedIpAddress = t.link.peerIp;
     return s;

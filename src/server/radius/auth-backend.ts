@@ -6,6 +6,7 @@
  * Class) waits as an offer until the link says which verdict let the peer in.
  */
 import type { Config } from '../../config/schema.js';
+import type { Millis } from '../../core/machine.js';
 import { lookupSecret, type ChapSecret } from '../../config/chap-secrets.js';
 import type { Logger } from '../../log/logger.js';
 import type { AuthVerdict, VerifyRequest } from '../../ppp/auth/types.js';
@@ -84,7 +85,9 @@ export class RadiusAuthChain {
     const result = authResultFromResponse(request, answer.packet, answer.secret, answer.requestAuthenticator);
     if (result.problem) this.log.warn('radius-reply', `RADIUS reply for ${request.username}: ${result.problem}`);
     if (link && result.verdict.ok) this.offer(link, request.requestId, 'radius', result.accept);
-    this.log.info('radius-auth', `RADIUS ${result.verdict.ok ? 'accepted' : 'rejected'} ${request.username} (${request.protocol})`, { user: request.username });
+    // The server's Reply-Message says why (FreeRADIUS: "pool exhausted", "You are already logged in - access denied").
+    const why = !result.verdict.ok && result.verdict.message !== undefined && result.verdict.message.trim() !== '' ? `: ${result.verdict.message.trim()}` : '';
+    this.log.info('radius-auth', `RADIUS ${result.verdict.ok ? 'accepted' : 'rejected'} ${request.username} (${request.protocol})${why}`, { user: request.username });
     return result.verdict;
   }
 
@@ -96,8 +99,13 @@ export class RadiusAuthChain {
     while (t.offers.size > 4) t.offers.delete(t.offers.keys().next().value!);
   }
 
+  /** True when tunppp.json has a pool `name` for the link's protocol. */
+  private hasPool(link: PppLink, name: string): boolean {
+    return this.config.pools.some((p) => p.name === name && p.protocols.includes(link.transport.proto));
+  }
+
   /** Link observer: the peer got in with the verdict of `requestId`; what that answer granted applies now. */
-  linkAuthenticated(link: PppLink, requestId: number): void {
+  linkAuthenticated(link: PppLink, requestId: number, now: Millis): void {
     const t = this.sessions.tracked.get(link);
     if (!t) return;
     const o = t.offers.get(requestId);
@@ -106,5 +114,14 @@ export class RadiusAuthChain {
     t.authentic = o.authentic;
     t.accept = o.accept;
     if (o.accept?.framedIpAddress !== undefined) link.framedAddress = o.accept.framedIpAddress;
+    else if (o.accept?.framedPool !== undefined) {
+      // RFC 2869 §5.18: the NAS's own pool of that name. One we do not have gives no address (IPCP
+      // fails and the log says why): another pool could be one the user must not get.
+      link.framedPool = o.accept.framedPool;
+      if (!this.hasPool(link, o.accept.framedPool)) this.log.warn('radius-pool', `Framed-Pool "${o.accept.framedPool}" for ${link.username ?? '?'} names no pool of tunppp.json that serves ${link.transport.proto}: no address (add the pool, or fix the RADIUS reply)`, { user: link.username });
+    }
+    const rate = o.accept?.rate;
+    if (rate?.problem !== undefined) this.log.warn('radius-rate-limit', `rate limit for ${link.username ?? '?'}: ${rate.problem}`, { user: link.username });
+    if (rate?.limit !== undefined) link.setRateLimit(rate.limit, `RADIUS ${rate.source ?? ''}`.trim(), now);
   }
 }

@@ -1,7 +1,6 @@
 /**
  * The RFC 5176 listener: Disconnect-Requests from the configured RADIUS
- * servers close the sessions they name; CoA-Requests are refused (CoA-NAK
- * 405). Replay protection (§6.3) by Event-Timestamp and a window of answers
+ * servers close the sessions they name; CoA-Requests change them (coa.ts). Replay protection (§6.3) by Event-Timestamp and a window of answers
  * already sent (src/radius/dae-replay.ts).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
@@ -25,6 +24,8 @@ import {
   type RadiusAttribute,
 } from '../../radius/codec.js';
 import type { RadiusAccounting } from './accounting.js';
+import { answerCoa } from './coa.js';
+import type { CoaNas } from '../../radius/coa.js';
 import type { RadiusEndpoint } from './setup.js';
 import { sameAddress } from './transport.js';
 
@@ -40,7 +41,9 @@ export interface DisconnectCounters {
   staleTimestamp: number;
   /** Seen before within the window (a retransmission or a replay): the first answer sent again, nothing done twice. */
   duplicate: number;
-  /** CoA-NAK, Error-Cause 405: CoA is not supported. */
+  /** CoA-ACK sent: the named sessions took the changes (coa.ts). */
+  coaAck: number;
+  /** CoA-NAK sent, with the Error-Cause of src/radius/coa.ts (nothing changed). */
   coaNak: number;
   /** Dropped: the source address is no configured server. */
   unknownClient: number;
@@ -69,6 +72,8 @@ export class DaeListener {
     /** Wall-clock seconds for Event-Timestamp. */
     private readonly wallClockS: () => number,
     private readonly log: Logger,
+    /** Our NAS-Identifier and NAS-IP-Address: a CoA-Request naming another NAS is refused (403). */
+    private readonly nas: CoaNas,
   ) {
     this.replay = new DaeReplayWindow({ windowS: opts.windowS, requireEventTimestamp: opts.requireEventTimestamp });
   }
@@ -154,8 +159,10 @@ export class DaeListener {
       return;
     }
     if (req.code === RADIUS_CODE.COA_REQUEST) {
-      counts.coaNak++;
-      reply(RADIUS_CODE.COA_NAK, [intAttr(ATTR.ERROR_CAUSE, ERROR_CAUSE.UNSUPPORTED_SERVICE)]);
+      const a = answerCoa(req, this.sessions.tracked.values(), this.nas, this.clock.now(), rinfo.address, this.log);
+      if (a.code === RADIUS_CODE.COA_ACK) counts.coaAck++;
+      else counts.coaNak++;
+      reply(a.code, a.attributes);
       return;
     }
     const sid = findAttr(req, ATTR.ACCT_SESSION_ID);

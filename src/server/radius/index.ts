@@ -4,7 +4,8 @@
  *  - setup.ts: secrets and server addresses read at start;
  *  - auth-backend.ts: the backend chain (chap-secrets and RADIUS) the links call;
  *  - accounting.ts: accounting records and the Access-Accept's session limits;
- *  - dae-listener.ts: the RFC 5176 Disconnect-Request listener.
+ *  - dae-listener.ts: the RFC 5176 Disconnect-Request listener;
+ *  - coa.ts: CoA-Requests applied to live sessions.
  * `RadiusService` wires them up, and is the `AuthBackend` and the link
  * observer the server hands to its links. Its timers (the clients'
  * retransmissions, the once-a-second limit and interim check) live on the
@@ -23,6 +24,7 @@ import { RadiusAccounting } from './accounting.js';
 import { RadiusAuthChain } from './auth-backend.js';
 import { DaeListener, type DisconnectCounters } from './dae-listener.js';
 import type { RadiusEndpoint } from './setup.js';
+import type { CoaNas } from '../../radius/coa.js';
 import { RadiusUdpClient, type RadiusClientView } from './transport.js';
 
 export { resolveRadiusServers, type RadiusEndpoint } from './setup.js';
@@ -54,7 +56,7 @@ export class RadiusService implements AuthBackend {
   pollIntervalMs = 1000;
   /** Wall-clock seconds for Event-Timestamp (tests replace it). */
   wallClockS: () => number = () => Date.now() / 1000;
-  private readonly disconnectCounts: DisconnectCounters = { ack: 0, nakNotFound: 0, nakMissingAttribute: 0, staleTimestamp: 0, duplicate: 0, coaNak: 0, unknownClient: 0, malformed: 0, badAuthenticator: 0, sessionsClosed: 0 };
+  private readonly disconnectCounts: DisconnectCounters = { ack: 0, nakNotFound: 0, nakMissingAttribute: 0, staleTimestamp: 0, duplicate: 0, coaAck: 0, coaNak: 0, unknownClient: 0, malformed: 0, badAuthenticator: 0, sessionsClosed: 0 };
   private readonly responseTimeObservers = new Set<(type: 'auth' | 'acct', server: string, seconds: number) => void>();
   /** The counters the metrics read (src/metrics/metrics.ts). */
   readonly stats: RadiusStatsView = {
@@ -78,7 +80,8 @@ export class RadiusService implements AuthBackend {
   ) {
     this.scheduler = scheduler ?? new Scheduler(clock);
     this.ownScheduler = scheduler === undefined;
-    const bootId = [...rng.bytes(4)].map((b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
+    // 64 random bits: Acct-Session-Ids stay unique across servers sharing one RADIUS and across restarts (RFC 2866 §5.5).
+    const bootId = [...rng.bytes(8)].map((b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
     this.sessions = new RadiusAccounting(config.radius, bootId, clock, log);
     this.chain = new RadiusAuthChain(config, secrets, this.sessions, log);
   }
@@ -109,9 +112,15 @@ export class RadiusService implements AuthBackend {
       this.observeTimes(acct, 'acct');
       await acct.start();
       this.sessions.onOff(true);
+      // Wait for its answer (bounded by the retransmission budget) before the server takes logins:
+      // a RADIUS pool (sqlippool) frees this NAS's leases on Accounting-On, and a login answered
+      // before that would get a lease the Accounting-On then frees under it.
+      await this.sessions.drain();
     }
     if (r.disconnect.enabled) {
-      this.dae = new DaeListener(r.disconnect, this.endpoints, this.sessions, this.disconnectCounts, this.clock, () => this.wallClockS(), this.log);
+      const nas: CoaNas = { nasIdentifier: r.nasIdentifier };
+      if (r.nasIpAddress !== undefined) nas.nasIpAddress = r.nasIpAddress;
+      this.dae = new DaeListener(r.disconnect, this.endpoints, this.sessions, this.disconnectCounts, this.clock, () => this.wallClockS(), this.log, nas);
       await this.dae.listen(r.disconnect.address, r.disconnect.port);
     }
     if (this.pollIntervalMs > 0) {
@@ -171,8 +180,8 @@ export class RadiusService implements AuthBackend {
   }
 
   /** Link observer: the peer got in with the verdict of `requestId`; what that answer granted applies now. */
-  linkAuthenticated(link: PppLink, requestId: number): void {
-    this.chain.linkAuthenticated(link, requestId);
+  linkAuthenticated(link: PppLink, requestId: number, now: Millis = this.clock.now()): void {
+    this.chain.linkAuthenticated(link, requestId, now);
   }
 
   /** Link observer: IPCP is up. */
