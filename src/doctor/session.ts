@@ -97,11 +97,21 @@ export class Session {
 
   /** The first stored event of this kind. */
   find(kind: EvKind, pred?: (e: Ev) => boolean): Ev | undefined {
+    // Every stored event went through add(), so a kind not seen has none
+    // (rules ask for many kinds a session never had: no walk for those).
+    if (!this.has(kind)) return undefined;
     return this.events.find((e) => e.kind === kind && (!pred || pred(e)));
   }
 
   /** All stored events of these kinds. */
   all(...kinds: EvKind[]): Ev[] {
+    let seen = 0;
+    for (let i = 0; i < kinds.length; i++) if (this.has(kinds[i]!)) seen++;
+    if (seen === 0) return [];
+    if (kinds.length === 1) {
+      const k = kinds[0];
+      return this.events.filter((e) => e.kind === k);
+    }
     return this.events.filter((e) => kinds.includes(e.kind));
   }
 

@@ -67,6 +67,8 @@ export class SessionBuilder {
   private merge(a: Session, b: Session): void {
     if (a === b) return;
     a.absorb(b);
+    // b is dead now; see finalise for why its events are dropped.
+    b.events = [];
     for (const k of b.keys) this.bind(k, a);
     b.keys = [];
     this.pending = this.pending.filter((x) => x !== b);
@@ -342,6 +344,12 @@ export class SessionBuilder {
     if (this.pending.length && this.pending.includes(s)) this.pending = this.pending.filter((x) => x !== s);
     s.keys = [];
     this.onFinal(s);
+    // Nothing reads a finalised session again. A session that lived through
+    // two scavenges sits dead in the old generation until the next full
+    // collection, and every young event it still points to survives each
+    // scavenge and is promoted in turn (the events of the sessions after it
+    // too): 116 MB promoted on 100 MB of VPN lines instead of 13 MB.
+    s.events = [];
   }
 
   /** End of all input: finalises every session still held. */
