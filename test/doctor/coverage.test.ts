@@ -67,3 +67,21 @@ test('coverage: a log doctor reads → verdict ok, no warning', () => {
   const r = analyzeTexts([{ name: 'ok', text: 'Mar  3 10:00:00 vpn pppd[101]: Using interface ppp0\nMar  3 10:00:01 vpn pppd[101]: local  IP address 10.0.0.1\nMar  3 10:00:05 vpn pppd[101]: some line pppd never wrote\nMar  3 10:20:00 vpn pppd[101]: Exit.\n' }]);
   assert.deepEqual(r.summary.coverage, { verdict: 'ok', notUnderstood: 1, of: 4, example: null, message: null });
 });
+
+test('coverage: a pppd debug log (packet dumps no rule reads) → verdict ok, the dumps counted as other lines, not as not understood', () => {
+  const dumps = [
+    'sent [LCP ConfReq id=0x1 <asyncmap 0x0> <auth chap MS-v2> <magic 0x5c6b1a2e>]',
+    'rcvd [LCP ConfAck id=0x1 <asyncmap 0x0> <auth chap MS-v2> <magic 0x5c6b1a2e>]',
+    'sent [LCP EchoReq id=0x0 magic=0x5c6b1a2e]',
+    'rcvd [LCP EchoRep id=0x0 magic=0x7a1b2c3d]',
+    'sent [IPCP ConfReq id=0x1 <addr 10.0.0.1>]',
+    'rcvd [IPCP ConfAck id=0x1 <addr 10.0.0.1>]',
+    'sent [CCP ConfReq id=0x1 <mppe +H -M +S -L -D -C>]',
+  ];
+  const lines = ['Mar  3 10:00:00 vpn pppd[101]: pppd 2.4.9 started by root, uid 0', 'Mar  3 10:00:00 vpn pppd[101]: Using interface ppp0', 'Mar  3 10:00:00 vpn pppd[101]: Connect: ppp0 <--> /dev/pts/1'];
+  for (let i = 0; i < 40; i++) lines.push(`Mar  3 10:00:${String(1 + (i % 50)).padStart(2, '0')} vpn pppd[101]: ${dumps[i % dumps.length]}`);
+  lines.push('Mar  3 10:01:00 vpn pppd[101]: local  IP address 10.0.0.1', 'Mar  3 10:20:00 vpn pppd[101]: Exit.');
+  const r = analyzeTexts([{ name: 'debug', text: `${lines.join('\n')}\n` }]);
+  assert.equal(r.summary.coverage.verdict, 'ok', JSON.stringify(r.summary.coverage));
+  assert.equal(r.summary.coverage.notUnderstood, 0);
+});
