@@ -25,7 +25,8 @@ import type { ServerContext } from './context.js';
 import { openUdpSocket, type UdpSocket } from '../io/udp-socket.js';
 import { UdpSocketError } from '../io/errors.js';
 import { TxBatch, type RxBatch } from '../io/packet-batch.js';
-import { formatIpv4, parseIpv4 } from '../config/ipv4.js';
+import { parseIpv4 } from '../config/ipv4.js';
+import { UdpPeerBook } from './udp-peer-book.js';
 
 /** Counters of the two sockets and the ESP data path. */
 export interface IpsecPortStats {
@@ -60,9 +61,8 @@ export class IpsecPort {
     [500, new TxBatch(64, 64 * 2048)],
     [4500, new TxBatch(256, 256 * 2048)],
   ]);
-  /** Per peer address: our address it sent its last datagram to (the source of our answers). */
-  private readonly localFor = new Map<string, number>();
-  private readonly addrText = new Map<number, string>();
+  /** Peer addresses as text, and per peer the address of ours it sent its last datagram to (the source of our answers). */
+  private readonly peers = new UdpPeerBook();
   private flushQueued = false;
   private closed = false;
   private readonly flushTask = (): void => {
@@ -122,17 +122,8 @@ export class IpsecPort {
     const now = this.ctx.clock.now();
     for (let i = 0; i < b.count; i++) {
       const src = b.source(i);
-      let address = this.addrText.get(src);
-      if (address === undefined) {
-        if (this.addrText.size >= 4096) this.addrText.clear();
-        address = formatIpv4(src);
-        this.addrText.set(src, address);
-      }
-      const l = b.local(i);
-      if (this.localFor.get(address) !== l) {
-        if (this.localFor.size >= 65536) this.localFor.clear();
-        this.localFor.set(address, l);
-      }
+      const address = this.peers.textOf(src);
+      this.peers.noteLocal(address, b.local(i));
       const off = b.offset(i);
       this.receiveOne(local, b.data.subarray(off, off + b.length(i)), { address, port: b.port(i) }, now);
     }
@@ -184,7 +175,7 @@ export class IpsecPort {
     const tx = this.tx.get(local)!;
     if (dst === undefined || this.closed) return false;
     if (!tx.fits(bytes.length)) this.flush();
-    if (!tx.push(dst, bytes, this.localFor.get(to.address) ?? 0, to.port)) return false;
+    if (!tx.push(dst, bytes, this.peers.localOf(to.address), to.port)) return false;
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushTask);

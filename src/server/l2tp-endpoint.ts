@@ -57,11 +57,12 @@ import type { LinkTransport, PppLink } from './link.js';
 import { guardOf } from './guard.js';
 import { l2tpDropField } from './stats.js';
 import { lacRefusal } from './lac-admission.js';
+import { UdpPeerBook } from './udp-peer-book.js';
 import { EarlyFrames } from './early-frames.js';
 import { nativeUdpAvailable, openUdpSocket, type UdpIcmpErrorEvent, type UdpSendErrorEvent, type UdpSocket } from '../io/udp-socket.js';
 import { UdpSocketError } from '../io/errors.js';
 import { TxBatch, type RxBatch } from '../io/packet-batch.js';
-import { formatIpv4, parseIpv4 } from '../config/ipv4.js';
+import { parseIpv4 } from '../config/ipv4.js';
 
 /**
  * Where a port's datagrams go when it owns no socket of its own: a dgram
@@ -198,10 +199,8 @@ export class L2tpPort {
     this.flushQueued = false;
     this.flush();
   };
-  /** Text form of peer addresses seen on the native socket (u32 → string without a new string per packet). */
-  private readonly addrText = new Map<number, string>();
-  /** Per peer address: our address it sent its last control message to (the source of our answers). */
-  private readonly localFor = new Map<string, number>();
+  /** Peer addresses as text, and per peer the address of ours it sent its last control message to (the source of our answers). */
+  private readonly peers = new UdpPeerBook();
   private closedSocket = false;
   /**
    * PPP frames that arrived for a session between our ICRP and the peer's
@@ -333,7 +332,7 @@ export class L2tpPort {
       return;
     }
     if (!this.tx.fits(bytes.length)) this.flush();
-    if (!this.tx.push(dst, bytes, this.localFor.get(peer.address) ?? 0, peer.port)) {
+    if (!this.tx.push(dst, bytes, this.peers.localOf(peer.address), peer.port)) {
       this.stats.txFailed++;
       return;
     }
@@ -350,7 +349,7 @@ export class L2tpPort {
     if (peer !== t.sendPeer) {
       t.sendPeer = peer;
       t.sendPeerU32 = parseIpv4(peer.address) ?? 0;
-      t.sendLocal = this.localFor.get(peer.address) ?? 0;
+      t.sendLocal = this.peers.localOf(peer.address);
     }
     const len = t.headerBytes + frame.length;
     if (!this.tx.fits(len)) this.flush();
@@ -369,22 +368,11 @@ export class L2tpPort {
     const now = this.ctx.clock.now();
     for (let i = 0; i < b.count; i++) {
       const src = b.source(i);
-      let address = this.addrText.get(src);
-      if (address === undefined) {
-        if (this.addrText.size >= 4096) this.addrText.clear();
-        address = formatIpv4(src);
-        this.addrText.set(src, address);
-      }
+      const address = this.peers.textOf(src);
       const off = b.offset(i);
       const bytes = b.data.subarray(off, off + b.length(i));
-      if (bytes.length >= 2 && (bytes[0]! & 0x80) !== 0) {
-        // Control: remember which of our addresses this peer talks to, for the answers.
-        const local = b.local(i);
-        if (this.localFor.get(address) !== local) {
-          if (this.localFor.size >= 65536) this.localFor.clear();
-          this.localFor.set(address, local);
-        }
-      }
+      // Control: remember which of our addresses this peer talks to, for the answers.
+      if (bytes.length >= 2 && (bytes[0]! & 0x80) !== 0) this.peers.noteLocal(address, b.local(i));
       this.receiveOne(bytes, address, b.port(i), now);
     }
     this.flush();
