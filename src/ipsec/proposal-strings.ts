@@ -63,6 +63,17 @@ function tokens(proposal: string): { names: Token[] } | { error: string } {
   return { names };
 }
 
+/** One proposal's algorithms sorted by kind. */
+function byKind(proposal: string): { encs: Enc[]; integs: Integ[]; groups: number[] } | { error: string } {
+  const t = tokens(proposal);
+  if ('error' in t) return t;
+  return {
+    encs: t.names.filter((x): x is Enc => x.kind === 'enc'),
+    integs: t.names.filter((x): x is Integ => x.kind === 'integ'),
+    groups: t.names.filter((x): x is Group => x.kind === 'group').map((g) => g.group),
+  };
+}
+
 function proposals(value: string): string[] {
   return value.trim().replace(/!$/, '').split(',').map((p) => p.trim()).filter((p) => p !== '');
 }
@@ -73,11 +84,9 @@ export function parseIkeProposals(value: string): ProposalParse<Phase1Suite> {
   const list = proposals(value);
   if (list.length === 0) return { ok: false, error: 'no proposal' };
   for (const p of list) {
-    const t = tokens(p);
+    const t = byKind(p);
     if ('error' in t) return { ok: false, error: t.error };
-    const encs = t.names.filter((x): x is Enc => x.kind === 'enc');
-    const integs = t.names.filter((x): x is Integ => x.kind === 'integ');
-    const groups = t.names.filter((x): x is Group => x.kind === 'group').map((g) => g.group);
+    const { encs, integs, groups } = t;
     if (encs.length === 0 || integs.length === 0) return { ok: false, error: `'${p}' needs an encryption and a hash (e.g. aes256-sha1-modp2048)` };
     const bad = encs.find((e) => !e.p1) ?? integs.find((i) => i.p1 === undefined);
     if (bad) return { ok: false, error: `'${p}': ${bad.kind === 'enc' ? 'AES-GCM' : 'null integrity'} is for ESP, not IKEv1 Phase 1` };
@@ -101,11 +110,9 @@ export function parseEspProposals(value: string): ProposalParse<EspProposal> {
   const list = proposals(value);
   if (list.length === 0) return { ok: false, error: 'no proposal' };
   for (const p of list) {
-    const t = tokens(p);
+    const t = byKind(p);
     if ('error' in t) return { ok: false, error: t.error };
-    const encs = t.names.filter((x): x is Enc => x.kind === 'enc');
-    const integs = t.names.filter((x): x is Integ => x.kind === 'integ');
-    const groups = t.names.filter((x): x is Group => x.kind === 'group').map((g) => g.group);
+    const { encs, integs, groups } = t;
     if (encs.length === 0) return { ok: false, error: `'${p}' needs an encryption (e.g. aes128-sha1 or aes128gcm16)` };
     for (const e of encs) {
       if (!e.esp) return { ok: false, error: `'${p}': not an ESP encryption` };
