@@ -74,8 +74,11 @@ export class AddressBook<T extends AddressOwner = AddressOwner> {
       const fixed = s ? fixedAddress(s.addresses) : undefined;
       if (fixed !== undefined) {
         const a = parseIpv4(fixed)!;
-        const owning = pools.find((p) => p.pool.contains(a));
-        if (owning) return owning.pool.reserve(a) ? fixed : undefined;
+        // Reserved in whichever pool holds it (any protocol's), so no pool hands it out again;
+        // with a Framed-Pool, a fixed address outside that pool is not given.
+        const owning = this.pools.find((p) => p.pool.contains(a));
+        if (owning) return (poolName === undefined || owning.name === poolName) && owning.pool.reserve(a) ? fixed : undefined;
+        if (poolName !== undefined) return undefined;
         return this.owners.has(a) ? undefined : fixed; // outside every pool: only unique use is enforced
       }
     }
