@@ -155,6 +155,9 @@ test('malformed inputs fail with the field named, never throw', () => {
   assert.ok(!badOa.ok && badOa.error.field === 'nat-oa-type');
   const badDelete = parsePayloads(PAYLOAD.DELETE, fromHex('00 00 0010 00000001 03 04 0002 01020304'));
   assert.ok(!badDelete.ok && badDelete.error.field === 'delete-spis');
+  // SPI size 0 with a count of 65,535 in 12 octets: refused, not 65,535 empty entries.
+  const zeroSpiDelete = parsePayloads(PAYLOAD.DELETE, fromHex('00 00 000c 00000001 03 00 ffff'));
+  assert.ok(!zeroSpiDelete.ok && zeroSpiDelete.error.field === 'delete-spis');
   const badNotify = parsePayloads(PAYLOAD.NOTIFY, fromHex('00 00 000c 00000001 03 10 0018'));
   assert.ok(!badNotify.ok && badNotify.error.field === 'notify-spi-size');
 });

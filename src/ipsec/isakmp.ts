@@ -227,8 +227,9 @@ function parseBody(type: number, b: Uint8Array, s: number, e: number): Parsed<Is
       if (n < 8) return fail('TRUNCATED', s, 'delete');
       const spiSize = b[s + 5]!;
       const count = get16(b, s + 6);
-      // RFC 2408 §3.15: the SPIs fill the payload exactly.
-      if (n - 8 !== spiSize * count) return fail('BAD_LENGTH', s + 6, 'delete-spis');
+      // RFC 2408 §3.15: the SPIs fill the payload exactly. A zero SPI size names
+      // nothing to delete: refused, or a 12-octet payload could ask for 65,535 entries.
+      if (spiSize === 0 || n - 8 !== spiSize * count) return fail('BAD_LENGTH', s + 6, 'delete-spis');
       const spis: Uint8Array[] = [];
       for (let i = 0; i < count; i++) spis.push(b.subarray(s + 8 + i * spiSize, s + 8 + (i + 1) * spiSize));
       return ok({ kind: 'delete', delete: { doi: get32(b, s), protocolId: b[s + 4]!, spiSize, spis } }, n);
