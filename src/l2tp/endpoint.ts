@@ -248,12 +248,18 @@ export class L2tpEndpoint {
     return true;
   }
 
-  /** True when `bytes` is a retransmission of an SCCRQ from `from` that already has a tunnel. */
-  knownSccrq(from: UdpPeer, bytes: Uint8Array): boolean {
+  /**
+   * What a control datagram is for admission: `new` for an SCCRQ that would
+   * open a tunnel, `retransmitted` for an SCCRQ from `from` that already has
+   * its tunnel, `other` for anything else (a message for a live tunnel, or
+   * one the endpoint drops anyway).
+   */
+  sccrqKind(from: UdpPeer, bytes: Uint8Array): 'new' | 'retransmitted' | 'other' {
     const f = parseL2tpHeader(bytes);
-    if (!f.ok || !f.value.header.isControl || f.value.header.tunnelId !== 0) return false;
+    if (!f.ok || !f.value.header.isControl || f.value.header.tunnelId !== 0) return 'other';
     const peerTunnelId = sccrqAssignedTunnelId(bytes.subarray(f.value.payloadStart, f.value.payloadEnd));
-    return peerTunnelId !== undefined && this.byPeerKey.has(`${from.address}|${from.port}|${peerTunnelId}`);
+    if (peerTunnelId === undefined) return 'other';
+    return this.byPeerKey.has(`${from.address}|${from.port}|${peerTunnelId}`) ? 'retransmitted' : 'new';
   }
 
   /** Runs every tunnel whose deadline has passed. */

@@ -414,8 +414,14 @@ export class L2tpPort {
       this.stats.refusedCleartext++;
       return;
     }
-    if (bytes.length >= 2 && (bytes[0]! & 0x80) === 0) this.receiveData(bytes, address, fromPort, now);
-    else if (!this.sccrqRefused(bytes, address, fromPort, now) && !this.lacRefused(bytes, { address, port: fromPort }, now)) this.apply(this.endpoint.receive({ address, port: fromPort }, bytes, now), now);
+    if (bytes.length >= 2 && (bytes[0]! & 0x80) === 0) {
+      this.receiveData(bytes, address, fromPort, now);
+      return;
+    }
+    const from = { address, port: fromPort };
+    // A new SCCRQ passes access control, then the limits (whose fairness may evict another source's tunnel in setup).
+    if (this.endpoint.sccrqKind(from, bytes) === 'new' && (this.lacRefused(bytes, from, now) || this.sccrqRefused(address, now))) return;
+    this.apply(this.endpoint.receive(from, bytes, now), now);
   }
 
   /** xl2tpd access control (lac-admission.ts): a refused SCCRQ gets a StopCCN and no tunnel. */
@@ -433,13 +439,12 @@ export class L2tpPort {
    * dropped and counted before the endpoint allocates anything. At the
    * server-wide limit, a source holding fewer tunnels in setup than another
    * takes the place of that source's oldest (endpoint.fairEviction): forged
-   * SCCRQs from a few addresses cannot shut real LACs out. A retransmission of
-   * an SCCRQ that already has its tunnel goes through (it is answered 1:1).
+   * SCCRQs from a few addresses cannot shut real LACs out. Asked only for a
+   * new SCCRQ that access control let through: a retransmission of an SCCRQ
+   * that already has its tunnel goes through (it is answered 1:1), and
+   * anything that is no SCCRQ never evicts.
    */
-  private sccrqRefused(bytes: Uint8Array, address: string, fromPort: number, now: Millis): boolean {
-    const f = parseL2tpHeader(bytes);
-    if (!f.ok || !f.value.header.isControl || f.value.header.tunnelId !== 0) return false;
-    if (this.endpoint.knownSccrq({ address, port: fromPort }, bytes)) return false;
+  private sccrqRefused(address: string, now: Millis): boolean {
     const guard = guardOf(this.ctx);
     const starting = this.endpoint.startingBySource();
     let total = 0;
