@@ -52,6 +52,7 @@ class NattedClient {
 
   /** Sends an IKE message the way the initiator's state says (4500 once floated) and processes the answers. */
   sendIke(bytes: Uint8Array, floated: boolean): void {
+    this.sentIke.push(bytes);
     const outs = floated ? this.ep.datagram(4500, { address: NAT_PUBLIC, port: this.natPort4500 }, encodeIkeOverUdp4500(bytes), 0) : this.ep.datagram(500, { address: NAT_PUBLIC, port: this.natPort500 }, bytes, 0);
     this.deliver(outs);
   }
@@ -83,6 +84,8 @@ class NattedClient {
   }
 
   informational: Uint8Array[] = [];
+  /** Every IKE message this client sent (what an eavesdropper could replay). */
+  sentIke: Uint8Array[] = [];
 
   private answer(outs: { kind: string; bytes?: Uint8Array }[], floatedIfNat: boolean): void {
     for (const o of outs) if (o.kind === 'send') this.sendIke(o.bytes!, floatedIfNat && this.mm.floated);
@@ -315,4 +318,24 @@ test('PSK by peer address (ipsec.secrets style): the right key per client; an ad
   const mm1 = encodeIsakmpMessage({ header, payloads: [{ kind: 'sa', sa: phase1Offer(DEFAULT_PHASE1_POLICY.suites.slice(0, 1), 3600) }] });
   assert.deepEqual(ep.datagram(500, { address: '192.0.2.200', port: 500 }, mm1, 0), [{ kind: 'drop', reason: 'ike-no-psk', detail: '192.0.2.200' }]);
   assert.equal(ep.ikeSaCount, 1);
+});
+
+test('a captured Quick Mode message 1 or Informational replayed from another address → dropped as ike-replay: no new child SA, the peer stays where it is', () => {
+  const ep = endpoint();
+  const a = new NattedClient(ep, '192.168.1.10', 31337, 40500, 1, []);
+  a.connect();
+  assert.equal(ep.espSaCount, 1);
+  const qm1 = a.sentIke.find((b) => {
+    const m = parseIsakmpMessage(b);
+    return m.ok && m.value.header.exchangeType === EXCHANGE.QUICK_MODE;
+  })!;
+  assert.ok(qm1, 'the client sent a Quick Mode message');
+  const attacker: IpsecPeer = { address: '192.0.2.66', port: 4500 };
+  for (let i = 0; i < 5; i++) {
+    const outs = ep.datagram(4500, attacker, encodeIkeOverUdp4500(qm1), 0);
+    assert.deepEqual(outs.map((o) => (o.kind === 'drop' ? o.reason : o.kind)), ['ike-replay']);
+  }
+  assert.equal(ep.espSaCount, 1, 'no child SA added by the replays');
+  const back = ep.sendL2tp(a.seenAs, zlb(9));
+  assert.deepEqual((back[0] as { to: IpsecPeer }).to, a.seenAs, 'answers still go to the real client');
 });

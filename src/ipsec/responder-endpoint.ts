@@ -80,6 +80,8 @@ export type IpsecEndpointDropReason =
   | 'ike-half-open-limit'
   /** An informational message that does not decrypt or authenticate. */
   | 'ike-bad-informational'
+  /** A Quick Mode or Informational message ID this ISAKMP SA already finished (a replay). */
+  | 'ike-replay'
   /** An exchange we do not run on an established SA (Aggressive, New Group, ...). */
   | 'ike-unsupported-exchange'
   /** A drop inside one of the machines (detail names it). */
@@ -140,6 +142,12 @@ interface IkeEntry {
   mm: MainModeResponder;
   p1: Phase1Sa | undefined;
   quick: Map<number, QuickModeResponder>;
+  /**
+   * Message IDs of finished Quick Modes and of Informationals already taken
+   * (the newest MAX_SEEN_MIDS): a captured message replayed, from anywhere,
+   * is dropped instead of making a new child SA or moving the peer.
+   */
+  seenMids: Set<number>;
   children: ChildEntry[];
   /** Last authenticated packet from the peer (IKE or ESP). */
   lastHeard: Millis;
@@ -357,7 +365,7 @@ export class IpsecResponderEndpoint {
       if (!psk) return [{ kind: 'drop', reason: 'ike-no-psk', detail: from.address }];
       const mm = new MainModeResponder({ psk, policy: this.opts.phase1, local: { address: addressBytes(this.opts.localAddress), port: localPort }, remote: toEndpoint(from), forceEncapsulation: this.opts.forceEncapsulation ?? true }, this.rng);
       const key = `${icookie}|${hex(mm.responderCookie)}`;
-      const e: IkeEntry = { peer: { ...from }, source: from.address, localPort, mm, p1: undefined, quick: new Map(), children: [], lastHeard: now, expiresAt: Infinity, dpdSeq: 0, lastProbe: undefined };
+      const e: IkeEntry = { peer: { ...from }, source: from.address, localPort, mm, p1: undefined, quick: new Map(), seenMids: new Set(), children: [], lastHeard: now, expiresAt: Infinity, dpdSeq: 0, lastProbe: undefined };
       this.ike.set(key, e);
       this.byInitiator.set(initiatorKey, key);
       this.countHalfOpen(e, +1);
@@ -374,6 +382,7 @@ export class IpsecResponderEndpoint {
     }
     if (h.value.exchangeType === EXCHANGE.QUICK_MODE) {
       const mid = h.value.messageId;
+      if (e.seenMids.has(mid)) return [{ kind: 'drop', reason: 'ike-replay', detail: `Quick Mode message ID ${mid} already finished` }];
       let q = e.quick.get(mid);
       if (!q) {
         if (e.quick.size >= MAX_QUICK_MODES_PER_SA) return [{ kind: 'drop', reason: 'ike-machine-drop', detail: 'too many Quick Modes under way on this ISAKMP SA' }];
@@ -445,7 +454,11 @@ export class IpsecResponderEndpoint {
           const entry = e.children.find((c) => c.child === (o.event as { child: ChildSa }).child);
           if (entry) entry.established = true;
           e.quick.delete(mid);
-        } else if (q.state === 'failed') e.quick.delete(mid);
+          noteSeen(e, mid);
+        } else if (q.state === 'failed') {
+          e.quick.delete(mid);
+          noteSeen(e, mid);
+        }
       }
     }
     return res;
@@ -454,8 +467,11 @@ export class IpsecResponderEndpoint {
   private informational(key: string, e: IkeEntry, bytes: Uint8Array, localPort: 500 | 4500, from: IpsecPeer, now: Millis): IpsecEndpointOutput[] {
     const m = parseIsakmpMessage(bytes);
     if (!m.ok || !e.p1) return [{ kind: 'drop', reason: 'ike-malformed' }];
+    const mid = m.value.header.messageId;
+    if (e.seenMids.has(mid)) return [{ kind: 'drop', reason: 'ike-replay', detail: `Informational message ID ${mid} already taken` }];
     const r = openInformational(e.p1, m.value);
     if (!r.ok) return [{ kind: 'drop', reason: 'ike-bad-informational', detail: r.problem }];
+    noteSeen(e, mid);
     this.follow(e, localPort, from, now);
     const out: IpsecEndpointOutput[] = [];
     for (const p of r.payloads) {
@@ -518,3 +534,10 @@ function toEndpoint(p: IpsecPeer): Endpoint {
   return { address: addressBytes(p.address), port: p.port };
 }
 
+/** Message IDs an ISAKMP SA remembers as finished (oldest forgotten first). */
+const MAX_SEEN_MIDS = 256;
+
+function noteSeen(e: IkeEntry, mid: number): void {
+  e.seenMids.add(mid);
+  if (e.seenMids.size > MAX_SEEN_MIDS) e.seenMids.delete(e.seenMids.values().next().value!);
+}
