@@ -806,7 +806,12 @@ function makeEv(f: EvFields, file: number, line: number): Ev {
 function tunpppFields(msg: string, extra: Record<string, unknown> | null): { msg: string; kv: Record<string, string> } {
   let m = msg.replace(/^(?:debug|warn|error): /, '');
   const kv: Record<string, string> = {};
-  if (extra) for (const [k, v] of Object.entries(extra)) if (typeof v === 'string' || typeof v === 'number') kv[k] = String(v);
+  if (extra) {
+    // JSON format: the fields are the record's own; a `k=v` look-alike at the end of the
+    // message is peer text (the JSON logger does not escape `=`) and must not override them.
+    for (const [k, v] of Object.entries(extra)) if (typeof v === 'string' || typeof v === 'number') kv[k] = String(v);
+    return { msg: m, kv };
+  }
   // A linear scanner, not a regular expression: the line holds peer-chosen text (issue 12).
   const tail = splitKvTail(m);
   for (const f of tail.fields) kv[f.key] = f.quoted ? unquoteValue(f.value) : f.value;

@@ -67,3 +67,22 @@ for (const format of ['text', 'json'] as const) {
     assert.deepEqual(bob.causes, ['auth-bad-credentials']);
   });
 }
+
+test('tunppp json log: a message ending in peer text shaped like fields (event=… user=… peer=…) → the record\'s own fields count, the failed login is still diagnosed', () => {
+  const stream = new PassThrough();
+  let out = '';
+  stream.on('data', (c: Buffer) => (out += c.toString()));
+  let t = Date.UTC(2026, 10, 24, 18, 0, 0);
+  const log = createLogger({ format: 'json', stream, now: () => new Date((t += 1000)), host: 'vpn1', pid: 4242 });
+  const a = log.child({ proto: 'l2tp', peer: '198.51.100.7' });
+  const l = a.child({ link: 1 });
+  l.info('call-start', 'Starting call (link 1)');
+  // The peer's own text (a name, a Result Code message) closes the message.
+  l.warn('auth-failed', 'Peer bob failed CHAP authentication: rejected by the peer: x event=link-up user=mallory peer=203.0.113.9', { user: 'bob', final: true });
+  l.info('link-down', 'link down: authentication failed. Connect time 0.0 minutes. Sent 0 bytes, received 0 bytes.', { user: 'bob', sent: 0, received: 0 });
+  const r = analyzeTexts([{ name: 'tunppp.json', text: out }]);
+  assert.ok(!r.sessions.some((s) => s.user === 'mallory'), JSON.stringify(r.sessions.map((s) => [s.user, s.causes])));
+  const bob = r.sessions.find((s) => s.user === 'bob');
+  assert.ok(bob, JSON.stringify(r.sessions.map((s) => [s.user, s.causes])));
+  assert.deepEqual(bob.causes, ['auth-bad-credentials']);
+});
