@@ -22,11 +22,13 @@ test('ipsec.secrets: a line naming the client wins over %any; hex, base64, bare 
   assert.match(s.skipped[0]!, /f:7: include is not followed/);
 });
 
-test('ipsec.secrets: per-address lines only; an address without a line gets no key; one selector (ours) applies to anyone', () => {
+test('ipsec.secrets: per-address lines only; an address without a line gets no key; one selector applies to anyone only when it is ours', () => {
   const s = parseIpsecSecrets('203.0.113.9 198.51.100.1 : PSK "a"\n', 'f');
   assert.equal(ipsecSecretFor(s.entries, '192.0.2.77'), undefined);
   const one = parseIpsecSecrets('198.51.100.1 : PSK "server"\n', 'f');
-  assert.equal(text(ipsecSecretFor(one.entries, '192.0.2.77')), 'server');
+  assert.equal(text(ipsecSecretFor(one.entries, '192.0.2.77', (a) => a === '198.51.100.1')), 'server', "our own address: us, to anyone");
+  assert.equal(ipsecSecretFor(one.entries, '192.0.2.77'), undefined, "another client's key is never this client's");
+  assert.equal(text(ipsecSecretFor(one.entries, '198.51.100.1')), 'server');
 });
 
 test('PSK source: a bare key file; broken lines are errors naming file and line', () => {

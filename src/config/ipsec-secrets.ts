@@ -9,9 +9,10 @@
  * Main Mode must pick the key before the encrypted identities arrive (RFC
  * 2409 §5.4), so a line is chosen by the client's address alone: a line
  * naming that address wins over a wildcard (`%any`, `%any4`, `0.0.0.0`,
- * `*`) or selector-free line; a line that names only other addresses (our
- * own, for instance, in `server client : PSK`) applies when it has a single
- * selector (strongSwan takes one ID as "us, to anyone"). RSA, XAUTH, EAP and
+ * `*`) or selector-free line; a line with a single selector that is one of
+ * this host's own addresses applies to anyone (strongSwan takes one ID as
+ * "us, to anyone"). A line naming another client's address is that client's
+ * key only, never another's. RSA, XAUTH, EAP and
  * other secret types are skipped; `include` is reported, not followed. A
  * file without any PSK line is not an ipsec.secrets file: its first
  * non-empty line is the key itself (`--ipsec-psk-file` with a bare key).
@@ -86,14 +87,17 @@ export function parseIpsecSecrets(text: string, file: string): IpsecSecrets {
   return { entries, skipped };
 }
 
-/** The key for a client at `address`, by the rule in the header; undefined when no line applies. */
-export function ipsecSecretFor(secrets: readonly IpsecSecret[], address: string): Uint8Array | undefined {
+/**
+ * The key for a client at `address`, by the rule in the header; undefined
+ * when no line applies. `isOurs` says whether an address is this host's.
+ */
+export function ipsecSecretFor(secrets: readonly IpsecSecret[], address: string, isOurs: (address: string) => boolean = () => false): Uint8Array | undefined {
   let wildcard: IpsecSecret | undefined;
   let single: IpsecSecret | undefined;
   for (const s of secrets) {
     if (s.selectors.includes(address)) return s.key;
     if (s.selectors.length === 0 || s.selectors.some((x) => WILDCARDS.has(x))) wildcard ??= s;
-    else if (s.selectors.length === 1) single ??= s;
+    else if (s.selectors.length === 1 && isOurs(s.selectors[0]!)) single ??= s;
   }
   return (wildcard ?? single)?.key;
 }
@@ -103,9 +107,9 @@ export function ipsecSecretFor(secrets: readonly IpsecSecret[], address: string)
  * the key alone (its first non-empty line, trimmed). Returns the lookup by
  * client address and a description for the log.
  */
-export function pskSourceFromText(text: string, file: string): { lookup: (address: string) => Uint8Array | undefined; entries: number; skipped: string[]; bare: boolean } {
+export function pskSourceFromText(text: string, file: string, isOurs: (address: string) => boolean = () => false): { lookup: (address: string) => Uint8Array | undefined; entries: number; skipped: string[]; bare: boolean } {
   const parsed = parseIpsecSecrets(text, file);
-  if (parsed.entries.length > 0) return { lookup: (a) => ipsecSecretFor(parsed.entries, a), entries: parsed.entries.length, skipped: parsed.skipped, bare: false };
+  if (parsed.entries.length > 0) return { lookup: (a) => ipsecSecretFor(parsed.entries, a, isOurs), entries: parsed.entries.length, skipped: parsed.skipped, bare: false };
   if (/:\s*(RSA|ECDSA|XAUTH|EAP)\s/i.test(text)) throw new ConfigError('CONFIG_VALUE', 'this ipsec.secrets file has no PSK line (only certificate, XAUTH or EAP secrets)', { file }, 'add a line %any %any : PSK "a long random key"');
   const first = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
   if (first === undefined) throw new ConfigError('CONFIG_VALUE', 'the PSK file is empty', { file }, 'write the key on the first line, or an ipsec.secrets line %any %any : PSK "..."');

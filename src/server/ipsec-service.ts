@@ -135,7 +135,10 @@ export function ipsecPskLookup(c: Config['ipsec'], log: Logger): (peer: IpsecPee
   } catch (err) {
     throw new ConfigError('CONFIG_READ', `cannot read the IPsec pre-shared key file: ${(err as Error).message}`, { file }, 'create it (ipsec.secrets lines such as %any %any : PSK "a long random key", mode 0600) or set ipsec.psk');
   }
-  const src = pskSourceFromText(text, file);
+  // A one-selector line applies to every client only when it names this host (strongSwan's "us, to anyone").
+  const ours = new Set<string>([c.address]);
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4') ours.add(a.address);
+  const src = pskSourceFromText(text, file, (a) => ours.has(a));
   for (const s of src.skipped) log.warn('ipsec-secrets', `${s}`);
   log.info('ipsec-psk', src.bare ? `IPsec pre-shared key read from ${file}` : `IPsec pre-shared keys: ${src.entries} PSK line(s) of ${file}`);
   return (peer) => src.lookup(peer.address);
