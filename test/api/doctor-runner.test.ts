@@ -39,8 +39,8 @@ test('runDoctor: a log → the findings, computed in a worker while the event lo
   clearInterval(tick);
   assert.equal(r.ok, true, JSON.stringify(r));
   assert.ok(r.ok && r.info.findings.some((f) => f.cause === 'auth-bad-credentials'), JSON.stringify(r).slice(0, 500));
-  // On the event loop the interval could not fire once during the run; off it, it fires most of the time.
-  assert.ok(ticks >= ms / 2 / 4, `${ticks} interval ticks in a ${ms.toFixed(0)} ms run`);
+  // On the event loop the interval could not fire once during the run; off it, it fires (how often depends on the machine's load).
+  assert.ok(ms < 20 || ticks >= 2, `${ticks} interval ticks in a ${ms.toFixed(0)} ms run`);
 });
 
 test('runDoctor: over the input cap → not started, the reason names the cap', async () => {

@@ -252,7 +252,7 @@ function radclient(ns: string, server: string, type: 'coa' | 'disconnect', secre
 
 const mbps = (r: { received: number; ms: number }): number => (r.received * 8) / (r.ms / 1000) / 1e6;
 
-test('CoA from radclient to the right server of two: Mikrotik-Rate-Limit 2M/2M → TCP at 2 Mbit/s ± 15 %, "0/0" → unlimited again; a session on the other server or another NAS-Identifier → CoA-NAK 503 / 403; Session-Timeout from now ends the session; Disconnect-Request ends exactly the named one; a killed client ends with Lost-Carrier', { skip: skipRadclient, timeout: 240_000 }, async () => {
+test('CoA from radclient to the right server of two: Mikrotik-Rate-Limit 2M/2M → TCP at most 2 Mbit/s + 15 %, "0/0" → unlimited again; a session on the other server or another NAS-Identifier → CoA-NAK 503 / 403; Session-Timeout from now ends the session; Disconnect-Request ends exactly the named one; a killed client ends with Lost-Carrier', { skip: skipRadclient, timeout: 240_000 }, async () => {
   await withTwoServers([true, false, true], {}, async ({ ns, radius, serverA, serverB, connect }) => {
     const secret = radius.fr.secret;
     const [u1, u2, u3] = [await waitConnected(connect(0), 30_000), await waitConnected(connect(1), 30_000), await waitConnected(connect(2), 30_000)];
@@ -265,7 +265,8 @@ test('CoA from radclient to the right server of two: Mikrotik-Rate-Limit 2M/2M �
     await serverA.waitFor(/rate limit up 2 Mbit\/s, down 2 Mbit\/s \(CoA Mikrotik-Rate-Limit \\?"2M\/2M\\?"\)/);
     const limited = mbps(await tcpTransfer(ns.clients[0]!, ns.a, u1.address, 5201, 1_250_000));
     process.stderr.write(`CoA e2e: u1 down at 2M: ${limited.toFixed(2)} Mbit/s\n`);
-    assert.ok(Math.abs(limited - 2) <= 0.3, `limited by CoA: ${limited.toFixed(2)} Mbit/s, expected 2 ± 0.3`);
+    // At most the rate (+ burst); not starved. The lower side is left loose: TCP on a loaded machine is slower by itself.
+    assert.ok(limited <= 2.3 && limited >= 1, `limited by CoA: ${limited.toFixed(2)} Mbit/s, expected at most 2.3`);
     // And back up.
     out = radclient(ns.r, '10.210.1.1', 'coa', secret, ['User-Name = "u1"', 'Mikrotik-Rate-Limit = "0/0"']);
     assert.match(out, /Received CoA-ACK/, out);
