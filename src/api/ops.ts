@@ -80,6 +80,8 @@ export function createOps(o: OpsOptions): Ops {
   // The doctor reads up to the ring's capacity of lines: run it again only when lines were added
   // (a capped run too: the same log would hit the same cap). One run at a time.
   let doctorCache: { total: number; outcome: Promise<DoctorOutcome> } | undefined;
+  /** A run queued behind the one in flight (at most one). */
+  let doctorWaiting: { total: number; outcome: Promise<DoctorOutcome> } | undefined;
   const liveLinks = (): LinkView[] => o.server.links().filter((l) => l.state !== 'down');
 
   const ops: Ops = {
@@ -162,13 +164,22 @@ export function createOps(o: OpsOptions): Ops {
     doctor(): Promise<DoctorOutcome> {
       const total = o.ring.total;
       if (doctorCache && doctorCache.total === total) return doctorCache.outcome;
-      // A run in progress finishes first (one worker at a time); the next request starts the new one.
+      // One run at a time, and at most one waiting behind it: requests while one waits share it
+      // (it reads the log ring when it starts, so it sees their lines too).
+      if (doctorWaiting) return doctorWaiting.outcome;
       const running = doctorCache?.outcome;
       const c = o.server.ctx.config;
       const here = c ? { chapSecrets: c.auth.chapSecrets, serverName: c.ppp.name } : undefined;
-      const outcome = (running ?? Promise.resolve()).then(() => runDoctor(o.ring.recentLines(), o.doctorLimits, here));
-      doctorCache = { total, outcome };
-      return outcome;
+      const entry = { total, outcome: undefined as unknown as Promise<DoctorOutcome> };
+      const start = (): Promise<DoctorOutcome> => {
+        if (doctorWaiting === entry) doctorWaiting = undefined;
+        entry.total = o.ring.total;
+        return runDoctor(o.ring.recentLines(), o.doctorLimits, here);
+      };
+      entry.outcome = running ? running.then(start, start) : start();
+      if (running) doctorWaiting = entry;
+      doctorCache = entry;
+      return entry.outcome;
     },
     log() {
       return o.ring.recentLines();
