@@ -74,6 +74,7 @@ function fmtKey(k: string): string {
  */
 function fmtMessage(msg: string): string {
   const s = escapeText(msg);
+  if (!s.includes('=')) return s; // no field-shaped tail without '=' (the common case: no scan)
   const t = splitKvTail(s);
   return t.start === s.length ? s : s.slice(0, t.start) + s.slice(t.start).replaceAll('=', '\\x3d');
 }
